@@ -1,0 +1,5 @@
+// Package api holds Arca's protobuf definitions; the generated Go code is in
+// api/arcapb and is committed, so building needs no protoc.
+package api
+
+//go:generate protoc --proto_path=. --go_out=. --go_opt=module=github.com/arca-data/arca/api --go-grpc_out=. --go-grpc_opt=module=github.com/arca-data/arca/api arca/v1/arca.proto

@@ -1,0 +1,152 @@
+// Package catalog holds Arca's domain types and the Catalog interface that
+// every metadata backend (SQLite, Dgraph) implements. The interface speaks of
+// collections, data objects, replicas, users and resources, never of SQL or
+// graph queries, and every backend passes the suite in catalog/catalogtest.
+package catalog
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them with context; callers use errors.Is.
+var (
+	ErrNotFound        = errors.New("not found")
+	ErrExists          = errors.New("already exists")
+	ErrPermission      = errors.New("permission denied")
+	ErrNotEmpty        = errors.New("collection is not empty")
+	ErrLocked          = errors.New("locked by another writer")
+	ErrConflict        = errors.New("conflicting change")
+	ErrInvalidArgument = errors.New("invalid argument")
+	ErrNotCollection   = errors.New("not a collection")
+	ErrNotDataObject   = errors.New("not a data object")
+)
+
+// Catalog is the metadata store of one zone. Every method is one transaction:
+// it commits entirely or not at all, and it returns only after the commit is
+// durable. Implementations are safe for concurrent use.
+type Catalog interface {
+	Namespace
+	Replicas
+	Accounts
+	Resources
+	Sessions
+	Close() error
+}
+
+// Namespace is the tree of collections and data objects.
+type Namespace interface {
+	// Stat returns the collection or data object at p.
+	Stat(ctx context.Context, p Path) (Entry, error)
+	Collection(ctx context.Context, p Path) (Collection, error)
+	DataObject(ctx context.Context, p Path) (DataObject, error)
+
+	// CreateCollection creates c.Path, whose parent must exist, and grants
+	// c.Owner own on it. It fails with ErrExists when anything is at c.Path.
+	CreateCollection(ctx context.Context, c Collection) (Collection, error)
+
+	// ListObjects returns up to limit data objects of coll whose names sort
+	// after the name after, in name order, with their replicas.
+	ListObjects(ctx context.Context, coll Path, after string, limit int) ([]DataObject, error)
+	// ListCollections is ListObjects for the sub-collections of coll.
+	ListCollections(ctx context.Context, coll Path, after string, limit int) ([]Collection, error)
+
+	// Rename moves a data object or a whole collection tree to to, whose
+	// parent must exist and where nothing may be yet.
+	Rename(ctx context.Context, from, to Path) error
+
+	// RemoveDataObject deletes the object and returns its replicas, whose
+	// bytes the caller then removes from storage.
+	RemoveDataObject(ctx context.Context, p Path) ([]Replica, error)
+	// RemoveCollection deletes an empty collection, or with recursive the
+	// whole tree, and returns the replicas of every data object removed.
+	RemoveCollection(ctx context.Context, p Path, recursive bool) ([]Replica, error)
+
+	// SetAccess grants principal level on the collection or data object at p;
+	// AccessNull removes the grant.
+	SetAccess(ctx context.Context, p Path, principal UserID, level AccessLevel) error
+}
+
+// Replicas manages the physical copies of data objects and the protocol that
+// makes a write safe: an intermediate replica holding a lease is registered
+// before any byte is written, and only CommitReplica marks it good.
+type Replicas interface {
+	// BeginReplica registers an intermediate replica of the data object at
+	// r.Path. A missing object is created, owned by r.Owner. An existing
+	// object is refused with ErrExists unless r.Overwrite, and with ErrLocked
+	// while another writer holds an unexpired lease on it.
+	BeginReplica(ctx context.Context, r NewReplica) (DataObject, Replica, error)
+	// RenewLease moves the lease of an intermediate replica held by holder.
+	RenewLease(ctx context.Context, object ID, number int, holder string, until time.Time) error
+	// CommitReplica marks the intermediate replica good with its final size
+	// and checksum, marks the object's other good replicas stale, and returns
+	// the replicas it superseded on the same resource (already removed from
+	// the catalog) so that the caller deletes their bytes. It fails with
+	// ErrLocked if holder no longer holds the replica.
+	CommitReplica(ctx context.Context, c ReplicaCommit) (superseded []Replica, err error)
+	// AbortReplica removes an intermediate replica held by holder, and the
+	// data object too when no other replica is left; it returns the removed
+	// replica so that the caller deletes its bytes.
+	AbortReplica(ctx context.Context, object ID, number int, holder string) (Replica, error)
+	// ExpiredReplicas lists intermediate replicas whose lease ended before now.
+	ExpiredReplicas(ctx context.Context, now time.Time, limit int) ([]Replica, error)
+	// ResolveExpired removes an intermediate replica whose lease has ended,
+	// whoever held it, like AbortReplica. It fails with ErrLocked if the lease
+	// was renewed meanwhile.
+	ResolveExpired(ctx context.Context, object ID, number int, now time.Time) (Replica, error)
+	// ReplicasOn calls fn for every replica on resource, in physical-path order.
+	ReplicasOn(ctx context.Context, resource string, fn func(Replica) error) error
+}
+
+// NewReplica asks BeginReplica for an intermediate replica.
+type NewReplica struct {
+	Path         Path
+	Owner        UserID
+	Resource     string
+	PhysicalPath string
+	Holder       string
+	LeaseExpiry  time.Time
+	Overwrite    bool
+}
+
+// ReplicaCommit asks CommitReplica to mark a replica good.
+type ReplicaCommit struct {
+	Object   ID
+	Number   int
+	Holder   string
+	Size     int64
+	Checksum string
+}
+
+// Accounts manages users.
+type Accounts interface {
+	CreateUser(ctx context.Context, u User) (User, error)
+	User(ctx context.Context, id UserID) (User, error)
+	Users(ctx context.Context) ([]User, error)
+	// UpdateUser stores the type, password hash and info of u.
+	UpdateUser(ctx context.Context, u User) error
+	RemoveUser(ctx context.Context, id UserID) error
+}
+
+// Resources manages the registry of storage resources.
+type Resources interface {
+	CreateResource(ctx context.Context, r Resource) (Resource, error)
+	Resource(ctx context.Context, name string) (Resource, error)
+	ListResources(ctx context.Context) ([]Resource, error)
+	UpdateResource(ctx context.Context, r Resource) error
+	// RemoveResource refuses with ErrNotEmpty while replicas remain on it.
+	RemoveResource(ctx context.Context, name string) error
+}
+
+// Sessions stores login sessions, so that every server of a zone accepts a
+// token that any of them issued.
+type Sessions interface {
+	CreateSession(ctx context.Context, s Session) error
+	Session(ctx context.Context, tokenHash string) (Session, error)
+	RemoveSession(ctx context.Context, tokenHash string) error
+	// RemoveSessions ends every session of user, and returns how many ended.
+	RemoveSessions(ctx context.Context, user UserID) (int, error)
+	// RemoveExpiredSessions deletes sessions that expired before now.
+	RemoveExpiredSessions(ctx context.Context, now time.Time) (int, error)
+}

@@ -1,0 +1,262 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/arca-data/arca/catalog"
+)
+
+func checkUserType(t catalog.UserType) error {
+	switch t {
+	case catalog.UserTypeAdmin, catalog.UserTypeUser, catalog.UserTypeGroupAdmin, catalog.UserTypeGroup:
+		return nil
+	}
+	return invalid("unknown user type %q", string(t))
+}
+
+const userCols = `id, name, zone, type, password_hash, info, create_ns, modify_ns`
+
+func scanUser(s interface{ Scan(...any) error }) (catalog.User, error) {
+	var (
+		u      catalog.User
+		id     int64
+		typ    string
+		cr, mo int64
+	)
+	err := s.Scan(&id, &u.Name, &u.Zone, &typ, &u.PasswordHash, &u.Info, &cr, &mo)
+	u.ID, u.Type = catalog.ID(id), catalog.UserType(typ)
+	u.CreateTime, u.ModifyTime = fromNanos(cr), fromNanos(mo)
+	return u, err
+}
+
+// CreateUser adds an account.
+func (c *Catalog) CreateUser(ctx context.Context, u catalog.User) (catalog.User, error) {
+	fail := func(err error) (catalog.User, error) {
+		return catalog.User{}, fmt.Errorf("create user %s: %w", u.UserID(), err)
+	}
+	if err := checkUser("user", u.UserID()); err != nil {
+		return fail(err)
+	}
+	if err := checkUserType(u.Type); err != nil {
+		return fail(err)
+	}
+	err := c.write(ctx, func(w *wtx) error {
+		t, n := now()
+		res, err := w.exec(`INSERT INTO users (name, zone, type, password_hash, info, create_ns, modify_ns)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.Name, u.Zone, string(u.Type), u.PasswordHash, u.Info, n, n)
+		if err != nil {
+			return mapErr("insert", err)
+		}
+		id, err := res.LastInsertId()
+		u.ID, u.CreateTime, u.ModifyTime = catalog.ID(id), t, t
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return u, nil
+}
+
+// User returns the account id.
+func (c *Catalog) User(ctx context.Context, id catalog.UserID) (catalog.User, error) {
+	var u catalog.User
+	err := c.read(ctx, func(q *rtx) (err error) {
+		u, err = scanUser(q.queryRow(`SELECT `+userCols+` FROM users WHERE name = ? AND zone = ?`, id.Name, id.Zone))
+		if errors.Is(err, sql.ErrNoRows) {
+			return catalog.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return catalog.User{}, fmt.Errorf("user %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// Users returns every account, ordered by name and zone.
+func (c *Catalog) Users(ctx context.Context) ([]catalog.User, error) {
+	var out []catalog.User
+	err := c.read(ctx, func(q *rtx) error {
+		rows, err := q.query(`SELECT ` + userCols + ` FROM users ORDER BY name, zone`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateUser stores the type, password hash and info of u.
+func (c *Catalog) UpdateUser(ctx context.Context, u catalog.User) error {
+	fail := func(err error) error { return fmt.Errorf("update user %s: %w", u.UserID(), err) }
+	if err := checkUserType(u.Type); err != nil {
+		return fail(err)
+	}
+	err := c.write(ctx, func(w *wtx) error {
+		_, n := now()
+		res, err := w.exec(`UPDATE users SET type = ?, password_hash = ?, info = ?, modify_ns = ?
+			WHERE name = ? AND zone = ?`, string(u.Type), u.PasswordHash, u.Info, n, u.Name, u.Zone)
+		return affected(res, err)
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// affected turns "no row changed" into ErrNotFound.
+func affected(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return catalog.ErrNotFound
+	}
+	return nil
+}
+
+// RemoveUser deletes an account with its grants and sessions. What it owns
+// keeps naming it as owner.
+func (c *Catalog) RemoveUser(ctx context.Context, id catalog.UserID) error {
+	err := c.write(ctx, func(w *wtx) error {
+		res, err := w.exec(`DELETE FROM users WHERE name = ? AND zone = ?`, id.Name, id.Zone)
+		if err := affected(res, err); err != nil {
+			return err
+		}
+		if _, err := w.exec(`DELETE FROM access WHERE user_name = ? AND user_zone = ?`, id.Name, id.Zone); err != nil {
+			return err
+		}
+		_, err = w.exec(`DELETE FROM sessions WHERE user_name = ? AND user_zone = ?`, id.Name, id.Zone)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("remove user %s: %w", id, err)
+	}
+	return nil
+}
+
+// CreateSession stores a login session.
+func (c *Catalog) CreateSession(ctx context.Context, s catalog.Session) error {
+	fail := func(err error) error { return fmt.Errorf("create session of %s: %w", s.User, err) }
+	switch {
+	case s.TokenHash == "":
+		return fail(invalid("empty token hash"))
+	case s.Expires.IsZero():
+		return fail(invalid("no expiry"))
+	}
+	if err := checkUser("user", s.User); err != nil {
+		return fail(err)
+	}
+	if err := checkTime("expiry", s.Expires); err != nil {
+		return fail(err)
+	}
+	if err := checkTime("create time", s.CreateTime); err != nil {
+		return fail(err)
+	}
+	err := c.write(ctx, func(w *wtx) error {
+		created := nanos(s.CreateTime)
+		if created == 0 {
+			_, created = now()
+		}
+		_, err := w.exec(`INSERT INTO sessions (token_hash, user_name, user_zone, create_ns, expires_ns)
+			VALUES (?, ?, ?, ?, ?)`, s.TokenHash, s.User.Name, s.User.Zone, created, nanos(s.Expires))
+		return mapErr("insert", err)
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// Session returns the session whose token hashes to tokenHash. A session
+// that has expired is reported as ErrNotFound.
+func (c *Catalog) Session(ctx context.Context, tokenHash string) (catalog.Session, error) {
+	var s catalog.Session
+	err := c.read(ctx, func(q *rtx) error {
+		var cr, ex int64
+		err := q.queryRow(`SELECT token_hash, user_name, user_zone, create_ns, expires_ns FROM sessions
+			WHERE token_hash = ?`, tokenHash).Scan(&s.TokenHash, &s.User.Name, &s.User.Zone, &cr, &ex)
+		if errors.Is(err, sql.ErrNoRows) {
+			return catalog.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		s.CreateTime, s.Expires = fromNanos(cr), fromNanos(ex)
+		if !time.Now().Before(s.Expires) {
+			return fmt.Errorf("expired at %s: %w", s.Expires.Format(time.RFC3339), catalog.ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return catalog.Session{}, fmt.Errorf("session: %w", err)
+	}
+	return s, nil
+}
+
+// RemoveSession ends one session.
+func (c *Catalog) RemoveSession(ctx context.Context, tokenHash string) error {
+	err := c.write(ctx, func(w *wtx) error {
+		return affected(w.exec(`DELETE FROM sessions WHERE token_hash = ?`, tokenHash))
+	})
+	if err != nil {
+		return fmt.Errorf("remove session: %w", err)
+	}
+	return nil
+}
+
+// RemoveSessions ends every session of user.
+func (c *Catalog) RemoveSessions(ctx context.Context, user catalog.UserID) (int, error) {
+	var n int64
+	err := c.write(ctx, func(w *wtx) error {
+		res, err := w.exec(`DELETE FROM sessions WHERE user_name = ? AND user_zone = ?`, user.Name, user.Zone)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("remove sessions of %s: %w", user, err)
+	}
+	return int(n), nil
+}
+
+// RemoveExpiredSessions deletes sessions that expired before at.
+func (c *Catalog) RemoveExpiredSessions(ctx context.Context, at time.Time) (int, error) {
+	if err := checkTime("time", at); err != nil {
+		return 0, fmt.Errorf("remove expired sessions: %w", err)
+	}
+	var n int64
+	err := c.write(ctx, func(w *wtx) error {
+		res, err := w.exec(`DELETE FROM sessions WHERE expires_ns < ?`, nanos(at))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("remove expired sessions: %w", err)
+	}
+	return int(n), nil
+}

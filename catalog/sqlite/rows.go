@@ -1,0 +1,186 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/arca-data/arca/catalog"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Access kinds of the access table.
+const (
+	kindCollection = "collection"
+	kindObject     = "object"
+)
+
+// nanos is the stored form of t: unix nanoseconds, 0 for the zero time.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// checkTime refuses times that unix nanoseconds cannot hold (before 1678 or
+// after 2262), which would otherwise wrap around silently.
+func checkTime(what string, t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	if t.Before(time.Unix(0, math.MinInt64+1)) || t.After(time.Unix(0, math.MaxInt64)) {
+		return fmt.Errorf("%w: %s %s is out of range", catalog.ErrInvalidArgument, what, t)
+	}
+	return nil
+}
+
+// fromNanos is the time of a stored value, in UTC.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// now is the current time as the catalog stores it.
+func now() (time.Time, int64) {
+	n := time.Now().UnixNano()
+	return fromNanos(n), n
+}
+
+// mapErr turns SQLite constraint errors into the catalog's sentinels; what
+// says what was being done.
+func mapErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%s: %w (%v)", what, catalog.ErrExists, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%s: %w (%v)", what, catalog.ErrConflict, err)
+		case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
+			return fmt.Errorf("%s: %w (%v)", what, catalog.ErrInvalidArgument, err)
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// invalid wraps ErrInvalidArgument.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", catalog.ErrInvalidArgument, fmt.Sprintf(format, args...))
+}
+
+// checkUser validates a principal, wrapping both ErrInvalidArgument and
+// catalog.ErrInvalidName.
+func checkUser(what string, u catalog.UserID) error {
+	if err := catalog.ValidateUserName(u.Name); err != nil {
+		return fmt.Errorf("%w: %s %q: %w", catalog.ErrInvalidArgument, what, u.String(), err)
+	}
+	if err := catalog.ValidateUserName(u.Zone); err != nil {
+		return fmt.Errorf("%w: zone of %s %q: %w", catalog.ErrInvalidArgument, what, u.String(), err)
+	}
+	return nil
+}
+
+// checkPath refuses the zero Path.
+func checkPath(p catalog.Path) error {
+	if p.IsZero() {
+		return invalid("empty path")
+	}
+	return nil
+}
+
+// Column lists and scanners, kept beside each other.
+
+const collCols = `id, path, owner_name, owner_zone, create_ns, modify_ns`
+
+func scanColl(s interface{ Scan(...any) error }) (catalog.Collection, error) {
+	var (
+		c            catalog.Collection
+		id           int64
+		path         string
+		cr, mo       int64
+		oname, ozone string
+	)
+	if err := s.Scan(&id, &path, &oname, &ozone, &cr, &mo); err != nil {
+		return c, err
+	}
+	p, err := catalog.ParsePath(path)
+	if err != nil {
+		return c, fmt.Errorf("stored collection path: %w", err)
+	}
+	c.ID, c.Path = catalog.ID(id), p
+	c.Owner = catalog.UserID{Name: oname, Zone: ozone}
+	c.CreateTime, c.ModifyTime = fromNanos(cr), fromNanos(mo)
+	return c, nil
+}
+
+// objCols are read with the path of the object's collection, from
+// data_objects o joined to collections c.
+const objCols = `o.id, c.path, o.name, o.owner_name, o.owner_zone, o.create_ns, o.modify_ns`
+
+func scanObj(s interface{ Scan(...any) error }) (catalog.DataObject, error) {
+	var (
+		o            catalog.DataObject
+		id           int64
+		coll, name   string
+		cr, mo       int64
+		oname, ozone string
+	)
+	if err := s.Scan(&id, &coll, &name, &oname, &ozone, &cr, &mo); err != nil {
+		return o, err
+	}
+	cp, err := catalog.ParsePath(coll)
+	if err != nil {
+		return o, fmt.Errorf("stored collection path: %w", err)
+	}
+	p, err := cp.Join(name)
+	if err != nil {
+		return o, fmt.Errorf("stored object name: %w", err)
+	}
+	o.ID, o.Path = catalog.ID(id), p
+	o.Owner = catalog.UserID{Name: oname, Zone: ozone}
+	o.CreateTime, o.ModifyTime = fromNanos(cr), fromNanos(mo)
+	return o, nil
+}
+
+const replCols = `r.object_id, r.number, r.resource, r.physical_path, r.size, r.checksum, r.status,
+	r.lock_holder, r.lease_expiry_ns, r.create_ns, r.modify_ns`
+
+func scanRepl(s interface{ Scan(...any) error }) (catalog.Replica, error) {
+	var (
+		r             catalog.Replica
+		oid           int64
+		status        int
+		lease, cr, mo int64
+	)
+	err := s.Scan(&oid, &r.Number, &r.Resource, &r.PhysicalPath, &r.Size, &r.Checksum, &status,
+		&r.LockHolder, &lease, &cr, &mo)
+	r.ObjectID, r.Status = catalog.ID(oid), catalog.ReplicaStatus(status)
+	r.LeaseExpiry, r.CreateTime, r.ModifyTime = fromNanos(lease), fromNanos(cr), fromNanos(mo)
+	return r, err
+}
+
+// collectReplicas reads rows of replCols.
+func collectReplicas(rows *sql.Rows, err error) ([]catalog.Replica, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []catalog.Replica
+	for rows.Next() {
+		r, err := scanRepl(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,160 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations bring the schema from version i to i+1. Append new ones; never
+// edit one that has shipped. Each runs in one transaction with the update of
+// schema_version.
+//
+// Conventions: times are unix nanoseconds UTC (0 for none); access.kind is
+// 'collection' or 'object'; replicas.status is catalog.ReplicaStatus.
+var migrations = []string{
+	// 1: namespace, replicas, accounts, resources, sessions.
+	`
+CREATE TABLE collections (
+	id         INTEGER PRIMARY KEY,
+	path       TEXT NOT NULL UNIQUE,
+	parent_id  INTEGER REFERENCES collections(id),
+	name       TEXT NOT NULL,
+	owner_name TEXT NOT NULL,
+	owner_zone TEXT NOT NULL,
+	create_ns  INTEGER NOT NULL,
+	modify_ns  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX collections_parent_name ON collections(parent_id, name);
+
+CREATE TABLE data_objects (
+	id         INTEGER PRIMARY KEY,
+	coll_id    INTEGER NOT NULL REFERENCES collections(id),
+	name       TEXT NOT NULL,
+	owner_name TEXT NOT NULL,
+	owner_zone TEXT NOT NULL,
+	create_ns  INTEGER NOT NULL,
+	modify_ns  INTEGER NOT NULL,
+	UNIQUE (coll_id, name)
+);
+
+CREATE TABLE resources (
+	id        INTEGER PRIMARY KEY,
+	name      TEXT NOT NULL UNIQUE,
+	type      TEXT NOT NULL,
+	location  TEXT NOT NULL,
+	context   TEXT NOT NULL,
+	status    TEXT NOT NULL,
+	comment   TEXT NOT NULL,
+	parent    TEXT REFERENCES resources(name),
+	create_ns INTEGER NOT NULL,
+	modify_ns INTEGER NOT NULL
+);
+CREATE INDEX resources_parent ON resources(parent);
+
+CREATE TABLE replicas (
+	object_id       INTEGER NOT NULL REFERENCES data_objects(id),
+	number          INTEGER NOT NULL,
+	resource        TEXT NOT NULL REFERENCES resources(name),
+	physical_path   TEXT NOT NULL,
+	size            INTEGER NOT NULL,
+	checksum        TEXT NOT NULL,
+	status          INTEGER NOT NULL,
+	lock_holder     TEXT NOT NULL,
+	lease_expiry_ns INTEGER NOT NULL,
+	create_ns       INTEGER NOT NULL,
+	modify_ns       INTEGER NOT NULL,
+	PRIMARY KEY (object_id, number)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX replicas_resource_path ON replicas(resource, physical_path);
+CREATE INDEX replicas_intermediate ON replicas(status, lease_expiry_ns);
+
+CREATE TABLE users (
+	id            INTEGER PRIMARY KEY,
+	name          TEXT NOT NULL,
+	zone          TEXT NOT NULL,
+	type          TEXT NOT NULL,
+	password_hash TEXT NOT NULL,
+	info          TEXT NOT NULL,
+	create_ns     INTEGER NOT NULL,
+	modify_ns     INTEGER NOT NULL,
+	UNIQUE (name, zone)
+);
+
+CREATE TABLE access (
+	kind      TEXT NOT NULL CHECK (kind IN ('collection', 'object')),
+	target_id INTEGER NOT NULL,
+	user_name TEXT NOT NULL,
+	user_zone TEXT NOT NULL,
+	level     INTEGER NOT NULL CHECK (level BETWEEN 1 AND 3),
+	PRIMARY KEY (kind, target_id, user_name, user_zone)
+) WITHOUT ROWID;
+CREATE INDEX access_principal ON access(user_name, user_zone);
+
+CREATE TABLE sessions (
+	token_hash TEXT PRIMARY KEY,
+	user_name  TEXT NOT NULL,
+	user_zone  TEXT NOT NULL,
+	create_ns  INTEGER NOT NULL,
+	expires_ns INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_user ON sessions(user_name, user_zone);
+CREATE INDEX sessions_expires ON sessions(expires_ns);
+
+INSERT INTO collections (id, path, parent_id, name, owner_name, owner_zone, create_ns, modify_ns)
+VALUES (1, '/', NULL, '', '', '', CAST(unixepoch('subsec') * 1000000000 AS INTEGER),
+        CAST(unixepoch('subsec') * 1000000000 AS INTEGER));
+`,
+}
+
+// rootID is the id of the collection "/", made by the first migration.
+const rootID = 1
+
+// migrate applies the migrations the database has not seen.
+func migrate(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx,
+		`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_version: %w", err)
+	}
+	for {
+		done, err := migrateOne(ctx, conn)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// migrateOne applies the next migration, if any, in its own transaction.
+func migrateOne(ctx context.Context, conn *sql.Conn) (done bool, err error) {
+	tx, err := conn.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see dsn): one migrator at a time
+	if err != nil {
+		return false, fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var version int
+	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version)
+	switch {
+	case err == sql.ErrNoRows:
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return false, fmt.Errorf("migrate: %w", err)
+		}
+	case err != nil:
+		return false, fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return false, fmt.Errorf("schema version %d is newer than this program knows (%d): upgrade arca", version, len(migrations))
+	}
+	if version == len(migrations) {
+		return true, tx.Commit()
+	}
+	if _, err := tx.ExecContext(ctx, migrations[version]); err != nil {
+		return false, fmt.Errorf("migrate schema to version %d: %w", version+1, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, version+1); err != nil {
+		return false, fmt.Errorf("migrate schema to version %d: %w", version+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migrate schema to version %d: %w", version+1, err)
+	}
+	return false, nil
+}

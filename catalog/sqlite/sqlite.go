@@ -1,0 +1,426 @@
+// Package sqlite is the embedded catalog backend: catalog.Catalog on SQLite
+// (modernc.org/sqlite, pure Go), one database file per zone.
+//
+// All writes go through one connection owned by one goroutine, which commits
+// them in groups: it takes every write request that is waiting (up to
+// maxBatch), runs each inside its own SAVEPOINT of one BEGIN IMMEDIATE
+// transaction, so that a request that fails is rolled back alone, commits
+// once with synchronous=FULL, and only then answers every request of the
+// group. One fsync thus makes many small transactions durable. Reads use a
+// separate pool of query-only connections and see the last committed state
+// (WAL mode lets them run while the writer writes).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/arca-data/arca/catalog"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// maxBatch bounds how many write requests share one commit.
+const maxBatch = 256
+
+// ErrClosed is returned by every method called after Close.
+var ErrClosed = errors.New("catalog is closed")
+
+// Catalog is catalog.Catalog on one SQLite database file.
+type Catalog struct {
+	path string
+	wdb  *sql.DB // exactly one connection, used only by the writer goroutine
+	rdb  *sql.DB // query-only pool for reads
+
+	mu       sync.RWMutex // guards closed against sends on reqs
+	closed   bool
+	reqs     chan *request
+	done     chan struct{} // closed when the writer goroutine has exited
+	closeErr error
+
+	rstmts sync.Map // query text -> *sql.Stmt prepared on rdb
+
+	onCommit func(requests int) // for tests: called after each group commit
+}
+
+var _ catalog.Catalog = (*Catalog)(nil)
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "1")
+	q.Set("_synchronous", "FULL")
+	q.Set("_journal_mode", "WAL")
+	if readOnly {
+		q.Set("_query_only", "1")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Open opens the catalog database at path, creating it if needed, and
+// brings its schema up to date.
+func Open(ctx context.Context, path string) (*Catalog, error) {
+	wdb, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open catalog %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	conn, err := wdb.Conn(ctx)
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open catalog %s: %w", path, err)
+	}
+	if err := migrate(ctx, conn); err != nil {
+		conn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("open catalog %s: %w", path, err)
+	}
+
+	rdb, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		conn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("open catalog %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	rdb.SetMaxOpenConns(n)
+	rdb.SetMaxIdleConns(n)
+	if err := rdb.PingContext(ctx); err != nil {
+		rdb.Close()
+		conn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("open catalog %s: %w", path, err)
+	}
+
+	c := &Catalog{
+		path: path,
+		wdb:  wdb,
+		rdb:  rdb,
+		reqs: make(chan *request, 4*maxBatch),
+		done: make(chan struct{}),
+	}
+	go c.writer(&wtx{conn: conn, stmts: map[string]*sql.Stmt{}})
+	return c, nil
+}
+
+// Close waits for the pending writes to commit, stops the writer and closes
+// the database. Calling it again does nothing.
+func (c *Catalog) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		<-c.done
+		return c.closeErr
+	}
+	c.closed = true
+	close(c.reqs)
+	c.mu.Unlock()
+	<-c.done
+	c.closeErr = errors.Join(c.rdb.Close(), c.wdb.Close())
+	return c.closeErr
+}
+
+// Request states, so that a caller whose context ends can withdraw a request
+// that the writer has not started, and must otherwise wait for its outcome.
+const (
+	reqPending int32 = iota
+	reqStarted
+	reqWithdrawn
+)
+
+type request struct {
+	ctx   context.Context
+	fn    func(*wtx) error
+	state atomic.Int32
+	done  chan error // buffered, receives exactly one value
+}
+
+// write runs fn in the writer's transaction and returns after the commit of
+// its group (or fn's error, in which case none of fn's changes remain).
+// fn runs at most once, on the writer goroutine; it must not keep the wtx.
+func (c *Catalog) write(ctx context.Context, fn func(*wtx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case c.reqs <- r:
+	case <-ctx.Done():
+		c.mu.RUnlock()
+		return ctx.Err()
+	}
+	c.mu.RUnlock()
+
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(reqPending, reqWithdrawn) {
+			return ctx.Err()
+		}
+		// Already running: its outcome is decided by the commit, so wait.
+		return <-r.done
+	}
+}
+
+// writer is the goroutine that owns the write connection.
+func (c *Catalog) writer(w *wtx) {
+	defer close(c.done)
+	defer w.close()
+	batch := make([]*request, 0, maxBatch)
+	for {
+		r, ok := <-c.reqs
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], r)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-c.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		if n := w.runBatch(batch); n > 0 && c.onCommit != nil {
+			c.onCommit(n)
+		}
+		clear(batch)
+	}
+}
+
+// runBatch runs the requests of one group in one transaction and answers
+// them. It returns how many requests the commit made durable.
+func (w *wtx) runBatch(batch []*request) (committed int) {
+	results := make([]error, len(batch))
+	live := 0
+	for i, r := range batch {
+		if !r.state.CompareAndSwap(reqPending, reqStarted) {
+			batch[i] = nil // withdrawn; its caller has returned
+			continue
+		}
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		live++
+	}
+	answer := func() {
+		for i, r := range batch {
+			if r != nil {
+				r.done <- results[i]
+			}
+		}
+	}
+	if live == 0 {
+		answer()
+		return 0
+	}
+
+	if _, err := w.conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		for i := range results {
+			if results[i] == nil {
+				results[i] = fmt.Errorf("begin transaction: %w", err)
+			}
+		}
+		answer()
+		return 0
+	}
+	var broken error // the transaction itself failed: nothing of it remains
+	for i, r := range batch {
+		if r == nil || results[i] != nil {
+			continue
+		}
+		if broken != nil {
+			results[i] = broken
+			continue
+		}
+		if _, err := w.conn.ExecContext(context.Background(), "SAVEPOINT req"); err != nil {
+			broken = fmt.Errorf("savepoint: %w", err)
+			results[i] = broken
+			continue
+		}
+		err := runRequest(w, r)
+		if err != nil {
+			results[i] = err
+			if _, rerr := w.conn.ExecContext(context.Background(), "ROLLBACK TO req"); rerr != nil {
+				broken = fmt.Errorf("roll back after %v: %w", err, rerr)
+			}
+		}
+		if broken == nil {
+			if _, rerr := w.conn.ExecContext(context.Background(), "RELEASE req"); rerr != nil {
+				broken = fmt.Errorf("release savepoint: %w", rerr)
+			}
+		}
+	}
+	if broken == nil {
+		if _, err := w.conn.ExecContext(context.Background(), "COMMIT"); err != nil {
+			broken = fmt.Errorf("commit: %w", err)
+		}
+	}
+	if broken != nil {
+		// Some errors (SQLITE_FULL, SQLITE_IOERR, ...) end the transaction
+		// by themselves; the rollback then fails harmlessly.
+		_, _ = w.conn.ExecContext(context.Background(), "ROLLBACK")
+		for i := range results {
+			if batch[i] != nil && results[i] == nil {
+				results[i] = broken
+			}
+		}
+	} else {
+		for i := range results {
+			if batch[i] != nil && results[i] == nil {
+				committed++
+			}
+		}
+	}
+	answer()
+	return committed
+}
+
+// runRequest runs one request's function, turning a panic into an error so
+// that one bad request cannot take the writer down with the others.
+func runRequest(w *wtx, r *request) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("catalog write panicked: %v", p)
+		}
+	}()
+	return r.fn(w)
+}
+
+// querier is what the helpers shared by reads and writes need.
+type querier interface {
+	exec(q string, args ...any) (sql.Result, error)
+	query(q string, args ...any) (*sql.Rows, error)
+	queryRow(q string, args ...any) *sql.Row
+}
+
+// wtx is the writer's connection inside the transaction of a group, with a
+// cache of prepared statements. Only the writer goroutine uses it.
+type wtx struct {
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+}
+
+func (w *wtx) stmt(q string) (*sql.Stmt, error) {
+	if s, ok := w.stmts[q]; ok {
+		return s, nil
+	}
+	s, err := w.conn.PrepareContext(context.Background(), q)
+	if err != nil {
+		return nil, err
+	}
+	w.stmts[q] = s
+	return s, nil
+}
+
+func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
+	s, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(context.Background(), args...)
+}
+
+func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
+	s, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(context.Background(), args...)
+}
+
+func (w *wtx) queryRow(q string, args ...any) *sql.Row {
+	s, err := w.stmt(q)
+	if err != nil {
+		// Let Scan report the error: run the query unprepared.
+		return w.conn.QueryRowContext(context.Background(), q, args...)
+	}
+	return s.QueryRowContext(context.Background(), args...)
+}
+
+func (w *wtx) close() {
+	for _, s := range w.stmts {
+		s.Close()
+	}
+	w.conn.Close()
+}
+
+// rtx is a read transaction on a reader connection.
+type rtx struct {
+	ctx context.Context
+	c   *Catalog
+	tx  *sql.Tx
+}
+
+func (r *rtx) stmt(q string) (*sql.Stmt, error) {
+	if s, ok := r.c.rstmts.Load(q); ok {
+		return r.tx.StmtContext(r.ctx, s.(*sql.Stmt)), nil
+	}
+	s, err := r.c.rdb.PrepareContext(r.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := r.c.rstmts.LoadOrStore(q, s); loaded {
+		s.Close()
+		s = prev.(*sql.Stmt)
+	}
+	return r.tx.StmtContext(r.ctx, s), nil
+}
+
+func (r *rtx) exec(q string, args ...any) (sql.Result, error) {
+	return nil, errors.New("write in a read transaction")
+}
+
+func (r *rtx) query(q string, args ...any) (*sql.Rows, error) {
+	s, err := r.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(r.ctx, args...)
+}
+
+func (r *rtx) queryRow(q string, args ...any) *sql.Row {
+	s, err := r.stmt(q)
+	if err != nil {
+		return r.tx.QueryRowContext(r.ctx, q, args...)
+	}
+	return s.QueryRowContext(r.ctx, args...)
+}
+
+// read runs fn in a read transaction: every query of fn sees one snapshot.
+func (c *Catalog) read(ctx context.Context, fn func(*rtx) error) error {
+	c.mu.RLock()
+	closed := c.closed
+	c.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	tx, err := c.rdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(&rtx{ctx: ctx, c: c, tx: tx})
+}

@@ -1,0 +1,213 @@
+package catalog
+
+import (
+	"fmt"
+	"time"
+)
+
+// ID identifies a row of a catalog backend. Backends choose how to make one
+// (an SQLite rowid, a Dgraph uid); callers only compare and pass them back.
+type ID int64
+
+// Collection is a node of the logical namespace that holds data objects and
+// other collections.
+type Collection struct {
+	ID         ID
+	Path       Path
+	Owner      UserID
+	CreateTime time.Time
+	ModifyTime time.Time
+	ACL        []ACE
+}
+
+// DataObject is a logical file. Its bytes live in one or more replicas.
+type DataObject struct {
+	ID         ID
+	Path       Path
+	Owner      UserID
+	CreateTime time.Time
+	ModifyTime time.Time
+	ACL        []ACE
+	Replicas   []Replica // ordered by Number
+}
+
+// Good returns the good replicas of o.
+func (o DataObject) Good() []Replica {
+	var good []Replica
+	for _, r := range o.Replicas {
+		if r.Status == ReplicaGood {
+			good = append(good, r)
+		}
+	}
+	return good
+}
+
+// Newest returns the replica that describes the object: the most recently
+// modified good replica, else the most recently modified replica of any status.
+func (o DataObject) Newest() (Replica, bool) {
+	var best Replica
+	found := false
+	for _, r := range o.Replicas {
+		better := !found ||
+			(r.Status == ReplicaGood && best.Status != ReplicaGood) ||
+			(r.Status == best.Status && r.ModifyTime.After(best.ModifyTime))
+		if better {
+			best, found = r, true
+		}
+	}
+	return best, found
+}
+
+// ReplicaStatus says whether the bytes of a replica can be trusted.
+type ReplicaStatus int
+
+const (
+	// ReplicaIntermediate is being written; it holds a lock with a lease.
+	ReplicaIntermediate ReplicaStatus = iota
+	// ReplicaGood holds the current bytes of the object, verified by checksum.
+	ReplicaGood
+	// ReplicaStale holds older bytes; another replica was overwritten since.
+	ReplicaStale
+)
+
+func (s ReplicaStatus) String() string {
+	switch s {
+	case ReplicaIntermediate:
+		return "intermediate"
+	case ReplicaGood:
+		return "good"
+	case ReplicaStale:
+		return "stale"
+	}
+	return fmt.Sprintf("ReplicaStatus(%d)", int(s))
+}
+
+// Replica is one physical copy of a data object on one resource.
+type Replica struct {
+	ObjectID     ID
+	Number       int
+	Resource     string
+	PhysicalPath string // relative to the resource's vault
+	Size         int64
+	Checksum     string // "sha2:" + base64 of the SHA-256, as iRODS writes it
+	Status       ReplicaStatus
+	LockHolder   string    // who is writing an intermediate replica
+	LeaseExpiry  time.Time // after this an intermediate replica may be resolved
+	CreateTime   time.Time
+	ModifyTime   time.Time
+}
+
+// Entry is one row of a collection listing: a collection or a data object.
+type Entry struct {
+	Collection *Collection
+	Object     *DataObject
+}
+
+// Path returns the path of whichever the entry holds.
+func (e Entry) Path() Path {
+	if e.Collection != nil {
+		return e.Collection.Path
+	}
+	return e.Object.Path
+}
+
+// UserType is the role of an account, with iRODS's names.
+type UserType string
+
+const (
+	UserTypeAdmin      UserType = "rodsadmin"
+	UserTypeUser       UserType = "rodsuser"
+	UserTypeGroupAdmin UserType = "groupadmin"
+	UserTypeGroup      UserType = "rodsgroup"
+)
+
+// ParseUserType accepts the iRODS type names.
+func ParseUserType(s string) (UserType, error) {
+	switch t := UserType(s); t {
+	case UserTypeAdmin, UserTypeUser, UserTypeGroupAdmin:
+		return t, nil
+	}
+	return "", fmt.Errorf("%w: unknown user type %q (want rodsadmin, rodsuser or groupadmin)", ErrInvalidArgument, s)
+}
+
+// User is an account of a zone.
+type User struct {
+	ID           ID
+	Name         string
+	Zone         string
+	Type         UserType
+	PasswordHash string // a PHC string (argon2id); empty means no native password
+	Info         string
+	CreateTime   time.Time
+	ModifyTime   time.Time
+}
+
+// UserID returns the identity of u.
+func (u User) UserID() UserID { return UserID{Name: u.Name, Zone: u.Zone} }
+
+// Resource is a storage resource registered in the catalog.
+type Resource struct {
+	ID         ID
+	Name       string
+	Type       string // posix, s3, tape, replication, ...
+	Location   string // host or vault path, as the type needs
+	Context    string // "key=value;key=value" settings of the type
+	Status     string // up | down
+	Comment    string
+	Parent     string // coordinating resource this one is a child of
+	CreateTime time.Time
+	ModifyTime time.Time
+}
+
+// AccessLevel orders permissions as iRODS does: null < read < write < own.
+type AccessLevel int
+
+const (
+	AccessNull AccessLevel = iota
+	AccessRead
+	AccessWrite
+	AccessOwn
+)
+
+func (a AccessLevel) String() string {
+	switch a {
+	case AccessNull:
+		return "null"
+	case AccessRead:
+		return "read"
+	case AccessWrite:
+		return "write"
+	case AccessOwn:
+		return "own"
+	}
+	return fmt.Sprintf("AccessLevel(%d)", int(a))
+}
+
+// ParseAccessLevel accepts iRODS's names and their aliases.
+func ParseAccessLevel(s string) (AccessLevel, error) {
+	switch s {
+	case "null":
+		return AccessNull, nil
+	case "read", "read_object", "read object":
+		return AccessRead, nil
+	case "write", "modify_object", "modify object":
+		return AccessWrite, nil
+	case "own":
+		return AccessOwn, nil
+	}
+	return 0, fmt.Errorf("%w: unknown access level %q (want null, read, write or own)", ErrInvalidArgument, s)
+}
+
+// ACE grants a user or group an access level on a collection or data object.
+type ACE struct {
+	Principal UserID
+	Level     AccessLevel
+}
+
+// Session is a login: a token, stored only as its hash, that expires.
+type Session struct {
+	TokenHash  string
+	User       UserID
+	CreateTime time.Time
+	Expires    time.Time
+}

@@ -1,0 +1,98 @@
+package icommands
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/catalog"
+)
+
+// client is a connection to a zone with the stored session.
+type client struct {
+	conn  *grpc.ClientConn
+	env   Environment
+	dir   string
+	auth  arcapb.AuthClient
+	ns    arcapb.NamespaceClient
+	xfer  arcapb.TransferClient
+	admin arcapb.AdminClient
+}
+
+// tokenCreds sends the session token with every call, only over TLS.
+type tokenCreds struct{ token string }
+
+func (t tokenCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	if t.token == "" {
+		return nil, nil
+	}
+	return map[string]string{"authorization": "Bearer " + t.token}, nil
+}
+
+func (tokenCreds) RequireTransportSecurity() bool { return true }
+
+// clientTLS trusts only the zone CA in caPath.
+func clientTLS(caPath, host string) (*tls.Config, error) {
+	pemBytes, err := os.ReadFile(caPath)
+	if err != nil {
+		return nil, fmt.Errorf("read the zone's CA certificate: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", caPath)
+	}
+	return &tls.Config{RootCAs: pool, ServerName: host, MinVersion: tls.VersionTLS12}, nil
+}
+
+// dial connects to env's zone, sending the token stored in dir, if any.
+func dial(dir string, env Environment) (*client, error) {
+	token, _ := os.ReadFile(filepath.Join(dir, sessionFile))
+	return dialWith(dir, env, strings.TrimSpace(string(token)))
+}
+
+func dialWith(dir string, env Environment, token string) (*client, error) {
+	tlsConf, err := clientTLS(env.CAFile, env.Host)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := grpc.NewClient(net.JoinHostPort(env.Host, strconv.Itoa(env.Port)),
+		grpc.WithTransportCredentials(credentials.NewTLS(tlsConf)),
+		grpc.WithPerRPCCredentials(tokenCreds{token: token}),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(8<<20)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s:%d: %w", env.Host, env.Port, err)
+	}
+	return &client{
+		conn: conn, env: env, dir: dir,
+		auth: arcapb.NewAuthClient(conn), ns: arcapb.NewNamespaceClient(conn),
+		xfer: arcapb.NewTransferClient(conn), admin: arcapb.NewAdminClient(conn),
+	}, nil
+}
+
+func (c *client) close() { c.conn.Close() }
+
+// resolve turns a command-line path into an absolute logical path, relative
+// to the working collection.
+func (c *client) resolve(arg string) (catalog.Path, error) {
+	p, err := catalog.Resolve(c.env.cwd(), arg)
+	if err != nil {
+		return catalog.Path{}, fmt.Errorf("logical path %q: %w", arg, err)
+	}
+	return p, nil
+}
+
+// stat describes the entry at the logical path p.
+func (c *client) stat(ctx context.Context, p catalog.Path) (*arcapb.Entry, error) {
+	return c.ns.Stat(ctx, &arcapb.StatRequest{Path: p.String()})
+}

@@ -1,0 +1,109 @@
+package icommands
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arca-data/arca/api/arcapb"
+)
+
+func newIadmin(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "iadmin SUBCOMMAND ...",
+		Short: "Administer the zone (rodsadmin)",
+		Long: `iadmin administers users of the zone. Subcommands:
+  mkuser NAME rodsuser|rodsadmin|groupadmin [PASSWORD]
+  moduser NAME password|type|info VALUE
+  rmuser NAME          (home and trash must be empty)
+  lu [NAME]            list users, or show one`,
+		Example: `  iadmin mkuser alice rodsuser
+  iadmin moduser alice password 'correct horse battery staple'
+  iadmin lu
+  iadmin rmuser alice`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("name a subcommand: mkuser, moduser, rmuser or lu")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			sub, rest := args[0], args[1:]
+			want := map[string][2]int{"mkuser": {2, 3}, "moduser": {3, 3}, "rmuser": {1, 1}, "lu": {0, 1}}
+			n, ok := want[sub]
+			if !ok {
+				return usagef("unknown subcommand %q (want mkuser, moduser, rmuser or lu)", sub)
+			}
+			if len(rest) < n[0] || len(rest) > n[1] {
+				return usagef("iadmin %s takes %d to %d arguments, got %d", sub, n[0], n[1], len(rest))
+			}
+			c, err := a.connect(ctx)
+			if err != nil {
+				return err
+			}
+			switch sub {
+			case "mkuser":
+				req := &arcapb.MakeUserRequest{Name: rest[0], Type: rest[1]}
+				if len(rest) == 3 {
+					req.Password = rest[2]
+				}
+				u, err := c.admin.MakeUser(ctx, req)
+				if err != nil {
+					return err
+				}
+				if a.json {
+					return a.printJSON(userJSON(u))
+				}
+			case "moduser":
+				u, err := c.admin.ModifyUser(ctx, &arcapb.ModifyUserRequest{Name: rest[0], Field: rest[1], Value: rest[2]})
+				if err != nil {
+					return err
+				}
+				if a.json {
+					return a.printJSON(userJSON(u))
+				}
+			case "rmuser":
+				if _, err := c.admin.RemoveUser(ctx, &arcapb.RemoveUserRequest{Name: rest[0]}); err != nil {
+					return err
+				}
+			case "lu":
+				resp, err := c.admin.ListUsers(ctx, &arcapb.ListUsersRequest{})
+				if err != nil {
+					return err
+				}
+				found := false
+				for _, u := range resp.Users {
+					if len(rest) == 1 && u.Name != rest[0] {
+						continue
+					}
+					found = true
+					switch {
+					case a.json:
+						if err := a.printJSON(userJSON(u)); err != nil {
+							return err
+						}
+					case len(rest) == 1:
+						fmt.Fprintf(a.Out, "user_name: %s\nzone_name: %s\nuser_type_name: %s\nuser_info: %s\ncreate_time: %s\nmodify_time: %s\n",
+							u.Name, u.Zone, u.Type, u.Info, unixTime(u.CreateUnix), unixTime(u.ModifyUnix))
+					default:
+						fmt.Fprintf(a.Out, "%s#%s\n", u.Name, u.Zone)
+					}
+				}
+				if len(rest) == 1 && !found {
+					return exitError{code: ExitNotFound, err: fmt.Errorf("no user %q", rest[0])}
+				}
+			}
+			return nil
+		},
+	}
+	return cmd
+}
+
+func userJSON(u *arcapb.User) map[string]any {
+	return map[string]any{"name": u.Name, "zone": u.Zone, "type": u.Type, "info": u.Info,
+		"create_time": unixTime(u.CreateUnix), "modify_time": unixTime(u.ModifyUnix)}
+}
+
+func unixTime(s int64) string { return time.Unix(s, 0).UTC().Format(time.RFC3339) }

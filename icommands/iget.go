@@ -1,0 +1,227 @@
+package icommands
+
+import (
+	"context"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources"
+)
+
+type igetOptions struct {
+	recursive, force, verify bool
+	threads                  int
+}
+
+func newIget(a *app) *cobra.Command {
+	var o igetOptions
+	cmd := &cobra.Command{
+		Use:   "iget [-r] [-f] [-K] [-N THREADS] DATA_OBJECT|COLLECTION... [LOCAL]",
+		Short: "Download data objects and collections",
+		Long: `iget downloads data objects into local files, and with -r collections
+into directories: "iget -r COLL DIR" creates DIR/<collection name>. A file
+appears under its name only once it is complete. -K verifies the SHA-256 of
+what arrived against the catalog. -f overwrites existing local files.`,
+		Example: `  iget results.csv
+  iget -K big.tar /scratch/
+  iget -r run42 ~/data       # creates ~/data/run42`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("name at least one data object")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.threads < 1 || o.threads > 256 {
+				return usagef("-N must be between 1 and 256, got %d", o.threads)
+			}
+			return runIget(cmd.Context(), a, args, o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.recursive, "recursive", "r", false, "download collections")
+	f.BoolVarP(&o.force, "force", "f", false, "overwrite existing local files")
+	f.BoolVarP(&o.verify, "verify", "K", false, "verify checksums")
+	f.IntVarP(&o.threads, "threads", "N", 8, "files downloaded at once")
+	return cmd
+}
+
+type getJob struct {
+	src   catalog.Path
+	local string
+	size  int64
+}
+
+func runIget(ctx context.Context, a *app, args []string, o igetOptions) error {
+	c, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	sources, target := args, "."
+	targetGiven := false
+	if len(args) > 1 {
+		sources, target, targetGiven = args[:len(args)-1], args[len(args)-1], true
+	}
+	fi, statErr := os.Stat(target)
+	targetIsDir := statErr == nil && fi.IsDir()
+	if len(sources) > 1 && !targetIsDir {
+		return localError(fmt.Errorf("%s: with several sources the target must be an existing directory: %w", target, os.ErrNotExist))
+	}
+	var jobs []getJob
+	var total int64
+	for _, arg := range sources {
+		p, err := c.resolve(arg)
+		if err != nil {
+			return err
+		}
+		e, err := c.stat(ctx, p)
+		if err != nil {
+			return err
+		}
+		local := target
+		if targetIsDir || !targetGiven {
+			local = filepath.Join(target, p.Name())
+		}
+		if e.Kind == arcapb.EntryKind_ENTRY_KIND_DATA_OBJECT {
+			jobs = append(jobs, getJob{src: p, local: local, size: e.Size})
+			total += e.Size
+			continue
+		}
+		if !o.recursive {
+			return usagef("%s is a collection: use -r", p)
+		}
+		treeJobs, size, err := planCollection(ctx, c, p, local)
+		if err != nil {
+			return err
+		}
+		jobs = append(jobs, treeJobs...)
+		total += size
+	}
+	prog := newProgress(a, total, "iget")
+	defer prog.finish()
+	return runParallel(ctx, a, jobs, o.threads, func(ctx context.Context, j getJob) error {
+		e, err := getFile(ctx, c, j, o, prog)
+		if err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(map[string]any{"path": j.src.String(), "local": j.local, "size": e.Size, "checksum": e.Checksum})
+		}
+		return nil
+	})
+}
+
+// planCollection makes the local directories of a collection tree and lists
+// its data objects.
+func planCollection(ctx context.Context, c *client, coll catalog.Path, dir string) ([]getJob, int64, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, 0, localError(err)
+	}
+	stream, err := c.ns.List(ctx, &arcapb.ListRequest{Path: coll.String(), Recursive: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	var jobs []getJob
+	var total int64
+	for {
+		resp, err := stream.Recv()
+		if err == io.EOF {
+			return jobs, total, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, e := range resp.Entries {
+			p := catalog.MustPath(e.Path)
+			rel := p.Rebase(coll, catalog.MustPath("/")).Components()
+			local := filepath.Join(append([]string{dir}, rel...)...)
+			if e.Kind == arcapb.EntryKind_ENTRY_KIND_COLLECTION {
+				if err := os.MkdirAll(local, 0o755); err != nil {
+					return nil, 0, localError(err)
+				}
+				continue
+			}
+			jobs = append(jobs, getJob{src: p, local: local, size: e.Size})
+			total += e.Size
+		}
+	}
+}
+
+// getFile downloads one data object into a temporary file beside its
+// destination and renames it into place when it is complete and verified.
+func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *progress) (*arcapb.Entry, error) {
+	if _, err := os.Lstat(j.local); err == nil && !o.force {
+		return nil, fmt.Errorf("local file %s exists (use -f to overwrite)", j.local)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.xfer.Get(ctx, &arcapb.GetRequest{Path: j.src.String()})
+	if err != nil {
+		return nil, err
+	}
+	first, err := stream.Recv()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", j.src, err)
+	}
+	head := first.GetHeader()
+	if head == nil {
+		return nil, fmt.Errorf("%s: the server sent data before the header", j.src)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(j.local), "."+filepath.Base(j.local)+".arca-part-*")
+	if err != nil {
+		return nil, localError(err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	var h hash.Hash
+	var w io.Writer = tmp
+	if o.verify {
+		h = resources.NewHash()
+		w = io.MultiWriter(tmp, h)
+	}
+	var n int64
+	for {
+		msg, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", j.src, err)
+		}
+		data := msg.GetData()
+		if _, err := w.Write(data); err != nil {
+			return nil, localError(err)
+		}
+		n += int64(len(data))
+		prog.add(len(data))
+	}
+	if n != head.Size {
+		return nil, fmt.Errorf("%s: received %d bytes, the catalog says %d", j.src, n, head.Size)
+	}
+	if h != nil {
+		if got := resources.FormatChecksum(h.Sum(nil)); got != head.Checksum {
+			return nil, fmt.Errorf("%s: checksum mismatch: received %s, the catalog says %s; the file was not kept", j.src, got, head.Checksum)
+		}
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, localError(err)
+	}
+	if err := os.Rename(tmp.Name(), j.local); err != nil {
+		return nil, localError(err)
+	}
+	done = true
+	prog.fileDone()
+	return head, nil
+}

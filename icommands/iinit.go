@@ -1,0 +1,126 @@
+package icommands
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/arca-data/arca/api/arcapb"
+)
+
+func newIinit(a *app) *cobra.Command {
+	var env Environment
+	var ca string
+	cmd := &cobra.Command{
+		Use:   "iinit [--host H] [--port P] [--zone Z] [--user U] [--ca FILE]",
+		Short: "Log in to a zone and remember the connection",
+		Long: `iinit logs in to an Arca zone and stores the connection and a session
+token under ~/.arca (or $ARCA_CONFIG_DIR). Every other icommand uses them.
+The password comes from $ARCA_PASSWORD or is asked for. The zone's CA
+certificate (DIR/tls/ca.pem of the server) is copied there on the first
+login; the server must present a certificate that chains to it.`,
+		Example: `  iinit --host localhost --port 1247 --zone tempZone --user rods --ca /srv/arca/tls/ca.pem
+  ARCA_PASSWORD=secret iinit --user alice      # later logins reuse the stored settings`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runIinit(cmd.Context(), a, cmd, env, ca)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&env.Host, "host", "localhost", "server host name")
+	f.IntVar(&env.Port, "port", 1247, "server port")
+	f.StringVar(&env.Zone, "zone", "tempZone", "zone name")
+	f.StringVar(&env.User, "user", "rods", "user name")
+	f.StringVar(&ca, "ca", "", "the zone's CA certificate (PEM); needed the first time")
+	return cmd
+}
+
+func runIinit(ctx context.Context, a *app, cmd *cobra.Command, env Environment, ca string) error {
+	dir, err := configDir(a.Getenv)
+	if err != nil {
+		return err
+	}
+	// Settings not given on the command line come from the stored environment.
+	if old, err := loadEnvironment(dir); err == nil {
+		for flag, keep := range map[string]func(){
+			"host": func() { env.Host = old.Host }, "port": func() { env.Port = old.Port },
+			"zone": func() { env.Zone = old.Zone }, "user": func() { env.User = old.User },
+		} {
+			if !cmd.Flags().Changed(flag) {
+				keep()
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	env.CAFile = filepath.Join(dir, caFile)
+	if ca != "" {
+		pemBytes, err := os.ReadFile(ca)
+		if err != nil {
+			return localError(fmt.Errorf("--ca: %w", err))
+		}
+		if err := writeFileAtomic(env.CAFile, pemBytes, 0o644); err != nil {
+			return err
+		}
+	} else if _, err := os.Stat(env.CAFile); err != nil {
+		return usagef("--ca FILE is needed the first time: the zone's CA certificate (DIR/tls/ca.pem of the server)")
+	}
+	password := a.Getenv("ARCA_PASSWORD")
+	if password == "" {
+		if password, err = readPassword(a, env.User); err != nil {
+			return err
+		}
+	}
+	c, err := dialWith(dir, env, "")
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	resp, err := c.auth.Login(ctx, &arcapb.LoginRequest{User: env.User, Zone: env.Zone, Password: password})
+	if err != nil {
+		return fmt.Errorf("log in to %s:%d as %s#%s: %w", env.Host, env.Port, env.User, env.Zone, err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, sessionFile), []byte(resp.Token+"\n"), 0o600); err != nil {
+		return err
+	}
+	authed, err := dialWith(dir, env, resp.Token)
+	if err != nil {
+		return err
+	}
+	defer authed.close()
+	who, err := authed.auth.WhoAmI(ctx, &arcapb.WhoAmIRequest{})
+	if err != nil {
+		return err
+	}
+	env.Home, env.Cwd, env.DefaultResource = who.Home, who.Home, who.DefaultResource
+	if err := saveEnvironment(dir, env); err != nil {
+		return err
+	}
+	if a.json {
+		return a.printJSON(map[string]any{"user": env.User, "zone": env.Zone, "host": env.Host, "port": env.Port, "home": env.Home, "expires_unix": resp.ExpiresUnix})
+	}
+	return nil
+}
+
+// readPassword asks on the terminal, or reads one line from standard input.
+func readPassword(a *app, user string) (string, error) {
+	if f, ok := a.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(a.Err, "Enter the password of %s: ", user)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(a.Err)
+		return string(b), err
+	}
+	line, err := bufio.NewReader(a.In).ReadString('\n')
+	if err != nil && line == "" {
+		return "", errors.New("no password: set ARCA_PASSWORD or type it on standard input")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}

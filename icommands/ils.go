@@ -1,0 +1,200 @@
+package icommands
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/catalog"
+)
+
+type ilsOptions struct {
+	long, replicas, recursive, acl bool
+}
+
+func newIls(a *app) *cobra.Command {
+	var o ilsOptions
+	cmd := &cobra.Command{
+		Use:   "ils [-l|-L] [-r] [-A] [PATH...]",
+		Short: "List collections and data objects",
+		Long: `ils lists a collection (the working collection by default): its data
+objects, then its sub-collections marked "C-". The listing streams: the first
+lines appear before the whole collection has been read.
+-l adds owner, replica number, resource, size, time and status (& good,
+X stale, ? intermediate); -L adds the checksum and physical path of every
+replica.`,
+		Example: `  ils
+  ils -l /tempZone/home/alice/run42
+  ils -Lr projects
+  ils --json | jq .path`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				args = []string{"."}
+			}
+			c, err := a.connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := bufio.NewWriterSize(a.Out, 64<<10)
+			defer w.Flush()
+			var firstErr error
+			for _, arg := range args {
+				if err := ils(cmd.Context(), a, c, w, arg, o); err != nil {
+					w.Flush()
+					if len(args) > 1 {
+						fmt.Fprintf(a.Err, "ils: %s\n", message(err))
+					}
+					if firstErr == nil {
+						firstErr = err
+					}
+				}
+			}
+			if firstErr != nil && len(args) > 1 {
+				return exitError{code: exitCode(firstErr), err: errors.New("some paths could not be listed")}
+			}
+			return firstErr
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.long, "long", "l", false, "long format")
+	f.BoolVarP(&o.replicas, "replicas", "L", false, "every replica with checksum and physical path")
+	f.BoolVarP(&o.recursive, "recursive", "r", false, "descend into sub-collections")
+	f.BoolVarP(&o.acl, "access", "A", false, "show access control lists")
+	return cmd
+}
+
+func ils(ctx context.Context, a *app, c *client, w *bufio.Writer, arg string, o ilsOptions) error {
+	p, err := c.resolve(arg)
+	if err != nil {
+		return err
+	}
+	stream, err := c.ns.List(ctx, &arcapb.ListRequest{Path: p.String(), Recursive: o.recursive, Replicas: o.replicas, Acl: o.acl})
+	if err != nil {
+		return err
+	}
+	header := ""
+	for {
+		resp, err := stream.Recv()
+		if err == io.EOF {
+			if header == "" && !a.json {
+				// Nothing came: an empty collection still gets its header.
+				fmt.Fprintf(w, "%s:\n", p)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range resp.Entries {
+			if a.json {
+				if err := writeJSONLine(w, entryJSON(e)); err != nil {
+					return err
+				}
+				continue
+			}
+			ep := catalog.MustPath(e.Path)
+			parent := ep.Parent().String()
+			if e.Path == p.String() && e.Kind == arcapb.EntryKind_ENTRY_KIND_DATA_OBJECT {
+				parent = "" // ils of one data object prints it alone
+			}
+			if parent != "" && parent != header {
+				header = parent
+				fmt.Fprintf(w, "%s:\n", header)
+			}
+			printEntry(w, e, o, parent == "")
+		}
+		w.Flush()
+	}
+}
+
+func printEntry(w io.Writer, e *arcapb.Entry, o ilsOptions, fullPath bool) {
+	name := catalog.MustPath(e.Path).Name()
+	if fullPath {
+		name = e.Path
+	}
+	if e.Kind == arcapb.EntryKind_ENTRY_KIND_COLLECTION {
+		fmt.Fprintf(w, "  C- %s\n", e.Path)
+		printACL(w, e, o)
+		return
+	}
+	if !o.long && !o.replicas {
+		fmt.Fprintf(w, "  %s\n", name)
+		printACL(w, e, o)
+		return
+	}
+	owner, _, _ := strings.Cut(e.Owner, "#")
+	for _, r := range e.Replicas {
+		t := time.Unix(0, r.ModifyUnixNano).Local().Format("2006-01-02.15:04")
+		fmt.Fprintf(w, "  %-12s %4d %-16s %12d %s %s %s\n", owner, r.Number, r.Resource, r.Size, t, statusMark(r.Status), name)
+		if o.replicas {
+			fmt.Fprintf(w, "    %s    generic    %s\n", orDash(r.Checksum), r.PhysicalPath)
+		}
+	}
+	printACL(w, e, o)
+}
+
+func printACL(w io.Writer, e *arcapb.Entry, o ilsOptions) {
+	if !o.acl || len(e.Acl) == 0 {
+		return
+	}
+	parts := make([]string, len(e.Acl))
+	for i, a := range e.Acl {
+		parts[i] = a.Principal + ":" + a.Level
+	}
+	fmt.Fprintf(w, "        ACL - %s\n", strings.Join(parts, "   "))
+}
+
+func statusMark(s string) string {
+	switch s {
+	case "good":
+		return "&"
+	case "stale":
+		return "X"
+	}
+	return "?"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// entryJSON is the stable JSON shape of an entry for --json.
+func entryJSON(e *arcapb.Entry) map[string]any {
+	kind := "data_object"
+	if e.Kind == arcapb.EntryKind_ENTRY_KIND_COLLECTION {
+		kind = "collection"
+	}
+	m := map[string]any{
+		"kind": kind, "path": e.Path, "owner": e.Owner,
+		"create_time": time.Unix(0, e.CreateUnixNano).UTC().Format(time.RFC3339Nano),
+		"modify_time": time.Unix(0, e.ModifyUnixNano).UTC().Format(time.RFC3339Nano),
+	}
+	if kind == "data_object" {
+		m["size"], m["checksum"] = e.Size, e.Checksum
+		reps := make([]map[string]any, len(e.Replicas))
+		for i, r := range e.Replicas {
+			reps[i] = map[string]any{"number": r.Number, "resource": r.Resource, "physical_path": r.PhysicalPath,
+				"size": r.Size, "checksum": r.Checksum, "status": r.Status,
+				"modify_time": time.Unix(0, r.ModifyUnixNano).UTC().Format(time.RFC3339Nano)}
+		}
+		m["replicas"] = reps
+	}
+	if len(e.Acl) > 0 {
+		acl := make([]map[string]string, len(e.Acl))
+		for i, a := range e.Acl {
+			acl[i] = map[string]string{"principal": a.Principal, "level": a.Level}
+		}
+		m["acl"] = acl
+	}
+	return m
+}

@@ -1,0 +1,57 @@
+package icommands
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/catalog"
+)
+
+func newImv(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "imv SOURCE TARGET",
+		Short: "Move or rename a data object or collection",
+		Long: `imv renames a data object or collection, or moves it into TARGET when
+TARGET is an existing collection. Only the catalog changes; no bytes move.`,
+		Example: `  imv draft.txt final.txt
+  imv run42 /tempZone/home/alice/archive/`,
+		Args: exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			from, err := c.resolve(args[0])
+			if err != nil {
+				return err
+			}
+			to, err := c.intoCollection(cmd.Context(), args[1], from.Name())
+			if err != nil {
+				return err
+			}
+			e, err := c.ns.Rename(cmd.Context(), &arcapb.RenameRequest{From: from.String(), To: to.String()})
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(entryJSON(e))
+			}
+			return nil
+		},
+	}
+}
+
+// intoCollection resolves a target argument: an existing collection means
+// "put it inside, under name"; anything else is the new path itself.
+func (c *client) intoCollection(ctx context.Context, arg, name string) (catalog.Path, error) {
+	to, err := c.resolve(arg)
+	if err != nil {
+		return catalog.Path{}, err
+	}
+	if e, err := c.stat(ctx, to); err == nil && e.Kind == arcapb.EntryKind_ENTRY_KIND_COLLECTION {
+		return to.Join(name)
+	}
+	return to, nil
+}

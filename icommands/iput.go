@@ -1,0 +1,337 @@
+package icommands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources"
+)
+
+type iputOptions struct {
+	recursive, force, verify bool
+	resource                 string
+	threads                  int
+	metadata                 string
+}
+
+// inlineLimit is the largest file sent in the put header itself: one
+// message, one round trip.
+const inlineLimit = 256 << 10
+
+// chunkSize is the size of one data message of a transfer.
+const chunkSize = 1 << 20
+
+func newIput(a *app) *cobra.Command {
+	var o iputOptions
+	cmd := &cobra.Command{
+		Use:   "iput [-r] [-f] [-K] [-R RESOURCE] [-N THREADS] LOCAL... [TARGET]",
+		Short: "Upload files and directories",
+		Long: `iput uploads local files as data objects, and with -r directories as
+collections. TARGET is a new data object, or an existing collection to put
+into; without TARGET files go into the working collection.
+Files are uploaded concurrently (-N, default 16); "done" means the bytes are
+durable on the resource and the catalog has recorded a good replica.
+-K computes the checksum while sending and the server refuses the upload if
+the bytes it stored differ. -f overwrites existing data objects.`,
+		Example: `  iput results.csv
+  iput -K big.tar /tempZone/home/alice/archive/
+  iput -r -N 32 run42 projects/
+  iput -f -R fastResc results.csv`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("name at least one local file")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.threads < 1 || o.threads > 256 {
+				return usagef("-N must be between 1 and 256, got %d", o.threads)
+			}
+			if o.metadata != "" {
+				return errors.New("--metadata needs AVU support in the zone, which this version does not have yet")
+			}
+			return runIput(cmd.Context(), a, args, o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.recursive, "recursive", "r", false, "upload directories")
+	f.BoolVarP(&o.force, "force", "f", false, "overwrite existing data objects")
+	f.BoolVarP(&o.verify, "verify", "K", false, "verify the checksum end to end")
+	f.StringVarP(&o.resource, "resource", "R", "", "target resource")
+	f.IntVarP(&o.threads, "threads", "N", 16, "files uploaded at once")
+	f.StringVar(&o.metadata, "metadata", "", `AVUs to attach: "attr;value;unit;..."`)
+	return cmd
+}
+
+// putJob is one file to upload.
+type putJob struct {
+	local string
+	size  int64
+	dest  catalog.Path
+}
+
+func runIput(ctx context.Context, a *app, args []string, o iputOptions) error {
+	c, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	sources, targetArg := args, ""
+	if len(args) > 1 {
+		sources, targetArg = args[:len(args)-1], args[len(args)-1]
+	}
+	target := c.env.cwd()
+	targetIsColl := true
+	if targetArg != "" {
+		if target, err = c.resolve(targetArg); err != nil {
+			return err
+		}
+		e, err := c.stat(ctx, target)
+		switch {
+		case err == nil:
+			targetIsColl = e.Kind == arcapb.EntryKind_ENTRY_KIND_COLLECTION
+		case status.Code(err) == codes.NotFound:
+			targetIsColl = false
+		default:
+			return err
+		}
+		if !targetIsColl && len(sources) > 1 {
+			return fmt.Errorf("%s is not a collection: with several sources the target must be one", target)
+		}
+	}
+
+	var jobs []putJob
+	var total int64
+	for _, src := range sources {
+		fi, err := os.Stat(src)
+		if err != nil {
+			return localError(err)
+		}
+		dest := target
+		if targetIsColl {
+			if dest, err = target.Join(filepath.Base(filepath.Clean(src))); err != nil {
+				return fmt.Errorf("local name %q cannot be a data object name: %w", filepath.Base(src), err)
+			}
+		}
+		if !fi.IsDir() {
+			jobs = append(jobs, putJob{local: src, size: fi.Size(), dest: dest})
+			total += fi.Size()
+			continue
+		}
+		if !o.recursive {
+			return usagef("%s is a directory: use -r", src)
+		}
+		dirJobs, size, err := planDirectory(ctx, c, src, dest)
+		if err != nil {
+			return err
+		}
+		jobs = append(jobs, dirJobs...)
+		total += size
+	}
+
+	prog := newProgress(a, total, "iput")
+	defer prog.finish()
+	return runParallel(ctx, a, jobs, o.threads, func(ctx context.Context, j putJob) error {
+		e, err := putFile(ctx, c, j, o, prog)
+		if err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(map[string]any{"local": j.local, "path": e.Path, "size": e.Size, "checksum": e.Checksum})
+		}
+		return nil
+	})
+}
+
+// planDirectory creates the collections of a local tree and lists its files.
+func planDirectory(ctx context.Context, c *client, dir string, dest catalog.Path) ([]putJob, int64, error) {
+	var jobs []putJob
+	var total int64
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return localError(err)
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		logical := dest
+		if rel != "." {
+			for _, part := range splitPath(rel) {
+				if logical, err = logical.Join(part); err != nil {
+					return fmt.Errorf("local path %q cannot be a logical path: %w", path, err)
+				}
+			}
+		}
+		switch {
+		case d.IsDir():
+			_, err := c.ns.MakeCollection(ctx, &arcapb.MakeCollectionRequest{Path: logical.String(), Parents: rel == "."})
+			if err != nil && status.Code(err) != codes.AlreadyExists {
+				return err
+			}
+		case d.Type().IsRegular():
+			fi, err := d.Info()
+			if err != nil {
+				return localError(err)
+			}
+			jobs = append(jobs, putJob{local: path, size: fi.Size(), dest: logical})
+			total += fi.Size()
+		}
+		return nil
+	})
+	return jobs, total, err
+}
+
+func splitPath(rel string) []string {
+	var parts []string
+	for rel != "" && rel != "." {
+		dir, file := filepath.Split(rel)
+		parts = append([]string{file}, parts...)
+		rel = filepath.Clean(dir)
+		if dir == "" {
+			break
+		}
+	}
+	return parts
+}
+
+// runParallel runs do for every job with n workers. Every job is tried; the
+// errors are printed as they happen and summarised at the end.
+func runParallel[J any](ctx context.Context, a *app, jobs []J, n int, do func(context.Context, J) error) error {
+	ch := make(chan J)
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		failed  int
+		firstEr error
+	)
+	for range min(n, max(1, len(jobs))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				if err := do(ctx, j); err != nil {
+					mu.Lock()
+					failed++
+					if firstEr == nil {
+						firstEr = err
+					}
+					if len(jobs) > 1 {
+						fmt.Fprintf(a.Err, "error: %s\n", message(err))
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, j := range jobs {
+		select {
+		case ch <- j:
+		case <-ctx.Done():
+		}
+	}
+	close(ch)
+	wg.Wait()
+	if firstEr == nil {
+		return ctx.Err()
+	}
+	if len(jobs) == 1 {
+		return firstEr
+	}
+	return exitError{code: exitCode(firstEr), err: fmt.Errorf("%d of %d transfers failed", failed, len(jobs))}
+}
+
+// putFile uploads one file; it returns after the server has committed it.
+func putFile(ctx context.Context, c *client, j putJob, o iputOptions, prog *progress) (*arcapb.Entry, error) {
+	f, err := os.Open(j.local)
+	if err != nil {
+		return nil, localError(err)
+	}
+	defer f.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // a failed upload ends its stream, so the server aborts it
+	stream, err := c.xfer.Put(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var h hash.Hash
+	var r io.Reader = countingReader{r: f, p: prog}
+	if o.verify {
+		h = resources.NewHash()
+		r = io.TeeReader(r, h)
+	}
+	header := &arcapb.PutHeader{Path: j.dest.String(), Size: j.size, Resource: o.resource, Overwrite: o.force, Verify: o.verify}
+	if j.size <= inlineLimit {
+		data := make([]byte, j.size)
+		if _, err := io.ReadFull(r, data); err != nil {
+			return nil, fmt.Errorf("read %s: %w", j.local, err)
+		}
+		header.Data = data
+		if err := stream.Send(&arcapb.PutRequest{Part: &arcapb.PutRequest_Header{Header: header}}); err != nil {
+			return nil, putError(stream, j, err)
+		}
+	} else {
+		if err := stream.Send(&arcapb.PutRequest{Part: &arcapb.PutRequest_Header{Header: header}}); err != nil {
+			return nil, putError(stream, j, err)
+		}
+		buf := make([]byte, chunkSize)
+		for {
+			n, rerr := io.ReadFull(r, buf)
+			if n > 0 {
+				if err := stream.Send(&arcapb.PutRequest{Part: &arcapb.PutRequest_Data{Data: buf[:n]}}); err != nil {
+					return nil, putError(stream, j, err)
+				}
+			}
+			if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+				break
+			}
+			if rerr != nil {
+				return nil, fmt.Errorf("read %s: %w", j.local, rerr)
+			}
+		}
+	}
+	sum := ""
+	if h != nil {
+		sum = resources.FormatChecksum(h.Sum(nil))
+		if err := stream.Send(&arcapb.PutRequest{Part: &arcapb.PutRequest_Trailer{Trailer: &arcapb.PutTrailer{Checksum: sum}}}); err != nil {
+			return nil, putError(stream, j, err)
+		}
+	}
+	e, err := stream.CloseAndRecv()
+	if err != nil {
+		return nil, explainPut(j, err)
+	}
+	if h != nil && e.Checksum != sum {
+		return nil, fmt.Errorf("%s: the server recorded checksum %s, the local file has %s", j.dest, e.Checksum, sum)
+	}
+	prog.fileDone()
+	return e, nil
+}
+
+// putError fetches the server's reason when a Send fails: Send only says
+// the stream ended.
+func putError(stream arcapb.Transfer_PutClient, j putJob, err error) error {
+	if errors.Is(err, io.EOF) {
+		_, err = stream.CloseAndRecv()
+	}
+	return explainPut(j, err)
+}
+
+func explainPut(j putJob, err error) error {
+	if status.Code(err) == codes.AlreadyExists {
+		return fmt.Errorf("%s: %w (use -f to overwrite)", j.local, err)
+	}
+	return fmt.Errorf("%s: %w", j.local, err)
+}

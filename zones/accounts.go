@@ -1,0 +1,214 @@
+package zones
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"time"
+
+	"github.com/arca-data/arca/catalog"
+)
+
+// ErrUnauthenticated means a login failed or a session is missing, expired or ended.
+var ErrUnauthenticated = errors.New("not authenticated")
+
+// failedLoginDelay slows down password guessing; a little jitter hides
+// which check failed.
+const failedLoginDelay = 300 * time.Millisecond
+
+// Login checks a native password and opens a session. It returns the token,
+// which the catalog never sees in clear, only its hash.
+func (z *Zone) Login(ctx context.Context, id catalog.UserID, password string) (string, catalog.Session, catalog.User, error) {
+	fail := func() (string, catalog.Session, catalog.User, error) {
+		time.Sleep(failedLoginDelay + time.Duration(mrand.Int64N(int64(100*time.Millisecond))))
+		return "", catalog.Session{}, catalog.User{}, fmt.Errorf("%w: wrong user name or password for %s", ErrUnauthenticated, id)
+	}
+	if password == "" {
+		return fail()
+	}
+	u, err := z.cat.User(ctx, id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		// Spend the same time as a real check, so timing does not reveal
+		// which user names exist.
+		CheckPassword(z.dummyHash, password)
+		return fail()
+	}
+	if err != nil {
+		return "", catalog.Session{}, catalog.User{}, err
+	}
+	if u.Type == catalog.UserTypeGroup || u.PasswordHash == "" || !CheckPassword(u.PasswordHash, password) {
+		return fail()
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", catalog.Session{}, catalog.User{}, err
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	now := time.Now().UTC()
+	s := catalog.Session{TokenHash: hashToken(token), User: id, CreateTime: now, Expires: now.Add(z.sessionTTL)}
+	if err := z.cat.CreateSession(ctx, s); err != nil {
+		return "", catalog.Session{}, catalog.User{}, fmt.Errorf("open session: %w", err)
+	}
+	return token, s, u, nil
+}
+
+// hashToken is what the catalog stores of a token. Tokens are 256 random
+// bits, so a fast hash is enough: there is nothing to guess.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Authenticate returns the user behind a session token.
+func (z *Zone) Authenticate(ctx context.Context, token string) (catalog.User, error) {
+	if token == "" {
+		return catalog.User{}, fmt.Errorf("%w: no session token; run iinit", ErrUnauthenticated)
+	}
+	s, err := z.cat.Session(ctx, hashToken(token))
+	if errors.Is(err, catalog.ErrNotFound) {
+		return catalog.User{}, fmt.Errorf("%w: the session has ended; run iinit", ErrUnauthenticated)
+	}
+	if err != nil {
+		return catalog.User{}, err
+	}
+	if time.Now().After(s.Expires) {
+		return catalog.User{}, fmt.Errorf("%w: the session expired at %s; run iinit", ErrUnauthenticated, s.Expires.Format(time.RFC3339))
+	}
+	u, err := z.cat.User(ctx, s.User)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return catalog.User{}, fmt.Errorf("%w: user %s no longer exists", ErrUnauthenticated, s.User)
+	}
+	return u, err
+}
+
+// Logout ends the session of token, or with all every session of its user.
+func (z *Zone) Logout(ctx context.Context, caller catalog.User, token string, all bool) (int, error) {
+	var n int
+	err := z.do(ctx, &Op{Name: "logout", Caller: caller}, func(ctx context.Context) error {
+		if all {
+			var err error
+			n, err = z.cat.RemoveSessions(ctx, caller.UserID())
+			return err
+		}
+		n = 1
+		return z.cat.RemoveSession(ctx, hashToken(token))
+	})
+	return n, err
+}
+
+// MakeUser creates an account with its home and trash collections.
+func (z *Zone) MakeUser(ctx context.Context, caller catalog.User, name string, typ catalog.UserType, password string) (catalog.User, error) {
+	var u catalog.User
+	err := z.do(ctx, &Op{Name: "user.create", Caller: caller}, func(ctx context.Context) error {
+		if err := catalog.ValidateUserName(name); err != nil {
+			return err
+		}
+		if name == PublicGroup {
+			return fmt.Errorf("%w: %q is reserved", catalog.ErrInvalidName, name)
+		}
+		hash := ""
+		if password != "" {
+			var err error
+			if hash, err = HashPassword(password); err != nil {
+				return err
+			}
+		}
+		var err error
+		u, err = z.cat.CreateUser(ctx, catalog.User{Name: name, Zone: z.name, Type: typ, PasswordHash: hash})
+		if err != nil {
+			return err
+		}
+		return z.ensureHome(ctx, u.UserID())
+	})
+	return u, err
+}
+
+// ModifyUser changes one field of an account: password, type or info.
+func (z *Zone) ModifyUser(ctx context.Context, caller catalog.User, name, field, value string) (catalog.User, error) {
+	var u catalog.User
+	err := z.do(ctx, &Op{Name: "user.modify", Caller: caller}, func(ctx context.Context) error {
+		var err error
+		if u, err = z.cat.User(ctx, catalog.UserID{Name: name, Zone: z.name}); err != nil {
+			return err
+		}
+		switch field {
+		case "password":
+			if value == "" {
+				return fmt.Errorf("%w: empty password", catalog.ErrInvalidArgument)
+			}
+			if u.PasswordHash, err = HashPassword(value); err != nil {
+				return err
+			}
+		case "type":
+			if u.Type, err = catalog.ParseUserType(value); err != nil {
+				return err
+			}
+		case "info":
+			u.Info = value
+		default:
+			return fmt.Errorf("%w: cannot modify %q of a user (want password, type or info)", catalog.ErrInvalidArgument, field)
+		}
+		if err := z.cat.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if field == "password" {
+			_, err = z.cat.RemoveSessions(ctx, u.UserID())
+		}
+		return err
+	})
+	return u, err
+}
+
+// RemoveUser deletes an account whose home and trash are empty.
+func (z *Zone) RemoveUser(ctx context.Context, caller catalog.User, name string) error {
+	return z.do(ctx, &Op{Name: "user.remove", Caller: caller}, func(ctx context.Context) error {
+		id := catalog.UserID{Name: name, Zone: z.name}
+		if name == DefaultAdmin || id == caller.UserID() {
+			return fmt.Errorf("%w: %s cannot be removed", catalog.ErrPermission, id)
+		}
+		if _, err := z.cat.User(ctx, id); err != nil {
+			return err
+		}
+		// Check both before removing either, so a refusal changes nothing.
+		for _, p := range []catalog.Path{z.Home(name), z.TrashHome(name)} {
+			objs, err := z.cat.ListObjects(ctx, p, "", 1)
+			if errors.Is(err, catalog.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			colls, err := z.cat.ListCollections(ctx, p, "", 1)
+			if err != nil {
+				return err
+			}
+			if len(objs)+len(colls) > 0 {
+				return fmt.Errorf("remove user %s: %s: %w", name, p, catalog.ErrNotEmpty)
+			}
+		}
+		for _, p := range []catalog.Path{z.Home(name), z.TrashHome(name)} {
+			if _, err := z.cat.RemoveCollection(ctx, p, false); err != nil && !errors.Is(err, catalog.ErrNotFound) {
+				return fmt.Errorf("remove user %s: %w", name, err)
+			}
+		}
+		if _, err := z.cat.RemoveSessions(ctx, id); err != nil {
+			return err
+		}
+		return z.cat.RemoveUser(ctx, id)
+	})
+}
+
+// ListUsers returns every account.
+func (z *Zone) ListUsers(ctx context.Context, caller catalog.User) ([]catalog.User, error) {
+	var users []catalog.User
+	err := z.do(ctx, &Op{Name: "user.list", Caller: caller}, func(ctx context.Context) error {
+		var err error
+		users, err = z.cat.Users(ctx)
+		return err
+	})
+	return users, err
+}

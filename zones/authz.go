@@ -1,0 +1,141 @@
+package zones
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/arca-data/arca/catalog"
+)
+
+// PublicGroup is granted to everyone, as iRODS's "public" group.
+const PublicGroup = "public"
+
+// need is one permission an operation requires: level on the entry at path.
+// The entry must exist, except where parentIfMissing says to check its parent
+// collection instead (a put of a new object needs write on the collection).
+type need struct {
+	path            catalog.Path
+	level           catalog.AccessLevel
+	parentIfMissing bool
+}
+
+// requirements is the one table of what each operation needs. Administrators
+// pass every check; everything else is decided here and nowhere else.
+func requirements(op *Op) ([]need, error) {
+	switch op.Name {
+	case "stat", "get", "checksum", "list":
+		return []need{{path: op.Path, level: catalog.AccessRead}}, nil
+	case "checksum.update":
+		return []need{{path: op.Path, level: catalog.AccessWrite}}, nil
+	case "put":
+		return []need{{path: op.Path, level: catalog.AccessWrite, parentIfMissing: true}}, nil
+	case "mkdir":
+		return []need{{path: op.Path.Parent(), level: catalog.AccessWrite}}, nil
+	case "rename":
+		return []need{
+			{path: op.Path, level: catalog.AccessOwn},
+			{path: op.Dest.Parent(), level: catalog.AccessWrite},
+		}, nil
+	case "copy":
+		return []need{
+			{path: op.Path, level: catalog.AccessRead},
+			{path: op.Dest, level: catalog.AccessWrite, parentIfMissing: true},
+		}, nil
+	case "remove":
+		return []need{{path: op.Path, level: catalog.AccessOwn}}, nil
+	case "trash.remove", "logout", "whoami":
+		return nil, nil // acts only on the caller's own trash and sessions
+	case "user.create", "user.modify", "user.remove", "user.list", "trash.remove.others":
+		return nil, errAdminOnly
+	}
+	return nil, fmt.Errorf("operation %q has no permission rule: %w", op.Name, catalog.ErrPermission)
+}
+
+var errAdminOnly = errors.New("administrators only")
+
+// authorize checks op against requirements for its caller.
+func (z *Zone) authorize(ctx context.Context, op *Op) error {
+	if err := z.checkZone(op); err != nil {
+		return err
+	}
+	needs, err := requirements(op)
+	admin := isAdmin(op.Caller, z.name)
+	switch {
+	case errors.Is(err, errAdminOnly) && !admin:
+		return fmt.Errorf("%s: %w: %s", op.Name, catalog.ErrPermission, err)
+	case errors.Is(err, errAdminOnly):
+		return nil
+	case err != nil:
+		return err
+	case admin:
+		return nil
+	}
+	for _, n := range needs {
+		if err := z.check(ctx, op.Caller, n); err != nil {
+			return fmt.Errorf("%s %s: %w", op.Name, n.path, err)
+		}
+	}
+	return nil
+}
+
+func isAdmin(u catalog.User, zone string) bool {
+	return u.Type == catalog.UserTypeAdmin && u.Zone == zone
+}
+
+// checkZone refuses paths of zones this server does not serve: federation
+// will route them, until then they are not found.
+func (z *Zone) checkZone(op *Op) error {
+	for _, p := range []catalog.Path{op.Path, op.Dest} {
+		if p.IsZero() || p.IsRoot() {
+			continue
+		}
+		if p.Zone() != z.name {
+			return fmt.Errorf("%s: %w: zone %q is not known here (this is zone %q)", p, catalog.ErrNotFound, p.Zone(), z.name)
+		}
+	}
+	return nil
+}
+
+func (z *Zone) check(ctx context.Context, caller catalog.User, n need) error {
+	e, err := z.cat.Stat(ctx, n.path)
+	if errors.Is(err, catalog.ErrNotFound) && n.parentIfMissing {
+		parent := n.path.Parent()
+		if e, err = z.cat.Stat(ctx, parent); err != nil {
+			return err
+		}
+		if e.Collection == nil {
+			return fmt.Errorf("%s: %w", parent, catalog.ErrNotCollection)
+		}
+	} else if err != nil {
+		return err
+	}
+	if level := accessOf(caller, aclOf(e)); level < n.level {
+		return fmt.Errorf("%w: %s needs %s access, %s has %s", catalog.ErrPermission, e.Path(), n.level, caller.UserID(), level)
+	}
+	return nil
+}
+
+func aclOf(e catalog.Entry) []catalog.ACE {
+	if e.Collection != nil {
+		return e.Collection.ACL
+	}
+	return e.Object.ACL
+}
+
+// accessOf is the highest level that acl grants to u, directly or through
+// the public group.
+func accessOf(u catalog.User, acl []catalog.ACE) catalog.AccessLevel {
+	best := catalog.AccessNull
+	for _, ace := range acl {
+		if ace.Principal == u.UserID() || (ace.Principal.Name == PublicGroup && ace.Principal.Zone == u.Zone) {
+			best = max(best, ace.Level)
+		}
+	}
+	return best
+}
+
+// canRead reports whether u may read an entry, for filtering listings.
+func canRead(u catalog.User, zone string, acl []catalog.ACE) bool {
+	return isAdmin(u, zone) || accessOf(u, acl) >= catalog.AccessRead
+}

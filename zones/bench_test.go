@@ -1,0 +1,209 @@
+package zones_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/arca-data/arca/icommands"
+	"github.com/arca-data/arca/zones"
+)
+
+// benchZone is a real zone server (TLS, SQLite, POSIX vault) in this process
+// and a client configuration logged in as rods.
+type benchZone struct {
+	dir, cfg string
+	stop     func()
+}
+
+func startBenchZone(b *testing.B, dir string) *benchZone {
+	b.Helper()
+	b.Setenv("ARCA_ADMIN_PASSWORD", "benchpw")
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- zones.Run(ctx, zones.ServerConfig{DataDir: dir, Addr: "127.0.0.1:0", Out: io.Discard,
+			Logger: discardLogger(), Ready: func(a net.Addr) { ready <- a }})
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		b.Fatalf("server: %v", err)
+	}
+	z := &benchZone{dir: dir, cfg: filepath.Join(dir, "client"), stop: func() { cancel(); <-done }}
+	_, port, _ := net.SplitHostPort(addr.String())
+	z.run(b, nil, "iinit", "--host", "127.0.0.1", "--port", port, "--ca", filepath.Join(dir, "tls", "ca.pem"))
+	return z
+}
+
+// run executes one icommand in-process, as the arca binary would.
+func (z *benchZone) run(b *testing.B, out io.Writer, name string, args ...string) {
+	b.Helper()
+	if out == nil {
+		out = io.Discard
+	}
+	var errBuf bytes.Buffer
+	s := &icommands.Streams{In: bytes.NewReader(nil), Out: out, Err: &errBuf, Getenv: func(k string) string {
+		switch k {
+		case "ARCA_CONFIG_DIR":
+			return z.cfg
+		case "ARCA_PASSWORD":
+			return "benchpw"
+		}
+		return os.Getenv(k)
+	}}
+	for _, c := range icommands.Commands(s) {
+		if c.Name() == name {
+			if code := icommands.Run(context.Background(), c, args, s); code != 0 {
+				b.Fatalf("%s %v: exit %d: %s", name, args, code, errBuf.String())
+			}
+			return
+		}
+	}
+	b.Fatalf("no icommand %s", name)
+}
+
+// BenchmarkIputTree10k uploads 10,000 files of 4 KiB with iput -r into an
+// empty collection; the figure that matters is files/s.
+func BenchmarkIputTree10k(b *testing.B) {
+	const files, size = 10_000, 4 << 10
+	dir := b.TempDir()
+	tree := filepath.Join(dir, "tree")
+	os.MkdirAll(tree, 0o755)
+	buf := make([]byte, size)
+	for i := range files {
+		rand.Read(buf)
+		if err := os.WriteFile(filepath.Join(tree, fmt.Sprintf("f%05d.dat", i)), buf, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	z := startBenchZone(b, filepath.Join(dir, "zone"))
+	defer z.stop()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		z.run(b, nil, "iput", "-r", "-N", "16", tree, "run"+strconv.Itoa(i))
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(files*b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
+func makeBigFile(b *testing.B, path string, size int64) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.CopyN(f, rand.Reader, size); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+const bigSize = 1 << 30
+
+// BenchmarkTransfer1GiB compares iput and iget of one 1 GiB file with cp of
+// the same file on the same disk, in the same run. Checksums are included:
+// the server computes SHA-256 on every put; -K adds the client's check.
+func BenchmarkTransfer1GiB(b *testing.B) {
+	dir := b.TempDir()
+	src := filepath.Join(dir, "big.bin")
+	makeBigFile(b, src, bigSize)
+	z := startBenchZone(b, filepath.Join(dir, "zone"))
+	defer z.stop()
+
+	b.Run("cp", func(b *testing.B) {
+		b.SetBytes(bigSize)
+		for i := 0; i < b.N; i++ {
+			dst := filepath.Join(dir, "cp-copy")
+			os.Remove(dst)
+			if out, err := exec.Command("cp", src, dst).CombinedOutput(); err != nil {
+				b.Fatalf("cp: %v: %s", err, out)
+			}
+		}
+	})
+	b.Run("iput", func(b *testing.B) {
+		b.SetBytes(bigSize)
+		for i := 0; i < b.N; i++ {
+			z.run(b, nil, "iput", "-f", src, "big.bin")
+		}
+	})
+	b.Run("iput-K", func(b *testing.B) {
+		b.SetBytes(bigSize)
+		for i := 0; i < b.N; i++ {
+			z.run(b, nil, "iput", "-f", "-K", src, "big.bin")
+		}
+	})
+	b.Run("iget", func(b *testing.B) {
+		b.SetBytes(bigSize)
+		for i := 0; i < b.N; i++ {
+			z.run(b, nil, "iget", "-f", "big.bin", filepath.Join(dir, "got.bin"))
+		}
+	})
+	b.Run("iget-K", func(b *testing.B) {
+		b.SetBytes(bigSize)
+		for i := 0; i < b.N; i++ {
+			z.run(b, nil, "iget", "-f", "-K", "big.bin", filepath.Join(dir, "got.bin"))
+		}
+	})
+}
+
+// firstLineWriter notes when the first line arrives.
+type firstLineWriter struct {
+	mu    sync.Mutex
+	start time.Time
+	first time.Duration
+	lines int
+}
+
+func (w *firstLineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := bytes.Count(p, []byte("\n"))
+	if w.lines == 0 && n > 0 {
+		w.first = time.Since(w.start)
+	}
+	w.lines += n
+	return len(p), nil
+}
+
+// BenchmarkIlsLong100k lists a collection of 100,000 data objects with
+// ils -l: the time to the first line and to the whole listing.
+func BenchmarkIlsLong100k(b *testing.B) {
+	const objects = 100_000
+	dir := b.TempDir()
+	z := startBenchZone(b, filepath.Join(dir, "zone"))
+	defer z.stop()
+	// Fill the collection through the API in parallel: small files, as a user would.
+	tree := filepath.Join(dir, "tree")
+	os.MkdirAll(tree, 0o755)
+	for i := range objects {
+		if err := os.WriteFile(filepath.Join(tree, fmt.Sprintf("obj%06d", i)), []byte("x"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	z.run(b, nil, "iput", "-r", "-N", "16", tree, "big")
+	b.ResetTimer()
+	var first time.Duration
+	for i := 0; i < b.N; i++ {
+		w := &firstLineWriter{start: time.Now()}
+		z.run(b, w, "ils", "-l", "big")
+		if w.lines < objects {
+			b.Fatalf("listed %d lines, want at least %d", w.lines, objects)
+		}
+		first += w.first
+	}
+	b.ReportMetric(float64(first.Microseconds())/1000/float64(b.N), "ms-first-line")
+}

@@ -1,0 +1,62 @@
+package zones
+
+import (
+	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/catalog"
+)
+
+func userPB(u catalog.User) *arcapb.User {
+	return &arcapb.User{Name: u.Name, Zone: u.Zone, Type: string(u.Type), Info: u.Info,
+		CreateUnix: u.CreateTime.Unix(), ModifyUnix: u.ModifyTime.Unix()}
+}
+
+func replicaPB(r catalog.Replica) *arcapb.Replica {
+	return &arcapb.Replica{Number: int32(r.Number), Resource: r.Resource, PhysicalPath: r.PhysicalPath,
+		Size: r.Size, Checksum: r.Checksum, Status: r.Status.String(), ModifyUnixNano: r.ModifyTime.UnixNano()}
+}
+
+func aclPB(acl []catalog.ACE) []*arcapb.AccessEntry {
+	out := make([]*arcapb.AccessEntry, len(acl))
+	for i, a := range acl {
+		out[i] = &arcapb.AccessEntry{Principal: a.Principal.String(), Level: a.Level.String()}
+	}
+	return out
+}
+
+// entryPB converts an entry; replicas and acl say whether to include them.
+func entryPB(e catalog.Entry, replicas, acl bool) *arcapb.Entry {
+	if c := e.Collection; c != nil {
+		out := &arcapb.Entry{Kind: arcapb.EntryKind_ENTRY_KIND_COLLECTION, Path: c.Path.String(), Owner: c.Owner.String(),
+			CreateUnixNano: c.CreateTime.UnixNano(), ModifyUnixNano: c.ModifyTime.UnixNano()}
+		if acl {
+			out.Acl = aclPB(c.ACL)
+		}
+		return out
+	}
+	o := e.Object
+	out := &arcapb.Entry{Kind: arcapb.EntryKind_ENTRY_KIND_DATA_OBJECT, Path: o.Path.String(), Owner: o.Owner.String(),
+		CreateUnixNano: o.CreateTime.UnixNano(), ModifyUnixNano: o.ModifyTime.UnixNano()}
+	if r, ok := o.Newest(); ok {
+		out.Size, out.Checksum = r.Size, r.Checksum
+		if !replicas {
+			out.Replicas = []*arcapb.Replica{replicaPB(r)}
+		}
+	}
+	if replicas {
+		for _, r := range o.Replicas {
+			out.Replicas = append(out.Replicas, replicaPB(r))
+		}
+	}
+	if acl {
+		out.Acl = aclPB(o.ACL)
+	}
+	return out
+}
+
+func removePB(r RemoveResult) *arcapb.RemoveResponse {
+	out := &arcapb.RemoveResponse{DataObjects: r.DataObjects, Collections: r.Collections}
+	if !r.TrashPath.IsZero() {
+		out.TrashPath = r.TrashPath.String()
+	}
+	return out
+}

@@ -1,0 +1,49 @@
+package zones
+
+import (
+	"context"
+
+	"github.com/arca-data/arca/catalog"
+)
+
+// Op is one client-visible operation, as hooks (rules, audit, provenance) see
+// it. Names are dotted and stable: "put", "get", "list", "stat", "mkdir",
+// "rename", "remove", "trash.remove", "copy", "checksum", "user.create", ...
+type Op struct {
+	Name     string
+	Caller   catalog.User
+	Path     catalog.Path // the object or collection acted on, if any
+	Dest     catalog.Path // the target of rename and copy
+	Resource string       // the target resource of put and copy
+	Size     int64        // bytes announced by put
+}
+
+// Hook sees every operation around its run. Before may refuse it, in which
+// case nothing happens and the caller gets Before's error. After learns how
+// it ended.
+type Hook interface {
+	Before(ctx context.Context, op *Op) error
+	After(ctx context.Context, op *Op, err error)
+}
+
+// do is the one road every operation takes: authorize, hooks before, run,
+// hooks after. check is the permission the operation needs, decided in
+// authz.go.
+func (z *Zone) do(ctx context.Context, op *Op, run func(ctx context.Context) error) error {
+	if err := z.authorize(ctx, op); err != nil {
+		return err
+	}
+	for i, h := range z.hooks {
+		if err := h.Before(ctx, op); err != nil {
+			for _, done := range z.hooks[:i] {
+				done.After(ctx, op, err)
+			}
+			return err
+		}
+	}
+	err := run(ctx)
+	for _, h := range z.hooks {
+		h.After(ctx, op, err)
+	}
+	return err
+}

@@ -1,0 +1,127 @@
+package zones
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources"
+)
+
+// ResolveExpired removes intermediate replicas whose lease has ended: their
+// writer died (a crashed server, a lost client) without committing or
+// aborting. Their bytes were never acknowledged to anyone, so the partial
+// file goes too. It returns how many it resolved.
+func (z *Zone) ResolveExpired(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		reps, err := z.cat.ExpiredReplicas(ctx, time.Now(), 500)
+		if err != nil {
+			return n, fmt.Errorf("list expired replicas: %w", err)
+		}
+		progressed := false
+		for _, r := range reps {
+			removed, err := z.cat.ResolveExpired(ctx, r.ObjectID, r.Number, time.Now())
+			if errors.Is(err, catalog.ErrLocked) || errors.Is(err, catalog.ErrNotFound) {
+				continue // renewed or finished meanwhile
+			}
+			if err != nil {
+				return n, fmt.Errorf("resolve replica %d of object %d: %w", r.Number, r.ObjectID, err)
+			}
+			progressed = true
+			n++
+			z.log.Info("resolved an intermediate replica whose lease ended",
+				"resource", removed.Resource, "physical_path", removed.PhysicalPath, "holder", removed.LockHolder)
+			z.removeBytes(ctx, []catalog.Replica{removed})
+		}
+		if len(reps) < 500 || !progressed {
+			return n, nil
+		}
+	}
+}
+
+// Orphan is a file in a vault that no replica in the catalog points to.
+type Orphan struct {
+	Resource string
+	Info     resources.Info
+}
+
+// FindOrphans walks every resource and returns the files that no replica
+// references. The vault is listed before the catalog is read, and a replica
+// is registered before its file is created, so a file being written is never
+// taken for an orphan.
+func (z *Zone) FindOrphans(ctx context.Context) ([]Orphan, error) {
+	rescs, err := z.cat.ListResources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var orphans []Orphan
+	for _, rec := range rescs {
+		resc, _, err := z.resource(ctx, rec.Name)
+		if err != nil {
+			z.log.Warn("orphan scan skips a resource", "resource", rec.Name, "err", err)
+			continue
+		}
+		var files []resources.Info
+		if err := resc.Walk(ctx, func(i resources.Info) error {
+			files = append(files, i)
+			return nil
+		}); err != nil {
+			return orphans, fmt.Errorf("walk %s: %w", rec.Name, err)
+		}
+		known := map[string]bool{}
+		if err := z.cat.ReplicasOn(ctx, rec.Name, func(r catalog.Replica) error {
+			known[r.PhysicalPath] = true
+			return nil
+		}); err != nil {
+			return orphans, fmt.Errorf("replicas on %s: %w", rec.Name, err)
+		}
+		for _, f := range files {
+			if !known[f.Key] {
+				orphans = append(orphans, Orphan{Resource: rec.Name, Info: f})
+			}
+		}
+	}
+	return orphans, nil
+}
+
+// Recover runs at start: it resolves intermediate replicas whose lease ended
+// and reports orphan files.
+func (z *Zone) Recover(ctx context.Context) error {
+	n, err := z.ResolveExpired(ctx)
+	if err != nil {
+		return err
+	}
+	orphans, err := z.FindOrphans(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range orphans {
+		z.log.Warn("orphan file: no replica in the catalog points to it",
+			"resource", o.Resource, "physical_path", o.Info.Key, "size", o.Info.Size, "modified", o.Info.ModTime)
+	}
+	z.log.Info("recovery done", "resolved_intermediate", n, "orphan_files", len(orphans))
+	return nil
+}
+
+// RunMaintenance resolves expired intermediate replicas and ended sessions
+// every interval until ctx ends.
+func (z *Zone) RunMaintenance(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := z.ResolveExpired(ctx); err != nil && ctx.Err() == nil {
+				z.log.Warn("resolve expired replicas", "err", err)
+			}
+			if _, err := z.cat.RemoveExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				z.log.Warn("remove expired sessions", "err", err)
+			}
+		}
+	}
+}

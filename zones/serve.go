@@ -1,0 +1,205 @@
+package zones
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/catalog/sqlite"
+)
+
+// ServerConfig is what `arca server` takes.
+type ServerConfig struct {
+	DataDir string
+	Addr    string // host:port; port 0 picks a free one
+	Zone    string // "" keeps the stored zone, or tempZone on the first start
+	Logger  *slog.Logger
+	// Out receives the lines an operator reads: where the password is, where
+	// the server listens.
+	Out io.Writer
+	// ShutdownGrace bounds how long in-flight requests may take at shutdown.
+	ShutdownGrace time.Duration
+	// MaintenanceInterval is how often expired leases and sessions are resolved.
+	MaintenanceInterval time.Duration
+	Lease               time.Duration
+	SessionTTL          time.Duration
+	// Ready, if set, is called with the listening address once the zone serves.
+	Ready func(addr net.Addr)
+}
+
+// Run serves a zone from cfg.DataDir until ctx ends, then drains in-flight
+// requests and closes the catalog.
+func Run(ctx context.Context, cfg ServerConfig) error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Out == nil {
+		cfg.Out = os.Stdout
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = fmt.Sprintf("127.0.0.1:%d", DefaultPort)
+	}
+	if cfg.ShutdownGrace == 0 {
+		cfg.ShutdownGrace = 30 * time.Second
+	}
+	if cfg.Lease == 0 {
+		cfg.Lease = time.Minute
+	}
+	if cfg.MaintenanceInterval == 0 {
+		cfg.MaintenanceInterval = cfg.Lease / 4
+	}
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	zoneName, err := zoneOf(dir, cfg.Zone)
+	if err != nil {
+		return err
+	}
+	host, _, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", cfg.Addr, err)
+	}
+	tlsConf, err := loadOrCreateTLS(filepath.Join(dir, "tls"), []string{host})
+	if err != nil {
+		return err
+	}
+
+	cat, err := sqlite.Open(ctx, filepath.Join(dir, "catalog.db"))
+	if err != nil {
+		return fmt.Errorf("open catalog: %w", err)
+	}
+	defer cat.Close()
+
+	zone := New(cat, Options{Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, SessionTTL: cfg.SessionTTL, ServerID: serverID(dir)})
+	boot := BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}
+	if _, err := cat.User(ctx, catalog.UserID{Name: DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {
+		pw, err := adminPassword(dir, cfg.Out)
+		if err != nil {
+			return err
+		}
+		if boot.AdminPasswordHash, err = HashPassword(pw); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	if err := zone.Bootstrap(ctx, boot); err != nil {
+		return err
+	}
+	if err := zone.Recover(ctx); err != nil {
+		return fmt.Errorf("recovery: %w", err)
+	}
+
+	lis, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	svc := NewService(zone)
+	g := grpc.NewServer(
+		grpc.Creds(credentials.NewTLS(tlsConf)),
+		grpc.ChainUnaryInterceptor(svc.UnaryInterceptor),
+		grpc.ChainStreamInterceptor(svc.StreamInterceptor),
+		grpc.MaxRecvMsgSize(8<<20),
+	)
+	svc.Register(g)
+
+	maintCtx, stopMaint := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMaint()
+	go zone.RunMaintenance(maintCtx, cfg.MaintenanceInterval)
+
+	served := make(chan error, 1)
+	go func() { served <- g.Serve(lis) }()
+	fmt.Fprintf(cfg.Out, "arca: zone %s serving on %s; clients trust %s\n", zoneName, lis.Addr(), filepath.Join(dir, "tls", caCertFile))
+	cfg.Logger.Info("serving", "zone", zoneName, "addr", lis.Addr().String(), "data", dir)
+	if cfg.Ready != nil {
+		cfg.Ready(lis.Addr())
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	cfg.Logger.Info("shutting down: draining in-flight requests", "grace", cfg.ShutdownGrace)
+	drained := make(chan struct{})
+	go func() { g.GracefulStop(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(cfg.ShutdownGrace):
+		cfg.Logger.Warn("grace period over: cancelling the requests still running")
+		g.Stop()
+	}
+	stopMaint()
+	cfg.Logger.Info("stopped")
+	return nil
+}
+
+// zoneOf returns the zone served from dir: it is fixed at the first start
+// and recorded, so a restart with another --zone is refused, not obeyed.
+func zoneOf(dir, flag string) (string, error) {
+	path := filepath.Join(dir, "zone")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if flag == "" {
+			flag = DefaultZone
+		}
+		if err := catalog.ValidateUserName(flag); err != nil {
+			return "", fmt.Errorf("--zone: %w", err)
+		}
+		return flag, os.WriteFile(path, []byte(flag+"\n"), 0o600)
+	}
+	if err != nil {
+		return "", err
+	}
+	stored := strings.TrimSpace(string(b))
+	if flag != "" && flag != stored {
+		return "", fmt.Errorf("%s serves zone %q; it cannot serve %q", dir, stored, flag)
+	}
+	return stored, nil
+}
+
+// serverID is the stable name of the server that uses dir.
+func serverID(dir string) string {
+	h, err := os.Hostname()
+	if err != nil {
+		h = "localhost"
+	}
+	return h + ":" + filepath.Base(dir)
+}
+
+// adminPassword returns ARCA_ADMIN_PASSWORD, or generates a password into
+// DIR/admin-password (mode 0600) and says where it is.
+func adminPassword(dir string, out io.Writer) (string, error) {
+	if pw := os.Getenv("ARCA_ADMIN_PASSWORD"); pw != "" {
+		return pw, nil
+	}
+	raw := make([]byte, 18)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	pw := base64.RawURLEncoding.EncodeToString(raw)
+	path := filepath.Join(dir, "admin-password")
+	if err := os.WriteFile(path, []byte(pw+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write admin password: %w", err)
+	}
+	fmt.Fprintf(out, "arca: generated the password of %s; it is in %s\n", DefaultAdmin, path)
+	return pw, nil
+}

@@ -1,0 +1,441 @@
+package zones
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/catalog"
+)
+
+// Service exposes a Zone over gRPC. Handlers only translate: parse the
+// request, call the Zone, map the result and the error.
+type Service struct {
+	arcapb.UnimplementedAuthServer
+	arcapb.UnimplementedNamespaceServer
+	arcapb.UnimplementedTransferServer
+	arcapb.UnimplementedAdminServer
+	zone *Zone
+}
+
+// NewService returns the gRPC face of z.
+func NewService(z *Zone) *Service { return &Service{zone: z} }
+
+// Register adds every Arca service to s.
+func (s *Service) Register(g *grpc.Server) {
+	arcapb.RegisterAuthServer(g, s)
+	arcapb.RegisterNamespaceServer(g, s)
+	arcapb.RegisterTransferServer(g, s)
+	arcapb.RegisterAdminServer(g, s)
+}
+
+type callerKey struct{}
+type tokenKey struct{}
+
+// unauthenticatedMethods may be called without a session.
+var unauthenticatedMethods = map[string]bool{
+	arcapb.Auth_Login_FullMethodName: true,
+}
+
+func tokenFrom(ctx context.Context) string {
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, v := range md.Get("authorization") {
+		if t, ok := strings.CutPrefix(v, "Bearer "); ok {
+			return t
+		}
+	}
+	return ""
+}
+
+func (s *Service) authenticate(ctx context.Context, method string) (context.Context, error) {
+	if unauthenticatedMethods[method] {
+		return ctx, nil
+	}
+	token := tokenFrom(ctx)
+	u, err := s.zone.Authenticate(ctx, token)
+	if err != nil {
+		return ctx, toStatus(err)
+	}
+	ctx = context.WithValue(ctx, callerKey{}, u)
+	return context.WithValue(ctx, tokenKey{}, token), nil
+}
+
+// UnaryInterceptor authenticates every unary call and maps its error.
+func (s *Service) UnaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	ctx, err := s.authenticate(ctx, info.FullMethod)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := handler(ctx, req)
+	return resp, toStatus(err)
+}
+
+type authedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (a authedStream) Context() context.Context { return a.ctx }
+
+// StreamInterceptor authenticates every streaming call and maps its error.
+func (s *Service) StreamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, err := s.authenticate(ss.Context(), info.FullMethod)
+	if err != nil {
+		return err
+	}
+	return toStatus(handler(srv, authedStream{ServerStream: ss, ctx: ctx}))
+}
+
+func caller(ctx context.Context) catalog.User {
+	u, _ := ctx.Value(callerKey{}).(catalog.User)
+	return u
+}
+
+func parsePath(s string) (catalog.Path, error) {
+	return catalog.ParsePath(s)
+}
+
+// Auth
+
+func (s *Service) Login(ctx context.Context, req *arcapb.LoginRequest) (*arcapb.LoginResponse, error) {
+	zone := req.Zone
+	if zone == "" {
+		zone = s.zone.Name()
+	}
+	id, err := catalog.ParseUserID(req.User, zone)
+	if err != nil {
+		return nil, err
+	}
+	if id.Zone != s.zone.Name() {
+		return nil, fmt.Errorf("%w: zone %q is not this zone (%q)", ErrUnauthenticated, id.Zone, s.zone.Name())
+	}
+	token, sess, u, err := s.zone.Login(ctx, id, req.Password)
+	if err != nil {
+		return nil, err
+	}
+	return &arcapb.LoginResponse{Token: token, ExpiresUnix: sess.Expires.Unix(), User: userPB(u)}, nil
+}
+
+func (s *Service) Logout(ctx context.Context, req *arcapb.LogoutRequest) (*arcapb.LogoutResponse, error) {
+	token, _ := ctx.Value(tokenKey{}).(string)
+	n, err := s.zone.Logout(ctx, caller(ctx), token, req.All)
+	if err != nil {
+		return nil, err
+	}
+	return &arcapb.LogoutResponse{SessionsEnded: int32(n)}, nil
+}
+
+func (s *Service) WhoAmI(ctx context.Context, _ *arcapb.WhoAmIRequest) (*arcapb.WhoAmIResponse, error) {
+	u := caller(ctx)
+	return &arcapb.WhoAmIResponse{User: userPB(u), Zone: s.zone.Name(), Home: s.zone.Home(u.Name).String(), DefaultResource: s.zone.defResc}, nil
+}
+
+// Namespace
+
+func (s *Service) Stat(ctx context.Context, req *arcapb.StatRequest) (*arcapb.Entry, error) {
+	p, err := parsePath(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.zone.Stat(ctx, caller(ctx), p)
+	if err != nil {
+		return nil, err
+	}
+	out := entryPB(e, true, true)
+	s.showPhysicalPaths(ctx, out)
+	return out, nil
+}
+
+func (s *Service) showPhysicalPaths(ctx context.Context, e *arcapb.Entry) {
+	for _, r := range e.Replicas {
+		r.PhysicalPath = s.zone.displayPath(ctx, r.Resource, r.PhysicalPath)
+	}
+}
+
+func (s *Service) List(req *arcapb.ListRequest, stream grpc.ServerStreamingServer[arcapb.ListResponse]) error {
+	p, err := parsePath(req.Path)
+	if err != nil {
+		return err
+	}
+	ctx := stream.Context()
+	return s.zone.List(ctx, caller(ctx), p, req.Recursive, func(page []catalog.Entry) error {
+		resp := &arcapb.ListResponse{Entries: make([]*arcapb.Entry, len(page))}
+		for i, e := range page {
+			resp.Entries[i] = entryPB(e, req.Replicas, req.Acl)
+			if req.Replicas {
+				s.showPhysicalPaths(ctx, resp.Entries[i])
+			}
+		}
+		return stream.Send(resp)
+	})
+}
+
+func (s *Service) MakeCollection(ctx context.Context, req *arcapb.MakeCollectionRequest) (*arcapb.Entry, error) {
+	p, err := parsePath(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.zone.MakeCollection(ctx, caller(ctx), p, req.Parents)
+	if err != nil {
+		return nil, err
+	}
+	return entryPB(catalog.Entry{Collection: &c}, false, false), nil
+}
+
+func (s *Service) Rename(ctx context.Context, req *arcapb.RenameRequest) (*arcapb.Entry, error) {
+	from, err := parsePath(req.From)
+	if err != nil {
+		return nil, err
+	}
+	to, err := parsePath(req.To)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.zone.Rename(ctx, caller(ctx), from, to); err != nil {
+		return nil, err
+	}
+	e, err := s.zone.Stat(ctx, caller(ctx), to)
+	if err != nil {
+		return nil, err
+	}
+	return entryPB(e, false, false), nil
+}
+
+func (s *Service) Remove(ctx context.Context, req *arcapb.RemoveRequest) (*arcapb.RemoveResponse, error) {
+	p, err := parsePath(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.zone.Remove(ctx, caller(ctx), p, req.Recursive, req.Force)
+	if err != nil {
+		return nil, err
+	}
+	return removePB(res), nil
+}
+
+func (s *Service) RemoveTrash(ctx context.Context, req *arcapb.RemoveTrashRequest) (*arcapb.RemoveResponse, error) {
+	res, err := s.zone.RemoveTrash(ctx, caller(ctx), req.User, req.All)
+	if err != nil {
+		return nil, err
+	}
+	return removePB(res), nil
+}
+
+func (s *Service) Copy(ctx context.Context, req *arcapb.CopyRequest) (*arcapb.Entry, error) {
+	from, err := parsePath(req.From)
+	if err != nil {
+		return nil, err
+	}
+	to, err := parsePath(req.To)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.zone.Copy(ctx, caller(ctx), from, to, req.Resource, req.Overwrite)
+	if err != nil {
+		return nil, err
+	}
+	return entryPB(catalog.Entry{Object: &obj}, true, false), nil
+}
+
+func (s *Service) Checksum(ctx context.Context, req *arcapb.ChecksumRequest) (*arcapb.ChecksumResponse, error) {
+	p, err := parsePath(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.zone.Checksum(ctx, caller(ctx), p, req.Verify)
+	if err != nil {
+		return nil, err
+	}
+	out := &arcapb.ChecksumResponse{Checksum: res.Checksum}
+	for _, r := range res.Replicas {
+		out.Replicas = append(out.Replicas, replicaPB(r))
+	}
+	return out, nil
+}
+
+// Transfer
+
+// putBody turns the data messages of a Put stream into a reader; it ends at
+// the client's half-close or at the trailer.
+type putBody struct {
+	stream  grpc.ClientStreamingServer[arcapb.PutRequest, arcapb.Entry]
+	buf     []byte
+	trailer *arcapb.PutTrailer
+	done    bool
+}
+
+func (b *putBody) Read(p []byte) (int, error) {
+	for len(b.buf) == 0 {
+		if b.done {
+			return 0, io.EOF
+		}
+		if err := b.next(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, b.buf)
+	b.buf = b.buf[n:]
+	return n, nil
+}
+
+// next receives the following message into buf; io.EOF ends the body.
+func (b *putBody) next() error {
+	msg, err := b.stream.Recv()
+	if err == io.EOF {
+		b.done = true
+		return io.EOF
+	}
+	if err != nil {
+		return fmt.Errorf("receive: %w", err)
+	}
+	switch part := msg.Part.(type) {
+	case *arcapb.PutRequest_Data:
+		b.buf = part.Data
+	case *arcapb.PutRequest_Trailer:
+		b.trailer, b.done = part.Trailer, true
+	default:
+		return fmt.Errorf("%w: a put stream carries one header, then data, then a trailer", catalog.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// WriteTo hands each received chunk straight to w, so io.Copy needs no
+// buffer of its own.
+func (b *putBody) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if len(b.buf) > 0 {
+			n, err := w.Write(b.buf)
+			total += int64(n)
+			if err != nil {
+				return total, err
+			}
+			b.buf = nil
+		}
+		if b.done {
+			return total, nil
+		}
+		if err := b.next(); err != nil {
+			if err == io.EOF {
+				return total, nil
+			}
+			return total, err
+		}
+	}
+}
+
+func (b *putBody) checksum() (string, error) {
+	if b.trailer == nil {
+		return "", fmt.Errorf("%w: the client asked to verify but sent no checksum", catalog.ErrInvalidArgument)
+	}
+	return b.trailer.Checksum, nil
+}
+
+func (s *Service) Put(stream grpc.ClientStreamingServer[arcapb.PutRequest, arcapb.Entry]) error {
+	ctx := stream.Context()
+	first, err := stream.Recv()
+	if err != nil {
+		return fmt.Errorf("receive put header: %w", err)
+	}
+	h := first.GetHeader()
+	if h == nil {
+		return fmt.Errorf("%w: a put stream starts with a header", catalog.ErrInvalidArgument)
+	}
+	p, err := parsePath(h.Path)
+	if err != nil {
+		return err
+	}
+	body := &putBody{stream: stream, buf: h.Data}
+	req := PutRequest{Path: p, Size: h.Size, Resource: h.Resource, Overwrite: h.Overwrite, Checksum: h.Checksum}
+	if h.Verify {
+		req.ExpectChecksum = body.checksum
+	}
+	obj, err := s.zone.Put(ctx, caller(ctx), req, body)
+	if err != nil {
+		return err
+	}
+	return stream.SendAndClose(entryPB(catalog.Entry{Object: &obj}, true, false))
+}
+
+// getChunk is the size of one data message of Get.
+const getChunk = 1 << 20
+
+func (s *Service) Get(req *arcapb.GetRequest, stream grpc.ServerStreamingServer[arcapb.GetResponse]) error {
+	ctx := stream.Context()
+	p, err := parsePath(req.Path)
+	if err != nil {
+		return err
+	}
+	obj, rep, rc, err := s.zone.Open(ctx, caller(ctx), p, int(req.Replica), req.Offset)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	head := entryPB(catalog.Entry{Object: &obj}, true, false)
+	head.Size, head.Checksum = rep.Size, rep.Checksum
+	if err := stream.Send(&arcapb.GetResponse{Part: &arcapb.GetResponse_Header{Header: head}}); err != nil {
+		return err
+	}
+	buf := make([]byte, getChunk)
+	for {
+		n, err := io.ReadFull(rc, buf)
+		if n > 0 {
+			if serr := stream.Send(&arcapb.GetResponse{Part: &arcapb.GetResponse_Data{Data: buf[:n]}}); serr != nil {
+				return serr
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", p, err)
+		}
+	}
+}
+
+// Admin
+
+func (s *Service) MakeUser(ctx context.Context, req *arcapb.MakeUserRequest) (*arcapb.User, error) {
+	typ, err := catalog.ParseUserType(req.Type)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.zone.MakeUser(ctx, caller(ctx), req.Name, typ, req.Password)
+	if err != nil {
+		return nil, err
+	}
+	return userPB(u), nil
+}
+
+func (s *Service) ModifyUser(ctx context.Context, req *arcapb.ModifyUserRequest) (*arcapb.User, error) {
+	u, err := s.zone.ModifyUser(ctx, caller(ctx), req.Name, req.Field, req.Value)
+	if err != nil {
+		return nil, err
+	}
+	return userPB(u), nil
+}
+
+func (s *Service) RemoveUser(ctx context.Context, req *arcapb.RemoveUserRequest) (*arcapb.RemoveUserResponse, error) {
+	if err := s.zone.RemoveUser(ctx, caller(ctx), req.Name); err != nil {
+		return nil, err
+	}
+	return &arcapb.RemoveUserResponse{}, nil
+}
+
+func (s *Service) ListUsers(ctx context.Context, _ *arcapb.ListUsersRequest) (*arcapb.ListUsersResponse, error) {
+	users, err := s.zone.ListUsers(ctx, caller(ctx))
+	if err != nil {
+		return nil, err
+	}
+	out := &arcapb.ListUsersResponse{}
+	for _, u := range users {
+		out.Users = append(out.Users, userPB(u))
+	}
+	return out, nil
+}

@@ -1,0 +1,349 @@
+package zones
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources"
+)
+
+// ErrChecksumMismatch means bytes did not match the checksum they should have.
+var ErrChecksumMismatch = errors.New("checksum mismatch")
+
+// PutRequest describes one upload.
+type PutRequest struct {
+	Path      catalog.Path
+	Size      int64 // -1 when unknown
+	Resource  string
+	Overwrite bool
+	// Checksum, if set, must match the bytes, or nothing is kept.
+	Checksum string
+	// ExpectChecksum, if set, is called after the body ends and returns the
+	// checksum the client computed while sending.
+	ExpectChecksum func() (string, error)
+}
+
+// Put stores body as the data object req.Path. It registers an intermediate
+// replica holding a lease before writing a byte, and marks it good in one
+// catalog transaction only after the bytes are durable and their checksum is
+// known (and matches, when the client gave one). On any failure the partial
+// file and the intermediate replica are removed.
+func (z *Zone) Put(ctx context.Context, caller catalog.User, req PutRequest, body io.Reader) (catalog.DataObject, error) {
+	if req.Resource == "" {
+		req.Resource = z.defResc
+	}
+	var obj catalog.DataObject
+	op := &Op{Name: "put", Caller: caller, Path: req.Path, Resource: req.Resource, Size: req.Size}
+	err := z.do(ctx, op, func(ctx context.Context) error {
+		var err error
+		obj, err = z.put(ctx, caller, req, body)
+		return err
+	})
+	return obj, err
+}
+
+func (z *Zone) put(ctx context.Context, caller catalog.User, req PutRequest, body io.Reader) (catalog.DataObject, error) {
+	resc, _, err := z.resource(ctx, req.Resource)
+	if err != nil {
+		return catalog.DataObject{}, err
+	}
+	holder := z.newHolder()
+	obj, rep, err := z.cat.BeginReplica(ctx, catalog.NewReplica{
+		Path:         req.Path,
+		Owner:        caller.UserID(),
+		Resource:     req.Resource,
+		PhysicalPath: physicalPath(req.Path),
+		Holder:       holder,
+		LeaseExpiry:  time.Now().Add(z.lease),
+		Overwrite:    req.Overwrite,
+	})
+	if err != nil {
+		return catalog.DataObject{}, err
+	}
+	committed := false
+	defer func() {
+		if committed {
+			return
+		}
+		// The request's context may be what failed; clean up regardless.
+		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if _, err := z.cat.AbortReplica(cleanup, rep.ObjectID, rep.Number, holder); err != nil {
+			z.log.Warn("abort intermediate replica; recovery resolves it when its lease ends",
+				"path", req.Path, "replica", rep.Number, "err", err)
+		}
+	}()
+
+	info, err := z.writeReplica(ctx, resc, rep, holder, req, body)
+	if err != nil {
+		return catalog.DataObject{}, err
+	}
+	superseded, err := z.cat.CommitReplica(ctx, catalog.ReplicaCommit{
+		Object: rep.ObjectID, Number: rep.Number, Holder: holder, Size: info.Size, Checksum: info.Checksum,
+	})
+	if err != nil {
+		// The catalog did not mark it good: the bytes must go.
+		if rerr := resc.Remove(context.WithoutCancel(ctx), rep.PhysicalPath); rerr != nil {
+			z.log.Warn("remove file of uncommitted replica", "physical_path", rep.PhysicalPath, "err", rerr)
+		}
+		return catalog.DataObject{}, fmt.Errorf("commit replica of %s: %w", req.Path, err)
+	}
+	committed = true
+	z.removeBytes(context.WithoutCancel(ctx), superseded)
+	return afterCommit(obj, rep, info, superseded), nil
+}
+
+// afterCommit is what CommitReplica made of obj, derived here rather than
+// read back, to spare every put a catalog query: the new replica is good,
+// superseded replicas are gone, and other good replicas are stale.
+func afterCommit(obj catalog.DataObject, rep catalog.Replica, info resources.Info, superseded []catalog.Replica) catalog.DataObject {
+	gone := map[int]bool{}
+	for _, s := range superseded {
+		gone[s.Number] = true
+	}
+	now := time.Now().UTC()
+	var reps []catalog.Replica
+	for _, r := range obj.Replicas {
+		switch {
+		case gone[r.Number]:
+			continue
+		case r.Number == rep.Number:
+			r.Status, r.Size, r.Checksum, r.ModifyTime = catalog.ReplicaGood, info.Size, info.Checksum, now
+			r.LockHolder, r.LeaseExpiry = "", time.Time{}
+		case r.Status == catalog.ReplicaGood:
+			r.Status = catalog.ReplicaStale
+		}
+		reps = append(reps, r)
+	}
+	obj.Replicas = reps
+	obj.ModifyTime = now
+	return obj
+}
+
+// writeReplica streams body into a new file and returns what Commit made
+// durable. The lease is renewed while the bytes flow.
+func (z *Zone) writeReplica(ctx context.Context, resc resources.Resource, rep catalog.Replica, holder string, req PutRequest, body io.Reader) (resources.Info, error) {
+	w, err := resc.Create(ctx, rep.PhysicalPath)
+	if err != nil {
+		return resources.Info{}, fmt.Errorf("create replica of %s: %w", req.Path, err)
+	}
+	stopRenew := z.renewLease(ctx, rep, holder)
+	defer stopRenew()
+	n, err := io.Copy(w, body)
+	if err == nil && req.Size >= 0 && n != req.Size {
+		err = fmt.Errorf("%w: received %d bytes of %s, expected %d", catalog.ErrInvalidArgument, n, req.Path, req.Size)
+	}
+	if err != nil {
+		w.Abort()
+		return resources.Info{}, fmt.Errorf("write %s: %w", req.Path, err)
+	}
+	info, err := w.Commit()
+	if err != nil {
+		return resources.Info{}, fmt.Errorf("write %s: %w", req.Path, err)
+	}
+	want := req.Checksum
+	if req.ExpectChecksum != nil {
+		if want, err = req.ExpectChecksum(); err != nil {
+			resc.Remove(context.WithoutCancel(ctx), rep.PhysicalPath)
+			return resources.Info{}, fmt.Errorf("receive checksum of %s: %w", req.Path, err)
+		}
+	}
+	if want != "" && want != info.Checksum {
+		resc.Remove(context.WithoutCancel(ctx), rep.PhysicalPath)
+		return resources.Info{}, fmt.Errorf("%w: %s: client sent %s, server computed %s; nothing was kept", ErrChecksumMismatch, req.Path, want, info.Checksum)
+	}
+	return info, nil
+}
+
+// renewLease keeps the lease of an intermediate replica alive during a long
+// write; the returned func stops it.
+func (z *Zone) renewLease(ctx context.Context, rep catalog.Replica, holder string) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(z.lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := z.cat.RenewLease(ctx, rep.ObjectID, rep.Number, holder, time.Now().Add(z.lease)); err != nil && ctx.Err() == nil {
+					z.log.Warn("renew lease", "object", rep.ObjectID, "replica", rep.Number, "err", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// physicalPath is where a new replica of p goes in a vault: the logical path
+// below the zone, so an operator recognises it, with a random suffix, so an
+// overwrite never touches the good replica it replaces. Names may be up to
+// catalog.MaxNameLen bytes, file systems take 255: long names are shortened
+// (the random suffix keeps the file name unique).
+func physicalPath(p catalog.Path) string {
+	suffix := make([]byte, 6)
+	rand.Read(suffix)
+	parts := p.Components()
+	if len(parts) > 1 {
+		parts = parts[1:]
+	}
+	last := len(parts) - 1
+	for i := range parts {
+		limit := maxPhysicalName
+		if i == last {
+			limit -= 1 + 2*len(suffix)
+		}
+		parts[i] = truncateName(parts[i], limit)
+	}
+	return strings.Join(parts, "/") + "." + hex.EncodeToString(suffix)
+}
+
+// maxPhysicalName bounds one component of a physical path, below the 255
+// bytes of common file systems.
+const maxPhysicalName = 240
+
+// truncateName shortens name to at most n bytes, at a character boundary.
+func truncateName(name string, n int) string {
+	if len(name) <= n {
+		return name
+	}
+	for n > 0 && !utf8.RuneStart(name[n]) {
+		n--
+	}
+	return name[:n]
+}
+
+// Open returns a reader of the data object at p from offset, with the object
+// and the replica it reads. number picks a replica; 0 picks a good one.
+func (z *Zone) Open(ctx context.Context, caller catalog.User, p catalog.Path, number int, offset int64) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
+	var (
+		obj catalog.DataObject
+		rep catalog.Replica
+		rc  io.ReadCloser
+	)
+	err := z.do(ctx, &Op{Name: "get", Caller: caller, Path: p}, func(ctx context.Context) error {
+		var err error
+		obj, rep, rc, err = z.open(ctx, p, number, offset)
+		return err
+	})
+	return obj, rep, rc, err
+}
+
+func (z *Zone) open(ctx context.Context, p catalog.Path, number int, offset int64) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
+	obj, err := z.cat.DataObject(ctx, p)
+	if err != nil {
+		return obj, catalog.Replica{}, nil, err
+	}
+	var tried []string
+	for _, rep := range obj.Replicas {
+		if number != 0 && rep.Number != number {
+			continue
+		}
+		if number == 0 && rep.Status != catalog.ReplicaGood {
+			tried = append(tried, fmt.Sprintf("replica %d on %s is %s", rep.Number, rep.Resource, rep.Status))
+			continue
+		}
+		resc, _, err := z.resource(ctx, rep.Resource)
+		if err != nil {
+			tried = append(tried, fmt.Sprintf("replica %d on %s: %v", rep.Number, rep.Resource, err))
+			continue
+		}
+		rc, err := resc.Open(ctx, rep.PhysicalPath, offset)
+		if err != nil {
+			tried = append(tried, fmt.Sprintf("replica %d on %s: %v", rep.Number, rep.Resource, err))
+			continue
+		}
+		return obj, rep, rc, nil
+	}
+	if number != 0 && len(tried) == 0 {
+		return obj, catalog.Replica{}, nil, fmt.Errorf("%s has no replica %d: %w", p, number, catalog.ErrNotFound)
+	}
+	return obj, catalog.Replica{}, nil, fmt.Errorf("%w: no readable replica of %s (%s)", resources.ErrUnavailable, p, strings.Join(tried, "; "))
+}
+
+// Copy copies the data object from to the new data object to.
+func (z *Zone) Copy(ctx context.Context, caller catalog.User, from, to catalog.Path, resource string, overwrite bool) (catalog.DataObject, error) {
+	if resource == "" {
+		resource = z.defResc
+	}
+	var obj catalog.DataObject
+	err := z.do(ctx, &Op{Name: "copy", Caller: caller, Path: from, Dest: to, Resource: resource}, func(ctx context.Context) error {
+		_, rep, rc, err := z.open(ctx, from, 0, 0)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		obj, err = z.put(ctx, caller, PutRequest{Path: to, Size: rep.Size, Resource: resource, Overwrite: overwrite, Checksum: rep.Checksum}, rc)
+		return err
+	})
+	return obj, err
+}
+
+// ChecksumResult is what Checksum found.
+type ChecksumResult struct {
+	Checksum string
+	Replicas []catalog.Replica
+}
+
+// Checksum returns the checksum of the data object at p. With verify it
+// reads every good replica and compares its bytes with the catalog: size and
+// checksum; a difference is an ErrChecksumMismatch naming the replica.
+func (z *Zone) Checksum(ctx context.Context, caller catalog.User, p catalog.Path, verify bool) (ChecksumResult, error) {
+	var res ChecksumResult
+	err := z.do(ctx, &Op{Name: "checksum", Caller: caller, Path: p}, func(ctx context.Context) error {
+		obj, err := z.cat.DataObject(ctx, p)
+		if err != nil {
+			return err
+		}
+		newest, ok := obj.Newest()
+		if !ok || newest.Status != catalog.ReplicaGood {
+			return fmt.Errorf("%w: %s has no good replica", resources.ErrUnavailable, p)
+		}
+		res.Checksum = newest.Checksum
+		res.Replicas = obj.Replicas
+		if !verify {
+			return nil
+		}
+		var bad []string
+		for _, rep := range obj.Good() {
+			resc, _, err := z.resource(ctx, rep.Resource)
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("replica %d on %s: %v", rep.Number, rep.Resource, err))
+				continue
+			}
+			st, err := resc.Stat(ctx, rep.PhysicalPath)
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("replica %d on %s: %v", rep.Number, rep.Resource, err))
+				continue
+			}
+			if st.Size != rep.Size {
+				bad = append(bad, fmt.Sprintf("replica %d on %s: size %d in storage, %d in the catalog", rep.Number, rep.Resource, st.Size, rep.Size))
+				continue
+			}
+			sum, err := resc.Checksum(ctx, rep.PhysicalPath)
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("replica %d on %s: %v", rep.Number, rep.Resource, err))
+				continue
+			}
+			if sum != rep.Checksum {
+				bad = append(bad, fmt.Sprintf("replica %d on %s: checksum %s in storage, %s in the catalog", rep.Number, rep.Resource, sum, rep.Checksum))
+			}
+		}
+		if len(bad) > 0 {
+			return fmt.Errorf("%w: %s: %s", ErrChecksumMismatch, p, strings.Join(bad, "; "))
+		}
+		return nil
+	})
+	return res, err
+}

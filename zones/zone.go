@@ -1,0 +1,244 @@
+// Package zones is the server side of an Arca zone: the operations every
+// client request goes through (authenticate, authorize, run, record), the
+// gRPC handlers that expose them, TLS, and recovery after a crash.
+package zones
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/resources/posix"
+)
+
+// Defaults that iRODS users know.
+const (
+	DefaultZone     = "tempZone"
+	DefaultAdmin    = "rods"
+	DefaultPort     = 1247
+	DefaultResource = "demoResc"
+)
+
+// Options configures a Zone.
+type Options struct {
+	Name            string
+	DefaultResource string
+	SessionTTL      time.Duration
+	// Lease is how long an intermediate replica stays locked without renewal.
+	Lease  time.Duration
+	Logger *slog.Logger
+	// ServerID names this server process among the servers of the zone; it
+	// prefixes lock holders so a restarted server recognises its own dead writes.
+	ServerID string
+	// OpenResource opens the driver for a catalog resource; nil means posix only.
+	OpenResource func(catalog.Resource) (resources.Resource, error)
+}
+
+// Zone runs the operations of one zone over its catalog and resources.
+type Zone struct {
+	name       string
+	cat        catalog.Catalog
+	log        *slog.Logger
+	defResc    string
+	sessionTTL time.Duration
+	lease      time.Duration
+	holderBase string
+	holderSeq  atomic.Uint64
+	openResc   func(catalog.Resource) (resources.Resource, error)
+	hooks      []Hook
+	// dummyHash is checked when a login names no user, so that a failed
+	// login takes as long whether or not the user exists.
+	dummyHash string
+
+	mu    sync.Mutex
+	rescs map[string]resources.Resource
+}
+
+// New returns a Zone over cat.
+func New(cat catalog.Catalog, opts Options) *Zone {
+	if opts.Name == "" {
+		opts.Name = DefaultZone
+	}
+	if opts.DefaultResource == "" {
+		opts.DefaultResource = DefaultResource
+	}
+	if opts.SessionTTL == 0 {
+		opts.SessionTTL = 8 * time.Hour
+	}
+	if opts.Lease == 0 {
+		opts.Lease = time.Minute
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.OpenResource == nil {
+		opts.OpenResource = openPosix
+	}
+	if opts.ServerID == "" {
+		opts.ServerID = "arca"
+	}
+	boot := make([]byte, 6)
+	rand.Read(boot)
+	dummy, _ := HashPassword(hex.EncodeToString(boot))
+	return &Zone{
+		dummyHash:  dummy,
+		name:       opts.Name,
+		cat:        cat,
+		log:        opts.Logger,
+		defResc:    opts.DefaultResource,
+		sessionTTL: opts.SessionTTL,
+		lease:      opts.Lease,
+		holderBase: opts.ServerID + "/" + hex.EncodeToString(boot) + "/",
+		openResc:   opts.OpenResource,
+		rescs:      map[string]resources.Resource{},
+	}
+}
+
+func openPosix(r catalog.Resource) (resources.Resource, error) {
+	switch r.Type {
+	case "posix", "unixfilesystem":
+		return posix.Open(r.Location)
+	}
+	return nil, fmt.Errorf("%w: resource %s has type %q, which this server cannot open", catalog.ErrInvalidArgument, r.Name, r.Type)
+}
+
+// Name is the zone's name.
+func (z *Zone) Name() string { return z.name }
+
+// Catalog is the zone's catalog.
+func (z *Zone) Catalog() catalog.Catalog { return z.cat }
+
+// AddHook makes h see every operation; rules and audit plug in here.
+func (z *Zone) AddHook(h Hook) { z.hooks = append(z.hooks, h) }
+
+// Home is the home collection of user.
+func (z *Zone) Home(user string) catalog.Path {
+	return catalog.MustPath("/" + z.name + "/home/" + user)
+}
+
+// TrashHome is the trash collection of user.
+func (z *Zone) TrashHome(user string) catalog.Path {
+	return catalog.MustPath("/" + z.name + "/trash/home/" + user)
+}
+
+func (z *Zone) zoneRoot() catalog.Path { return catalog.MustPath("/" + z.name) }
+
+// resource returns the open driver of the named resource.
+func (z *Zone) resource(ctx context.Context, name string) (resources.Resource, catalog.Resource, error) {
+	rec, err := z.cat.Resource(ctx, name)
+	if err != nil {
+		return nil, catalog.Resource{}, fmt.Errorf("resource %s: %w", name, err)
+	}
+	if rec.Status == "down" {
+		return nil, rec, fmt.Errorf("resource %s is down: %w", name, resources.ErrUnavailable)
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if r, ok := z.rescs[name]; ok {
+		return r, rec, nil
+	}
+	r, err := z.openResc(rec)
+	if err != nil {
+		return nil, rec, fmt.Errorf("open resource %s: %w", name, err)
+	}
+	z.rescs[name] = r
+	return r, rec, nil
+}
+
+// newHolder names one write for the lock of an intermediate replica.
+func (z *Zone) newHolder() string {
+	return fmt.Sprintf("%s%d", z.holderBase, z.holderSeq.Add(1))
+}
+
+// BootstrapOptions describes the first start of a zone.
+type BootstrapOptions struct {
+	AdminPasswordHash string
+	VaultDir          string
+}
+
+// Bootstrap creates what an empty zone needs: the root collections, the
+// administrator rods with a home, and the POSIX resource demoResc. It is
+// idempotent: what exists is kept.
+func (z *Zone) Bootstrap(ctx context.Context, b BootstrapOptions) error {
+	admin := catalog.UserID{Name: DefaultAdmin, Zone: z.name}
+	if _, err := z.cat.User(ctx, admin); errors.Is(err, catalog.ErrNotFound) {
+		if _, err := z.cat.CreateUser(ctx, catalog.User{Name: admin.Name, Zone: admin.Zone, Type: catalog.UserTypeAdmin, PasswordHash: b.AdminPasswordHash}); err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	public := catalog.UserID{Name: PublicGroup, Zone: z.name}
+	for _, p := range []string{"/", "/" + z.name, "/" + z.name + "/home", "/" + z.name + "/trash", "/" + z.name + "/trash/home"} {
+		path := catalog.MustPath(p)
+		if err := z.ensureCollection(ctx, path, admin); err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+		if err := z.cat.SetAccess(ctx, path, public, catalog.AccessRead); err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+	}
+	if err := z.ensureHome(ctx, admin); err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if _, err := z.cat.Resource(ctx, z.defResc); errors.Is(err, catalog.ErrNotFound) {
+		vault, err := filepath.Abs(b.VaultDir)
+		if err != nil {
+			return err
+		}
+		if _, err := z.cat.CreateResource(ctx, catalog.Resource{Name: z.defResc, Type: "posix", Location: vault, Status: "up"}); err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	return nil
+}
+
+func (z *Zone) ensureCollection(ctx context.Context, p catalog.Path, owner catalog.UserID) error {
+	_, err := z.cat.CreateCollection(ctx, catalog.Collection{Path: p, Owner: owner})
+	if errors.Is(err, catalog.ErrExists) {
+		e, serr := z.cat.Stat(ctx, p)
+		if serr != nil {
+			return serr
+		}
+		if e.Collection == nil {
+			return fmt.Errorf("%s: %w", p, catalog.ErrNotCollection)
+		}
+		return nil
+	}
+	return err
+}
+
+// ensureHome creates the home and trash collections of u.
+func (z *Zone) ensureHome(ctx context.Context, u catalog.UserID) error {
+	for _, p := range []catalog.Path{z.Home(u.Name), z.TrashHome(u.Name)} {
+		if err := z.ensureCollection(ctx, p, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// displayPath renders where a replica's bytes are for a person: the absolute
+// file path on a POSIX resource, the key elsewhere.
+func (z *Zone) displayPath(ctx context.Context, resource, key string) string {
+	type pather interface{ Path(key string) string }
+	r, _, err := z.resource(ctx, resource)
+	if err != nil {
+		return key
+	}
+	if p, ok := r.(pather); ok {
+		return p.Path(key)
+	}
+	return key
+}
