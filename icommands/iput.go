@@ -229,7 +229,11 @@ func runParallel[J any](ctx context.Context, a *app, jobs []J, n int, do func(co
 						firstEr = err
 					}
 					if len(jobs) > 1 {
-						fmt.Fprintf(a.Err, "error: %s\n", message(err))
+						if a.json {
+							writeJSONLine(a.Err, map[string]any{"error": message(err), "exit_code": exitCode(err)})
+						} else {
+							fmt.Fprintf(a.Err, "error: %s\n", message(err))
+						}
 					}
 					mu.Unlock()
 				}

@@ -4,7 +4,7 @@ package posix_test
 // when it is set: point it at the file system you want to measure (the
 // default temporary directory may be a tmpfs).
 //
-//	go test ./resources/posix -run '^$' -bench . -benchtime 2048x   # 2 GiB of large writes
+//	go test ./resources/posix -run '^$' -bench Write -benchtime 2048x   # 2 GiB of large writes
 //	ARCA_BENCH_DIR=/srv/vault go test ./resources/posix -run '^$' -bench Small -benchtime 3s
 
 import (
