@@ -69,6 +69,11 @@ func dialWith(dir string, env Environment, token string) (*client, error) {
 		grpc.WithTransportCredentials(credentials.NewTLS(tlsConf)),
 		grpc.WithPerRPCCredentials(tokenCreds{token: token}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(8<<20)),
+		// See the server's transferWindow: defaults cap a large transfer.
+		grpc.WithInitialWindowSize(16<<20),
+		grpc.WithInitialConnWindowSize(32<<20),
+		grpc.WithWriteBufferSize(1<<20),
+		grpc.WithReadBufferSize(1<<20),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s:%d: %w", env.Host, env.Port, err)

@@ -69,7 +69,11 @@ func (z *Zone) Authenticate(ctx context.Context, token string) (catalog.User, er
 	if token == "" {
 		return catalog.User{}, fmt.Errorf("%w: no session token; run iinit", ErrUnauthenticated)
 	}
-	s, err := z.cat.Session(ctx, hashToken(token))
+	h, now := hashToken(token), time.Now()
+	if u, ok := z.sessions.get(h, now); ok {
+		return u, nil
+	}
+	s, err := z.cat.Session(ctx, h)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return catalog.User{}, fmt.Errorf("%w: the session has ended; run iinit", ErrUnauthenticated)
 	}
@@ -83,7 +87,11 @@ func (z *Zone) Authenticate(ctx context.Context, token string) (catalog.User, er
 	if errors.Is(err, catalog.ErrNotFound) {
 		return catalog.User{}, fmt.Errorf("%w: user %s no longer exists", ErrUnauthenticated, s.User)
 	}
-	return u, err
+	if err != nil {
+		return catalog.User{}, err
+	}
+	z.sessions.put(h, u, s.Expires, now)
+	return u, nil
 }
 
 // Logout ends the session of token, or with all every session of its user.
@@ -91,11 +99,13 @@ func (z *Zone) Logout(ctx context.Context, caller catalog.User, token string, al
 	var n int
 	err := z.do(ctx, &Op{Name: "logout", Caller: caller}, func(ctx context.Context) error {
 		if all {
+			z.sessions.forget("", caller.UserID())
 			var err error
 			n, err = z.cat.RemoveSessions(ctx, caller.UserID())
 			return err
 		}
 		n = 1
+		z.sessions.forget(hashToken(token), caller.UserID())
 		return z.cat.RemoveSession(ctx, hashToken(token))
 	})
 	return n, err
@@ -156,6 +166,7 @@ func (z *Zone) ModifyUser(ctx context.Context, caller catalog.User, name, field,
 		if err := z.cat.UpdateUser(ctx, u); err != nil {
 			return err
 		}
+		z.sessions.forget("", u.UserID()) // the cached copy has the old type
 		if field == "password" {
 			_, err = z.cat.RemoveSessions(ctx, u.UserID())
 		}
@@ -195,6 +206,7 @@ func (z *Zone) RemoveUser(ctx context.Context, caller catalog.User, name string)
 				return fmt.Errorf("remove user %s: %w", name, err)
 			}
 		}
+		z.sessions.forget("", id)
 		if _, err := z.cat.RemoveSessions(ctx, id); err != nil {
 			return err
 		}

@@ -55,12 +55,13 @@ type Zone struct {
 	holderSeq  atomic.Uint64
 	openResc   func(catalog.Resource) (resources.Resource, error)
 	hooks      []Hook
+	sessions   sessionCache
 	// dummyHash is checked when a login names no user, so that a failed
 	// login takes as long whether or not the user exists.
 	dummyHash string
 
 	mu    sync.Mutex
-	rescs map[string]resources.Resource
+	rescs map[string]openResource
 }
 
 // New returns a Zone over cat.
@@ -99,7 +100,7 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 		lease:      opts.Lease,
 		holderBase: opts.ServerID + "/" + hex.EncodeToString(boot) + "/",
 		openResc:   opts.OpenResource,
-		rescs:      map[string]resources.Resource{},
+		rescs:      map[string]openResource{},
 	}
 }
 
@@ -132,26 +133,47 @@ func (z *Zone) TrashHome(user string) catalog.Path {
 
 func (z *Zone) zoneRoot() catalog.Path { return catalog.MustPath("/" + z.name) }
 
+// resourceRecheck is how long a resource's catalog record (its status, up
+// or down) is trusted before it is read again.
+const resourceRecheck = 5 * time.Second
+
+type openResource struct {
+	driver  resources.Resource
+	rec     catalog.Resource
+	checked time.Time
+}
+
 // resource returns the open driver of the named resource.
 func (z *Zone) resource(ctx context.Context, name string) (resources.Resource, catalog.Resource, error) {
+	z.mu.Lock()
+	cached, ok := z.rescs[name]
+	z.mu.Unlock()
+	if ok && time.Since(cached.checked) < resourceRecheck {
+		return usable(cached.driver, cached.rec)
+	}
 	rec, err := z.cat.Resource(ctx, name)
 	if err != nil {
 		return nil, catalog.Resource{}, fmt.Errorf("resource %s: %w", name, err)
 	}
-	if rec.Status == "down" {
-		return nil, rec, fmt.Errorf("resource %s is down: %w", name, resources.ErrUnavailable)
-	}
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	if r, ok := z.rescs[name]; ok {
-		return r, rec, nil
+	if cached, ok := z.rescs[name]; ok && cached.rec.Type == rec.Type && cached.rec.Location == rec.Location && cached.rec.Context == rec.Context {
+		z.rescs[name] = openResource{driver: cached.driver, rec: rec, checked: time.Now()}
+		return usable(cached.driver, rec)
 	}
-	r, err := z.openResc(rec)
+	d, err := z.openResc(rec)
 	if err != nil {
 		return nil, rec, fmt.Errorf("open resource %s: %w", name, err)
 	}
-	z.rescs[name] = r
-	return r, rec, nil
+	z.rescs[name] = openResource{driver: d, rec: rec, checked: time.Now()}
+	return usable(d, rec)
+}
+
+func usable(d resources.Resource, rec catalog.Resource) (resources.Resource, catalog.Resource, error) {
+	if rec.Status == "down" {
+		return nil, rec, fmt.Errorf("resource %s is down: %w", rec.Name, resources.ErrUnavailable)
+	}
+	return d, rec, nil
 }
 
 // newHolder names one write for the lock of an intermediate replica.

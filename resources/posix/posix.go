@@ -57,6 +57,10 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b 
 // concurrent Remove or Abort pruned between its mkdir and its open.
 const createAttempts = 100
 
+// writebackChunk is how much a large file accumulates before its writeback
+// to disk is started, ahead of Commit's fsync.
+const writebackChunk = 8 << 20
+
 // Resource is a vault directory. It is safe for concurrent use.
 type Resource struct {
 	dir  string // absolute
@@ -377,15 +381,17 @@ func (r *Resource) walk(ctx context.Context, fsys fs.FS, dir string, fn func(res
 
 // writer writes one new file. It is not safe for concurrent use.
 type writer struct {
-	r     *Resource
-	ctx   context.Context
-	key   string
-	f     *os.File // nil once committed or discarded
-	h     hash.Hash
-	n     int64
-	dirs  []string // directories to fsync on Commit, deepest first
-	err   error    // first write error: Commit fails with it
-	state state
+	r   *Resource
+	ctx context.Context
+	key string
+	f   *os.File // nil once committed or discarded
+	h   hash.Hash
+	n   int64
+	// flushed is how far writeback has been started; see startWriteback.
+	flushed int64
+	dirs    []string // directories to fsync on Commit, deepest first
+	err     error    // first write error: Commit fails with it
+	state   state
 }
 
 type state int
@@ -440,6 +446,10 @@ func (w *writer) Write(p []byte) (int, error) {
 	if err != nil {
 		w.err = w.r.errorf("write", w.key, err)
 		return n, w.err
+	}
+	if w.n-w.flushed >= writebackChunk {
+		startWriteback(w.f, w.flushed, w.n-w.flushed)
+		w.flushed = w.n
 	}
 	return n, nil
 }
