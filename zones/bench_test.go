@@ -19,6 +19,21 @@ import (
 	"github.com/arca-data/arca/zones"
 )
 
+// benchDir is where a benchmark keeps its zone and files: a fresh temporary
+// directory, below $ARCA_BENCH_DIR when set (to compare file systems).
+func benchDir(b *testing.B) string {
+	base := os.Getenv("ARCA_BENCH_DIR")
+	if base == "" {
+		return b.TempDir()
+	}
+	dir, err := os.MkdirTemp(base, "arca-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // benchZone is a real zone server (TLS, SQLite, POSIX vault) in this process
 // and a client configuration logged in as rods.
 type benchZone struct {
@@ -79,7 +94,7 @@ func (z *benchZone) run(b *testing.B, out io.Writer, name string, args ...string
 // empty collection; the figure that matters is files/s.
 func BenchmarkIputTree10k(b *testing.B) {
 	const files, size = 10_000, 4 << 10
-	dir := b.TempDir()
+	dir := benchDir(b)
 	tree := filepath.Join(dir, "tree")
 	os.MkdirAll(tree, 0o755)
 	buf := make([]byte, size)
@@ -122,7 +137,7 @@ const bigSize = 1 << 30
 // the same file on the same disk, in the same run. Checksums are included:
 // the server computes SHA-256 on every put; -K adds the client's check.
 func BenchmarkTransfer1GiB(b *testing.B) {
-	dir := b.TempDir()
+	dir := benchDir(b)
 	src := filepath.Join(dir, "big.bin")
 	makeBigFile(b, src, bigSize)
 	z := startBenchZone(b, filepath.Join(dir, "zone"))
@@ -199,7 +214,7 @@ func (w *firstLineWriter) Write(p []byte) (int, error) {
 // ils -l: the time to the first line and to the whole listing.
 func BenchmarkIlsLong100k(b *testing.B) {
 	const objects = 100_000
-	dir := b.TempDir()
+	dir := benchDir(b)
 	z := startBenchZone(b, filepath.Join(dir, "zone"))
 	defer z.stop()
 	// Fill the collection through the API in parallel: small files, as a user would.

@@ -63,8 +63,9 @@ const writebackChunk = 8 << 20
 
 // Resource is a vault directory. It is safe for concurrent use.
 type Resource struct {
-	dir  string // absolute
-	root *os.Root
+	dir      string // absolute
+	root     *os.Root
+	dirSyncs sync.Map // directory key -> *dirSync
 }
 
 // Open opens the vault at dir, creating it with mode 0700 if it is missing.
@@ -545,7 +546,7 @@ func (w *writer) commit() (resources.Info, error) {
 		return resources.Info{}, err
 	}
 	for _, d := range w.dirs {
-		if err := w.r.syncDir(d); err != nil {
+		if err := w.r.syncDirShared(d); err != nil {
 			return resources.Info{}, err
 		}
 	}
