@@ -158,6 +158,9 @@ func (p Path) Join(name string) (Path, error) {
 	if err := ValidateName(name); err != nil {
 		return Path{}, err
 	}
+	if n := len(p.s) + 1 + len(name); n > MaxPathLen {
+		return Path{}, fmt.Errorf("%w: path would be %d bytes long, the limit is %d", ErrInvalidName, n, MaxPathLen)
+	}
 	if p.s == "/" {
 		return Path{s: "/" + name}, nil
 	}

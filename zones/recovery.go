@@ -87,23 +87,42 @@ func (z *Zone) FindOrphans(ctx context.Context) ([]Orphan, error) {
 	return orphans, nil
 }
 
-// Recover runs at start: it resolves intermediate replicas whose lease ended
-// and reports orphan files.
+// Recover runs at start, before the zone serves: it resolves intermediate
+// replicas whose lease ended.
 func (z *Zone) Recover(ctx context.Context) error {
 	n, err := z.ResolveExpired(ctx)
 	if err != nil {
 		return err
 	}
+	z.log.Info("recovery done", "resolved_intermediate", n)
+	return nil
+}
+
+// ReportOrphans logs every orphan file in the vaults. It runs beside
+// serving, since walking a large vault takes a while; a file that vanished
+// meanwhile (its removal was in flight) is not reported.
+func (z *Zone) ReportOrphans(ctx context.Context) {
 	orphans, err := z.FindOrphans(ctx)
 	if err != nil {
-		return err
+		if ctx.Err() == nil {
+			z.log.Warn("orphan scan failed", "err", err)
+		}
+		return
 	}
+	reported := 0
 	for _, o := range orphans {
+		resc, _, err := z.resource(ctx, o.Resource)
+		if err != nil {
+			continue
+		}
+		if _, err := resc.Stat(ctx, o.Info.Key); errors.Is(err, resources.ErrNotFound) {
+			continue
+		}
+		reported++
 		z.log.Warn("orphan file: no replica in the catalog points to it",
 			"resource", o.Resource, "physical_path", o.Info.Key, "size", o.Info.Size, "modified", o.Info.ModTime)
 	}
-	z.log.Info("recovery done", "resolved_intermediate", n, "orphan_files", len(orphans))
-	return nil
+	z.log.Info("orphan scan done", "orphan_files", reported)
 }
 
 // RunMaintenance resolves expired intermediate replicas and ended sessions

@@ -134,6 +134,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	maintCtx, stopMaint := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopMaint()
 	go zone.RunMaintenance(maintCtx, cfg.MaintenanceInterval)
+	go zone.ReportOrphans(maintCtx)
 
 	served := make(chan error, 1)
 	go func() { served <- g.Serve(lis) }()

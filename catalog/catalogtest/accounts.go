@@ -1,7 +1,6 @@
 package catalogtest
 
 import (
-	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -223,8 +222,11 @@ var sessionTests = []test{
 		ok(t, f.cat.CreateSession(f.ctx, catalog.Session{TokenHash: "h3", User: bob, Expires: now.Add(time.Hour)}))
 		ok(t, f.cat.CreateSession(f.ctx, catalog.Session{TokenHash: "old1", User: bob, Expires: now.Add(-time.Minute)}))
 		ok(t, f.cat.CreateSession(f.ctx, catalog.Session{TokenHash: "old2", User: alice, Expires: now.Add(-time.Hour)}))
-		if s, err := f.cat.Session(f.ctx, "old1"); !errors.Is(err, catalog.ErrNotFound) {
-			t.Errorf("an expired session is still accepted: %+v, %v", s, err)
+		ok(t, f.cat.CreateSession(f.ctx, catalog.Session{TokenHash: "soon", User: bob, Expires: now.Add(time.Second)}))
+		// An expired session is still returned, so that the caller can
+		// tell "expired" from "ended", until RemoveExpiredSessions.
+		if s := must(f.cat.Session(f.ctx, "old1"))(t); s.User != bob || !s.Expires.Before(now) {
+			t.Errorf("expired session old1 = %+v", s)
 		}
 		if n := must(f.cat.RemoveExpiredSessions(f.ctx, now))(t); n != 2 {
 			t.Errorf("RemoveExpiredSessions removed %d, want 2", n)
@@ -232,7 +234,12 @@ var sessionTests = []test{
 		if n := must(f.cat.RemoveExpiredSessions(f.ctx, now))(t); n != 0 {
 			t.Errorf("second RemoveExpiredSessions removed %d, want 0", n)
 		}
+		for _, h := range []string{"old1", "old2"} {
+			_, err := f.cat.Session(f.ctx, h)
+			wantErr(t, err, catalog.ErrNotFound)
+		}
 		must(f.cat.Session(f.ctx, "h3"))(t)
+		ok(t, f.cat.RemoveSession(f.ctx, "soon")) // still there: it expires after now
 
 		if n := must(f.cat.RemoveSessions(f.ctx, alice))(t); n != 2 {
 			t.Errorf("RemoveSessions(alice) removed %d, want 2", n)

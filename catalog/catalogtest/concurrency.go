@@ -87,6 +87,11 @@ var concurrencyTests = []test{
 						return
 					}
 					sum := fmt.Sprintf("sha2:%s-%d", holder, i)
+					// Noted before the commit: a later writer may supersede
+					// this replica before this goroutine hears back.
+					mu.Lock()
+					checksum[r.Number] = sum
+					mu.Unlock()
 					sup, err := f.cat.CommitReplica(f.ctx, catalog.ReplicaCommit{Object: r.ObjectID, Number: r.Number,
 						Holder: holder, Size: 1, Checksum: sum})
 					if err != nil {
@@ -95,11 +100,10 @@ var concurrencyTests = []test{
 					}
 					mu.Lock()
 					committed = append(committed, r.Number)
-					checksum[r.Number] = sum
 					for _, s := range sup {
 						superseded = append(superseded, s.Number)
 						if s.Checksum != checksum[s.Number] {
-							errs <- fmt.Errorf("superseded replica %d has checksum %q, want %q", s.Number, s.Checksum, checksum[s.Number])
+							t.Errorf("superseded replica %d has checksum %q, want %q", s.Number, s.Checksum, checksum[s.Number])
 						}
 					}
 					mu.Unlock()
@@ -189,30 +193,25 @@ var concurrencyTests = []test{
 		f.mkdir("mix", alice)
 		f.mkdir("mix/taken", alice)
 		var wg sync.WaitGroup
-		errs := make(chan error, goroutines*each*2)
 		for g := range goroutines {
 			wg.Go(func() {
 				for i := range each {
 					_, err := f.cat.CreateCollection(f.ctx, catalog.Collection{Path: f.path(fmt.Sprintf("mix/c%d-%d", g, i)), Owner: alice})
 					if err != nil {
-						errs <- err
+						t.Error(err)
 					}
 					_, err = f.cat.CreateCollection(f.ctx, catalog.Collection{Path: f.path("mix/taken"), Owner: alice})
 					if !errors.Is(err, catalog.ErrExists) {
-						errs <- fmt.Errorf("duplicate create: %v", err)
+						t.Errorf("duplicate create: %v", err)
 					}
 					_, err = f.cat.CreateCollection(f.ctx, catalog.Collection{Path: f.path(fmt.Sprintf("mix/none%d/x", g)), Owner: alice})
 					if !errors.Is(err, catalog.ErrNotFound) {
-						errs <- fmt.Errorf("create without parent: %v", err)
+						t.Errorf("create without parent: %v", err)
 					}
 				}
 			})
 		}
 		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
 		subs := must(f.cat.ListCollections(f.ctx, f.path("mix"), "", 10000))(t)
 		if len(subs) != goroutines*each+1 {
 			t.Errorf("mix has %d collections, want %d", len(subs), goroutines*each+1)

@@ -1,10 +1,13 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/arca-data/arca/catalog"
 )
@@ -23,9 +26,9 @@ func lookupObj(q querier, p catalog.Path) (catalog.DataObject, bool, error) {
 	if p.IsRoot() {
 		return catalog.DataObject{}, false, nil
 	}
-	o, err := scanObj(q.queryRow(`SELECT `+objCols+`
-		FROM collections c JOIN data_objects o ON o.coll_id = c.id
-		WHERE c.path = ? AND o.name = ?`, p.Parent().String(), p.Name()))
+	o, err := scanObj(q.queryRow(`SELECT `+objCols+` FROM data_objects o
+		WHERE o.coll_id = (SELECT id FROM collections WHERE path = ?) AND o.name = ?`,
+		p.Parent().String(), p.Name()), p.Parent())
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, false, nil
 	}
@@ -57,8 +60,9 @@ func existsAt(q querier, p catalog.Path) (bool, error) {
 }
 
 func loadACL(q querier, kind string, id catalog.ID) ([]catalog.ACE, error) {
+	// kind is one of two constants: a literal keeps the plan fixed.
 	rows, err := q.query(`SELECT user_name, user_zone, level FROM access
-		WHERE kind = ? AND target_id = ? ORDER BY user_name, user_zone`, kind, int64(id))
+		WHERE kind = '`+kind+`' AND target_id = ?`, int64(id))
 	if err != nil {
 		return nil, err
 	}
@@ -71,12 +75,28 @@ func loadACL(q querier, kind string, id catalog.ID) ([]catalog.ACE, error) {
 		}
 		acl = append(acl, a)
 	}
+	sortACL(acl)
 	return acl, rows.Err()
 }
 
+// sortACL orders grants by principal name, then zone.
+func sortACL(acl []catalog.ACE) {
+	slices.SortFunc(acl, func(a, b catalog.ACE) int {
+		return cmp.Or(strings.Compare(a.Principal.Name, b.Principal.Name), strings.Compare(a.Principal.Zone, b.Principal.Zone))
+	})
+}
+
+// sortReplicas orders replicas by object, then number.
+func sortReplicas(rs []catalog.Replica) {
+	slices.SortFunc(rs, func(a, b catalog.Replica) int {
+		return cmp.Or(cmp.Compare(a.ObjectID, b.ObjectID), cmp.Compare(a.Number, b.Number))
+	})
+}
+
 func loadReplicas(q querier, id catalog.ID) ([]catalog.Replica, error) {
-	return collectReplicas(q.query(`SELECT `+replCols+` FROM replicas r
-		WHERE r.object_id = ? ORDER BY r.number`, int64(id)))
+	rs, err := collectReplicas(q.query(`SELECT `+replCols+` FROM replicas r WHERE r.object_id = ?`, int64(id)))
+	sortReplicas(rs)
+	return rs, err
 }
 
 func fillColl(q querier, c *catalog.Collection) (err error) {
@@ -94,9 +114,9 @@ func fillObj(q querier, o *catalog.DataObject) (err error) {
 
 func grant(q querier, kind string, id catalog.ID, u catalog.UserID, level catalog.AccessLevel) error {
 	_, err := q.exec(`INSERT INTO access (kind, target_id, user_name, user_zone, level)
-		VALUES (?, ?, ?, ?, ?)
+		VALUES ('`+kind+`', ?, ?, ?, ?)
 		ON CONFLICT (kind, target_id, user_name, user_zone) DO UPDATE SET level = excluded.level`,
-		kind, int64(id), u.Name, u.Zone, int(level))
+		int64(id), u.Name, u.Zone, int(level))
 	return err
 }
 
@@ -264,43 +284,70 @@ func (c *Catalog) ListObjects(ctx context.Context, coll catalog.Path, after stri
 		if err != nil {
 			return err
 		}
-		rows, err := q.query(`SELECT `+objCols+`
-			FROM data_objects o JOIN collections c ON c.id = o.coll_id
-			WHERE o.coll_id = ? AND o.name > ? ORDER BY o.name LIMIT ?`, int64(parent.ID), after, limit)
+		// The page with its replicas in one query, the ACLs in another:
+		// SQLite's cost here is mostly per column read, so the object
+		// columns are not read twice.
+		rows, err := q.query(`SELECT `+objCols+`,
+				COALESCE(r.number, -1), COALESCE(r.resource, ''), COALESCE(r.physical_path, ''),
+				COALESCE(r.size, 0), COALESCE(r.checksum, ''), COALESCE(r.status, 0),
+				COALESCE(r.lock_holder, ''), COALESCE(r.lease_expiry_ns, 0),
+				COALESCE(r.create_ns, 0), COALESCE(r.modify_ns, 0)
+			FROM (SELECT * FROM data_objects WHERE coll_id = ? AND name > ? ORDER BY name LIMIT ?) o
+			LEFT JOIN replicas r ON r.object_id = o.id`, int64(parent.ID), after, limit)
 		if err != nil {
 			return err
 		}
 		byID := map[catalog.ID]int{}
 		for rows.Next() {
-			o, err := scanObj(rows)
+			var (
+				o                  catalog.DataObject
+				id                 int64
+				name, oname, ozone string
+				ocr, omo           int64
+				r                  catalog.Replica
+				status             int
+				lease, rcr, rmo    int64
+			)
+			err := rows.Scan(&id, &name, &oname, &ozone, &ocr, &omo,
+				&r.Number, &r.Resource, &r.PhysicalPath, &r.Size, &r.Checksum, &status,
+				&r.LockHolder, &lease, &rcr, &rmo)
 			if err != nil {
 				rows.Close()
 				return err
 			}
-			byID[o.ID] = len(out)
-			out = append(out, o)
+			i, seen := byID[catalog.ID(id)]
+			if !seen {
+				p, err := coll.Join(name)
+				if err != nil {
+					rows.Close()
+					return fmt.Errorf("stored object name: %w", err)
+				}
+				o.ID, o.Path = catalog.ID(id), p
+				o.Owner = catalog.UserID{Name: oname, Zone: ozone}
+				o.CreateTime, o.ModifyTime = fromNanos(ocr), fromNanos(omo)
+				i = len(out)
+				byID[o.ID] = i
+				out = append(out, o)
+			}
+			if r.Number >= 0 {
+				r.ObjectID, r.Status = catalog.ID(id), catalog.ReplicaStatus(status)
+				r.LeaseExpiry, r.CreateTime, r.ModifyTime = fromNanos(lease), fromNanos(rcr), fromNanos(rmo)
+				out[i].Replicas = append(out[i].Replicas, r)
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil || len(out) == 0 {
 			return err
 		}
-		// Replicas and ACLs of the whole page, one query each.
+		slices.SortFunc(out, func(a, b catalog.DataObject) int { return strings.Compare(a.Path.Name(), b.Path.Name()) })
+		for i := range out {
+			byID[out[i].ID] = i
+			sortReplicas(out[i].Replicas)
+		}
 		last := out[len(out)-1].Path.Name()
-		repls, err := collectReplicas(q.query(`SELECT `+replCols+`
-			FROM data_objects o JOIN replicas r ON r.object_id = o.id
-			WHERE o.coll_id = ? AND o.name > ? AND o.name <= ? ORDER BY o.name, r.number`,
-			int64(parent.ID), after, last))
-		if err != nil {
-			return err
-		}
-		for _, r := range repls {
-			if i, ok := byID[r.ObjectID]; ok {
-				out[i].Replicas = append(out[i].Replicas, r)
-			}
-		}
-		rows, err = q.query(`SELECT o.id, a.user_name, a.user_zone, a.level
+		rows, err = q.query(`SELECT a.target_id, a.user_name, a.user_zone, a.level
 			FROM data_objects o JOIN access a ON a.kind = 'object' AND a.target_id = o.id
-			WHERE o.coll_id = ? AND o.name > ? AND o.name <= ? ORDER BY o.name, a.user_name, a.user_zone`,
+			WHERE o.coll_id = ? AND o.name > ? AND o.name <= ?`,
 			int64(parent.ID), after, last)
 		if err != nil {
 			return err
@@ -317,6 +364,9 @@ func (c *Catalog) ListObjects(ctx context.Context, coll catalog.Path, after stri
 			if i, ok := byID[catalog.ID(id)]; ok {
 				out[i].ACL = append(out[i].ACL, a)
 			}
+		}
+		for i := range out {
+			sortACL(out[i].ACL)
 		}
 		return rows.Err()
 	})
@@ -363,9 +413,10 @@ func (c *Catalog) ListCollections(ctx context.Context, coll catalog.Path, after 
 			return err
 		}
 		last := out[len(out)-1].Path.Name()
-		rows, err = q.query(`SELECT s.id, a.user_name, a.user_zone, a.level
-			FROM collections s JOIN access a ON a.kind = 'collection' AND a.target_id = s.id
-			WHERE s.parent_id = ? AND s.name > ? AND s.name <= ? ORDER BY s.name, a.user_name, a.user_zone`,
+		rows, err = q.query(`SELECT target_id, user_name, user_zone, level FROM access
+			WHERE kind = 'collection' AND target_id IN (
+				SELECT id FROM collections WHERE parent_id = ? AND name > ? AND name <= ?)
+			ORDER BY target_id, user_name, user_zone`,
 			int64(parent.ID), after, last)
 		if err != nil {
 			return err
@@ -467,6 +518,27 @@ func (c *Catalog) Rename(ctx context.Context, from, to catalog.Path) error {
 	return nil
 }
 
+// lockedObj reports, with ErrLocked, an unexpired intermediate replica of
+// the data object o.
+func lockedObj(w *wtx, o catalog.DataObject, nowNS int64) error {
+	var (
+		num    int
+		holder string
+		until  int64
+	)
+	err := w.queryRow(`SELECT number, lock_holder, lease_expiry_ns FROM replicas
+		WHERE object_id = ? AND status = 0 AND lease_expiry_ns > ? LIMIT 1`, int64(o.ID), nowNS).
+		Scan(&num, &holder, &until)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("replica %d of %s is being written by %s until %s: %w",
+		num, o.Path, holder, fromNanos(until).Format("2006-01-02T15:04:05Z07:00"), catalog.ErrLocked)
+}
+
 // lockedIn reports, with ErrLocked, an unexpired intermediate replica of the
 // data objects that cond selects (on data_objects o and their collections c).
 func lockedIn(w *wtx, cond string, nowNS int64, args ...any) error {
@@ -508,7 +580,7 @@ func (c *Catalog) RemoveDataObject(ctx context.Context, p catalog.Path) ([]catal
 			return err
 		}
 		_, n := now()
-		if err := lockedIn(w, "o.id = ?", n, int64(o.ID)); err != nil {
+		if err := lockedObj(w, o, n); err != nil {
 			return err
 		}
 		if out, err = loadReplicas(w, o.ID); err != nil {
@@ -629,8 +701,8 @@ func (c *Catalog) SetAccess(ctx context.Context, p catalog.Path, principal catal
 			return catalog.ErrNotFound
 		}
 		if level == catalog.AccessNull {
-			_, err := w.exec(`DELETE FROM access WHERE kind = ? AND target_id = ? AND user_name = ? AND user_zone = ?`,
-				kind, int64(id), principal.Name, principal.Zone)
+			_, err := w.exec(`DELETE FROM access WHERE kind = '`+kind+`' AND target_id = ? AND user_name = ? AND user_zone = ?`,
+				int64(id), principal.Name, principal.Zone)
 			return err
 		}
 		return mapErr("grant", grant(w, kind, id, principal, level))

@@ -79,7 +79,7 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 			if !r.Overwrite {
 				return catalog.ErrExists
 			}
-			if err := lockedIn(w, "o.id = ?", n, int64(o.ID)); err != nil {
+			if err := lockedObj(w, o, n); err != nil {
 				return err
 			}
 			if err := w.queryRow(`SELECT COALESCE(MAX(number) + 1, 0) FROM replicas WHERE object_id = ?`,
@@ -193,11 +193,12 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 		// Older replicas on the same resource: their bytes are replaced.
 		// Intermediate ones are left to whoever holds or resolves them.
 		superseded, err = collectReplicas(w.query(`SELECT `+replCols+` FROM replicas r
-			WHERE r.object_id = ? AND r.number <> ? AND r.resource = ? AND r.status <> 0 ORDER BY r.number`,
+			WHERE r.object_id = ? AND r.number <> ? AND r.resource = ? AND r.status <> 0`,
 			id, rc.Number, r.Resource))
 		if err != nil {
 			return err
 		}
+		sortReplicas(superseded)
 		if _, err := w.exec(`DELETE FROM replicas WHERE object_id = ? AND number <> ? AND resource = ? AND status <> 0`,
 			id, rc.Number, r.Resource); err != nil {
 			return err
@@ -293,7 +294,8 @@ func (c *Catalog) ResolveExpired(ctx context.Context, object catalog.ID, number 
 		}
 		switch {
 		case r.Status != catalog.ReplicaIntermediate:
-			return fmt.Errorf("replica is %s now: %w", r.Status, catalog.ErrConflict)
+			// Committed meanwhile: there is no intermediate replica left.
+			return fmt.Errorf("replica is %s, not intermediate: %w", r.Status, catalog.ErrNotFound)
 		case !r.LeaseExpiry.Before(at):
 			return fmt.Errorf("lease of %s runs until %s: %w", r.LockHolder, r.LeaseExpiry.Format(time.RFC3339Nano), catalog.ErrLocked)
 		}

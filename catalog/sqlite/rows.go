@@ -98,6 +98,12 @@ func checkPath(p catalog.Path) error {
 }
 
 // Column lists and scanners, kept beside each other.
+//
+// A note on the queries of this package: SQLite re-prepares a statement
+// whose plan used the value of a bound parameter (constant propagation in
+// joins, for one) every time it runs with new values, which costs more than
+// running it. So the queries on hot paths are single-table, with IN or
+// scalar subqueries instead of joins, and constant strings are literals.
 
 const collCols = `id, path, owner_name, owner_zone, create_ns, modify_ns`
 
@@ -122,26 +128,21 @@ func scanColl(s interface{ Scan(...any) error }) (catalog.Collection, error) {
 	return c, nil
 }
 
-// objCols are read with the path of the object's collection, from
-// data_objects o joined to collections c.
-const objCols = `o.id, c.path, o.name, o.owner_name, o.owner_zone, o.create_ns, o.modify_ns`
+const objCols = `o.id, o.name, o.owner_name, o.owner_zone, o.create_ns, o.modify_ns`
 
-func scanObj(s interface{ Scan(...any) error }) (catalog.DataObject, error) {
+// scanObj reads objCols of a data object in the collection coll.
+func scanObj(s interface{ Scan(...any) error }, coll catalog.Path) (catalog.DataObject, error) {
 	var (
 		o            catalog.DataObject
 		id           int64
-		coll, name   string
+		name         string
 		cr, mo       int64
 		oname, ozone string
 	)
-	if err := s.Scan(&id, &coll, &name, &oname, &ozone, &cr, &mo); err != nil {
+	if err := s.Scan(&id, &name, &oname, &ozone, &cr, &mo); err != nil {
 		return o, err
 	}
-	cp, err := catalog.ParsePath(coll)
-	if err != nil {
-		return o, fmt.Errorf("stored collection path: %w", err)
-	}
-	p, err := cp.Join(name)
+	p, err := coll.Join(name)
 	if err != nil {
 		return o, fmt.Errorf("stored object name: %w", err)
 	}

@@ -11,12 +11,14 @@ import (
 // schema_version.
 //
 // Conventions: times are unix nanoseconds UTC (0 for none); access.kind is
-// 'collection' or 'object'; replicas.status is catalog.ReplicaStatus.
+// 'collection' or 'object'; replicas.status is catalog.ReplicaStatus. Ids
+// are AUTOINCREMENT so that an id is never reused: a caller may still hold
+// the id of something removed (a replica's object in a late CommitReplica).
 var migrations = []string{
 	// 1: namespace, replicas, accounts, resources, sessions.
 	`
 CREATE TABLE collections (
-	id         INTEGER PRIMARY KEY,
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
 	path       TEXT NOT NULL UNIQUE,
 	parent_id  INTEGER REFERENCES collections(id),
 	name       TEXT NOT NULL,
@@ -28,7 +30,7 @@ CREATE TABLE collections (
 CREATE UNIQUE INDEX collections_parent_name ON collections(parent_id, name);
 
 CREATE TABLE data_objects (
-	id         INTEGER PRIMARY KEY,
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
 	coll_id    INTEGER NOT NULL REFERENCES collections(id),
 	name       TEXT NOT NULL,
 	owner_name TEXT NOT NULL,
@@ -39,7 +41,7 @@ CREATE TABLE data_objects (
 );
 
 CREATE TABLE resources (
-	id        INTEGER PRIMARY KEY,
+	id        INTEGER PRIMARY KEY AUTOINCREMENT,
 	name      TEXT NOT NULL UNIQUE,
 	type      TEXT NOT NULL,
 	location  TEXT NOT NULL,
@@ -70,7 +72,7 @@ CREATE UNIQUE INDEX replicas_resource_path ON replicas(resource, physical_path);
 CREATE INDEX replicas_intermediate ON replicas(status, lease_expiry_ns);
 
 CREATE TABLE users (
-	id            INTEGER PRIMARY KEY,
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
 	name          TEXT NOT NULL,
 	zone          TEXT NOT NULL,
 	type          TEXT NOT NULL,

@@ -34,15 +34,15 @@ var ErrClosed = errors.New("catalog is closed")
 
 // Catalog is catalog.Catalog on one SQLite database file.
 type Catalog struct {
-	path string
-	wdb  *sql.DB // exactly one connection, used only by the writer goroutine
-	rdb  *sql.DB // query-only pool for reads
+	wdb *sql.DB // exactly one connection, used only by the writer goroutine
+	rdb *sql.DB // query-only pool for reads
 
-	mu       sync.RWMutex // guards closed against sends on reqs
-	closed   bool
-	reqs     chan *request
-	done     chan struct{} // closed when the writer goroutine has exited
-	closeErr error
+	mu        sync.RWMutex // guards closed against sends on reqs
+	closed    bool
+	reqs      chan *request
+	done      chan struct{} // closed when the writer goroutine has exited
+	closeOnce sync.Once
+	closeErr  error
 
 	rstmts sync.Map // query text -> *sql.Stmt prepared on rdb
 
@@ -104,7 +104,6 @@ func Open(ctx context.Context, path string) (*Catalog, error) {
 	}
 
 	c := &Catalog{
-		path: path,
 		wdb:  wdb,
 		rdb:  rdb,
 		reqs: make(chan *request, 4*maxBatch),
@@ -117,17 +116,14 @@ func Open(ctx context.Context, path string) (*Catalog, error) {
 // Close waits for the pending writes to commit, stops the writer and closes
 // the database. Calling it again does nothing.
 func (c *Catalog) Close() error {
-	c.mu.Lock()
-	if c.closed {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		close(c.reqs)
 		c.mu.Unlock()
 		<-c.done
-		return c.closeErr
-	}
-	c.closed = true
-	close(c.reqs)
-	c.mu.Unlock()
-	<-c.done
-	c.closeErr = errors.Join(c.rdb.Close(), c.wdb.Close())
+		c.closeErr = errors.Join(c.rdb.Close(), c.wdb.Close())
+	})
 	return c.closeErr
 }
 

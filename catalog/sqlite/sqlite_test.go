@@ -5,11 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
-	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/catalogtest"
@@ -26,7 +27,50 @@ func openTemp(t testing.TB) *Catalog {
 			t.Errorf("close: %v", err)
 		}
 	})
+	t.Cleanup(func() { checkIntegrity(t, c) }) // runs before the close
 	return c
+}
+
+// checkIntegrity checks invariants of the stored catalog that the API does
+// not show: no orphan rows, paths that agree with parents and names, and
+// SQLite's own checks.
+func checkIntegrity(t testing.TB, c *Catalog) {
+	t.Helper()
+	checks := map[string]string{
+		"orphan grants": `SELECT count(*) FROM access a WHERE
+			(kind = 'collection' AND NOT EXISTS (SELECT 1 FROM collections WHERE id = a.target_id)) OR
+			(kind = 'object' AND NOT EXISTS (SELECT 1 FROM data_objects WHERE id = a.target_id))`,
+		"paths that disagree with parent and name": `SELECT count(*) FROM collections c JOIN collections p ON p.id = c.parent_id
+			WHERE c.path <> (CASE WHEN p.path = '/' THEN '' ELSE p.path END) || '/' || c.name`,
+		"collections without parent": `SELECT count(*) FROM collections WHERE parent_id IS NULL AND id <> 1`,
+		"objects where a collection is": `SELECT count(*) FROM data_objects o JOIN collections c ON c.id = o.coll_id
+			JOIN collections x ON x.path = (CASE WHEN c.path = '/' THEN '' ELSE c.path END) || '/' || o.name`,
+		"objects without replicas":             `SELECT count(*) FROM data_objects o WHERE NOT EXISTS (SELECT 1 FROM replicas WHERE object_id = o.id)`,
+		"intermediate replicas without holder": `SELECT count(*) FROM replicas WHERE status = 0 AND (lock_holder = '' OR lease_expiry_ns = 0)`,
+		"foreign key violations":               `SELECT count(*) FROM pragma_foreign_key_check`,
+	}
+	err := c.read(context.Background(), func(q *rtx) error {
+		for what, query := range checks {
+			var n int
+			if err := q.queryRow(query).Scan(&n); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+			if n != 0 {
+				t.Errorf("integrity: %d %s", n, what)
+			}
+		}
+		var res string
+		if err := q.queryRow(`PRAGMA integrity_check`).Scan(&res); err != nil {
+			return err
+		}
+		if res != "ok" {
+			t.Errorf("integrity_check: %s", res)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("integrity: %v", err)
+	}
 }
 
 func TestConformance(t *testing.T) {
@@ -213,5 +257,100 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("%d commits for %d writes: no grouping", n, writers*each)
 	} else {
 		t.Logf("%d writes in %d commits", writers*each, n)
+	}
+}
+
+// TestWithdrawnWrite checks that a write whose context ends while it waits
+// for the writer is not applied later.
+func TestWithdrawnWrite(t *testing.T) {
+	c := openTemp(t)
+	owner := catalog.UserID{Name: "u", Zone: "z"}
+	block, started := make(chan struct{}), make(chan struct{})
+	go c.write(context.Background(), func(*wtx) error { close(started); <-block; return nil })
+	<-started
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		_, err := c.CreateCollection(ctx, catalog.Collection{Path: catalog.MustPath("/x"), Owner: owner})
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // let it queue behind the blocked write
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled write returned %v", err)
+	}
+	close(block)
+	if _, err := c.CreateCollection(context.Background(), catalog.Collection{Path: catalog.MustPath("/y"), Owner: owner}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Stat(context.Background(), catalog.MustPath("/x")); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("the withdrawn write was applied: %v", err)
+	}
+}
+
+// TestIDsNotReused checks that a removed object's id is not given to a new
+// one, so that a late call with the old id cannot reach the new object.
+func TestIDsNotReused(t *testing.T) {
+	c := openTemp(t)
+	ctx := context.Background()
+	owner := catalog.UserID{Name: "u", Zone: "z"}
+	if _, err := c.CreateCollection(ctx, catalog.Collection{Path: catalog.MustPath("/z"), Owner: owner}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateResource(ctx, catalog.Resource{Name: "r", Type: "posix"}); err != nil {
+		t.Fatal(err)
+	}
+	nr := catalog.NewReplica{Path: catalog.MustPath("/z/o"), Owner: owner, Resource: "r", PhysicalPath: "p1",
+		Holder: "h", LeaseExpiry: time.Now().Add(time.Hour)}
+	o1, r1, err := c.BeginReplica(ctx, nr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AbortReplica(ctx, r1.ObjectID, r1.Number, "h"); err != nil {
+		t.Fatal(err)
+	}
+	nr.PhysicalPath = "p2"
+	o2, r2, err := c.BeginReplica(ctx, nr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o2.ID == o1.ID {
+		t.Fatalf("object id %d reused", o1.ID)
+	}
+	if _, err := c.CommitReplica(ctx, catalog.ReplicaCommit{Object: o1.ID, Number: r2.Number, Holder: "h"}); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("commit with the old id: %v", err)
+	}
+	if _, err := c.CommitReplica(ctx, catalog.ReplicaCommit{Object: o2.ID, Number: r2.Number, Holder: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	c1, _ := c.Collection(ctx, catalog.MustPath("/z"))
+	if _, err := c.RemoveCollection(ctx, catalog.MustPath("/z"), true); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := c.CreateCollection(ctx, catalog.Collection{Path: catalog.MustPath("/z"), Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.ID == c1.ID {
+		t.Errorf("collection id %d reused", c1.ID)
+	}
+}
+
+func TestOpenOddPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a b#c?d%20e&f")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "catalog.db")
+	c, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.CreateCollection(context.Background(), catalog.Collection{Path: catalog.MustPath("/z"), Owner: catalog.UserID{Name: "u", Zone: "z"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the database is not where it was asked to be: %v", err)
 	}
 }

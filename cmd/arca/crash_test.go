@@ -168,7 +168,14 @@ func TestCrashDuringPut(t *testing.T) {
 	}
 	t.Logf("%d acknowledged files verified (%s)", len(acked), time.Since(start).Round(time.Millisecond))
 
-	// (c) Every file in the vault is a replica's, or was reported as an orphan.
+	// (c) Every file in the vault is a replica's, or was reported as an orphan
+	// by the scan the restarted server runs beside serving.
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(srv2.log(), "orphan scan done"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the restarted server did not finish its orphan scan; log:\n%s", srv2.log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	orphans := checkVault(t, data, entries, srv.log()+srv2.log())
 	t.Logf("vault checked: %d orphan files reported", orphans)
 
