@@ -25,7 +25,8 @@ var (
 
 // Catalog is the metadata store of one zone. Every method is one transaction:
 // it commits entirely or not at all, and it returns only after the commit is
-// durable. Implementations are safe for concurrent use.
+// durable. Implementations are safe for concurrent use. Methods that take a
+// limit refuse a limit below one with ErrInvalidArgument.
 type Catalog interface {
 	Namespace
 	Replicas
@@ -57,7 +58,8 @@ type Namespace interface {
 	Rename(ctx context.Context, from, to Path) error
 
 	// RemoveDataObject deletes the object and returns its replicas, whose
-	// bytes the caller then removes from storage.
+	// bytes the caller then removes from storage. It refuses with ErrLocked
+	// while a writer holds an unexpired lease on the object.
 	RemoveDataObject(ctx context.Context, p Path) ([]Replica, error)
 	// RemoveCollection deletes an empty collection, or with recursive the
 	// whole tree, and returns the replicas of every data object removed.
@@ -75,7 +77,9 @@ type Replicas interface {
 	// BeginReplica registers an intermediate replica of the data object at
 	// r.Path. A missing object is created, owned by r.Owner. An existing
 	// object is refused with ErrExists unless r.Overwrite, and with ErrLocked
-	// while another writer holds an unexpired lease on it.
+	// while another writer holds an unexpired lease on it. The resource must
+	// be registered (ErrNotFound), and no other replica on it may have the
+	// same physical path (ErrExists).
 	BeginReplica(ctx context.Context, r NewReplica) (DataObject, Replica, error)
 	// RenewLease moves the lease of an intermediate replica held by holder.
 	RenewLease(ctx context.Context, object ID, number int, holder string, until time.Time) error
@@ -83,7 +87,8 @@ type Replicas interface {
 	// and checksum, marks the object's other good replicas stale, and returns
 	// the replicas it superseded on the same resource (already removed from
 	// the catalog) so that the caller deletes their bytes. It fails with
-	// ErrLocked if holder no longer holds the replica.
+	// ErrLocked if holder no longer holds the replica or its lease has ended;
+	// the holder can still AbortReplica then.
 	CommitReplica(ctx context.Context, c ReplicaCommit) (superseded []Replica, err error)
 	// AbortReplica removes an intermediate replica held by holder, and the
 	// data object too when no other replica is left; it returns the removed
@@ -93,7 +98,8 @@ type Replicas interface {
 	ExpiredReplicas(ctx context.Context, now time.Time, limit int) ([]Replica, error)
 	// ResolveExpired removes an intermediate replica whose lease has ended,
 	// whoever held it, like AbortReplica. It fails with ErrLocked if the lease
-	// was renewed meanwhile.
+	// was renewed meanwhile, and with ErrNotFound if the replica is no longer
+	// intermediate (it was committed or aborted).
 	ResolveExpired(ctx context.Context, object ID, number int, now time.Time) (Replica, error)
 	// ReplicasOn calls fn for every replica on resource, in physical-path order.
 	ReplicasOn(ctx context.Context, resource string, fn func(Replica) error) error
@@ -126,6 +132,7 @@ type Accounts interface {
 	Users(ctx context.Context) ([]User, error)
 	// UpdateUser stores the type, password hash and info of u.
 	UpdateUser(ctx context.Context, u User) error
+	// RemoveUser deletes the user with its grants and sessions.
 	RemoveUser(ctx context.Context, id UserID) error
 }
 
@@ -135,7 +142,8 @@ type Resources interface {
 	Resource(ctx context.Context, name string) (Resource, error)
 	ListResources(ctx context.Context) ([]Resource, error)
 	UpdateResource(ctx context.Context, r Resource) error
-	// RemoveResource refuses with ErrNotEmpty while replicas remain on it.
+	// RemoveResource refuses with ErrNotEmpty while replicas or child
+	// resources remain on it.
 	RemoveResource(ctx context.Context, name string) error
 }
 
@@ -143,6 +151,8 @@ type Resources interface {
 // token that any of them issued.
 type Sessions interface {
 	CreateSession(ctx context.Context, s Session) error
+	// Session returns a session even after it expired, until it is removed,
+	// so that the caller can tell "expired" from "ended".
 	Session(ctx context.Context, tokenHash string) (Session, error)
 	RemoveSession(ctx context.Context, tokenHash string) error
 	// RemoveSessions ends every session of user, and returns how many ended.

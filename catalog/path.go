@@ -176,6 +176,8 @@ func (p Path) HasPrefix(dir Path) bool {
 }
 
 // Rebase moves p from below old to below new: Rebase(/a/b/c, /a, /x) = /x/b/c.
+// p must be old or lie below it (p.HasPrefix(old)); otherwise the result is
+// meaningless.
 func (p Path) Rebase(old, new Path) Path {
 	if p.s == old.s {
 		return new
