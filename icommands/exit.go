@@ -58,7 +58,8 @@ func exitCode(err error) int {
 		return ExitUsage
 	case errors.Is(err, errLocalNotFound):
 		return ExitNotFound
-	case errors.Is(err, errLocalPermission):
+	case errors.Is(err, errLocalPermission), errors.Is(err, errNoEnvironment):
+		// Not logged in at all is refused like a session that has ended.
 		return ExitPermission
 	}
 	st, ok := status.FromError(unwrapStatus(err))
