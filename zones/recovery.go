@@ -125,6 +125,9 @@ func (z *Zone) ReportOrphans(ctx context.Context) {
 	z.log.Info("orphan scan done", "orphan_files", reported)
 }
 
+// expiredSessionRetention is how long an expired session is kept.
+const expiredSessionRetention = 24 * time.Hour
+
 // RunMaintenance resolves expired intermediate replicas and ended sessions
 // every interval until ctx ends.
 func (z *Zone) RunMaintenance(ctx context.Context, interval time.Duration) {
@@ -138,7 +141,9 @@ func (z *Zone) RunMaintenance(ctx context.Context, interval time.Duration) {
 			if _, err := z.ResolveExpired(ctx); err != nil && ctx.Err() == nil {
 				z.log.Warn("resolve expired replicas", "err", err)
 			}
-			if _, err := z.cat.RemoveExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			// Expired sessions stay a day, so that their user is told the
+			// session expired rather than that it does not exist.
+			if _, err := z.cat.RemoveExpiredSessions(ctx, time.Now().Add(-expiredSessionRetention)); err != nil && ctx.Err() == nil {
 				z.log.Warn("remove expired sessions", "err", err)
 			}
 		}
