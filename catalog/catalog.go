@@ -33,6 +33,7 @@ type Catalog interface {
 	Accounts
 	Resources
 	Sessions
+	Metadata
 	Close() error
 }
 
@@ -84,7 +85,9 @@ type Replicas interface {
 	// RenewLease moves the lease of an intermediate replica held by holder.
 	RenewLease(ctx context.Context, object ID, number int, holder string, until time.Time) error
 	// CommitReplica marks the intermediate replica good with its final size
-	// and checksum, marks the object's other good replicas stale, and returns
+	// and checksum, attaches c.Metadata to the object in the same
+	// transaction (an AVU the object already has is kept, not an error), marks
+	// the object's other good replicas stale, and returns
 	// the replicas it superseded on the same resource (already removed from
 	// the catalog) so that the caller deletes their bytes. It fails with
 	// ErrLocked if holder no longer holds the replica or its lease has ended;
@@ -123,6 +126,9 @@ type ReplicaCommit struct {
 	Holder   string
 	Size     int64
 	Checksum string
+	// Metadata is attached to the object with the commit, so that a new
+	// object never appears good without its ingest metadata.
+	Metadata []AVU
 }
 
 // Accounts manages users.

@@ -27,6 +27,7 @@ type client struct {
 	ns    arcapb.NamespaceClient
 	xfer  arcapb.TransferClient
 	admin arcapb.AdminClient
+	meta  arcapb.MetadataClient
 }
 
 // tokenCreds sends the session token with every call, only over TLS.
@@ -82,6 +83,7 @@ func dialWith(dir string, env Environment, token string) (*client, error) {
 		conn: conn, env: env, dir: dir,
 		auth: arcapb.NewAuthClient(conn), ns: arcapb.NewNamespaceClient(conn),
 		xfer: arcapb.NewTransferClient(conn), admin: arcapb.NewAdminClient(conn),
+		meta: arcapb.NewMetadataClient(conn),
 	}, nil
 }
 

@@ -25,6 +25,7 @@ type iputOptions struct {
 	resource                 string
 	threads                  int
 	metadata                 string
+	avus                     []catalog.AVU // parsed from metadata
 }
 
 // inlineLimit is the largest file sent in the put header itself: one
@@ -45,11 +46,17 @@ into; without TARGET files go into the working collection.
 Files are uploaded concurrently (-N, default 16); "done" means the bytes are
 durable on the resource and the catalog has recorded a good replica.
 -K computes the checksum while sending and the server refuses the upload if
-the bytes it stored differ. -f overwrites existing data objects.`,
+the bytes it stored differ. -f overwrites existing data objects.
+--metadata attaches AVUs to every data object put: "attr;value;unit;..."
+triplets, the unit may be empty ("a;1;;b;2"), "\;" is a literal ";". They
+are recorded in the same catalog transaction that makes the object good, so
+no object appears without them; on an overwrite they are added to the AVUs
+the object has.`,
 		Example: `  iput results.csv
   iput -K big.tar /tempZone/home/alice/archive/
   iput -r -N 32 run42 projects/
-  iput -f -R fastResc results.csv`,
+  iput -f -R fastResc results.csv
+  iput --metadata "project;abc-123;;size;12;GB" results.csv`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("name at least one local file")
@@ -60,8 +67,13 @@ the bytes it stored differ. -f overwrites existing data objects.`,
 			if o.threads < 1 || o.threads > 256 {
 				return usagef("-N must be between 1 and 256, got %d", o.threads)
 			}
-			if o.metadata != "" {
-				return errors.New("--metadata needs AVU support in the zone, which this version does not have yet")
+			if cmd.Flags().Changed("metadata") {
+				// Checked before anything is uploaded.
+				avus, err := parseMetadataTriplets(o.metadata)
+				if err != nil {
+					return inputError(err)
+				}
+				o.avus = avus
 			}
 			return runIput(cmd.Context(), a, args, o)
 		},
@@ -72,7 +84,7 @@ the bytes it stored differ. -f overwrites existing data objects.`,
 	f.BoolVarP(&o.verify, "verify", "K", false, "verify the checksum end to end")
 	f.StringVarP(&o.resource, "resource", "R", "", "target resource")
 	f.IntVarP(&o.threads, "threads", "N", 16, "files uploaded at once")
-	f.StringVar(&o.metadata, "metadata", "", `AVUs to attach: "attr;value;unit;..."`)
+	f.StringVar(&o.metadata, "metadata", "", `AVUs to attach to every object: "attr;value;unit;..."`)
 	return cmd
 }
 
@@ -277,6 +289,9 @@ func putFile(ctx context.Context, c *client, j putJob, o iputOptions, prog *prog
 		r = io.TeeReader(r, h)
 	}
 	header := &arcapb.PutHeader{Path: j.dest.String(), Size: j.size, Resource: o.resource, Overwrite: o.force, Verify: o.verify}
+	if len(o.avus) > 0 {
+		header.Metadata = avusPB(o.avus)
+	}
 	if j.size <= inlineLimit {
 		data := make([]byte, j.size)
 		if _, err := io.ReadFull(r, data); err != nil {

@@ -48,11 +48,30 @@ func requirements(op *Op) ([]need, error) {
 		return nil, nil // acts only on the caller's own trash and sessions
 	case "user.create", "user.modify", "user.remove", "user.list", "trash.remove.others":
 		return nil, errAdminOnly
+	case "metadata.list":
+		// AVUs of data objects and collections are read like the object;
+		// those of resources and users every user may see, as in iRODS.
+		if isPathTarget(op.Target) {
+			return []need{{path: op.Path, level: catalog.AccessRead}}, nil
+		}
+		return nil, nil
+	case "metadata.add", "metadata.set", "metadata.remove", "metadata.modify":
+		// iRODS: changing metadata needs modify_metadata, which write and
+		// own include; AVUs of resources and users only rodsadmin changes.
+		if isPathTarget(op.Target) {
+			return []need{{path: op.Path, level: catalog.AccessWrite}}, nil
+		}
+		return nil, errAdminOnly
 	}
 	return nil, fmt.Errorf("operation %q has no permission rule: %w", op.Name, catalog.ErrPermission)
 }
 
 var errAdminOnly = errors.New("administrators only")
+
+// isPathTarget reports whether t is a data object or a collection.
+func isPathTarget(t catalog.AVUTarget) bool {
+	return t.Kind == catalog.TargetDataObject || t.Kind == catalog.TargetCollection
+}
 
 // authorize checks op against requirements for its caller.
 func (z *Zone) authorize(ctx context.Context, op *Op) error {

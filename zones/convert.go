@@ -60,3 +60,30 @@ func removePB(r RemoveResult) *arcapb.RemoveResponse {
 	}
 	return out
 }
+
+func avuPB(a catalog.AVU) *arcapb.AVU {
+	return &arcapb.AVU{Attribute: a.Attribute, Value: a.Value, Unit: a.Unit}
+}
+
+func avusPB(avus []catalog.AVU) []*arcapb.AVU {
+	out := make([]*arcapb.AVU, len(avus))
+	for i, a := range avus {
+		out[i] = avuPB(a)
+	}
+	return out
+}
+
+func avuFromPB(a *arcapb.AVU) catalog.AVU {
+	return catalog.AVU{Attribute: a.GetAttribute(), Value: a.GetValue(), Unit: a.GetUnit()}
+}
+
+func avusFromPB(avus []*arcapb.AVU) []catalog.AVU {
+	if len(avus) == 0 {
+		return nil
+	}
+	out := make([]catalog.AVU, len(avus))
+	for i, a := range avus {
+		out[i] = avuFromPB(a)
+	}
+	return out
+}

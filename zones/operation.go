@@ -8,7 +8,8 @@ import (
 
 // Op is one client-visible operation, as hooks (rules, audit, provenance) see
 // it. Names are dotted and stable: "put", "get", "list", "stat", "mkdir",
-// "rename", "remove", "trash.remove", "copy", "checksum", "user.create", ...
+// "rename", "remove", "trash.remove", "copy", "checksum", "user.create",
+// "metadata.add", ...
 type Op struct {
 	Name     string
 	Caller   catalog.User
@@ -16,6 +17,14 @@ type Op struct {
 	Dest     catalog.Path // the target of rename and copy
 	Resource string       // the target resource of put and copy
 	Size     int64        // bytes announced by put
+	// Target is what a "metadata.*" operation acts on; for a data object or
+	// collection Path is its path too, for a resource Resource its name.
+	Target catalog.AVUTarget
+	// AVUs are the AVUs an operation adds (put with metadata,
+	// metadata.add), sets, removes (exactly, or the pattern of a wildcard
+	// removal), lists (the attribute asked for, if any), or, for
+	// metadata.modify, the old and the new AVU.
+	AVUs []catalog.AVU
 }
 
 // Hook sees every operation around its run. Before may refuse it, in which

@@ -21,6 +21,7 @@ type Service struct {
 	arcapb.UnimplementedNamespaceServer
 	arcapb.UnimplementedTransferServer
 	arcapb.UnimplementedAdminServer
+	arcapb.UnimplementedMetadataServer
 	zone *Zone
 }
 
@@ -33,6 +34,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterNamespaceServer(g, s)
 	arcapb.RegisterTransferServer(g, s)
 	arcapb.RegisterAdminServer(g, s)
+	arcapb.RegisterMetadataServer(g, s)
 }
 
 type callerKey struct{}
@@ -352,7 +354,8 @@ func (s *Service) Put(stream grpc.ClientStreamingServer[arcapb.PutRequest, arcap
 		return err
 	}
 	body := &putBody{stream: stream, buf: h.Data}
-	req := PutRequest{Path: p, Size: h.Size, Resource: h.Resource, Overwrite: h.Overwrite, Checksum: h.Checksum}
+	req := PutRequest{Path: p, Size: h.Size, Resource: h.Resource, Overwrite: h.Overwrite, Checksum: h.Checksum,
+		Metadata: avusFromPB(h.Metadata)}
 	if h.Verify {
 		req.ExpectChecksum = body.checksum
 	}
@@ -438,4 +441,111 @@ func (s *Service) ListUsers(ctx context.Context, _ *arcapb.ListUsersRequest) (*a
 		out.Users = append(out.Users, userPB(u))
 	}
 	return out, nil
+}
+
+// Metadata
+
+// metadataTarget reads a target: a path, a resource name, or a user as
+// "name" or "name#zone" (this zone by default).
+func (s *Service) metadataTarget(t *arcapb.MetadataTarget) (catalog.AVUTarget, error) {
+	if t == nil {
+		return catalog.AVUTarget{}, fmt.Errorf("%w: no metadata target", catalog.ErrInvalidArgument)
+	}
+	switch t.Kind {
+	case arcapb.MetadataTargetKind_METADATA_TARGET_KIND_DATA_OBJECT, arcapb.MetadataTargetKind_METADATA_TARGET_KIND_COLLECTION:
+		p, err := parsePath(t.Name)
+		if err != nil {
+			return catalog.AVUTarget{}, err
+		}
+		if t.Kind == arcapb.MetadataTargetKind_METADATA_TARGET_KIND_COLLECTION {
+			return catalog.CollectionTarget(p), nil
+		}
+		return catalog.ObjectTarget(p), nil
+	case arcapb.MetadataTargetKind_METADATA_TARGET_KIND_RESOURCE:
+		return catalog.ResourceTarget(t.Name), nil
+	case arcapb.MetadataTargetKind_METADATA_TARGET_KIND_USER:
+		id, err := catalog.ParseUserID(t.Name, s.zone.Name())
+		if err != nil {
+			return catalog.AVUTarget{}, err
+		}
+		return catalog.UserTarget(id), nil
+	}
+	return catalog.AVUTarget{}, fmt.Errorf("%w: unknown metadata target kind %v", catalog.ErrInvalidArgument, t.Kind)
+}
+
+func (s *Service) AddMetadata(ctx context.Context, req *arcapb.AddMetadataRequest) (*arcapb.AddMetadataResponse, error) {
+	t, err := s.metadataTarget(req.Target)
+	if err != nil {
+		return nil, err
+	}
+	avus := avusFromPB(req.Avus)
+	if err := s.zone.AddMetadata(ctx, caller(ctx), t, avus); err != nil {
+		return nil, err
+	}
+	return &arcapb.AddMetadataResponse{Added: int64(len(avus))}, nil
+}
+
+func (s *Service) SetMetadata(ctx context.Context, req *arcapb.SetMetadataRequest) (*arcapb.SetMetadataResponse, error) {
+	t, err := s.metadataTarget(req.Target)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.zone.SetMetadata(ctx, caller(ctx), t, avuFromPB(req.Avu)); err != nil {
+		return nil, err
+	}
+	return &arcapb.SetMetadataResponse{}, nil
+}
+
+func (s *Service) RemoveMetadata(ctx context.Context, req *arcapb.RemoveMetadataRequest) (*arcapb.RemoveMetadataResponse, error) {
+	t, err := s.metadataTarget(req.Target)
+	if err != nil {
+		return nil, err
+	}
+	removed, err := s.zone.RemoveMetadata(ctx, caller(ctx), t, avuFromPB(req.Avu), req.Wildcard)
+	if err != nil {
+		return nil, err
+	}
+	return &arcapb.RemoveMetadataResponse{Removed: avusPB(removed)}, nil
+}
+
+func (s *Service) ModifyMetadata(ctx context.Context, req *arcapb.ModifyMetadataRequest) (*arcapb.ModifyMetadataResponse, error) {
+	t, err := s.metadataTarget(req.Target)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.zone.ModifyMetadata(ctx, caller(ctx), t, avuFromPB(req.Old), avuFromPB(req.New)); err != nil {
+		return nil, err
+	}
+	return &arcapb.ModifyMetadataResponse{}, nil
+}
+
+// metadataPage bounds one streamed message of ListMetadata, well below the
+// client's 8 MiB receive limit even for AVUs of the largest size.
+const metadataPage = 1 << 20
+
+func (s *Service) ListMetadata(req *arcapb.ListMetadataRequest, stream grpc.ServerStreamingServer[arcapb.ListMetadataResponse]) error {
+	ctx := stream.Context()
+	t, err := s.metadataTarget(req.Target)
+	if err != nil {
+		return err
+	}
+	avus, err := s.zone.ListMetadata(ctx, caller(ctx), t, req.Attribute)
+	if err != nil {
+		return err
+	}
+	resp, size := &arcapb.ListMetadataResponse{}, 0
+	for _, a := range avus {
+		resp.Avus = append(resp.Avus, avuPB(a))
+		size += len(a.Attribute) + len(a.Value) + len(a.Unit) + 16
+		if size >= metadataPage {
+			if err := stream.Send(resp); err != nil {
+				return err
+			}
+			resp, size = &arcapb.ListMetadataResponse{}, 0
+		}
+	}
+	if len(resp.Avus) > 0 {
+		return stream.Send(resp)
+	}
+	return nil
 }

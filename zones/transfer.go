@@ -29,6 +29,9 @@ type PutRequest struct {
 	// ExpectChecksum, if set, is called after the body ends and returns the
 	// checksum the client computed while sending.
 	ExpectChecksum func() (string, error)
+	// Metadata is attached to the object in the catalog transaction that
+	// marks the new replica good; AVUs the object already has are kept.
+	Metadata []catalog.AVU
 }
 
 // Put stores body as the data object req.Path. It registers an intermediate
@@ -40,8 +43,14 @@ func (z *Zone) Put(ctx context.Context, caller catalog.User, req PutRequest, bod
 	if req.Resource == "" {
 		req.Resource = z.defResc
 	}
+	// Bad metadata is refused before a byte is stored.
+	for _, a := range req.Metadata {
+		if err := a.Validate(); err != nil {
+			return catalog.DataObject{}, fmt.Errorf("metadata of %s: %w", req.Path, err)
+		}
+	}
 	var obj catalog.DataObject
-	op := &Op{Name: "put", Caller: caller, Path: req.Path, Resource: req.Resource, Size: req.Size}
+	op := &Op{Name: "put", Caller: caller, Path: req.Path, Resource: req.Resource, Size: req.Size, AVUs: req.Metadata}
 	err := z.do(ctx, op, func(ctx context.Context) error {
 		var err error
 		obj, err = z.put(ctx, caller, req, body)
@@ -88,6 +97,7 @@ func (z *Zone) put(ctx context.Context, caller catalog.User, req PutRequest, bod
 	}
 	superseded, err := z.cat.CommitReplica(ctx, catalog.ReplicaCommit{
 		Object: rep.ObjectID, Number: rep.Number, Holder: holder, Size: info.Size, Checksum: info.Checksum,
+		Metadata: req.Metadata,
 	})
 	if err != nil {
 		// The catalog did not mark it good: the bytes must go.

@@ -73,6 +73,61 @@ func (EntryKind) EnumDescriptor() ([]byte, []int) {
 	return file_arca_v1_arca_proto_rawDescGZIP(), []int{0}
 }
 
+type MetadataTargetKind int32
+
+const (
+	MetadataTargetKind_METADATA_TARGET_KIND_UNSPECIFIED MetadataTargetKind = 0
+	MetadataTargetKind_METADATA_TARGET_KIND_DATA_OBJECT MetadataTargetKind = 1
+	MetadataTargetKind_METADATA_TARGET_KIND_COLLECTION  MetadataTargetKind = 2
+	MetadataTargetKind_METADATA_TARGET_KIND_RESOURCE    MetadataTargetKind = 3
+	MetadataTargetKind_METADATA_TARGET_KIND_USER        MetadataTargetKind = 4
+)
+
+// Enum value maps for MetadataTargetKind.
+var (
+	MetadataTargetKind_name = map[int32]string{
+		0: "METADATA_TARGET_KIND_UNSPECIFIED",
+		1: "METADATA_TARGET_KIND_DATA_OBJECT",
+		2: "METADATA_TARGET_KIND_COLLECTION",
+		3: "METADATA_TARGET_KIND_RESOURCE",
+		4: "METADATA_TARGET_KIND_USER",
+	}
+	MetadataTargetKind_value = map[string]int32{
+		"METADATA_TARGET_KIND_UNSPECIFIED": 0,
+		"METADATA_TARGET_KIND_DATA_OBJECT": 1,
+		"METADATA_TARGET_KIND_COLLECTION":  2,
+		"METADATA_TARGET_KIND_RESOURCE":    3,
+		"METADATA_TARGET_KIND_USER":        4,
+	}
+)
+
+func (x MetadataTargetKind) Enum() *MetadataTargetKind {
+	p := new(MetadataTargetKind)
+	*p = x
+	return p
+}
+
+func (x MetadataTargetKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MetadataTargetKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_arca_v1_arca_proto_enumTypes[1].Descriptor()
+}
+
+func (MetadataTargetKind) Type() protoreflect.EnumType {
+	return &file_arca_v1_arca_proto_enumTypes[1]
+}
+
+func (x MetadataTargetKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MetadataTargetKind.Descriptor instead.
+func (MetadataTargetKind) EnumDescriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{1}
+}
+
 type LoginRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
@@ -1485,7 +1540,10 @@ type PutHeader struct {
 	// verify asks the server to wait for a trailer with the client's checksum.
 	Verify bool `protobuf:"varint,7,opt,name=verify,proto3" json:"verify,omitempty"`
 	// data carries the whole content of a small file with the header.
-	Data          []byte `protobuf:"bytes,6,opt,name=data,proto3" json:"data,omitempty"`
+	Data []byte `protobuf:"bytes,6,opt,name=data,proto3" json:"data,omitempty"`
+	// metadata is attached to the data object in the catalog transaction that
+	// marks its replica good; AVUs it already has are kept, not an error.
+	Metadata      []*AVU `protobuf:"bytes,8,rep,name=metadata,proto3" json:"metadata,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1565,6 +1623,13 @@ func (x *PutHeader) GetVerify() bool {
 func (x *PutHeader) GetData() []byte {
 	if x != nil {
 		return x.Data
+	}
+	return nil
+}
+
+func (x *PutHeader) GetMetadata() []*AVU {
+	if x != nil {
+		return x.Metadata
 	}
 	return nil
 }
@@ -1993,6 +2058,601 @@ func (x *ListUsersResponse) GetUsers() []*User {
 	return nil
 }
 
+type AVU struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Attribute     string                 `protobuf:"bytes,1,opt,name=attribute,proto3" json:"attribute,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	Unit          string                 `protobuf:"bytes,3,opt,name=unit,proto3" json:"unit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AVU) Reset() {
+	*x = AVU{}
+	mi := &file_arca_v1_arca_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AVU) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AVU) ProtoMessage() {}
+
+func (x *AVU) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AVU.ProtoReflect.Descriptor instead.
+func (*AVU) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *AVU) GetAttribute() string {
+	if x != nil {
+		return x.Attribute
+	}
+	return ""
+}
+
+func (x *AVU) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *AVU) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+type MetadataTarget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  MetadataTargetKind     `protobuf:"varint,1,opt,name=kind,proto3,enum=arca.v1.MetadataTargetKind" json:"kind,omitempty"`
+	// name is the absolute logical path of a data object or collection, the
+	// name of a resource, or a user as "name" or "name#zone".
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MetadataTarget) Reset() {
+	*x = MetadataTarget{}
+	mi := &file_arca_v1_arca_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MetadataTarget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MetadataTarget) ProtoMessage() {}
+
+func (x *MetadataTarget) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MetadataTarget.ProtoReflect.Descriptor instead.
+func (*MetadataTarget) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *MetadataTarget) GetKind() MetadataTargetKind {
+	if x != nil {
+		return x.Kind
+	}
+	return MetadataTargetKind_METADATA_TARGET_KIND_UNSPECIFIED
+}
+
+func (x *MetadataTarget) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type AddMetadataRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Target        *MetadataTarget        `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	Avus          []*AVU                 `protobuf:"bytes,2,rep,name=avus,proto3" json:"avus,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddMetadataRequest) Reset() {
+	*x = AddMetadataRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddMetadataRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddMetadataRequest) ProtoMessage() {}
+
+func (x *AddMetadataRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddMetadataRequest.ProtoReflect.Descriptor instead.
+func (*AddMetadataRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *AddMetadataRequest) GetTarget() *MetadataTarget {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *AddMetadataRequest) GetAvus() []*AVU {
+	if x != nil {
+		return x.Avus
+	}
+	return nil
+}
+
+type AddMetadataResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Added         int64                  `protobuf:"varint,1,opt,name=added,proto3" json:"added,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddMetadataResponse) Reset() {
+	*x = AddMetadataResponse{}
+	mi := &file_arca_v1_arca_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddMetadataResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddMetadataResponse) ProtoMessage() {}
+
+func (x *AddMetadataResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddMetadataResponse.ProtoReflect.Descriptor instead.
+func (*AddMetadataResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *AddMetadataResponse) GetAdded() int64 {
+	if x != nil {
+		return x.Added
+	}
+	return 0
+}
+
+type SetMetadataRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Target        *MetadataTarget        `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	Avu           *AVU                   `protobuf:"bytes,2,opt,name=avu,proto3" json:"avu,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetMetadataRequest) Reset() {
+	*x = SetMetadataRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetMetadataRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetMetadataRequest) ProtoMessage() {}
+
+func (x *SetMetadataRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetMetadataRequest.ProtoReflect.Descriptor instead.
+func (*SetMetadataRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *SetMetadataRequest) GetTarget() *MetadataTarget {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *SetMetadataRequest) GetAvu() *AVU {
+	if x != nil {
+		return x.Avu
+	}
+	return nil
+}
+
+type SetMetadataResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetMetadataResponse) Reset() {
+	*x = SetMetadataResponse{}
+	mi := &file_arca_v1_arca_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetMetadataResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetMetadataResponse) ProtoMessage() {}
+
+func (x *SetMetadataResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetMetadataResponse.ProtoReflect.Descriptor instead.
+func (*SetMetadataResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{37}
+}
+
+type RemoveMetadataRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Target        *MetadataTarget        `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	Avu           *AVU                   `protobuf:"bytes,2,opt,name=avu,proto3" json:"avu,omitempty"`
+	Wildcard      bool                   `protobuf:"varint,3,opt,name=wildcard,proto3" json:"wildcard,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMetadataRequest) Reset() {
+	*x = RemoveMetadataRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMetadataRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMetadataRequest) ProtoMessage() {}
+
+func (x *RemoveMetadataRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMetadataRequest.ProtoReflect.Descriptor instead.
+func (*RemoveMetadataRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *RemoveMetadataRequest) GetTarget() *MetadataTarget {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *RemoveMetadataRequest) GetAvu() *AVU {
+	if x != nil {
+		return x.Avu
+	}
+	return nil
+}
+
+func (x *RemoveMetadataRequest) GetWildcard() bool {
+	if x != nil {
+		return x.Wildcard
+	}
+	return false
+}
+
+type RemoveMetadataResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Removed       []*AVU                 `protobuf:"bytes,1,rep,name=removed,proto3" json:"removed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMetadataResponse) Reset() {
+	*x = RemoveMetadataResponse{}
+	mi := &file_arca_v1_arca_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMetadataResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMetadataResponse) ProtoMessage() {}
+
+func (x *RemoveMetadataResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMetadataResponse.ProtoReflect.Descriptor instead.
+func (*RemoveMetadataResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *RemoveMetadataResponse) GetRemoved() []*AVU {
+	if x != nil {
+		return x.Removed
+	}
+	return nil
+}
+
+type ModifyMetadataRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Target        *MetadataTarget        `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	Old           *AVU                   `protobuf:"bytes,2,opt,name=old,proto3" json:"old,omitempty"`
+	New           *AVU                   `protobuf:"bytes,3,opt,name=new,proto3" json:"new,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModifyMetadataRequest) Reset() {
+	*x = ModifyMetadataRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModifyMetadataRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModifyMetadataRequest) ProtoMessage() {}
+
+func (x *ModifyMetadataRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModifyMetadataRequest.ProtoReflect.Descriptor instead.
+func (*ModifyMetadataRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *ModifyMetadataRequest) GetTarget() *MetadataTarget {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *ModifyMetadataRequest) GetOld() *AVU {
+	if x != nil {
+		return x.Old
+	}
+	return nil
+}
+
+func (x *ModifyMetadataRequest) GetNew() *AVU {
+	if x != nil {
+		return x.New
+	}
+	return nil
+}
+
+type ModifyMetadataResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModifyMetadataResponse) Reset() {
+	*x = ModifyMetadataResponse{}
+	mi := &file_arca_v1_arca_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModifyMetadataResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModifyMetadataResponse) ProtoMessage() {}
+
+func (x *ModifyMetadataResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModifyMetadataResponse.ProtoReflect.Descriptor instead.
+func (*ModifyMetadataResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{41}
+}
+
+type ListMetadataRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Target *MetadataTarget        `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// attribute, if set, lists only the AVUs with this attribute.
+	Attribute     string `protobuf:"bytes,2,opt,name=attribute,proto3" json:"attribute,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMetadataRequest) Reset() {
+	*x = ListMetadataRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMetadataRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMetadataRequest) ProtoMessage() {}
+
+func (x *ListMetadataRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMetadataRequest.ProtoReflect.Descriptor instead.
+func (*ListMetadataRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ListMetadataRequest) GetTarget() *MetadataTarget {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *ListMetadataRequest) GetAttribute() string {
+	if x != nil {
+		return x.Attribute
+	}
+	return ""
+}
+
+type ListMetadataResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Avus          []*AVU                 `protobuf:"bytes,1,rep,name=avus,proto3" json:"avus,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMetadataResponse) Reset() {
+	*x = ListMetadataResponse{}
+	mi := &file_arca_v1_arca_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMetadataResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMetadataResponse) ProtoMessage() {}
+
+func (x *ListMetadataResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMetadataResponse.ProtoReflect.Descriptor instead.
+func (*ListMetadataResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ListMetadataResponse) GetAvus() []*AVU {
+	if x != nil {
+		return x.Avus
+	}
+	return nil
+}
+
 var File_arca_v1_arca_proto protoreflect.FileDescriptor
 
 const file_arca_v1_arca_proto_rawDesc = "" +
@@ -2092,7 +2752,7 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\x04part\"(\n" +
 	"\n" +
 	"PutTrailer\x12\x1a\n" +
-	"\bchecksum\x18\x01 \x01(\tR\bchecksum\"\xb5\x01\n" +
+	"\bchecksum\x18\x01 \x01(\tR\bchecksum\"\xdf\x01\n" +
 	"\tPutHeader\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x03R\x04size\x12\x1a\n" +
@@ -2100,7 +2760,8 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\toverwrite\x18\x04 \x01(\bR\toverwrite\x12\x1a\n" +
 	"\bchecksum\x18\x05 \x01(\tR\bchecksum\x12\x16\n" +
 	"\x06verify\x18\a \x01(\bR\x06verify\x12\x12\n" +
-	"\x04data\x18\x06 \x01(\fR\x04data\"R\n" +
+	"\x04data\x18\x06 \x01(\fR\x04data\x12(\n" +
+	"\bmetadata\x18\b \x03(\v2\f.arca.v1.AVUR\bmetadata\"R\n" +
 	"\n" +
 	"GetRequest\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
@@ -2123,11 +2784,49 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\x12RemoveUserResponse\"\x12\n" +
 	"\x10ListUsersRequest\"8\n" +
 	"\x11ListUsersResponse\x12#\n" +
-	"\x05users\x18\x01 \x03(\v2\r.arca.v1.UserR\x05users*^\n" +
+	"\x05users\x18\x01 \x03(\v2\r.arca.v1.UserR\x05users\"M\n" +
+	"\x03AVU\x12\x1c\n" +
+	"\tattribute\x18\x01 \x01(\tR\tattribute\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\x12\x12\n" +
+	"\x04unit\x18\x03 \x01(\tR\x04unit\"U\n" +
+	"\x0eMetadataTarget\x12/\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1b.arca.v1.MetadataTargetKindR\x04kind\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"g\n" +
+	"\x12AddMetadataRequest\x12/\n" +
+	"\x06target\x18\x01 \x01(\v2\x17.arca.v1.MetadataTargetR\x06target\x12 \n" +
+	"\x04avus\x18\x02 \x03(\v2\f.arca.v1.AVUR\x04avus\"+\n" +
+	"\x13AddMetadataResponse\x12\x14\n" +
+	"\x05added\x18\x01 \x01(\x03R\x05added\"e\n" +
+	"\x12SetMetadataRequest\x12/\n" +
+	"\x06target\x18\x01 \x01(\v2\x17.arca.v1.MetadataTargetR\x06target\x12\x1e\n" +
+	"\x03avu\x18\x02 \x01(\v2\f.arca.v1.AVUR\x03avu\"\x15\n" +
+	"\x13SetMetadataResponse\"\x84\x01\n" +
+	"\x15RemoveMetadataRequest\x12/\n" +
+	"\x06target\x18\x01 \x01(\v2\x17.arca.v1.MetadataTargetR\x06target\x12\x1e\n" +
+	"\x03avu\x18\x02 \x01(\v2\f.arca.v1.AVUR\x03avu\x12\x1a\n" +
+	"\bwildcard\x18\x03 \x01(\bR\bwildcard\"@\n" +
+	"\x16RemoveMetadataResponse\x12&\n" +
+	"\aremoved\x18\x01 \x03(\v2\f.arca.v1.AVUR\aremoved\"\x88\x01\n" +
+	"\x15ModifyMetadataRequest\x12/\n" +
+	"\x06target\x18\x01 \x01(\v2\x17.arca.v1.MetadataTargetR\x06target\x12\x1e\n" +
+	"\x03old\x18\x02 \x01(\v2\f.arca.v1.AVUR\x03old\x12\x1e\n" +
+	"\x03new\x18\x03 \x01(\v2\f.arca.v1.AVUR\x03new\"\x18\n" +
+	"\x16ModifyMetadataResponse\"d\n" +
+	"\x13ListMetadataRequest\x12/\n" +
+	"\x06target\x18\x01 \x01(\v2\x17.arca.v1.MetadataTargetR\x06target\x12\x1c\n" +
+	"\tattribute\x18\x02 \x01(\tR\tattribute\"8\n" +
+	"\x14ListMetadataResponse\x12 \n" +
+	"\x04avus\x18\x01 \x03(\v2\f.arca.v1.AVUR\x04avus*^\n" +
 	"\tEntryKind\x12\x1a\n" +
 	"\x16ENTRY_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ENTRY_KIND_DATA_OBJECT\x10\x01\x12\x19\n" +
-	"\x15ENTRY_KIND_COLLECTION\x10\x022\xb4\x01\n" +
+	"\x15ENTRY_KIND_COLLECTION\x10\x02*\xc7\x01\n" +
+	"\x12MetadataTargetKind\x12$\n" +
+	" METADATA_TARGET_KIND_UNSPECIFIED\x10\x00\x12$\n" +
+	" METADATA_TARGET_KIND_DATA_OBJECT\x10\x01\x12#\n" +
+	"\x1fMETADATA_TARGET_KIND_COLLECTION\x10\x02\x12!\n" +
+	"\x1dMETADATA_TARGET_KIND_RESOURCE\x10\x03\x12\x1d\n" +
+	"\x19METADATA_TARGET_KIND_USER\x10\x042\xb4\x01\n" +
 	"\x04Auth\x126\n" +
 	"\x05Login\x12\x15.arca.v1.LoginRequest\x1a\x16.arca.v1.LoginResponse\x129\n" +
 	"\x06Logout\x12\x16.arca.v1.LogoutRequest\x1a\x17.arca.v1.LogoutResponse\x129\n" +
@@ -2150,7 +2849,13 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"ModifyUser\x12\x1a.arca.v1.ModifyUserRequest\x1a\r.arca.v1.User\x12E\n" +
 	"\n" +
 	"RemoveUser\x12\x1a.arca.v1.RemoveUserRequest\x1a\x1b.arca.v1.RemoveUserResponse\x12B\n" +
-	"\tListUsers\x12\x19.arca.v1.ListUsersRequest\x1a\x1a.arca.v1.ListUsersResponseB&Z$github.com/arca-data/arca/api/arcapbb\x06proto3"
+	"\tListUsers\x12\x19.arca.v1.ListUsersRequest\x1a\x1a.arca.v1.ListUsersResponse2\x93\x03\n" +
+	"\bMetadata\x12H\n" +
+	"\vAddMetadata\x12\x1b.arca.v1.AddMetadataRequest\x1a\x1c.arca.v1.AddMetadataResponse\x12H\n" +
+	"\vSetMetadata\x12\x1b.arca.v1.SetMetadataRequest\x1a\x1c.arca.v1.SetMetadataResponse\x12Q\n" +
+	"\x0eRemoveMetadata\x12\x1e.arca.v1.RemoveMetadataRequest\x1a\x1f.arca.v1.RemoveMetadataResponse\x12Q\n" +
+	"\x0eModifyMetadata\x12\x1e.arca.v1.ModifyMetadataRequest\x1a\x1f.arca.v1.ModifyMetadataResponse\x12M\n" +
+	"\fListMetadata\x12\x1c.arca.v1.ListMetadataRequest\x1a\x1d.arca.v1.ListMetadataResponse0\x01B&Z$github.com/arca-data/arca/api/arcapbb\x06proto3"
 
 var (
 	file_arca_v1_arca_proto_rawDescOnce sync.Once
@@ -2164,94 +2869,131 @@ func file_arca_v1_arca_proto_rawDescGZIP() []byte {
 	return file_arca_v1_arca_proto_rawDescData
 }
 
-var file_arca_v1_arca_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_arca_v1_arca_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_arca_v1_arca_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_arca_v1_arca_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_arca_v1_arca_proto_goTypes = []any{
-	(EntryKind)(0),                // 0: arca.v1.EntryKind
-	(*LoginRequest)(nil),          // 1: arca.v1.LoginRequest
-	(*LoginResponse)(nil),         // 2: arca.v1.LoginResponse
-	(*LogoutRequest)(nil),         // 3: arca.v1.LogoutRequest
-	(*LogoutResponse)(nil),        // 4: arca.v1.LogoutResponse
-	(*WhoAmIRequest)(nil),         // 5: arca.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil),        // 6: arca.v1.WhoAmIResponse
-	(*User)(nil),                  // 7: arca.v1.User
-	(*Entry)(nil),                 // 8: arca.v1.Entry
-	(*Replica)(nil),               // 9: arca.v1.Replica
-	(*AccessEntry)(nil),           // 10: arca.v1.AccessEntry
-	(*StatRequest)(nil),           // 11: arca.v1.StatRequest
-	(*ListRequest)(nil),           // 12: arca.v1.ListRequest
-	(*ListResponse)(nil),          // 13: arca.v1.ListResponse
-	(*MakeCollectionRequest)(nil), // 14: arca.v1.MakeCollectionRequest
-	(*RenameRequest)(nil),         // 15: arca.v1.RenameRequest
-	(*RemoveRequest)(nil),         // 16: arca.v1.RemoveRequest
-	(*RemoveResponse)(nil),        // 17: arca.v1.RemoveResponse
-	(*RemoveTrashRequest)(nil),    // 18: arca.v1.RemoveTrashRequest
-	(*CopyRequest)(nil),           // 19: arca.v1.CopyRequest
-	(*ChecksumRequest)(nil),       // 20: arca.v1.ChecksumRequest
-	(*ChecksumResponse)(nil),      // 21: arca.v1.ChecksumResponse
-	(*PutRequest)(nil),            // 22: arca.v1.PutRequest
-	(*PutTrailer)(nil),            // 23: arca.v1.PutTrailer
-	(*PutHeader)(nil),             // 24: arca.v1.PutHeader
-	(*GetRequest)(nil),            // 25: arca.v1.GetRequest
-	(*GetResponse)(nil),           // 26: arca.v1.GetResponse
-	(*MakeUserRequest)(nil),       // 27: arca.v1.MakeUserRequest
-	(*ModifyUserRequest)(nil),     // 28: arca.v1.ModifyUserRequest
-	(*RemoveUserRequest)(nil),     // 29: arca.v1.RemoveUserRequest
-	(*RemoveUserResponse)(nil),    // 30: arca.v1.RemoveUserResponse
-	(*ListUsersRequest)(nil),      // 31: arca.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),     // 32: arca.v1.ListUsersResponse
+	(EntryKind)(0),                 // 0: arca.v1.EntryKind
+	(MetadataTargetKind)(0),        // 1: arca.v1.MetadataTargetKind
+	(*LoginRequest)(nil),           // 2: arca.v1.LoginRequest
+	(*LoginResponse)(nil),          // 3: arca.v1.LoginResponse
+	(*LogoutRequest)(nil),          // 4: arca.v1.LogoutRequest
+	(*LogoutResponse)(nil),         // 5: arca.v1.LogoutResponse
+	(*WhoAmIRequest)(nil),          // 6: arca.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),         // 7: arca.v1.WhoAmIResponse
+	(*User)(nil),                   // 8: arca.v1.User
+	(*Entry)(nil),                  // 9: arca.v1.Entry
+	(*Replica)(nil),                // 10: arca.v1.Replica
+	(*AccessEntry)(nil),            // 11: arca.v1.AccessEntry
+	(*StatRequest)(nil),            // 12: arca.v1.StatRequest
+	(*ListRequest)(nil),            // 13: arca.v1.ListRequest
+	(*ListResponse)(nil),           // 14: arca.v1.ListResponse
+	(*MakeCollectionRequest)(nil),  // 15: arca.v1.MakeCollectionRequest
+	(*RenameRequest)(nil),          // 16: arca.v1.RenameRequest
+	(*RemoveRequest)(nil),          // 17: arca.v1.RemoveRequest
+	(*RemoveResponse)(nil),         // 18: arca.v1.RemoveResponse
+	(*RemoveTrashRequest)(nil),     // 19: arca.v1.RemoveTrashRequest
+	(*CopyRequest)(nil),            // 20: arca.v1.CopyRequest
+	(*ChecksumRequest)(nil),        // 21: arca.v1.ChecksumRequest
+	(*ChecksumResponse)(nil),       // 22: arca.v1.ChecksumResponse
+	(*PutRequest)(nil),             // 23: arca.v1.PutRequest
+	(*PutTrailer)(nil),             // 24: arca.v1.PutTrailer
+	(*PutHeader)(nil),              // 25: arca.v1.PutHeader
+	(*GetRequest)(nil),             // 26: arca.v1.GetRequest
+	(*GetResponse)(nil),            // 27: arca.v1.GetResponse
+	(*MakeUserRequest)(nil),        // 28: arca.v1.MakeUserRequest
+	(*ModifyUserRequest)(nil),      // 29: arca.v1.ModifyUserRequest
+	(*RemoveUserRequest)(nil),      // 30: arca.v1.RemoveUserRequest
+	(*RemoveUserResponse)(nil),     // 31: arca.v1.RemoveUserResponse
+	(*ListUsersRequest)(nil),       // 32: arca.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),      // 33: arca.v1.ListUsersResponse
+	(*AVU)(nil),                    // 34: arca.v1.AVU
+	(*MetadataTarget)(nil),         // 35: arca.v1.MetadataTarget
+	(*AddMetadataRequest)(nil),     // 36: arca.v1.AddMetadataRequest
+	(*AddMetadataResponse)(nil),    // 37: arca.v1.AddMetadataResponse
+	(*SetMetadataRequest)(nil),     // 38: arca.v1.SetMetadataRequest
+	(*SetMetadataResponse)(nil),    // 39: arca.v1.SetMetadataResponse
+	(*RemoveMetadataRequest)(nil),  // 40: arca.v1.RemoveMetadataRequest
+	(*RemoveMetadataResponse)(nil), // 41: arca.v1.RemoveMetadataResponse
+	(*ModifyMetadataRequest)(nil),  // 42: arca.v1.ModifyMetadataRequest
+	(*ModifyMetadataResponse)(nil), // 43: arca.v1.ModifyMetadataResponse
+	(*ListMetadataRequest)(nil),    // 44: arca.v1.ListMetadataRequest
+	(*ListMetadataResponse)(nil),   // 45: arca.v1.ListMetadataResponse
 }
 var file_arca_v1_arca_proto_depIdxs = []int32{
-	7,  // 0: arca.v1.LoginResponse.user:type_name -> arca.v1.User
-	7,  // 1: arca.v1.WhoAmIResponse.user:type_name -> arca.v1.User
+	8,  // 0: arca.v1.LoginResponse.user:type_name -> arca.v1.User
+	8,  // 1: arca.v1.WhoAmIResponse.user:type_name -> arca.v1.User
 	0,  // 2: arca.v1.Entry.kind:type_name -> arca.v1.EntryKind
-	9,  // 3: arca.v1.Entry.replicas:type_name -> arca.v1.Replica
-	10, // 4: arca.v1.Entry.acl:type_name -> arca.v1.AccessEntry
-	8,  // 5: arca.v1.ListResponse.entries:type_name -> arca.v1.Entry
-	9,  // 6: arca.v1.ChecksumResponse.replicas:type_name -> arca.v1.Replica
-	24, // 7: arca.v1.PutRequest.header:type_name -> arca.v1.PutHeader
-	23, // 8: arca.v1.PutRequest.trailer:type_name -> arca.v1.PutTrailer
-	8,  // 9: arca.v1.GetResponse.header:type_name -> arca.v1.Entry
-	7,  // 10: arca.v1.ListUsersResponse.users:type_name -> arca.v1.User
-	1,  // 11: arca.v1.Auth.Login:input_type -> arca.v1.LoginRequest
-	3,  // 12: arca.v1.Auth.Logout:input_type -> arca.v1.LogoutRequest
-	5,  // 13: arca.v1.Auth.WhoAmI:input_type -> arca.v1.WhoAmIRequest
-	11, // 14: arca.v1.Namespace.Stat:input_type -> arca.v1.StatRequest
-	12, // 15: arca.v1.Namespace.List:input_type -> arca.v1.ListRequest
-	14, // 16: arca.v1.Namespace.MakeCollection:input_type -> arca.v1.MakeCollectionRequest
-	15, // 17: arca.v1.Namespace.Rename:input_type -> arca.v1.RenameRequest
-	16, // 18: arca.v1.Namespace.Remove:input_type -> arca.v1.RemoveRequest
-	18, // 19: arca.v1.Namespace.RemoveTrash:input_type -> arca.v1.RemoveTrashRequest
-	19, // 20: arca.v1.Namespace.Copy:input_type -> arca.v1.CopyRequest
-	20, // 21: arca.v1.Namespace.Checksum:input_type -> arca.v1.ChecksumRequest
-	22, // 22: arca.v1.Transfer.Put:input_type -> arca.v1.PutRequest
-	25, // 23: arca.v1.Transfer.Get:input_type -> arca.v1.GetRequest
-	27, // 24: arca.v1.Admin.MakeUser:input_type -> arca.v1.MakeUserRequest
-	28, // 25: arca.v1.Admin.ModifyUser:input_type -> arca.v1.ModifyUserRequest
-	29, // 26: arca.v1.Admin.RemoveUser:input_type -> arca.v1.RemoveUserRequest
-	31, // 27: arca.v1.Admin.ListUsers:input_type -> arca.v1.ListUsersRequest
-	2,  // 28: arca.v1.Auth.Login:output_type -> arca.v1.LoginResponse
-	4,  // 29: arca.v1.Auth.Logout:output_type -> arca.v1.LogoutResponse
-	6,  // 30: arca.v1.Auth.WhoAmI:output_type -> arca.v1.WhoAmIResponse
-	8,  // 31: arca.v1.Namespace.Stat:output_type -> arca.v1.Entry
-	13, // 32: arca.v1.Namespace.List:output_type -> arca.v1.ListResponse
-	8,  // 33: arca.v1.Namespace.MakeCollection:output_type -> arca.v1.Entry
-	8,  // 34: arca.v1.Namespace.Rename:output_type -> arca.v1.Entry
-	17, // 35: arca.v1.Namespace.Remove:output_type -> arca.v1.RemoveResponse
-	17, // 36: arca.v1.Namespace.RemoveTrash:output_type -> arca.v1.RemoveResponse
-	8,  // 37: arca.v1.Namespace.Copy:output_type -> arca.v1.Entry
-	21, // 38: arca.v1.Namespace.Checksum:output_type -> arca.v1.ChecksumResponse
-	8,  // 39: arca.v1.Transfer.Put:output_type -> arca.v1.Entry
-	26, // 40: arca.v1.Transfer.Get:output_type -> arca.v1.GetResponse
-	7,  // 41: arca.v1.Admin.MakeUser:output_type -> arca.v1.User
-	7,  // 42: arca.v1.Admin.ModifyUser:output_type -> arca.v1.User
-	30, // 43: arca.v1.Admin.RemoveUser:output_type -> arca.v1.RemoveUserResponse
-	32, // 44: arca.v1.Admin.ListUsers:output_type -> arca.v1.ListUsersResponse
-	28, // [28:45] is the sub-list for method output_type
-	11, // [11:28] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	10, // 3: arca.v1.Entry.replicas:type_name -> arca.v1.Replica
+	11, // 4: arca.v1.Entry.acl:type_name -> arca.v1.AccessEntry
+	9,  // 5: arca.v1.ListResponse.entries:type_name -> arca.v1.Entry
+	10, // 6: arca.v1.ChecksumResponse.replicas:type_name -> arca.v1.Replica
+	25, // 7: arca.v1.PutRequest.header:type_name -> arca.v1.PutHeader
+	24, // 8: arca.v1.PutRequest.trailer:type_name -> arca.v1.PutTrailer
+	34, // 9: arca.v1.PutHeader.metadata:type_name -> arca.v1.AVU
+	9,  // 10: arca.v1.GetResponse.header:type_name -> arca.v1.Entry
+	8,  // 11: arca.v1.ListUsersResponse.users:type_name -> arca.v1.User
+	1,  // 12: arca.v1.MetadataTarget.kind:type_name -> arca.v1.MetadataTargetKind
+	35, // 13: arca.v1.AddMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	34, // 14: arca.v1.AddMetadataRequest.avus:type_name -> arca.v1.AVU
+	35, // 15: arca.v1.SetMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	34, // 16: arca.v1.SetMetadataRequest.avu:type_name -> arca.v1.AVU
+	35, // 17: arca.v1.RemoveMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	34, // 18: arca.v1.RemoveMetadataRequest.avu:type_name -> arca.v1.AVU
+	34, // 19: arca.v1.RemoveMetadataResponse.removed:type_name -> arca.v1.AVU
+	35, // 20: arca.v1.ModifyMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	34, // 21: arca.v1.ModifyMetadataRequest.old:type_name -> arca.v1.AVU
+	34, // 22: arca.v1.ModifyMetadataRequest.new:type_name -> arca.v1.AVU
+	35, // 23: arca.v1.ListMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	34, // 24: arca.v1.ListMetadataResponse.avus:type_name -> arca.v1.AVU
+	2,  // 25: arca.v1.Auth.Login:input_type -> arca.v1.LoginRequest
+	4,  // 26: arca.v1.Auth.Logout:input_type -> arca.v1.LogoutRequest
+	6,  // 27: arca.v1.Auth.WhoAmI:input_type -> arca.v1.WhoAmIRequest
+	12, // 28: arca.v1.Namespace.Stat:input_type -> arca.v1.StatRequest
+	13, // 29: arca.v1.Namespace.List:input_type -> arca.v1.ListRequest
+	15, // 30: arca.v1.Namespace.MakeCollection:input_type -> arca.v1.MakeCollectionRequest
+	16, // 31: arca.v1.Namespace.Rename:input_type -> arca.v1.RenameRequest
+	17, // 32: arca.v1.Namespace.Remove:input_type -> arca.v1.RemoveRequest
+	19, // 33: arca.v1.Namespace.RemoveTrash:input_type -> arca.v1.RemoveTrashRequest
+	20, // 34: arca.v1.Namespace.Copy:input_type -> arca.v1.CopyRequest
+	21, // 35: arca.v1.Namespace.Checksum:input_type -> arca.v1.ChecksumRequest
+	23, // 36: arca.v1.Transfer.Put:input_type -> arca.v1.PutRequest
+	26, // 37: arca.v1.Transfer.Get:input_type -> arca.v1.GetRequest
+	28, // 38: arca.v1.Admin.MakeUser:input_type -> arca.v1.MakeUserRequest
+	29, // 39: arca.v1.Admin.ModifyUser:input_type -> arca.v1.ModifyUserRequest
+	30, // 40: arca.v1.Admin.RemoveUser:input_type -> arca.v1.RemoveUserRequest
+	32, // 41: arca.v1.Admin.ListUsers:input_type -> arca.v1.ListUsersRequest
+	36, // 42: arca.v1.Metadata.AddMetadata:input_type -> arca.v1.AddMetadataRequest
+	38, // 43: arca.v1.Metadata.SetMetadata:input_type -> arca.v1.SetMetadataRequest
+	40, // 44: arca.v1.Metadata.RemoveMetadata:input_type -> arca.v1.RemoveMetadataRequest
+	42, // 45: arca.v1.Metadata.ModifyMetadata:input_type -> arca.v1.ModifyMetadataRequest
+	44, // 46: arca.v1.Metadata.ListMetadata:input_type -> arca.v1.ListMetadataRequest
+	3,  // 47: arca.v1.Auth.Login:output_type -> arca.v1.LoginResponse
+	5,  // 48: arca.v1.Auth.Logout:output_type -> arca.v1.LogoutResponse
+	7,  // 49: arca.v1.Auth.WhoAmI:output_type -> arca.v1.WhoAmIResponse
+	9,  // 50: arca.v1.Namespace.Stat:output_type -> arca.v1.Entry
+	14, // 51: arca.v1.Namespace.List:output_type -> arca.v1.ListResponse
+	9,  // 52: arca.v1.Namespace.MakeCollection:output_type -> arca.v1.Entry
+	9,  // 53: arca.v1.Namespace.Rename:output_type -> arca.v1.Entry
+	18, // 54: arca.v1.Namespace.Remove:output_type -> arca.v1.RemoveResponse
+	18, // 55: arca.v1.Namespace.RemoveTrash:output_type -> arca.v1.RemoveResponse
+	9,  // 56: arca.v1.Namespace.Copy:output_type -> arca.v1.Entry
+	22, // 57: arca.v1.Namespace.Checksum:output_type -> arca.v1.ChecksumResponse
+	9,  // 58: arca.v1.Transfer.Put:output_type -> arca.v1.Entry
+	27, // 59: arca.v1.Transfer.Get:output_type -> arca.v1.GetResponse
+	8,  // 60: arca.v1.Admin.MakeUser:output_type -> arca.v1.User
+	8,  // 61: arca.v1.Admin.ModifyUser:output_type -> arca.v1.User
+	31, // 62: arca.v1.Admin.RemoveUser:output_type -> arca.v1.RemoveUserResponse
+	33, // 63: arca.v1.Admin.ListUsers:output_type -> arca.v1.ListUsersResponse
+	37, // 64: arca.v1.Metadata.AddMetadata:output_type -> arca.v1.AddMetadataResponse
+	39, // 65: arca.v1.Metadata.SetMetadata:output_type -> arca.v1.SetMetadataResponse
+	41, // 66: arca.v1.Metadata.RemoveMetadata:output_type -> arca.v1.RemoveMetadataResponse
+	43, // 67: arca.v1.Metadata.ModifyMetadata:output_type -> arca.v1.ModifyMetadataResponse
+	45, // 68: arca.v1.Metadata.ListMetadata:output_type -> arca.v1.ListMetadataResponse
+	47, // [47:69] is the sub-list for method output_type
+	25, // [25:47] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_arca_v1_arca_proto_init() }
@@ -2273,10 +3015,10 @@ func file_arca_v1_arca_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arca_v1_arca_proto_rawDesc), len(file_arca_v1_arca_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   32,
+			NumEnums:      2,
+			NumMessages:   44,
 			NumExtensions: 0,
-			NumServices:   4,
+			NumServices:   5,
 		},
 		GoTypes:           file_arca_v1_arca_proto_goTypes,
 		DependencyIndexes: file_arca_v1_arca_proto_depIdxs,

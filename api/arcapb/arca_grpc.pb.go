@@ -946,3 +946,289 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "arca/v1/arca.proto",
 }
+
+const (
+	Metadata_AddMetadata_FullMethodName    = "/arca.v1.Metadata/AddMetadata"
+	Metadata_SetMetadata_FullMethodName    = "/arca.v1.Metadata/SetMetadata"
+	Metadata_RemoveMetadata_FullMethodName = "/arca.v1.Metadata/RemoveMetadata"
+	Metadata_ModifyMetadata_FullMethodName = "/arca.v1.Metadata/ModifyMetadata"
+	Metadata_ListMetadata_FullMethodName   = "/arca.v1.Metadata/ListMetadata"
+)
+
+// MetadataClient is the client API for Metadata service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// Metadata manages AVUs (attribute, value, unit) on data objects, collections,
+// resources and users, as iRODS's imeta. Changing the AVUs of a data object or
+// collection needs write access to it, listing them read access; those of
+// resources and users any user may list and only a rodsadmin change.
+type MetadataClient interface {
+	// AddMetadata attaches many AVUs to one target in one transaction: all or
+	// none. An AVU the target already has is ALREADY_EXISTS.
+	AddMetadata(ctx context.Context, in *AddMetadataRequest, opts ...grpc.CallOption) (*AddMetadataResponse, error)
+	// SetMetadata replaces every AVU of the target with the attribute of avu.
+	SetMetadata(ctx context.Context, in *SetMetadataRequest, opts ...grpc.CallOption) (*SetMetadataResponse, error)
+	// RemoveMetadata removes one AVU exactly, or with wildcard every AVU whose
+	// fields match the LIKE patterns of avu (% any run, _ one character,
+	// backslash escapes). NOT_FOUND when nothing was removed.
+	RemoveMetadata(ctx context.Context, in *RemoveMetadataRequest, opts ...grpc.CallOption) (*RemoveMetadataResponse, error)
+	// ModifyMetadata replaces one AVU by another.
+	ModifyMetadata(ctx context.Context, in *ModifyMetadataRequest, opts ...grpc.CallOption) (*ModifyMetadataResponse, error)
+	// ListMetadata streams the AVUs of a target in pages, ordered by
+	// attribute, value and unit.
+	ListMetadata(ctx context.Context, in *ListMetadataRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListMetadataResponse], error)
+}
+
+type metadataClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewMetadataClient(cc grpc.ClientConnInterface) MetadataClient {
+	return &metadataClient{cc}
+}
+
+func (c *metadataClient) AddMetadata(ctx context.Context, in *AddMetadataRequest, opts ...grpc.CallOption) (*AddMetadataResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddMetadataResponse)
+	err := c.cc.Invoke(ctx, Metadata_AddMetadata_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataClient) SetMetadata(ctx context.Context, in *SetMetadataRequest, opts ...grpc.CallOption) (*SetMetadataResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetMetadataResponse)
+	err := c.cc.Invoke(ctx, Metadata_SetMetadata_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataClient) RemoveMetadata(ctx context.Context, in *RemoveMetadataRequest, opts ...grpc.CallOption) (*RemoveMetadataResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveMetadataResponse)
+	err := c.cc.Invoke(ctx, Metadata_RemoveMetadata_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataClient) ModifyMetadata(ctx context.Context, in *ModifyMetadataRequest, opts ...grpc.CallOption) (*ModifyMetadataResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModifyMetadataResponse)
+	err := c.cc.Invoke(ctx, Metadata_ModifyMetadata_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataClient) ListMetadata(ctx context.Context, in *ListMetadataRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListMetadataResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Metadata_ServiceDesc.Streams[0], Metadata_ListMetadata_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ListMetadataRequest, ListMetadataResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Metadata_ListMetadataClient = grpc.ServerStreamingClient[ListMetadataResponse]
+
+// MetadataServer is the server API for Metadata service.
+// All implementations must embed UnimplementedMetadataServer
+// for forward compatibility.
+//
+// Metadata manages AVUs (attribute, value, unit) on data objects, collections,
+// resources and users, as iRODS's imeta. Changing the AVUs of a data object or
+// collection needs write access to it, listing them read access; those of
+// resources and users any user may list and only a rodsadmin change.
+type MetadataServer interface {
+	// AddMetadata attaches many AVUs to one target in one transaction: all or
+	// none. An AVU the target already has is ALREADY_EXISTS.
+	AddMetadata(context.Context, *AddMetadataRequest) (*AddMetadataResponse, error)
+	// SetMetadata replaces every AVU of the target with the attribute of avu.
+	SetMetadata(context.Context, *SetMetadataRequest) (*SetMetadataResponse, error)
+	// RemoveMetadata removes one AVU exactly, or with wildcard every AVU whose
+	// fields match the LIKE patterns of avu (% any run, _ one character,
+	// backslash escapes). NOT_FOUND when nothing was removed.
+	RemoveMetadata(context.Context, *RemoveMetadataRequest) (*RemoveMetadataResponse, error)
+	// ModifyMetadata replaces one AVU by another.
+	ModifyMetadata(context.Context, *ModifyMetadataRequest) (*ModifyMetadataResponse, error)
+	// ListMetadata streams the AVUs of a target in pages, ordered by
+	// attribute, value and unit.
+	ListMetadata(*ListMetadataRequest, grpc.ServerStreamingServer[ListMetadataResponse]) error
+	mustEmbedUnimplementedMetadataServer()
+}
+
+// UnimplementedMetadataServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedMetadataServer struct{}
+
+func (UnimplementedMetadataServer) AddMetadata(context.Context, *AddMetadataRequest) (*AddMetadataResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddMetadata not implemented")
+}
+func (UnimplementedMetadataServer) SetMetadata(context.Context, *SetMetadataRequest) (*SetMetadataResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetMetadata not implemented")
+}
+func (UnimplementedMetadataServer) RemoveMetadata(context.Context, *RemoveMetadataRequest) (*RemoveMetadataResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveMetadata not implemented")
+}
+func (UnimplementedMetadataServer) ModifyMetadata(context.Context, *ModifyMetadataRequest) (*ModifyMetadataResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ModifyMetadata not implemented")
+}
+func (UnimplementedMetadataServer) ListMetadata(*ListMetadataRequest, grpc.ServerStreamingServer[ListMetadataResponse]) error {
+	return status.Error(codes.Unimplemented, "method ListMetadata not implemented")
+}
+func (UnimplementedMetadataServer) mustEmbedUnimplementedMetadataServer() {}
+func (UnimplementedMetadataServer) testEmbeddedByValue()                  {}
+
+// UnsafeMetadataServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to MetadataServer will
+// result in compilation errors.
+type UnsafeMetadataServer interface {
+	mustEmbedUnimplementedMetadataServer()
+}
+
+func RegisterMetadataServer(s grpc.ServiceRegistrar, srv MetadataServer) {
+	// If the following call panics, it indicates UnimplementedMetadataServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&Metadata_ServiceDesc, srv)
+}
+
+func _Metadata_AddMetadata_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddMetadataRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServer).AddMetadata(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Metadata_AddMetadata_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServer).AddMetadata(ctx, req.(*AddMetadataRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Metadata_SetMetadata_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetMetadataRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServer).SetMetadata(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Metadata_SetMetadata_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServer).SetMetadata(ctx, req.(*SetMetadataRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Metadata_RemoveMetadata_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveMetadataRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServer).RemoveMetadata(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Metadata_RemoveMetadata_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServer).RemoveMetadata(ctx, req.(*RemoveMetadataRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Metadata_ModifyMetadata_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ModifyMetadataRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServer).ModifyMetadata(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Metadata_ModifyMetadata_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServer).ModifyMetadata(ctx, req.(*ModifyMetadataRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Metadata_ListMetadata_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ListMetadataRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(MetadataServer).ListMetadata(m, &grpc.GenericServerStream[ListMetadataRequest, ListMetadataResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Metadata_ListMetadataServer = grpc.ServerStreamingServer[ListMetadataResponse]
+
+// Metadata_ServiceDesc is the grpc.ServiceDesc for Metadata service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var Metadata_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "arca.v1.Metadata",
+	HandlerType: (*MetadataServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "AddMetadata",
+			Handler:    _Metadata_AddMetadata_Handler,
+		},
+		{
+			MethodName: "SetMetadata",
+			Handler:    _Metadata_SetMetadata_Handler,
+		},
+		{
+			MethodName: "RemoveMetadata",
+			Handler:    _Metadata_RemoveMetadata_Handler,
+		},
+		{
+			MethodName: "ModifyMetadata",
+			Handler:    _Metadata_ModifyMetadata_Handler,
+		},
+	},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ListMetadata",
+			Handler:       _Metadata_ListMetadata_Handler,
+			ServerStreams: true,
+		},
+	},
+	Metadata: "arca/v1/arca.proto",
+}

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Users", userTests},
 		{"Resources", resourceTests},
 		{"Sessions", sessionTests},
+		{"Metadata", metadataTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {

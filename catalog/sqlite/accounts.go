@@ -138,8 +138,17 @@ func affected(res sql.Result, err error) error {
 // keeps naming it as owner.
 func (c *Catalog) RemoveUser(ctx context.Context, id catalog.UserID) error {
 	err := c.write(ctx, func(w *wtx) error {
-		res, err := w.exec(`DELETE FROM users WHERE name = ? AND zone = ?`, id.Name, id.Zone)
-		if err := affected(res, err); err != nil {
+		var uid int64
+		err := w.queryRow(`SELECT id FROM users WHERE name = ? AND zone = ?`, id.Name, id.Zone).Scan(&uid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return catalog.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		if err := deleteAVUsOf(w, kindUser, uid); err != nil {
+			return err
+		}
+		if _, err := w.exec(`DELETE FROM users WHERE id = ?`, uid); err != nil {
 			return err
 		}
 		if _, err := w.exec(`DELETE FROM access WHERE user_name = ? AND user_zone = ?`, id.Name, id.Zone); err != nil {

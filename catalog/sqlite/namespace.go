@@ -601,6 +601,9 @@ func deleteObject(w *wtx, id catalog.ID) error {
 	if _, err := w.exec(`DELETE FROM access WHERE kind = 'object' AND target_id = ?`, int64(id)); err != nil {
 		return err
 	}
+	if _, err := w.exec(`DELETE FROM avus WHERE kind = 'object' AND target_id = ?`, int64(id)); err != nil {
+		return err
+	}
 	_, err := w.exec(`DELETE FROM data_objects WHERE id = ?`, int64(id))
 	return err
 }
@@ -649,8 +652,10 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 			for _, stmt := range []string{
 				`DELETE FROM replicas WHERE object_id IN (` + objects + `)`,
 				`DELETE FROM access WHERE kind = 'object' AND target_id IN (` + objects + `)`,
+				`DELETE FROM avus WHERE kind = 'object' AND target_id IN (` + objects + `)`,
 				`DELETE FROM data_objects WHERE coll_id IN (` + colls + `)`,
 				`DELETE FROM access WHERE kind = 'collection' AND target_id IN (` + colls + `)`,
+				`DELETE FROM avus WHERE kind = 'collection' AND target_id IN (` + colls + `)`,
 			} {
 				if _, err := w.exec(stmt, subtreeArgs(p)...); err != nil {
 					return err
@@ -662,6 +667,9 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 			return nil
 		}
 		if _, err := w.exec(`DELETE FROM access WHERE kind = 'collection' AND target_id = ?`, int64(coll.ID)); err != nil {
+			return err
+		}
+		if _, err := w.exec(`DELETE FROM avus WHERE kind = 'collection' AND target_id = ?`, int64(coll.ID)); err != nil {
 			return err
 		}
 		_, err = w.exec(`DELETE FROM collections WHERE id = ?`, int64(coll.ID))

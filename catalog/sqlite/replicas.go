@@ -172,6 +172,11 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 	if rc.Size < 0 {
 		return fail(invalid("size %d", rc.Size))
 	}
+	for _, a := range rc.Metadata {
+		if err := a.Validate(); err != nil {
+			return fail(err)
+		}
+	}
 	var superseded []catalog.Replica
 	err := c.write(ctx, func(w *wtx) error {
 		_, n := now()
@@ -201,6 +206,9 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 		sortReplicas(superseded)
 		if _, err := w.exec(`DELETE FROM replicas WHERE object_id = ? AND number <> ? AND resource = ? AND status <> 0`,
 			id, rc.Number, r.Resource); err != nil {
+			return err
+		}
+		if err := mergeAVUs(w, kindObject, id, rc.Metadata); err != nil {
 			return err
 		}
 		_, err = w.exec(`UPDATE data_objects SET modify_ns = ? WHERE id = ?`, n, id)

@@ -186,7 +186,14 @@ func (c *Catalog) RemoveResource(ctx context.Context, name string) error {
 		if n > 0 {
 			return fmt.Errorf("%d child resources remain below it: %w", n, catalog.ErrNotEmpty)
 		}
-		_, err := w.exec(`DELETE FROM resources WHERE name = ?`, name)
+		var rid int64
+		if err := w.queryRow(`SELECT id FROM resources WHERE name = ?`, name).Scan(&rid); err != nil {
+			return err
+		}
+		if err := deleteAVUsOf(w, kindResource, rid); err != nil {
+			return err
+		}
+		_, err := w.exec(`DELETE FROM resources WHERE id = ?`, rid)
 		return mapErr("delete", err)
 	})
 	if err != nil {

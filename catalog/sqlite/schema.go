@@ -107,6 +107,25 @@ INSERT INTO collections (id, path, parent_id, name, owner_name, owner_zone, crea
 VALUES (1, '/', NULL, '', '', '', CAST(unixepoch('subsec') * 1000000000 AS INTEGER),
         CAST(unixepoch('subsec') * 1000000000 AS INTEGER));
 `,
+	// 2: AVU metadata. One row per AVU and target, keyed by the target so
+	// that listing, removing and the existence check of an add are one
+	// range of the primary key, and the rows of a target lie together.
+	// avus_attr_value serves "attribute = value" (and LIKE 'prefix%')
+	// queries; as the table has no rowid it carries the key, so such a
+	// query finds its targets in the index alone. kind is one of
+	// 'object', 'collection', 'resource', 'user' and target_id the id of
+	// that row; ids are never reused, so AVUs cannot reach a newcomer.
+	`
+CREATE TABLE avus (
+	kind      TEXT NOT NULL CHECK (kind IN ('object', 'collection', 'resource', 'user')),
+	target_id INTEGER NOT NULL,
+	attribute TEXT NOT NULL CHECK (attribute <> ''),
+	value     TEXT NOT NULL,
+	unit      TEXT NOT NULL,
+	PRIMARY KEY (kind, target_id, attribute, value, unit)
+) WITHOUT ROWID;
+CREATE INDEX avus_attr_value ON avus(attribute, value);
+`,
 }
 
 // rootID is the id of the collection "/", made by the first migration.

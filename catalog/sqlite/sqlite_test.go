@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,6 +41,11 @@ func checkIntegrity(t testing.TB, c *Catalog) {
 		"orphan grants": `SELECT count(*) FROM access a WHERE
 			(kind = 'collection' AND NOT EXISTS (SELECT 1 FROM collections WHERE id = a.target_id)) OR
 			(kind = 'object' AND NOT EXISTS (SELECT 1 FROM data_objects WHERE id = a.target_id))`,
+		"orphan AVUs": `SELECT count(*) FROM avus a WHERE
+			(kind = 'collection' AND NOT EXISTS (SELECT 1 FROM collections WHERE id = a.target_id)) OR
+			(kind = 'object' AND NOT EXISTS (SELECT 1 FROM data_objects WHERE id = a.target_id)) OR
+			(kind = 'resource' AND NOT EXISTS (SELECT 1 FROM resources WHERE id = a.target_id)) OR
+			(kind = 'user' AND NOT EXISTS (SELECT 1 FROM users WHERE id = a.target_id))`,
 		"paths that disagree with parent and name": `SELECT count(*) FROM collections c JOIN collections p ON p.id = c.parent_id
 			WHERE c.path <> (CASE WHEN p.path = '/' THEN '' ELSE p.path END) || '/' || c.name`,
 		"collections without parent": `SELECT count(*) FROM collections WHERE parent_id IS NULL AND id <> 1`,
@@ -352,5 +358,43 @@ func TestOpenOddPath(t *testing.T) {
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("the database is not where it was asked to be: %v", err)
+	}
+}
+
+// TestAVUQueryPlans checks that the lookups the AVU schema is designed for
+// use its indexes: "attribute = value" (and a value prefix) finds targets in
+// avus_attr_value alone, and a target's AVUs are a range of the primary key.
+func TestAVUQueryPlans(t *testing.T) {
+	c := openTemp(t)
+	cases := map[string]string{
+		`SELECT kind, target_id FROM avus WHERE attribute = 'project' AND value = 'abc'`:                "USING COVERING INDEX avus_attr_value (attribute=? AND value=?)",
+		`SELECT kind, target_id FROM avus WHERE attribute = 'project' AND value >= 'a' AND value < 'b'`: "USING COVERING INDEX avus_attr_value (attribute=? AND value>? AND value<?)",
+		`SELECT attribute, value, unit FROM avus WHERE kind = 'object' AND target_id = 7`:               "USING PRIMARY KEY (kind=? AND target_id=?)",
+	}
+	err := c.read(context.Background(), func(q *rtx) error {
+		for query, want := range cases {
+			rows, err := q.tx.Query(`EXPLAIN QUERY PLAN ` + query)
+			if err != nil {
+				return err
+			}
+			var details []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					rows.Close()
+					return err
+				}
+				details = append(details, detail)
+			}
+			rows.Close()
+			if plan := strings.Join(details, "; "); !strings.Contains(plan, want) {
+				t.Errorf("plan of %s:\n  %s\nwant %s", query, plan, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
