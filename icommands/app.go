@@ -80,7 +80,7 @@ func Commands(s *Streams) []*cobra.Command {
 	cmds := []*cobra.Command{
 		newIinit(a), newIexit(a), newIenv(a), newIpwd(a), newIcd(a),
 		newIls(a), newImkdir(a), newIput(a), newIget(a), newIrm(a),
-		newIrmtrash(a), newImv(a), newIcp(a), newIchksum(a), newIadmin(a),
+		newIrmtrash(a), newImv(a), newIcp(a), newIchksum(a), newIadmin(a), newIquest(a),
 		newImeta(a),
 	}
 	for _, c := range cmds {

@@ -27,6 +27,7 @@ type client struct {
 	ns    arcapb.NamespaceClient
 	xfer  arcapb.TransferClient
 	admin arcapb.AdminClient
+	query arcapb.QueryClient
 	meta  arcapb.MetadataClient
 }
 
@@ -83,7 +84,8 @@ func dialWith(dir string, env Environment, token string) (*client, error) {
 		conn: conn, env: env, dir: dir,
 		auth: arcapb.NewAuthClient(conn), ns: arcapb.NewNamespaceClient(conn),
 		xfer: arcapb.NewTransferClient(conn), admin: arcapb.NewAdminClient(conn),
-		meta: arcapb.NewMetadataClient(conn),
+		query: arcapb.NewQueryClient(conn),
+		meta:  arcapb.NewMetadataClient(conn),
 	}, nil
 }
 

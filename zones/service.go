@@ -21,6 +21,7 @@ type Service struct {
 	arcapb.UnimplementedNamespaceServer
 	arcapb.UnimplementedTransferServer
 	arcapb.UnimplementedAdminServer
+	arcapb.UnimplementedQueryServer
 	arcapb.UnimplementedMetadataServer
 	zone *Zone
 }
@@ -34,6 +35,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterNamespaceServer(g, s)
 	arcapb.RegisterTransferServer(g, s)
 	arcapb.RegisterAdminServer(g, s)
+	arcapb.RegisterQueryServer(g, s)
 	arcapb.RegisterMetadataServer(g, s)
 }
 
@@ -548,4 +550,21 @@ func (s *Service) ListMetadata(req *arcapb.ListMetadataRequest, stream grpc.Serv
 		return stream.Send(resp)
 	}
 	return nil
+}
+
+// Query
+
+func (s *Service) Run(req *arcapb.QueryRequest, stream grpc.ServerStreamingServer[arcapb.QueryResponse]) error {
+	ctx := stream.Context()
+	first := true
+	return s.zone.Query(ctx, caller(ctx), req.Query, func(columns []string, rows [][]string) error {
+		resp := &arcapb.QueryResponse{Rows: make([]*arcapb.QueryRow, len(rows))}
+		if first {
+			resp.Columns, first = columns, false
+		}
+		for i, r := range rows {
+			resp.Rows[i] = &arcapb.QueryRow{Values: r}
+		}
+		return stream.Send(resp)
+	})
 }

@@ -2653,6 +2653,146 @@ func (x *ListMetadataResponse) GetAvus() []*AVU {
 	return nil
 }
 
+type QueryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Query         string                 `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryRequest) Reset() {
+	*x = QueryRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryRequest) ProtoMessage() {}
+
+func (x *QueryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryRequest.ProtoReflect.Descriptor instead.
+func (*QueryRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *QueryRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+type QueryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Columns       []string               `protobuf:"bytes,1,rep,name=columns,proto3" json:"columns,omitempty"`
+	Rows          []*QueryRow            `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryResponse) Reset() {
+	*x = QueryResponse{}
+	mi := &file_arca_v1_arca_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryResponse) ProtoMessage() {}
+
+func (x *QueryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryResponse.ProtoReflect.Descriptor instead.
+func (*QueryResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *QueryResponse) GetColumns() []string {
+	if x != nil {
+		return x.Columns
+	}
+	return nil
+}
+
+func (x *QueryResponse) GetRows() []*QueryRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+type QueryRow struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Values        []string               `protobuf:"bytes,1,rep,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryRow) Reset() {
+	*x = QueryRow{}
+	mi := &file_arca_v1_arca_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryRow) ProtoMessage() {}
+
+func (x *QueryRow) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryRow.ProtoReflect.Descriptor instead.
+func (*QueryRow) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *QueryRow) GetValues() []string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
 var File_arca_v1_arca_proto protoreflect.FileDescriptor
 
 const file_arca_v1_arca_proto_rawDesc = "" +
@@ -2816,7 +2956,14 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\x06target\x18\x01 \x01(\v2\x17.arca.v1.MetadataTargetR\x06target\x12\x1c\n" +
 	"\tattribute\x18\x02 \x01(\tR\tattribute\"8\n" +
 	"\x14ListMetadataResponse\x12 \n" +
-	"\x04avus\x18\x01 \x03(\v2\f.arca.v1.AVUR\x04avus*^\n" +
+	"\x04avus\x18\x01 \x03(\v2\f.arca.v1.AVUR\x04avus\"$\n" +
+	"\fQueryRequest\x12\x14\n" +
+	"\x05query\x18\x01 \x01(\tR\x05query\"P\n" +
+	"\rQueryResponse\x12\x18\n" +
+	"\acolumns\x18\x01 \x03(\tR\acolumns\x12%\n" +
+	"\x04rows\x18\x02 \x03(\v2\x11.arca.v1.QueryRowR\x04rows\"\"\n" +
+	"\bQueryRow\x12\x16\n" +
+	"\x06values\x18\x01 \x03(\tR\x06values*^\n" +
 	"\tEntryKind\x12\x1a\n" +
 	"\x16ENTRY_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ENTRY_KIND_DATA_OBJECT\x10\x01\x12\x19\n" +
@@ -2855,7 +3002,9 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\vSetMetadata\x12\x1b.arca.v1.SetMetadataRequest\x1a\x1c.arca.v1.SetMetadataResponse\x12Q\n" +
 	"\x0eRemoveMetadata\x12\x1e.arca.v1.RemoveMetadataRequest\x1a\x1f.arca.v1.RemoveMetadataResponse\x12Q\n" +
 	"\x0eModifyMetadata\x12\x1e.arca.v1.ModifyMetadataRequest\x1a\x1f.arca.v1.ModifyMetadataResponse\x12M\n" +
-	"\fListMetadata\x12\x1c.arca.v1.ListMetadataRequest\x1a\x1d.arca.v1.ListMetadataResponse0\x01B&Z$github.com/arca-data/arca/api/arcapbb\x06proto3"
+	"\fListMetadata\x12\x1c.arca.v1.ListMetadataRequest\x1a\x1d.arca.v1.ListMetadataResponse0\x012?\n" +
+	"\x05Query\x126\n" +
+	"\x03Run\x12\x15.arca.v1.QueryRequest\x1a\x16.arca.v1.QueryResponse0\x01B&Z$github.com/arca-data/arca/api/arcapbb\x06proto3"
 
 var (
 	file_arca_v1_arca_proto_rawDescOnce sync.Once
@@ -2870,7 +3019,7 @@ func file_arca_v1_arca_proto_rawDescGZIP() []byte {
 }
 
 var file_arca_v1_arca_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_arca_v1_arca_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_arca_v1_arca_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_arca_v1_arca_proto_goTypes = []any{
 	(EntryKind)(0),                 // 0: arca.v1.EntryKind
 	(MetadataTargetKind)(0),        // 1: arca.v1.MetadataTargetKind
@@ -2918,6 +3067,9 @@ var file_arca_v1_arca_proto_goTypes = []any{
 	(*ModifyMetadataResponse)(nil), // 43: arca.v1.ModifyMetadataResponse
 	(*ListMetadataRequest)(nil),    // 44: arca.v1.ListMetadataRequest
 	(*ListMetadataResponse)(nil),   // 45: arca.v1.ListMetadataResponse
+	(*QueryRequest)(nil),           // 46: arca.v1.QueryRequest
+	(*QueryResponse)(nil),          // 47: arca.v1.QueryResponse
+	(*QueryRow)(nil),               // 48: arca.v1.QueryRow
 }
 var file_arca_v1_arca_proto_depIdxs = []int32{
 	8,  // 0: arca.v1.LoginResponse.user:type_name -> arca.v1.User
@@ -2945,55 +3097,58 @@ var file_arca_v1_arca_proto_depIdxs = []int32{
 	34, // 22: arca.v1.ModifyMetadataRequest.new:type_name -> arca.v1.AVU
 	35, // 23: arca.v1.ListMetadataRequest.target:type_name -> arca.v1.MetadataTarget
 	34, // 24: arca.v1.ListMetadataResponse.avus:type_name -> arca.v1.AVU
-	2,  // 25: arca.v1.Auth.Login:input_type -> arca.v1.LoginRequest
-	4,  // 26: arca.v1.Auth.Logout:input_type -> arca.v1.LogoutRequest
-	6,  // 27: arca.v1.Auth.WhoAmI:input_type -> arca.v1.WhoAmIRequest
-	12, // 28: arca.v1.Namespace.Stat:input_type -> arca.v1.StatRequest
-	13, // 29: arca.v1.Namespace.List:input_type -> arca.v1.ListRequest
-	15, // 30: arca.v1.Namespace.MakeCollection:input_type -> arca.v1.MakeCollectionRequest
-	16, // 31: arca.v1.Namespace.Rename:input_type -> arca.v1.RenameRequest
-	17, // 32: arca.v1.Namespace.Remove:input_type -> arca.v1.RemoveRequest
-	19, // 33: arca.v1.Namespace.RemoveTrash:input_type -> arca.v1.RemoveTrashRequest
-	20, // 34: arca.v1.Namespace.Copy:input_type -> arca.v1.CopyRequest
-	21, // 35: arca.v1.Namespace.Checksum:input_type -> arca.v1.ChecksumRequest
-	23, // 36: arca.v1.Transfer.Put:input_type -> arca.v1.PutRequest
-	26, // 37: arca.v1.Transfer.Get:input_type -> arca.v1.GetRequest
-	28, // 38: arca.v1.Admin.MakeUser:input_type -> arca.v1.MakeUserRequest
-	29, // 39: arca.v1.Admin.ModifyUser:input_type -> arca.v1.ModifyUserRequest
-	30, // 40: arca.v1.Admin.RemoveUser:input_type -> arca.v1.RemoveUserRequest
-	32, // 41: arca.v1.Admin.ListUsers:input_type -> arca.v1.ListUsersRequest
-	36, // 42: arca.v1.Metadata.AddMetadata:input_type -> arca.v1.AddMetadataRequest
-	38, // 43: arca.v1.Metadata.SetMetadata:input_type -> arca.v1.SetMetadataRequest
-	40, // 44: arca.v1.Metadata.RemoveMetadata:input_type -> arca.v1.RemoveMetadataRequest
-	42, // 45: arca.v1.Metadata.ModifyMetadata:input_type -> arca.v1.ModifyMetadataRequest
-	44, // 46: arca.v1.Metadata.ListMetadata:input_type -> arca.v1.ListMetadataRequest
-	3,  // 47: arca.v1.Auth.Login:output_type -> arca.v1.LoginResponse
-	5,  // 48: arca.v1.Auth.Logout:output_type -> arca.v1.LogoutResponse
-	7,  // 49: arca.v1.Auth.WhoAmI:output_type -> arca.v1.WhoAmIResponse
-	9,  // 50: arca.v1.Namespace.Stat:output_type -> arca.v1.Entry
-	14, // 51: arca.v1.Namespace.List:output_type -> arca.v1.ListResponse
-	9,  // 52: arca.v1.Namespace.MakeCollection:output_type -> arca.v1.Entry
-	9,  // 53: arca.v1.Namespace.Rename:output_type -> arca.v1.Entry
-	18, // 54: arca.v1.Namespace.Remove:output_type -> arca.v1.RemoveResponse
-	18, // 55: arca.v1.Namespace.RemoveTrash:output_type -> arca.v1.RemoveResponse
-	9,  // 56: arca.v1.Namespace.Copy:output_type -> arca.v1.Entry
-	22, // 57: arca.v1.Namespace.Checksum:output_type -> arca.v1.ChecksumResponse
-	9,  // 58: arca.v1.Transfer.Put:output_type -> arca.v1.Entry
-	27, // 59: arca.v1.Transfer.Get:output_type -> arca.v1.GetResponse
-	8,  // 60: arca.v1.Admin.MakeUser:output_type -> arca.v1.User
-	8,  // 61: arca.v1.Admin.ModifyUser:output_type -> arca.v1.User
-	31, // 62: arca.v1.Admin.RemoveUser:output_type -> arca.v1.RemoveUserResponse
-	33, // 63: arca.v1.Admin.ListUsers:output_type -> arca.v1.ListUsersResponse
-	37, // 64: arca.v1.Metadata.AddMetadata:output_type -> arca.v1.AddMetadataResponse
-	39, // 65: arca.v1.Metadata.SetMetadata:output_type -> arca.v1.SetMetadataResponse
-	41, // 66: arca.v1.Metadata.RemoveMetadata:output_type -> arca.v1.RemoveMetadataResponse
-	43, // 67: arca.v1.Metadata.ModifyMetadata:output_type -> arca.v1.ModifyMetadataResponse
-	45, // 68: arca.v1.Metadata.ListMetadata:output_type -> arca.v1.ListMetadataResponse
-	47, // [47:69] is the sub-list for method output_type
-	25, // [25:47] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	48, // 25: arca.v1.QueryResponse.rows:type_name -> arca.v1.QueryRow
+	2,  // 26: arca.v1.Auth.Login:input_type -> arca.v1.LoginRequest
+	4,  // 27: arca.v1.Auth.Logout:input_type -> arca.v1.LogoutRequest
+	6,  // 28: arca.v1.Auth.WhoAmI:input_type -> arca.v1.WhoAmIRequest
+	12, // 29: arca.v1.Namespace.Stat:input_type -> arca.v1.StatRequest
+	13, // 30: arca.v1.Namespace.List:input_type -> arca.v1.ListRequest
+	15, // 31: arca.v1.Namespace.MakeCollection:input_type -> arca.v1.MakeCollectionRequest
+	16, // 32: arca.v1.Namespace.Rename:input_type -> arca.v1.RenameRequest
+	17, // 33: arca.v1.Namespace.Remove:input_type -> arca.v1.RemoveRequest
+	19, // 34: arca.v1.Namespace.RemoveTrash:input_type -> arca.v1.RemoveTrashRequest
+	20, // 35: arca.v1.Namespace.Copy:input_type -> arca.v1.CopyRequest
+	21, // 36: arca.v1.Namespace.Checksum:input_type -> arca.v1.ChecksumRequest
+	23, // 37: arca.v1.Transfer.Put:input_type -> arca.v1.PutRequest
+	26, // 38: arca.v1.Transfer.Get:input_type -> arca.v1.GetRequest
+	28, // 39: arca.v1.Admin.MakeUser:input_type -> arca.v1.MakeUserRequest
+	29, // 40: arca.v1.Admin.ModifyUser:input_type -> arca.v1.ModifyUserRequest
+	30, // 41: arca.v1.Admin.RemoveUser:input_type -> arca.v1.RemoveUserRequest
+	32, // 42: arca.v1.Admin.ListUsers:input_type -> arca.v1.ListUsersRequest
+	36, // 43: arca.v1.Metadata.AddMetadata:input_type -> arca.v1.AddMetadataRequest
+	38, // 44: arca.v1.Metadata.SetMetadata:input_type -> arca.v1.SetMetadataRequest
+	40, // 45: arca.v1.Metadata.RemoveMetadata:input_type -> arca.v1.RemoveMetadataRequest
+	42, // 46: arca.v1.Metadata.ModifyMetadata:input_type -> arca.v1.ModifyMetadataRequest
+	44, // 47: arca.v1.Metadata.ListMetadata:input_type -> arca.v1.ListMetadataRequest
+	46, // 48: arca.v1.Query.Run:input_type -> arca.v1.QueryRequest
+	3,  // 49: arca.v1.Auth.Login:output_type -> arca.v1.LoginResponse
+	5,  // 50: arca.v1.Auth.Logout:output_type -> arca.v1.LogoutResponse
+	7,  // 51: arca.v1.Auth.WhoAmI:output_type -> arca.v1.WhoAmIResponse
+	9,  // 52: arca.v1.Namespace.Stat:output_type -> arca.v1.Entry
+	14, // 53: arca.v1.Namespace.List:output_type -> arca.v1.ListResponse
+	9,  // 54: arca.v1.Namespace.MakeCollection:output_type -> arca.v1.Entry
+	9,  // 55: arca.v1.Namespace.Rename:output_type -> arca.v1.Entry
+	18, // 56: arca.v1.Namespace.Remove:output_type -> arca.v1.RemoveResponse
+	18, // 57: arca.v1.Namespace.RemoveTrash:output_type -> arca.v1.RemoveResponse
+	9,  // 58: arca.v1.Namespace.Copy:output_type -> arca.v1.Entry
+	22, // 59: arca.v1.Namespace.Checksum:output_type -> arca.v1.ChecksumResponse
+	9,  // 60: arca.v1.Transfer.Put:output_type -> arca.v1.Entry
+	27, // 61: arca.v1.Transfer.Get:output_type -> arca.v1.GetResponse
+	8,  // 62: arca.v1.Admin.MakeUser:output_type -> arca.v1.User
+	8,  // 63: arca.v1.Admin.ModifyUser:output_type -> arca.v1.User
+	31, // 64: arca.v1.Admin.RemoveUser:output_type -> arca.v1.RemoveUserResponse
+	33, // 65: arca.v1.Admin.ListUsers:output_type -> arca.v1.ListUsersResponse
+	37, // 66: arca.v1.Metadata.AddMetadata:output_type -> arca.v1.AddMetadataResponse
+	39, // 67: arca.v1.Metadata.SetMetadata:output_type -> arca.v1.SetMetadataResponse
+	41, // 68: arca.v1.Metadata.RemoveMetadata:output_type -> arca.v1.RemoveMetadataResponse
+	43, // 69: arca.v1.Metadata.ModifyMetadata:output_type -> arca.v1.ModifyMetadataResponse
+	45, // 70: arca.v1.Metadata.ListMetadata:output_type -> arca.v1.ListMetadataResponse
+	47, // 71: arca.v1.Query.Run:output_type -> arca.v1.QueryResponse
+	49, // [49:72] is the sub-list for method output_type
+	26, // [26:49] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_arca_v1_arca_proto_init() }
@@ -3016,9 +3171,9 @@ func file_arca_v1_arca_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arca_v1_arca_proto_rawDesc), len(file_arca_v1_arca_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   44,
+			NumMessages:   47,
 			NumExtensions: 0,
-			NumServices:   5,
+			NumServices:   6,
 		},
 		GoTypes:           file_arca_v1_arca_proto_goTypes,
 		DependencyIndexes: file_arca_v1_arca_proto_depIdxs,
