@@ -14,10 +14,13 @@ const PublicGroup = "public"
 // need is one permission an operation requires: level on the entry at path.
 // The entry must exist, except where parentIfMissing says to check its parent
 // collection instead (a put of a new object needs write on the collection).
+// tree asks for level on everything below a collection too: iRODS checks
+// delete permission on every data object a recursive removal takes.
 type need struct {
 	path            catalog.Path
 	level           catalog.AccessLevel
 	parentIfMissing bool
+	tree            bool
 }
 
 // requirements is the one table of what each operation needs. Administrators
@@ -43,7 +46,7 @@ func requirements(op *Op) ([]need, error) {
 			{path: op.Dest, level: catalog.AccessWrite, parentIfMissing: true},
 		}, nil
 	case "remove":
-		return []need{{path: op.Path, level: catalog.AccessOwn}}, nil
+		return []need{{path: op.Path, level: catalog.AccessOwn, tree: true}}, nil
 	case "query":
 		return nil, nil // the catalog filters rows by what the caller may read
 	case "trash.remove", "logout", "whoami":
@@ -133,6 +136,48 @@ func (z *Zone) check(ctx context.Context, caller catalog.User, n need) error {
 	}
 	if level := accessOf(caller, aclOf(e)); level < n.level {
 		return fmt.Errorf("%w: %s needs %s access, %s has %s", catalog.ErrPermission, e.Path(), n.level, caller.UserID(), level)
+	}
+	if n.tree && e.Collection != nil {
+		return z.checkTree(ctx, caller, e.Collection.Path, n.level)
+	}
+	return nil
+}
+
+// checkTree checks that caller has level on every data object and
+// collection below the collection p.
+func (z *Zone) checkTree(ctx context.Context, caller catalog.User, p catalog.Path, level catalog.AccessLevel) error {
+	denied := func(q catalog.Path, acl []catalog.ACE) error {
+		if have := accessOf(caller, acl); have < level {
+			return fmt.Errorf("%w: %s needs %s access, %s has %s", catalog.ErrPermission, q, level, caller.UserID(), have)
+		}
+		return nil
+	}
+	for after := ""; ; {
+		objs, err := z.cat.ListObjects(ctx, p, after, listPage)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if err := denied(o.Path, o.ACL); err != nil {
+				return err
+			}
+		}
+		if len(objs) < listPage {
+			break
+		}
+		after = objs[len(objs)-1].Path.Name()
+	}
+	colls, err := z.allCollections(ctx, p)
+	if err != nil {
+		return err
+	}
+	for _, c := range colls {
+		if err := denied(c.Path, c.ACL); err != nil {
+			return err
+		}
+		if err := z.checkTree(ctx, caller, c.Path, level); err != nil {
+			return err
+		}
 	}
 	return nil
 }
