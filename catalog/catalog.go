@@ -34,6 +34,7 @@ type Catalog interface {
 	Resources
 	Sessions
 	Metadata
+	Querier
 	Close() error
 }
 

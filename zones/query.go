@@ -31,12 +31,8 @@ func (z *Zone) Query(ctx context.Context, caller catalog.User, text string, fn f
 			page = page[:0]
 			return err
 		}
-		qr, ok := z.cat.(catalog.Querier)
-		if !ok {
-			return fmt.Errorf("%w: this catalog backend cannot run queries", catalog.ErrInvalidArgument)
-		}
 		who := catalog.Caller{User: caller.UserID(), Admin: isAdmin(caller, z.name)}
-		err = qr.Query(ctx, q, who, func(row []string) error {
+		err = z.cat.Query(ctx, q, who, func(row []string) error {
 			page = append(page, row)
 			if len(page) == queryPage {
 				return flush()
