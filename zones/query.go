@@ -33,7 +33,7 @@ func (z *Zone) Query(ctx context.Context, caller catalog.User, text string, fn f
 		}
 		who := catalog.Caller{User: caller.UserID(), Admin: isAdmin(caller, z.name)}
 		err = z.cat.Query(ctx, q, who, func(row []string) error {
-			page = append(page, row)
+			page = append(page, append([]string(nil), row...)) // the catalog reuses row
 			if len(page) == queryPage {
 				return flush()
 			}
