@@ -31,6 +31,7 @@ type Catalog interface {
 	Namespace
 	Replicas
 	Accounts
+	Groups
 	Resources
 	Sessions
 	Metadata
@@ -47,6 +48,8 @@ type Namespace interface {
 
 	// CreateCollection creates c.Path, whose parent must exist, and grants
 	// c.Owner own on it. It fails with ErrExists when anything is at c.Path.
+	// When the parent inherits, the new collection copies the parent's ACL
+	// and its inheritance flag; c.Owner still gets own.
 	CreateCollection(ctx context.Context, c Collection) (Collection, error)
 
 	// ListObjects returns up to limit data objects of coll whose names sort
@@ -70,6 +73,9 @@ type Namespace interface {
 	// SetAccess grants principal level on the collection or data object at p;
 	// AccessNull removes the grant.
 	SetAccess(ctx context.Context, p Path, principal UserID, level AccessLevel) error
+	// SetInheritance sets the inheritance flag of the collection at p. It
+	// changes no ACL: inheritance acts when something is created.
+	SetInheritance(ctx context.Context, p Path, inherit bool) error
 }
 
 // Replicas manages the physical copies of data objects and the protocol that
@@ -81,7 +87,8 @@ type Replicas interface {
 	// object is refused with ErrExists unless r.Overwrite, and with ErrLocked
 	// while another writer holds an unexpired lease on it. The resource must
 	// be registered (ErrNotFound), and no other replica on it may have the
-	// same physical path (ErrExists).
+	// same physical path (ErrExists). A new object in a collection that
+	// inherits copies the collection's ACL; r.Owner still gets own.
 	BeginReplica(ctx context.Context, r NewReplica) (DataObject, Replica, error)
 	// RenewLease moves the lease of an intermediate replica held by holder.
 	RenewLease(ctx context.Context, object ID, number int, holder string, until time.Time) error
@@ -139,8 +146,33 @@ type Accounts interface {
 	Users(ctx context.Context) ([]User, error)
 	// UpdateUser stores the type, password hash and info of u.
 	UpdateUser(ctx context.Context, u User) error
-	// RemoveUser deletes the user with its grants and sessions.
+	// RemoveUser deletes the user with its grants, sessions and
+	// group memberships.
 	RemoveUser(ctx context.Context, id UserID) error
+}
+
+// Groups manages groups: accounts of type rodsgroup that users belong to.
+// A grant to a group gives its level to every member. Membership of
+// "public", which holds everyone, is implicit and not stored.
+type Groups interface {
+	// CreateGroup adds an account of type rodsgroup named g.
+	CreateGroup(ctx context.Context, g UserID) (User, error)
+	// RemoveGroup deletes the group with its memberships, grants and AVUs;
+	// ErrNotFound when g is not a group.
+	RemoveGroup(ctx context.Context, g UserID) error
+	// ListGroups returns every group, ordered by name and zone.
+	ListGroups(ctx context.Context) ([]User, error)
+	// AddMember puts user in group: ErrNotFound when either is missing or
+	// group is not a group, ErrInvalidArgument when user is a group,
+	// ErrExists when it is a member already.
+	AddMember(ctx context.Context, group, user UserID) error
+	// RemoveMember takes user out of group; ErrNotFound when it was not in.
+	RemoveMember(ctx context.Context, group, user UserID) error
+	// Members returns the members of group ordered by name and zone;
+	// ErrNotFound when group is not a group.
+	Members(ctx context.Context, group UserID) ([]UserID, error)
+	// GroupsOf returns the groups user belongs to, ordered by name and zone.
+	GroupsOf(ctx context.Context, user UserID) ([]UserID, error)
 }
 
 // Resources manages the registry of storage resources.

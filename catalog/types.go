@@ -18,6 +18,9 @@ type Collection struct {
 	CreateTime time.Time
 	ModifyTime time.Time
 	ACL        []ACE
+	// Inherit is iRODS's inheritance flag: data objects and collections
+	// created in the collection copy its ACL, and new collections the flag.
+	Inherit bool
 }
 
 // DataObject is a logical file. Its bytes live in one or more replicas.

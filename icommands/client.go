@@ -20,15 +20,16 @@ import (
 
 // client is a connection to a zone with the stored session.
 type client struct {
-	conn  *grpc.ClientConn
-	env   Environment
-	dir   string
-	auth  arcapb.AuthClient
-	ns    arcapb.NamespaceClient
-	xfer  arcapb.TransferClient
-	admin arcapb.AdminClient
-	query arcapb.QueryClient
-	meta  arcapb.MetadataClient
+	conn   *grpc.ClientConn
+	env    Environment
+	dir    string
+	auth   arcapb.AuthClient
+	ns     arcapb.NamespaceClient
+	xfer   arcapb.TransferClient
+	admin  arcapb.AdminClient
+	query  arcapb.QueryClient
+	meta   arcapb.MetadataClient
+	access arcapb.AccessClient
 }
 
 // tokenCreds sends the session token with every call, only over TLS.
@@ -85,7 +86,7 @@ func dialWith(dir string, env Environment, token string) (*client, error) {
 		auth: arcapb.NewAuthClient(conn), ns: arcapb.NewNamespaceClient(conn),
 		xfer: arcapb.NewTransferClient(conn), admin: arcapb.NewAdminClient(conn),
 		query: arcapb.NewQueryClient(conn),
-		meta:  arcapb.NewMetadataClient(conn),
+		meta:  arcapb.NewMetadataClient(conn), access: arcapb.NewAccessClient(conn),
 	}, nil
 }
 

@@ -13,28 +13,39 @@ func newIadmin(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "iadmin SUBCOMMAND ...",
 		Short: "Administer the zone (rodsadmin)",
-		Long: `iadmin administers users of the zone. Subcommands:
+		Long: `iadmin administers users and groups of the zone. Subcommands:
   mkuser NAME rodsuser|rodsadmin|groupadmin [PASSWORD]
   moduser NAME password|type|info VALUE
   rmuser NAME          (home and trash must be empty)
-  lu [NAME]            list users, or show one`,
+  lu [NAME]            list users, or show one
+  mkgroup NAME         make a group
+  rmgroup NAME         remove a group and its grants
+  atg GROUP USER       add a user to a group
+  rfg GROUP USER       remove a user from a group
+  lg [GROUP]           list groups, or the members of one
+Users and groups are for a rodsadmin, but a groupadmin may atg and rfg on
+the groups it belongs to, and everyone may lg.`,
 		Example: `  iadmin mkuser alice rodsuser
   iadmin moduser alice password 'correct horse battery staple'
   iadmin lu
-  iadmin rmuser alice`,
+  iadmin rmuser alice
+  iadmin mkgroup staff
+  iadmin atg staff alice
+  iadmin lg staff`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usagef("name a subcommand: mkuser, moduser, rmuser or lu")
+				return usagef("name a subcommand: " + iadminSubs)
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			sub, rest := args[0], args[1:]
-			want := map[string][2]int{"mkuser": {2, 3}, "moduser": {3, 3}, "rmuser": {1, 1}, "lu": {0, 1}}
+			want := map[string][2]int{"mkuser": {2, 3}, "moduser": {3, 3}, "rmuser": {1, 1}, "lu": {0, 1},
+				"mkgroup": {1, 1}, "rmgroup": {1, 1}, "atg": {2, 2}, "rfg": {2, 2}, "lg": {0, 1}}
 			n, ok := want[sub]
 			if !ok {
-				return usagef("unknown subcommand %q (want mkuser, moduser, rmuser or lu)", sub)
+				return usagef("unknown subcommand %q (want %s)", sub, iadminSubs)
 			}
 			if len(rest) < n[0] || len(rest) > n[1] {
 				return usagef("iadmin %s takes %d to %d arguments, got %d", sub, n[0], n[1], len(rest))
@@ -94,12 +105,61 @@ func newIadmin(a *app) *cobra.Command {
 				if len(rest) == 1 && !found {
 					return exitError{code: ExitNotFound, err: fmt.Errorf("no user %q", rest[0])}
 				}
+			case "mkgroup":
+				g, err := c.admin.MakeGroup(ctx, &arcapb.MakeGroupRequest{Name: rest[0]})
+				if err != nil {
+					return err
+				}
+				if a.json {
+					return a.printJSON(userJSON(g))
+				}
+			case "rmgroup":
+				if _, err := c.admin.RemoveGroup(ctx, &arcapb.RemoveGroupRequest{Name: rest[0]}); err != nil {
+					return err
+				}
+			case "atg":
+				if _, err := c.admin.AddGroupMember(ctx, &arcapb.GroupMemberRequest{Group: rest[0], User: rest[1]}); err != nil {
+					return err
+				}
+			case "rfg":
+				if _, err := c.admin.RemoveGroupMember(ctx, &arcapb.GroupMemberRequest{Group: rest[0], User: rest[1]}); err != nil {
+					return err
+				}
+			case "lg":
+				req := &arcapb.ListGroupsRequest{}
+				if len(rest) == 1 {
+					req.Group = rest[0]
+				}
+				resp, err := c.admin.ListGroups(ctx, req)
+				if err != nil {
+					return err
+				}
+				if len(rest) == 1 {
+					if a.json {
+						return a.printJSON(map[string]any{"group": rest[0], "members": nonNil(resp.Members)})
+					}
+					for _, m := range resp.Members {
+						fmt.Fprintln(a.Out, m)
+					}
+					return nil
+				}
+				for _, g := range resp.Groups {
+					if a.json {
+						if err := a.printJSON(userJSON(g)); err != nil {
+							return err
+						}
+						continue
+					}
+					fmt.Fprintln(a.Out, g.Name)
+				}
 			}
 			return nil
 		},
 	}
 	return cmd
 }
+
+const iadminSubs = "mkuser, moduser, rmuser, lu, mkgroup, rmgroup, atg, rfg or lg"
 
 func userJSON(u *arcapb.User) map[string]any {
 	return map[string]any{"name": u.Name, "zone": u.Zone, "type": u.Type, "info": u.Info,

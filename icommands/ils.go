@@ -75,17 +75,35 @@ func ils(ctx context.Context, a *app, c *client, w *bufio.Writer, arg string, o 
 	if err != nil {
 		return err
 	}
+	// With -A the listed collection shows its own ACL and inheritance
+	// under its header, as in iRODS.
+	var top *arcapb.Entry
+	if o.acl && !a.json {
+		if top, err = c.ns.Stat(ctx, &arcapb.StatRequest{Path: p.String()}); err != nil {
+			return err
+		}
+		if top.Kind != arcapb.EntryKind_ENTRY_KIND_COLLECTION {
+			top = nil
+		}
+	}
 	stream, err := c.ns.List(ctx, &arcapb.ListRequest{Path: p.String(), Recursive: o.recursive, Replicas: o.replicas, Acl: o.acl})
 	if err != nil {
 		return err
 	}
 	header := ""
+	printHeader := func(h string) {
+		header = h
+		fmt.Fprintf(w, "%s:\n", h)
+		if top != nil && h == p.String() {
+			printACL(w, top, o)
+		}
+	}
 	for {
 		resp, err := stream.Recv()
 		if err == io.EOF {
 			if header == "" && !a.json {
 				// Nothing came: an empty collection still gets its header.
-				fmt.Fprintf(w, "%s:\n", p)
+				printHeader(p.String())
 			}
 			return nil
 		}
@@ -105,8 +123,7 @@ func ils(ctx context.Context, a *app, c *client, w *bufio.Writer, arg string, o 
 				parent = "" // ils of one data object prints it alone
 			}
 			if parent != "" && parent != header {
-				header = parent
-				fmt.Fprintf(w, "%s:\n", header)
+				printHeader(parent)
 			}
 			printEntry(w, e, o, parent == "")
 		}
@@ -149,6 +166,9 @@ func printACL(w io.Writer, e *arcapb.Entry, o ilsOptions) {
 		parts[i] = a.Principal + ":" + a.Level
 	}
 	fmt.Fprintf(w, "        ACL - %s\n", strings.Join(parts, "   "))
+	if e.Kind == arcapb.EntryKind_ENTRY_KIND_COLLECTION {
+		fmt.Fprintf(w, "        Inheritance - %s\n", map[bool]string{true: "Enabled", false: "Disabled"}[e.Inherit])
+	}
 }
 
 func statusMark(s string) string {
@@ -195,6 +215,9 @@ func entryJSON(e *arcapb.Entry) map[string]any {
 			acl[i] = map[string]string{"principal": a.Principal, "level": a.Level}
 		}
 		m["acl"] = acl
+		if kind == "collection" {
+			m["inherit"] = e.Inherit
+		}
 	}
 	return m
 }

@@ -182,8 +182,10 @@ func (z *Zone) RemoveUser(ctx context.Context, caller catalog.User, name string)
 		if name == DefaultAdmin || id == caller.UserID() {
 			return fmt.Errorf("%w: %s cannot be removed", catalog.ErrPermission, id)
 		}
-		if _, err := z.cat.User(ctx, id); err != nil {
+		if u, err := z.cat.User(ctx, id); err != nil {
 			return err
+		} else if u.Type == catalog.UserTypeGroup {
+			return fmt.Errorf("%w: %s is a group; use rmgroup", catalog.ErrInvalidArgument, id)
 		}
 		// Check both before removing either, so a refusal changes nothing.
 		for _, p := range []catalog.Path{z.Home(name), z.TrashHome(name)} {
@@ -207,6 +209,7 @@ func (z *Zone) RemoveUser(ctx context.Context, caller catalog.User, name string)
 			}
 		}
 		z.sessions.forget("", id)
+		z.groupCache.forget(id)
 		if _, err := z.cat.RemoveSessions(ctx, id); err != nil {
 			return err
 		}
@@ -214,12 +217,17 @@ func (z *Zone) RemoveUser(ctx context.Context, caller catalog.User, name string)
 	})
 }
 
-// ListUsers returns every account.
+// ListUsers returns every account but groups, as iadmin lu (iadmin lg
+// lists groups).
 func (z *Zone) ListUsers(ctx context.Context, caller catalog.User) ([]catalog.User, error) {
 	var users []catalog.User
 	err := z.do(ctx, &Op{Name: "user.list", Caller: caller}, func(ctx context.Context) error {
-		var err error
-		users, err = z.cat.Users(ctx)
+		all, err := z.cat.Users(ctx)
+		for _, u := range all {
+			if u.Type != catalog.UserTypeGroup {
+				users = append(users, u)
+			}
+		}
 		return err
 	})
 	return users, err

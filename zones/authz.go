@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/arca-data/arca/catalog"
 )
@@ -16,11 +18,15 @@ const PublicGroup = "public"
 // collection instead (a put of a new object needs write on the collection).
 // tree asks for level on everything below a collection too: iRODS checks
 // delete permission on every data object a recursive removal takes.
+//
+// groupAdminOf, when set, is instead the need of a groupadmin to manage the
+// members of a group: the caller must be a groupadmin and belong to it.
 type need struct {
 	path            catalog.Path
 	level           catalog.AccessLevel
 	parentIfMissing bool
 	tree            bool
+	groupAdminOf    catalog.UserID
 }
 
 // requirements is the one table of what each operation needs. Administrators
@@ -47,6 +53,21 @@ func requirements(op *Op) ([]need, error) {
 		}, nil
 	case "remove":
 		return []need{{path: op.Path, level: catalog.AccessOwn, tree: true}}, nil
+	case "acl.set", "acl.inherit":
+		// iRODS: changing an ACL or the inheritance flag needs own; with
+		// -M (admin mode) a rodsadmin may change any. Recursive changes
+		// touch only what the caller owns below (see SetAccess).
+		if op.AdminMode {
+			return nil, errAdminOnly
+		}
+		return []need{{path: op.Path, level: catalog.AccessOwn}}, nil
+	case "group.create", "group.remove":
+		return nil, errAdminOnly
+	case "group.add", "group.remove_member":
+		// iRODS lets a groupadmin manage the members of its own groups.
+		return []need{{groupAdminOf: op.Group}}, nil
+	case "group.list", "user.info":
+		return nil, nil // every user may see users, groups and memberships
 	case "query":
 		return nil, nil // the catalog filters rows by what the caller may read
 	case "trash.remove", "logout", "whoami":
@@ -92,11 +113,21 @@ func (z *Zone) authorize(ctx context.Context, op *Op) error {
 		return nil
 	case err != nil:
 		return err
-	case admin:
+	case admin || len(needs) == 0:
 		return nil
 	}
+	groups, err := z.groupsOf(ctx, op.Caller)
+	if err != nil {
+		return err
+	}
 	for _, n := range needs {
-		if err := z.check(ctx, op.Caller, n); err != nil {
+		if n.groupAdminOf != (catalog.UserID{}) {
+			if op.Caller.Type != catalog.UserTypeGroupAdmin || !slices.Contains(groups, n.groupAdminOf) {
+				return fmt.Errorf("%s %s: %w: administrators only, or a groupadmin of the group", op.Name, n.groupAdminOf, catalog.ErrPermission)
+			}
+			continue
+		}
+		if err := z.check(ctx, op.Caller, groups, n); err != nil {
 			return fmt.Errorf("%s %s: %w", op.Name, n.path, err)
 		}
 	}
@@ -121,7 +152,7 @@ func (z *Zone) checkZone(op *Op) error {
 	return nil
 }
 
-func (z *Zone) check(ctx context.Context, caller catalog.User, n need) error {
+func (z *Zone) check(ctx context.Context, caller catalog.User, groups []catalog.UserID, n need) error {
 	e, err := z.cat.Stat(ctx, n.path)
 	if errors.Is(err, catalog.ErrNotFound) && n.parentIfMissing {
 		parent := n.path.Parent()
@@ -134,20 +165,20 @@ func (z *Zone) check(ctx context.Context, caller catalog.User, n need) error {
 	} else if err != nil {
 		return err
 	}
-	if level := accessOf(caller, aclOf(e)); level < n.level {
+	if level := accessOf(caller, groups, aclOf(e)); level < n.level {
 		return fmt.Errorf("%w: %s needs %s access, %s has %s", catalog.ErrPermission, e.Path(), n.level, caller.UserID(), level)
 	}
 	if n.tree && e.Collection != nil {
-		return z.checkTree(ctx, caller, e.Collection.Path, n.level)
+		return z.checkTree(ctx, caller, groups, e.Collection.Path, n.level)
 	}
 	return nil
 }
 
 // checkTree checks that caller has level on every data object and
 // collection below the collection p.
-func (z *Zone) checkTree(ctx context.Context, caller catalog.User, p catalog.Path, level catalog.AccessLevel) error {
+func (z *Zone) checkTree(ctx context.Context, caller catalog.User, groups []catalog.UserID, p catalog.Path, level catalog.AccessLevel) error {
 	denied := func(q catalog.Path, acl []catalog.ACE) error {
-		if have := accessOf(caller, acl); have < level {
+		if have := accessOf(caller, groups, acl); have < level {
 			return fmt.Errorf("%w: %s needs %s access, %s has %s", catalog.ErrPermission, q, level, caller.UserID(), have)
 		}
 		return nil
@@ -175,7 +206,7 @@ func (z *Zone) checkTree(ctx context.Context, caller catalog.User, p catalog.Pat
 		if err := denied(c.Path, c.ACL); err != nil {
 			return err
 		}
-		if err := z.checkTree(ctx, caller, c.Path, level); err != nil {
+		if err := z.checkTree(ctx, caller, groups, c.Path, level); err != nil {
 			return err
 		}
 	}
@@ -189,19 +220,38 @@ func aclOf(e catalog.Entry) []catalog.ACE {
 	return e.Object.ACL
 }
 
-// accessOf is the highest level that acl grants to u, directly or through
-// the public group.
-func accessOf(u catalog.User, acl []catalog.ACE) catalog.AccessLevel {
+// accessOf is the highest level that acl grants to u: directly, through
+// one of groups (the groups u belongs to, from groupsOf) or through the
+// public group, which holds every user of u's zone. It is the one place
+// that decides whom a grant reaches.
+func accessOf(u catalog.User, groups []catalog.UserID, acl []catalog.ACE) catalog.AccessLevel {
 	best := catalog.AccessNull
 	for _, ace := range acl {
-		if ace.Principal == u.UserID() || (ace.Principal.Name == PublicGroup && ace.Principal.Zone == u.Zone) {
+		if ace.Principal == u.UserID() || (ace.Principal.Name == PublicGroup && ace.Principal.Zone == u.Zone) ||
+			slices.Contains(groups, ace.Principal) {
 			best = max(best, ace.Level)
 		}
 	}
 	return best
 }
 
-// canRead reports whether u may read an entry, for filtering listings.
-func canRead(u catalog.User, zone string, acl []catalog.ACE) bool {
-	return isAdmin(u, zone) || accessOf(u, acl) >= catalog.AccessRead
+// canRead reports whether u, a member of groups, may read an entry, for
+// filtering listings.
+func canRead(u catalog.User, groups []catalog.UserID, zone string, acl []catalog.ACE) bool {
+	return isAdmin(u, zone) || accessOf(u, groups, acl) >= catalog.AccessRead
+}
+
+// groupsOf returns the groups u belongs to (public, implicit, is not among
+// them), from a short-lived cache: a permission check asks on every call.
+func (z *Zone) groupsOf(ctx context.Context, u catalog.User) ([]catalog.UserID, error) {
+	id, now := u.UserID(), time.Now()
+	if gs, ok := z.groupCache.get(id, now); ok {
+		return gs, nil
+	}
+	gs, err := z.cat.GroupsOf(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	z.groupCache.put(id, gs, now)
+	return gs, nil
 }

@@ -2,6 +2,7 @@ package zones
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -40,6 +41,13 @@ type walkCaller struct {
 	coll  catalog.AccessLevel
 	grant bool // obj and coll are granted per fixture (else they follow from ownership)
 	admin bool
+	// group, if set, is a group the user belongs to: the fixture's grants
+	// go to it instead of the user, so the caller has access only through it.
+	group string
+	// groupAdmin makes the user a groupadmin that belongs to the group of
+	// every fixture (and so may manage its members).
+	groupAdmin bool
+	typ        catalog.UserType // rodsuser unless set
 }
 
 var walkCallers = []walkCaller{
@@ -55,6 +63,16 @@ var walkCallers = []walkCaller{
 	{label: "owner", user: "alice", obj: catalog.AccessOwn, coll: catalog.AccessOwn},
 	{label: "other", user: "bob", obj: catalog.AccessNull, coll: catalog.AccessNull},
 	{label: "rods", user: DefaultAdmin, admin: true},
+	// The same levels, held only through a group.
+	{label: "grp-null", user: "ugnull", group: "gnull", grant: true, obj: catalog.AccessNull, coll: catalog.AccessNull},
+	{label: "grp-read", user: "ugread", group: "gread", grant: true, obj: catalog.AccessRead, coll: catalog.AccessRead},
+	{label: "grp-write", user: "ugwrite", group: "gwrite", grant: true, obj: catalog.AccessWrite, coll: catalog.AccessWrite},
+	{label: "grp-own", user: "ugown", group: "gown", grant: true, obj: catalog.AccessOwn, coll: catalog.AccessOwn},
+	{label: "grp-obj-own/coll-read", user: "ugmixa", group: "gmixa", grant: true, obj: catalog.AccessOwn, coll: catalog.AccessRead},
+	{label: "grp-obj-null/coll-own", user: "ugmixd", group: "gmixd", grant: true, obj: catalog.AccessNull, coll: catalog.AccessOwn},
+	// groupadmins: one belongs to the fixture's group, one does not.
+	{label: "groupadmin", user: "ugadmin", typ: catalog.UserTypeGroupAdmin, groupAdmin: true},
+	{label: "groupadmin-outsider", user: "ugadmout", typ: catalog.UserTypeGroupAdmin},
 }
 
 // rule decides for a plain (non-admin, authenticated) caller from its
@@ -80,6 +98,7 @@ type walkFixture struct {
 	coll, obj, obj2, sub string
 	attr                 string
 	victim               string // a fresh user for ModifyUser and RemoveUser
+	group                string // a fresh group holding bob (and a groupadmin caller)
 	seq                  int
 }
 
@@ -104,6 +123,7 @@ func (c *walkClient) auth() arcapb.AuthClient     { return arcapb.NewAuthClient(
 func (c *walkClient) admin() arcapb.AdminClient   { return arcapb.NewAdminClient(c.conn) }
 func (c *walkClient) meta() arcapb.MetadataClient { return arcapb.NewMetadataClient(c.conn) }
 func (c *walkClient) query() arcapb.QueryClient   { return arcapb.NewQueryClient(c.conn) }
+func (c *walkClient) access() arcapb.AccessClient { return arcapb.NewAccessClient(c.conn) }
 func walkPassword(user string) string             { return "pw-" + user }
 func (walkBearer) RequireTransportSecurity() bool { return true }
 func metaTarget(k arcapb.MetadataTargetKind, name string) *arcapb.MetadataTarget {
@@ -151,9 +171,11 @@ type walkCase struct {
 	method  string // full gRPC method name
 	variant string
 	allow   rule
-	anon    bool // anonymous callers may call it (Auth.Login only)
-	obj2    bool // the fixture needs obj2
-	victim  bool // the fixture needs a victim user
+	// groupAdmin also allows groupadmins that belong to the fixture's group.
+	groupAdmin bool
+	anon       bool // anonymous callers may call it (Auth.Login only)
+	obj2       bool // the fixture needs obj2
+	victim     bool // the fixture needs a victim user
 	// tolerate are codes an allowed call may end with besides OK, for
 	// reasons that are not permissions.
 	tolerate []codes.Code
@@ -348,6 +370,80 @@ func walkCases() []walkCase {
 				return err
 			}},
 
+		// Groups
+		{method: arcapb.Admin_MakeGroup_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.admin().MakeGroup(ctx, &arcapb.MakeGroupRequest{Name: fmt.Sprintf("madegroup%d", f.seq)}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Admin_RemoveGroup_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.admin().RemoveGroup(ctx, &arcapb.RemoveGroupRequest{Name: f.group}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Admin_AddGroupMember_FullMethodName, allow: adminOnly, groupAdmin: true,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.admin().AddGroupMember(ctx, &arcapb.GroupMemberRequest{Group: f.group, User: "alice"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Admin_RemoveGroupMember_FullMethodName, allow: adminOnly, groupAdmin: true,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.admin().RemoveGroupMember(ctx, &arcapb.GroupMemberRequest{Group: f.group, User: "bob"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Admin_ListGroups_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.admin().ListGroups(ctx, &arcapb.ListGroupsRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Admin_ListGroups_FullMethodName, variant: "members", allow: anyone,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.admin().ListGroups(ctx, &arcapb.ListGroupsRequest{Group: f.group}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Admin_UserInfo_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.admin().UserInfo(ctx, &arcapb.UserInfoRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Admin_UserInfo_FullMethodName, variant: "other", allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.admin().UserInfo(ctx, &arcapb.UserInfoRequest{Name: "alice"}, c.opts()...)
+				return err
+			}},
+
+		// Access
+		{method: arcapb.Access_SetAccess_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.access().SetAccess(ctx, &arcapb.SetAccessRequest{Path: f.obj, Principal: "bob", Level: "read"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Access_SetAccess_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.access().SetAccess(ctx, &arcapb.SetAccessRequest{Path: f.coll, Principal: f.group, Level: "write"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Access_SetAccess_FullMethodName, variant: "recursive", allow: collAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.access().SetAccess(ctx, &arcapb.SetAccessRequest{Path: f.coll, Principal: "bob", Level: "null", Recursive: true}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Access_SetAccess_FullMethodName, variant: "admin mode", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.access().SetAccess(ctx, &arcapb.SetAccessRequest{Path: f.obj, Principal: "bob", Level: "own", AdminMode: true}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Access_SetInheritance_FullMethodName, allow: collAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.access().SetInheritance(ctx, &arcapb.SetInheritanceRequest{Path: f.coll, Inherit: true, Recursive: true}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Access_SetInheritance_FullMethodName, variant: "admin mode", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.access().SetInheritance(ctx, &arcapb.SetInheritanceRequest{Path: f.coll, Inherit: true, AdminMode: true}, c.opts()...)
+				return err
+			}},
+
 		// Query
 		{method: arcapb.Query_Run_FullMethodName, allow: anyone,
 			// The SQLite catalog does not implement catalog.Querier yet.
@@ -478,8 +574,17 @@ func newWalkEnv(t *testing.T) *walkEnv {
 		if c.user == "" || c.user == DefaultAdmin {
 			continue
 		}
-		if _, err := z.MakeUser(ctx, rods, c.user, catalog.UserTypeUser, walkPassword(c.user)); err != nil {
+		typ := cmp.Or(c.typ, catalog.UserTypeUser)
+		if _, err := z.MakeUser(ctx, rods, c.user, typ, walkPassword(c.user)); err != nil {
 			t.Fatalf("make user %s: %v", c.user, err)
+		}
+		if c.group != "" {
+			if _, err := z.MakeGroup(ctx, rods, c.group); err != nil {
+				t.Fatalf("make group %s: %v", c.group, err)
+			}
+			if err := z.AddToGroup(ctx, rods, c.group, c.user); err != nil {
+				t.Fatalf("add %s to %s: %v", c.user, c.group, err)
+			}
 		}
 	}
 	return e
@@ -538,8 +643,16 @@ func (e *walkEnv) fixture(ctx context.Context, c walkCaller, wc walkCase) *walkF
 	} {
 		must("add metadata", e.cat.AddMetadata(ctx, t, avu))
 	}
+	rods := e.user(DefaultAdmin)
+	f.group = fmt.Sprintf("fgroup%d", e.seq)
+	_, err = e.zone.MakeGroup(ctx, rods, f.group)
+	must("make group", err)
+	must("add bob", e.zone.AddToGroup(ctx, rods, f.group, "bob"))
+	if c.groupAdmin {
+		must("add groupadmin", e.zone.AddToGroup(ctx, rods, f.group, c.user))
+	}
 	if c.grant {
-		id := catalog.UserID{Name: c.user, Zone: e.zone.Name()}
+		id := catalog.UserID{Name: cmp.Or(c.group, c.user), Zone: e.zone.Name()}
 		for _, p := range []string{f.coll, f.sub} {
 			must("grant", e.cat.SetAccess(ctx, catalog.MustPath(p), id, c.coll))
 		}
@@ -609,7 +722,7 @@ func TestAuthzWalk(t *testing.T) {
 	for _, wc := range cases {
 		fmt.Fprintf(&matrix, "%-40s", wc.name())
 		for _, c := range walkCallers {
-			want := wc.allow(c.obj, c.coll) || c.admin
+			want := wc.allow(c.obj, c.coll) || c.admin || (wc.groupAdmin && c.groupAdmin)
 			if c.user == "" {
 				want = wc.anon
 			}

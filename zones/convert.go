@@ -29,7 +29,7 @@ func entryPB(e catalog.Entry, replicas, acl bool) *arcapb.Entry {
 		out := &arcapb.Entry{Kind: arcapb.EntryKind_ENTRY_KIND_COLLECTION, Path: c.Path.String(), Owner: c.Owner.String(),
 			CreateUnixNano: c.CreateTime.UnixNano(), ModifyUnixNano: c.ModifyTime.UnixNano()}
 		if acl {
-			out.Acl = aclPB(c.ACL)
+			out.Acl, out.Inherit = aclPB(c.ACL), c.Inherit
 		}
 		return out
 	}

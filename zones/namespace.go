@@ -37,11 +37,15 @@ func (z *Zone) List(ctx context.Context, caller catalog.User, p catalog.Path, re
 		if e.Object != nil {
 			return fn([]catalog.Entry{e})
 		}
-		return z.listCollection(ctx, caller, p, recursive, fn)
+		groups, err := z.groupsOf(ctx, caller)
+		if err != nil {
+			return err
+		}
+		return z.listCollection(ctx, caller, groups, p, recursive, fn)
 	})
 }
 
-func (z *Zone) listCollection(ctx context.Context, caller catalog.User, p catalog.Path, recursive bool, fn func([]catalog.Entry) error) error {
+func (z *Zone) listCollection(ctx context.Context, caller catalog.User, groups []catalog.UserID, p catalog.Path, recursive bool, fn func([]catalog.Entry) error) error {
 	for after := ""; ; {
 		objs, err := z.cat.ListObjects(ctx, p, after, listPage)
 		if err != nil {
@@ -49,7 +53,7 @@ func (z *Zone) listCollection(ctx context.Context, caller catalog.User, p catalo
 		}
 		page := make([]catalog.Entry, 0, len(objs))
 		for i := range objs {
-			if canRead(caller, z.name, objs[i].ACL) {
+			if canRead(caller, groups, z.name, objs[i].ACL) {
 				page = append(page, catalog.Entry{Object: &objs[i]})
 			}
 		}
@@ -71,7 +75,7 @@ func (z *Zone) listCollection(ctx context.Context, caller catalog.User, p catalo
 		}
 		page := make([]catalog.Entry, 0, len(colls))
 		for i := range colls {
-			if canRead(caller, z.name, colls[i].ACL) {
+			if canRead(caller, groups, z.name, colls[i].ACL) {
 				page = append(page, catalog.Entry{Collection: &colls[i]})
 				subs = append(subs, colls[i].Path)
 			}
@@ -90,7 +94,7 @@ func (z *Zone) listCollection(ctx context.Context, caller catalog.User, p catalo
 		return nil
 	}
 	for _, sub := range subs {
-		if err := z.listCollection(ctx, caller, sub, true, fn); err != nil {
+		if err := z.listCollection(ctx, caller, groups, sub, true, fn); err != nil {
 			return err
 		}
 	}

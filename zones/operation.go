@@ -25,6 +25,11 @@ type Op struct {
 	// removal), lists (the attribute asked for, if any), or, for
 	// metadata.modify, the old and the new AVU.
 	AVUs []catalog.AVU
+	// Group is the group a "group.*" operation acts on; for "acl.set" the
+	// user or group granted.
+	Group catalog.UserID
+	// AdminMode is ichmod -M: a rodsadmin changing an ACL as such.
+	AdminMode bool
 }
 
 // Hook sees every operation around its run. Before may refuse it, in which

@@ -31,7 +31,11 @@ func (z *Zone) Query(ctx context.Context, caller catalog.User, text string, fn f
 			page = page[:0]
 			return err
 		}
-		who := catalog.Caller{User: caller.UserID(), Admin: isAdmin(caller, z.name)}
+		groups, err := z.groupsOf(ctx, caller)
+		if err != nil {
+			return err
+		}
+		who := catalog.Caller{User: caller.UserID(), Admin: isAdmin(caller, z.name), Groups: groups}
 		err = z.cat.Query(ctx, q, who, func(row []string) error {
 			page = append(page, append([]string(nil), row...)) // the catalog reuses row
 			if len(page) == queryPage {

@@ -23,6 +23,7 @@ type Service struct {
 	arcapb.UnimplementedAdminServer
 	arcapb.UnimplementedQueryServer
 	arcapb.UnimplementedMetadataServer
+	arcapb.UnimplementedAccessServer
 	zone *Zone
 }
 
@@ -37,6 +38,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterAdminServer(g, s)
 	arcapb.RegisterQueryServer(g, s)
 	arcapb.RegisterMetadataServer(g, s)
+	arcapb.RegisterAccessServer(g, s)
 }
 
 type callerKey struct{}

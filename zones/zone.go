@@ -56,6 +56,7 @@ type Zone struct {
 	openResc   func(catalog.Resource) (resources.Resource, error)
 	hooks      []Hook
 	sessions   sessionCache
+	groupCache groupCache
 	// dummyHash is checked when a login names no user, so that a failed
 	// login takes as long whether or not the user exists.
 	dummyHash string
@@ -197,6 +198,9 @@ func (z *Zone) Bootstrap(ctx context.Context, b BootstrapOptions) error {
 			return fmt.Errorf("bootstrap: %w", err)
 		}
 	} else if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if err := z.ensurePublic(ctx); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	public := catalog.UserID{Name: PublicGroup, Zone: z.name}

@@ -535,8 +535,10 @@ type Entry struct {
 	ModifyUnixNano int64                  `protobuf:"varint,7,opt,name=modify_unix_nano,json=modifyUnixNano,proto3" json:"modify_unix_nano,omitempty"`
 	Replicas       []*Replica             `protobuf:"bytes,8,rep,name=replicas,proto3" json:"replicas,omitempty"`
 	Acl            []*AccessEntry         `protobuf:"bytes,9,rep,name=acl,proto3" json:"acl,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// inherit is the inheritance flag of a collection, sent with acl.
+	Inherit       bool `protobuf:"varint,10,opt,name=inherit,proto3" json:"inherit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Entry) Reset() {
@@ -630,6 +632,13 @@ func (x *Entry) GetAcl() []*AccessEntry {
 		return x.Acl
 	}
 	return nil
+}
+
+func (x *Entry) GetInherit() bool {
+	if x != nil {
+		return x.Inherit
+	}
+	return false
 }
 
 type Replica struct {
@@ -2793,6 +2802,637 @@ func (x *QueryRow) GetValues() []string {
 	return nil
 }
 
+type MakeGroupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MakeGroupRequest) Reset() {
+	*x = MakeGroupRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MakeGroupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MakeGroupRequest) ProtoMessage() {}
+
+func (x *MakeGroupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MakeGroupRequest.ProtoReflect.Descriptor instead.
+func (*MakeGroupRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *MakeGroupRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type RemoveGroupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveGroupRequest) Reset() {
+	*x = RemoveGroupRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveGroupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveGroupRequest) ProtoMessage() {}
+
+func (x *RemoveGroupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveGroupRequest.ProtoReflect.Descriptor instead.
+func (*RemoveGroupRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *RemoveGroupRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type RemoveGroupResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveGroupResponse) Reset() {
+	*x = RemoveGroupResponse{}
+	mi := &file_arca_v1_arca_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveGroupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveGroupResponse) ProtoMessage() {}
+
+func (x *RemoveGroupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveGroupResponse.ProtoReflect.Descriptor instead.
+func (*RemoveGroupResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{49}
+}
+
+type GroupMemberRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Group         string                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	User          string                 `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"` // name or name#zone
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupMemberRequest) Reset() {
+	*x = GroupMemberRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupMemberRequest) ProtoMessage() {}
+
+func (x *GroupMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupMemberRequest.ProtoReflect.Descriptor instead.
+func (*GroupMemberRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *GroupMemberRequest) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *GroupMemberRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+type GroupMemberResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupMemberResponse) Reset() {
+	*x = GroupMemberResponse{}
+	mi := &file_arca_v1_arca_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupMemberResponse) ProtoMessage() {}
+
+func (x *GroupMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupMemberResponse.ProtoReflect.Descriptor instead.
+func (*GroupMemberResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{51}
+}
+
+type ListGroupsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// group, if set, asks for its members instead of the list of groups.
+	Group         string `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListGroupsRequest) Reset() {
+	*x = ListGroupsRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGroupsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGroupsRequest) ProtoMessage() {}
+
+func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGroupsRequest.ProtoReflect.Descriptor instead.
+func (*ListGroupsRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *ListGroupsRequest) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+type ListGroupsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Groups        []*User                `protobuf:"bytes,1,rep,name=groups,proto3" json:"groups,omitempty"`
+	Members       []string               `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"` // user#zone
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListGroupsResponse) Reset() {
+	*x = ListGroupsResponse{}
+	mi := &file_arca_v1_arca_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGroupsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGroupsResponse) ProtoMessage() {}
+
+func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGroupsResponse.ProtoReflect.Descriptor instead.
+func (*ListGroupsResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *ListGroupsResponse) GetGroups() []*User {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *ListGroupsResponse) GetMembers() []string {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+type UserInfoRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"` // empty: the caller
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserInfoRequest) Reset() {
+	*x = UserInfoRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserInfoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserInfoRequest) ProtoMessage() {}
+
+func (x *UserInfoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserInfoRequest.ProtoReflect.Descriptor instead.
+func (*UserInfoRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *UserInfoRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type UserInfoResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Groups        []string               `protobuf:"bytes,2,rep,name=groups,proto3" json:"groups,omitempty"`   // of a user, public included; user#zone
+	Members       []string               `protobuf:"bytes,3,rep,name=members,proto3" json:"members,omitempty"` // of a group; user#zone
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserInfoResponse) Reset() {
+	*x = UserInfoResponse{}
+	mi := &file_arca_v1_arca_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserInfoResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserInfoResponse) ProtoMessage() {}
+
+func (x *UserInfoResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserInfoResponse.ProtoReflect.Descriptor instead.
+func (*UserInfoResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *UserInfoResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *UserInfoResponse) GetGroups() []string {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *UserInfoResponse) GetMembers() []string {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+type SetAccessRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Path      string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Principal string                 `protobuf:"bytes,2,opt,name=principal,proto3" json:"principal,omitempty"` // user or group, name or name#zone
+	// level is null, read, write or own, or an iRODS alias (read_object,
+	// modify_object).
+	Level         string `protobuf:"bytes,3,opt,name=level,proto3" json:"level,omitempty"`
+	Recursive     bool   `protobuf:"varint,4,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	AdminMode     bool   `protobuf:"varint,5,opt,name=admin_mode,json=adminMode,proto3" json:"admin_mode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetAccessRequest) Reset() {
+	*x = SetAccessRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetAccessRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetAccessRequest) ProtoMessage() {}
+
+func (x *SetAccessRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetAccessRequest.ProtoReflect.Descriptor instead.
+func (*SetAccessRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *SetAccessRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *SetAccessRequest) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+func (x *SetAccessRequest) GetLevel() string {
+	if x != nil {
+		return x.Level
+	}
+	return ""
+}
+
+func (x *SetAccessRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+func (x *SetAccessRequest) GetAdminMode() bool {
+	if x != nil {
+		return x.AdminMode
+	}
+	return false
+}
+
+type SetAccessResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetAccessResponse) Reset() {
+	*x = SetAccessResponse{}
+	mi := &file_arca_v1_arca_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetAccessResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetAccessResponse) ProtoMessage() {}
+
+func (x *SetAccessResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetAccessResponse.ProtoReflect.Descriptor instead.
+func (*SetAccessResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{57}
+}
+
+type SetInheritanceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Inherit       bool                   `protobuf:"varint,2,opt,name=inherit,proto3" json:"inherit,omitempty"`
+	Recursive     bool                   `protobuf:"varint,3,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	AdminMode     bool                   `protobuf:"varint,4,opt,name=admin_mode,json=adminMode,proto3" json:"admin_mode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetInheritanceRequest) Reset() {
+	*x = SetInheritanceRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetInheritanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetInheritanceRequest) ProtoMessage() {}
+
+func (x *SetInheritanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetInheritanceRequest.ProtoReflect.Descriptor instead.
+func (*SetInheritanceRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *SetInheritanceRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *SetInheritanceRequest) GetInherit() bool {
+	if x != nil {
+		return x.Inherit
+	}
+	return false
+}
+
+func (x *SetInheritanceRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+func (x *SetInheritanceRequest) GetAdminMode() bool {
+	if x != nil {
+		return x.AdminMode
+	}
+	return false
+}
+
+type SetInheritanceResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetInheritanceResponse) Reset() {
+	*x = SetInheritanceResponse{}
+	mi := &file_arca_v1_arca_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetInheritanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetInheritanceResponse) ProtoMessage() {}
+
+func (x *SetInheritanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetInheritanceResponse.ProtoReflect.Descriptor instead.
+func (*SetInheritanceResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{59}
+}
+
 var File_arca_v1_arca_proto protoreflect.FileDescriptor
 
 const file_arca_v1_arca_proto_rawDesc = "" +
@@ -2824,7 +3464,7 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\vcreate_unix\x18\x05 \x01(\x03R\n" +
 	"createUnix\x12\x1f\n" +
 	"\vmodify_unix\x18\x06 \x01(\x03R\n" +
-	"modifyUnix\"\xb3\x02\n" +
+	"modifyUnix\"\xcd\x02\n" +
 	"\x05Entry\x12&\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x12.arca.v1.EntryKindR\x04kind\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x14\n" +
@@ -2834,7 +3474,9 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\x10create_unix_nano\x18\x06 \x01(\x03R\x0ecreateUnixNano\x12(\n" +
 	"\x10modify_unix_nano\x18\a \x01(\x03R\x0emodifyUnixNano\x12,\n" +
 	"\breplicas\x18\b \x03(\v2\x10.arca.v1.ReplicaR\breplicas\x12&\n" +
-	"\x03acl\x18\t \x03(\v2\x14.arca.v1.AccessEntryR\x03acl\"\xd4\x01\n" +
+	"\x03acl\x18\t \x03(\v2\x14.arca.v1.AccessEntryR\x03acl\x12\x18\n" +
+	"\ainherit\x18\n" +
+	" \x01(\bR\ainherit\"\xd4\x01\n" +
 	"\aReplica\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\x05R\x06number\x12\x1a\n" +
 	"\bresource\x18\x02 \x01(\tR\bresource\x12#\n" +
@@ -2963,7 +3605,42 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\acolumns\x18\x01 \x03(\tR\acolumns\x12%\n" +
 	"\x04rows\x18\x02 \x03(\v2\x11.arca.v1.QueryRowR\x04rows\"\"\n" +
 	"\bQueryRow\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\tR\x06values*^\n" +
+	"\x06values\x18\x01 \x03(\tR\x06values\"&\n" +
+	"\x10MakeGroupRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"(\n" +
+	"\x12RemoveGroupRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x15\n" +
+	"\x13RemoveGroupResponse\">\n" +
+	"\x12GroupMemberRequest\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\tR\x05group\x12\x12\n" +
+	"\x04user\x18\x02 \x01(\tR\x04user\"\x15\n" +
+	"\x13GroupMemberResponse\")\n" +
+	"\x11ListGroupsRequest\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\tR\x05group\"U\n" +
+	"\x12ListGroupsResponse\x12%\n" +
+	"\x06groups\x18\x01 \x03(\v2\r.arca.v1.UserR\x06groups\x12\x18\n" +
+	"\amembers\x18\x02 \x03(\tR\amembers\"%\n" +
+	"\x0fUserInfoRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"g\n" +
+	"\x10UserInfoResponse\x12!\n" +
+	"\x04user\x18\x01 \x01(\v2\r.arca.v1.UserR\x04user\x12\x16\n" +
+	"\x06groups\x18\x02 \x03(\tR\x06groups\x12\x18\n" +
+	"\amembers\x18\x03 \x03(\tR\amembers\"\x97\x01\n" +
+	"\x10SetAccessRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1c\n" +
+	"\tprincipal\x18\x02 \x01(\tR\tprincipal\x12\x14\n" +
+	"\x05level\x18\x03 \x01(\tR\x05level\x12\x1c\n" +
+	"\trecursive\x18\x04 \x01(\bR\trecursive\x12\x1d\n" +
+	"\n" +
+	"admin_mode\x18\x05 \x01(\bR\tadminMode\"\x13\n" +
+	"\x11SetAccessResponse\"\x82\x01\n" +
+	"\x15SetInheritanceRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x18\n" +
+	"\ainherit\x18\x02 \x01(\bR\ainherit\x12\x1c\n" +
+	"\trecursive\x18\x03 \x01(\bR\trecursive\x12\x1d\n" +
+	"\n" +
+	"admin_mode\x18\x04 \x01(\bR\tadminMode\"\x18\n" +
+	"\x16SetInheritanceResponse*^\n" +
 	"\tEntryKind\x12\x1a\n" +
 	"\x16ENTRY_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ENTRY_KIND_DATA_OBJECT\x10\x01\x12\x19\n" +
@@ -2989,14 +3666,24 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\bChecksum\x12\x18.arca.v1.ChecksumRequest\x1a\x19.arca.v1.ChecksumResponse2l\n" +
 	"\bTransfer\x12,\n" +
 	"\x03Put\x12\x13.arca.v1.PutRequest\x1a\x0e.arca.v1.Entry(\x01\x122\n" +
-	"\x03Get\x12\x13.arca.v1.GetRequest\x1a\x14.arca.v1.GetResponse0\x012\x80\x02\n" +
+	"\x03Get\x12\x13.arca.v1.GetRequest\x1a\x14.arca.v1.GetResponse0\x012\xa6\x05\n" +
 	"\x05Admin\x123\n" +
 	"\bMakeUser\x12\x18.arca.v1.MakeUserRequest\x1a\r.arca.v1.User\x127\n" +
 	"\n" +
 	"ModifyUser\x12\x1a.arca.v1.ModifyUserRequest\x1a\r.arca.v1.User\x12E\n" +
 	"\n" +
 	"RemoveUser\x12\x1a.arca.v1.RemoveUserRequest\x1a\x1b.arca.v1.RemoveUserResponse\x12B\n" +
-	"\tListUsers\x12\x19.arca.v1.ListUsersRequest\x1a\x1a.arca.v1.ListUsersResponse2\x93\x03\n" +
+	"\tListUsers\x12\x19.arca.v1.ListUsersRequest\x1a\x1a.arca.v1.ListUsersResponse\x125\n" +
+	"\tMakeGroup\x12\x19.arca.v1.MakeGroupRequest\x1a\r.arca.v1.User\x12H\n" +
+	"\vRemoveGroup\x12\x1b.arca.v1.RemoveGroupRequest\x1a\x1c.arca.v1.RemoveGroupResponse\x12K\n" +
+	"\x0eAddGroupMember\x12\x1b.arca.v1.GroupMemberRequest\x1a\x1c.arca.v1.GroupMemberResponse\x12N\n" +
+	"\x11RemoveGroupMember\x12\x1b.arca.v1.GroupMemberRequest\x1a\x1c.arca.v1.GroupMemberResponse\x12E\n" +
+	"\n" +
+	"ListGroups\x12\x1a.arca.v1.ListGroupsRequest\x1a\x1b.arca.v1.ListGroupsResponse\x12?\n" +
+	"\bUserInfo\x12\x18.arca.v1.UserInfoRequest\x1a\x19.arca.v1.UserInfoResponse2\x9f\x01\n" +
+	"\x06Access\x12B\n" +
+	"\tSetAccess\x12\x19.arca.v1.SetAccessRequest\x1a\x1a.arca.v1.SetAccessResponse\x12Q\n" +
+	"\x0eSetInheritance\x12\x1e.arca.v1.SetInheritanceRequest\x1a\x1f.arca.v1.SetInheritanceResponse2\x93\x03\n" +
 	"\bMetadata\x12H\n" +
 	"\vAddMetadata\x12\x1b.arca.v1.AddMetadataRequest\x1a\x1c.arca.v1.AddMetadataResponse\x12H\n" +
 	"\vSetMetadata\x12\x1b.arca.v1.SetMetadataRequest\x1a\x1c.arca.v1.SetMetadataResponse\x12Q\n" +
@@ -3019,7 +3706,7 @@ func file_arca_v1_arca_proto_rawDescGZIP() []byte {
 }
 
 var file_arca_v1_arca_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_arca_v1_arca_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_arca_v1_arca_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
 var file_arca_v1_arca_proto_goTypes = []any{
 	(EntryKind)(0),                 // 0: arca.v1.EntryKind
 	(MetadataTargetKind)(0),        // 1: arca.v1.MetadataTargetKind
@@ -3070,6 +3757,19 @@ var file_arca_v1_arca_proto_goTypes = []any{
 	(*QueryRequest)(nil),           // 46: arca.v1.QueryRequest
 	(*QueryResponse)(nil),          // 47: arca.v1.QueryResponse
 	(*QueryRow)(nil),               // 48: arca.v1.QueryRow
+	(*MakeGroupRequest)(nil),       // 49: arca.v1.MakeGroupRequest
+	(*RemoveGroupRequest)(nil),     // 50: arca.v1.RemoveGroupRequest
+	(*RemoveGroupResponse)(nil),    // 51: arca.v1.RemoveGroupResponse
+	(*GroupMemberRequest)(nil),     // 52: arca.v1.GroupMemberRequest
+	(*GroupMemberResponse)(nil),    // 53: arca.v1.GroupMemberResponse
+	(*ListGroupsRequest)(nil),      // 54: arca.v1.ListGroupsRequest
+	(*ListGroupsResponse)(nil),     // 55: arca.v1.ListGroupsResponse
+	(*UserInfoRequest)(nil),        // 56: arca.v1.UserInfoRequest
+	(*UserInfoResponse)(nil),       // 57: arca.v1.UserInfoResponse
+	(*SetAccessRequest)(nil),       // 58: arca.v1.SetAccessRequest
+	(*SetAccessResponse)(nil),      // 59: arca.v1.SetAccessResponse
+	(*SetInheritanceRequest)(nil),  // 60: arca.v1.SetInheritanceRequest
+	(*SetInheritanceResponse)(nil), // 61: arca.v1.SetInheritanceResponse
 }
 var file_arca_v1_arca_proto_depIdxs = []int32{
 	8,  // 0: arca.v1.LoginResponse.user:type_name -> arca.v1.User
@@ -3098,57 +3798,75 @@ var file_arca_v1_arca_proto_depIdxs = []int32{
 	35, // 23: arca.v1.ListMetadataRequest.target:type_name -> arca.v1.MetadataTarget
 	34, // 24: arca.v1.ListMetadataResponse.avus:type_name -> arca.v1.AVU
 	48, // 25: arca.v1.QueryResponse.rows:type_name -> arca.v1.QueryRow
-	2,  // 26: arca.v1.Auth.Login:input_type -> arca.v1.LoginRequest
-	4,  // 27: arca.v1.Auth.Logout:input_type -> arca.v1.LogoutRequest
-	6,  // 28: arca.v1.Auth.WhoAmI:input_type -> arca.v1.WhoAmIRequest
-	12, // 29: arca.v1.Namespace.Stat:input_type -> arca.v1.StatRequest
-	13, // 30: arca.v1.Namespace.List:input_type -> arca.v1.ListRequest
-	15, // 31: arca.v1.Namespace.MakeCollection:input_type -> arca.v1.MakeCollectionRequest
-	16, // 32: arca.v1.Namespace.Rename:input_type -> arca.v1.RenameRequest
-	17, // 33: arca.v1.Namespace.Remove:input_type -> arca.v1.RemoveRequest
-	19, // 34: arca.v1.Namespace.RemoveTrash:input_type -> arca.v1.RemoveTrashRequest
-	20, // 35: arca.v1.Namespace.Copy:input_type -> arca.v1.CopyRequest
-	21, // 36: arca.v1.Namespace.Checksum:input_type -> arca.v1.ChecksumRequest
-	23, // 37: arca.v1.Transfer.Put:input_type -> arca.v1.PutRequest
-	26, // 38: arca.v1.Transfer.Get:input_type -> arca.v1.GetRequest
-	28, // 39: arca.v1.Admin.MakeUser:input_type -> arca.v1.MakeUserRequest
-	29, // 40: arca.v1.Admin.ModifyUser:input_type -> arca.v1.ModifyUserRequest
-	30, // 41: arca.v1.Admin.RemoveUser:input_type -> arca.v1.RemoveUserRequest
-	32, // 42: arca.v1.Admin.ListUsers:input_type -> arca.v1.ListUsersRequest
-	36, // 43: arca.v1.Metadata.AddMetadata:input_type -> arca.v1.AddMetadataRequest
-	38, // 44: arca.v1.Metadata.SetMetadata:input_type -> arca.v1.SetMetadataRequest
-	40, // 45: arca.v1.Metadata.RemoveMetadata:input_type -> arca.v1.RemoveMetadataRequest
-	42, // 46: arca.v1.Metadata.ModifyMetadata:input_type -> arca.v1.ModifyMetadataRequest
-	44, // 47: arca.v1.Metadata.ListMetadata:input_type -> arca.v1.ListMetadataRequest
-	46, // 48: arca.v1.Query.Run:input_type -> arca.v1.QueryRequest
-	3,  // 49: arca.v1.Auth.Login:output_type -> arca.v1.LoginResponse
-	5,  // 50: arca.v1.Auth.Logout:output_type -> arca.v1.LogoutResponse
-	7,  // 51: arca.v1.Auth.WhoAmI:output_type -> arca.v1.WhoAmIResponse
-	9,  // 52: arca.v1.Namespace.Stat:output_type -> arca.v1.Entry
-	14, // 53: arca.v1.Namespace.List:output_type -> arca.v1.ListResponse
-	9,  // 54: arca.v1.Namespace.MakeCollection:output_type -> arca.v1.Entry
-	9,  // 55: arca.v1.Namespace.Rename:output_type -> arca.v1.Entry
-	18, // 56: arca.v1.Namespace.Remove:output_type -> arca.v1.RemoveResponse
-	18, // 57: arca.v1.Namespace.RemoveTrash:output_type -> arca.v1.RemoveResponse
-	9,  // 58: arca.v1.Namespace.Copy:output_type -> arca.v1.Entry
-	22, // 59: arca.v1.Namespace.Checksum:output_type -> arca.v1.ChecksumResponse
-	9,  // 60: arca.v1.Transfer.Put:output_type -> arca.v1.Entry
-	27, // 61: arca.v1.Transfer.Get:output_type -> arca.v1.GetResponse
-	8,  // 62: arca.v1.Admin.MakeUser:output_type -> arca.v1.User
-	8,  // 63: arca.v1.Admin.ModifyUser:output_type -> arca.v1.User
-	31, // 64: arca.v1.Admin.RemoveUser:output_type -> arca.v1.RemoveUserResponse
-	33, // 65: arca.v1.Admin.ListUsers:output_type -> arca.v1.ListUsersResponse
-	37, // 66: arca.v1.Metadata.AddMetadata:output_type -> arca.v1.AddMetadataResponse
-	39, // 67: arca.v1.Metadata.SetMetadata:output_type -> arca.v1.SetMetadataResponse
-	41, // 68: arca.v1.Metadata.RemoveMetadata:output_type -> arca.v1.RemoveMetadataResponse
-	43, // 69: arca.v1.Metadata.ModifyMetadata:output_type -> arca.v1.ModifyMetadataResponse
-	45, // 70: arca.v1.Metadata.ListMetadata:output_type -> arca.v1.ListMetadataResponse
-	47, // 71: arca.v1.Query.Run:output_type -> arca.v1.QueryResponse
-	49, // [49:72] is the sub-list for method output_type
-	26, // [26:49] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	8,  // 26: arca.v1.ListGroupsResponse.groups:type_name -> arca.v1.User
+	8,  // 27: arca.v1.UserInfoResponse.user:type_name -> arca.v1.User
+	2,  // 28: arca.v1.Auth.Login:input_type -> arca.v1.LoginRequest
+	4,  // 29: arca.v1.Auth.Logout:input_type -> arca.v1.LogoutRequest
+	6,  // 30: arca.v1.Auth.WhoAmI:input_type -> arca.v1.WhoAmIRequest
+	12, // 31: arca.v1.Namespace.Stat:input_type -> arca.v1.StatRequest
+	13, // 32: arca.v1.Namespace.List:input_type -> arca.v1.ListRequest
+	15, // 33: arca.v1.Namespace.MakeCollection:input_type -> arca.v1.MakeCollectionRequest
+	16, // 34: arca.v1.Namespace.Rename:input_type -> arca.v1.RenameRequest
+	17, // 35: arca.v1.Namespace.Remove:input_type -> arca.v1.RemoveRequest
+	19, // 36: arca.v1.Namespace.RemoveTrash:input_type -> arca.v1.RemoveTrashRequest
+	20, // 37: arca.v1.Namespace.Copy:input_type -> arca.v1.CopyRequest
+	21, // 38: arca.v1.Namespace.Checksum:input_type -> arca.v1.ChecksumRequest
+	23, // 39: arca.v1.Transfer.Put:input_type -> arca.v1.PutRequest
+	26, // 40: arca.v1.Transfer.Get:input_type -> arca.v1.GetRequest
+	28, // 41: arca.v1.Admin.MakeUser:input_type -> arca.v1.MakeUserRequest
+	29, // 42: arca.v1.Admin.ModifyUser:input_type -> arca.v1.ModifyUserRequest
+	30, // 43: arca.v1.Admin.RemoveUser:input_type -> arca.v1.RemoveUserRequest
+	32, // 44: arca.v1.Admin.ListUsers:input_type -> arca.v1.ListUsersRequest
+	49, // 45: arca.v1.Admin.MakeGroup:input_type -> arca.v1.MakeGroupRequest
+	50, // 46: arca.v1.Admin.RemoveGroup:input_type -> arca.v1.RemoveGroupRequest
+	52, // 47: arca.v1.Admin.AddGroupMember:input_type -> arca.v1.GroupMemberRequest
+	52, // 48: arca.v1.Admin.RemoveGroupMember:input_type -> arca.v1.GroupMemberRequest
+	54, // 49: arca.v1.Admin.ListGroups:input_type -> arca.v1.ListGroupsRequest
+	56, // 50: arca.v1.Admin.UserInfo:input_type -> arca.v1.UserInfoRequest
+	58, // 51: arca.v1.Access.SetAccess:input_type -> arca.v1.SetAccessRequest
+	60, // 52: arca.v1.Access.SetInheritance:input_type -> arca.v1.SetInheritanceRequest
+	36, // 53: arca.v1.Metadata.AddMetadata:input_type -> arca.v1.AddMetadataRequest
+	38, // 54: arca.v1.Metadata.SetMetadata:input_type -> arca.v1.SetMetadataRequest
+	40, // 55: arca.v1.Metadata.RemoveMetadata:input_type -> arca.v1.RemoveMetadataRequest
+	42, // 56: arca.v1.Metadata.ModifyMetadata:input_type -> arca.v1.ModifyMetadataRequest
+	44, // 57: arca.v1.Metadata.ListMetadata:input_type -> arca.v1.ListMetadataRequest
+	46, // 58: arca.v1.Query.Run:input_type -> arca.v1.QueryRequest
+	3,  // 59: arca.v1.Auth.Login:output_type -> arca.v1.LoginResponse
+	5,  // 60: arca.v1.Auth.Logout:output_type -> arca.v1.LogoutResponse
+	7,  // 61: arca.v1.Auth.WhoAmI:output_type -> arca.v1.WhoAmIResponse
+	9,  // 62: arca.v1.Namespace.Stat:output_type -> arca.v1.Entry
+	14, // 63: arca.v1.Namespace.List:output_type -> arca.v1.ListResponse
+	9,  // 64: arca.v1.Namespace.MakeCollection:output_type -> arca.v1.Entry
+	9,  // 65: arca.v1.Namespace.Rename:output_type -> arca.v1.Entry
+	18, // 66: arca.v1.Namespace.Remove:output_type -> arca.v1.RemoveResponse
+	18, // 67: arca.v1.Namespace.RemoveTrash:output_type -> arca.v1.RemoveResponse
+	9,  // 68: arca.v1.Namespace.Copy:output_type -> arca.v1.Entry
+	22, // 69: arca.v1.Namespace.Checksum:output_type -> arca.v1.ChecksumResponse
+	9,  // 70: arca.v1.Transfer.Put:output_type -> arca.v1.Entry
+	27, // 71: arca.v1.Transfer.Get:output_type -> arca.v1.GetResponse
+	8,  // 72: arca.v1.Admin.MakeUser:output_type -> arca.v1.User
+	8,  // 73: arca.v1.Admin.ModifyUser:output_type -> arca.v1.User
+	31, // 74: arca.v1.Admin.RemoveUser:output_type -> arca.v1.RemoveUserResponse
+	33, // 75: arca.v1.Admin.ListUsers:output_type -> arca.v1.ListUsersResponse
+	8,  // 76: arca.v1.Admin.MakeGroup:output_type -> arca.v1.User
+	51, // 77: arca.v1.Admin.RemoveGroup:output_type -> arca.v1.RemoveGroupResponse
+	53, // 78: arca.v1.Admin.AddGroupMember:output_type -> arca.v1.GroupMemberResponse
+	53, // 79: arca.v1.Admin.RemoveGroupMember:output_type -> arca.v1.GroupMemberResponse
+	55, // 80: arca.v1.Admin.ListGroups:output_type -> arca.v1.ListGroupsResponse
+	57, // 81: arca.v1.Admin.UserInfo:output_type -> arca.v1.UserInfoResponse
+	59, // 82: arca.v1.Access.SetAccess:output_type -> arca.v1.SetAccessResponse
+	61, // 83: arca.v1.Access.SetInheritance:output_type -> arca.v1.SetInheritanceResponse
+	37, // 84: arca.v1.Metadata.AddMetadata:output_type -> arca.v1.AddMetadataResponse
+	39, // 85: arca.v1.Metadata.SetMetadata:output_type -> arca.v1.SetMetadataResponse
+	41, // 86: arca.v1.Metadata.RemoveMetadata:output_type -> arca.v1.RemoveMetadataResponse
+	43, // 87: arca.v1.Metadata.ModifyMetadata:output_type -> arca.v1.ModifyMetadataResponse
+	45, // 88: arca.v1.Metadata.ListMetadata:output_type -> arca.v1.ListMetadataResponse
+	47, // 89: arca.v1.Query.Run:output_type -> arca.v1.QueryResponse
+	59, // [59:90] is the sub-list for method output_type
+	28, // [28:59] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_arca_v1_arca_proto_init() }
@@ -3171,9 +3889,9 @@ func file_arca_v1_arca_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arca_v1_arca_proto_rawDesc), len(file_arca_v1_arca_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   47,
+			NumMessages:   60,
 			NumExtensions: 0,
-			NumServices:   6,
+			NumServices:   7,
 		},
 		GoTypes:           file_arca_v1_arca_proto_goTypes,
 		DependencyIndexes: file_arca_v1_arca_proto_depIdxs,

@@ -732,10 +732,16 @@ var Transfer_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	Admin_MakeUser_FullMethodName   = "/arca.v1.Admin/MakeUser"
-	Admin_ModifyUser_FullMethodName = "/arca.v1.Admin/ModifyUser"
-	Admin_RemoveUser_FullMethodName = "/arca.v1.Admin/RemoveUser"
-	Admin_ListUsers_FullMethodName  = "/arca.v1.Admin/ListUsers"
+	Admin_MakeUser_FullMethodName          = "/arca.v1.Admin/MakeUser"
+	Admin_ModifyUser_FullMethodName        = "/arca.v1.Admin/ModifyUser"
+	Admin_RemoveUser_FullMethodName        = "/arca.v1.Admin/RemoveUser"
+	Admin_ListUsers_FullMethodName         = "/arca.v1.Admin/ListUsers"
+	Admin_MakeGroup_FullMethodName         = "/arca.v1.Admin/MakeGroup"
+	Admin_RemoveGroup_FullMethodName       = "/arca.v1.Admin/RemoveGroup"
+	Admin_AddGroupMember_FullMethodName    = "/arca.v1.Admin/AddGroupMember"
+	Admin_RemoveGroupMember_FullMethodName = "/arca.v1.Admin/RemoveGroupMember"
+	Admin_ListGroups_FullMethodName        = "/arca.v1.Admin/ListGroups"
+	Admin_UserInfo_FullMethodName          = "/arca.v1.Admin/UserInfo"
 )
 
 // AdminClient is the client API for Admin service.
@@ -746,6 +752,18 @@ type AdminClient interface {
 	ModifyUser(ctx context.Context, in *ModifyUserRequest, opts ...grpc.CallOption) (*User, error)
 	RemoveUser(ctx context.Context, in *RemoveUserRequest, opts ...grpc.CallOption) (*RemoveUserResponse, error)
 	ListUsers(ctx context.Context, in *ListUsersRequest, opts ...grpc.CallOption) (*ListUsersResponse, error)
+	// Groups (iadmin mkgroup, rmgroup, atg, rfg, lg). Making and removing
+	// groups is for rodsadmin; a groupadmin may add and remove the members of
+	// the groups it belongs to; every user may list groups and members.
+	// Removing a group removes its grants.
+	MakeGroup(ctx context.Context, in *MakeGroupRequest, opts ...grpc.CallOption) (*User, error)
+	RemoveGroup(ctx context.Context, in *RemoveGroupRequest, opts ...grpc.CallOption) (*RemoveGroupResponse, error)
+	AddGroupMember(ctx context.Context, in *GroupMemberRequest, opts ...grpc.CallOption) (*GroupMemberResponse, error)
+	RemoveGroupMember(ctx context.Context, in *GroupMemberRequest, opts ...grpc.CallOption) (*GroupMemberResponse, error)
+	ListGroups(ctx context.Context, in *ListGroupsRequest, opts ...grpc.CallOption) (*ListGroupsResponse, error)
+	// UserInfo describes an account, with the groups of a user or the members
+	// of a group (iuserinfo); every user may ask.
+	UserInfo(ctx context.Context, in *UserInfoRequest, opts ...grpc.CallOption) (*UserInfoResponse, error)
 }
 
 type adminClient struct {
@@ -796,6 +814,66 @@ func (c *adminClient) ListUsers(ctx context.Context, in *ListUsersRequest, opts 
 	return out, nil
 }
 
+func (c *adminClient) MakeGroup(ctx context.Context, in *MakeGroupRequest, opts ...grpc.CallOption) (*User, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(User)
+	err := c.cc.Invoke(ctx, Admin_MakeGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) RemoveGroup(ctx context.Context, in *RemoveGroupRequest, opts ...grpc.CallOption) (*RemoveGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveGroupResponse)
+	err := c.cc.Invoke(ctx, Admin_RemoveGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) AddGroupMember(ctx context.Context, in *GroupMemberRequest, opts ...grpc.CallOption) (*GroupMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GroupMemberResponse)
+	err := c.cc.Invoke(ctx, Admin_AddGroupMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) RemoveGroupMember(ctx context.Context, in *GroupMemberRequest, opts ...grpc.CallOption) (*GroupMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GroupMemberResponse)
+	err := c.cc.Invoke(ctx, Admin_RemoveGroupMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) ListGroups(ctx context.Context, in *ListGroupsRequest, opts ...grpc.CallOption) (*ListGroupsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListGroupsResponse)
+	err := c.cc.Invoke(ctx, Admin_ListGroups_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) UserInfo(ctx context.Context, in *UserInfoRequest, opts ...grpc.CallOption) (*UserInfoResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UserInfoResponse)
+	err := c.cc.Invoke(ctx, Admin_UserInfo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -804,6 +882,18 @@ type AdminServer interface {
 	ModifyUser(context.Context, *ModifyUserRequest) (*User, error)
 	RemoveUser(context.Context, *RemoveUserRequest) (*RemoveUserResponse, error)
 	ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error)
+	// Groups (iadmin mkgroup, rmgroup, atg, rfg, lg). Making and removing
+	// groups is for rodsadmin; a groupadmin may add and remove the members of
+	// the groups it belongs to; every user may list groups and members.
+	// Removing a group removes its grants.
+	MakeGroup(context.Context, *MakeGroupRequest) (*User, error)
+	RemoveGroup(context.Context, *RemoveGroupRequest) (*RemoveGroupResponse, error)
+	AddGroupMember(context.Context, *GroupMemberRequest) (*GroupMemberResponse, error)
+	RemoveGroupMember(context.Context, *GroupMemberRequest) (*GroupMemberResponse, error)
+	ListGroups(context.Context, *ListGroupsRequest) (*ListGroupsResponse, error)
+	// UserInfo describes an account, with the groups of a user or the members
+	// of a group (iuserinfo); every user may ask.
+	UserInfo(context.Context, *UserInfoRequest) (*UserInfoResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -825,6 +915,24 @@ func (UnimplementedAdminServer) RemoveUser(context.Context, *RemoveUserRequest) 
 }
 func (UnimplementedAdminServer) ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListUsers not implemented")
+}
+func (UnimplementedAdminServer) MakeGroup(context.Context, *MakeGroupRequest) (*User, error) {
+	return nil, status.Error(codes.Unimplemented, "method MakeGroup not implemented")
+}
+func (UnimplementedAdminServer) RemoveGroup(context.Context, *RemoveGroupRequest) (*RemoveGroupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveGroup not implemented")
+}
+func (UnimplementedAdminServer) AddGroupMember(context.Context, *GroupMemberRequest) (*GroupMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddGroupMember not implemented")
+}
+func (UnimplementedAdminServer) RemoveGroupMember(context.Context, *GroupMemberRequest) (*GroupMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveGroupMember not implemented")
+}
+func (UnimplementedAdminServer) ListGroups(context.Context, *ListGroupsRequest) (*ListGroupsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListGroups not implemented")
+}
+func (UnimplementedAdminServer) UserInfo(context.Context, *UserInfoRequest) (*UserInfoResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UserInfo not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -919,6 +1027,114 @@ func _Admin_ListUsers_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_MakeGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MakeGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).MakeGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_MakeGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).MakeGroup(ctx, req.(*MakeGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_RemoveGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).RemoveGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_RemoveGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).RemoveGroup(ctx, req.(*RemoveGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_AddGroupMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GroupMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).AddGroupMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_AddGroupMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).AddGroupMember(ctx, req.(*GroupMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_RemoveGroupMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GroupMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).RemoveGroupMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_RemoveGroupMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).RemoveGroupMember(ctx, req.(*GroupMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_ListGroups_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListGroupsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListGroups(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_ListGroups_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListGroups(ctx, req.(*ListGroupsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_UserInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UserInfoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).UserInfo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_UserInfo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).UserInfo(ctx, req.(*UserInfoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -941,6 +1157,184 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListUsers",
 			Handler:    _Admin_ListUsers_Handler,
+		},
+		{
+			MethodName: "MakeGroup",
+			Handler:    _Admin_MakeGroup_Handler,
+		},
+		{
+			MethodName: "RemoveGroup",
+			Handler:    _Admin_RemoveGroup_Handler,
+		},
+		{
+			MethodName: "AddGroupMember",
+			Handler:    _Admin_AddGroupMember_Handler,
+		},
+		{
+			MethodName: "RemoveGroupMember",
+			Handler:    _Admin_RemoveGroupMember_Handler,
+		},
+		{
+			MethodName: "ListGroups",
+			Handler:    _Admin_ListGroups_Handler,
+		},
+		{
+			MethodName: "UserInfo",
+			Handler:    _Admin_UserInfo_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "arca/v1/arca.proto",
+}
+
+const (
+	Access_SetAccess_FullMethodName      = "/arca.v1.Access/SetAccess"
+	Access_SetInheritance_FullMethodName = "/arca.v1.Access/SetInheritance"
+)
+
+// AccessClient is the client API for Access service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// Access changes ACLs and inheritance (ichmod). Both need own on the target,
+// or admin_mode (ichmod -M) from a rodsadmin. With recursive they also
+// change what lies below a collection and the caller owns.
+type AccessClient interface {
+	// SetAccess grants a user or group a level (null removes the grant).
+	SetAccess(ctx context.Context, in *SetAccessRequest, opts ...grpc.CallOption) (*SetAccessResponse, error)
+	// SetInheritance sets a collection's inheritance flag: data objects and
+	// collections created in it then copy its ACL.
+	SetInheritance(ctx context.Context, in *SetInheritanceRequest, opts ...grpc.CallOption) (*SetInheritanceResponse, error)
+}
+
+type accessClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewAccessClient(cc grpc.ClientConnInterface) AccessClient {
+	return &accessClient{cc}
+}
+
+func (c *accessClient) SetAccess(ctx context.Context, in *SetAccessRequest, opts ...grpc.CallOption) (*SetAccessResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetAccessResponse)
+	err := c.cc.Invoke(ctx, Access_SetAccess_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *accessClient) SetInheritance(ctx context.Context, in *SetInheritanceRequest, opts ...grpc.CallOption) (*SetInheritanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetInheritanceResponse)
+	err := c.cc.Invoke(ctx, Access_SetInheritance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AccessServer is the server API for Access service.
+// All implementations must embed UnimplementedAccessServer
+// for forward compatibility.
+//
+// Access changes ACLs and inheritance (ichmod). Both need own on the target,
+// or admin_mode (ichmod -M) from a rodsadmin. With recursive they also
+// change what lies below a collection and the caller owns.
+type AccessServer interface {
+	// SetAccess grants a user or group a level (null removes the grant).
+	SetAccess(context.Context, *SetAccessRequest) (*SetAccessResponse, error)
+	// SetInheritance sets a collection's inheritance flag: data objects and
+	// collections created in it then copy its ACL.
+	SetInheritance(context.Context, *SetInheritanceRequest) (*SetInheritanceResponse, error)
+	mustEmbedUnimplementedAccessServer()
+}
+
+// UnimplementedAccessServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedAccessServer struct{}
+
+func (UnimplementedAccessServer) SetAccess(context.Context, *SetAccessRequest) (*SetAccessResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetAccess not implemented")
+}
+func (UnimplementedAccessServer) SetInheritance(context.Context, *SetInheritanceRequest) (*SetInheritanceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetInheritance not implemented")
+}
+func (UnimplementedAccessServer) mustEmbedUnimplementedAccessServer() {}
+func (UnimplementedAccessServer) testEmbeddedByValue()                {}
+
+// UnsafeAccessServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to AccessServer will
+// result in compilation errors.
+type UnsafeAccessServer interface {
+	mustEmbedUnimplementedAccessServer()
+}
+
+func RegisterAccessServer(s grpc.ServiceRegistrar, srv AccessServer) {
+	// If the following call panics, it indicates UnimplementedAccessServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&Access_ServiceDesc, srv)
+}
+
+func _Access_SetAccess_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetAccessRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccessServer).SetAccess(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Access_SetAccess_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccessServer).SetAccess(ctx, req.(*SetAccessRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Access_SetInheritance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetInheritanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccessServer).SetInheritance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Access_SetInheritance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccessServer).SetInheritance(ctx, req.(*SetInheritanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// Access_ServiceDesc is the grpc.ServiceDesc for Access service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var Access_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "arca.v1.Access",
+	HandlerType: (*AccessServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "SetAccess",
+			Handler:    _Access_SetAccess_Handler,
+		},
+		{
+			MethodName: "SetInheritance",
+			Handler:    _Access_SetInheritance_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Access", accessTests},
 		{"Replicas", replicaTests},
 		{"Users", userTests},
+		{"Groups", groupTests},
 		{"Resources", resourceTests},
 		{"Sessions", sessionTests},
 		{"Metadata", metadataTests},

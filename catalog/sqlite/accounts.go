@@ -108,6 +108,13 @@ func (c *Catalog) UpdateUser(ctx context.Context, u catalog.User) error {
 		return fail(err)
 	}
 	err := c.write(ctx, func(w *wtx) error {
+		_, old, err := userRow(w, u.UserID())
+		if err != nil {
+			return err
+		}
+		if (old == catalog.UserTypeGroup) != (u.Type == catalog.UserTypeGroup) {
+			return invalid("a group cannot become a user, nor a user a group")
+		}
 		_, n := now()
 		res, err := w.exec(`UPDATE users SET type = ?, password_hash = ?, info = ?, modify_ns = ?
 			WHERE name = ? AND zone = ?`, string(u.Type), u.PasswordHash, u.Info, n, u.Name, u.Zone)
@@ -146,6 +153,9 @@ func (c *Catalog) RemoveUser(ctx context.Context, id catalog.UserID) error {
 			return err
 		}
 		if err := deleteAVUsOf(w, kindUser, uid); err != nil {
+			return err
+		}
+		if _, err := w.exec(`DELETE FROM group_members WHERE group_id = ? OR user_id = ?`, uid, uid); err != nil {
 			return err
 		}
 		if _, err := w.exec(`DELETE FROM users WHERE id = ?`, uid); err != nil {

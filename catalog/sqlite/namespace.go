@@ -112,6 +112,18 @@ func fillObj(q querier, o *catalog.DataObject) (err error) {
 	return err
 }
 
+// inheritACL copies the ACL of parent to the new collection or data object
+// id when parent inherits, as iRODS does at creation time.
+func inheritACL(q querier, parent catalog.Collection, kind string, id catalog.ID) error {
+	if !parent.Inherit {
+		return nil
+	}
+	_, err := q.exec(`INSERT INTO access (kind, target_id, user_name, user_zone, level)
+		SELECT '`+kind+`', ?, user_name, user_zone, level FROM access
+		WHERE kind = 'collection' AND target_id = ?`, int64(id), int64(parent.ID))
+	return err
+}
+
 func grant(q querier, kind string, id catalog.ID, u catalog.UserID, level catalog.AccessLevel) error {
 	_, err := q.exec(`INSERT INTO access (kind, target_id, user_name, user_zone, level)
 		VALUES ('`+kind+`', ?, ?, ?, ?)
@@ -243,8 +255,8 @@ func (c *Catalog) CreateCollection(ctx context.Context, in catalog.Collection) (
 			return catalog.ErrExists
 		}
 		t, n := now()
-		res, err := w.exec(`INSERT INTO collections (path, parent_id, name, owner_name, owner_zone, create_ns, modify_ns)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, p.String(), int64(parent.ID), p.Name(), in.Owner.Name, in.Owner.Zone, n, n)
+		res, err := w.exec(`INSERT INTO collections (path, parent_id, name, owner_name, owner_zone, create_ns, modify_ns, inherit)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, p.String(), int64(parent.ID), p.Name(), in.Owner.Name, in.Owner.Zone, n, n, parent.Inherit)
 		if err != nil {
 			return mapErr("insert", err)
 		}
@@ -252,14 +264,17 @@ func (c *Catalog) CreateCollection(ctx context.Context, in catalog.Collection) (
 		if err != nil {
 			return err
 		}
+		if err := inheritACL(w, parent, kindCollection, catalog.ID(id)); err != nil {
+			return err
+		}
 		if err := grant(w, kindCollection, catalog.ID(id), in.Owner, catalog.AccessOwn); err != nil {
 			return err
 		}
 		out = catalog.Collection{
-			ID: catalog.ID(id), Path: p, Owner: in.Owner, CreateTime: t, ModifyTime: t,
-			ACL: []catalog.ACE{{Principal: in.Owner, Level: catalog.AccessOwn}},
+			ID: catalog.ID(id), Path: p, Owner: in.Owner, CreateTime: t, ModifyTime: t, Inherit: parent.Inherit,
 		}
-		return nil
+		out.ACL, err = loadACL(w, kindCollection, out.ID)
+		return err
 	})
 	if err != nil {
 		return fail(err)
@@ -679,6 +694,26 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 		return fail(err)
 	}
 	return out, nil
+}
+
+// SetInheritance sets the inheritance flag of the collection at p.
+func (c *Catalog) SetInheritance(ctx context.Context, p catalog.Path, inherit bool) error {
+	fail := func(err error) error { return fmt.Errorf("set inheritance of %s: %w", p, err) }
+	if err := checkPath(p); err != nil {
+		return fail(err)
+	}
+	err := c.write(ctx, func(w *wtx) error {
+		coll, err := collAt(w, p)
+		if err != nil {
+			return err
+		}
+		_, err = w.exec(`UPDATE collections SET inherit = ? WHERE id = ?`, inherit, int64(coll.ID))
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return nil
 }
 
 // SetAccess grants principal level on the collection or data object at p.

@@ -290,6 +290,9 @@ func TestQuery(t *testing.T) {
 		{"group grant", Caller{User: qCarol, Groups: []catalog.UserID{qAlice}}, "select DATA_NAME where DATA_NAME like 'a%'",
 			[]string{"a1.txt"}, false},
 		{"other zone public", Caller{User: catalog.UserID{Name: "carol", Zone: "otherZone"}}, "select DATA_NAME", nil, false},
+		// Thousands of groups (an OR per group was too deep for SQLite).
+		{"many groups", Caller{User: qCarol, Groups: manyGroups(3000, qAlice)}, "select DATA_NAME where DATA_NAME like 'a%'",
+			[]string{"a1.txt"}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -570,4 +573,13 @@ func TestQueryPlanUsesAVUIndex(t *testing.T) {
 			}
 		}
 	}
+}
+
+// manyGroups is n made-up groups with last among them.
+func manyGroups(n int, last catalog.UserID) []catalog.UserID {
+	gs := make([]catalog.UserID, 0, n)
+	for i := range n - 1 {
+		gs = append(gs, catalog.UserID{Name: fmt.Sprintf("g%d", i), Zone: "tempZone"})
+	}
+	return append(gs, last)
 }

@@ -72,6 +72,9 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 				return err
 			}
 			o.ID = catalog.ID(id)
+			if err := inheritACL(w, parent, kindObject, o.ID); err != nil {
+				return err
+			}
 			if err := grant(w, kindObject, o.ID, r.Owner, catalog.AccessOwn); err != nil {
 				return err
 			}

@@ -105,7 +105,7 @@ func checkPath(p catalog.Path) error {
 // running it. So the queries on hot paths are single-table, with IN or
 // scalar subqueries instead of joins, and constant strings are literals.
 
-const collCols = `id, path, owner_name, owner_zone, create_ns, modify_ns`
+const collCols = `id, path, owner_name, owner_zone, create_ns, modify_ns, inherit`
 
 func scanColl(s interface{ Scan(...any) error }) (catalog.Collection, error) {
 	var (
@@ -115,7 +115,7 @@ func scanColl(s interface{ Scan(...any) error }) (catalog.Collection, error) {
 		cr, mo       int64
 		oname, ozone string
 	)
-	if err := s.Scan(&id, &path, &oname, &ozone, &cr, &mo); err != nil {
+	if err := s.Scan(&id, &path, &oname, &ozone, &cr, &mo, &c.Inherit); err != nil {
 		return c, err
 	}
 	p, err := catalog.ParsePath(path)

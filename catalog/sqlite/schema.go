@@ -126,6 +126,20 @@ CREATE TABLE avus (
 ) WITHOUT ROWID;
 CREATE INDEX avus_attr_value ON avus(attribute, value);
 `,
+	// 3: groups and inheritance. A group is a users row of type rodsgroup;
+	// group_members links it to its members by id (ids are never reused).
+	// group_members_user serves "the groups of a user", asked on every
+	// permission check. collections.inherit is iRODS's per-collection
+	// inheritance flag (0 or 1).
+	`
+CREATE TABLE group_members (
+	group_id INTEGER NOT NULL REFERENCES users(id),
+	user_id  INTEGER NOT NULL REFERENCES users(id),
+	PRIMARY KEY (group_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX group_members_user ON group_members(user_id, group_id);
+ALTER TABLE collections ADD COLUMN inherit INTEGER NOT NULL DEFAULT 0 CHECK (inherit IN (0, 1));
+`,
 }
 
 // rootID is the id of the collection "/", made by the first migration.
