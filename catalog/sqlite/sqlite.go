@@ -44,7 +44,8 @@ type Catalog struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	rstmts sync.Map // query text -> *sql.Stmt prepared on rdb
+	rstmts    sync.Map // query text -> *sql.Stmt prepared on rdb
+	preparing sync.Map // query text -> true while prepareRead runs
 
 	onCommit func(requests int) // for tests: called after each group commit
 }
@@ -374,19 +375,31 @@ type rtx struct {
 	tx  *sql.Tx
 }
 
-func (r *rtx) stmt(q string) (*sql.Stmt, error) {
+// stmt returns q prepared for this transaction, or nil when q is not in the
+// cache yet. A miss must not prepare through the pool here: this
+// transaction already holds a reader connection, and waiting for a second
+// one while every reader does the same deadlocks the pool. The statement is
+// prepared in the background instead, and this call runs q unprepared.
+func (r *rtx) stmt(q string) *sql.Stmt {
 	if s, ok := r.c.rstmts.Load(q); ok {
-		return r.tx.StmtContext(r.ctx, s.(*sql.Stmt)), nil
+		return r.tx.StmtContext(r.ctx, s.(*sql.Stmt))
 	}
-	s, err := r.c.rdb.PrepareContext(r.ctx, q)
+	if _, busy := r.c.preparing.LoadOrStore(q, true); !busy {
+		go r.c.prepareRead(q)
+	}
+	return nil
+}
+
+// prepareRead prepares q on the reader pool and caches it.
+func (c *Catalog) prepareRead(q string) {
+	defer c.preparing.Delete(q)
+	s, err := c.rdb.PrepareContext(context.Background(), q)
 	if err != nil {
-		return nil, err
+		return // the query runs unprepared until a later attempt works
 	}
-	if prev, loaded := r.c.rstmts.LoadOrStore(q, s); loaded {
+	if _, loaded := c.rstmts.LoadOrStore(q, s); loaded {
 		s.Close()
-		s = prev.(*sql.Stmt)
 	}
-	return r.tx.StmtContext(r.ctx, s), nil
 }
 
 func (r *rtx) exec(q string, args ...any) (sql.Result, error) {
@@ -394,19 +407,17 @@ func (r *rtx) exec(q string, args ...any) (sql.Result, error) {
 }
 
 func (r *rtx) query(q string, args ...any) (*sql.Rows, error) {
-	s, err := r.stmt(q)
-	if err != nil {
-		return nil, err
+	if s := r.stmt(q); s != nil {
+		return s.QueryContext(r.ctx, args...)
 	}
-	return s.QueryContext(r.ctx, args...)
+	return r.tx.QueryContext(r.ctx, q, args...)
 }
 
 func (r *rtx) queryRow(q string, args ...any) *sql.Row {
-	s, err := r.stmt(q)
-	if err != nil {
-		return r.tx.QueryRowContext(r.ctx, q, args...)
+	if s := r.stmt(q); s != nil {
+		return s.QueryRowContext(r.ctx, args...)
 	}
-	return s.QueryRowContext(r.ctx, args...)
+	return r.tx.QueryRowContext(r.ctx, q, args...)
 }
 
 // read runs fn in a read transaction: every query of fn sees one snapshot.
