@@ -43,7 +43,7 @@ func newIput(a *app) *cobra.Command {
 		Long: `iput uploads local files as data objects, and with -r directories as
 collections. TARGET is a new data object, or an existing collection to put
 into; without TARGET files go into the working collection.
-Files are uploaded concurrently (-N, default 16); "done" means the bytes are
+Files are uploaded concurrently (-N, default 32); "done" means the bytes are
 durable on the resource and the catalog has recorded a good replica.
 -K computes the checksum while sending and the server refuses the upload if
 the bytes it stored differ. -f overwrites existing data objects.
@@ -83,7 +83,7 @@ the object has.`,
 	f.BoolVarP(&o.force, "force", "f", false, "overwrite existing data objects")
 	f.BoolVarP(&o.verify, "verify", "K", false, "verify the checksum end to end")
 	f.StringVarP(&o.resource, "resource", "R", "", "target resource")
-	f.IntVarP(&o.threads, "threads", "N", 16, "files uploaded at once")
+	f.IntVarP(&o.threads, "threads", "N", 32, "files uploaded at once")
 	f.StringVar(&o.metadata, "metadata", "", `AVUs to attach to every object: "attr;value;unit;..."`)
 	return cmd
 }
