@@ -79,9 +79,24 @@ func (c *Catalog) User(ctx context.Context, id catalog.UserID) (catalog.User, er
 
 // Users returns every account, ordered by name and zone.
 func (c *Catalog) Users(ctx context.Context) ([]catalog.User, error) {
+	out, err := c.listUsers(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
+}
+
+// listUsers returns the rows of users that match where (SQL after WHERE,
+// empty for all), ordered by name and zone.
+func (c *Catalog) listUsers(ctx context.Context, where string, args ...any) ([]catalog.User, error) {
+	q := `SELECT ` + userCols + ` FROM users`
+	if where != "" {
+		q += ` WHERE ` + where
+	}
+	q += ` ORDER BY name, zone`
 	var out []catalog.User
-	err := c.read(ctx, func(q *rtx) error {
-		rows, err := q.query(`SELECT ` + userCols + ` FROM users ORDER BY name, zone`)
+	err := c.read(ctx, func(r *rtx) error {
+		rows, err := r.query(q, args...)
 		if err != nil {
 			return err
 		}
@@ -95,10 +110,7 @@ func (c *Catalog) Users(ctx context.Context) ([]catalog.User, error) {
 		}
 		return rows.Err()
 	})
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // UpdateUser stores the type, password hash and info of u.

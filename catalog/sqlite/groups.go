@@ -58,22 +58,7 @@ func (c *Catalog) RemoveGroup(ctx context.Context, g catalog.UserID) error {
 
 // ListGroups returns every group, ordered by name and zone.
 func (c *Catalog) ListGroups(ctx context.Context) ([]catalog.User, error) {
-	var out []catalog.User
-	err := c.read(ctx, func(q *rtx) error {
-		rows, err := q.query(`SELECT `+userCols+` FROM users WHERE type = ? ORDER BY name, zone`, string(catalog.UserTypeGroup))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return rows.Err()
-	})
+	out, err := c.listUsers(ctx, `type = ?`, string(catalog.UserTypeGroup))
 	if err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
 	}
