@@ -16,7 +16,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -73,6 +75,13 @@ func dsn(path string, readOnly bool) string {
 // Open opens the catalog database at path, creating it if needed, and
 // brings its schema up to date.
 func Open(ctx context.Context, path string) (*Catalog, error) {
+	// The catalog holds password hashes: create it readable by its owner
+	// only. SQLite gives the -wal and -shm files the same mode.
+	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("open catalog %s: %w", path, err)
+	}
 	wdb, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open catalog %s: %w", path, err)
