@@ -46,8 +46,9 @@ type Catalog struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	rstmts    sync.Map // query text -> *sql.Stmt prepared on rdb
-	preparing sync.Map // query text -> true while prepareRead runs
+	rstmts    sync.Map       // query text -> *sql.Stmt prepared on rdb
+	preparing sync.Map       // query text -> true while prepareRead runs
+	prepares  sync.WaitGroup // running prepareRead goroutines
 
 	onCommit func(requests int) // for tests: called after each group commit
 }
@@ -136,6 +137,7 @@ func (c *Catalog) Close() error {
 		close(c.reqs)
 		c.mu.Unlock()
 		<-c.done
+		c.prepares.Wait() // no prepareRead may outlive the pool
 		c.closeErr = errors.Join(c.rdb.Close(), c.wdb.Close())
 	})
 	return c.closeErr
@@ -394,13 +396,23 @@ func (r *rtx) stmt(q string) *sql.Stmt {
 		return r.tx.StmtContext(r.ctx, s.(*sql.Stmt))
 	}
 	if _, busy := r.c.preparing.LoadOrStore(q, true); !busy {
-		go r.c.prepareRead(q)
+		// Under mu, so that Close, which sets closed under mu and then
+		// waits for prepares, never misses one.
+		r.c.mu.RLock()
+		if r.c.closed {
+			r.c.preparing.Delete(q)
+		} else {
+			r.c.prepares.Add(1)
+			go r.c.prepareRead(q)
+		}
+		r.c.mu.RUnlock()
 	}
 	return nil
 }
 
 // prepareRead prepares q on the reader pool and caches it.
 func (c *Catalog) prepareRead(q string) {
+	defer c.prepares.Done()
 	defer c.preparing.Delete(q)
 	s, err := c.rdb.PrepareContext(context.Background(), q)
 	if err != nil {
