@@ -23,7 +23,8 @@ import (
 // that iinit opens a new one, and that a stored token with one character
 // changed is refused.
 func TestSessionExpires(t *testing.T) {
-	const ttl = 2 * time.Second
+	// Long enough that the first commands finish on a loaded machine.
+	const ttl = 5 * time.Second
 	tmp := t.TempDir()
 	z := testzone.StartZone(t, filepath.Join(tmp, "zone"), zones.ServerConfig{SessionTTL: ttl})
 	cli := newInprocCLI(t, filepath.Join(tmp, ".arca"), map[string]string{
@@ -42,7 +43,7 @@ func TestSessionExpires(t *testing.T) {
 
 	// Poll until the session is refused: no sooner than the TTL (the login
 	// began after loggedIn), and not much later.
-	deadline := loggedIn.Add(ttl + 3*time.Second)
+	deadline := loggedIn.Add(ttl + 10*time.Second)
 	var res result
 	for {
 		res = cli.run("ils", "kept")
@@ -129,7 +130,7 @@ func TestSessionExpires(t *testing.T) {
 // case: the user comes back long after the session ended, when the zone's
 // maintenance has run since. The message must still say it expired.
 func TestSessionExpiredAfterMaintenance(t *testing.T) {
-	const ttl, sweep = 2 * time.Second, 100 * time.Millisecond
+	const ttl, sweep = 4 * time.Second, 100 * time.Millisecond
 	tmp := t.TempDir()
 	z := testzone.StartZone(t, filepath.Join(tmp, "zone"), zones.ServerConfig{SessionTTL: ttl, MaintenanceInterval: sweep})
 	cli := newInprocCLI(t, filepath.Join(tmp, ".arca"), map[string]string{
