@@ -132,18 +132,7 @@ func (c *Catalog) AddMetadataBulk(ctx context.Context, batch []catalog.AVUBatch)
 
 // SetMetadata replaces every AVU of t with avu's attribute by avu.
 func (c *Catalog) SetMetadata(ctx context.Context, t catalog.AVUTarget, avu catalog.AVU) error {
-	fail := func(err error) error { return fmt.Errorf("set metadata %s on %s: %w", avu, t, err) }
-	if err := t.Validate(); err != nil {
-		return fail(err)
-	}
-	if err := avu.Validate(); err != nil {
-		return fail(err)
-	}
-	err := c.write(ctx, func(w *wtx) error {
-		kind, id, err := resolveTarget(w, t)
-		if err != nil {
-			return err
-		}
+	err := c.changeAVUs(ctx, t, avu.Validate(), func(w *wtx, kind string, id int64) error {
 		if _, err := w.exec(`DELETE FROM avus WHERE kind = ? AND target_id = ? AND attribute = ?`,
 			kind, id, avu.Attribute); err != nil {
 			return err
@@ -151,25 +140,33 @@ func (c *Catalog) SetMetadata(ctx context.Context, t catalog.AVUTarget, avu cata
 		return insertAVU(w, kind, id, avu)
 	})
 	if err != nil {
-		return fail(err)
+		return fmt.Errorf("set metadata %s on %s: %w", avu, t, err)
 	}
 	return nil
 }
 
-// RemoveMetadata removes the AVU avu of t.
-func (c *Catalog) RemoveMetadata(ctx context.Context, t catalog.AVUTarget, avu catalog.AVU) error {
-	fail := func(err error) error { return fmt.Errorf("remove metadata %s from %s: %w", avu, t, err) }
+// changeAVUs checks t and invalid (the validation error of the AVUs the
+// caller brings, or nil), then runs fn in one write transaction with t
+// resolved to its row: the shape every single-target change shares.
+func (c *Catalog) changeAVUs(ctx context.Context, t catalog.AVUTarget, invalid error, fn func(w *wtx, kind string, id int64) error) error {
 	if err := t.Validate(); err != nil {
-		return fail(err)
+		return err
 	}
-	if err := avu.Validate(); err != nil {
-		return fail(err)
+	if invalid != nil {
+		return invalid
 	}
-	err := c.write(ctx, func(w *wtx) error {
+	return c.write(ctx, func(w *wtx) error {
 		kind, id, err := resolveTarget(w, t)
 		if err != nil {
 			return err
 		}
+		return fn(w, kind, id)
+	})
+}
+
+// RemoveMetadata removes the AVU avu of t.
+func (c *Catalog) RemoveMetadata(ctx context.Context, t catalog.AVUTarget, avu catalog.AVU) error {
+	err := c.changeAVUs(ctx, t, avu.Validate(), func(w *wtx, kind string, id int64) error {
 		res, err := w.exec(`DELETE FROM avus WHERE kind = ? AND target_id = ? AND attribute = ? AND value = ? AND unit = ?`,
 			kind, id, avu.Attribute, avu.Value, avu.Unit)
 		if err := affected(res, err); errors.Is(err, catalog.ErrNotFound) {
@@ -180,7 +177,7 @@ func (c *Catalog) RemoveMetadata(ctx context.Context, t catalog.AVUTarget, avu c
 		return nil
 	})
 	if err != nil {
-		return fail(err)
+		return fmt.Errorf("remove metadata %s from %s: %w", avu, t, err)
 	}
 	return nil
 }
@@ -255,21 +252,13 @@ func collectAVUs(rows *sql.Rows, err error) ([]catalog.AVU, error) {
 
 // ModifyMetadata replaces the AVU old of t by new.
 func (c *Catalog) ModifyMetadata(ctx context.Context, t catalog.AVUTarget, old, new catalog.AVU) error {
-	fail := func(err error) error { return fmt.Errorf("modify metadata %s of %s to %s: %w", old, t, new, err) }
-	if err := t.Validate(); err != nil {
-		return fail(err)
-	}
+	var invalid error
 	if err := old.Validate(); err != nil {
-		return fail(fmt.Errorf("old: %w", err))
+		invalid = fmt.Errorf("old: %w", err)
+	} else if err := new.Validate(); err != nil {
+		invalid = fmt.Errorf("new: %w", err)
 	}
-	if err := new.Validate(); err != nil {
-		return fail(fmt.Errorf("new: %w", err))
-	}
-	err := c.write(ctx, func(w *wtx) error {
-		kind, id, err := resolveTarget(w, t)
-		if err != nil {
-			return err
-		}
+	err := c.changeAVUs(ctx, t, invalid, func(w *wtx, kind string, id int64) error {
 		res, err := w.exec(`UPDATE avus SET attribute = ?, value = ?, unit = ?
 			WHERE kind = ? AND target_id = ? AND attribute = ? AND value = ? AND unit = ?`,
 			new.Attribute, new.Value, new.Unit, kind, id, old.Attribute, old.Value, old.Unit)
@@ -281,7 +270,7 @@ func (c *Catalog) ModifyMetadata(ctx context.Context, t catalog.AVUTarget, old, 
 		return nil
 	})
 	if err != nil {
-		return fail(err)
+		return fmt.Errorf("modify metadata %s of %s to %s: %w", old, t, new, err)
 	}
 	return nil
 }
