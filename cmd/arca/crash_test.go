@@ -39,11 +39,7 @@ func TestCrashDuringPut(t *testing.T) {
 	}
 	start := time.Now()
 	tmp := t.TempDir()
-	bin := buildArca(t, tmp)
-	data := filepath.Join(tmp, "zone")
-	work := filepath.Join(tmp, "work")
-	cli := &arcaCLI{t: t, bin: bin, dir: work, env: append(os.Environ(),
-		"ARCA_CONFIG_DIR="+filepath.Join(work, ".arca"), "HOME="+work, "ARCA_PASSWORD=crash-test-password")}
+	bin, data, work, cli := processSetup(t, tmp)
 
 	local := makeTree(t, filepath.Join(work, "tree"))
 	t.Logf("tree: %d files, %d bytes", len(local), totalSize(local))
@@ -518,4 +514,17 @@ func (c *arcaCLI) listAll(coll string) map[string]lsEntry {
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// processSetup builds the arca binary under tmp and returns it, the data
+// directory for its server, the client's working directory and a CLI that
+// runs the binary there with its own configuration.
+func processSetup(t *testing.T, tmp string) (bin, data, work string, cli *arcaCLI) {
+	t.Helper()
+	bin = buildArca(t, tmp)
+	data = filepath.Join(tmp, "zone")
+	work = filepath.Join(tmp, "work")
+	cli = &arcaCLI{t: t, bin: bin, dir: work, env: append(os.Environ(),
+		"ARCA_CONFIG_DIR="+filepath.Join(work, ".arca"), "HOME="+work, "ARCA_PASSWORD=crash-test-password")}
+	return bin, data, work, cli
 }

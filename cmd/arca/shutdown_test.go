@@ -39,11 +39,7 @@ func TestSIGTERMDrains(t *testing.T) {
 	}
 	start := time.Now()
 	tmp := t.TempDir()
-	bin := buildArca(t, tmp)
-	data := filepath.Join(tmp, "zone")
-	work := filepath.Join(tmp, "work")
-	cli := &arcaCLI{t: t, bin: bin, dir: work, env: append(os.Environ(),
-		"ARCA_CONFIG_DIR="+filepath.Join(work, ".arca"), "HOME="+work, "ARCA_PASSWORD=crash-test-password")}
+	bin, data, work, cli := processSetup(t, tmp)
 
 	const size = 512 << 20
 	local := filepath.Join(work, "big.bin")
