@@ -2,4 +2,5 @@
 // api/arcapb and is committed, so building needs no protoc.
 package api
 
-//go:generate protoc --proto_path=. --go_out=. --go_opt=module=github.com/arca-data/arca/api --go-grpc_out=. --go-grpc_opt=module=github.com/arca-data/arca/api arca/v1/arca.proto
+// Every .proto file under arca/v1 is compiled; a service may live in its own file.
+//go:generate sh -c "protoc --proto_path=. --go_out=. --go_opt=module=github.com/arca-data/arca/api --go-grpc_out=. --go-grpc_opt=module=github.com/arca-data/arca/api arca/v1/*.proto"
