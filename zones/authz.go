@@ -70,6 +70,14 @@ func requirements(op *Op) ([]need, error) {
 		return nil, nil // every user may see users, groups and memberships
 	case "query":
 		return nil, nil // the catalog filters rows by what the caller may read
+	case "replicate", "trim", "physmove":
+		// iRODS asks write permission to add, trim or move replicas; the
+		// objects below a collection are filtered by the same level.
+		return []need{{path: op.Path, level: catalog.AccessWrite}}, nil
+	case "resource.list":
+		return nil, nil // every user may see the resources, as in iRODS
+	case "resource.create", "resource.modify", "resource.remove", "resource.child", "fsck":
+		return nil, errAdminOnly
 	case "trash.remove", "logout", "whoami":
 		return nil, nil // acts only on the caller's own trash and sessions
 	case "user.create", "user.modify", "user.remove", "user.list", "trash.remove.others":

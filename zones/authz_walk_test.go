@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
@@ -117,15 +118,17 @@ func (c *walkClient) opts() []grpc.CallOption {
 	return []grpc.CallOption{grpc.PerRPCCredentials(walkBearer(c.token))}
 }
 
-func (c *walkClient) ns() arcapb.NamespaceClient  { return arcapb.NewNamespaceClient(c.conn) }
-func (c *walkClient) xfer() arcapb.TransferClient { return arcapb.NewTransferClient(c.conn) }
-func (c *walkClient) auth() arcapb.AuthClient     { return arcapb.NewAuthClient(c.conn) }
-func (c *walkClient) admin() arcapb.AdminClient   { return arcapb.NewAdminClient(c.conn) }
-func (c *walkClient) meta() arcapb.MetadataClient { return arcapb.NewMetadataClient(c.conn) }
-func (c *walkClient) query() arcapb.QueryClient   { return arcapb.NewQueryClient(c.conn) }
-func (c *walkClient) access() arcapb.AccessClient { return arcapb.NewAccessClient(c.conn) }
-func walkPassword(user string) string             { return "pw-" + user }
-func (walkBearer) RequireTransportSecurity() bool { return true }
+func (c *walkClient) ns() arcapb.NamespaceClient    { return arcapb.NewNamespaceClient(c.conn) }
+func (c *walkClient) xfer() arcapb.TransferClient   { return arcapb.NewTransferClient(c.conn) }
+func (c *walkClient) auth() arcapb.AuthClient       { return arcapb.NewAuthClient(c.conn) }
+func (c *walkClient) admin() arcapb.AdminClient     { return arcapb.NewAdminClient(c.conn) }
+func (c *walkClient) meta() arcapb.MetadataClient   { return arcapb.NewMetadataClient(c.conn) }
+func (c *walkClient) query() arcapb.QueryClient     { return arcapb.NewQueryClient(c.conn) }
+func (c *walkClient) access() arcapb.AccessClient   { return arcapb.NewAccessClient(c.conn) }
+func (c *walkClient) rescs() arcapb.ResourcesClient { return arcapb.NewResourcesClient(c.conn) }
+func (c *walkClient) repls() arcapb.ReplicasClient  { return arcapb.NewReplicasClient(c.conn) }
+func walkPassword(user string) string               { return "pw-" + user }
+func (walkBearer) RequireTransportSecurity() bool   { return true }
 func metaTarget(k arcapb.MetadataTargetKind, name string) *arcapb.MetadataTarget {
 	return &arcapb.MetadataTarget{Kind: k, Name: name}
 }
@@ -188,6 +191,13 @@ const (
 	kResc = arcapb.MetadataTargetKind_METADATA_TARGET_KIND_RESOURCE
 	kUser = arcapb.MetadataTargetKind_METADATA_TARGET_KIND_USER
 )
+
+// apiFiles are the proto files whose services the walk covers: add a new
+// file here.
+var apiFiles = []protoreflect.FileDescriptor{
+	arcapb.File_arca_v1_arca_proto,
+	arcapb.File_arca_v1_resources_proto,
+}
 
 func walkCases() []walkCase {
 	cases := []walkCase{
@@ -453,6 +463,76 @@ func walkCases() []walkCase {
 			}},
 	}
 
+	// Resources and replicas (resources.proto).
+	rods := func(c *walkClient) catalog.User { return c.env.user(DefaultAdmin) }
+	cases = append(cases,
+		walkCase{method: arcapb.Resources_MakeResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rescs().MakeResource(ctx, &arcapb.MakeResourceRequest{Name: fmt.Sprintf("made%d", f.seq), Type: "replication"}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_ModifyResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rescs().ModifyResource(ctx, &arcapb.ModifyResourceRequest{Name: DefaultResource, Field: "comment", Value: f.attr}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_RemoveResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				name := fmt.Sprintf("victim%d", f.seq)
+				if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: name, Type: "random"}); err != nil {
+					return err
+				}
+				_, err := c.rescs().RemoveResource(ctx, &arcapb.RemoveResourceRequest{Name: name}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_AddChild_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				parent, child := fmt.Sprintf("parent%d", f.seq), fmt.Sprintf("child%d", f.seq)
+				for _, n := range []string{parent, child} {
+					if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: n, Type: "random"}); err != nil {
+						return err
+					}
+				}
+				_, err := c.rescs().AddChild(ctx, &arcapb.ChildRequest{Parent: parent, Child: child}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_RemoveChild_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				parent, child := fmt.Sprintf("parent%d", f.seq), fmt.Sprintf("child%d", f.seq)
+				for _, n := range []string{parent, child} {
+					if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: n, Type: "random"}); err != nil {
+						return err
+					}
+				}
+				if _, err := c.env.zone.AddChild(ctx, rods(c), parent, child, ""); err != nil {
+					return err
+				}
+				_, err := c.rescs().RemoveChild(ctx, &arcapb.ChildRequest{Parent: parent, Child: child}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_ListResources_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rescs().ListResources(ctx, &arcapb.ListResourcesRequest{}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Replicas_Replicate_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().Replicate(ctx, &arcapb.ReplicateRequest{Path: f.obj, UpdateStale: true}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_Trim_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().Trim(ctx, &arcapb.TrimRequest{Path: f.obj, Keep: 1}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_PhysMove_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().PhysMove(ctx, &arcapb.PhysMoveRequest{Path: f.obj, DestResource: DefaultResource}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_Fsck_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				return drain(c.repls().Fsck(ctx, &arcapb.FsckRequest{}, c.opts()...))
+			}},
+	)
+
 	// Metadata, on each kind of target.
 	targets := []struct {
 		kind         arcapb.MetadataTargetKind
@@ -551,10 +631,12 @@ func newWalkEnv(t *testing.T) *walkEnv {
 	// Every service of the API must be served, or its methods would only
 	// ever answer Unimplemented.
 	served := g.GetServiceInfo()
-	for i := range arcapb.File_arca_v1_arca_proto.Services().Len() {
-		sd := arcapb.File_arca_v1_arca_proto.Services().Get(i)
-		if _, ok := served[string(sd.FullName())]; !ok {
-			t.Errorf("service %s is not registered by Service.Register", sd.FullName())
+	for _, file := range apiFiles {
+		for i := range file.Services().Len() {
+			sd := file.Services().Get(i)
+			if _, ok := served[string(sd.FullName())]; !ok {
+				t.Errorf("service %s is not registered by Service.Register", sd.FullName())
+			}
 		}
 	}
 
@@ -684,11 +766,13 @@ func TestAuthzWalk(t *testing.T) {
 	// Every method of every service has a case, and every case a method:
 	// a new method cannot slip past this walk.
 	methods := map[string]bool{}
-	sds := arcapb.File_arca_v1_arca_proto.Services()
-	for i := range sds.Len() {
-		sd := sds.Get(i)
-		for j := range sd.Methods().Len() {
-			methods[fmt.Sprintf("/%s/%s", sd.FullName(), sd.Methods().Get(j).Name())] = false
+	for _, file := range apiFiles {
+		sds := file.Services()
+		for i := range sds.Len() {
+			sd := sds.Get(i)
+			for j := range sd.Methods().Len() {
+				methods[fmt.Sprintf("/%s/%s", sd.FullName(), sd.Methods().Get(j).Name())] = false
+			}
 		}
 	}
 	for _, wc := range cases {
