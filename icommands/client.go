@@ -30,6 +30,8 @@ type client struct {
 	query  arcapb.QueryClient
 	meta   arcapb.MetadataClient
 	access arcapb.AccessClient
+	rescs  arcapb.ResourcesClient
+	repls  arcapb.ReplicasClient
 }
 
 // tokenCreds sends the session token with every call, only over TLS.
@@ -87,6 +89,7 @@ func dialWith(dir string, env Environment, token string) (*client, error) {
 		xfer: arcapb.NewTransferClient(conn), admin: arcapb.NewAdminClient(conn),
 		query: arcapb.NewQueryClient(conn),
 		meta:  arcapb.NewMetadataClient(conn), access: arcapb.NewAccessClient(conn),
+		rescs: arcapb.NewResourcesClient(conn), repls: arcapb.NewReplicasClient(conn),
 	}, nil
 }
 

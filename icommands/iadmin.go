@@ -24,14 +24,14 @@ func newIadmin(a *app) *cobra.Command {
   rfg GROUP USER       remove a user from a group
   lg [GROUP]           list groups, or the members of one
 Users and groups are for a rodsadmin, but a groupadmin may atg and rfg on
-the groups it belongs to, and everyone may lg.`,
+the groups it belongs to, and everyone may lg.` + iadminRescHelp,
 		Example: `  iadmin mkuser alice rodsuser
   iadmin moduser alice password 'correct horse battery staple'
   iadmin lu
   iadmin rmuser alice
   iadmin mkgroup staff
   iadmin atg staff alice
-  iadmin lg staff`,
+  iadmin lg staff` + iadminRescExamples,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("name a subcommand: " + iadminSubs)
@@ -43,6 +43,9 @@ the groups it belongs to, and everyone may lg.`,
 			sub, rest := args[0], args[1:]
 			want := map[string][2]int{"mkuser": {2, 3}, "moduser": {3, 3}, "rmuser": {1, 1}, "lu": {0, 1},
 				"mkgroup": {1, 1}, "rmgroup": {1, 1}, "atg": {2, 2}, "rfg": {2, 2}, "lg": {0, 1}}
+			for k, v := range iadminRescArgs {
+				want[k] = v
+			}
 			n, ok := want[sub]
 			if !ok {
 				return usagef("unknown subcommand %q (want %s)", sub, iadminSubs)
@@ -53,6 +56,9 @@ the groups it belongs to, and everyone may lg.`,
 			c, err := a.connect(ctx)
 			if err != nil {
 				return err
+			}
+			if _, ok := iadminRescArgs[sub]; ok {
+				return a.runIadminResc(ctx, c, sub, rest)
 			}
 			switch sub {
 			case "mkuser":
@@ -159,7 +165,7 @@ the groups it belongs to, and everyone may lg.`,
 	return cmd
 }
 
-const iadminSubs = "mkuser, moduser, rmuser, lu, mkgroup, rmgroup, atg, rfg or lg"
+const iadminSubs = "mkuser, moduser, rmuser, lu, mkgroup, rmgroup, atg, rfg, lg, mkresc, modresc, rmresc, addchildtoresc or rmchildfromresc"
 
 func userJSON(u *arcapb.User) map[string]any {
 	return map[string]any{"name": u.Name, "zone": u.Zone, "type": u.Type, "info": u.Info,
