@@ -91,7 +91,10 @@ everything found was repaired), 1 otherwise.`,
 }
 
 func findingText(f *arcapb.FsckFinding) string {
-	s := f.Kind + " " + f.Resource
+	s := f.Kind
+	if f.Resource != "" {
+		s += " " + f.Resource
+	}
 	if f.Path != "" {
 		s += fmt.Sprintf(" %s replica %d", f.Path, f.Replica)
 	}
