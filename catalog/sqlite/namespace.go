@@ -619,6 +619,9 @@ func deleteObject(w *wtx, id catalog.ID) error {
 	if _, err := w.exec(`DELETE FROM avus WHERE kind = 'object' AND target_id = ?`, int64(id)); err != nil {
 		return err
 	}
+	if err := deleteTicketsOf(w, kindObject, `= ?`, int64(id)); err != nil {
+		return err
+	}
 	_, err := w.exec(`DELETE FROM data_objects WHERE id = ?`, int64(id))
 	return err
 }
@@ -668,9 +671,13 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 				`DELETE FROM replicas WHERE object_id IN (` + objects + `)`,
 				`DELETE FROM access WHERE kind = 'object' AND target_id IN (` + objects + `)`,
 				`DELETE FROM avus WHERE kind = 'object' AND target_id IN (` + objects + `)`,
+				`DELETE FROM ticket_allowed WHERE ticket_id IN (SELECT id FROM tickets WHERE kind = 'object' AND target_id IN (` + objects + `))`,
+				`DELETE FROM tickets WHERE kind = 'object' AND target_id IN (` + objects + `)`,
 				`DELETE FROM data_objects WHERE coll_id IN (` + colls + `)`,
 				`DELETE FROM access WHERE kind = 'collection' AND target_id IN (` + colls + `)`,
 				`DELETE FROM avus WHERE kind = 'collection' AND target_id IN (` + colls + `)`,
+				`DELETE FROM ticket_allowed WHERE ticket_id IN (SELECT id FROM tickets WHERE kind = 'collection' AND target_id IN (` + colls + `))`,
+				`DELETE FROM tickets WHERE kind = 'collection' AND target_id IN (` + colls + `)`,
 			} {
 				if _, err := w.exec(stmt, subtreeArgs(p)...); err != nil {
 					return err
@@ -685,6 +692,9 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 			return err
 		}
 		if _, err := w.exec(`DELETE FROM avus WHERE kind = 'collection' AND target_id = ?`, int64(coll.ID)); err != nil {
+			return err
+		}
+		if err := deleteTicketsOf(w, kindCollection, `= ?`, int64(coll.ID)); err != nil {
 			return err
 		}
 		_, err = w.exec(`DELETE FROM collections WHERE id = ?`, int64(coll.ID))

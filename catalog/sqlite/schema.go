@@ -140,6 +140,40 @@ CREATE TABLE group_members (
 CREATE INDEX group_members_user ON group_members(user_id, group_id);
 ALTER TABLE collections ADD COLUMN inherit INTEGER NOT NULL DEFAULT 0 CHECK (inherit IN (0, 1));
 `,
+	// 4: tickets. hash is catalog.TicketHash of the ticket string, which is
+	// never stored. kind and target_id name the data object or collection
+	// as in access (ids are never reused, so a ticket cannot reach a
+	// newcomer at the same path); limits are 0 for none; expiry_ns 0 is
+	// never. ticket_allowed restricts who may use a ticket: kind 'user' or
+	// 'group' with name and zone, or 'host' with name and zone ''.
+	`
+CREATE TABLE tickets (
+	id               INTEGER PRIMARY KEY AUTOINCREMENT,
+	hash             TEXT NOT NULL UNIQUE,
+	type             TEXT NOT NULL CHECK (type IN ('read', 'write')),
+	kind             TEXT NOT NULL CHECK (kind IN ('object', 'collection')),
+	target_id        INTEGER NOT NULL,
+	owner_name       TEXT NOT NULL,
+	owner_zone       TEXT NOT NULL,
+	create_ns        INTEGER NOT NULL,
+	expiry_ns        INTEGER NOT NULL,
+	uses_limit       INTEGER NOT NULL,
+	uses_count       INTEGER NOT NULL,
+	write_file_limit INTEGER NOT NULL,
+	write_file_count INTEGER NOT NULL,
+	write_byte_limit INTEGER NOT NULL,
+	write_byte_count INTEGER NOT NULL
+);
+CREATE INDEX tickets_owner ON tickets(owner_name, owner_zone);
+CREATE INDEX tickets_target ON tickets(kind, target_id);
+CREATE TABLE ticket_allowed (
+	ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+	kind      TEXT NOT NULL CHECK (kind IN ('user', 'group', 'host')),
+	name      TEXT NOT NULL,
+	zone      TEXT NOT NULL,
+	PRIMARY KEY (ticket_id, kind, name, zone)
+) WITHOUT ROWID;
+`,
 }
 
 // rootID is the id of the collection "/", made by the first migration.
