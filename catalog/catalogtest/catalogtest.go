@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Sessions", sessionTests},
 		{"Metadata", metadataTests},
 		{"Tickets", ticketTests},
+		{"Quotas", quotaTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {

@@ -186,6 +186,9 @@ func (c *Catalog) RemoveUser(ctx context.Context, id catalog.UserID) error {
 		if _, err := w.exec(`DELETE FROM tickets WHERE owner_name = ? AND owner_zone = ?`, id.Name, id.Zone); err != nil {
 			return err
 		}
+		if _, err := w.exec(`DELETE FROM quotas WHERE kind IN ('user', 'group') AND name = ? AND zone = ?`, id.Name, id.Zone); err != nil {
+			return err
+		}
 		_, err = w.exec(`DELETE FROM sessions WHERE user_name = ? AND user_zone = ?`, id.Name, id.Zone)
 		return err
 	})
