@@ -163,7 +163,7 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := c.xfer.Get(ctx, &arcapb.GetRequest{Path: j.src.String()})
+	stream, err := c.getStream(ctx, &arcapb.GetRequest{Path: j.src.String()}, j.size)
 	if err != nil {
 		return nil, err
 	}
