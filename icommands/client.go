@@ -31,6 +31,7 @@ type client struct {
 	meta    arcapb.MetadataClient
 	access  arcapb.AccessClient
 	tickets arcapb.TicketsClient
+	quotas  arcapb.QuotasClient
 }
 
 // tokenCreds sends the session token, and the ticket given with --ticket,
@@ -97,7 +98,7 @@ func dialWith(dir string, env Environment, token, ticket string) (*client, error
 		xfer: arcapb.NewTransferClient(conn), admin: arcapb.NewAdminClient(conn),
 		query: arcapb.NewQueryClient(conn),
 		meta:  arcapb.NewMetadataClient(conn), access: arcapb.NewAccessClient(conn),
-		tickets: arcapb.NewTicketsClient(conn),
+		tickets: arcapb.NewTicketsClient(conn), quotas: arcapb.NewQuotasClient(conn),
 	}, nil
 }
 
