@@ -38,6 +38,7 @@ type Catalog interface {
 	Querier
 	Tickets
 	Quotas
+	Registrar
 	Close() error
 }
 

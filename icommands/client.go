@@ -32,6 +32,7 @@ type client struct {
 	meta    arcapb.MetadataClient
 	access  arcapb.AccessClient
 	tickets arcapb.TicketsClient
+	quotas  arcapb.QuotasClient
 
 	// For the data channel (datachannel.go).
 	addr          string
@@ -106,8 +107,8 @@ func dialWith(dir string, env Environment, token, ticket string) (*client, error
 		xfer: arcapb.NewTransferClient(conn), admin: arcapb.NewAdminClient(conn),
 		query: arcapb.NewQueryClient(conn),
 		meta:  arcapb.NewMetadataClient(conn), access: arcapb.NewAccessClient(conn),
-		tickets: arcapb.NewTicketsClient(conn),
-		addr:    addr, tlsConf: tlsConf, creds: creds,
+		tickets: arcapb.NewTicketsClient(conn), quotas: arcapb.NewQuotasClient(conn),
+		addr: addr, tlsConf: tlsConf, creds: creds,
 	}, nil
 }
 

@@ -82,6 +82,10 @@ func requirements(op *Op) ([]need, error) {
 		return nil, nil // the caller's own tickets
 	case "ticket.list.all":
 		return nil, errAdminOnly
+	case "quota.set", "quota.list.all":
+		return nil, errAdminOnly
+	case "quota.list":
+		return nil, nil // filtered to what concerns the caller
 	case "trash.remove", "logout", "whoami":
 		return nil, nil // acts only on the caller's own trash and sessions
 	case "user.create", "user.modify", "user.remove", "user.list", "trash.remove.others":

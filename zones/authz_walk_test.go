@@ -96,7 +96,7 @@ var ticketMethods = map[string]bool{
 }
 
 // apiFiles are the proto files whose services the walk covers.
-var apiFiles = []protoreflect.FileDescriptor{arcapb.File_arca_v1_arca_proto, arcapb.File_arca_v1_ticket_proto}
+var apiFiles = []protoreflect.FileDescriptor{arcapb.File_arca_v1_arca_proto, arcapb.File_arca_v1_ticket_proto, arcapb.File_arca_v1_quota_proto}
 
 // rule decides for a plain (non-admin, authenticated) caller from its
 // levels on the fixture's data objects and collections.
@@ -150,6 +150,7 @@ func (c *walkClient) meta() arcapb.MetadataClient   { return arcapb.NewMetadataC
 func (c *walkClient) query() arcapb.QueryClient     { return arcapb.NewQueryClient(c.conn) }
 func (c *walkClient) access() arcapb.AccessClient   { return arcapb.NewAccessClient(c.conn) }
 func (c *walkClient) tickets() arcapb.TicketsClient { return arcapb.NewTicketsClient(c.conn) }
+func (c *walkClient) quotas() arcapb.QuotasClient   { return arcapb.NewQuotasClient(c.conn) }
 func walkPassword(user string) string               { return "pw-" + user }
 func (walkBearer) RequireTransportSecurity() bool   { return true }
 func metaTarget(k arcapb.MetadataTargetKind, name string) *arcapb.MetadataTarget {
@@ -505,6 +506,28 @@ func walkCases() []walkCase {
 		{method: arcapb.Tickets_RemoveTicket_FullMethodName, ownerOnly: true, allow: adminOnly,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				_, err := c.tickets().RemoveTicket(ctx, &arcapb.RemoveTicketRequest{Ticket: f.ticket}, c.opts()...)
+				return err
+			}},
+
+		// Quotas
+		{method: arcapb.Quotas_SetQuota_FullMethodName, variant: "user", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().SetQuota(ctx, &arcapb.SetQuotaRequest{Quota: &arcapb.QuotaInfo{Kind: "user", Principal: "bob", MaxBytes: 1 << 30}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Quotas_SetQuota_FullMethodName, variant: "collection", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().SetQuota(ctx, &arcapb.SetQuotaRequest{Quota: &arcapb.QuotaInfo{Kind: "collection", Path: f.coll, MaxObjects: 1000}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Quotas_ListQuotas_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().ListQuotas(ctx, &arcapb.ListQuotasRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Quotas_ListQuotas_FullMethodName, variant: "all", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().ListQuotas(ctx, &arcapb.ListQuotasRequest{All: true}, c.opts()...)
 				return err
 			}},
 

@@ -27,6 +27,7 @@ type Service struct {
 	arcapb.UnimplementedMetadataServer
 	arcapb.UnimplementedAccessServer
 	arcapb.UnimplementedTicketsServer
+	arcapb.UnimplementedQuotasServer
 	zone *Zone
 }
 
@@ -43,6 +44,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterMetadataServer(g, s)
 	arcapb.RegisterAccessServer(g, s)
 	arcapb.RegisterTicketsServer(g, s)
+	arcapb.RegisterQuotasServer(g, s)
 }
 
 type callerKey struct{}

@@ -64,6 +64,9 @@ func (z *Zone) put(ctx context.Context, caller catalog.User, req PutRequest, bod
 	if err != nil {
 		return catalog.DataObject{}, err
 	}
+	if err := z.checkQuota(ctx, caller, req); err != nil {
+		return catalog.DataObject{}, err
+	}
 	holder := z.newHolder()
 	obj, rep, err := z.cat.BeginReplica(ctx, catalog.NewReplica{
 		Path:         req.Path,

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Metadata", metadataTests},
 		{"Tickets", ticketTests},
 		{"Quotas", quotaTests},
+		{"Register", registerTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {
