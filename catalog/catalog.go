@@ -30,6 +30,7 @@ var (
 type Catalog interface {
 	Namespace
 	Replicas
+	Replication
 	Accounts
 	Groups
 	Resources

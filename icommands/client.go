@@ -33,6 +33,8 @@ type client struct {
 	access  arcapb.AccessClient
 	tickets arcapb.TicketsClient
 	quotas  arcapb.QuotasClient
+	rescs   arcapb.ResourcesClient
+	repls   arcapb.ReplicasClient
 
 	// For the data channel (datachannel.go).
 	addr          string
@@ -109,6 +111,7 @@ func dialWith(dir string, env Environment, token, ticket string) (*client, error
 		meta:  arcapb.NewMetadataClient(conn), access: arcapb.NewAccessClient(conn),
 		tickets: arcapb.NewTicketsClient(conn), quotas: arcapb.NewQuotasClient(conn),
 		addr: addr, tlsConf: tlsConf, creds: creds,
+		rescs: arcapb.NewResourcesClient(conn), repls: arcapb.NewReplicasClient(conn),
 	}, nil
 }
 

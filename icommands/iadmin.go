@@ -34,7 +34,7 @@ replicas) that a user owns, that the members of a group own together, or
 that lie below a collection; 0 is no limit, and 0 for both removes the
 quota. BYTES takes K, M, G, T (powers of 1000) or Ki, Mi, Gi, Ti. A put
 that would pass a quota is refused with exit status 1 and a message naming
-the quota; nothing of it is kept.`,
+the quota; nothing of it is kept.` + iadminRescHelp,
 		Example: `  iadmin mkuser alice rodsuser
   iadmin moduser alice password 'correct horse battery staple'
   iadmin lu
@@ -45,7 +45,7 @@ the quota; nothing of it is kept.`,
   iadmin suq alice total 10G
   iadmin sgq staff demoResc 1Ti 1000000
   iadmin scq /tempZone/home/staff/inbox 500G 10000
-  iadmin suq alice total 0      # removes the quota`,
+  iadmin suq alice total 0      # removes the quota` + iadminRescExamples,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("name a subcommand: " + iadminSubs)
@@ -58,6 +58,9 @@ the quota; nothing of it is kept.`,
 			want := map[string][2]int{"mkuser": {2, 3}, "moduser": {3, 3}, "rmuser": {1, 1}, "lu": {0, 1},
 				"mkgroup": {1, 1}, "rmgroup": {1, 1}, "atg": {2, 2}, "rfg": {2, 2}, "lg": {0, 1},
 				"suq": {3, 4}, "sgq": {3, 4}, "scq": {2, 3}, "lq": {0, 0}}
+			for k, v := range iadminRescArgs {
+				want[k] = v
+			}
 			n, ok := want[sub]
 			if !ok {
 				return usagef("unknown subcommand %q (want %s)", sub, iadminSubs)
@@ -75,6 +78,9 @@ the quota; nothing of it is kept.`,
 			c, err := a.connect(ctx)
 			if err != nil {
 				return err
+			}
+			if _, ok := iadminRescArgs[sub]; ok {
+				return a.runIadminResc(ctx, c, sub, rest)
 			}
 			switch sub {
 			case "mkuser":
@@ -197,7 +203,7 @@ the quota; nothing of it is kept.`,
 	return cmd
 }
 
-const iadminSubs = "mkuser, moduser, rmuser, lu, mkgroup, rmgroup, atg, rfg, lg, suq, sgq, scq or lq"
+const iadminSubs = "mkuser, moduser, rmuser, lu, mkgroup, rmgroup, atg, rfg, lg, suq, sgq, scq, lq, mkresc, modresc, rmresc, addchildtoresc or rmchildfromresc"
 
 func userJSON(u *arcapb.User) map[string]any {
 	return map[string]any{"name": u.Name, "zone": u.Zone, "type": u.Type, "info": u.Info,

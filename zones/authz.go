@@ -86,6 +86,14 @@ func requirements(op *Op) ([]need, error) {
 		return nil, errAdminOnly
 	case "quota.list":
 		return nil, nil // filtered to what concerns the caller
+	case "replicate", "trim", "physmove":
+		// iRODS asks write permission to add, trim or move replicas; the
+		// objects below a collection are filtered by the same level.
+		return []need{{path: op.Path, level: catalog.AccessWrite}}, nil
+	case "resource.list":
+		return nil, nil // every user may see the resources, as in iRODS
+	case "resource.create", "resource.modify", "resource.remove", "resource.child", "fsck":
+		return nil, errAdminOnly
 	case "trash.remove", "logout", "whoami":
 		return nil, nil // acts only on the caller's own trash and sessions
 	case "user.create", "user.modify", "user.remove", "user.list", "trash.remove.others":

@@ -18,9 +18,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
@@ -95,8 +95,6 @@ var ticketMethods = map[string]bool{
 	arcapb.Transfer_Put_FullMethodName:   true,
 }
 
-// apiFiles are the proto files whose services the walk covers.
-var apiFiles = []protoreflect.FileDescriptor{arcapb.File_arca_v1_arca_proto, arcapb.File_arca_v1_ticket_proto, arcapb.File_arca_v1_quota_proto}
 
 // rule decides for a plain (non-admin, authenticated) caller from its
 // levels on the fixture's data objects and collections.
@@ -151,6 +149,8 @@ func (c *walkClient) query() arcapb.QueryClient     { return arcapb.NewQueryClie
 func (c *walkClient) access() arcapb.AccessClient   { return arcapb.NewAccessClient(c.conn) }
 func (c *walkClient) tickets() arcapb.TicketsClient { return arcapb.NewTicketsClient(c.conn) }
 func (c *walkClient) quotas() arcapb.QuotasClient   { return arcapb.NewQuotasClient(c.conn) }
+func (c *walkClient) rescs() arcapb.ResourcesClient { return arcapb.NewResourcesClient(c.conn) }
+func (c *walkClient) repls() arcapb.ReplicasClient  { return arcapb.NewReplicasClient(c.conn) }
 func walkPassword(user string) string               { return "pw-" + user }
 func (walkBearer) RequireTransportSecurity() bool   { return true }
 func metaTarget(k arcapb.MetadataTargetKind, name string) *arcapb.MetadataTarget {
@@ -216,6 +216,15 @@ const (
 	kResc = arcapb.MetadataTargetKind_METADATA_TARGET_KIND_RESOURCE
 	kUser = arcapb.MetadataTargetKind_METADATA_TARGET_KIND_USER
 )
+
+// apiFiles are the proto files whose services the walk covers: add a new
+// file here.
+var apiFiles = []protoreflect.FileDescriptor{
+	arcapb.File_arca_v1_arca_proto,
+	arcapb.File_arca_v1_resources_proto,
+	arcapb.File_arca_v1_ticket_proto,
+	arcapb.File_arca_v1_quota_proto,
+}
 
 func walkCases() []walkCase {
 	cases := []walkCase{
@@ -539,6 +548,76 @@ func walkCases() []walkCase {
 				return drain(c.query().Run(ctx, &arcapb.QueryRequest{Query: "SELECT DATA_NAME WHERE COLL_NAME = '" + f.coll + "'"}, c.opts()...))
 			}},
 	}
+
+	// Resources and replicas (resources.proto).
+	rods := func(c *walkClient) catalog.User { return c.env.user(DefaultAdmin) }
+	cases = append(cases,
+		walkCase{method: arcapb.Resources_MakeResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rescs().MakeResource(ctx, &arcapb.MakeResourceRequest{Name: fmt.Sprintf("made%d", f.seq), Type: "replication"}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_ModifyResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rescs().ModifyResource(ctx, &arcapb.ModifyResourceRequest{Name: DefaultResource, Field: "comment", Value: f.attr}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_RemoveResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				name := fmt.Sprintf("victim%d", f.seq)
+				if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: name, Type: "random"}); err != nil {
+					return err
+				}
+				_, err := c.rescs().RemoveResource(ctx, &arcapb.RemoveResourceRequest{Name: name}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_AddChild_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				parent, child := fmt.Sprintf("parent%d", f.seq), fmt.Sprintf("child%d", f.seq)
+				for _, n := range []string{parent, child} {
+					if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: n, Type: "random"}); err != nil {
+						return err
+					}
+				}
+				_, err := c.rescs().AddChild(ctx, &arcapb.ChildRequest{Parent: parent, Child: child}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_RemoveChild_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				parent, child := fmt.Sprintf("parent%d", f.seq), fmt.Sprintf("child%d", f.seq)
+				for _, n := range []string{parent, child} {
+					if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: n, Type: "random"}); err != nil {
+						return err
+					}
+				}
+				if _, err := c.env.zone.AddChild(ctx, rods(c), parent, child, ""); err != nil {
+					return err
+				}
+				_, err := c.rescs().RemoveChild(ctx, &arcapb.ChildRequest{Parent: parent, Child: child}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_ListResources_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rescs().ListResources(ctx, &arcapb.ListResourcesRequest{}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Replicas_Replicate_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().Replicate(ctx, &arcapb.ReplicateRequest{Path: f.obj, UpdateStale: true}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_Trim_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().Trim(ctx, &arcapb.TrimRequest{Path: f.obj, Keep: 1}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_PhysMove_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().PhysMove(ctx, &arcapb.PhysMoveRequest{Path: f.obj, DestResource: DefaultResource}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_Fsck_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				return drain(c.repls().Fsck(ctx, &arcapb.FsckRequest{}, c.opts()...))
+			}},
+	)
 
 	// Metadata, on each kind of target.
 	targets := []struct {

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Remove", removeTests},
 		{"Access", accessTests},
 		{"Replicas", replicaTests},
+		{"Replication", replicationTests},
 		{"Users", userTests},
 		{"Groups", groupTests},
 		{"Resources", resourceTests},

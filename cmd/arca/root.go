@@ -36,6 +36,7 @@ and tape storage. "arca server" runs a zone; the icommands (ils, iput, iget,
 	}
 	root.AddCommand(newServerCommand(s.Err), newInstallLinksCommand())
 	root.AddCommand(icommands.Commands(s)...)
+	root.AddCommand(icommands.ArcaCommands(s)...)
 	return icommands.Run(ctx, root, argv[1:], s)
 }
 
