@@ -95,7 +95,6 @@ var ticketMethods = map[string]bool{
 	arcapb.Transfer_Put_FullMethodName:   true,
 }
 
-
 // rule decides for a plain (non-admin, authenticated) caller from its
 // levels on the fixture's data objects and collections.
 type rule func(obj, coll catalog.AccessLevel) bool
