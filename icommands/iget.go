@@ -60,6 +60,7 @@ later).`,
 	f.BoolVarP(&o.force, "force", "f", false, "overwrite existing local files")
 	f.BoolVarP(&o.verify, "verify", "K", false, "verify checksums")
 	f.IntVarP(&o.threads, "threads", "N", 8, "files downloaded at once")
+	addTicketFlag(a, cmd)
 	f.BoolVar(&o.noWait, "no-wait", false, "do not wait for a recall from tape: queue it and fail")
 	return cmd
 }
@@ -174,7 +175,7 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Ask without waiting first, so that a recall from tape can be told.
-	stream, err := c.xfer.Get(ctx, &arcapb.GetRequest{Path: j.src.String(), NoWait: true})
+	stream, err := c.getStream(ctx, &arcapb.GetRequest{Path: j.src.String(), NoWait: true}, j.size)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +184,7 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 		if o.notify != nil {
 			o.notify("%s is being recalled from tape; waiting for it", j.src)
 		}
-		if stream, err = c.xfer.Get(ctx, &arcapb.GetRequest{Path: j.src.String()}); err != nil {
+		if stream, err = c.getStream(ctx, &arcapb.GetRequest{Path: j.src.String()}, j.size); err != nil {
 			return nil, err
 		}
 		first, err = stream.Recv()

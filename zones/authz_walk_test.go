@@ -20,6 +20,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"google.golang.org/grpc/metadata"
+
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
@@ -49,6 +51,9 @@ type walkCaller struct {
 	// every fixture (and so may manage its members).
 	groupAdmin bool
 	typ        catalog.UserType // rodsuser unless set
+	// ticket, if set, is the type of a ticket that alice makes for the
+	// fixture's collection and the caller presents on every call.
+	ticket catalog.TicketType
 }
 
 var walkCallers = []walkCaller{
@@ -74,6 +79,20 @@ var walkCallers = []walkCaller{
 	// groupadmins: one belongs to the fixture's group, one does not.
 	{label: "groupadmin", user: "ugadmin", typ: catalog.UserTypeGroupAdmin, groupAdmin: true},
 	{label: "groupadmin-outsider", user: "ugadmout", typ: catalog.UserTypeGroupAdmin},
+	// Ticket holders: anonymous, and users without grants of their own.
+	{label: "anon+ticket-read", ticket: catalog.TicketRead},
+	{label: "anon+ticket-write", ticket: catalog.TicketWrite},
+	{label: "user+ticket-read", user: "utread", ticket: catalog.TicketRead},
+	{label: "user+ticket-write", user: "utwrite", ticket: catalog.TicketWrite},
+}
+
+// ticketMethods are what a ticket may allow, up to its level: reading
+// (stat, list, get) and, for a write ticket, writing (put).
+var ticketMethods = map[string]bool{
+	arcapb.Namespace_Stat_FullMethodName: true,
+	arcapb.Namespace_List_FullMethodName: true,
+	arcapb.Transfer_Get_FullMethodName:   true,
+	arcapb.Transfer_Put_FullMethodName:   true,
 }
 
 // rule decides for a plain (non-admin, authenticated) caller from its
@@ -99,6 +118,8 @@ type walkFixture struct {
 	coll, obj, obj2, sub string
 	attr                 string
 	victim               string // a fresh user for ModifyUser and RemoveUser
+	ticket               string // alice's read ticket for coll, by id
+	secret               string // the string of the caller's ticket, if it has one
 	group                string // a fresh group holding bob (and a groupadmin caller)
 	seq                  int
 }
@@ -125,6 +146,8 @@ func (c *walkClient) admin() arcapb.AdminClient     { return arcapb.NewAdminClie
 func (c *walkClient) meta() arcapb.MetadataClient   { return arcapb.NewMetadataClient(c.conn) }
 func (c *walkClient) query() arcapb.QueryClient     { return arcapb.NewQueryClient(c.conn) }
 func (c *walkClient) access() arcapb.AccessClient   { return arcapb.NewAccessClient(c.conn) }
+func (c *walkClient) tickets() arcapb.TicketsClient { return arcapb.NewTicketsClient(c.conn) }
+func (c *walkClient) quotas() arcapb.QuotasClient   { return arcapb.NewQuotasClient(c.conn) }
 func (c *walkClient) rescs() arcapb.ResourcesClient { return arcapb.NewResourcesClient(c.conn) }
 func (c *walkClient) repls() arcapb.ReplicasClient  { return arcapb.NewReplicasClient(c.conn) }
 func walkPassword(user string) string               { return "pw-" + user }
@@ -177,6 +200,7 @@ type walkCase struct {
 	// groupAdmin also allows groupadmins that belong to the fixture's group.
 	groupAdmin bool
 	anon       bool // anonymous callers may call it (Auth.Login only)
+	ownerOnly  bool // only the ticket's owner, alice (and rods), may call it
 	obj2       bool // the fixture needs obj2
 	victim     bool // the fixture needs a victim user
 	// tolerate are codes an allowed call may end with besides OK, for
@@ -197,6 +221,8 @@ const (
 var apiFiles = []protoreflect.FileDescriptor{
 	arcapb.File_arca_v1_arca_proto,
 	arcapb.File_arca_v1_resources_proto,
+	arcapb.File_arca_v1_ticket_proto,
+	arcapb.File_arca_v1_quota_proto,
 }
 
 func walkCases() []walkCase {
@@ -454,6 +480,65 @@ func walkCases() []walkCase {
 				return err
 			}},
 
+		// Tickets
+		{method: arcapb.Tickets_CreateTicket_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().CreateTicket(ctx, &arcapb.CreateTicketRequest{Path: f.obj, Type: "read"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_CreateTicket_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().CreateTicket(ctx, &arcapb.CreateTicketRequest{Path: f.coll, Type: "write"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_ModifyTicket_FullMethodName, ownerOnly: true, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().ModifyTicket(ctx, &arcapb.ModifyTicketRequest{Ticket: f.ticket, Args: []string{"uses", "5"}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_ListTickets_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().ListTickets(ctx, &arcapb.ListTicketsRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_ListTickets_FullMethodName, variant: "one", ownerOnly: true, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().ListTickets(ctx, &arcapb.ListTicketsRequest{Ticket: f.ticket}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_ListTickets_FullMethodName, variant: "all", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().ListTickets(ctx, &arcapb.ListTicketsRequest{All: true}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_RemoveTicket_FullMethodName, ownerOnly: true, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().RemoveTicket(ctx, &arcapb.RemoveTicketRequest{Ticket: f.ticket}, c.opts()...)
+				return err
+			}},
+
+		// Quotas
+		{method: arcapb.Quotas_SetQuota_FullMethodName, variant: "user", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().SetQuota(ctx, &arcapb.SetQuotaRequest{Quota: &arcapb.QuotaInfo{Kind: "user", Principal: "bob", MaxBytes: 1 << 30}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Quotas_SetQuota_FullMethodName, variant: "collection", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().SetQuota(ctx, &arcapb.SetQuotaRequest{Quota: &arcapb.QuotaInfo{Kind: "collection", Path: f.coll, MaxObjects: 1000}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Quotas_ListQuotas_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().ListQuotas(ctx, &arcapb.ListQuotasRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Quotas_ListQuotas_FullMethodName, variant: "all", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().ListQuotas(ctx, &arcapb.ListQuotasRequest{All: true}, c.opts()...)
+				return err
+			}},
+
 		// Query
 		{method: arcapb.Query_Run_FullMethodName, allow: anyone,
 			// The SQLite catalog does not implement catalog.Querier yet.
@@ -631,9 +716,9 @@ func newWalkEnv(t *testing.T) *walkEnv {
 	// Every service of the API must be served, or its methods would only
 	// ever answer Unimplemented.
 	served := g.GetServiceInfo()
-	for _, file := range apiFiles {
-		for i := range file.Services().Len() {
-			sd := file.Services().Get(i)
+	for _, fd := range apiFiles {
+		for i := range fd.Services().Len() {
+			sd := fd.Services().Get(i)
 			if _, ok := served[string(sd.FullName())]; !ok {
 				t.Errorf("service %s is not registered by Service.Register", sd.FullName())
 			}
@@ -742,6 +827,13 @@ func (e *walkEnv) fixture(ctx context.Context, c walkCaller, wc walkCase) *walkF
 			must("grant", e.cat.SetAccess(ctx, catalog.MustPath(p), id, c.obj))
 		}
 	}
+	_, tk, err := e.zone.CreateTicket(ctx, alice, catalog.MustPath(f.coll), catalog.TicketRead, "")
+	must("make ticket", err)
+	f.ticket = fmt.Sprint(tk.ID)
+	if c.ticket != "" {
+		f.secret, _, err = e.zone.CreateTicket(ctx, alice, catalog.MustPath(f.coll), c.ticket, "")
+		must("make caller's ticket", err)
+	}
 	if wc.victim {
 		f.victim = fmt.Sprintf("victim%d", e.seq)
 		_, err := e.zone.MakeUser(ctx, e.user(DefaultAdmin), f.victim, catalog.UserTypeUser, "")
@@ -766,8 +858,8 @@ func TestAuthzWalk(t *testing.T) {
 	// Every method of every service has a case, and every case a method:
 	// a new method cannot slip past this walk.
 	methods := map[string]bool{}
-	for _, file := range apiFiles {
-		sds := file.Services()
+	for _, fd := range apiFiles {
+		sds := fd.Services()
 		for i := range sds.Len() {
 			sd := sds.Get(i)
 			for j := range sd.Methods().Len() {
@@ -806,12 +898,20 @@ func TestAuthzWalk(t *testing.T) {
 	for _, wc := range cases {
 		fmt.Fprintf(&matrix, "%-40s", wc.name())
 		for _, c := range walkCallers {
-			want := wc.allow(c.obj, c.coll) || c.admin || (wc.groupAdmin && c.groupAdmin)
+			want := wc.allow(c.obj, c.coll) || c.admin || (wc.groupAdmin && c.groupAdmin) || (wc.ownerOnly && c.user == "alice")
+			anonTicket := c.user == "" && c.ticket != ""
 			if c.user == "" {
-				want = wc.anon
+				want = wc.anon || (anonTicket && wc.method == arcapb.Auth_WhoAmI_FullMethodName)
+			}
+			if c.ticket != "" && ticketMethods[wc.method] && wc.allow(c.ticket.Level(), c.ticket.Level()) {
+				want = true
 			}
 			f := e.fixture(ctx, c, wc)
-			err := wc.call(ctx, clients[c.label], f)
+			cctx := ctx
+			if f.secret != "" {
+				cctx = metadata.AppendToOutgoingContext(ctx, TicketMetadata, f.secret)
+			}
+			err := wc.call(cctx, clients[c.label], f)
 			code := status.Code(err)
 			mark := "."
 			if code == codes.OK || slices.Contains(wc.tolerate, code) {
@@ -823,7 +923,9 @@ func TestAuthzWalk(t *testing.T) {
 			switch {
 			case want && code != codes.OK && !slices.Contains(wc.tolerate, code):
 				t.Errorf("%s as %s: want allowed, got %v", wc.name(), c.label, err)
-			case !want && c.user == "" && code != codes.Unauthenticated:
+			case !want && anonTicket && code != codes.PermissionDenied:
+				t.Errorf("%s as %s: want PermissionDenied, got %v", wc.name(), c.label, err)
+			case !want && c.user == "" && !anonTicket && code != codes.Unauthenticated:
 				t.Errorf("%s as %s: want Unauthenticated, got %v", wc.name(), c.label, err)
 			case !want && c.user != "" && code != codes.PermissionDenied:
 				t.Errorf("%s as %s: want PermissionDenied, got %v", wc.name(), c.label, err)

@@ -19,6 +19,7 @@ var errorCodes = []struct {
 }{
 	{ErrUnauthenticated, codes.Unauthenticated},
 	{catalog.ErrPermission, codes.PermissionDenied},
+	{catalog.ErrQuotaExceeded, codes.ResourceExhausted},
 	{resources.ErrPermission, codes.PermissionDenied},
 	{catalog.ErrNotFound, codes.NotFound},
 	{resources.ErrNotFound, codes.NotFound},

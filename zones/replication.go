@@ -209,7 +209,7 @@ func (z *Zone) eachObject(ctx context.Context, caller catalog.User, p catalog.Pa
 // pickSource returns the best good replica of obj to copy from, below the
 // resource source if it is set.
 func (z *Zone) pickSource(ctx context.Context, t *rescTree, obj catalog.DataObject, source string) (catalog.Replica, error) {
-	good, why := z.readable(ctx, t, obj)
+	good, why := z.readableReplicas(ctx, t, obj)
 	for _, r := range good {
 		if source == "" || isBelow(t, r.Resource, source) {
 			return r, nil

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
@@ -116,8 +115,11 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	svc := NewService(zone)
+	// One port, two protocols by ALPN: gRPC, and the data channel for
+	// large transfers (zones/datachannel.go).
+	mux := newPortMux(lis, tlsConf, svc.serveData)
 	g := grpc.NewServer(
-		grpc.Creds(credentials.NewTLS(tlsConf)),
+		grpc.Creds(handshakenTLS{}),
 		grpc.ChainUnaryInterceptor(svc.UnaryInterceptor),
 		grpc.ChainStreamInterceptor(svc.StreamInterceptor),
 		grpc.MaxRecvMsgSize(8<<20),
@@ -136,8 +138,13 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	go zone.RunMaintenance(maintCtx, cfg.MaintenanceInterval)
 	go zone.ReportOrphans(maintCtx)
 
-	served := make(chan error, 1)
-	go func() { served <- g.Serve(lis) }()
+	served := make(chan error, 2)
+	go func() { served <- g.Serve(mux.GRPCListener()) }()
+	go func() {
+		if err := mux.Serve(context.WithoutCancel(ctx)); err != nil {
+			served <- err
+		}
+	}()
 	fmt.Fprintf(cfg.Out, "arca: zone %s serving on %s; clients trust %s\n", zoneName, lis.Addr(), filepath.Join(dir, "tls", caCertFile))
 	cfg.Logger.Info("serving", "zone", zoneName, "addr", lis.Addr().String(), "data", dir)
 	if cfg.Ready != nil {
@@ -150,13 +157,17 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	case <-ctx.Done():
 	}
 	cfg.Logger.Info("shutting down: draining in-flight requests", "grace", cfg.ShutdownGrace)
+	mux.Close()
+	graceCtx, cancelGrace := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
+	defer cancelGrace()
 	drained := make(chan struct{})
-	go func() { g.GracefulStop(); close(drained) }()
+	go func() { g.GracefulStop(); mux.Drain(graceCtx); close(drained) }()
 	select {
 	case <-drained:
-	case <-time.After(cfg.ShutdownGrace):
+	case <-graceCtx.Done():
 		cfg.Logger.Warn("grace period over: cancelling the requests still running")
 		g.Stop()
+		<-drained
 	}
 	stopMaint()
 	cfg.Logger.Info("stopped")

@@ -248,11 +248,11 @@ func mediumRank(t string) int {
 	return 2
 }
 
-// readable returns the good replicas of obj that can be read now, best
+// readableReplicas returns the good replicas of obj that can be read now, best
 // first: on a resource that is up, on the fastest medium, a compound's cache
 // before its archive, tape files online before those to recall. why lists
 // the replicas left out and their state, for the error when none is left.
-func (z *Zone) readable(ctx context.Context, t *rescTree, obj catalog.DataObject) (good []catalog.Replica, why []string) {
+func (z *Zone) readableReplicas(ctx context.Context, t *rescTree, obj catalog.DataObject) (good []catalog.Replica, why []string) {
 	type ranked struct {
 		rep  catalog.Replica
 		rank int

@@ -40,6 +40,9 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Resources", resourceTests},
 		{"Sessions", sessionTests},
 		{"Metadata", metadataTests},
+		{"Tickets", ticketTests},
+		{"Quotas", quotaTests},
+		{"Register", registerTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {
