@@ -14,10 +14,10 @@ import (
 	"github.com/arca-data/arca/resources/tape"
 )
 
-// Reading back 100 objects spread over 10 cartridges, as iget -r does (8 at
-// a time, in listing order), mounts each cartridge once: the recall queue
-// is ordered by cartridge and position, and a drive keeps its cartridge
-// until another one is wanted.
+// Reading back 100 objects spread over 10 cartridges, as iget -r does (Stage
+// of the collection, then 8 reads at a time in listing order), mounts each
+// cartridge once: the recalls are queued at once and ordered by cartridge
+// and position.
 func TestTapeRecallMounts(t *testing.T) {
 	const objects, perCart, size = 100, 10, 32 << 10
 	e := newFaultEnv(t)
@@ -45,6 +45,13 @@ func TestTapeRecallMounts(t *testing.T) {
 	}
 	before := lib.Stats()
 	start := time.Now()
+	res, err := e.zone.Stage(e.ctx, e.rods, coll, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Queued != objects {
+		t.Errorf("Stage queued %d recalls, want %d", res.Queued, objects)
+	}
 	names := make(chan int)
 	var wg sync.WaitGroup
 	for range 8 {
