@@ -101,6 +101,7 @@ func (z *Zone) stageToCache(ctx context.Context, t *rescTree, obj catalog.DataOb
 		z.log.Warn("stage to cache failed; reading the archive", "path", obj.Path, "cache", cache.hierarchy(), "err", err)
 		return rep
 	}
+	z.enforceWatermarks(ctx, archive.parent) // the staged replica is the newest: it stays
 	return staged
 }
 
