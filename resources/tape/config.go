@@ -80,6 +80,9 @@ func ParseContext(dir, s string) (Config, error) {
 		default:
 			return c, fmt.Errorf("tape context: unknown key %q (want drives, cartridge_size, mount_latency, rewind_latency, seek_rate, device or keep_online)", k)
 		}
+		if err == nil && (c.MountLatency < 0 || c.RewindLatency < 0) {
+			err = fmt.Errorf("a latency cannot be negative")
+		}
 		if err != nil {
 			return c, fmt.Errorf("tape context %s=%q: %v", k, v, err)
 		}
@@ -107,7 +110,7 @@ func ParseSize(s string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || n*float64(mult) >= 1<<62 {
 		return 0, fmt.Errorf("not a size: %q", s)
 	}
 	return int64(n * float64(mult)), nil
