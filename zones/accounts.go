@@ -138,7 +138,8 @@ func (z *Zone) MakeUser(ctx context.Context, caller catalog.User, name string, t
 	return u, err
 }
 
-// ModifyUser changes one field of an account: password, type or info.
+// ModifyUser changes one field of an account: password, type, info or auth
+// (native or ldap: what checks the password at login).
 func (z *Zone) ModifyUser(ctx context.Context, caller catalog.User, name, field, value string) (catalog.User, error) {
 	var u catalog.User
 	err := z.do(ctx, &Op{Name: "user.modify", Caller: caller}, func(ctx context.Context) error {
@@ -151,6 +152,9 @@ func (z *Zone) ModifyUser(ctx context.Context, caller catalog.User, name, field,
 			if value == "" {
 				return fmt.Errorf("%w: empty password", catalog.ErrInvalidArgument)
 			}
+			if u.Auth == catalog.AuthLDAP {
+				return fmt.Errorf("%w: %s logs in with LDAP, whose directory holds the password (iadmin moduser %s auth native first)", catalog.ErrInvalidArgument, u.Name, u.Name)
+			}
 			if u.PasswordHash, err = HashPassword(value); err != nil {
 				return err
 			}
@@ -160,14 +164,24 @@ func (z *Zone) ModifyUser(ctx context.Context, caller catalog.User, name, field,
 			}
 		case "info":
 			u.Info = value
+		case "auth":
+			if u.Type == catalog.UserTypeGroup {
+				return fmt.Errorf("%w: %s is a group; groups do not log in", catalog.ErrInvalidArgument, u.Name)
+			}
+			if u.Auth, err = catalog.ParseAuthSource(value); err != nil {
+				return err
+			}
+			if u.Auth == catalog.AuthLDAP {
+				u.PasswordHash = "" // Arca keeps no password of a directory user
+			}
 		default:
-			return fmt.Errorf("%w: cannot modify %q of a user (want password, type or info)", catalog.ErrInvalidArgument, field)
+			return fmt.Errorf("%w: cannot modify %q of a user (want password, type, info or auth)", catalog.ErrInvalidArgument, field)
 		}
 		if err := z.cat.UpdateUser(ctx, u); err != nil {
 			return err
 		}
 		z.sessions.forget("", u.UserID()) // the cached copy has the old type
-		if field == "password" {
+		if field == "password" || field == "auth" {
 			_, err = z.cat.RemoveSessions(ctx, u.UserID())
 		}
 		return err

@@ -140,6 +140,11 @@ CREATE TABLE group_members (
 CREATE INDEX group_members_user ON group_members(user_id, group_id);
 ALTER TABLE collections ADD COLUMN inherit INTEGER NOT NULL DEFAULT 0 CHECK (inherit IN (0, 1));
 `,
+	// 4: what checks a user's password: '' native (password_hash), 'ldap'
+	// the zone's LDAP directory.
+	`
+ALTER TABLE users ADD COLUMN auth TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // rootID is the id of the collection "/", made by the first migration.
