@@ -18,6 +18,7 @@ var errorCodes = []struct {
 	code codes.Code
 }{
 	{ErrUnauthenticated, codes.Unauthenticated},
+	{ErrDirectoryUnavailable, codes.Unavailable},
 	{catalog.ErrPermission, codes.PermissionDenied},
 	{catalog.ErrNotFound, codes.NotFound},
 	{resources.ErrNotFound, codes.NotFound},

@@ -42,6 +42,8 @@ type ServerConfig struct {
 	SessionTTL          time.Duration
 	// Ready, if set, is called with the listening address once the zone serves.
 	Ready func(addr net.Addr)
+	// LDAP, when its URL is set, logs users in with a directory as well.
+	LDAP LDAPConfig
 }
 
 // Run serves a zone from cfg.DataDir until ctx ends, then drains in-flight
@@ -84,6 +86,10 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	if err != nil {
 		return err
 	}
+	ldapLogin, err := cfg.LDAP.login()
+	if err != nil {
+		return err
+	}
 
 	cat, err := sqlite.Open(ctx, filepath.Join(dir, "catalog.db"))
 	if err != nil {
@@ -91,7 +97,8 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	}
 	defer cat.Close()
 
-	zone := New(cat, Options{Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, SessionTTL: cfg.SessionTTL, ServerID: serverID(dir)})
+	zone := New(cat, Options{Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, SessionTTL: cfg.SessionTTL, ServerID: serverID(dir),
+		LDAP: ldapLogin})
 	boot := BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}
 	if _, err := cat.User(ctx, catalog.UserID{Name: DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {
 		pw, err := adminPassword(dir, cfg.Out)
@@ -140,6 +147,10 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	go func() { served <- g.Serve(lis) }()
 	fmt.Fprintf(cfg.Out, "arca: zone %s serving on %s; clients trust %s\n", zoneName, lis.Addr(), filepath.Join(dir, "tls", caCertFile))
 	cfg.Logger.Info("serving", "zone", zoneName, "addr", lis.Addr().String(), "data", dir)
+	if ldapLogin != nil {
+		cfg.Logger.Info("LDAP login", "url", cfg.LDAP.URL, "base", cfg.LDAP.Base, "group_base", cfg.LDAP.GroupBase,
+			"provision", cfg.LDAP.Provision)
+	}
 	if cfg.Ready != nil {
 		cfg.Ready(lis.Addr())
 	}

@@ -41,6 +41,8 @@ type Options struct {
 	ServerID string
 	// OpenResource opens the driver for a catalog resource; nil means posix only.
 	OpenResource func(catalog.Resource) (resources.Resource, error)
+	// LDAP, if set, logs users in with a directory as well.
+	LDAP *LDAPLogin
 }
 
 // Zone runs the operations of one zone over its catalog and resources.
@@ -57,6 +59,7 @@ type Zone struct {
 	hooks      []Hook
 	sessions   sessionCache
 	groupCache groupCache
+	ldap       *LDAPLogin
 	// dummyHash is checked when a login names no user, so that a failed
 	// login takes as long whether or not the user exists.
 	dummyHash string
@@ -102,6 +105,7 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 		holderBase: opts.ServerID + "/" + hex.EncodeToString(boot) + "/",
 		openResc:   opts.OpenResource,
 		rescs:      map[string]openResource{},
+		ldap:       opts.LDAP,
 	}
 }
 

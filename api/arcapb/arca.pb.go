@@ -448,7 +448,8 @@ type User struct {
 	Info       string                 `protobuf:"bytes,4,opt,name=info,proto3" json:"info,omitempty"`
 	CreateUnix int64                  `protobuf:"varint,5,opt,name=create_unix,json=createUnix,proto3" json:"create_unix,omitempty"`
 	ModifyUnix int64                  `protobuf:"varint,6,opt,name=modify_unix,json=modifyUnix,proto3" json:"modify_unix,omitempty"`
-	// auth is what checks the password: "native" or "ldap"; empty for a group.
+	// auth is what checks a user's password: "native" or "ldap". A group has
+	// "ldap" when the LDAP directory manages its membership, else nothing.
 	Auth          string `protobuf:"bytes,7,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -121,34 +121,6 @@ func (c *Client) Authenticate(ctx context.Context, name, password string) (Ident
 	return id, nil
 }
 
-// GroupsAmong returns those of names that are groups under GroupBase; a
-// zone asks it to tell the groups the directory manages from its own.
-func (c *Client) GroupsAmong(ctx context.Context, names []string) ([]string, error) {
-	if c.cfg.GroupBase == "" || len(names) == 0 {
-		return nil, nil
-	}
-	conn, err := c.connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	res, err := conn.Search(ldap.NewSearchRequest(c.cfg.GroupBase, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
-		0, c.timeLimit(), false, groupNamesFilter(c.cfg.GroupAttr, names), []string{c.cfg.GroupAttr}, nil))
-	if err != nil {
-		return nil, fmt.Errorf("%w: search groups: %v", ErrUnavailable, resultText(err))
-	}
-	var out []string
-	for _, e := range res.Entries {
-		for _, v := range e.GetEqualFoldAttributeValues(c.cfg.GroupAttr) {
-			if slices.Contains(names, v) && !slices.Contains(out, v) {
-				out = append(out, v)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
 // findUser returns the DN of the one entry for name.
 func (c *Client) findUser(conn *ldap.Conn, name string) (string, error) {
 	// A size limit of 2 is enough to tell one entry from several.

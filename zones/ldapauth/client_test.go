@@ -121,21 +121,6 @@ func TestEmptyPasswordNeverReachesTheDirectory(t *testing.T) {
 	}
 }
 
-func TestGroupsAmong(t *testing.T) {
-	d := testldap.Get(t)
-	c, err := ldapauth.New(configs(t, d)["LDAPS service account"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := c.GroupsAmong(context.Background(), []string{"physics", "nosuch", "lab", "*", "lab)(cn=*"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"lab", "physics"}; !slices.Equal(got, want) {
-		t.Errorf("GroupsAmong = %q, want %q", got, want)
-	}
-}
-
 // A directory whose certificate does not chain to the configured CA is
 // refused, over StartTLS and LDAPS alike, before any credential is sent.
 func TestWrongCARefused(t *testing.T) {

@@ -157,14 +157,3 @@ func GroupFilter(dn, name string) string {
 		"(&(objectClass=groupOfUniqueNames)(uniqueMember=" + d + "))" +
 		"(&(objectClass=posixGroup)(memberUid=" + n + ")))"
 }
-
-// groupNamesFilter finds the groups among names.
-func groupNamesFilter(attr string, names []string) string {
-	var b strings.Builder
-	b.WriteString("(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))(|")
-	for _, n := range names {
-		b.WriteString("(" + attr + "=" + ldap.EscapeFilter(n) + ")")
-	}
-	b.WriteString("))")
-	return b.String()
-}
