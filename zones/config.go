@@ -49,31 +49,31 @@ const maxConfigSize = 1 << 20
 //
 // Unknown keys are an error, so that a misspelt setting is not ignored.
 type ConfigFile struct {
-	Addr       string        `yaml:"addr"`
-	Zone       string        `yaml:"zone"`
-	LogLevel   string        `yaml:"log_level"`
-	Lease      time.Duration `yaml:"lease"`
-	SessionTTL time.Duration `yaml:"session_ttl"`
-	LDAP       *LDAPFile     `yaml:"ldap"`
+	Addr       string        `yaml:"addr,omitempty"`
+	Zone       string        `yaml:"zone,omitempty"`
+	LogLevel   string        `yaml:"log_level,omitempty"`
+	Lease      time.Duration `yaml:"lease,omitempty"`
+	SessionTTL time.Duration `yaml:"session_ttl,omitempty"`
+	LDAP       *LDAPFile     `yaml:"ldap,omitempty"`
 }
 
 // LDAPFile is the ldap section of the configuration file.
 type LDAPFile struct {
-	URL              string            `yaml:"url"`
-	Base             string            `yaml:"base"`
-	UserAttr         string            `yaml:"user_attr"`
-	UserFilter       string            `yaml:"user_filter"`
-	GroupBase        string            `yaml:"group_base"`
-	GroupAttr        string            `yaml:"group_attr"`
-	GroupMap         map[string]string `yaml:"group_map"`
-	BindDN           string            `yaml:"bind_dn"`
-	BindPasswordFile string            `yaml:"bind_password_file"`
-	CA               string            `yaml:"ca"`
-	Provision        *bool             `yaml:"provision"`
+	URL              string            `yaml:"url,omitempty"`
+	Base             string            `yaml:"base,omitempty"`
+	UserAttr         string            `yaml:"user_attr,omitempty"`
+	UserFilter       string            `yaml:"user_filter,omitempty"`
+	GroupBase        string            `yaml:"group_base,omitempty"`
+	GroupAttr        string            `yaml:"group_attr,omitempty"`
+	GroupMap         map[string]string `yaml:"group_map,omitempty"`
+	BindDN           string            `yaml:"bind_dn,omitempty"`
+	BindPasswordFile string            `yaml:"bind_password_file,omitempty"`
+	CA               string            `yaml:"ca,omitempty"`
+	Provision        *bool             `yaml:"provision,omitempty"`
 	// InsecurePlainLoopback allows ldap:// without StartTLS to a loopback
 	// address: for tests only.
-	InsecurePlainLoopback bool          `yaml:"insecure_plain_loopback"`
-	Timeout               time.Duration `yaml:"timeout"`
+	InsecurePlainLoopback bool          `yaml:"insecure_plain_loopback,omitempty"`
+	Timeout               time.Duration `yaml:"timeout,omitempty"`
 }
 
 // LDAPConfig is how `arca server` reaches a directory, from flags and the
@@ -109,6 +109,9 @@ func ParseConfig(data []byte) (ConfigFile, error) {
 	}
 	if err := c.validate(); err != nil {
 		return ConfigFile{}, fmt.Errorf("configuration: %w", err)
+	}
+	if c.LDAP != nil && len(c.LDAP.GroupMap) == 0 {
+		c.LDAP.GroupMap = nil // "group_map: {}" says what no group_map says
 	}
 	return c, nil
 }
