@@ -185,11 +185,11 @@ func TestServerLDAPFlagsAndConfigFile(t *testing.T) {
 func TestServerLDAPSettingsRefused(t *testing.T) {
 	tmp := t.TempDir()
 	for name, args := range map[string][]string{
-		"ldap flags without url":   {"--ldap-base", "dc=x"},
-		"url without a host":       {"--ldap-url", "ldaps://", "--ldap-base", "dc=x"},
-		"http url":                 {"--ldap-url", "http://ldap.example.org", "--ldap-base", "dc=x"},
-		"missing CA file":          {"--ldap-url", "ldaps://127.0.0.1", "--ldap-base", "dc=x", "--ldap-ca", filepath.Join(tmp, "nope.pem")},
-		"missing config file":      {"--config", filepath.Join(tmp, "nope.yaml")},
+		"ldap flags without url": {"--ldap-base", "dc=x"},
+		"url without a host":     {"--ldap-url", "ldaps://", "--ldap-base", "dc=x"},
+		"http url":               {"--ldap-url", "http://ldap.example.org", "--ldap-base", "dc=x"},
+		"missing CA file":        {"--ldap-url", "ldaps://127.0.0.1", "--ldap-base", "dc=x", "--ldap-ca", filepath.Join(tmp, "nope.pem")},
+		"missing config file":    {"--config", filepath.Join(tmp, "nope.yaml")},
 	} {
 		var out lockedOutput
 		cmd := newServerCommand(&out)
