@@ -20,6 +20,7 @@ var errorCodes = []struct {
 	{ErrUnauthenticated, codes.Unauthenticated},
 	{ErrDirectoryUnavailable, codes.Unavailable},
 	{catalog.ErrPermission, codes.PermissionDenied},
+	{resources.ErrPermission, codes.PermissionDenied},
 	{catalog.ErrNotFound, codes.NotFound},
 	{resources.ErrNotFound, codes.NotFound},
 	{catalog.ErrExists, codes.AlreadyExists},

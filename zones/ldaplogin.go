@@ -55,6 +55,10 @@ func (l *LDAPLogin) arcaGroup(name string) (string, bool) {
 // when existing is nil, and brings their group memberships in line with
 // the directory.
 func (z *Zone) ldapLogin(ctx context.Context, id catalog.UserID, password string, existing *catalog.User) (catalog.User, error) {
+	if existing == nil && (id.Name == AnonymousUser || id.Name == PublicGroup) {
+		// Names with a meaning of their own are never accounts from a directory.
+		return catalog.User{}, fmt.Errorf("%w: %s is reserved", ldapauth.ErrInvalidCredentials, id.Name)
+	}
 	ident, err := z.ldap.Directory.Authenticate(ctx, id.Name, password)
 	if err != nil {
 		return catalog.User{}, err

@@ -94,6 +94,7 @@ func scriptParams(dir string, cfg zones.ServerConfig, more func(*testscript.Env)
 			"jsonlines": cmdJSONLines,
 			"cmptree":   cmdCmptree,
 			"glob":      cmdGlob,
+			"capture":   cmdCapture,
 		},
 	}
 }
@@ -120,6 +121,19 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
+}
+
+// capture VAR sets VAR to the first line of the last command's stdout,
+// such as the ticket string iticket create prints.
+func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: capture VAR")
+	}
+	line, _, _ := strings.Cut(ts.ReadFile("stdout"), "\n")
+	if line == "" {
+		ts.Fatalf("capture: stdout is empty")
+	}
+	ts.Setenv(args[0], line)
 }
 
 // repeat VAR N TEXT sets VAR to TEXT repeated N times.
