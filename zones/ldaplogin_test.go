@@ -159,7 +159,7 @@ func TestLDAPLogin(t *testing.T) {
 		t.Fatalf("rods: %+v, %v", u, err)
 	}
 	// A user who authenticates with LDAP has no native password to set.
-	rods := catalog.User{Name: DefaultAdmin, Zone: z.Name(), Type: catalog.UserTypeAdmin}
+	rods := adminOf(t, z)
 	if _, err := z.ModifyUser(ctx, rods, "alice", "password", "native-now"); !errors.Is(err, catalog.ErrInvalidArgument) {
 		t.Errorf("setting a native password of an LDAP user: %v", err)
 	}
@@ -189,7 +189,7 @@ func TestLDAPLoginWithoutProvisioning(t *testing.T) {
 	if _, err := z.cat.User(ctx, catalog.UserID{Name: "bob", Zone: z.Name()}); !errors.Is(err, catalog.ErrNotFound) {
 		t.Fatalf("bob was made without provisioning: %v", err)
 	}
-	rods := catalog.User{Name: DefaultAdmin, Zone: z.Name(), Type: catalog.UserTypeAdmin}
+	rods := adminOf(t, z)
 	if _, err := z.MakeUser(ctx, rods, "bob", catalog.UserTypeUser, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestLDAPGroupSync(t *testing.T) {
 	d := testldap.Get(t)
 	z, _ := ldapZone(t, d, nil)
 	ctx := context.Background()
-	rods := catalog.User{Name: DefaultAdmin, Zone: z.Name(), Type: catalog.UserTypeAdmin}
+	rods := adminOf(t, z)
 
 	conn := ldapAdmin(t, d)
 	group := fmt.Sprintf("tmp%d", time.Now().UnixNano())
@@ -321,6 +321,16 @@ func TestLDAPWrongCA(t *testing.T) {
 	if !errors.Is(err, ErrDirectoryUnavailable) {
 		t.Fatalf("directory with another CA: %v", err)
 	}
+}
+
+// adminOf is rods as a caller.
+func adminOf(t *testing.T, z *Zone) catalog.User {
+	t.Helper()
+	u, err := z.cat.User(context.Background(), catalog.UserID{Name: DefaultAdmin, Zone: z.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 func ldapAdmin(t *testing.T, d testldap.Directory) *ldap.Conn {
