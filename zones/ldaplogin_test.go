@@ -44,6 +44,11 @@ func (b *lockedBuffer) String() string {
 // directory, and its debug log.
 func ldapZone(t *testing.T, d testldap.Directory, edit func(*LDAPConfig)) (*Zone, *lockedBuffer) {
 	t.Helper()
+	return ldapZoneTB(t, d, edit)
+}
+
+func ldapZoneTB(t testing.TB, d testldap.Directory, edit func(*LDAPConfig)) (*Zone, *lockedBuffer) {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	cat, err := sqlite.Open(ctx, filepath.Join(dir, "catalog.db"))
@@ -174,6 +179,62 @@ func TestLDAPLogin(t *testing.T) {
 	}
 	if !strings.Contains(out, "login refused") || !strings.Contains(out, `msg=login user=alice#tempZone auth=ldap`) {
 		t.Errorf("the log does not tell logins:\n%s", out)
+	}
+}
+
+// Concurrent first logins of one user make one account, and all succeed.
+func TestLDAPConcurrentFirstLogins(t *testing.T) {
+	d := testldap.Get(t)
+	z, _ := ldapZone(t, d, nil)
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, _, err := z.testLogin("dave", d.Passwords["dave"])
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	users, err := z.cat.Users(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := 0
+	for _, u := range users {
+		if u.Name == "dave" {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Errorf("%d accounts of dave", count)
+	}
+}
+
+// BenchmarkLogin compares a login of a provisioned LDAP user (StartTLS,
+// service bind, search, user bind, service bind, group search, group sync)
+// with a native one (argon2id, m=19 MiB, t=2).
+func BenchmarkLogin(b *testing.B) {
+	d := testldap.Get(b)
+	for _, tc := range []struct{ name, user, password string }{
+		{"ldap", "alice", d.Passwords["alice"]},
+		{"native", DefaultAdmin, ldapTestAdminPassword},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			z, _ := ldapZoneTB(b, d, nil)
+			if _, _, err := z.testLogin(tc.user, tc.password); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, _, err := z.testLogin(tc.user, tc.password); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -119,6 +119,25 @@ func TestLDAPLoginEndToEnd(t *testing.T) {
 	if !strings.Contains(log, "provisioned a user from LDAP") || !strings.Contains(log, "login refused") {
 		t.Errorf("the server's log does not tell provisioning and refusals:\n%s", log)
 	}
+	// Nor anywhere in the zone's files: catalog, its WAL, vault, TLS.
+	err := filepath.WalkDir(z.DataDir, func(path string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for what, secret := range secrets {
+			if strings.Contains(string(b), secret) {
+				t.Errorf("%s holds %s", path, what)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestServerLDAPFlagsAndConfigFile runs "arca server" as a user starts it,
