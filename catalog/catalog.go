@@ -36,6 +36,7 @@ type Catalog interface {
 	Sessions
 	Metadata
 	Querier
+	Jobs
 	Close() error
 }
 

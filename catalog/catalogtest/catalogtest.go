@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Resources", resourceTests},
 		{"Sessions", sessionTests},
 		{"Metadata", metadataTests},
+		{"Jobs", jobTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {

@@ -140,6 +140,26 @@ CREATE TABLE group_members (
 CREATE INDEX group_members_user ON group_members(user_id, group_id);
 ALTER TABLE collections ADD COLUMN inherit INTEGER NOT NULL DEFAULT 0 CHECK (inherit IN (0, 1));
 `,
+	// jobs: the queue of scheduled rule work, claimed with a lease.
+	`
+CREATE TABLE jobs (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	job_key     TEXT UNIQUE,
+	rule        TEXT NOT NULL,
+	owner_name  TEXT NOT NULL,
+	owner_zone  TEXT NOT NULL,
+	every       TEXT NOT NULL DEFAULT '',
+	due_ns      INTEGER NOT NULL,
+	work        BLOB NOT NULL,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	last_error  TEXT NOT NULL DEFAULT '',
+	failed      INTEGER NOT NULL DEFAULT 0 CHECK (failed IN (0, 1)),
+	holder      TEXT NOT NULL DEFAULT '',
+	lease_ns    INTEGER NOT NULL DEFAULT 0,
+	create_ns   INTEGER NOT NULL
+);
+CREATE INDEX jobs_due ON jobs(failed, due_ns);
+`,
 }
 
 // rootID is the id of the collection "/", made by the first migration.
