@@ -499,3 +499,43 @@ func toNative(v ref.Val) any {
 	}
 	return v.Value()
 }
+
+// Decision is what one pre rule would decide on an operation.
+type Decision struct {
+	Rule    string
+	Outcome string // deny, warn, match (its actions would run), error
+	Message string
+	Actions []string
+}
+
+// DryRun evaluates the pre rules on req as Before would, but runs no
+// action and does not stop at the first deny: it reports every rule that
+// fires, in order. Nothing is audited.
+func (e *Engine) DryRun(ctx context.Context, req *Request) (version string, out []Decision) {
+	set := e.set.Load()
+	if req.Now.IsZero() {
+		req.Now = time.Now()
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	act := activation{f: newFacts(ctx, e.cat, req)}
+	for _, r := range set.matching(Pre, req.Op) {
+		ok, err := e.condition(ctx, r, act)
+		switch {
+		case err != nil:
+			msg := err.Error()
+			if !r.FailOpen {
+				msg += " (fails closed: the operation would be denied)"
+			}
+			out = append(out, Decision{Rule: r.Name, Outcome: "error", Message: msg})
+		case !ok:
+		case r.deny != nil && r.Mode == ModeWarn:
+			out = append(out, Decision{Rule: r.Name, Outcome: "warn", Message: e.message(ctx, r, act)})
+		case r.deny != nil:
+			out = append(out, Decision{Rule: r.Name, Outcome: "deny", Message: e.message(ctx, r, act)})
+		default:
+			out = append(out, Decision{Rule: r.Name, Outcome: "match", Actions: r.Actions()})
+		}
+	}
+	return set.Version, out
+}

@@ -24,6 +24,7 @@ type Service struct {
 	arcapb.UnimplementedQueryServer
 	arcapb.UnimplementedMetadataServer
 	arcapb.UnimplementedAccessServer
+	arcapb.UnimplementedRulesServer
 	zone *Zone
 }
 
@@ -39,6 +40,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterQueryServer(g, s)
 	arcapb.RegisterMetadataServer(g, s)
 	arcapb.RegisterAccessServer(g, s)
+	arcapb.RegisterRulesServer(g, s)
 }
 
 type callerKey struct{}

@@ -53,6 +53,7 @@ func (z *Zone) Put(ctx context.Context, caller catalog.User, req PutRequest, bod
 	op := &Op{Name: "put", Caller: caller, Path: req.Path, Resource: req.Resource, Size: req.Size, AVUs: req.Metadata}
 	err := z.do(ctx, op, func(ctx context.Context) error {
 		var err error
+		req.Resource = op.Resource // a rule may have chosen another
 		obj, err = z.put(ctx, caller, req, body)
 		return err
 	})
@@ -288,13 +289,14 @@ func (z *Zone) Copy(ctx context.Context, caller catalog.User, from, to catalog.P
 		resource = z.defResc
 	}
 	var obj catalog.DataObject
-	err := z.do(ctx, &Op{Name: "copy", Caller: caller, Path: from, Dest: to, Resource: resource}, func(ctx context.Context) error {
+	op := &Op{Name: "copy", Caller: caller, Path: from, Dest: to, Resource: resource}
+	err := z.do(ctx, op, func(ctx context.Context) error {
 		_, rep, rc, err := z.open(ctx, from, 0, 0)
 		if err != nil {
 			return err
 		}
 		defer rc.Close()
-		obj, err = z.put(ctx, caller, PutRequest{Path: to, Size: rep.Size, Resource: resource, Overwrite: overwrite, Checksum: rep.Checksum}, rc)
+		obj, err = z.put(ctx, caller, PutRequest{Path: to, Size: rep.Size, Resource: op.Resource, Overwrite: overwrite, Checksum: rep.Checksum}, rc)
 		return err
 	})
 	return obj, err
