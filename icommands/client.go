@@ -30,6 +30,7 @@ type client struct {
 	query  arcapb.QueryClient
 	meta   arcapb.MetadataClient
 	access arcapb.AccessClient
+	rules  arcapb.RulesClient
 }
 
 // tokenCreds sends the session token with every call, only over TLS.
@@ -87,6 +88,7 @@ func dialWith(dir string, env Environment, token string) (*client, error) {
 		xfer: arcapb.NewTransferClient(conn), admin: arcapb.NewAdminClient(conn),
 		query: arcapb.NewQueryClient(conn),
 		meta:  arcapb.NewMetadataClient(conn), access: arcapb.NewAccessClient(conn),
+		rules: arcapb.NewRulesClient(conn),
 	}, nil
 }
 
