@@ -36,6 +36,8 @@ type Catalog interface {
 	Sessions
 	Metadata
 	Querier
+	Tickets
+	Quotas
 	Jobs
 	Close() error
 }
@@ -100,7 +102,9 @@ type Replicas interface {
 	// the replicas it superseded on the same resource (already removed from
 	// the catalog) so that the caller deletes their bytes. It fails with
 	// ErrLocked if holder no longer holds the replica or its lease has ended;
-	// the holder can still AbortReplica then.
+	// the holder can still AbortReplica then. It fails with
+	// ErrQuotaExceeded, changing nothing, when the commit would take a
+	// quota's bytes, or for a new data object its objects, past the limit.
 	CommitReplica(ctx context.Context, c ReplicaCommit) (superseded []Replica, err error)
 	// AbortReplica removes an intermediate replica held by holder, and the
 	// data object too when no other replica is left; it returns the removed

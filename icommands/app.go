@@ -34,6 +34,8 @@ type app struct {
 	*Streams
 	json   bool
 	client *client
+	// ticket is --ticket of iget, iput and ils: sent with every call.
+	ticket string
 }
 
 // isTerminal reports whether w is a terminal, for progress bars and prompts.
@@ -60,7 +62,7 @@ func (a *app) connect(ctx context.Context) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := dial(dir, env)
+	c, err := dial(dir, env, a.ticket)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +83,7 @@ func Commands(s *Streams) []*cobra.Command {
 		newIinit(a), newIexit(a), newIenv(a), newIpwd(a), newIcd(a),
 		newIls(a), newImkdir(a), newIput(a), newIget(a), newIrm(a),
 		newIrmtrash(a), newImv(a), newIcp(a), newIchksum(a), newIadmin(a), newIquest(a),
-		newImeta(a), newIchmod(a), newIuserinfo(a), newIrule(a), newIqstat(a), newIqdel(a),
+		newImeta(a), newIchmod(a), newIuserinfo(a), newIticket(a), newIrule(a), newIqstat(a), newIqdel(a),
 	}
 	for _, c := range cmds {
 		c.Flags().BoolVar(&a.json, "json", false, "print machine-readable JSON")
@@ -91,6 +93,11 @@ func Commands(s *Streams) []*cobra.Command {
 		c.PostRun = func(*cobra.Command, []string) { a.close() }
 	}
 	return cmds
+}
+
+// addTicketFlag gives cmd --ticket (-t, as in iRODS).
+func addTicketFlag(a *app, cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&a.ticket, "ticket", "t", "", "use this ticket where your own access does not reach (works without a session: iinit --user anonymous)")
 }
 
 // Names lists the icommand names, for install-links and argv[0] dispatch.

@@ -50,6 +50,7 @@ what arrived against the catalog. -f overwrites existing local files.`,
 	f.BoolVarP(&o.force, "force", "f", false, "overwrite existing local files")
 	f.BoolVarP(&o.verify, "verify", "K", false, "verify checksums")
 	f.IntVarP(&o.threads, "threads", "N", 8, "files downloaded at once")
+	addTicketFlag(a, cmd)
 	return cmd
 }
 

@@ -67,6 +67,7 @@ replica.`,
 	f.BoolVarP(&o.replicas, "replicas", "L", false, "every replica with checksum and physical path")
 	f.BoolVarP(&o.recursive, "recursive", "r", false, "descend into sub-collections")
 	f.BoolVarP(&o.acl, "access", "A", false, "show access control lists")
+	addTicketFlag(a, cmd)
 	return cmd
 }
 

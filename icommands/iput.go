@@ -85,6 +85,7 @@ the object has.`,
 	f.StringVarP(&o.resource, "resource", "R", "", "target resource")
 	f.IntVarP(&o.threads, "threads", "N", 32, "files uploaded at once")
 	f.StringVar(&o.metadata, "metadata", "", `AVUs to attach to every object: "attr;value;unit;..."`)
+	addTicketFlag(a, cmd)
 	return cmd
 }
 

@@ -20,6 +20,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"google.golang.org/grpc/metadata"
+
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
@@ -50,6 +52,9 @@ type walkCaller struct {
 	// every fixture (and so may manage its members).
 	groupAdmin bool
 	typ        catalog.UserType // rodsuser unless set
+	// ticket, if set, is the type of a ticket that alice makes for the
+	// fixture's collection and the caller presents on every call.
+	ticket catalog.TicketType
 }
 
 var walkCallers = []walkCaller{
@@ -75,7 +80,24 @@ var walkCallers = []walkCaller{
 	// groupadmins: one belongs to the fixture's group, one does not.
 	{label: "groupadmin", user: "ugadmin", typ: catalog.UserTypeGroupAdmin, groupAdmin: true},
 	{label: "groupadmin-outsider", user: "ugadmout", typ: catalog.UserTypeGroupAdmin},
+	// Ticket holders: anonymous, and users without grants of their own.
+	{label: "anon+ticket-read", ticket: catalog.TicketRead},
+	{label: "anon+ticket-write", ticket: catalog.TicketWrite},
+	{label: "user+ticket-read", user: "utread", ticket: catalog.TicketRead},
+	{label: "user+ticket-write", user: "utwrite", ticket: catalog.TicketWrite},
 }
+
+// ticketMethods are what a ticket may allow, up to its level: reading
+// (stat, list, get) and, for a write ticket, writing (put).
+var ticketMethods = map[string]bool{
+	arcapb.Namespace_Stat_FullMethodName: true,
+	arcapb.Namespace_List_FullMethodName: true,
+	arcapb.Transfer_Get_FullMethodName:   true,
+	arcapb.Transfer_Put_FullMethodName:   true,
+}
+
+// apiFiles are the proto files whose services the walk covers.
+var apiFiles = []protoreflect.FileDescriptor{arcapb.File_arca_v1_arca_proto, arcapb.File_arca_v1_ticket_proto, arcapb.File_arca_v1_rules_proto}
 
 // rule decides for a plain (non-admin, authenticated) caller from its
 // levels on the fixture's data objects and collections.
@@ -100,6 +122,8 @@ type walkFixture struct {
 	coll, obj, obj2, sub string
 	attr                 string
 	victim               string // a fresh user for ModifyUser and RemoveUser
+	ticket               string // alice's read ticket for coll, by id
+	secret               string // the string of the caller's ticket, if it has one
 	group                string // a fresh group holding bob (and a groupadmin caller)
 	seq                  int
 }
@@ -119,16 +143,17 @@ func (c *walkClient) opts() []grpc.CallOption {
 	return []grpc.CallOption{grpc.PerRPCCredentials(walkBearer(c.token))}
 }
 
-func (c *walkClient) ns() arcapb.NamespaceClient  { return arcapb.NewNamespaceClient(c.conn) }
-func (c *walkClient) xfer() arcapb.TransferClient { return arcapb.NewTransferClient(c.conn) }
-func (c *walkClient) auth() arcapb.AuthClient     { return arcapb.NewAuthClient(c.conn) }
-func (c *walkClient) admin() arcapb.AdminClient   { return arcapb.NewAdminClient(c.conn) }
-func (c *walkClient) meta() arcapb.MetadataClient { return arcapb.NewMetadataClient(c.conn) }
-func (c *walkClient) query() arcapb.QueryClient   { return arcapb.NewQueryClient(c.conn) }
-func (c *walkClient) access() arcapb.AccessClient { return arcapb.NewAccessClient(c.conn) }
-func (c *walkClient) rules() arcapb.RulesClient   { return arcapb.NewRulesClient(c.conn) }
-func walkPassword(user string) string             { return "pw-" + user }
-func (walkBearer) RequireTransportSecurity() bool { return true }
+func (c *walkClient) ns() arcapb.NamespaceClient    { return arcapb.NewNamespaceClient(c.conn) }
+func (c *walkClient) xfer() arcapb.TransferClient   { return arcapb.NewTransferClient(c.conn) }
+func (c *walkClient) auth() arcapb.AuthClient       { return arcapb.NewAuthClient(c.conn) }
+func (c *walkClient) admin() arcapb.AdminClient     { return arcapb.NewAdminClient(c.conn) }
+func (c *walkClient) meta() arcapb.MetadataClient   { return arcapb.NewMetadataClient(c.conn) }
+func (c *walkClient) query() arcapb.QueryClient     { return arcapb.NewQueryClient(c.conn) }
+func (c *walkClient) access() arcapb.AccessClient   { return arcapb.NewAccessClient(c.conn) }
+func (c *walkClient) tickets() arcapb.TicketsClient { return arcapb.NewTicketsClient(c.conn) }
+func (c *walkClient) rules() arcapb.RulesClient     { return arcapb.NewRulesClient(c.conn) }
+func walkPassword(user string) string               { return "pw-" + user }
+func (walkBearer) RequireTransportSecurity() bool   { return true }
 func metaTarget(k arcapb.MetadataTargetKind, name string) *arcapb.MetadataTarget {
 	return &arcapb.MetadataTarget{Kind: k, Name: name}
 }
@@ -177,6 +202,7 @@ type walkCase struct {
 	// groupAdmin also allows groupadmins that belong to the fixture's group.
 	groupAdmin bool
 	anon       bool // anonymous callers may call it (Auth.Login only)
+	ownerOnly  bool // only the ticket's owner, alice (and rods), may call it
 	obj2       bool // the fixture needs obj2
 	victim     bool // the fixture needs a victim user
 	// tolerate are codes an allowed call may end with besides OK, for
@@ -447,6 +473,43 @@ func walkCases() []walkCase {
 				return err
 			}},
 
+		// Tickets
+		{method: arcapb.Tickets_CreateTicket_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().CreateTicket(ctx, &arcapb.CreateTicketRequest{Path: f.obj, Type: "read"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_CreateTicket_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().CreateTicket(ctx, &arcapb.CreateTicketRequest{Path: f.coll, Type: "write"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_ModifyTicket_FullMethodName, ownerOnly: true, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().ModifyTicket(ctx, &arcapb.ModifyTicketRequest{Ticket: f.ticket, Args: []string{"uses", "5"}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_ListTickets_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().ListTickets(ctx, &arcapb.ListTicketsRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_ListTickets_FullMethodName, variant: "one", ownerOnly: true, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().ListTickets(ctx, &arcapb.ListTicketsRequest{Ticket: f.ticket}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_ListTickets_FullMethodName, variant: "all", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().ListTickets(ctx, &arcapb.ListTicketsRequest{All: true}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_RemoveTicket_FullMethodName, ownerOnly: true, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().RemoveTicket(ctx, &arcapb.RemoveTicketRequest{Ticket: f.ticket}, c.opts()...)
+				return err
+			}},
+
 		// Query
 		// Rules: policy is readable by everyone; jobs are their owner's
 		// (alice's here) or an administrator's, and others are told the
@@ -607,10 +670,12 @@ func newWalkEnv(t *testing.T) *walkEnv {
 	// Every service of the API must be served, or its methods would only
 	// ever answer Unimplemented.
 	served := g.GetServiceInfo()
-	for i := range arcapb.File_arca_v1_arca_proto.Services().Len() {
-		sd := arcapb.File_arca_v1_arca_proto.Services().Get(i)
-		if _, ok := served[string(sd.FullName())]; !ok {
-			t.Errorf("service %s is not registered by Service.Register", sd.FullName())
+	for _, fd := range apiFiles {
+		for i := range fd.Services().Len() {
+			sd := fd.Services().Get(i)
+			if _, ok := served[string(sd.FullName())]; !ok {
+				t.Errorf("service %s is not registered by Service.Register", sd.FullName())
+			}
 		}
 	}
 
@@ -716,6 +781,13 @@ func (e *walkEnv) fixture(ctx context.Context, c walkCaller, wc walkCase) *walkF
 			must("grant", e.cat.SetAccess(ctx, catalog.MustPath(p), id, c.obj))
 		}
 	}
+	_, tk, err := e.zone.CreateTicket(ctx, alice, catalog.MustPath(f.coll), catalog.TicketRead, "")
+	must("make ticket", err)
+	f.ticket = fmt.Sprint(tk.ID)
+	if c.ticket != "" {
+		f.secret, _, err = e.zone.CreateTicket(ctx, alice, catalog.MustPath(f.coll), c.ticket, "")
+		must("make caller's ticket", err)
+	}
 	if wc.victim {
 		f.victim = fmt.Sprintf("victim%d", e.seq)
 		_, err := e.zone.MakeUser(ctx, e.user(DefaultAdmin), f.victim, catalog.UserTypeUser, "")
@@ -740,8 +812,8 @@ func TestAuthzWalk(t *testing.T) {
 	// Every method of every service has a case, and every case a method:
 	// a new method cannot slip past this walk.
 	methods := map[string]bool{}
-	for _, file := range []protoreflect.FileDescriptor{arcapb.File_arca_v1_arca_proto, arcapb.File_arca_v1_rules_proto} {
-		sds := file.Services()
+	for _, fd := range apiFiles {
+		sds := fd.Services()
 		for i := range sds.Len() {
 			sd := sds.Get(i)
 			for j := range sd.Methods().Len() {
@@ -780,12 +852,20 @@ func TestAuthzWalk(t *testing.T) {
 	for _, wc := range cases {
 		fmt.Fprintf(&matrix, "%-40s", wc.name())
 		for _, c := range walkCallers {
-			want := wc.allow(c.obj, c.coll) || c.admin || (wc.groupAdmin && c.groupAdmin)
+			want := wc.allow(c.obj, c.coll) || c.admin || (wc.groupAdmin && c.groupAdmin) || (wc.ownerOnly && c.user == "alice")
+			anonTicket := c.user == "" && c.ticket != ""
 			if c.user == "" {
-				want = wc.anon
+				want = wc.anon || (anonTicket && wc.method == arcapb.Auth_WhoAmI_FullMethodName)
+			}
+			if c.ticket != "" && ticketMethods[wc.method] && wc.allow(c.ticket.Level(), c.ticket.Level()) {
+				want = true
 			}
 			f := e.fixture(ctx, c, wc)
-			err := wc.call(ctx, clients[c.label], f)
+			cctx := ctx
+			if f.secret != "" {
+				cctx = metadata.AppendToOutgoingContext(ctx, TicketMetadata, f.secret)
+			}
+			err := wc.call(cctx, clients[c.label], f)
 			code := status.Code(err)
 			mark := "."
 			if code == codes.OK || slices.Contains(wc.tolerate, code) {
@@ -797,7 +877,9 @@ func TestAuthzWalk(t *testing.T) {
 			switch {
 			case want && code != codes.OK && !slices.Contains(wc.tolerate, code):
 				t.Errorf("%s as %s: want allowed, got %v", wc.name(), c.label, err)
-			case !want && c.user == "" && code != codes.Unauthenticated:
+			case !want && anonTicket && code != codes.PermissionDenied:
+				t.Errorf("%s as %s: want PermissionDenied, got %v", wc.name(), c.label, err)
+			case !want && c.user == "" && !anonTicket && code != codes.Unauthenticated:
 				t.Errorf("%s as %s: want Unauthenticated, got %v", wc.name(), c.label, err)
 			case !want && c.user != "" && code != codes.PermissionDenied:
 				t.Errorf("%s as %s: want PermissionDenied, got %v", wc.name(), c.label, err)

@@ -26,6 +26,7 @@ var errorCodes = []struct {
 	{ErrUnauthenticated, codes.Unauthenticated},
 	{rules.ErrDenied, codes.PermissionDenied},
 	{catalog.ErrPermission, codes.PermissionDenied},
+	{resources.ErrPermission, codes.PermissionDenied},
 	{catalog.ErrNotFound, codes.NotFound},
 	{resources.ErrNotFound, codes.NotFound},
 	{catalog.ErrExists, codes.AlreadyExists},

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
@@ -24,6 +26,7 @@ type Service struct {
 	arcapb.UnimplementedQueryServer
 	arcapb.UnimplementedMetadataServer
 	arcapb.UnimplementedAccessServer
+	arcapb.UnimplementedTicketsServer
 	arcapb.UnimplementedRulesServer
 	zone *Zone
 }
@@ -40,6 +43,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterQueryServer(g, s)
 	arcapb.RegisterMetadataServer(g, s)
 	arcapb.RegisterAccessServer(g, s)
+	arcapb.RegisterTicketsServer(g, s)
 	arcapb.RegisterRulesServer(g, s)
 }
 
@@ -61,12 +65,43 @@ func tokenFrom(ctx context.Context) string {
 	return ""
 }
 
+// TicketMetadata is the gRPC metadata key that carries a ticket string.
+const TicketMetadata = "arca-ticket"
+
+func ticketMetadata(ctx context.Context) string {
+	md, _ := metadata.FromIncomingContext(ctx)
+	if v := md.Get(TicketMetadata); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// peerHost is the client's IP address, for a ticket's allowed hosts.
+func peerHost(ctx context.Context) string {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return ""
+	}
+	if host, _, err := net.SplitHostPort(p.Addr.String()); err == nil {
+		return host
+	}
+	return p.Addr.String()
+}
+
+// authenticate finds the caller of a call. A call that presents a ticket
+// without a valid session runs as the anonymous user, which may do only
+// what the ticket allows (see Zone.authorize).
 func (s *Service) authenticate(ctx context.Context, method string) (context.Context, error) {
 	if unauthenticatedMethods[method] {
 		return ctx, nil
 	}
 	token := tokenFrom(ctx)
+	ticket := ticketMetadata(ctx)
+	ctx = WithTicket(ctx, ticket, peerHost(ctx))
 	u, err := s.zone.Authenticate(ctx, token)
+	if err != nil && ticket != "" && errors.Is(err, ErrUnauthenticated) {
+		u, err, token = s.zone.Anonymous(), nil, ""
+	}
 	if err != nil {
 		return ctx, toStatus(err)
 	}

@@ -39,6 +39,8 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Resources", resourceTests},
 		{"Sessions", sessionTests},
 		{"Metadata", metadataTests},
+		{"Tickets", ticketTests},
+		{"Quotas", quotaTests},
 		{"Jobs", jobTests},
 		{"Concurrency", concurrencyTests},
 	}

@@ -176,6 +176,19 @@ func (c *Catalog) RemoveUser(ctx context.Context, id catalog.UserID) error {
 		if _, err := w.exec(`DELETE FROM access WHERE user_name = ? AND user_zone = ?`, id.Name, id.Zone); err != nil {
 			return err
 		}
+		// The tickets of the user end with it. Where the user is among the
+		// allowed users of another's ticket, the entry stays: dropping it
+		// could leave the list empty, which would open the ticket to all.
+		if _, err := w.exec(`DELETE FROM ticket_allowed WHERE ticket_id IN (SELECT id FROM tickets WHERE owner_name = ? AND owner_zone = ?)`,
+			id.Name, id.Zone); err != nil {
+			return err
+		}
+		if _, err := w.exec(`DELETE FROM tickets WHERE owner_name = ? AND owner_zone = ?`, id.Name, id.Zone); err != nil {
+			return err
+		}
+		if _, err := w.exec(`DELETE FROM quotas WHERE kind IN ('user', 'group') AND name = ? AND zone = ?`, id.Name, id.Zone); err != nil {
+			return err
+		}
 		_, err = w.exec(`DELETE FROM sessions WHERE user_name = ? AND user_zone = ?`, id.Name, id.Zone)
 		return err
 	})

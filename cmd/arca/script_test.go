@@ -72,6 +72,7 @@ func TestScript(t *testing.T) {
 			"jsonlines": cmdJSONLines,
 			"cmptree":   cmdCmptree,
 			"glob":      cmdGlob,
+			"capture":   cmdCapture,
 			"waitfor":   cmdWaitfor,
 		},
 	})
@@ -99,6 +100,19 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
+}
+
+// capture VAR sets VAR to the first line of the last command's stdout,
+// such as the ticket string iticket create prints.
+func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: capture VAR")
+	}
+	line, _, _ := strings.Cut(ts.ReadFile("stdout"), "\n")
+	if line == "" {
+		ts.Fatalf("capture: stdout is empty")
+	}
+	ts.Setenv(args[0], line)
 }
 
 // waitfor SECONDS REGEXP program [args...] runs program until it exits 0
