@@ -40,6 +40,7 @@ type Catalog interface {
 	Tickets
 	Quotas
 	Registrar
+	Jobs
 	Close() error
 }
 

@@ -35,6 +35,7 @@ type client struct {
 	quotas  arcapb.QuotasClient
 	rescs   arcapb.ResourcesClient
 	repls   arcapb.ReplicasClient
+	rules   arcapb.RulesClient
 
 	// For the data channel (datachannel.go).
 	addr          string
@@ -112,6 +113,7 @@ func dialWith(dir string, env Environment, token, ticket string) (*client, error
 		tickets: arcapb.NewTicketsClient(conn), quotas: arcapb.NewQuotasClient(conn),
 		addr: addr, tlsConf: tlsConf, creds: creds,
 		rescs: arcapb.NewResourcesClient(conn), repls: arcapb.NewReplicasClient(conn),
+		rules: arcapb.NewRulesClient(conn),
 	}, nil
 }
 

@@ -94,6 +94,12 @@ func requirements(op *Op) ([]need, error) {
 		return nil, nil // every user may see the resources, as in iRODS
 	case "resource.create", "resource.modify", "resource.remove", "resource.child", "fsck":
 		return nil, errAdminOnly
+	case "rules.list", "rules.check", "rules.dryrun":
+		return nil, nil // policy is no secret: every user may read and test it
+	case "job.list", "job.remove":
+		// Users see and remove their own jobs, administrators every job:
+		// decided against the job's owner in ListJobs and RemoveJob.
+		return nil, nil
 	case "trash.remove", "logout", "whoami":
 		return nil, nil // acts only on the caller's own trash and sessions
 	case "user.create", "user.modify", "user.remove", "user.list", "trash.remove.others":

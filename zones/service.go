@@ -28,6 +28,7 @@ type Service struct {
 	arcapb.UnimplementedAccessServer
 	arcapb.UnimplementedTicketsServer
 	arcapb.UnimplementedQuotasServer
+	arcapb.UnimplementedRulesServer
 	zone *Zone
 }
 
@@ -47,6 +48,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterQuotasServer(g, s)
 	arcapb.RegisterResourcesServer(g, &resourcesService{zone: s.zone})
 	arcapb.RegisterReplicasServer(g, &replicasService{zone: s.zone})
+	arcapb.RegisterRulesServer(g, s)
 }
 
 type callerKey struct{}

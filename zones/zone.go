@@ -17,6 +17,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/rules"
 )
 
 // Defaults that iRODS users know.
@@ -55,6 +56,7 @@ type Zone struct {
 	holderSeq  atomic.Uint64
 	openResc   func(catalog.Resource) (resources.Resource, error)
 	hooks      []Hook
+	rules      *rules.Engine
 	sessions   sessionCache
 	groupCache groupCache
 	// dummyHash is checked when a login names no user, so that a failed

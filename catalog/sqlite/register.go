@@ -127,4 +127,3 @@ func registerParent(w *wtx, cache map[catalog.Path]catalog.Collection, p catalog
 	cache[p] = c
 	return c, nil
 }
-

@@ -51,9 +51,15 @@ the embedded catalog (DIR/catalog.db), the POSIX resource demoResc
 (DIR/vault), a TLS CA and server certificate (DIR/tls/ca.pem is what clients
 trust) and the administrator rods, whose password comes from
 $ARCA_ADMIN_PASSWORD or is generated into DIR/admin-password. Later starts
-reuse all of it. SIGINT or SIGTERM drain in-flight requests and stop.`,
+reuse all of it. SIGINT or SIGTERM drain in-flight requests and stop.
+
+Rules (YAML files of CEL rules) load from DIR/rules and every --rules
+directory, and reload when a file changes; a change that does not load is
+logged and the rules in use are kept. Rule decisions and actions are
+recorded in DIR/audit.log.`,
 		Example: `  arca server --data ~/arca-zone
-  ARCA_ADMIN_PASSWORD=secret arca server --data /srv/arca --addr 0.0.0.0:1247 --zone labZone`,
+  ARCA_ADMIN_PASSWORD=secret arca server --data /srv/arca --addr 0.0.0.0:1247 --zone labZone
+  arca server --data ~/arca-zone --rules /etc/arca/rules`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var level slog.Level
@@ -71,6 +77,7 @@ reuse all of it. SIGINT or SIGTERM drain in-flight requests and stop.`,
 	f.StringVar(&cfg.Zone, "zone", "", "zone name (first start only; default tempZone)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.DurationVar(&cfg.Lease, "lease", 0, "lease of an intermediate replica (default 1m)")
+	f.StringArrayVar(&cfg.RulesDirs, "rules", nil, "a directory of rule files, loaded beside DIR/rules (repeatable)")
 	cmd.MarkFlagRequired("data")
 	return cmd
 }
