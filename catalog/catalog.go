@@ -30,6 +30,7 @@ var (
 type Catalog interface {
 	Namespace
 	Replicas
+	Replication
 	Accounts
 	Groups
 	Resources
@@ -38,6 +39,8 @@ type Catalog interface {
 	Querier
 	Tickets
 	Quotas
+	Registrar
+	Jobs
 	Close() error
 }
 

@@ -660,8 +660,12 @@ type Replica struct {
 	Checksum       string                 `protobuf:"bytes,5,opt,name=checksum,proto3" json:"checksum,omitempty"`
 	Status         string                 `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"` // good | stale | intermediate
 	ModifyUnixNano int64                  `protobuf:"varint,7,opt,name=modify_unix_nano,json=modifyUnixNano,proto3" json:"modify_unix_nano,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// hierarchy is the resource tree down to the replica's resource: root;...;leaf.
+	Hierarchy string `protobuf:"bytes,8,opt,name=hierarchy,proto3" json:"hierarchy,omitempty"`
+	// online is false for a replica on tape that must be recalled first.
+	Online        bool `protobuf:"varint,9,opt,name=online,proto3" json:"online,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Replica) Reset() {
@@ -741,6 +745,20 @@ func (x *Replica) GetModifyUnixNano() int64 {
 		return x.ModifyUnixNano
 	}
 	return 0
+}
+
+func (x *Replica) GetHierarchy() string {
+	if x != nil {
+		return x.Hierarchy
+	}
+	return ""
+}
+
+func (x *Replica) GetOnline() bool {
+	if x != nil {
+		return x.Online
+	}
+	return false
 }
 
 type AccessEntry struct {
@@ -1658,7 +1676,10 @@ type GetRequest struct {
 	Path   string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
 	Offset int64                  `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
 	// replica picks a replica by number; 0 picks the best good one.
-	Replica       int32 `protobuf:"varint,3,opt,name=replica,proto3" json:"replica,omitempty"`
+	Replica int32 `protobuf:"varint,3,opt,name=replica,proto3" json:"replica,omitempty"`
+	// no_wait returns at once with UNAVAILABLE "being staged" when the
+	// replica must first be recalled from tape; the recall is queued.
+	NoWait        bool `protobuf:"varint,4,opt,name=no_wait,json=noWait,proto3" json:"no_wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1712,6 +1733,13 @@ func (x *GetRequest) GetReplica() int32 {
 		return x.Replica
 	}
 	return 0
+}
+
+func (x *GetRequest) GetNoWait() bool {
+	if x != nil {
+		return x.NoWait
+	}
+	return false
 }
 
 type GetResponse struct {
@@ -3487,7 +3515,7 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\breplicas\x18\b \x03(\v2\x10.arca.v1.ReplicaR\breplicas\x12&\n" +
 	"\x03acl\x18\t \x03(\v2\x14.arca.v1.AccessEntryR\x03acl\x12\x18\n" +
 	"\ainherit\x18\n" +
-	" \x01(\bR\ainherit\"\xd4\x01\n" +
+	" \x01(\bR\ainherit\"\x8a\x02\n" +
 	"\aReplica\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\x05R\x06number\x12\x1a\n" +
 	"\bresource\x18\x02 \x01(\tR\bresource\x12#\n" +
@@ -3495,7 +3523,9 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\x04size\x18\x04 \x01(\x03R\x04size\x12\x1a\n" +
 	"\bchecksum\x18\x05 \x01(\tR\bchecksum\x12\x16\n" +
 	"\x06status\x18\x06 \x01(\tR\x06status\x12(\n" +
-	"\x10modify_unix_nano\x18\a \x01(\x03R\x0emodifyUnixNano\"A\n" +
+	"\x10modify_unix_nano\x18\a \x01(\x03R\x0emodifyUnixNano\x12\x1c\n" +
+	"\thierarchy\x18\b \x01(\tR\thierarchy\x12\x16\n" +
+	"\x06online\x18\t \x01(\bR\x06online\"A\n" +
 	"\vAccessEntry\x12\x1c\n" +
 	"\tprincipal\x18\x01 \x01(\tR\tprincipal\x12\x14\n" +
 	"\x05level\x18\x02 \x01(\tR\x05level\"!\n" +
@@ -3554,12 +3584,13 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\bchecksum\x18\x05 \x01(\tR\bchecksum\x12\x16\n" +
 	"\x06verify\x18\a \x01(\bR\x06verify\x12\x12\n" +
 	"\x04data\x18\x06 \x01(\fR\x04data\x12(\n" +
-	"\bmetadata\x18\b \x03(\v2\f.arca.v1.AVUR\bmetadata\"R\n" +
+	"\bmetadata\x18\b \x03(\v2\f.arca.v1.AVUR\bmetadata\"k\n" +
 	"\n" +
 	"GetRequest\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x03R\x06offset\x12\x18\n" +
-	"\areplica\x18\x03 \x01(\x05R\areplica\"U\n" +
+	"\areplica\x18\x03 \x01(\x05R\areplica\x12\x17\n" +
+	"\ano_wait\x18\x04 \x01(\bR\x06noWait\"U\n" +
 	"\vGetResponse\x12(\n" +
 	"\x06header\x18\x01 \x01(\v2\x0e.arca.v1.EntryH\x00R\x06header\x12\x14\n" +
 	"\x04data\x18\x02 \x01(\fH\x00R\x04dataB\x06\n" +

@@ -279,7 +279,27 @@ CREATE TRIGGER data_objects_usage_move AFTER UPDATE OF coll_id ON data_objects
 		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
 END;
 `,
-	// 6: what checks a user's password: '' native (password_hash), 'ldap'
+	// 6: jobs: the queue of scheduled rule work, claimed with a lease.
+	`
+CREATE TABLE jobs (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	job_key     TEXT UNIQUE,
+	rule        TEXT NOT NULL,
+	owner_name  TEXT NOT NULL,
+	owner_zone  TEXT NOT NULL,
+	every       TEXT NOT NULL DEFAULT '',
+	due_ns      INTEGER NOT NULL,
+	work        BLOB NOT NULL,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	last_error  TEXT NOT NULL DEFAULT '',
+	failed      INTEGER NOT NULL DEFAULT 0 CHECK (failed IN (0, 1)),
+	holder      TEXT NOT NULL DEFAULT '',
+	lease_ns    INTEGER NOT NULL DEFAULT 0,
+	create_ns   INTEGER NOT NULL
+);
+CREATE INDEX jobs_due ON jobs(failed, due_ns);
+`,
+	// 7: what checks a user's password: '' native (password_hash), 'ldap'
 	// the zone's LDAP directory.
 	`
 ALTER TABLE users ADD COLUMN auth TEXT NOT NULL DEFAULT '';

@@ -36,6 +36,7 @@ and tape storage. "arca server" runs a zone; the icommands (ils, iput, iget,
 	}
 	root.AddCommand(newServerCommand(s.Err), newInstallLinksCommand())
 	root.AddCommand(icommands.Commands(s)...)
+	root.AddCommand(icommands.ArcaCommands(s)...)
 	return icommands.Run(ctx, root, argv[1:], s)
 }
 
@@ -65,11 +66,17 @@ such as rods log in with Arca's own password only; users with auth ldap
 does not know is tried against the directory when --ldap-provision is on
 (the default), and a success creates the user with a home collection. The
 groups under --ldap-group-base that hold the user become its Arca groups at
-every login.`,
+every login.
+
+Rules (YAML files of CEL rules) load from DIR/rules and every --rules
+directory, and reload when a file changes; a change that does not load is
+logged and the rules in use are kept. Rule decisions and actions are
+recorded in DIR/audit.log.`,
 		Example: `  arca server --data ~/arca-zone
   ARCA_ADMIN_PASSWORD=secret arca server --data /srv/arca --addr 0.0.0.0:1247 --zone labZone
   arca server --data /srv/arca --ldap-url ldaps://ldap.example.org --ldap-base ou=people,dc=example,dc=org \
-      --ldap-user-attr uid --ldap-group-base ou=groups,dc=example,dc=org --ldap-ca /etc/arca/ldap-ca.pem`,
+      --ldap-user-attr uid --ldap-group-base ou=groups,dc=example,dc=org --ldap-ca /etc/arca/ldap-ca.pem
+  arca server --data ~/arca-zone --rules /etc/arca/rules`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, level, err := serverConfig(cmd, flags, logLevel, configPath)
@@ -88,6 +95,7 @@ every login.`,
 	f.StringVar(&flags.Zone, "zone", "", "zone name (first start only; default tempZone)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.DurationVar(&flags.Lease, "lease", 0, "lease of an intermediate replica (default 1m)")
+	f.StringArrayVar(&flags.RulesDirs, "rules", nil, "a directory of rule files, loaded beside DIR/rules (repeatable)")
 	f.DurationVar(&flags.SessionTTL, "session-ttl", 0, "how long a login lasts (default 8h)")
 	l := &flags.LDAP
 	f.StringVar(&l.URL, "ldap-url", "", "LDAP directory: ldaps://HOST[:PORT], or ldap://HOST[:PORT] with StartTLS")
@@ -118,7 +126,7 @@ func serverConfig(cmd *cobra.Command, flags zones.ServerConfig, logLevel, config
 		}
 	}
 	cfg, level := file.ServerConfig()
-	cfg.DataDir = flags.DataDir
+	cfg.DataDir, cfg.RulesDirs = flags.DataDir, flags.RulesDirs
 	set := cmd.Flags().Changed
 	l, fl := &cfg.LDAP, flags.LDAP
 	if set("ldap-url") && l.URL == "" {

@@ -9,10 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -95,6 +97,7 @@ func scriptParams(dir string, cfg zones.ServerConfig, more func(*testscript.Env)
 			"cmptree":   cmdCmptree,
 			"glob":      cmdGlob,
 			"capture":   cmdCapture,
+			"waitfor":   cmdWaitfor,
 		},
 	}
 }
@@ -134,6 +137,33 @@ func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("capture: stdout is empty")
 	}
 	ts.Setenv(args[0], line)
+}
+
+// waitfor SECONDS REGEXP program [args...] runs program until it exits 0
+// with stdout matching REGEXP, for up to SECONDS: for what a server does in
+// the background (reloading rules, running jobs). The last run's stdout and
+// stderr are kept for the next checks.
+func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: waitfor SECONDS REGEXP program [args...]")
+	}
+	secs, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("waitfor: %q is not a number of seconds", args[0])
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	deadline := time.Now().Add(time.Duration(secs) * time.Second)
+	for {
+		err := ts.Exec(args[2], args[3:]...)
+		if err == nil && re.MatchString(ts.ReadFile("stdout")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitfor: %s did not succeed with stdout matching %q within %ds (last: %v)", args[2], args[1], secs, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // repeat VAR N TEXT sets VAR to TEXT repeated N times.
