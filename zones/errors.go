@@ -25,6 +25,7 @@ var errorCodes = []struct {
 }{
 	{ErrUnauthenticated, codes.Unauthenticated},
 	{rules.ErrDenied, codes.PermissionDenied},
+	{ErrDirectoryUnavailable, codes.Unavailable},
 	{catalog.ErrPermission, codes.PermissionDenied},
 	{catalog.ErrQuotaExceeded, codes.ResourceExhausted},
 	{resources.ErrPermission, codes.PermissionDenied},

@@ -46,6 +46,8 @@ type ServerConfig struct {
 	RulesDirs []string
 	// Jobs tunes how scheduled rule work runs.
 	Jobs JobOptions
+	// LDAP, when its URL is set, logs users in with a directory as well.
+	LDAP LDAPConfig
 }
 
 // Run serves a zone from cfg.DataDir until ctx ends, then drains in-flight
@@ -88,6 +90,10 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	if err != nil {
 		return err
 	}
+	ldapLogin, err := cfg.LDAP.login()
+	if err != nil {
+		return err
+	}
 
 	cat, err := sqlite.Open(ctx, filepath.Join(dir, "catalog.db"))
 	if err != nil {
@@ -95,7 +101,8 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	}
 	defer cat.Close()
 
-	zone := New(cat, Options{Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, SessionTTL: cfg.SessionTTL, ServerID: serverID(dir)})
+	zone := New(cat, Options{Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, SessionTTL: cfg.SessionTTL, ServerID: serverID(dir),
+		LDAP: ldapLogin})
 	boot := BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}
 	if _, err := cat.User(ctx, catalog.UserID{Name: DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {
 		pw, err := adminPassword(dir, cfg.Out)
@@ -164,6 +171,10 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	}()
 	fmt.Fprintf(cfg.Out, "arca: zone %s serving on %s; clients trust %s\n", zoneName, lis.Addr(), filepath.Join(dir, "tls", caCertFile))
 	cfg.Logger.Info("serving", "zone", zoneName, "addr", lis.Addr().String(), "data", dir)
+	if ldapLogin != nil {
+		cfg.Logger.Info("LDAP login", "url", cfg.LDAP.URL, "base", cfg.LDAP.Base, "group_base", cfg.LDAP.GroupBase,
+			"provision", cfg.LDAP.Provision)
+	}
 	if cfg.Ready != nil {
 		cfg.Ready(lis.Addr())
 	}

@@ -299,6 +299,11 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_due ON jobs(failed, due_ns);
 `,
+	// 7: what checks a user's password: '' native (password_hash), 'ldap'
+	// the zone's LDAP directory.
+	`
+ALTER TABLE users ADD COLUMN auth TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // rootID is the id of the collection "/", made by the first migration.
