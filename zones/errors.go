@@ -24,8 +24,8 @@ var errorCodes = []struct {
 	code codes.Code
 }{
 	{ErrUnauthenticated, codes.Unauthenticated},
-	{ErrDirectoryUnavailable, codes.Unavailable},
 	{rules.ErrDenied, codes.PermissionDenied},
+	{ErrDirectoryUnavailable, codes.Unavailable},
 	{catalog.ErrPermission, codes.PermissionDenied},
 	{catalog.ErrQuotaExceeded, codes.ResourceExhausted},
 	{resources.ErrPermission, codes.PermissionDenied},

@@ -53,6 +53,11 @@ trust) and the administrator rods, whose password comes from
 $ARCA_ADMIN_PASSWORD or is generated into DIR/admin-password. Later starts
 reuse all of it. SIGINT or SIGTERM drain in-flight requests and stop.
 
+Rules (YAML files of CEL rules) load from DIR/rules and every --rules
+directory, and reload when a file changes; a change that does not load is
+logged and the rules in use are kept. Rule decisions and actions are
+recorded in DIR/audit.log.
+
 Settings come from the configuration file DIR/arca.yaml (or --config FILE),
 if there is one, and from flags, which win over the file.
 
@@ -66,12 +71,7 @@ such as rods log in with Arca's own password only; users with auth ldap
 does not know is tried against the directory when --ldap-provision is on
 (the default), and a success creates the user with a home collection. The
 groups under --ldap-group-base that hold the user become its Arca groups at
-every login.
-
-Rules (YAML files of CEL rules) load from DIR/rules and every --rules
-directory, and reload when a file changes; a change that does not load is
-logged and the rules in use are kept. Rule decisions and actions are
-recorded in DIR/audit.log.`,
+every login.`,
 		Example: `  arca server --data ~/arca-zone
   ARCA_ADMIN_PASSWORD=secret arca server --data /srv/arca --addr 0.0.0.0:1247 --zone labZone
   arca server --data /srv/arca --ldap-url ldaps://ldap.example.org --ldap-base ou=people,dc=example,dc=org \
@@ -95,7 +95,6 @@ recorded in DIR/audit.log.`,
 	f.StringVar(&flags.Zone, "zone", "", "zone name (first start only; default tempZone)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.DurationVar(&flags.Lease, "lease", 0, "lease of an intermediate replica (default 1m)")
-	f.StringArrayVar(&flags.RulesDirs, "rules", nil, "a directory of rule files, loaded beside DIR/rules (repeatable)")
 	f.DurationVar(&flags.SessionTTL, "session-ttl", 0, "how long a login lasts (default 8h)")
 	l := &flags.LDAP
 	f.StringVar(&l.URL, "ldap-url", "", "LDAP directory: ldaps://HOST[:PORT], or ldap://HOST[:PORT] with StartTLS")
@@ -108,6 +107,7 @@ recorded in DIR/audit.log.`,
 	f.StringVar(&l.BindPasswordFile, "ldap-bind-password-file", "", "file with the service account's password (mode 0600)")
 	f.StringVar(&l.CAFile, "ldap-ca", "", "CA certificate (PEM) the directory's certificate must chain to (default: the system's)")
 	f.BoolVar(&l.Provision, "ldap-provision", true, "create users on their first LDAP login; false: an administrator makes them")
+	f.StringArrayVar(&flags.RulesDirs, "rules", nil, "a directory of rule files, loaded beside DIR/rules (repeatable)")
 	cmd.MarkFlagRequired("data")
 	return cmd
 }
@@ -126,7 +126,7 @@ func serverConfig(cmd *cobra.Command, flags zones.ServerConfig, logLevel, config
 		}
 	}
 	cfg, level := file.ServerConfig()
-	cfg.DataDir, cfg.RulesDirs = flags.DataDir, flags.RulesDirs
+	cfg.DataDir = flags.DataDir
 	set := cmd.Flags().Changed
 	l, fl := &cfg.LDAP, flags.LDAP
 	if set("ldap-url") && l.URL == "" {
@@ -142,6 +142,7 @@ func serverConfig(cmd *cobra.Command, flags zones.ServerConfig, logLevel, config
 		"ldap-group-base": func() { l.GroupBase = fl.GroupBase }, "ldap-group-attr": func() { l.GroupAttr = fl.GroupAttr },
 		"ldap-bind-dn": func() { l.BindDN = fl.BindDN }, "ldap-bind-password-file": func() { l.BindPasswordFile = fl.BindPasswordFile },
 		"ldap-ca": func() { l.CAFile = fl.CAFile }, "ldap-provision": func() { l.Provision = fl.Provision },
+		"rules": func() { cfg.RulesDirs = flags.RulesDirs },
 	} {
 		if set(name) {
 			apply()
