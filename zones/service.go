@@ -28,6 +28,7 @@ type Service struct {
 	arcapb.UnimplementedAccessServer
 	arcapb.UnimplementedTicketsServer
 	arcapb.UnimplementedQuotasServer
+	arcapb.UnimplementedRegistryServer
 	zone *Zone
 }
 
@@ -45,6 +46,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterAccessServer(g, s)
 	arcapb.RegisterTicketsServer(g, s)
 	arcapb.RegisterQuotasServer(g, s)
+	arcapb.RegisterRegistryServer(g, s)
 }
 
 type callerKey struct{}
