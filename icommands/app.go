@@ -83,7 +83,7 @@ func Commands(s *Streams) []*cobra.Command {
 		newIinit(a), newIexit(a), newIenv(a), newIpwd(a), newIcd(a),
 		newIls(a), newImkdir(a), newIput(a), newIget(a), newIrm(a),
 		newIrmtrash(a), newImv(a), newIcp(a), newIchksum(a), newIadmin(a), newIquest(a),
-		newImeta(a), newIchmod(a), newIuserinfo(a), newIticket(a), newIquota(a),
+		newImeta(a), newIchmod(a), newIuserinfo(a), newIticket(a), newIquota(a), newIreg(a),
 	}
 	for _, c := range cmds {
 		c.Flags().BoolVar(&a.json, "json", false, "print machine-readable JSON")

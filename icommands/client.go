@@ -20,18 +20,19 @@ import (
 
 // client is a connection to a zone with the stored session.
 type client struct {
-	conn    *grpc.ClientConn
-	env     Environment
-	dir     string
-	auth    arcapb.AuthClient
-	ns      arcapb.NamespaceClient
-	xfer    arcapb.TransferClient
-	admin   arcapb.AdminClient
-	query   arcapb.QueryClient
-	meta    arcapb.MetadataClient
-	access  arcapb.AccessClient
-	tickets arcapb.TicketsClient
-	quotas  arcapb.QuotasClient
+	conn     *grpc.ClientConn
+	env      Environment
+	dir      string
+	auth     arcapb.AuthClient
+	ns       arcapb.NamespaceClient
+	xfer     arcapb.TransferClient
+	admin    arcapb.AdminClient
+	query    arcapb.QueryClient
+	meta     arcapb.MetadataClient
+	access   arcapb.AccessClient
+	tickets  arcapb.TicketsClient
+	quotas   arcapb.QuotasClient
+	registry arcapb.RegistryClient
 }
 
 // tokenCreds sends the session token, and the ticket given with --ticket,
@@ -99,6 +100,7 @@ func dialWith(dir string, env Environment, token, ticket string) (*client, error
 		query: arcapb.NewQueryClient(conn),
 		meta:  arcapb.NewMetadataClient(conn), access: arcapb.NewAccessClient(conn),
 		tickets: arcapb.NewTicketsClient(conn), quotas: arcapb.NewQuotasClient(conn),
+		registry: arcapb.NewRegistryClient(conn),
 	}, nil
 }
 

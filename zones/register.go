@@ -62,6 +62,9 @@ func (z *Zone) registeredFile(ctx context.Context, r *catalog.RegisteredReplica,
 			}
 		}
 	}
+	if clean := path.Clean(r.PhysicalPath); clean == ".." || strings.HasPrefix(clean, "../") || strings.HasPrefix(clean, "/") {
+		return fmt.Errorf("%w: %s leaves resource %s", catalog.ErrInvalidArgument, r.PhysicalPath, r.Resource)
+	}
 	if r.Size < 0 {
 		return fmt.Errorf("%w: the size of %s is needed (or verify, to take it from the file)", catalog.ErrInvalidArgument, r.PhysicalPath)
 	}
