@@ -86,6 +86,7 @@ func Commands(s *Streams) []*cobra.Command {
 		newImeta(a), newIchmod(a), newIuserinfo(a), newIticket(a), newIquota(a),
 		newIlsresc(a), newIrepl(a), newItrim(a), newIphymv(a),
 		newIrule(a), newIqstat(a), newIqdel(a),
+		newIreg(a),
 	}
 	setup(a, cmds)
 	return cmds

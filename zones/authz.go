@@ -82,6 +82,9 @@ func requirements(op *Op) ([]need, error) {
 		return nil, nil // the caller's own tickets
 	case "ticket.list.all":
 		return nil, errAdminOnly
+	case "register":
+		// iRODS: ireg is for rodsadmin (the files are the server's).
+		return nil, errAdminOnly
 	case "quota.set", "quota.list.all":
 		return nil, errAdminOnly
 	case "quota.list":

@@ -140,20 +140,21 @@ func (c *walkClient) opts() []grpc.CallOption {
 	return []grpc.CallOption{grpc.PerRPCCredentials(walkBearer(c.token))}
 }
 
-func (c *walkClient) ns() arcapb.NamespaceClient    { return arcapb.NewNamespaceClient(c.conn) }
-func (c *walkClient) xfer() arcapb.TransferClient   { return arcapb.NewTransferClient(c.conn) }
-func (c *walkClient) auth() arcapb.AuthClient       { return arcapb.NewAuthClient(c.conn) }
-func (c *walkClient) admin() arcapb.AdminClient     { return arcapb.NewAdminClient(c.conn) }
-func (c *walkClient) meta() arcapb.MetadataClient   { return arcapb.NewMetadataClient(c.conn) }
-func (c *walkClient) query() arcapb.QueryClient     { return arcapb.NewQueryClient(c.conn) }
-func (c *walkClient) access() arcapb.AccessClient   { return arcapb.NewAccessClient(c.conn) }
-func (c *walkClient) tickets() arcapb.TicketsClient { return arcapb.NewTicketsClient(c.conn) }
-func (c *walkClient) quotas() arcapb.QuotasClient   { return arcapb.NewQuotasClient(c.conn) }
-func (c *walkClient) rescs() arcapb.ResourcesClient { return arcapb.NewResourcesClient(c.conn) }
-func (c *walkClient) repls() arcapb.ReplicasClient  { return arcapb.NewReplicasClient(c.conn) }
-func (c *walkClient) rules() arcapb.RulesClient     { return arcapb.NewRulesClient(c.conn) }
-func walkPassword(user string) string               { return "pw-" + user }
-func (walkBearer) RequireTransportSecurity() bool   { return true }
+func (c *walkClient) ns() arcapb.NamespaceClient      { return arcapb.NewNamespaceClient(c.conn) }
+func (c *walkClient) xfer() arcapb.TransferClient     { return arcapb.NewTransferClient(c.conn) }
+func (c *walkClient) auth() arcapb.AuthClient         { return arcapb.NewAuthClient(c.conn) }
+func (c *walkClient) admin() arcapb.AdminClient       { return arcapb.NewAdminClient(c.conn) }
+func (c *walkClient) meta() arcapb.MetadataClient     { return arcapb.NewMetadataClient(c.conn) }
+func (c *walkClient) query() arcapb.QueryClient       { return arcapb.NewQueryClient(c.conn) }
+func (c *walkClient) access() arcapb.AccessClient     { return arcapb.NewAccessClient(c.conn) }
+func (c *walkClient) tickets() arcapb.TicketsClient   { return arcapb.NewTicketsClient(c.conn) }
+func (c *walkClient) quotas() arcapb.QuotasClient     { return arcapb.NewQuotasClient(c.conn) }
+func (c *walkClient) rescs() arcapb.ResourcesClient   { return arcapb.NewResourcesClient(c.conn) }
+func (c *walkClient) repls() arcapb.ReplicasClient    { return arcapb.NewReplicasClient(c.conn) }
+func (c *walkClient) rules() arcapb.RulesClient       { return arcapb.NewRulesClient(c.conn) }
+func (c *walkClient) register() arcapb.RegistryClient { return arcapb.NewRegistryClient(c.conn) }
+func walkPassword(user string) string                 { return "pw-" + user }
+func (walkBearer) RequireTransportSecurity() bool     { return true }
 func metaTarget(k arcapb.MetadataTargetKind, name string) *arcapb.MetadataTarget {
 	return &arcapb.MetadataTarget{Kind: k, Name: name}
 }
@@ -226,6 +227,7 @@ var apiFiles = []protoreflect.FileDescriptor{
 	arcapb.File_arca_v1_ticket_proto,
 	arcapb.File_arca_v1_quota_proto,
 	arcapb.File_arca_v1_rules_proto,
+	arcapb.File_arca_v1_register_proto,
 }
 
 func walkCases() []walkCase {
@@ -539,6 +541,22 @@ func walkCases() []walkCase {
 		{method: arcapb.Quotas_ListQuotas_FullMethodName, variant: "all", allow: adminOnly,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				_, err := c.quotas().ListQuotas(ctx, &arcapb.ListQuotasRequest{All: true}, c.opts()...)
+				return err
+			}},
+
+		// Registry
+		{method: arcapb.Registry_RegisterObjects_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				s, err := c.register().RegisterObjects(ctx, c.opts()...)
+				if err != nil {
+					return err
+				}
+				err = s.Send(&arcapb.RegisterRequest{Objects: []*arcapb.RegisterObject{{Path: f.coll + "/registered",
+					Replicas: []*arcapb.RegisterReplica{{Resource: DefaultResource, PhysicalPath: fmt.Sprintf("registered/%d", f.seq), Size: 3}}}}})
+				if err != nil && err != io.EOF {
+					return err
+				}
+				_, err = s.CloseAndRecv()
 				return err
 			}},
 

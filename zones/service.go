@@ -29,6 +29,7 @@ type Service struct {
 	arcapb.UnimplementedTicketsServer
 	arcapb.UnimplementedQuotasServer
 	arcapb.UnimplementedRulesServer
+	arcapb.UnimplementedRegistryServer
 	zone *Zone
 }
 
@@ -49,6 +50,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterResourcesServer(g, &resourcesService{zone: s.zone})
 	arcapb.RegisterReplicasServer(g, &replicasService{zone: s.zone})
 	arcapb.RegisterRulesServer(g, s)
+	arcapb.RegisterRegistryServer(g, s)
 }
 
 type callerKey struct{}
