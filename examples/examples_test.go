@@ -333,3 +333,21 @@ func TestAccessTime(t *testing.T) {
 		t.Errorf("audit:\n%s", z.audit.String())
 	}
 }
+
+// TestExampleCases runs the test cases beside the example rules
+// (*.test.yaml), as arca rules test examples/rules does.
+func TestExampleCases(t *testing.T) {
+	z := newZone(t, nil)
+	results, err := z.Rules().TestDirs(context.Background(), "tempZone", "rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) < 20 {
+		t.Errorf("only %d cases", len(results))
+	}
+	for _, r := range results {
+		if r.Err != nil {
+			t.Error(r)
+		}
+	}
+}
