@@ -72,4 +72,3 @@ func offlineEngine() (*rules.Engine, error) {
 	}
 	return rules.New(rules.Options{Registry: reg, Logger: quiet})
 }
-
