@@ -157,11 +157,17 @@ func (e *Engine) Compile(files map[string][]byte) (*Set, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	c := &compiler{env: e.env, reg: e.reg, opts: []cel.ProgramOption{
-		cel.CostLimit(e.cost),
-		cel.InterruptCheckFrequency(100),
-		cel.EvalOptions(cel.OptOptimize),
-	}}
+	c := &compiler{env: e.env, reg: e.reg, limit: e.cost,
+		opts: []cel.ProgramOption{
+			cel.CostLimit(e.cost),
+			cel.InterruptCheckFrequency(100),
+			cel.EvalOptions(cel.OptOptimize),
+		},
+		untracked: []cel.ProgramOption{
+			cel.InterruptCheckFrequency(100),
+			cel.EvalOptions(cel.OptOptimize),
+		},
+	}
 	h := sha256.New()
 	var rules []*Rule
 	seen := map[string]*Rule{}
