@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/arca-data/arca/icommands"
+	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones"
 )
 
@@ -276,6 +277,9 @@ func BenchmarkIputRules(b *testing.B) {
 				os.WriteFile(filepath.Join(rdir, "twenty.yaml"), []byte(twenty.String()), 0o644)
 			case "examples":
 				for _, e := range examples {
+					if !rules.IsRuleFile(e) {
+						continue
+					}
 					data, _ := os.ReadFile(e)
 					os.WriteFile(filepath.Join(rdir, filepath.Base(e)), data, 0o644)
 				}
