@@ -57,6 +57,7 @@ type Zone struct {
 	openResc   func(catalog.Resource) (resources.Resource, error)
 	hooks      []Hook
 	rules      *rules.Engine
+	auditPath  string
 	sessions   sessionCache
 	groupCache groupCache
 	// dummyHash is checked when a login names no user, so that a failed
