@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/checker"
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
@@ -77,10 +78,38 @@ type compiledArg struct {
 
 // compiler compiles the specs of one rule set.
 type compiler struct {
-	env  *cel.Env
-	reg  *Registry
-	opts []cel.ProgramOption
-	errs Errors
+	env       *cel.Env
+	reg       *Registry
+	limit     uint64
+	opts      []cel.ProgramOption // with the cost limit
+	untracked []cel.ProgramOption // for expressions that cannot reach it
+	errs      Errors
+}
+
+// sizeBound is the size assumed for facts whose size is unknown (strings,
+// metadata maps, lists of replicas or groups) when the worst-case cost of
+// an expression is estimated at load. An expression whose estimate stays
+// under the cost limit runs without runtime cost tracking; every other
+// one is tracked and stopped at the limit. Comprehensions are also
+// interrupted by the deadline, whatever their estimate.
+const sizeBound = 1 << 16
+
+// costEstimator gives the sizes of facts and the costs of our functions.
+type costEstimator struct{}
+
+func (costEstimator) EstimateSize(checker.AstNode) *checker.SizeEstimate {
+	return &checker.SizeEstimate{Min: 0, Max: sizeBound}
+}
+
+func (costEstimator) EstimateCallCost(function, overloadID string, target *checker.AstNode, args []checker.AstNode) *checker.CallEstimate {
+	switch function {
+	case "glob":
+		// The product of pattern and path lengths, patterns being short.
+		return &checker.CallEstimate{CostEstimate: checker.CostEstimate{Min: 1, Max: 256 * sizeBound / 10}}
+	case "under", "byteSize", "date", "days":
+		return &checker.CallEstimate{CostEstimate: checker.CostEstimate{Min: 1, Max: sizeBound / 10}}
+	}
+	return nil
 }
 
 func (c *compiler) errorf(s *ruleSpec, n *yaml.Node, format string, args ...any) {
@@ -173,7 +202,13 @@ func (c *compiler) expr(s *ruleSpec, n *yaml.Node, what string, want *cel.Type) 
 		c.errorf(s, n, "%s must evaluate to %s, but %q is %s", what, want, src, got)
 		return nil
 	}
-	prg, err := c.env.Program(ast, c.opts...)
+	opts := c.opts
+	if est, err := c.env.EstimateCost(ast, costEstimator{}); err == nil && est.Max <= c.limit {
+		// Its worst case is within the limit: tracking the cost of every
+		// step (a third of the evaluation time) would buy nothing.
+		opts = c.untracked
+	}
+	prg, err := c.env.Program(ast, opts...)
 	if err != nil {
 		c.errorf(s, n, "%s: %v", what, err)
 		return nil

@@ -39,8 +39,9 @@
 // names an unknown variable, field or action, or whose name is taken, does
 // not load, and the error names file:line:column and the rule. A broken
 // file never replaces a working rule set. Each evaluation has a cost limit
-// (Options.CostLimit) and every phase of an operation a deadline
-// (Options.Timeout). A rule that fails to evaluate denies the operation
+// (Options.CostLimit; an expression whose worst case, estimated at load,
+// stays under it runs untracked) and every phase of an operation a
+// deadline (Options.Timeout). A rule that fails to evaluate denies the operation
 // (failure: closed, the default) or is skipped (failure: open).
 //
 // Facts that cost a catalog lookup (the object's record, its metadata, the

@@ -157,11 +157,17 @@ func (e *Engine) Compile(files map[string][]byte) (*Set, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	c := &compiler{env: e.env, reg: e.reg, opts: []cel.ProgramOption{
-		cel.CostLimit(e.cost),
-		cel.InterruptCheckFrequency(100),
-		cel.EvalOptions(cel.OptOptimize),
-	}}
+	c := &compiler{env: e.env, reg: e.reg, limit: e.cost,
+		opts: []cel.ProgramOption{
+			cel.CostLimit(e.cost),
+			cel.InterruptCheckFrequency(100),
+			cel.EvalOptions(cel.OptOptimize),
+		},
+		untracked: []cel.ProgramOption{
+			cel.InterruptCheckFrequency(100),
+			cel.EvalOptions(cel.OptOptimize),
+		},
+	}
 	h := sha256.New()
 	var rules []*Rule
 	seen := map[string]*Rule{}
@@ -185,7 +191,10 @@ func (e *Engine) Compile(files map[string][]byte) (*Set, error) {
 		}
 	}
 	if len(c.errs) > 0 {
-		return nil, c.errs.sorted()
+		// Wrapped, so that the error value is comparable (callers compare
+		// errors with ==; a slice would make that panic); errors.As finds
+		// the Errors.
+		return nil, fmt.Errorf("%w", c.errs.sorted())
 	}
 	sort.SliceStable(rules, func(i, j int) bool {
 		if rules[i].Priority != rules[j].Priority {
@@ -512,19 +521,29 @@ type Decision struct {
 // action and does not stop at the first deny: it reports every rule that
 // fires, in order. Nothing is audited.
 func (e *Engine) DryRun(ctx context.Context, req *Request) (version string, out []Decision) {
+	return e.Explain(ctx, req, Pre, nil)
+}
+
+// Explain is DryRun for any phase; opErr is how the operation ended, for
+// the except and finally phases.
+func (e *Engine) Explain(ctx context.Context, req *Request, when When, opErr error) (version string, out []Decision) {
 	set := e.set.Load()
 	if req.Now.IsZero() {
 		req.Now = time.Now()
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
-	act := activation{f: newFacts(ctx, e.cat, req)}
-	for _, r := range set.matching(Pre, req.Op) {
+	f := newFacts(ctx, e.cat, req)
+	if opErr != nil {
+		f.err = opErr.Error()
+	}
+	act := activation{f: f}
+	for _, r := range set.matching(when, req.Op) {
 		ok, err := e.condition(ctx, r, act)
 		switch {
 		case err != nil:
 			msg := err.Error()
-			if !r.FailOpen {
+			if !r.FailOpen && when == Pre {
 				msg += " (fails closed: the operation would be denied)"
 			}
 			out = append(out, Decision{Rule: r.Name, Outcome: "error", Message: msg})

@@ -103,6 +103,8 @@ func requirements(op *Op) ([]need, error) {
 		return nil, errAdminOnly
 	case "rules.list", "rules.check", "rules.dryrun":
 		return nil, nil // policy is no secret: every user may read and test it
+	case "audit.list":
+		return nil, errAdminOnly
 	case "job.list", "job.remove":
 		// Users see and remove their own jobs, administrators every job:
 		// decided against the job's owner in ListJobs and RemoveJob.

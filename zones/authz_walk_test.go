@@ -579,6 +579,11 @@ func walkCases() []walkCase {
 				_, err := c.rules().DryRun(ctx, &arcapb.DryRunRequest{Op: "put", Path: f.obj + ".new"}, c.opts()...)
 				return err
 			}},
+		{method: arcapb.Rules_ListAudit_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().ListAudit(ctx, &arcapb.ListAuditRequest{Outcome: "deny"}, c.opts()...)
+				return err
+			}},
 		{method: arcapb.Rules_ListJobs_FullMethodName, allow: anyone,
 			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
 				_, err := c.rules().ListJobs(ctx, &arcapb.ListJobsRequest{}, c.opts()...)
@@ -774,6 +779,7 @@ func newWalkEnv(t *testing.T) *walkEnv {
 		t.Fatal(err)
 	}
 	z.UseRules(engine)
+	z.SetAuditLog(filepath.Join(dir, "audit.log"))
 	hash, err := HashPassword(walkPassword(DefaultAdmin))
 	if err != nil {
 		t.Fatal(err)

@@ -225,6 +225,7 @@ func startRules(dir string, cfg ServerConfig, zone *Zone, cat catalog.Catalog) (
 		return nil, nil, fmt.Errorf("audit log: %w", err)
 	}
 	audit := slog.New(slog.NewJSONHandler(f, nil))
+	zone.SetAuditLog(f.Name())
 	reg := rules.NewRegistry()
 	if err := zone.RegisterActions(reg, audit); err != nil {
 		f.Close()
