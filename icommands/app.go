@@ -85,6 +85,8 @@ func Commands(s *Streams) []*cobra.Command {
 		newIrmtrash(a), newImv(a), newIcp(a), newIchksum(a), newIadmin(a), newIquest(a),
 		newImeta(a), newIchmod(a), newIuserinfo(a), newIticket(a), newIquota(a),
 		newIlsresc(a), newIrepl(a), newItrim(a), newIphymv(a),
+		newIrule(a), newIqstat(a), newIqdel(a),
+		newIreg(a),
 	}
 	setup(a, cmds)
 	return cmds

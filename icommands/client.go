@@ -21,20 +21,22 @@ import (
 
 // client is a connection to a zone with the stored session.
 type client struct {
-	conn    *grpc.ClientConn
-	env     Environment
-	dir     string
-	auth    arcapb.AuthClient
-	ns      arcapb.NamespaceClient
-	xfer    arcapb.TransferClient
-	admin   arcapb.AdminClient
-	query   arcapb.QueryClient
-	meta    arcapb.MetadataClient
-	access  arcapb.AccessClient
-	tickets arcapb.TicketsClient
-	quotas  arcapb.QuotasClient
-	rescs   arcapb.ResourcesClient
-	repls   arcapb.ReplicasClient
+	conn     *grpc.ClientConn
+	env      Environment
+	dir      string
+	auth     arcapb.AuthClient
+	ns       arcapb.NamespaceClient
+	xfer     arcapb.TransferClient
+	admin    arcapb.AdminClient
+	query    arcapb.QueryClient
+	meta     arcapb.MetadataClient
+	access   arcapb.AccessClient
+	tickets  arcapb.TicketsClient
+	quotas   arcapb.QuotasClient
+	rescs    arcapb.ResourcesClient
+	repls    arcapb.ReplicasClient
+	rules    arcapb.RulesClient
+	registry arcapb.RegistryClient
 
 	// For the data channel (datachannel.go).
 	addr          string
@@ -112,6 +114,8 @@ func dialWith(dir string, env Environment, token, ticket string) (*client, error
 		tickets: arcapb.NewTicketsClient(conn), quotas: arcapb.NewQuotasClient(conn),
 		addr: addr, tlsConf: tlsConf, creds: creds,
 		rescs: arcapb.NewResourcesClient(conn), repls: arcapb.NewReplicasClient(conn),
+		rules:    arcapb.NewRulesClient(conn),
+		registry: arcapb.NewRegistryClient(conn),
 	}, nil
 }
 

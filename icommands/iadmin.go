@@ -15,7 +15,8 @@ func newIadmin(a *app) *cobra.Command {
 		Short: "Administer the zone (rodsadmin)",
 		Long: `iadmin administers users and groups of the zone. Subcommands:
   mkuser NAME rodsuser|rodsadmin|groupadmin [PASSWORD]
-  moduser NAME password|type|info VALUE
+  moduser NAME password|type|info|auth VALUE
+                       (auth native|ldap: who checks the password)
   rmuser NAME          (home and trash must be empty)
   lu [NAME]            list users, or show one
   mkgroup NAME         make a group
@@ -124,8 +125,8 @@ the quota; nothing of it is kept.` + iadminRescHelp,
 							return err
 						}
 					case len(rest) == 1:
-						fmt.Fprintf(a.Out, "user_name: %s\nzone_name: %s\nuser_type_name: %s\nuser_info: %s\ncreate_time: %s\nmodify_time: %s\n",
-							u.Name, u.Zone, u.Type, u.Info, unixTime(u.CreateUnix), unixTime(u.ModifyUnix))
+						fmt.Fprintf(a.Out, "user_name: %s\nzone_name: %s\nuser_type_name: %s\nuser_auth: %s\nuser_info: %s\ncreate_time: %s\nmodify_time: %s\n",
+							u.Name, u.Zone, u.Type, u.Auth, u.Info, unixTime(u.CreateUnix), unixTime(u.ModifyUnix))
 					default:
 						fmt.Fprintf(a.Out, "%s#%s\n", u.Name, u.Zone)
 					}
@@ -206,8 +207,12 @@ the quota; nothing of it is kept.` + iadminRescHelp,
 const iadminSubs = "mkuser, moduser, rmuser, lu, mkgroup, rmgroup, atg, rfg, lg, suq, sgq, scq, lq, mkresc, modresc, rmresc, addchildtoresc or rmchildfromresc"
 
 func userJSON(u *arcapb.User) map[string]any {
-	return map[string]any{"name": u.Name, "zone": u.Zone, "type": u.Type, "info": u.Info,
+	m := map[string]any{"name": u.Name, "zone": u.Zone, "type": u.Type, "info": u.Info,
 		"create_time": unixTime(u.CreateUnix), "modify_time": unixTime(u.ModifyUnix)}
+	if u.Auth != "" {
+		m["auth"] = u.Auth
+	}
+	return m
 }
 
 func unixTime(s int64) string { return time.Unix(s, 0).UTC().Format(time.RFC3339) }

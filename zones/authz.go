@@ -82,6 +82,9 @@ func requirements(op *Op) ([]need, error) {
 		return nil, nil // the caller's own tickets
 	case "ticket.list.all":
 		return nil, errAdminOnly
+	case "register":
+		// iRODS: ireg is for rodsadmin (the files are the server's).
+		return nil, errAdminOnly
 	case "quota.set", "quota.list.all":
 		return nil, errAdminOnly
 	case "quota.list":
@@ -98,6 +101,14 @@ func requirements(op *Op) ([]need, error) {
 		return []need{{path: op.Path, level: catalog.AccessRead}}, nil
 	case "resource.create", "resource.modify", "resource.remove", "resource.child", "fsck":
 		return nil, errAdminOnly
+	case "rules.list", "rules.check", "rules.dryrun":
+		return nil, nil // policy is no secret: every user may read and test it
+	case "audit.list":
+		return nil, errAdminOnly
+	case "job.list", "job.remove":
+		// Users see and remove their own jobs, administrators every job:
+		// decided against the job's owner in ListJobs and RemoveJob.
+		return nil, nil
 	case "trash.remove", "logout", "whoami":
 		return nil, nil // acts only on the caller's own trash and sessions
 	case "user.create", "user.modify", "user.remove", "user.list", "trash.remove.others":

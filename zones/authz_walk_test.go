@@ -25,6 +25,7 @@ import (
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
+	"github.com/arca-data/arca/rules"
 )
 
 // This file walks every gRPC method of every Arca service as every kind of
@@ -139,19 +140,21 @@ func (c *walkClient) opts() []grpc.CallOption {
 	return []grpc.CallOption{grpc.PerRPCCredentials(walkBearer(c.token))}
 }
 
-func (c *walkClient) ns() arcapb.NamespaceClient    { return arcapb.NewNamespaceClient(c.conn) }
-func (c *walkClient) xfer() arcapb.TransferClient   { return arcapb.NewTransferClient(c.conn) }
-func (c *walkClient) auth() arcapb.AuthClient       { return arcapb.NewAuthClient(c.conn) }
-func (c *walkClient) admin() arcapb.AdminClient     { return arcapb.NewAdminClient(c.conn) }
-func (c *walkClient) meta() arcapb.MetadataClient   { return arcapb.NewMetadataClient(c.conn) }
-func (c *walkClient) query() arcapb.QueryClient     { return arcapb.NewQueryClient(c.conn) }
-func (c *walkClient) access() arcapb.AccessClient   { return arcapb.NewAccessClient(c.conn) }
-func (c *walkClient) tickets() arcapb.TicketsClient { return arcapb.NewTicketsClient(c.conn) }
-func (c *walkClient) quotas() arcapb.QuotasClient   { return arcapb.NewQuotasClient(c.conn) }
-func (c *walkClient) rescs() arcapb.ResourcesClient { return arcapb.NewResourcesClient(c.conn) }
-func (c *walkClient) repls() arcapb.ReplicasClient  { return arcapb.NewReplicasClient(c.conn) }
-func walkPassword(user string) string               { return "pw-" + user }
-func (walkBearer) RequireTransportSecurity() bool   { return true }
+func (c *walkClient) ns() arcapb.NamespaceClient      { return arcapb.NewNamespaceClient(c.conn) }
+func (c *walkClient) xfer() arcapb.TransferClient     { return arcapb.NewTransferClient(c.conn) }
+func (c *walkClient) auth() arcapb.AuthClient         { return arcapb.NewAuthClient(c.conn) }
+func (c *walkClient) admin() arcapb.AdminClient       { return arcapb.NewAdminClient(c.conn) }
+func (c *walkClient) meta() arcapb.MetadataClient     { return arcapb.NewMetadataClient(c.conn) }
+func (c *walkClient) query() arcapb.QueryClient       { return arcapb.NewQueryClient(c.conn) }
+func (c *walkClient) access() arcapb.AccessClient     { return arcapb.NewAccessClient(c.conn) }
+func (c *walkClient) tickets() arcapb.TicketsClient   { return arcapb.NewTicketsClient(c.conn) }
+func (c *walkClient) quotas() arcapb.QuotasClient     { return arcapb.NewQuotasClient(c.conn) }
+func (c *walkClient) rescs() arcapb.ResourcesClient   { return arcapb.NewResourcesClient(c.conn) }
+func (c *walkClient) repls() arcapb.ReplicasClient    { return arcapb.NewReplicasClient(c.conn) }
+func (c *walkClient) rules() arcapb.RulesClient       { return arcapb.NewRulesClient(c.conn) }
+func (c *walkClient) register() arcapb.RegistryClient { return arcapb.NewRegistryClient(c.conn) }
+func walkPassword(user string) string                 { return "pw-" + user }
+func (walkBearer) RequireTransportSecurity() bool     { return true }
 func metaTarget(k arcapb.MetadataTargetKind, name string) *arcapb.MetadataTarget {
 	return &arcapb.MetadataTarget{Kind: k, Name: name}
 }
@@ -223,6 +226,8 @@ var apiFiles = []protoreflect.FileDescriptor{
 	arcapb.File_arca_v1_resources_proto,
 	arcapb.File_arca_v1_ticket_proto,
 	arcapb.File_arca_v1_quota_proto,
+	arcapb.File_arca_v1_rules_proto,
+	arcapb.File_arca_v1_register_proto,
 }
 
 func walkCases() []walkCase {
@@ -539,7 +544,72 @@ func walkCases() []walkCase {
 				return err
 			}},
 
+		// Registry
+		{method: arcapb.Registry_RegisterObjects_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				s, err := c.register().RegisterObjects(ctx, c.opts()...)
+				if err != nil {
+					return err
+				}
+				err = s.Send(&arcapb.RegisterRequest{Objects: []*arcapb.RegisterObject{{Path: f.coll + "/registered",
+					Replicas: []*arcapb.RegisterReplica{{Resource: DefaultResource, PhysicalPath: fmt.Sprintf("registered/%d", f.seq), Size: 3}}}}})
+				if err != nil && err != io.EOF {
+					return err
+				}
+				_, err = s.CloseAndRecv()
+				return err
+			}},
+
 		// Query
+		// Rules: policy is readable by everyone; jobs are their owner's
+		// (alice's here) or an administrator's, and others are told the
+		// job is not found rather than refused.
+		{method: arcapb.Rules_ListRules_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().ListRules(ctx, &arcapb.ListRulesRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_CheckRules_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().CheckRules(ctx, &arcapb.CheckRulesRequest{Files: []*arcapb.RuleFile{{Name: "r.yaml", Content: []byte("rules: []")}}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_DryRun_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rules().DryRun(ctx, &arcapb.DryRunRequest{Op: "put", Path: f.obj + ".new"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_ListAudit_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().ListAudit(ctx, &arcapb.ListAuditRequest{Outcome: "deny"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_ListJobs_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().ListJobs(ctx, &arcapb.ListJobsRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_RemoveJob_FullMethodName, allow: anyone, tolerate: []codes.Code{codes.NotFound},
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				j, err := c.env.cat.AddJob(ctx, catalog.Job{Rule: "walk", Owner: catalog.UserID{Name: "alice", Zone: c.env.zone.Name()},
+					Due: time.Now().Add(time.Hour), Work: []byte(`{"actions":[]}`)})
+				if err != nil {
+					return err
+				}
+				_, err = c.rules().RemoveJob(ctx, &arcapb.RemoveJobRequest{Id: int64(j.ID)}, c.opts()...)
+				_, gone := c.env.cat.Job(ctx, j.ID)
+				mayRemove := c.caller.admin || c.caller.user == "alice"
+				switch {
+				case mayRemove && err == nil && gone == nil:
+					return fmt.Errorf("job %d is still there after its removal", j.ID)
+				case !mayRemove && gone != nil:
+					return status.Errorf(codes.Internal, "%s removed alice's job", c.caller.label)
+				case !mayRemove && c.caller.user != "" && status.Code(err) != codes.NotFound:
+					return status.Errorf(codes.Internal, "%s removing alice's job: %v, want NotFound", c.caller.label, err)
+				}
+				return err
+			}},
+
 		{method: arcapb.Query_Run_FullMethodName, allow: anyone,
 			// The SQLite catalog does not implement catalog.Querier yet.
 			tolerate: []codes.Code{codes.InvalidArgument},
@@ -700,6 +770,16 @@ func newWalkEnv(t *testing.T) *walkEnv {
 	}
 	t.Cleanup(func() { cat.Close() })
 	z := New(cat, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	reg := rules.NewRegistry()
+	if err := z.RegisterActions(reg, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	engine, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z.UseRules(engine)
+	z.SetAuditLog(filepath.Join(dir, "audit.log"))
 	hash, err := HashPassword(walkPassword(DefaultAdmin))
 	if err != nil {
 		t.Fatal(err)

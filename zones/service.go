@@ -28,6 +28,8 @@ type Service struct {
 	arcapb.UnimplementedAccessServer
 	arcapb.UnimplementedTicketsServer
 	arcapb.UnimplementedQuotasServer
+	arcapb.UnimplementedRulesServer
+	arcapb.UnimplementedRegistryServer
 	zone *Zone
 }
 
@@ -47,6 +49,8 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterQuotasServer(g, s)
 	arcapb.RegisterResourcesServer(g, &resourcesService{zone: s.zone})
 	arcapb.RegisterReplicasServer(g, &replicasService{zone: s.zone})
+	arcapb.RegisterRulesServer(g, s)
+	arcapb.RegisterRegistryServer(g, s)
 }
 
 type callerKey struct{}

@@ -53,6 +53,7 @@ func (z *Zone) Put(ctx context.Context, caller catalog.User, req PutRequest, bod
 	op := &Op{Name: "put", Caller: caller, Path: req.Path, Resource: req.Resource, Size: req.Size, AVUs: req.Metadata}
 	err := z.do(ctx, op, func(ctx context.Context) error {
 		var err error
+		req.Resource = op.Resource // a rule may have chosen another
 		obj, err = z.put(ctx, ownerFor(op), req, body)
 		return err
 	})
@@ -385,7 +386,7 @@ func (z *Zone) Copy(ctx context.Context, caller catalog.User, from, to catalog.P
 			return err
 		}
 		defer rc.Close()
-		obj, err = z.put(ctx, ownerFor(op), PutRequest{Path: to, Size: rep.Size, Resource: resource, Overwrite: overwrite, Checksum: rep.Checksum}, rc)
+		obj, err = z.put(ctx, ownerFor(op), PutRequest{Path: to, Size: rep.Size, Resource: op.Resource, Overwrite: overwrite, Checksum: rep.Checksum}, rc)
 		return err
 	})
 	return obj, err

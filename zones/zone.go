@@ -17,6 +17,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/rules"
 )
 
 // Defaults that iRODS users know.
@@ -41,6 +42,8 @@ type Options struct {
 	// OpenResource opens the driver for a catalog resource; nil means
 	// OpenDriver (posix, s3, tape).
 	OpenResource func(catalog.Resource) (resources.Resource, error)
+	// LDAP, if set, logs users in with a directory as well.
+	LDAP *LDAPLogin
 }
 
 // Zone runs the operations of one zone over its catalog and resources.
@@ -55,8 +58,11 @@ type Zone struct {
 	holderSeq  atomic.Uint64
 	openResc   func(catalog.Resource) (resources.Resource, error)
 	hooks      []Hook
+	rules      *rules.Engine
+	auditPath  string
 	sessions   sessionCache
 	groupCache groupCache
+	ldap       *LDAPLogin
 	// dummyHash is checked when a login names no user, so that a failed
 	// login takes as long whether or not the user exists.
 	dummyHash string
@@ -104,6 +110,7 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 		holderBase: opts.ServerID + "/" + hex.EncodeToString(boot) + "/",
 		openResc:   opts.OpenResource,
 		rescs:      map[string]openResource{},
+		ldap:       opts.LDAP,
 	}
 }
 

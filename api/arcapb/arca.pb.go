@@ -441,13 +441,16 @@ func (x *WhoAmIResponse) GetDefaultResource() string {
 }
 
 type User struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Zone          string                 `protobuf:"bytes,2,opt,name=zone,proto3" json:"zone,omitempty"`
-	Type          string                 `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
-	Info          string                 `protobuf:"bytes,4,opt,name=info,proto3" json:"info,omitempty"`
-	CreateUnix    int64                  `protobuf:"varint,5,opt,name=create_unix,json=createUnix,proto3" json:"create_unix,omitempty"`
-	ModifyUnix    int64                  `protobuf:"varint,6,opt,name=modify_unix,json=modifyUnix,proto3" json:"modify_unix,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Name       string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Zone       string                 `protobuf:"bytes,2,opt,name=zone,proto3" json:"zone,omitempty"`
+	Type       string                 `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	Info       string                 `protobuf:"bytes,4,opt,name=info,proto3" json:"info,omitempty"`
+	CreateUnix int64                  `protobuf:"varint,5,opt,name=create_unix,json=createUnix,proto3" json:"create_unix,omitempty"`
+	ModifyUnix int64                  `protobuf:"varint,6,opt,name=modify_unix,json=modifyUnix,proto3" json:"modify_unix,omitempty"`
+	// auth is what checks a user's password: "native" or "ldap". A group has
+	// "ldap" when the LDAP directory manages its membership, else nothing.
+	Auth          string `protobuf:"bytes,7,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -522,6 +525,13 @@ func (x *User) GetModifyUnix() int64 {
 		return x.ModifyUnix
 	}
 	return 0
+}
+
+func (x *User) GetAuth() string {
+	if x != nil {
+		return x.Auth
+	}
+	return ""
 }
 
 type Entry struct {
@@ -3483,7 +3493,7 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\x04user\x18\x01 \x01(\v2\r.arca.v1.UserR\x04user\x12\x12\n" +
 	"\x04zone\x18\x02 \x01(\tR\x04zone\x12\x12\n" +
 	"\x04home\x18\x03 \x01(\tR\x04home\x12)\n" +
-	"\x10default_resource\x18\x04 \x01(\tR\x0fdefaultResource\"\x98\x01\n" +
+	"\x10default_resource\x18\x04 \x01(\tR\x0fdefaultResource\"\xac\x01\n" +
 	"\x04User\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04zone\x18\x02 \x01(\tR\x04zone\x12\x12\n" +
@@ -3492,7 +3502,8 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\vcreate_unix\x18\x05 \x01(\x03R\n" +
 	"createUnix\x12\x1f\n" +
 	"\vmodify_unix\x18\x06 \x01(\x03R\n" +
-	"modifyUnix\"\xcd\x02\n" +
+	"modifyUnix\x12\x12\n" +
+	"\x04auth\x18\a \x01(\tR\x04auth\"\xcd\x02\n" +
 	"\x05Entry\x12&\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x12.arca.v1.EntryKindR\x04kind\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x14\n" +

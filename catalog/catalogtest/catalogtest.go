@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Tickets", ticketTests},
 		{"Quotas", quotaTests},
 		{"Register", registerTests},
+		{"Jobs", jobTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {
