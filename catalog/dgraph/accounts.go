@@ -90,7 +90,8 @@ func (c *Catalog) CreateUser(ctx context.Context, u catalog.User) (catalog.User,
 			c.p("utype"): string(u.Type), c.p("pw"): u.PasswordHash, c.p("info"): u.Info,
 			c.p("ctime"): n, c.p("mtime"): n,
 		})
-		out.ID, out.CreateTime, out.ModifyTime = idOf(uid), fromNanos(n), fromNanos(n)
+		out.CreateTime, out.ModifyTime = fromNanos(n), fromNanos(n)
+		t.afterCommit(func(resolve func(string) string) { out.ID = idOf(resolve(uid)) })
 		return err
 	})
 	if err != nil {

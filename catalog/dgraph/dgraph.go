@@ -184,7 +184,7 @@ var predicates = []string{
 	"rname", "rtype", "loc", "ctx", "rstatus", "comment", "rparent",
 	"token", "suser", "sexp",
 	"of", "attr", "val", "unit",
-	"lfrom", "lto", "rel", "lkey",
+	"lfrom", "lto", "rel", "lkey", "lock",
 }
 
 // schema of a catalog; "P." is replaced by the prefix. Times are unix
@@ -238,6 +238,7 @@ P.lfrom: uid @reverse .
 P.lto: uid @reverse .
 P.rel: string @index(exact) .
 P.lkey: string @index(exact) @upsert .
+P.lock: [int] .
 
 `
 
@@ -247,11 +248,17 @@ func (c *Catalog) p(name string) string { return c.prefix + "." + name }
 // dql replaces "P." in a query or schema text by the prefix.
 func (c *Catalog) dql(s string) string { return c.rep.Replace(s) }
 
-// tx is one Dgraph transaction of an operation.
+// tx is one Dgraph transaction of an operation. Its queries run at once;
+// its mutations are collected and sent with the commit in one request, so
+// that a transaction costs one Raft proposal however many nodes it writes.
+// Queries therefore do not see the transaction's own mutations.
 type tx struct {
-	ctx context.Context
-	c   *Catalog
-	t   *dgo.Txn
+	ctx    context.Context
+	c      *Catalog
+	t      *dgo.Txn
+	muts   []*api.Mutation
+	seq    int
+	afters []func(uid func(string) string)
 }
 
 // query runs q (with "P." for the prefix) and decodes its JSON into out.
@@ -266,26 +273,27 @@ func (t *tx) query(q string, vars map[string]string, out any) error {
 	return nil
 }
 
-// create adds a node with the predicates of m (full names) and returns its uid.
-func (t *tx) create(m map[string]any) (string, error) {
-	m["uid"] = "_:n"
-	m["dgraph.type"] = t.c.typ
-	js, err := json.Marshal(m)
-	if err != nil {
-		return "", err
-	}
-	resp, err := t.t.Mutate(t.ctx, &api.Mutation{SetJson: js})
-	if err != nil {
-		return "", err
-	}
-	uid, ok := resp.Uids["n"]
-	if !ok {
-		return "", errors.New("dgraph returned no uid for a new node")
-	}
-	return uid, nil
+// blank returns a new blank node reference ("_:bN") of this transaction.
+func (t *tx) blank() string {
+	t.seq++
+	return fmt.Sprintf("_:b%d", t.seq)
 }
 
-// set writes predicates of existing nodes: each map holds "uid".
+// create adds a node with the predicates of m (full names) and returns a
+// blank node reference to it, which later mutations of the transaction
+// may use as a uid; afterCommit learns its uid.
+func (t *tx) create(m map[string]any) (string, error) {
+	ref := t.blank()
+	m["uid"] = ref
+	m["dgraph.type"] = t.c.typ
+	return ref, t.set(m)
+}
+
+// afterCommit registers fn to run after the commit, with a function that
+// turns a blank node reference (or a uid) into the uid.
+func (t *tx) afterCommit(fn func(uid func(string) string)) { t.afters = append(t.afters, fn) }
+
+// set writes predicates of nodes: each map holds "uid".
 func (t *tx) set(ms ...map[string]any) error {
 	if len(ms) == 0 {
 		return nil
@@ -294,8 +302,8 @@ func (t *tx) set(ms ...map[string]any) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.t.Mutate(t.ctx, &api.Mutation{SetJson: js})
-	return err
+	t.muts = append(t.muts, &api.Mutation{SetJson: js})
+	return nil
 }
 
 // del deletes predicates or values: each map holds "uid"; a map with only
@@ -308,8 +316,8 @@ func (t *tx) del(ms ...map[string]any) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.t.Mutate(t.ctx, &api.Mutation{DeleteJson: js})
-	return err
+	t.muts = append(t.muts, &api.Mutation{DeleteJson: js})
+	return nil
 }
 
 // touch writes the ver predicate of nodes, so that this transaction
@@ -340,8 +348,14 @@ func (c *Catalog) write(ctx context.Context, fn func(*tx) error) error {
 		if err == nil {
 			return nil
 		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w (%v)", ctx.Err(), err)
+		}
 		if !retryable(err) || ctx.Err() != nil {
 			return err
+		}
+		if debugAborts != nil {
+			debugAborts(err)
 		}
 		if !errors.Is(err, dgo.ErrAborted) && time.Since(start) > c.retryFor {
 			return fmt.Errorf("dgraph unavailable for %s: %w", c.retryFor.Round(time.Second), err)
@@ -352,6 +366,9 @@ func (c *Catalog) write(ctx context.Context, fn func(*tx) error) error {
 		}
 	}
 }
+
+// debugAborts, when set by a test, hears of every retried attempt.
+var debugAborts func(error)
 
 // errCommitUnknown marks a commit whose outcome is not known: the cluster
 // was lost while committing. It is not retried, as the first attempt may
@@ -365,16 +382,37 @@ func (c *Catalog) writeOnce(ctx context.Context, fn func(*tx) error) error {
 		_ = txn.Discard(context.WithoutCancel(ctx))
 		return err
 	}
-	if err := txn.Commit(ctx); err != nil {
-		if errors.Is(err, dgo.ErrAborted) {
-			return err
-		}
-		if s, ok := status.FromError(err); ok && s.Code() == codes.Unavailable && connRefused(err) {
-			return err // never reached the server: safe to retry
-		}
-		return fmt.Errorf("%w: %w", errCommitUnknown, err)
+	if len(t.muts) == 0 {
+		return txn.Discard(ctx)
 	}
-	return nil
+	resp, err := txn.Do(ctx, &api.Request{Mutations: t.muts, CommitNow: true})
+	if err == nil {
+		uid := func(ref string) string {
+			if label, ok := strings.CutPrefix(ref, "_:"); ok {
+				return resp.Uids[label]
+			}
+			return ref
+		}
+		for _, fn := range t.afters {
+			fn(uid)
+		}
+		return nil
+	}
+	if errors.Is(err, dgo.ErrAborted) {
+		return err
+	}
+	if s, ok := status.FromError(err); ok {
+		switch s.Code() {
+		case codes.Unavailable:
+			if connRefused(err) {
+				return err // never reached the server: safe to retry
+			}
+		case codes.DeadlineExceeded, codes.Canceled:
+		default:
+			return err // the server refused it: nothing was committed
+		}
+	}
+	return fmt.Errorf("%w: %w", errCommitUnknown, err)
 }
 
 // connRefused tells an error from a connection that was never made.
@@ -389,7 +427,10 @@ func (c *Catalog) read(ctx context.Context, fn func(*tx) error) error {
 	attempt := 0
 	for {
 		err := fn(&tx{ctx: ctx, c: c, t: c.dg.NewReadOnlyTxn()})
-		if err == nil || !retryable(err) || ctx.Err() != nil {
+		if err != nil && ctx.Err() != nil {
+			return fmt.Errorf("%w (%v)", ctx.Err(), err)
+		}
+		if err == nil || !retryable(err) {
 			return err
 		}
 		if time.Since(start) > c.retryFor {

@@ -108,7 +108,7 @@ func (t *tx) addAVUs(uid string, avus []catalog.AVU, merge bool) error {
 		}
 		seen[a] = true
 		ms = append(ms, map[string]any{
-			"uid": fmt.Sprintf("_:a%d", len(ms)), "dgraph.type": t.c.typ,
+			"uid": t.blank(), "dgraph.type": t.c.typ,
 			t.c.p("kind"): kindAVU, t.c.p("of"): map[string]string{"uid": uid},
 			t.c.p("attr"): a.Attribute, t.c.p("val"): a.Value, t.c.p("unit"): a.Unit,
 		})
@@ -225,7 +225,7 @@ func (c *Catalog) SetMetadata(ctx context.Context, target catalog.AVUTarget, avu
 		if err := t.del(dels...); err != nil {
 			return err
 		}
-		return t.set(map[string]any{"uid": "_:a", "dgraph.type": c.typ,
+		return t.set(map[string]any{"uid": t.blank(), "dgraph.type": c.typ,
 			c.p("kind"): kindAVU, c.p("of"): map[string]string{"uid": uid},
 			c.p("attr"): avu.Attribute, c.p("val"): avu.Value, c.p("unit"): avu.Unit})
 	})

@@ -184,7 +184,7 @@ func (c *Catalog) CreateCollection(ctx context.Context, in catalog.Collection) (
 		} else if n != nil {
 			return catalog.ErrExists
 		}
-		if err := t.touch(parent.UID); err != nil {
+		if err := t.lockChild(parent.UID, p.Name()); err != nil {
 			return err
 		}
 		n := nowNS()
@@ -192,14 +192,15 @@ func (c *Catalog) CreateCollection(ctx context.Context, in catalog.Collection) (
 		uid, err := t.create(map[string]any{
 			c.p("kind"): kindColl, c.p("path"): p.String(), c.p("name"): p.Name(),
 			c.p("parent"): map[string]string{"uid": parent.UID},
-			c.p("owner"): userKey(in.Owner), c.p("ctime"): n, c.p("mtime"): n,
+			c.p("owner"):  userKey(in.Owner), c.p("ctime"): n, c.p("mtime"): n,
 			c.p("inherit"): parent.Inherit, c.p("acl"): acl, c.p("who"): who,
 		})
 		if err != nil {
 			return err
 		}
+		t.afterCommit(func(resolve func(string) string) { out.ID = idOf(resolve(uid)) })
 		out = catalog.Collection{
-			ID: idOf(uid), Path: p, Owner: in.Owner, CreateTime: fromNanos(n), ModifyTime: fromNanos(n),
+			Path: p, Owner: in.Owner, CreateTime: fromNanos(n), ModifyTime: fromNanos(n),
 			Inherit: parent.Inherit, ACL: parseACL(acl),
 		}
 		return nil
@@ -373,8 +374,13 @@ func (c *Catalog) Rename(ctx context.Context, from, to catalog.Path) error {
 		if err != nil {
 			return err
 		}
-		if err := t.touch(parent.UID); err != nil {
+		if err := t.lockChild(parent.UID, to.Name()); err != nil {
 			return err
+		}
+		if isColl {
+			if err := t.lockAll(src.UID); err != nil {
+				return err
+			}
 		}
 		muts := []map[string]any{{
 			"uid": src.UID, c.p("path"): to.String(), c.p("name"): to.Name(),
@@ -539,6 +545,9 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 		if err != nil {
 			return err
 		}
+		if err := t.lockAll(coll.UID); err != nil {
+			return err
+		}
 		dels = append(dels, map[string]any{"uid": coll.UID})
 		for _, a := range avus {
 			dels = append(dels, map[string]any{"uid": a.UID})
@@ -562,7 +571,10 @@ func (c *Catalog) SetInheritance(ctx context.Context, p catalog.Path, inherit bo
 		if err != nil {
 			return err
 		}
-		return t.set(map[string]any{"uid": n.UID, c.p("inherit"): inherit, c.p("ver"): randVer()})
+		if err := t.lockAll(n.UID); err != nil {
+			return err
+		}
+		return t.set(map[string]any{"uid": n.UID, c.p("inherit"): inherit})
 	})
 	if err != nil {
 		return fail(err)
@@ -592,6 +604,12 @@ func (c *Catalog) SetAccess(ctx context.Context, p catalog.Path, principal catal
 		if n == nil {
 			return catalog.ErrNotFound
 		}
+		if n.Kind == kindColl && n.Inherit {
+			// What is created in it copies its ACL.
+			if err := t.lockAll(n.UID); err != nil {
+				return err
+			}
+		}
 		return t.setGrant(n.UID, n.ACL, principal, level)
 	})
 	if err != nil {
@@ -604,7 +622,7 @@ func (c *Catalog) SetAccess(ctx context.Context, p catalog.Path, principal catal
 func (t *tx) setGrant(uid string, acl []string, principal catalog.UserID, level catalog.AccessLevel) error {
 	var old []string
 	for _, v := range acl {
-		if parseACE(v).Principal == principal {
+		if parseACE(v).Principal == principal && (level == catalog.AccessNull || v != aceValue(principal, level)) {
 			old = append(old, v)
 		}
 	}

@@ -57,8 +57,8 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 		return fail(err)
 	}
 	var (
-		obj  catalog.DataObject
-		rep  catalog.Replica
+		obj catalog.DataObject
+		rep catalog.Replica
 	)
 	err := c.write(ctx, func(t *tx) error {
 		parent, err := t.parentColl(r.Path)
@@ -91,14 +91,14 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 		number := 0
 		var objUID string
 		if n == nil {
-			if err := t.touch(parent.UID); err != nil {
+			if err := t.lockChild(parent.UID, r.Path.Name()); err != nil {
 				return err
 			}
 			acl, who := newACL(parent, r.Owner)
 			objUID, err = t.create(map[string]any{
 				c.p("kind"): kindObj, c.p("path"): r.Path.String(), c.p("name"): r.Path.Name(),
 				c.p("parent"): map[string]string{"uid": parent.UID},
-				c.p("owner"): userKey(r.Owner), c.p("ctime"): now, c.p("mtime"): now,
+				c.p("owner"):  userKey(r.Owner), c.p("ctime"): now, c.p("mtime"): now,
 				c.p("acl"): acl, c.p("who"): who,
 			})
 			if err != nil {
@@ -136,6 +136,13 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 		n.Repls = append(slices.Clone(n.Repls), nr)
 		rep = nr.replica()
 		obj, err = n.object()
+		t.afterCommit(func(resolve func(string) string) {
+			obj.ID = idOf(resolve(objUID))
+			rep.ObjectID = obj.ID
+			for i := range obj.Replicas {
+				obj.Replicas[i].ObjectID = obj.ID
+			}
+		})
 		return err
 	})
 	if err != nil {

@@ -111,7 +111,8 @@ func (c *Catalog) CreateResource(ctx context.Context, r catalog.Resource) (catal
 			c.p("ctx"): r.Context, c.p("rstatus"): r.Status, c.p("comment"): r.Comment, c.p("rparent"): r.Parent,
 			c.p("ctime"): n, c.p("mtime"): n,
 		})
-		out.ID, out.CreateTime, out.ModifyTime = idOf(uid), fromNanos(n), fromNanos(n)
+		out.CreateTime, out.ModifyTime = fromNanos(n), fromNanos(n)
+		t.afterCommit(func(resolve func(string) string) { out.ID = idOf(resolve(uid)) })
 		return err
 	})
 	if err != nil {
