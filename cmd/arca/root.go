@@ -43,16 +43,22 @@ func newServerCommand(logTo io.Writer) *cobra.Command {
 	var cfg zones.ServerConfig
 	var logLevel string
 	cmd := &cobra.Command{
-		Use:   "server --data DIR [--addr HOST:PORT] [--zone NAME]",
+		Use:   "server --data DIR [--addr HOST:PORT] [--zone NAME] [--catalog URL]",
 		Short: "Run a zone server",
 		Long: `arca server serves a zone from DIR. The first start on an empty DIR creates
 the embedded catalog (DIR/catalog.db), the POSIX resource demoResc
 (DIR/vault), a TLS CA and server certificate (DIR/tls/ca.pem is what clients
 trust) and the administrator rods, whose password comes from
 $ARCA_ADMIN_PASSWORD or is generated into DIR/admin-password. Later starts
-reuse all of it. SIGINT or SIGTERM drain in-flight requests and stop.`,
+reuse all of it. SIGINT or SIGTERM drain in-flight requests and stop.
+
+--catalog dgraph://HOST:PORT keeps the catalog in a Dgraph cluster instead
+(HOST:PORT is an alpha's gRPC port). Several servers, each with its own
+DIR, serve one zone from one Dgraph catalog: what one writes the others see
+at once, and leases and locks hold across them.`,
 		Example: `  arca server --data ~/arca-zone
-  ARCA_ADMIN_PASSWORD=secret arca server --data /srv/arca --addr 0.0.0.0:1247 --zone labZone`,
+  ARCA_ADMIN_PASSWORD=secret arca server --data /srv/arca --addr 0.0.0.0:1247 --zone labZone
+  arca server --data /srv/arca1 --catalog dgraph://dgraph1:9080`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var level slog.Level
@@ -68,6 +74,7 @@ reuse all of it. SIGINT or SIGTERM drain in-flight requests and stop.`,
 	f.StringVar(&cfg.DataDir, "data", "", "directory of the zone's catalog, vault and TLS files (required)")
 	f.StringVar(&cfg.Addr, "addr", fmt.Sprintf("127.0.0.1:%d", zones.DefaultPort), "address to listen on")
 	f.StringVar(&cfg.Zone, "zone", "", "zone name (first start only; default tempZone)")
+	f.StringVar(&cfg.Catalog, "catalog", "", "catalog URL: sqlite://PATH or dgraph://HOST:PORT (default sqlite://DIR/catalog.db)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.DurationVar(&cfg.Lease, "lease", 0, "lease of an intermediate replica (default 1m)")
 	cmd.MarkFlagRequired("data")
