@@ -30,12 +30,17 @@ var (
 type Catalog interface {
 	Namespace
 	Replicas
+	Replication
 	Accounts
 	Groups
 	Resources
 	Sessions
 	Metadata
 	Querier
+	Tickets
+	Quotas
+	Registrar
+	Jobs
 	Close() error
 }
 
@@ -99,7 +104,9 @@ type Replicas interface {
 	// the replicas it superseded on the same resource (already removed from
 	// the catalog) so that the caller deletes their bytes. It fails with
 	// ErrLocked if holder no longer holds the replica or its lease has ended;
-	// the holder can still AbortReplica then.
+	// the holder can still AbortReplica then. It fails with
+	// ErrQuotaExceeded, changing nothing, when the commit would take a
+	// quota's bytes, or for a new data object its objects, past the limit.
 	CommitReplica(ctx context.Context, c ReplicaCommit) (superseded []Replica, err error)
 	// AbortReplica removes an intermediate replica held by holder, and the
 	// data object too when no other replica is left; it returns the removed
@@ -144,7 +151,7 @@ type Accounts interface {
 	CreateUser(ctx context.Context, u User) (User, error)
 	User(ctx context.Context, id UserID) (User, error)
 	Users(ctx context.Context) ([]User, error)
-	// UpdateUser stores the type, password hash and info of u.
+	// UpdateUser stores the type, password hash, authentication and info of u.
 	UpdateUser(ctx context.Context, u User) error
 	// RemoveUser deletes the user with its grants, sessions and
 	// group memberships.

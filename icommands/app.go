@@ -34,6 +34,8 @@ type app struct {
 	*Streams
 	json   bool
 	client *client
+	// ticket is --ticket of iget, iput and ils: sent with every call.
+	ticket string
 }
 
 // isTerminal reports whether w is a terminal, for progress bars and prompts.
@@ -60,7 +62,7 @@ func (a *app) connect(ctx context.Context) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := dial(dir, env)
+	c, err := dial(dir, env, a.ticket)
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +83,27 @@ func Commands(s *Streams) []*cobra.Command {
 		newIinit(a), newIexit(a), newIenv(a), newIpwd(a), newIcd(a),
 		newIls(a), newImkdir(a), newIput(a), newIget(a), newIrm(a),
 		newIrmtrash(a), newImv(a), newIcp(a), newIchksum(a), newIadmin(a), newIquest(a),
-		newImeta(a), newIchmod(a), newIuserinfo(a),
+		newImeta(a), newIchmod(a), newIuserinfo(a), newIticket(a), newIquota(a),
+		newIlsresc(a), newIrepl(a), newItrim(a), newIphymv(a),
+		newIrule(a), newIqstat(a), newIqdel(a),
+		newIreg(a),
 	}
+	setup(a, cmds)
+	return cmds
+}
+
+// ArcaCommands returns the client commands that are subcommands of arca
+// only, never icommand links (arca fsck), built to share s.
+func ArcaCommands(s *Streams) []*cobra.Command {
+	a := &app{Streams: s}
+	cmds := []*cobra.Command{newFsck(a)}
+	setup(a, cmds)
+	return cmds
+}
+
+// setup gives every command --json, the exit help and the shared error
+// handling.
+func setup(a *app, cmds []*cobra.Command) {
 	for _, c := range cmds {
 		c.Flags().BoolVar(&a.json, "json", false, "print machine-readable JSON")
 		c.SilenceErrors, c.SilenceUsage = true, true
@@ -90,7 +111,11 @@ func Commands(s *Streams) []*cobra.Command {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err.Error()} })
 		c.PostRun = func(*cobra.Command, []string) { a.close() }
 	}
-	return cmds
+}
+
+// addTicketFlag gives cmd --ticket (-t, as in iRODS).
+func addTicketFlag(a *app, cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&a.ticket, "ticket", "t", "", "use this ticket where your own access does not reach (works without a session: iinit --user anonymous)")
 }
 
 // Names lists the icommand names, for install-links and argv[0] dispatch.

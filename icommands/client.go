@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -20,26 +21,46 @@ import (
 
 // client is a connection to a zone with the stored session.
 type client struct {
-	conn   *grpc.ClientConn
-	env    Environment
-	dir    string
-	auth   arcapb.AuthClient
-	ns     arcapb.NamespaceClient
-	xfer   arcapb.TransferClient
-	admin  arcapb.AdminClient
-	query  arcapb.QueryClient
-	meta   arcapb.MetadataClient
-	access arcapb.AccessClient
+	conn     *grpc.ClientConn
+	env      Environment
+	dir      string
+	auth     arcapb.AuthClient
+	ns       arcapb.NamespaceClient
+	xfer     arcapb.TransferClient
+	admin    arcapb.AdminClient
+	query    arcapb.QueryClient
+	meta     arcapb.MetadataClient
+	access   arcapb.AccessClient
+	tickets  arcapb.TicketsClient
+	quotas   arcapb.QuotasClient
+	rescs    arcapb.ResourcesClient
+	repls    arcapb.ReplicasClient
+	rules    arcapb.RulesClient
+	registry arcapb.RegistryClient
+
+	// For the data channel (datachannel.go).
+	addr          string
+	tlsConf       *tls.Config
+	creds         tokenCreds
+	noDataChannel atomic.Bool
 }
 
-// tokenCreds sends the session token with every call, only over TLS.
-type tokenCreds struct{ token string }
+// tokenCreds sends the session token, and the ticket given with --ticket,
+// with every call, only over TLS.
+type tokenCreds struct{ token, ticket string }
+
+// ticketMetadata is the gRPC metadata key of a ticket (zones.TicketMetadata).
+const ticketMetadata = "arca-ticket"
 
 func (t tokenCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	if t.token == "" {
-		return nil, nil
+	md := map[string]string{}
+	if t.token != "" {
+		md["authorization"] = "Bearer " + t.token
 	}
-	return map[string]string{"authorization": "Bearer " + t.token}, nil
+	if t.ticket != "" {
+		md[ticketMetadata] = t.ticket
+	}
+	return md, nil
 }
 
 func (tokenCreds) RequireTransportSecurity() bool { return true }
@@ -58,19 +79,22 @@ func clientTLS(caPath, host string) (*tls.Config, error) {
 }
 
 // dial connects to env's zone, sending the token stored in dir, if any.
-func dial(dir string, env Environment) (*client, error) {
+// ticket, if set, goes with every call.
+func dial(dir string, env Environment, ticket string) (*client, error) {
 	token, _ := os.ReadFile(filepath.Join(dir, sessionFile))
-	return dialWith(dir, env, strings.TrimSpace(string(token)))
+	return dialWith(dir, env, strings.TrimSpace(string(token)), ticket)
 }
 
-func dialWith(dir string, env Environment, token string) (*client, error) {
+func dialWith(dir string, env Environment, token, ticket string) (*client, error) {
 	tlsConf, err := clientTLS(env.CAFile, env.Host)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := grpc.NewClient(net.JoinHostPort(env.Host, strconv.Itoa(env.Port)),
+	addr := net.JoinHostPort(env.Host, strconv.Itoa(env.Port))
+	creds := tokenCreds{token: token, ticket: ticket}
+	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(credentials.NewTLS(tlsConf)),
-		grpc.WithPerRPCCredentials(tokenCreds{token: token}),
+		grpc.WithPerRPCCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(8<<20)),
 		// See the server's transferWindow: defaults cap a large transfer.
 		grpc.WithInitialWindowSize(16<<20),
@@ -87,6 +111,11 @@ func dialWith(dir string, env Environment, token string) (*client, error) {
 		xfer: arcapb.NewTransferClient(conn), admin: arcapb.NewAdminClient(conn),
 		query: arcapb.NewQueryClient(conn),
 		meta:  arcapb.NewMetadataClient(conn), access: arcapb.NewAccessClient(conn),
+		tickets: arcapb.NewTicketsClient(conn), quotas: arcapb.NewQuotasClient(conn),
+		addr: addr, tlsConf: tlsConf, creds: creds,
+		rescs: arcapb.NewResourcesClient(conn), repls: arcapb.NewReplicasClient(conn),
+		rules:    arcapb.NewRulesClient(conn),
+		registry: arcapb.NewRegistryClient(conn),
 	}, nil
 }
 

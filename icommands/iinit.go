@@ -23,11 +23,15 @@ func newIinit(a *app) *cobra.Command {
 		Short: "Log in to a zone and remember the connection",
 		Long: `iinit logs in to an Arca zone and stores the connection and a session
 token under ~/.arca (or $ARCA_CONFIG_DIR). Every other icommand uses them.
-The password comes from $ARCA_PASSWORD or is asked for. The zone's CA
+The password comes from $ARCA_PASSWORD or is asked for. The zone checks it
+as the account says: its own password for native users (such as rods), the
+zone's LDAP directory for directory users, whose first login creates their
+account and home. The zone's CA
 certificate (DIR/tls/ca.pem of the server) is copied there on the first
 login; the server must present a certificate that chains to it.`,
 		Example: `  iinit --host localhost --port 1247 --zone tempZone --user rods --ca /srv/arca/tls/ca.pem
-  ARCA_PASSWORD=secret iinit --user alice      # later logins reuse the stored settings`,
+  ARCA_PASSWORD=secret iinit --user alice      # later logins reuse the stored settings
+  iinit --user anonymous --host h --ca ca.pem  # no account: only --ticket works`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runIinit(cmd.Context(), a, cmd, env, ca)
@@ -73,13 +77,16 @@ func runIinit(ctx context.Context, a *app, cmd *cobra.Command, env Environment, 
 	} else if _, err := os.Stat(env.CAFile); err != nil {
 		return usagef("--ca FILE is needed the first time: the zone's CA certificate (DIR/tls/ca.pem of the server)")
 	}
+	if env.User == anonymousUser {
+		return initAnonymous(a, dir, env)
+	}
 	password := a.Getenv("ARCA_PASSWORD")
 	if password == "" {
 		if password, err = readPassword(a, env.User); err != nil {
 			return err
 		}
 	}
-	c, err := dialWith(dir, env, "")
+	c, err := dialWith(dir, env, "", "")
 	if err != nil {
 		return err
 	}
@@ -91,7 +98,7 @@ func runIinit(ctx context.Context, a *app, cmd *cobra.Command, env Environment, 
 	if err := writeFileAtomic(filepath.Join(dir, sessionFile), []byte(resp.Token+"\n"), 0o600); err != nil {
 		return err
 	}
-	authed, err := dialWith(dir, env, resp.Token)
+	authed, err := dialWith(dir, env, resp.Token, "")
 	if err != nil {
 		return err
 	}
@@ -107,6 +114,25 @@ func runIinit(ctx context.Context, a *app, cmd *cobra.Command, env Environment, 
 	if a.json {
 		return a.printJSON(map[string]any{"user": env.User, "zone": env.Zone, "host": env.Host, "port": env.Port, "home": env.Home, "expires_unix": resp.ExpiresUnix})
 	}
+	return nil
+}
+
+// anonymousUser has no account and no password: it stores the connection
+// without logging in, for icommands run with --ticket, as iRODS's anonymous.
+const anonymousUser = "anonymous"
+
+func initAnonymous(a *app, dir string, env Environment) error {
+	if err := os.Remove(filepath.Join(dir, sessionFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	env.Home, env.Cwd = "/"+env.Zone, "/"+env.Zone
+	if err := saveEnvironment(dir, env); err != nil {
+		return err
+	}
+	if a.json {
+		return a.printJSON(map[string]any{"user": env.User, "zone": env.Zone, "host": env.Host, "port": env.Port, "home": env.Home})
+	}
+	fmt.Fprintf(a.Err, "anonymous: no session; use ils, iget and iput with --ticket\n")
 	return nil
 }
 

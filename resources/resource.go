@@ -17,6 +17,9 @@ var (
 	ErrExists      = errors.New("already exists")
 	ErrInvalidKey  = errors.New("invalid key")
 	ErrUnavailable = errors.New("resource unavailable")
+	// ErrPermission means the store refused the server's own credentials
+	// (an S3 access key without the right policy, a vault it cannot write).
+	ErrPermission = errors.New("storage permission denied")
 )
 
 // Resource stores byte streams under keys. A key is a slash-separated

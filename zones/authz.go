@@ -27,6 +27,9 @@ type need struct {
 	parentIfMissing bool
 	tree            bool
 	groupAdminOf    catalog.UserID
+	// ownerOf, when set, is instead the need to be this user: the owner of
+	// a ticket that is changed, shown or removed.
+	ownerOf catalog.UserID
 }
 
 // requirements is the one table of what each operation needs. Administrators
@@ -70,6 +73,42 @@ func requirements(op *Op) ([]need, error) {
 		return nil, nil // every user may see users, groups and memberships
 	case "query":
 		return nil, nil // the catalog filters rows by what the caller may read
+	case "ticket.create":
+		// iRODS: only who owns an object or collection may hand out tickets for it.
+		return []need{{path: op.Path, level: catalog.AccessOwn}}, nil
+	case "ticket.modify", "ticket.remove", "ticket.show":
+		return []need{{ownerOf: op.Owner}}, nil
+	case "ticket.list":
+		return nil, nil // the caller's own tickets
+	case "ticket.list.all":
+		return nil, errAdminOnly
+	case "register":
+		// iRODS: ireg is for rodsadmin (the files are the server's).
+		return nil, errAdminOnly
+	case "quota.set", "quota.list.all":
+		return nil, errAdminOnly
+	case "quota.list":
+		return nil, nil // filtered to what concerns the caller
+	case "replicate", "trim", "physmove":
+		// iRODS asks write permission to add, trim or move replicas; the
+		// objects below a collection are filtered by the same level.
+		return []need{{path: op.Path, level: catalog.AccessWrite}}, nil
+	case "resource.list":
+		return nil, nil // every user may see the resources, as in iRODS
+	case "stage":
+		// Reading is what a recall prepares; objects below a collection
+		// are filtered by the same level.
+		return []need{{path: op.Path, level: catalog.AccessRead}}, nil
+	case "resource.create", "resource.modify", "resource.remove", "resource.child", "fsck":
+		return nil, errAdminOnly
+	case "rules.list", "rules.check", "rules.dryrun":
+		return nil, nil // policy is no secret: every user may read and test it
+	case "audit.list":
+		return nil, errAdminOnly
+	case "job.list", "job.remove":
+		// Users see and remove their own jobs, administrators every job:
+		// decided against the job's owner in ListJobs and RemoveJob.
+		return nil, nil
 	case "trash.remove", "logout", "whoami":
 		return nil, nil // acts only on the caller's own trash and sessions
 	case "user.create", "user.modify", "user.remove", "user.list", "trash.remove.others":
@@ -99,11 +138,36 @@ func isPathTarget(t catalog.AVUTarget) bool {
 	return t.Kind == catalog.TargetDataObject || t.Kind == catalog.TargetCollection
 }
 
-// authorize checks op against requirements for its caller.
+// authorize checks op against requirements for its caller. When the
+// caller's own access falls short and the call presents a ticket, the
+// ticket decides (authorizeTicket); the anonymous caller has only a ticket.
 func (z *Zone) authorize(ctx context.Context, op *Op) error {
 	if err := z.checkZone(op); err != nil {
 		return err
 	}
+	pt, hasTicket := ticketFrom(ctx)
+	if isAnonymous(op.Caller) {
+		if !hasTicket {
+			return fmt.Errorf("%s: %w: no session", op.Name, ErrUnauthenticated)
+		}
+		if err := z.authorizeTicket(ctx, op, pt); err != nil {
+			return fmt.Errorf("%s: %w", op.Name, err)
+		}
+		return nil
+	}
+	err := z.authorizeCaller(ctx, op)
+	if err == nil || !hasTicket || !errors.Is(err, catalog.ErrPermission) {
+		return err
+	}
+	if terr := z.authorizeTicket(ctx, op, pt); terr != nil {
+		return fmt.Errorf("%w; with the ticket: %v", err, terr)
+	}
+	return nil
+}
+
+// authorizeCaller checks op against requirements for the caller's own
+// access: its grants, its groups' and public's, or its being an administrator.
+func (z *Zone) authorizeCaller(ctx context.Context, op *Op) error {
 	needs, err := requirements(op)
 	admin := isAdmin(op.Caller, z.name)
 	switch {
@@ -124,6 +188,12 @@ func (z *Zone) authorize(ctx context.Context, op *Op) error {
 		if n.groupAdminOf != (catalog.UserID{}) {
 			if op.Caller.Type != catalog.UserTypeGroupAdmin || !slices.Contains(groups, n.groupAdminOf) {
 				return fmt.Errorf("%s %s: %w: administrators only, or a groupadmin of the group", op.Name, n.groupAdminOf, catalog.ErrPermission)
+			}
+			continue
+		}
+		if n.ownerOf != (catalog.UserID{}) {
+			if op.Caller.UserID() != n.ownerOf {
+				return fmt.Errorf("%s: %w: the ticket belongs to %s", op.Name, catalog.ErrPermission, n.ownerOf)
 			}
 			continue
 		}
@@ -241,9 +311,35 @@ func canRead(u catalog.User, groups []catalog.UserID, zone string, acl []catalog
 	return isAdmin(u, zone) || accessOf(u, groups, acl) >= catalog.AccessRead
 }
 
+// readable is the filter of the listing op, after authorize: what the
+// caller may read, and what the ticket that allowed op covers.
+func (z *Zone) readable(ctx context.Context, op *Op) (func(p catalog.Path, acl []catalog.ACE) bool, error) {
+	groups, err := z.groupsOf(ctx, op.Caller)
+	if err != nil {
+		return nil, err
+	}
+	t := op.ViaTicket
+	return func(p catalog.Path, acl []catalog.ACE) bool {
+		return (t != nil && t.Covers(p)) || canRead(op.Caller, groups, z.name, acl)
+	}, nil
+}
+
+// ownerFor is who owns what op creates: the caller, or the owner of the
+// ticket that allowed op, so that data written through a ticket stays in
+// its owner's hands (and quota).
+func ownerFor(op *Op) catalog.User {
+	if t := op.ViaTicket; t != nil {
+		return catalog.User{Name: t.Owner.Name, Zone: t.Owner.Zone}
+	}
+	return op.Caller
+}
+
 // groupsOf returns the groups u belongs to (public, implicit, is not among
 // them), from a short-lived cache: a permission check asks on every call.
 func (z *Zone) groupsOf(ctx context.Context, u catalog.User) ([]catalog.UserID, error) {
+	if isAnonymous(u) {
+		return nil, nil
+	}
 	id, now := u.UserID(), time.Now()
 	if gs, ok := z.groupCache.get(id, now); ok {
 		return gs, nil

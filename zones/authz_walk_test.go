@@ -18,10 +18,14 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"google.golang.org/grpc/metadata"
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
+	"github.com/arca-data/arca/rules"
 )
 
 // This file walks every gRPC method of every Arca service as every kind of
@@ -48,6 +52,9 @@ type walkCaller struct {
 	// every fixture (and so may manage its members).
 	groupAdmin bool
 	typ        catalog.UserType // rodsuser unless set
+	// ticket, if set, is the type of a ticket that alice makes for the
+	// fixture's collection and the caller presents on every call.
+	ticket catalog.TicketType
 }
 
 var walkCallers = []walkCaller{
@@ -73,6 +80,20 @@ var walkCallers = []walkCaller{
 	// groupadmins: one belongs to the fixture's group, one does not.
 	{label: "groupadmin", user: "ugadmin", typ: catalog.UserTypeGroupAdmin, groupAdmin: true},
 	{label: "groupadmin-outsider", user: "ugadmout", typ: catalog.UserTypeGroupAdmin},
+	// Ticket holders: anonymous, and users without grants of their own.
+	{label: "anon+ticket-read", ticket: catalog.TicketRead},
+	{label: "anon+ticket-write", ticket: catalog.TicketWrite},
+	{label: "user+ticket-read", user: "utread", ticket: catalog.TicketRead},
+	{label: "user+ticket-write", user: "utwrite", ticket: catalog.TicketWrite},
+}
+
+// ticketMethods are what a ticket may allow, up to its level: reading
+// (stat, list, get) and, for a write ticket, writing (put).
+var ticketMethods = map[string]bool{
+	arcapb.Namespace_Stat_FullMethodName: true,
+	arcapb.Namespace_List_FullMethodName: true,
+	arcapb.Transfer_Get_FullMethodName:   true,
+	arcapb.Transfer_Put_FullMethodName:   true,
 }
 
 // rule decides for a plain (non-admin, authenticated) caller from its
@@ -98,6 +119,8 @@ type walkFixture struct {
 	coll, obj, obj2, sub string
 	attr                 string
 	victim               string // a fresh user for ModifyUser and RemoveUser
+	ticket               string // alice's read ticket for coll, by id
+	secret               string // the string of the caller's ticket, if it has one
 	group                string // a fresh group holding bob (and a groupadmin caller)
 	seq                  int
 }
@@ -117,15 +140,21 @@ func (c *walkClient) opts() []grpc.CallOption {
 	return []grpc.CallOption{grpc.PerRPCCredentials(walkBearer(c.token))}
 }
 
-func (c *walkClient) ns() arcapb.NamespaceClient  { return arcapb.NewNamespaceClient(c.conn) }
-func (c *walkClient) xfer() arcapb.TransferClient { return arcapb.NewTransferClient(c.conn) }
-func (c *walkClient) auth() arcapb.AuthClient     { return arcapb.NewAuthClient(c.conn) }
-func (c *walkClient) admin() arcapb.AdminClient   { return arcapb.NewAdminClient(c.conn) }
-func (c *walkClient) meta() arcapb.MetadataClient { return arcapb.NewMetadataClient(c.conn) }
-func (c *walkClient) query() arcapb.QueryClient   { return arcapb.NewQueryClient(c.conn) }
-func (c *walkClient) access() arcapb.AccessClient { return arcapb.NewAccessClient(c.conn) }
-func walkPassword(user string) string             { return "pw-" + user }
-func (walkBearer) RequireTransportSecurity() bool { return true }
+func (c *walkClient) ns() arcapb.NamespaceClient      { return arcapb.NewNamespaceClient(c.conn) }
+func (c *walkClient) xfer() arcapb.TransferClient     { return arcapb.NewTransferClient(c.conn) }
+func (c *walkClient) auth() arcapb.AuthClient         { return arcapb.NewAuthClient(c.conn) }
+func (c *walkClient) admin() arcapb.AdminClient       { return arcapb.NewAdminClient(c.conn) }
+func (c *walkClient) meta() arcapb.MetadataClient     { return arcapb.NewMetadataClient(c.conn) }
+func (c *walkClient) query() arcapb.QueryClient       { return arcapb.NewQueryClient(c.conn) }
+func (c *walkClient) access() arcapb.AccessClient     { return arcapb.NewAccessClient(c.conn) }
+func (c *walkClient) tickets() arcapb.TicketsClient   { return arcapb.NewTicketsClient(c.conn) }
+func (c *walkClient) quotas() arcapb.QuotasClient     { return arcapb.NewQuotasClient(c.conn) }
+func (c *walkClient) rescs() arcapb.ResourcesClient   { return arcapb.NewResourcesClient(c.conn) }
+func (c *walkClient) repls() arcapb.ReplicasClient    { return arcapb.NewReplicasClient(c.conn) }
+func (c *walkClient) rules() arcapb.RulesClient       { return arcapb.NewRulesClient(c.conn) }
+func (c *walkClient) register() arcapb.RegistryClient { return arcapb.NewRegistryClient(c.conn) }
+func walkPassword(user string) string                 { return "pw-" + user }
+func (walkBearer) RequireTransportSecurity() bool     { return true }
 func metaTarget(k arcapb.MetadataTargetKind, name string) *arcapb.MetadataTarget {
 	return &arcapb.MetadataTarget{Kind: k, Name: name}
 }
@@ -174,6 +203,7 @@ type walkCase struct {
 	// groupAdmin also allows groupadmins that belong to the fixture's group.
 	groupAdmin bool
 	anon       bool // anonymous callers may call it (Auth.Login only)
+	ownerOnly  bool // only the ticket's owner, alice (and rods), may call it
 	obj2       bool // the fixture needs obj2
 	victim     bool // the fixture needs a victim user
 	// tolerate are codes an allowed call may end with besides OK, for
@@ -188,6 +218,17 @@ const (
 	kResc = arcapb.MetadataTargetKind_METADATA_TARGET_KIND_RESOURCE
 	kUser = arcapb.MetadataTargetKind_METADATA_TARGET_KIND_USER
 )
+
+// apiFiles are the proto files whose services the walk covers: add a new
+// file here.
+var apiFiles = []protoreflect.FileDescriptor{
+	arcapb.File_arca_v1_arca_proto,
+	arcapb.File_arca_v1_resources_proto,
+	arcapb.File_arca_v1_ticket_proto,
+	arcapb.File_arca_v1_quota_proto,
+	arcapb.File_arca_v1_rules_proto,
+	arcapb.File_arca_v1_register_proto,
+}
 
 func walkCases() []walkCase {
 	cases := []walkCase{
@@ -444,7 +485,131 @@ func walkCases() []walkCase {
 				return err
 			}},
 
+		// Tickets
+		{method: arcapb.Tickets_CreateTicket_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().CreateTicket(ctx, &arcapb.CreateTicketRequest{Path: f.obj, Type: "read"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_CreateTicket_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().CreateTicket(ctx, &arcapb.CreateTicketRequest{Path: f.coll, Type: "write"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_ModifyTicket_FullMethodName, ownerOnly: true, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().ModifyTicket(ctx, &arcapb.ModifyTicketRequest{Ticket: f.ticket, Args: []string{"uses", "5"}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_ListTickets_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().ListTickets(ctx, &arcapb.ListTicketsRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_ListTickets_FullMethodName, variant: "one", ownerOnly: true, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().ListTickets(ctx, &arcapb.ListTicketsRequest{Ticket: f.ticket}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_ListTickets_FullMethodName, variant: "all", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().ListTickets(ctx, &arcapb.ListTicketsRequest{All: true}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Tickets_RemoveTicket_FullMethodName, ownerOnly: true, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.tickets().RemoveTicket(ctx, &arcapb.RemoveTicketRequest{Ticket: f.ticket}, c.opts()...)
+				return err
+			}},
+
+		// Quotas
+		{method: arcapb.Quotas_SetQuota_FullMethodName, variant: "user", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().SetQuota(ctx, &arcapb.SetQuotaRequest{Quota: &arcapb.QuotaInfo{Kind: "user", Principal: "bob", MaxBytes: 1 << 30}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Quotas_SetQuota_FullMethodName, variant: "collection", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().SetQuota(ctx, &arcapb.SetQuotaRequest{Quota: &arcapb.QuotaInfo{Kind: "collection", Path: f.coll, MaxObjects: 1000}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Quotas_ListQuotas_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().ListQuotas(ctx, &arcapb.ListQuotasRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Quotas_ListQuotas_FullMethodName, variant: "all", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().ListQuotas(ctx, &arcapb.ListQuotasRequest{All: true}, c.opts()...)
+				return err
+			}},
+
+		// Registry
+		{method: arcapb.Registry_RegisterObjects_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				s, err := c.register().RegisterObjects(ctx, c.opts()...)
+				if err != nil {
+					return err
+				}
+				err = s.Send(&arcapb.RegisterRequest{Objects: []*arcapb.RegisterObject{{Path: f.coll + "/registered",
+					Replicas: []*arcapb.RegisterReplica{{Resource: DefaultResource, PhysicalPath: fmt.Sprintf("registered/%d", f.seq), Size: 3}}}}})
+				if err != nil && err != io.EOF {
+					return err
+				}
+				_, err = s.CloseAndRecv()
+				return err
+			}},
+
 		// Query
+		// Rules: policy is readable by everyone; jobs are their owner's
+		// (alice's here) or an administrator's, and others are told the
+		// job is not found rather than refused.
+		{method: arcapb.Rules_ListRules_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().ListRules(ctx, &arcapb.ListRulesRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_CheckRules_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().CheckRules(ctx, &arcapb.CheckRulesRequest{Files: []*arcapb.RuleFile{{Name: "r.yaml", Content: []byte("rules: []")}}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_DryRun_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rules().DryRun(ctx, &arcapb.DryRunRequest{Op: "put", Path: f.obj + ".new"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_ListAudit_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().ListAudit(ctx, &arcapb.ListAuditRequest{Outcome: "deny"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_ListJobs_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().ListJobs(ctx, &arcapb.ListJobsRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_RemoveJob_FullMethodName, allow: anyone, tolerate: []codes.Code{codes.NotFound},
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				j, err := c.env.cat.AddJob(ctx, catalog.Job{Rule: "walk", Owner: catalog.UserID{Name: "alice", Zone: c.env.zone.Name()},
+					Due: time.Now().Add(time.Hour), Work: []byte(`{"actions":[]}`)})
+				if err != nil {
+					return err
+				}
+				_, err = c.rules().RemoveJob(ctx, &arcapb.RemoveJobRequest{Id: int64(j.ID)}, c.opts()...)
+				_, gone := c.env.cat.Job(ctx, j.ID)
+				mayRemove := c.caller.admin || c.caller.user == "alice"
+				switch {
+				case mayRemove && err == nil && gone == nil:
+					return fmt.Errorf("job %d is still there after its removal", j.ID)
+				case !mayRemove && gone != nil:
+					return status.Errorf(codes.Internal, "%s removed alice's job", c.caller.label)
+				case !mayRemove && c.caller.user != "" && status.Code(err) != codes.NotFound:
+					return status.Errorf(codes.Internal, "%s removing alice's job: %v, want NotFound", c.caller.label, err)
+				}
+				return err
+			}},
+
 		{method: arcapb.Query_Run_FullMethodName, allow: anyone,
 			// The SQLite catalog does not implement catalog.Querier yet.
 			tolerate: []codes.Code{codes.InvalidArgument},
@@ -452,6 +617,86 @@ func walkCases() []walkCase {
 				return drain(c.query().Run(ctx, &arcapb.QueryRequest{Query: "SELECT DATA_NAME WHERE COLL_NAME = '" + f.coll + "'"}, c.opts()...))
 			}},
 	}
+
+	// Resources and replicas (resources.proto).
+	rods := func(c *walkClient) catalog.User { return c.env.user(DefaultAdmin) }
+	cases = append(cases,
+		walkCase{method: arcapb.Resources_MakeResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rescs().MakeResource(ctx, &arcapb.MakeResourceRequest{Name: fmt.Sprintf("made%d", f.seq), Type: "replication"}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_ModifyResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rescs().ModifyResource(ctx, &arcapb.ModifyResourceRequest{Name: DefaultResource, Field: "comment", Value: f.attr}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_RemoveResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				name := fmt.Sprintf("victim%d", f.seq)
+				if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: name, Type: "random"}); err != nil {
+					return err
+				}
+				_, err := c.rescs().RemoveResource(ctx, &arcapb.RemoveResourceRequest{Name: name}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_AddChild_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				parent, child := fmt.Sprintf("parent%d", f.seq), fmt.Sprintf("child%d", f.seq)
+				for _, n := range []string{parent, child} {
+					if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: n, Type: "random"}); err != nil {
+						return err
+					}
+				}
+				_, err := c.rescs().AddChild(ctx, &arcapb.ChildRequest{Parent: parent, Child: child}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_RemoveChild_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				parent, child := fmt.Sprintf("parent%d", f.seq), fmt.Sprintf("child%d", f.seq)
+				for _, n := range []string{parent, child} {
+					if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: n, Type: "random"}); err != nil {
+						return err
+					}
+				}
+				if _, err := c.env.zone.AddChild(ctx, rods(c), parent, child, ""); err != nil {
+					return err
+				}
+				_, err := c.rescs().RemoveChild(ctx, &arcapb.ChildRequest{Parent: parent, Child: child}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_ListResources_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rescs().ListResources(ctx, &arcapb.ListResourcesRequest{}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Replicas_Replicate_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().Replicate(ctx, &arcapb.ReplicateRequest{Path: f.obj, UpdateStale: true}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_Trim_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().Trim(ctx, &arcapb.TrimRequest{Path: f.obj, Keep: 1}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_PhysMove_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().PhysMove(ctx, &arcapb.PhysMoveRequest{Path: f.obj, DestResource: DefaultResource}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_Stage_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessRead),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.repls().Stage(ctx, &arcapb.StageRequest{Path: f.obj}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Replicas_Stage_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessRead),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.repls().Stage(ctx, &arcapb.StageRequest{Path: f.coll, Recursive: true}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Replicas_Fsck_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				return drain(c.repls().Fsck(ctx, &arcapb.FsckRequest{}, c.opts()...))
+			}},
+	)
 
 	// Metadata, on each kind of target.
 	targets := []struct {
@@ -525,6 +770,16 @@ func newWalkEnv(t *testing.T) *walkEnv {
 	}
 	t.Cleanup(func() { cat.Close() })
 	z := New(cat, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	reg := rules.NewRegistry()
+	if err := z.RegisterActions(reg, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	engine, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z.UseRules(engine)
+	z.SetAuditLog(filepath.Join(dir, "audit.log"))
 	hash, err := HashPassword(walkPassword(DefaultAdmin))
 	if err != nil {
 		t.Fatal(err)
@@ -551,10 +806,12 @@ func newWalkEnv(t *testing.T) *walkEnv {
 	// Every service of the API must be served, or its methods would only
 	// ever answer Unimplemented.
 	served := g.GetServiceInfo()
-	for i := range arcapb.File_arca_v1_arca_proto.Services().Len() {
-		sd := arcapb.File_arca_v1_arca_proto.Services().Get(i)
-		if _, ok := served[string(sd.FullName())]; !ok {
-			t.Errorf("service %s is not registered by Service.Register", sd.FullName())
+	for _, fd := range apiFiles {
+		for i := range fd.Services().Len() {
+			sd := fd.Services().Get(i)
+			if _, ok := served[string(sd.FullName())]; !ok {
+				t.Errorf("service %s is not registered by Service.Register", sd.FullName())
+			}
 		}
 	}
 
@@ -660,6 +917,13 @@ func (e *walkEnv) fixture(ctx context.Context, c walkCaller, wc walkCase) *walkF
 			must("grant", e.cat.SetAccess(ctx, catalog.MustPath(p), id, c.obj))
 		}
 	}
+	_, tk, err := e.zone.CreateTicket(ctx, alice, catalog.MustPath(f.coll), catalog.TicketRead, "")
+	must("make ticket", err)
+	f.ticket = fmt.Sprint(tk.ID)
+	if c.ticket != "" {
+		f.secret, _, err = e.zone.CreateTicket(ctx, alice, catalog.MustPath(f.coll), c.ticket, "")
+		must("make caller's ticket", err)
+	}
 	if wc.victim {
 		f.victim = fmt.Sprintf("victim%d", e.seq)
 		_, err := e.zone.MakeUser(ctx, e.user(DefaultAdmin), f.victim, catalog.UserTypeUser, "")
@@ -684,11 +948,13 @@ func TestAuthzWalk(t *testing.T) {
 	// Every method of every service has a case, and every case a method:
 	// a new method cannot slip past this walk.
 	methods := map[string]bool{}
-	sds := arcapb.File_arca_v1_arca_proto.Services()
-	for i := range sds.Len() {
-		sd := sds.Get(i)
-		for j := range sd.Methods().Len() {
-			methods[fmt.Sprintf("/%s/%s", sd.FullName(), sd.Methods().Get(j).Name())] = false
+	for _, fd := range apiFiles {
+		sds := fd.Services()
+		for i := range sds.Len() {
+			sd := sds.Get(i)
+			for j := range sd.Methods().Len() {
+				methods[fmt.Sprintf("/%s/%s", sd.FullName(), sd.Methods().Get(j).Name())] = false
+			}
 		}
 	}
 	for _, wc := range cases {
@@ -722,12 +988,20 @@ func TestAuthzWalk(t *testing.T) {
 	for _, wc := range cases {
 		fmt.Fprintf(&matrix, "%-40s", wc.name())
 		for _, c := range walkCallers {
-			want := wc.allow(c.obj, c.coll) || c.admin || (wc.groupAdmin && c.groupAdmin)
+			want := wc.allow(c.obj, c.coll) || c.admin || (wc.groupAdmin && c.groupAdmin) || (wc.ownerOnly && c.user == "alice")
+			anonTicket := c.user == "" && c.ticket != ""
 			if c.user == "" {
-				want = wc.anon
+				want = wc.anon || (anonTicket && wc.method == arcapb.Auth_WhoAmI_FullMethodName)
+			}
+			if c.ticket != "" && ticketMethods[wc.method] && wc.allow(c.ticket.Level(), c.ticket.Level()) {
+				want = true
 			}
 			f := e.fixture(ctx, c, wc)
-			err := wc.call(ctx, clients[c.label], f)
+			cctx := ctx
+			if f.secret != "" {
+				cctx = metadata.AppendToOutgoingContext(ctx, TicketMetadata, f.secret)
+			}
+			err := wc.call(cctx, clients[c.label], f)
 			code := status.Code(err)
 			mark := "."
 			if code == codes.OK || slices.Contains(wc.tolerate, code) {
@@ -739,7 +1013,9 @@ func TestAuthzWalk(t *testing.T) {
 			switch {
 			case want && code != codes.OK && !slices.Contains(wc.tolerate, code):
 				t.Errorf("%s as %s: want allowed, got %v", wc.name(), c.label, err)
-			case !want && c.user == "" && code != codes.Unauthenticated:
+			case !want && anonTicket && code != codes.PermissionDenied:
+				t.Errorf("%s as %s: want PermissionDenied, got %v", wc.name(), c.label, err)
+			case !want && c.user == "" && !anonTicket && code != codes.Unauthenticated:
 				t.Errorf("%s as %s: want Unauthenticated, got %v", wc.name(), c.label, err)
 			case !want && c.user != "" && code != codes.PermissionDenied:
 				t.Errorf("%s as %s: want PermissionDenied, got %v", wc.name(), c.label, err)

@@ -29,7 +29,8 @@ func (z *Zone) Stat(ctx context.Context, caller catalog.User, p catalog.Path) (c
 // With recursive it descends into every readable sub-collection after
 // listing a collection's own entries. Entries the caller may not read are left out.
 func (z *Zone) List(ctx context.Context, caller catalog.User, p catalog.Path, recursive bool, fn func([]catalog.Entry) error) error {
-	return z.do(ctx, &Op{Name: "list", Caller: caller, Path: p}, func(ctx context.Context) error {
+	op := &Op{Name: "list", Caller: caller, Path: p}
+	return z.do(ctx, op, func(ctx context.Context) error {
 		e, err := z.cat.Stat(ctx, p)
 		if err != nil {
 			return err
@@ -37,15 +38,15 @@ func (z *Zone) List(ctx context.Context, caller catalog.User, p catalog.Path, re
 		if e.Object != nil {
 			return fn([]catalog.Entry{e})
 		}
-		groups, err := z.groupsOf(ctx, caller)
+		readable, err := z.readable(ctx, op)
 		if err != nil {
 			return err
 		}
-		return z.listCollection(ctx, caller, groups, p, recursive, fn)
+		return z.listCollection(ctx, readable, p, recursive, fn)
 	})
 }
 
-func (z *Zone) listCollection(ctx context.Context, caller catalog.User, groups []catalog.UserID, p catalog.Path, recursive bool, fn func([]catalog.Entry) error) error {
+func (z *Zone) listCollection(ctx context.Context, readable func(catalog.Path, []catalog.ACE) bool, p catalog.Path, recursive bool, fn func([]catalog.Entry) error) error {
 	for after := ""; ; {
 		objs, err := z.cat.ListObjects(ctx, p, after, listPage)
 		if err != nil {
@@ -53,7 +54,7 @@ func (z *Zone) listCollection(ctx context.Context, caller catalog.User, groups [
 		}
 		page := make([]catalog.Entry, 0, len(objs))
 		for i := range objs {
-			if canRead(caller, groups, z.name, objs[i].ACL) {
+			if readable(objs[i].Path, objs[i].ACL) {
 				page = append(page, catalog.Entry{Object: &objs[i]})
 			}
 		}
@@ -75,7 +76,7 @@ func (z *Zone) listCollection(ctx context.Context, caller catalog.User, groups [
 		}
 		page := make([]catalog.Entry, 0, len(colls))
 		for i := range colls {
-			if canRead(caller, groups, z.name, colls[i].ACL) {
+			if readable(colls[i].Path, colls[i].ACL) {
 				page = append(page, catalog.Entry{Collection: &colls[i]})
 				subs = append(subs, colls[i].Path)
 			}
@@ -94,7 +95,7 @@ func (z *Zone) listCollection(ctx context.Context, caller catalog.User, groups [
 		return nil
 	}
 	for _, sub := range subs {
-		if err := z.listCollection(ctx, caller, groups, sub, true, fn); err != nil {
+		if err := z.listCollection(ctx, readable, sub, true, fn); err != nil {
 			return err
 		}
 	}

@@ -30,6 +30,12 @@ type Op struct {
 	Group catalog.UserID
 	// AdminMode is ichmod -M: a rodsadmin changing an ACL as such.
 	AdminMode bool
+	// Owner is the owner of the ticket a "ticket.*" operation acts on.
+	Owner catalog.UserID
+	// ViaTicket is set by authorize when the ticket the call presented,
+	// not the caller's own access, allowed the operation: what it creates
+	// belongs to the ticket's owner, and listings show what it covers.
+	ViaTicket *catalog.Ticket
 }
 
 // Hook sees every operation around its run. Before may refuse it, in which

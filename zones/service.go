@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
@@ -24,6 +26,10 @@ type Service struct {
 	arcapb.UnimplementedQueryServer
 	arcapb.UnimplementedMetadataServer
 	arcapb.UnimplementedAccessServer
+	arcapb.UnimplementedTicketsServer
+	arcapb.UnimplementedQuotasServer
+	arcapb.UnimplementedRulesServer
+	arcapb.UnimplementedRegistryServer
 	zone *Zone
 }
 
@@ -39,6 +45,12 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterQueryServer(g, s)
 	arcapb.RegisterMetadataServer(g, s)
 	arcapb.RegisterAccessServer(g, s)
+	arcapb.RegisterTicketsServer(g, s)
+	arcapb.RegisterQuotasServer(g, s)
+	arcapb.RegisterResourcesServer(g, &resourcesService{zone: s.zone})
+	arcapb.RegisterReplicasServer(g, &replicasService{zone: s.zone})
+	arcapb.RegisterRulesServer(g, s)
+	arcapb.RegisterRegistryServer(g, s)
 }
 
 type callerKey struct{}
@@ -59,12 +71,43 @@ func tokenFrom(ctx context.Context) string {
 	return ""
 }
 
+// TicketMetadata is the gRPC metadata key that carries a ticket string.
+const TicketMetadata = "arca-ticket"
+
+func ticketMetadata(ctx context.Context) string {
+	md, _ := metadata.FromIncomingContext(ctx)
+	if v := md.Get(TicketMetadata); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// peerHost is the client's IP address, for a ticket's allowed hosts.
+func peerHost(ctx context.Context) string {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return ""
+	}
+	if host, _, err := net.SplitHostPort(p.Addr.String()); err == nil {
+		return host
+	}
+	return p.Addr.String()
+}
+
+// authenticate finds the caller of a call. A call that presents a ticket
+// without a valid session runs as the anonymous user, which may do only
+// what the ticket allows (see Zone.authorize).
 func (s *Service) authenticate(ctx context.Context, method string) (context.Context, error) {
 	if unauthenticatedMethods[method] {
 		return ctx, nil
 	}
 	token := tokenFrom(ctx)
+	ticket := ticketMetadata(ctx)
+	ctx = WithTicket(ctx, ticket, peerHost(ctx))
 	u, err := s.zone.Authenticate(ctx, token)
+	if err != nil && ticket != "" && errors.Is(err, ErrUnauthenticated) {
+		u, err, token = s.zone.Anonymous(), nil, ""
+	}
 	if err != nil {
 		return ctx, toStatus(err)
 	}
@@ -158,8 +201,18 @@ func (s *Service) Stat(ctx context.Context, req *arcapb.StatRequest) (*arcapb.En
 	return out, nil
 }
 
+// showPhysicalPaths fills what ils -L shows of every replica: where its
+// bytes are, its resource hierarchy, and whether it is online.
 func (s *Service) showPhysicalPaths(ctx context.Context, e *arcapb.Entry) {
+	t, _ := s.zone.tree(ctx)
 	for _, r := range e.Replicas {
+		r.Hierarchy, r.Online = r.Resource, true
+		if t != nil {
+			if n, ok := t.nodes[r.Resource]; ok {
+				r.Hierarchy = n.hierarchy()
+			}
+		}
+		r.Online = s.zone.online(ctx, r.Resource, r.PhysicalPath)
 		r.PhysicalPath = s.zone.displayPath(ctx, r.Resource, r.PhysicalPath)
 	}
 }
@@ -379,7 +432,7 @@ func (s *Service) Get(req *arcapb.GetRequest, stream grpc.ServerStreamingServer[
 	if err != nil {
 		return err
 	}
-	obj, rep, rc, err := s.zone.Open(ctx, caller(ctx), p, int(req.Replica), req.Offset)
+	obj, rep, rc, err := s.zone.OpenWith(ctx, caller(ctx), p, OpenOptions{Replica: int(req.Replica), Offset: req.Offset, NoWait: req.NoWait})
 	if err != nil {
 		return err
 	}

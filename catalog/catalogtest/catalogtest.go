@@ -34,11 +34,16 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Remove", removeTests},
 		{"Access", accessTests},
 		{"Replicas", replicaTests},
+		{"Replication", replicationTests},
 		{"Users", userTests},
 		{"Groups", groupTests},
 		{"Resources", resourceTests},
 		{"Sessions", sessionTests},
 		{"Metadata", metadataTests},
+		{"Tickets", ticketTests},
+		{"Quotas", quotaTests},
+		{"Register", registerTests},
+		{"Jobs", jobTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {

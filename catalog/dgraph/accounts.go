@@ -11,7 +11,7 @@ import (
 	"github.com/arca-data/arca/catalog"
 )
 
-const userFields = `uid name: P.uname zone: P.uzone type: P.utype pw: P.pw info: P.info ctime: P.ctime mtime: P.mtime`
+const userFields = `uid name: P.uname zone: P.uzone type: P.utype pw: P.pw auth: P.auth info: P.info ctime: P.ctime mtime: P.mtime`
 
 type userNode struct {
 	UID   string `json:"uid"`
@@ -19,6 +19,7 @@ type userNode struct {
 	Zone  string `json:"zone"`
 	Type  string `json:"type"`
 	PW    string `json:"pw"`
+	Auth  string `json:"auth"`
 	Info  string `json:"info"`
 	CTime int64  `json:"ctime"`
 	MTime int64  `json:"mtime"`
@@ -26,7 +27,7 @@ type userNode struct {
 
 func (u userNode) user() catalog.User {
 	return catalog.User{
-		ID: idOf(u.UID), Name: u.Name, Zone: u.Zone, Type: catalog.UserType(u.Type), PasswordHash: u.PW,
+		ID: idOf(u.UID), Name: u.Name, Zone: u.Zone, Type: catalog.UserType(u.Type), PasswordHash: u.PW, Auth: catalog.AuthSource(u.Auth),
 		Info: u.Info, CreateTime: fromNanos(u.CTime), ModifyTime: fromNanos(u.MTime),
 	}
 }
@@ -41,6 +42,14 @@ func sortUserIDs(us []catalog.UserID) {
 	slices.SortFunc(us, func(a, b catalog.UserID) int {
 		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Zone, b.Zone))
 	})
+}
+
+func checkUserAuth(a catalog.AuthSource) error {
+	switch a {
+	case catalog.AuthNative, catalog.AuthLDAP:
+		return nil
+	}
+	return invalid("unknown authentication %q", string(a))
 }
 
 func checkUserType(t catalog.UserType) error {
@@ -77,6 +86,9 @@ func (c *Catalog) CreateUser(ctx context.Context, u catalog.User) (catalog.User,
 	if err := checkUserType(u.Type); err != nil {
 		return fail(err)
 	}
+	if err := checkUserAuth(u.Auth); err != nil {
+		return fail(err)
+	}
 	out := u
 	err := c.write(ctx, func(t *tx) error {
 		if old, err := t.userByID(u.UserID()); err != nil {
@@ -87,7 +99,7 @@ func (c *Catalog) CreateUser(ctx context.Context, u catalog.User) (catalog.User,
 		n := nowNS()
 		uid, err := t.create(map[string]any{
 			c.p("kind"): kindUser, c.p("ukey"): userKey(u.UserID()), c.p("uname"): u.Name, c.p("uzone"): u.Zone,
-			c.p("utype"): string(u.Type), c.p("pw"): u.PasswordHash, c.p("info"): u.Info,
+			c.p("utype"): string(u.Type), c.p("pw"): u.PasswordHash, c.p("auth"): string(u.Auth), c.p("info"): u.Info,
 			c.p("ctime"): n, c.p("mtime"): n,
 		})
 		out.CreateTime, out.ModifyTime = fromNanos(n), fromNanos(n)
@@ -159,6 +171,9 @@ func (c *Catalog) UpdateUser(ctx context.Context, u catalog.User) error {
 	if err := checkUserType(u.Type); err != nil {
 		return fail(err)
 	}
+	if err := checkUserAuth(u.Auth); err != nil {
+		return fail(err)
+	}
 	err := c.write(ctx, func(t *tx) error {
 		old, err := t.userByID(u.UserID())
 		if err != nil {
@@ -171,7 +186,7 @@ func (c *Catalog) UpdateUser(ctx context.Context, u catalog.User) error {
 			return invalid("a group cannot become a user, nor a user a group")
 		}
 		return t.set(map[string]any{"uid": old.UID, c.p("utype"): string(u.Type), c.p("pw"): u.PasswordHash,
-			c.p("info"): u.Info, c.p("mtime"): nowNS(), c.p("ver"): randVer()})
+			c.p("auth"): string(u.Auth), c.p("info"): u.Info, c.p("mtime"): nowNS(), c.p("ver"): randVer()})
 	})
 	if err != nil {
 		return fail(err)
@@ -194,11 +209,15 @@ func (c *Catalog) RemoveUser(ctx context.Context, id catalog.UserID) error {
 				ACL []string `json:"acl"`
 			} `json:"g"`
 			S []uidOnly `json:"s"`
+			T []uidOnly `json:"t"`
+			Q []uidOnly `json:"q"`
 		}
 		if err := t.query(`query q($k: string) {
 			u(func: eq(P.ukey, $k)) @filter(eq(P.kind, "u")) { uid avus: ~P.of { uid } members: ~P.groups { uid } }
 			g(func: eq(P.who, $k)) { uid acl: P.acl }
 			s(func: eq(P.suser, $k)) @filter(eq(P.kind, "s")) { uid }
+			t(func: eq(P.towner, $k)) @filter(eq(P.kind, "tkt")) { uid }
+			q(func: eq(P.towner, $k)) @filter(eq(P.kind, "quota")) { uid }
 		}`, map[string]string{"$k": userKey(id)}, &res); err != nil {
 			return err
 		}
@@ -213,7 +232,7 @@ func (c *Catalog) RemoveUser(ctx context.Context, id catalog.UserID) error {
 		for _, m := range u.Members {
 			dels = append(dels, map[string]any{"uid": m.UID, c.p("groups"): map[string]string{"uid": u.UID}})
 		}
-		for _, s := range res.S {
+		for _, s := range slices.Concat(res.S, res.T, res.Q) {
 			dels = append(dels, map[string]any{"uid": s.UID})
 		}
 		for _, g := range res.G {

@@ -184,7 +184,7 @@ var predicates = []string{
 	"rname", "rtype", "loc", "ctx", "rstatus", "comment", "rparent",
 	"token", "suser", "sexp",
 	"of", "attr", "val", "unit",
-	"lfrom", "lto", "rel", "lkey", "lock",
+	"lfrom", "lto", "rel", "lkey", "lock", "auth", "doc", "jkey", "jdue", "thash", "towner", "qkey",
 }
 
 // schema of a catalog; "P." is replaced by the prefix. Times are unix
@@ -239,6 +239,13 @@ P.lto: uid @reverse .
 P.rel: string @index(exact) .
 P.lkey: string @index(exact) @upsert .
 P.lock: [int] .
+P.auth: string .
+P.doc: string .
+P.jkey: string @index(exact) @upsert .
+P.jdue: int @index(int) .
+P.thash: string @index(exact) @upsert .
+P.towner: string @index(exact) .
+P.qkey: string @index(exact) @upsert .
 
 `
 

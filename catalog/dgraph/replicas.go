@@ -275,6 +275,17 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 			}
 		}
 		slices.SortFunc(superseded, func(a, b catalog.Replica) int { return cmp.Compare(a.Number, b.Number) })
+		replaced := r.Size
+		for _, s := range superseded {
+			replaced += s.Size
+		}
+		newObject := 0
+		if len(o.Repls) == 1 {
+			newObject = 1
+		}
+		if err := t.checkQuotas(o, r.Resc, rc.Size-replaced, newObject); err != nil {
+			return err
+		}
 		if err := t.del(dels...); err != nil {
 			return err
 		}

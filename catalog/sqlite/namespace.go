@@ -525,7 +525,12 @@ func (c *Catalog) Rename(ctx context.Context, from, to catalog.Path) error {
 		_, err = w.exec(`UPDATE collections AS c
 			SET path = ? || CAST(substr(CAST(c.path AS BLOB), ?) AS TEXT)
 			WHERE `+subtree("c"), args...)
-		return mapErr("update paths", err)
+		if err != nil {
+			return mapErr("update paths", err)
+		}
+		// The usage below quota collections moved with the tree, which
+		// the triggers do not follow: count again (only when quotas exist).
+		return recountCollections(w, `1`)
 	})
 	if err != nil {
 		return fail(err)
@@ -619,6 +624,9 @@ func deleteObject(w *wtx, id catalog.ID) error {
 	if _, err := w.exec(`DELETE FROM avus WHERE kind = 'object' AND target_id = ?`, int64(id)); err != nil {
 		return err
 	}
+	if err := deleteTicketsOf(w, kindObject, `= ?`, int64(id)); err != nil {
+		return err
+	}
 	_, err := w.exec(`DELETE FROM data_objects WHERE id = ?`, int64(id))
 	return err
 }
@@ -668,9 +676,15 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 				`DELETE FROM replicas WHERE object_id IN (` + objects + `)`,
 				`DELETE FROM access WHERE kind = 'object' AND target_id IN (` + objects + `)`,
 				`DELETE FROM avus WHERE kind = 'object' AND target_id IN (` + objects + `)`,
+				`DELETE FROM ticket_allowed WHERE ticket_id IN (SELECT id FROM tickets WHERE kind = 'object' AND target_id IN (` + objects + `))`,
+				`DELETE FROM tickets WHERE kind = 'object' AND target_id IN (` + objects + `)`,
 				`DELETE FROM data_objects WHERE coll_id IN (` + colls + `)`,
 				`DELETE FROM access WHERE kind = 'collection' AND target_id IN (` + colls + `)`,
 				`DELETE FROM avus WHERE kind = 'collection' AND target_id IN (` + colls + `)`,
+				`DELETE FROM ticket_allowed WHERE ticket_id IN (SELECT id FROM tickets WHERE kind = 'collection' AND target_id IN (` + colls + `))`,
+				`DELETE FROM tickets WHERE kind = 'collection' AND target_id IN (` + colls + `)`,
+				`DELETE FROM quotas WHERE kind = 'collection' AND coll_id IN (` + colls + `)`,
+				`DELETE FROM usage_coll WHERE coll_id IN (` + colls + `)`,
 			} {
 				if _, err := w.exec(stmt, subtreeArgs(p)...); err != nil {
 					return err
@@ -685,6 +699,15 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 			return err
 		}
 		if _, err := w.exec(`DELETE FROM avus WHERE kind = 'collection' AND target_id = ?`, int64(coll.ID)); err != nil {
+			return err
+		}
+		if err := deleteTicketsOf(w, kindCollection, `= ?`, int64(coll.ID)); err != nil {
+			return err
+		}
+		if _, err := w.exec(`DELETE FROM quotas WHERE kind = 'collection' AND coll_id = ?`, int64(coll.ID)); err != nil {
+			return err
+		}
+		if _, err := w.exec(`DELETE FROM usage_coll WHERE coll_id = ?`, int64(coll.ID)); err != nil {
 			return err
 		}
 		_, err = w.exec(`DELETE FROM collections WHERE id = ?`, int64(coll.ID))

@@ -188,6 +188,10 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 			return err
 		}
 		id := int64(rc.Object)
+		var others int
+		if err := w.queryRow(`SELECT count(*) FROM replicas WHERE object_id = ? AND number <> ?`, id, rc.Number).Scan(&others); err != nil {
+			return err
+		}
 		if _, err := w.exec(`UPDATE replicas SET status = ?, size = ?, checksum = ?, lock_holder = '',
 				lease_expiry_ns = 0, modify_ns = ? WHERE object_id = ? AND number = ?`,
 			int(catalog.ReplicaGood), rc.Size, rc.Checksum, n, id, rc.Number); err != nil {
@@ -209,6 +213,13 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 		sortReplicas(superseded)
 		if _, err := w.exec(`DELETE FROM replicas WHERE object_id = ? AND number <> ? AND resource = ? AND status <> 0`,
 			id, rc.Number, r.Resource); err != nil {
+			return err
+		}
+		replaced := r.Size
+		for _, s := range superseded {
+			replaced += s.Size
+		}
+		if err := checkQuotas(w, id, r.Resource, rc.Size > replaced, others == 0); err != nil {
 			return err
 		}
 		if err := mergeAVUs(w, kindObject, id, rc.Metadata); err != nil {

@@ -1,0 +1,172 @@
+package tape_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/resources/resourcetest"
+	"github.com/arca-data/arca/resources/tape"
+)
+
+func open(t *testing.T, cfg tape.Config) *tape.Resource {
+	t.Helper()
+	if cfg.Dir == "" {
+		cfg.Dir = t.TempDir()
+	}
+	r, err := tape.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func TestSuite(t *testing.T) {
+	resourcetest.Run(t, func(t *testing.T) resources.Resource {
+		return open(t, tape.Config{Drives: 2, CartridgeSize: 8 << 20})
+	})
+}
+
+// Every read is a recall from a cartridge.
+func TestSuiteRecalls(t *testing.T) {
+	resourcetest.Run(t, func(t *testing.T) resources.Resource {
+		return open(t, tape.Config{Drives: 2, CartridgeSize: 8 << 20, DropOnWrite: true,
+			MountLatency: time.Millisecond, SeekRate: 4 << 30})
+	})
+}
+
+// A recall of 100 objects spread over 10 cartridges, asked for at once in
+// random order, mounts each cartridge once.
+func TestRecallMountsEachCartridgeOnce(t *testing.T) {
+	const objects, perCart, size = 100, 10, 64 << 10
+	r := open(t, tape.Config{Drives: 2, CartridgeSize: perCart * (size + 2048), DropOnWrite: true,
+		MountLatency: 2 * time.Millisecond, RewindLatency: time.Millisecond, SeekRate: 1 << 30})
+	var keys []string
+	for i := range objects {
+		key := fmt.Sprintf("obj/%03d", i)
+		resourcetest.Put(t, r, key, resourcetest.Data(uint64(i), size))
+		keys = append(keys, key)
+	}
+	if n := r.Cartridges(); n != objects/perCart {
+		t.Fatalf("%d objects filled %d cartridges, want %d", objects, n, objects/perCart)
+	}
+	before := r.Stats()
+	rand.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+	start := time.Now()
+	if err := r.Stage(t.Context(), keys...); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range keys {
+		var i int
+		fmt.Sscanf(key, "obj/%d", &i)
+		if got := resourcetest.Get(t, r, key); !bytes.Equal(got, resourcetest.Data(uint64(i), size)) {
+			t.Fatalf("%s read back wrong", key)
+		}
+	}
+	after := r.Stats()
+	mounts := after.Mounts - before.Mounts
+	t.Logf("recall of %d objects on %d cartridges: %d mounts, %d seeks, %d recalls in %v",
+		objects, objects/perCart, mounts, after.Seeks-before.Seeks, after.Recalls-before.Recalls, time.Since(start))
+	if mounts > objects/perCart {
+		t.Errorf("%d mounts, want at most %d", mounts, objects/perCart)
+	}
+	if n := after.Recalls - before.Recalls; n != objects {
+		t.Errorf("%d recalls, want %d", n, objects)
+	}
+}
+
+// Cartridges are tar streams that tar reads, and the library finds its
+// files again after a restart.
+func TestTarAndReopen(t *testing.T) {
+	dir := t.TempDir()
+	r := open(t, tape.Config{Dir: dir, CartridgeSize: 1 << 20})
+	want := map[string][]byte{}
+	for i := range 5 {
+		key := fmt.Sprintf("d/%d.bin", i)
+		want[key] = resourcetest.Data(uint64(i), 100<<10+i)
+		resourcetest.Put(t, r, key, want[key])
+	}
+	if err := r.Remove(t.Context(), "d/0.bin"); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	seen := map[string][]byte{}
+	carts, _ := filepath.Glob(filepath.Join(dir, "cartridges", "*.tar"))
+	if len(carts) != 1 {
+		t.Fatalf("cartridges: %q", carts)
+	}
+	f, err := os.Open(carts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(tr)
+		seen[h.Name] = b
+	}
+	for k, v := range want {
+		if !bytes.Equal(seen[k], v) {
+			t.Errorf("tar entry %s differs", k)
+		}
+	}
+	// Reopen without the online copies: reads are recalls.
+	os.RemoveAll(filepath.Join(dir, "stage"))
+	r2 := open(t, tape.Config{Dir: dir, CartridgeSize: 1 << 20})
+	if keys := resourcetest.Keys(t, r2); len(keys) != 4 {
+		t.Errorf("after reopen Walk = %q", keys)
+	}
+	if got := resourcetest.Get(t, r2, "d/3.bin"); !bytes.Equal(got, want["d/3.bin"]) {
+		t.Errorf("recall after reopen differs")
+	}
+	if staged, _ := r2.Staged(t.Context(), "d/3.bin"); !staged {
+		t.Errorf("d/3.bin not online after its recall")
+	}
+}
+
+// The writer appends to a device path: here a regular file standing in for
+// /dev/nst0.
+func TestDevice(t *testing.T) {
+	dev := filepath.Join(t.TempDir(), "nst0")
+	r := open(t, tape.Config{Device: dev, CartridgeSize: 1 << 20, DropOnWrite: true})
+	resourcetest.Put(t, r, "a", []byte("alpha"))
+	resourcetest.Put(t, r, "b", []byte("beta"))
+	if got := resourcetest.Get(t, r, "b"); string(got) != "beta" {
+		t.Errorf("read %q", got)
+	}
+	w, _ := r.Create(t.Context(), "big")
+	w.Write(make([]byte, 2<<20))
+	if _, err := w.Commit(); err == nil {
+		t.Errorf("a file larger than the cartridge was committed")
+	}
+}
+
+func TestParseContext(t *testing.T) {
+	c, err := tape.ParseContext("/x", "drives=3;cartridge_size=1GiB;mount_latency=200ms;seek_rate=400MiB/s;rewind_latency=1s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Drives != 3 || c.CartridgeSize != 1<<30 || c.MountLatency != 200*time.Millisecond || c.SeekRate != 400<<20 || c.RewindLatency != time.Second {
+		t.Errorf("ParseContext = %+v", c)
+	}
+	for _, bad := range []string{"drives=0", "drives=x", "color=red", "cartridge_size=lots", "mount_latency=soon", "novalue"} {
+		if _, err := tape.ParseContext("/x", bad); err == nil {
+			t.Errorf("ParseContext(%q) succeeded", bad)
+		}
+	}
+}
