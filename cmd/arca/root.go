@@ -34,7 +34,7 @@ func run(ctx context.Context, argv []string) int {
 and tape storage. "arca server" runs a zone; the icommands (ils, iput, iget,
 ...) are subcommands here, or commands of their own through install-links.`,
 	}
-	root.AddCommand(newServerCommand(s.Err), newInstallLinksCommand(), newRulesCommand(s.Out))
+	root.AddCommand(newServerCommand(s.Err), newInstallLinksCommand(), newRulesCommand(s.Out), newCatalogCommand())
 	root.AddCommand(icommands.Commands(s)...)
 	root.AddCommand(icommands.ArcaCommands(s)...)
 	return icommands.Run(ctx, root, argv[1:], s)
