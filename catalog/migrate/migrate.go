@@ -411,7 +411,9 @@ type digester struct {
 	lines []string
 }
 
-func (d *digester) add(format string, args ...any) { d.lines = append(d.lines, fmt.Sprintf(format, args...)) }
+func (d *digester) add(format string, args ...any) {
+	d.lines = append(d.lines, fmt.Sprintf(format, args...))
+}
 
 func (d *digester) count() Count {
 	slices.Sort(d.lines)
