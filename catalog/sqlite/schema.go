@@ -307,6 +307,27 @@ CREATE INDEX jobs_due ON jobs(failed, due_ns);
 	`
 ALTER TABLE users ADD COLUMN auth TEXT NOT NULL DEFAULT '';
 `,
+	// 8: links between collections and data objects (catalog.Links), by
+	// kind ('collection' or 'object') and id, so that they follow renames.
+	// A link whose end is gone is ignored by every read (ids are never
+	// reused), so removals need not know of links. entries gives the path
+	// of every collection and data object, for the graph queries.
+	`
+CREATE TABLE links (
+	from_kind TEXT NOT NULL CHECK (from_kind IN ('collection', 'object')),
+	from_id   INTEGER NOT NULL,
+	relation  TEXT NOT NULL CHECK (relation <> ''),
+	to_kind   TEXT NOT NULL CHECK (to_kind IN ('collection', 'object')),
+	to_id     INTEGER NOT NULL,
+	PRIMARY KEY (from_kind, from_id, relation, to_kind, to_id)
+) WITHOUT ROWID;
+CREATE INDEX links_to ON links(to_kind, to_id);
+CREATE VIEW entries (kind, id, path) AS
+	SELECT 'collection', id, path FROM collections
+	UNION ALL
+	SELECT 'object', o.id, CASE WHEN c.path = '/' THEN '/' || o.name ELSE c.path || '/' || o.name END
+	FROM data_objects o JOIN collections c ON c.id = o.coll_id;
+`,
 }
 
 // rootID is the id of the collection "/", made by the first migration.
