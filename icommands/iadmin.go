@@ -15,7 +15,8 @@ func newIadmin(a *app) *cobra.Command {
 		Short: "Administer the zone (rodsadmin)",
 		Long: `iadmin administers users and groups of the zone. Subcommands:
   mkuser NAME rodsuser|rodsadmin|groupadmin [PASSWORD]
-  moduser NAME password|type|info VALUE
+  moduser NAME password|type|info|auth VALUE
+                       (auth native|ldap: who checks the password)
   rmuser NAME          (home and trash must be empty)
   lu [NAME]            list users, or show one
   mkgroup NAME         make a group
@@ -23,15 +24,29 @@ func newIadmin(a *app) *cobra.Command {
   atg GROUP USER       add a user to a group
   rfg GROUP USER       remove a user from a group
   lg [GROUP]           list groups, or the members of one
+  suq USER RESOURCE|total BYTES [OBJECTS]    set a user quota
+  sgq GROUP RESOURCE|total BYTES [OBJECTS]   set a group quota (its members together)
+  scq COLLECTION BYTES [OBJECTS]             set a quota on everything below a collection
+  lq                   list every quota with its usage
 Users and groups are for a rodsadmin, but a groupadmin may atg and rfg on
-the groups it belongs to, and everyone may lg.`,
+the groups it belongs to, and everyone may lg. Quotas (rodsadmin) limit
+the bytes of all replicas and the number of data objects (on one resource:
+replicas) that a user owns, that the members of a group own together, or
+that lie below a collection; 0 is no limit, and 0 for both removes the
+quota. BYTES takes K, M, G, T (powers of 1000) or Ki, Mi, Gi, Ti. A put
+that would pass a quota is refused with exit status 1 and a message naming
+the quota; nothing of it is kept.` + iadminRescHelp,
 		Example: `  iadmin mkuser alice rodsuser
   iadmin moduser alice password 'correct horse battery staple'
   iadmin lu
   iadmin rmuser alice
   iadmin mkgroup staff
   iadmin atg staff alice
-  iadmin lg staff`,
+  iadmin lg staff
+  iadmin suq alice total 10G
+  iadmin sgq staff demoResc 1Ti 1000000
+  iadmin scq /tempZone/home/staff/inbox 500G 10000
+  iadmin suq alice total 0      # removes the quota` + iadminRescExamples,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("name a subcommand: " + iadminSubs)
@@ -42,7 +57,11 @@ the groups it belongs to, and everyone may lg.`,
 			ctx := cmd.Context()
 			sub, rest := args[0], args[1:]
 			want := map[string][2]int{"mkuser": {2, 3}, "moduser": {3, 3}, "rmuser": {1, 1}, "lu": {0, 1},
-				"mkgroup": {1, 1}, "rmgroup": {1, 1}, "atg": {2, 2}, "rfg": {2, 2}, "lg": {0, 1}}
+				"mkgroup": {1, 1}, "rmgroup": {1, 1}, "atg": {2, 2}, "rfg": {2, 2}, "lg": {0, 1},
+				"suq": {3, 4}, "sgq": {3, 4}, "scq": {2, 3}, "lq": {0, 0}}
+			for k, v := range iadminRescArgs {
+				want[k] = v
+			}
 			n, ok := want[sub]
 			if !ok {
 				return usagef("unknown subcommand %q (want %s)", sub, iadminSubs)
@@ -50,9 +69,19 @@ the groups it belongs to, and everyone may lg.`,
 			if len(rest) < n[0] || len(rest) > n[1] {
 				return usagef("iadmin %s takes %d to %d arguments, got %d", sub, n[0], n[1], len(rest))
 			}
+			var quota *arcapb.QuotaInfo
+			if sub == "suq" || sub == "sgq" || sub == "scq" {
+				var err error
+				if quota, err = parseQuotaArgs(sub, rest); err != nil {
+					return err
+				}
+			}
 			c, err := a.connect(ctx)
 			if err != nil {
 				return err
+			}
+			if _, ok := iadminRescArgs[sub]; ok {
+				return a.runIadminResc(ctx, c, sub, rest)
 			}
 			switch sub {
 			case "mkuser":
@@ -96,8 +125,8 @@ the groups it belongs to, and everyone may lg.`,
 							return err
 						}
 					case len(rest) == 1:
-						fmt.Fprintf(a.Out, "user_name: %s\nzone_name: %s\nuser_type_name: %s\nuser_info: %s\ncreate_time: %s\nmodify_time: %s\n",
-							u.Name, u.Zone, u.Type, u.Info, unixTime(u.CreateUnix), unixTime(u.ModifyUnix))
+						fmt.Fprintf(a.Out, "user_name: %s\nzone_name: %s\nuser_type_name: %s\nuser_auth: %s\nuser_info: %s\ncreate_time: %s\nmodify_time: %s\n",
+							u.Name, u.Zone, u.Type, u.Auth, u.Info, unixTime(u.CreateUnix), unixTime(u.ModifyUnix))
 					default:
 						fmt.Fprintf(a.Out, "%s#%s\n", u.Name, u.Zone)
 					}
@@ -125,6 +154,22 @@ the groups it belongs to, and everyone may lg.`,
 				if _, err := c.admin.RemoveGroupMember(ctx, &arcapb.GroupMemberRequest{Group: rest[0], User: rest[1]}); err != nil {
 					return err
 				}
+			case "suq", "sgq", "scq":
+				if quota.Path != "" {
+					p, err := c.resolve(quota.Path)
+					if err != nil {
+						return err
+					}
+					quota.Path = p.String()
+				}
+				_, err := c.quotas.SetQuota(ctx, &arcapb.SetQuotaRequest{Quota: quota})
+				return err
+			case "lq":
+				resp, err := c.quotas.ListQuotas(ctx, &arcapb.ListQuotasRequest{All: true})
+				if err != nil {
+					return err
+				}
+				return printQuotas(a, resp.Quotas)
 			case "lg":
 				req := &arcapb.ListGroupsRequest{}
 				if len(rest) == 1 {
@@ -159,11 +204,15 @@ the groups it belongs to, and everyone may lg.`,
 	return cmd
 }
 
-const iadminSubs = "mkuser, moduser, rmuser, lu, mkgroup, rmgroup, atg, rfg or lg"
+const iadminSubs = "mkuser, moduser, rmuser, lu, mkgroup, rmgroup, atg, rfg, lg, suq, sgq, scq, lq, mkresc, modresc, rmresc, addchildtoresc or rmchildfromresc"
 
 func userJSON(u *arcapb.User) map[string]any {
-	return map[string]any{"name": u.Name, "zone": u.Zone, "type": u.Type, "info": u.Info,
+	m := map[string]any{"name": u.Name, "zone": u.Zone, "type": u.Type, "info": u.Info,
 		"create_time": unixTime(u.CreateUnix), "modify_time": unixTime(u.ModifyUnix)}
+	if u.Auth != "" {
+		m["auth"] = u.Auth
+	}
+	return m
 }
 
 func unixTime(s int64) string { return time.Unix(s, 0).UTC().Format(time.RFC3339) }

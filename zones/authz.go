@@ -82,6 +82,21 @@ func requirements(op *Op) ([]need, error) {
 		return nil, nil // the caller's own tickets
 	case "ticket.list.all":
 		return nil, errAdminOnly
+	case "register":
+		// iRODS: ireg is for rodsadmin (the files are the server's).
+		return nil, errAdminOnly
+	case "quota.set", "quota.list.all":
+		return nil, errAdminOnly
+	case "quota.list":
+		return nil, nil // filtered to what concerns the caller
+	case "replicate", "trim", "physmove":
+		// iRODS asks write permission to add, trim or move replicas; the
+		// objects below a collection are filtered by the same level.
+		return []need{{path: op.Path, level: catalog.AccessWrite}}, nil
+	case "resource.list":
+		return nil, nil // every user may see the resources, as in iRODS
+	case "resource.create", "resource.modify", "resource.remove", "resource.child", "fsck":
+		return nil, errAdminOnly
 	case "rules.list", "rules.check", "rules.dryrun":
 		return nil, nil // policy is no secret: every user may read and test it
 	case "audit.list":

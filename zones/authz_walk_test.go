@@ -96,9 +96,6 @@ var ticketMethods = map[string]bool{
 	arcapb.Transfer_Put_FullMethodName:   true,
 }
 
-// apiFiles are the proto files whose services the walk covers.
-var apiFiles = []protoreflect.FileDescriptor{arcapb.File_arca_v1_arca_proto, arcapb.File_arca_v1_ticket_proto, arcapb.File_arca_v1_rules_proto}
-
 // rule decides for a plain (non-admin, authenticated) caller from its
 // levels on the fixture's data objects and collections.
 type rule func(obj, coll catalog.AccessLevel) bool
@@ -143,17 +140,21 @@ func (c *walkClient) opts() []grpc.CallOption {
 	return []grpc.CallOption{grpc.PerRPCCredentials(walkBearer(c.token))}
 }
 
-func (c *walkClient) ns() arcapb.NamespaceClient    { return arcapb.NewNamespaceClient(c.conn) }
-func (c *walkClient) xfer() arcapb.TransferClient   { return arcapb.NewTransferClient(c.conn) }
-func (c *walkClient) auth() arcapb.AuthClient       { return arcapb.NewAuthClient(c.conn) }
-func (c *walkClient) admin() arcapb.AdminClient     { return arcapb.NewAdminClient(c.conn) }
-func (c *walkClient) meta() arcapb.MetadataClient   { return arcapb.NewMetadataClient(c.conn) }
-func (c *walkClient) query() arcapb.QueryClient     { return arcapb.NewQueryClient(c.conn) }
-func (c *walkClient) access() arcapb.AccessClient   { return arcapb.NewAccessClient(c.conn) }
-func (c *walkClient) tickets() arcapb.TicketsClient { return arcapb.NewTicketsClient(c.conn) }
-func (c *walkClient) rules() arcapb.RulesClient     { return arcapb.NewRulesClient(c.conn) }
-func walkPassword(user string) string               { return "pw-" + user }
-func (walkBearer) RequireTransportSecurity() bool   { return true }
+func (c *walkClient) ns() arcapb.NamespaceClient      { return arcapb.NewNamespaceClient(c.conn) }
+func (c *walkClient) xfer() arcapb.TransferClient     { return arcapb.NewTransferClient(c.conn) }
+func (c *walkClient) auth() arcapb.AuthClient         { return arcapb.NewAuthClient(c.conn) }
+func (c *walkClient) admin() arcapb.AdminClient       { return arcapb.NewAdminClient(c.conn) }
+func (c *walkClient) meta() arcapb.MetadataClient     { return arcapb.NewMetadataClient(c.conn) }
+func (c *walkClient) query() arcapb.QueryClient       { return arcapb.NewQueryClient(c.conn) }
+func (c *walkClient) access() arcapb.AccessClient     { return arcapb.NewAccessClient(c.conn) }
+func (c *walkClient) tickets() arcapb.TicketsClient   { return arcapb.NewTicketsClient(c.conn) }
+func (c *walkClient) quotas() arcapb.QuotasClient     { return arcapb.NewQuotasClient(c.conn) }
+func (c *walkClient) rescs() arcapb.ResourcesClient   { return arcapb.NewResourcesClient(c.conn) }
+func (c *walkClient) repls() arcapb.ReplicasClient    { return arcapb.NewReplicasClient(c.conn) }
+func (c *walkClient) rules() arcapb.RulesClient       { return arcapb.NewRulesClient(c.conn) }
+func (c *walkClient) register() arcapb.RegistryClient { return arcapb.NewRegistryClient(c.conn) }
+func walkPassword(user string) string                 { return "pw-" + user }
+func (walkBearer) RequireTransportSecurity() bool     { return true }
 func metaTarget(k arcapb.MetadataTargetKind, name string) *arcapb.MetadataTarget {
 	return &arcapb.MetadataTarget{Kind: k, Name: name}
 }
@@ -217,6 +218,17 @@ const (
 	kResc = arcapb.MetadataTargetKind_METADATA_TARGET_KIND_RESOURCE
 	kUser = arcapb.MetadataTargetKind_METADATA_TARGET_KIND_USER
 )
+
+// apiFiles are the proto files whose services the walk covers: add a new
+// file here.
+var apiFiles = []protoreflect.FileDescriptor{
+	arcapb.File_arca_v1_arca_proto,
+	arcapb.File_arca_v1_resources_proto,
+	arcapb.File_arca_v1_ticket_proto,
+	arcapb.File_arca_v1_quota_proto,
+	arcapb.File_arca_v1_rules_proto,
+	arcapb.File_arca_v1_register_proto,
+}
 
 func walkCases() []walkCase {
 	cases := []walkCase{
@@ -510,6 +522,44 @@ func walkCases() []walkCase {
 				return err
 			}},
 
+		// Quotas
+		{method: arcapb.Quotas_SetQuota_FullMethodName, variant: "user", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().SetQuota(ctx, &arcapb.SetQuotaRequest{Quota: &arcapb.QuotaInfo{Kind: "user", Principal: "bob", MaxBytes: 1 << 30}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Quotas_SetQuota_FullMethodName, variant: "collection", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().SetQuota(ctx, &arcapb.SetQuotaRequest{Quota: &arcapb.QuotaInfo{Kind: "collection", Path: f.coll, MaxObjects: 1000}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Quotas_ListQuotas_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().ListQuotas(ctx, &arcapb.ListQuotasRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Quotas_ListQuotas_FullMethodName, variant: "all", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.quotas().ListQuotas(ctx, &arcapb.ListQuotasRequest{All: true}, c.opts()...)
+				return err
+			}},
+
+		// Registry
+		{method: arcapb.Registry_RegisterObjects_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				s, err := c.register().RegisterObjects(ctx, c.opts()...)
+				if err != nil {
+					return err
+				}
+				err = s.Send(&arcapb.RegisterRequest{Objects: []*arcapb.RegisterObject{{Path: f.coll + "/registered",
+					Replicas: []*arcapb.RegisterReplica{{Resource: DefaultResource, PhysicalPath: fmt.Sprintf("registered/%d", f.seq), Size: 3}}}}})
+				if err != nil && err != io.EOF {
+					return err
+				}
+				_, err = s.CloseAndRecv()
+				return err
+			}},
+
 		// Query
 		// Rules: policy is readable by everyone; jobs are their owner's
 		// (alice's here) or an administrator's, and others are told the
@@ -567,6 +617,76 @@ func walkCases() []walkCase {
 				return drain(c.query().Run(ctx, &arcapb.QueryRequest{Query: "SELECT DATA_NAME WHERE COLL_NAME = '" + f.coll + "'"}, c.opts()...))
 			}},
 	}
+
+	// Resources and replicas (resources.proto).
+	rods := func(c *walkClient) catalog.User { return c.env.user(DefaultAdmin) }
+	cases = append(cases,
+		walkCase{method: arcapb.Resources_MakeResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rescs().MakeResource(ctx, &arcapb.MakeResourceRequest{Name: fmt.Sprintf("made%d", f.seq), Type: "replication"}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_ModifyResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rescs().ModifyResource(ctx, &arcapb.ModifyResourceRequest{Name: DefaultResource, Field: "comment", Value: f.attr}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_RemoveResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				name := fmt.Sprintf("victim%d", f.seq)
+				if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: name, Type: "random"}); err != nil {
+					return err
+				}
+				_, err := c.rescs().RemoveResource(ctx, &arcapb.RemoveResourceRequest{Name: name}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_AddChild_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				parent, child := fmt.Sprintf("parent%d", f.seq), fmt.Sprintf("child%d", f.seq)
+				for _, n := range []string{parent, child} {
+					if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: n, Type: "random"}); err != nil {
+						return err
+					}
+				}
+				_, err := c.rescs().AddChild(ctx, &arcapb.ChildRequest{Parent: parent, Child: child}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_RemoveChild_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				parent, child := fmt.Sprintf("parent%d", f.seq), fmt.Sprintf("child%d", f.seq)
+				for _, n := range []string{parent, child} {
+					if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: n, Type: "random"}); err != nil {
+						return err
+					}
+				}
+				if _, err := c.env.zone.AddChild(ctx, rods(c), parent, child, ""); err != nil {
+					return err
+				}
+				_, err := c.rescs().RemoveChild(ctx, &arcapb.ChildRequest{Parent: parent, Child: child}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_ListResources_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rescs().ListResources(ctx, &arcapb.ListResourcesRequest{}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Replicas_Replicate_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().Replicate(ctx, &arcapb.ReplicateRequest{Path: f.obj, UpdateStale: true}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_Trim_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().Trim(ctx, &arcapb.TrimRequest{Path: f.obj, Keep: 1}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_PhysMove_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().PhysMove(ctx, &arcapb.PhysMoveRequest{Path: f.obj, DestResource: DefaultResource}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_Fsck_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				return drain(c.repls().Fsck(ctx, &arcapb.FsckRequest{}, c.opts()...))
+			}},
+	)
 
 	// Metadata, on each kind of target.
 	targets := []struct {

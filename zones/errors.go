@@ -25,7 +25,9 @@ var errorCodes = []struct {
 }{
 	{ErrUnauthenticated, codes.Unauthenticated},
 	{rules.ErrDenied, codes.PermissionDenied},
+	{ErrDirectoryUnavailable, codes.Unavailable},
 	{catalog.ErrPermission, codes.PermissionDenied},
+	{catalog.ErrQuotaExceeded, codes.ResourceExhausted},
 	{resources.ErrPermission, codes.PermissionDenied},
 	{catalog.ErrNotFound, codes.NotFound},
 	{resources.ErrNotFound, codes.NotFound},
@@ -40,6 +42,7 @@ var errorCodes = []struct {
 	{catalog.ErrLocked, codes.Aborted},
 	{catalog.ErrConflict, codes.Aborted},
 	{ErrChecksumMismatch, codes.DataLoss},
+	{resources.ErrStaging, codes.Unavailable},
 	{resources.ErrUnavailable, codes.Unavailable},
 	{context.Canceled, codes.Canceled},
 	{context.DeadlineExceeded, codes.DeadlineExceeded},

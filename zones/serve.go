@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
@@ -47,6 +46,8 @@ type ServerConfig struct {
 	RulesDirs []string
 	// Jobs tunes how scheduled rule work runs.
 	Jobs JobOptions
+	// LDAP, when its URL is set, logs users in with a directory as well.
+	LDAP LDAPConfig
 }
 
 // Run serves a zone from cfg.DataDir until ctx ends, then drains in-flight
@@ -89,6 +90,10 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	if err != nil {
 		return err
 	}
+	ldapLogin, err := cfg.LDAP.login()
+	if err != nil {
+		return err
+	}
 
 	cat, err := sqlite.Open(ctx, filepath.Join(dir, "catalog.db"))
 	if err != nil {
@@ -96,7 +101,8 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	}
 	defer cat.Close()
 
-	zone := New(cat, Options{Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, SessionTTL: cfg.SessionTTL, ServerID: serverID(dir)})
+	zone := New(cat, Options{Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, SessionTTL: cfg.SessionTTL, ServerID: serverID(dir),
+		LDAP: ldapLogin})
 	boot := BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}
 	if _, err := cat.User(ctx, catalog.UserID{Name: DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {
 		pw, err := adminPassword(dir, cfg.Out)
@@ -127,8 +133,11 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	svc := NewService(zone)
+	// One port, two protocols by ALPN: gRPC, and the data channel for
+	// large transfers (zones/datachannel.go).
+	mux := newPortMux(lis, tlsConf, svc.serveData)
 	g := grpc.NewServer(
-		grpc.Creds(credentials.NewTLS(tlsConf)),
+		grpc.Creds(handshakenTLS{}),
 		grpc.ChainUnaryInterceptor(svc.UnaryInterceptor),
 		grpc.ChainStreamInterceptor(svc.StreamInterceptor),
 		grpc.MaxRecvMsgSize(8<<20),
@@ -153,10 +162,19 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	go func() { defer close(jobsDone); zone.RunJobs(maintCtx, cfg.Jobs) }()
 	defer func() { stopMaint(); <-jobsDone }()
 
-	served := make(chan error, 1)
-	go func() { served <- g.Serve(lis) }()
+	served := make(chan error, 2)
+	go func() { served <- g.Serve(mux.GRPCListener()) }()
+	go func() {
+		if err := mux.Serve(context.WithoutCancel(ctx)); err != nil {
+			served <- err
+		}
+	}()
 	fmt.Fprintf(cfg.Out, "arca: zone %s serving on %s; clients trust %s\n", zoneName, lis.Addr(), filepath.Join(dir, "tls", caCertFile))
 	cfg.Logger.Info("serving", "zone", zoneName, "addr", lis.Addr().String(), "data", dir)
+	if ldapLogin != nil {
+		cfg.Logger.Info("LDAP login", "url", cfg.LDAP.URL, "base", cfg.LDAP.Base, "group_base", cfg.LDAP.GroupBase,
+			"provision", cfg.LDAP.Provision)
+	}
 	if cfg.Ready != nil {
 		cfg.Ready(lis.Addr())
 	}
@@ -167,13 +185,17 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	case <-ctx.Done():
 	}
 	cfg.Logger.Info("shutting down: draining in-flight requests", "grace", cfg.ShutdownGrace)
+	mux.Close()
+	graceCtx, cancelGrace := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
+	defer cancelGrace()
 	drained := make(chan struct{})
-	go func() { g.GracefulStop(); close(drained) }()
+	go func() { g.GracefulStop(); mux.Drain(graceCtx); close(drained) }()
 	select {
 	case <-drained:
-	case <-time.After(cfg.ShutdownGrace):
+	case <-graceCtx.Done():
 		cfg.Logger.Warn("grace period over: cancelling the requests still running")
 		g.Stop()
+		<-drained
 	}
 	stopMaint()
 	cfg.Logger.Info("stopped")

@@ -26,7 +26,9 @@ func TestTicketLimits(t *testing.T) {
 	alice := e.user("alice")
 	anon := &walkClient{conn: e.conn, env: e}
 	bob := &walkClient{caller: walkCaller{user: "bob"}, conn: e.conn, env: e, token: e.login(ctx, "bob")}
-	with := func(secret string) context.Context { return metadata.AppendToOutgoingContext(ctx, TicketMetadata, secret) }
+	with := func(secret string) context.Context {
+		return metadata.AppendToOutgoingContext(ctx, TicketMetadata, secret)
+	}
 	code := func(err error) codes.Code { return status.Code(err) }
 	mod := func(id catalog.ID, args ...string) {
 		t.Helper()

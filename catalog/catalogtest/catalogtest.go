@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Remove", removeTests},
 		{"Access", accessTests},
 		{"Replicas", replicaTests},
+		{"Replication", replicationTests},
 		{"Users", userTests},
 		{"Groups", groupTests},
 		{"Resources", resourceTests},
@@ -41,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Metadata", metadataTests},
 		{"Tickets", ticketTests},
 		{"Quotas", quotaTests},
+		{"Register", registerTests},
 		{"Jobs", jobTests},
 		{"Concurrency", concurrencyTests},
 	}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -31,7 +32,8 @@ const publicGroup = "public"
 // this catalog does not store (see unsupportedColumns) are refused with an
 // error wrapping catalog.ErrInvalidArgument that names them.
 func (c *Catalog) Query(ctx context.Context, q *query.Query, caller Caller, fn func(row []string) error) error {
-	stmt, args, err := compileQuery(q, caller)
+	useMap := !caller.Admin && scansMany(q)
+	stmt, args, mapArg, err := compileQueryWith(q, caller, useMap)
 	if err != nil {
 		return fmt.Errorf("query: %w", err)
 	}
@@ -40,6 +42,17 @@ func (c *Catalog) Query(ctx context.Context, q *query.Query, caller Caller, fn f
 		types[i] = s.Type()
 	}
 	err = c.read(ctx, func(r *rtx) error {
+		if mapArg > 0 {
+			m, ok, err := readableObjects(r, caller)
+			if err != nil {
+				return err
+			}
+			if ok {
+				args[mapArg-1] = m
+			} else if stmt, args, _, err = compileQueryWith(q, caller, false); err != nil {
+				return err
+			}
+		}
 		// Not through the statement cache: query texts are as many as
 		// users write, and the cache is never emptied.
 		rows, err := r.tx.QueryContext(ctx, stmt, args...)
@@ -318,11 +331,87 @@ func (cp *compiler) expr(col *query.Column) string {
 // collection; a zone is the first element of the collection path, or the
 // zone of the user.
 func compileQuery(q *query.Query, caller Caller) (string, []any, error) {
+	stmt, args, _, err := compileQueryWith(q, caller, false)
+	return stmt, args, err
+}
+
+// scansMany reports whether q aggregates, and so is likely to visit many
+// rows: then the permission check per data object is cheaper against a map
+// of the caller's readable objects, read once, than as a probe of the
+// access table per row (see readableObjects).
+func scansMany(q *query.Query) bool {
+	if len(q.GroupBy) > 0 {
+		return true
+	}
+	for _, s := range q.Select {
+		if s.Agg != query.AggNone {
+			return true
+		}
+	}
+	return false
+}
+
+// readMapLimit bounds the map of readable objects: one byte per object id.
+const readMapLimit = 1 << 25
+
+// readableObjects reads the ids of the data objects the caller has a grant
+// on (its own, public's or its groups') into a map of one byte per id,
+// 1 for readable, to bind as the BLOB that compileQueryWith's condition
+// "substr(map, id + 1, 1) = x'01'" tests: an O(1) test per row, where a
+// probe of the access table is a B-tree search. The ids come as one
+// group_concat: a row per id through database/sql costs more than the
+// whole query. It reports false when the highest id is past readMapLimit.
+func readableObjects(r *rtx, caller Caller) ([]byte, bool, error) {
+	groups := make([]string, 0, len(caller.Groups)+2)
+	groups = append(groups, caller.User.String(), catalog.UserID{Name: publicGroup, Zone: caller.User.Zone}.String())
+	for _, g := range caller.Groups {
+		groups = append(groups, g.String())
+	}
+	list, err := json.Marshal(groups)
+	if err != nil {
+		return nil, false, err
+	}
+	var (
+		ids   sql.NullString
+		maxID sql.NullInt64
+	)
+	// Per principal, the access_principal index yields its object grants
+	// in id order without touching the table.
+	err = r.tx.QueryRowContext(r.ctx, `SELECT group_concat(p.target_id), max(p.target_id)
+		FROM json_each(?1) j, access p INDEXED BY access_principal
+		WHERE p.user_name = substr(j.value, 1, instr(j.value, '#') - 1) AND p.user_zone = substr(j.value, instr(j.value, '#') + 1)
+			AND p.kind = 'object'`, string(list)).Scan(&ids, &maxID)
+	if err != nil {
+		return nil, false, err
+	}
+	if maxID.Int64 >= readMapLimit {
+		return nil, false, nil
+	}
+	m := make([]byte, maxID.Int64+1)
+	var cur int64
+	s := ids.String
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if i > 0 {
+				m[cur] = 1
+			}
+			cur = 0
+			continue
+		}
+		cur = cur*10 + int64(s[i]-'0')
+	}
+	return m, true, nil
+}
+
+// compileQueryWith is compileQuery; with readMap, data objects are checked
+// against a map of readable objects bound later at the returned argument
+// index (1-based; 0 if none), see readableObjects.
+func compileQueryWith(q *query.Query, caller Caller, readMap bool) (string, []any, int, error) {
 	cp := &compiler{}
 	for _, col := range q.Columns() {
 		s, err := columnSpec(col)
 		if err != nil {
-			return "", nil, err
+			return "", nil, 0, err
 		}
 		cp.use[s.table] = true
 		if col.Entity == query.EntityData {
@@ -466,15 +555,22 @@ func compileQuery(q *query.Query, caller Caller) (string, []any, error) {
 	if q.Where != nil {
 		cond, err := cp.cond(q.Where)
 		if err != nil {
-			return "", nil, err
+			return "", nil, 0, err
 		}
 		where = append(where, cond)
 	}
+	mapArg := 0
 	if !caller.Admin {
 		principals := cp.principals(caller)
-		if objSide() {
+		switch {
+		case objSide() && readMap:
+			ph := cp.arg(nil)
+			mapArg = len(cp.args)
+			where = append(where, "substr("+ph+", "+cp.objID+" + 1, 1) = x'01'")
+		case objSide():
+			// Every access row grants at least read (level 1 to 3).
 			where = append(where, "EXISTS (SELECT 1 FROM access p WHERE p.kind = 'object' AND p.target_id = "+
-				cp.objID+" AND p.level >= 1 AND ("+principals+"))")
+				cp.objID+" AND ("+principals+"))")
 		}
 		if checkColl {
 			where = append(where, "EXISTS (SELECT 1 FROM access p WHERE p.kind = 'collection' AND p.target_id = "+
@@ -517,7 +613,7 @@ func compileQuery(q *query.Query, caller Caller) (string, []any, error) {
 				}
 			}
 			if n < 0 {
-				return "", nil, fmt.Errorf("%w: ORDER BY %s is not selected", catalog.ErrInvalidArgument, o.Item)
+				return "", nil, 0, fmt.Errorf("%w: ORDER BY %s is not selected", catalog.ErrInvalidArgument, o.Item)
 			}
 			ob[i] = strconv.Itoa(n)
 			if o.Desc {
@@ -535,7 +631,7 @@ func compileQuery(q *query.Query, caller Caller) (string, []any, error) {
 			b.WriteString(cp.arg(q.Offset))
 		}
 	}
-	return b.String(), cp.args, nil
+	return b.String(), cp.args, mapArg, nil
 }
 
 // principals is the condition, on the access row p, that it grants to the

@@ -19,6 +19,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/arca-data/arca/icommands"
+	"github.com/arca-data/arca/internal/testldap"
 	"github.com/arca-data/arca/internal/testzone"
 	"github.com/arca-data/arca/zones"
 )
@@ -42,8 +43,28 @@ func TestMain(m *testing.M) {
 //	ARCA_ADMIN_PASSWORD             the password of rods
 //	ARCA_CONFIG_DIR=$WORK/.arca, HOME=$WORK/home
 func TestScript(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir:                 "testdata/script",
+	testscript.Run(t, scriptParams("testdata/script", zones.ServerConfig{}, nil))
+}
+
+// TestScriptLDAP runs testdata/ldap/*.txtar like TestScript, against a
+// zone that logs users in with the test slapd (.ci/services/10-slapd.sh),
+// with these variables besides:
+//
+//	LDAP_PASSWORD_<user>   the directory's password of alice, bob, carol, dave, rods
+func TestScriptLDAP(t *testing.T) {
+	d := testldap.Get(t)
+	testscript.Run(t, scriptParams("testdata/ldap", zones.ServerConfig{LDAP: ldapServerConfig(d)}, func(e *testscript.Env) {
+		for user, pw := range d.Passwords {
+			e.Setenv("LDAP_PASSWORD_"+user, pw)
+		}
+	}))
+}
+
+// scriptParams runs the scripts in dir, each against a zone of its own
+// served with cfg; more, if set, adds to each script's environment.
+func scriptParams(dir string, cfg zones.ServerConfig, more func(*testscript.Env)) testscript.Params {
+	return testscript.Params{
+		Dir:                 dir,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup: func(e *testscript.Env) error {
@@ -51,7 +72,7 @@ func TestScript(t *testing.T) {
 			if !ok {
 				return fmt.Errorf("testscript gave a %T, not a testing.TB", e.T())
 			}
-			z := testzone.StartZone(tb, filepath.Join(e.WorkDir, "zone"), zones.ServerConfig{})
+			z := testzone.StartZone(tb, filepath.Join(e.WorkDir, "zone"), cfg)
 			e.Defer(z.Stop)
 			home := filepath.Join(e.WorkDir, "home")
 			if err := os.MkdirAll(home, 0o755); err != nil {
@@ -64,6 +85,9 @@ func TestScript(t *testing.T) {
 			e.Setenv("ARCA_CA", z.CAFile)
 			e.Setenv("ARCA_DATA", z.DataDir)
 			e.Setenv("ARCA_ADMIN_PASSWORD", testzone.AdminPassword)
+			if more != nil {
+				more(e)
+			}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -75,7 +99,7 @@ func TestScript(t *testing.T) {
 			"capture":   cmdCapture,
 			"waitfor":   cmdWaitfor,
 		},
-	})
+	}
 }
 
 // exitcode N program [args...] runs program like exec and requires exit
