@@ -10,6 +10,7 @@
 //	resource-by-size.yaml  puts of 1 GiB or more go to archiveResc
 //	require-project.yaml   puts under /ZONE/projects need a project AVU; objects inherit it
 //	access-time.yaml       last_access on every get; an embargo rule in warn mode
+//	replicate-projects.yaml  a second copy of project data on archiveResc, in the background
 //
 // The README of the engine is the package documentation of rules.
 package examples

@@ -353,3 +353,40 @@ func TestExampleCases(t *testing.T) {
 		}
 	}
 }
+
+func TestReplicateProjects(t *testing.T) {
+	z := newZone(t, example(t, "replicate-projects.yaml"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, p := range []string{"/tempZone/projects", "/tempZone/projects/p1"} {
+		if _, err := z.MakeCollection(ctx, z.rods, catalog.MustPath(p), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := z.put(t, z.rods, "/tempZone/projects/p1/raw.dat"); err != nil {
+		t.Fatal(err)
+	}
+	go z.RunJobs(ctx, zones.JobOptions{Poll: 50 * time.Millisecond})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		obj, err := z.cat.DataObject(ctx, catalog.MustPath("/tempZone/projects/p1/raw.dat"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		good := map[string]bool{}
+		for _, r := range obj.Good() {
+			good[r.Resource] = true
+		}
+		if good["demoResc"] && good["archiveResc"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			jobs, _ := z.cat.ListJobs(ctx, 0, 10)
+			t.Fatalf("not replicated: %+v\njobs: %+v", obj.Replicas, jobs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if jobs, _ := z.cat.ListJobs(ctx, 0, 10); len(jobs) != 0 {
+		t.Errorf("jobs left: %+v", jobs)
+	}
+}

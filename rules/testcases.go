@@ -206,9 +206,13 @@ func checkDecisions(tc *TestCase, when When, ds []Decision) error {
 			}
 		}
 	} else {
+		// With a rule named, the case is about that rule alone.
 		got = "none"
-		if len(ds) > 0 {
-			got, decider = "match", &ds[0]
+		for i := range ds {
+			if tc.Rule == "" || ds[i].Rule == tc.Rule {
+				got, decider = "match", &ds[i]
+				break
+			}
 		}
 	}
 	if got != tc.Expect {
