@@ -136,7 +136,10 @@ type ScheduledJob struct {
 
 // JobWork is what a job does, kept in the catalog as JSON.
 type JobWork struct {
-	Op      string       `json:"op"`
+	// Periodic names the periodic rule the job runs: its condition and
+	// actions are evaluated when the job runs, with the rules then in use.
+	Periodic string       `json:"periodic,omitempty"`
+	Op       string       `json:"op"`
 	Path    string       `json:"path,omitempty"`
 	User    string       `json:"user,omitempty"`
 	Zone    string       `json:"zone,omitempty"`

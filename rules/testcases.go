@@ -170,8 +170,8 @@ func (e *Engine) runCase(ctx context.Context, tc *TestCase, zone string) error {
 	if when == "" {
 		when = Pre
 	}
-	if !slices.Contains(phases, when) {
-		return fmt.Errorf("when: %q is not pre, post, except or finally", tc.When)
+	if !slices.Contains(phases, when) && when != Every {
+		return fmt.Errorf("when: %q is not pre, post, except, finally or every", tc.When)
 	}
 	var opErr error
 	if tc.Error != "" {
