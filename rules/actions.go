@@ -140,10 +140,10 @@ type JobWork struct {
 	// actions are evaluated when the job runs, with the rules then in use.
 	Periodic string       `json:"periodic,omitempty"`
 	Op       string       `json:"op"`
-	Path    string       `json:"path,omitempty"`
-	User    string       `json:"user,omitempty"`
-	Zone    string       `json:"zone,omitempty"`
-	Actions []StoredCall `json:"actions"`
+	Path     string       `json:"path,omitempty"`
+	User     string       `json:"user,omitempty"`
+	Zone     string       `json:"zone,omitempty"`
+	Actions  []StoredCall `json:"actions"`
 }
 
 // StoredCall is one action of a job with its evaluated arguments.
