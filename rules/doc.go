@@ -22,10 +22,11 @@
 // is "every"); its condition and actions are evaluated when it runs, by
 // one server of the zone, through the job queue:
 //
-//   - name: nightly-replication
-//     every: "0 2 * * *"          # cron, "@daily", "@every 1h"
-//     then:
-//   - replicate: {resource: "'archiveResc'", path: "'/' + zone + '/projects'"}
+//	rules:
+//	  - name: nightly-replication
+//	    every: "0 2 * * *"          # cron, "@daily", "@every 1h"
+//	    then:
+//	      - replicate: {resource: "'archiveResc'", path: "'/' + zone + '/projects'"}
 //
 // # Order
 //
