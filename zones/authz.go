@@ -95,6 +95,10 @@ func requirements(op *Op) ([]need, error) {
 		return []need{{path: op.Path, level: catalog.AccessWrite}}, nil
 	case "resource.list":
 		return nil, nil // every user may see the resources, as in iRODS
+	case "stage":
+		// Reading is what a recall prepares; objects below a collection
+		// are filtered by the same level.
+		return []need{{path: op.Path, level: catalog.AccessRead}}, nil
 	case "resource.create", "resource.modify", "resource.remove", "resource.child", "fsck":
 		return nil, errAdminOnly
 	case "rules.list", "rules.check", "rules.dryrun":

@@ -682,6 +682,16 @@ func walkCases() []walkCase {
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				return drain(c.repls().PhysMove(ctx, &arcapb.PhysMoveRequest{Path: f.obj, DestResource: DefaultResource}, c.opts()...))
 			}},
+		walkCase{method: arcapb.Replicas_Stage_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessRead),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.repls().Stage(ctx, &arcapb.StageRequest{Path: f.obj}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Replicas_Stage_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessRead),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.repls().Stage(ctx, &arcapb.StageRequest{Path: f.coll, Recursive: true}, c.opts()...)
+				return err
+			}},
 		walkCase{method: arcapb.Replicas_Fsck_FullMethodName, allow: adminOnly,
 			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
 				return drain(c.repls().Fsck(ctx, &arcapb.FsckRequest{}, c.opts()...))
