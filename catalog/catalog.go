@@ -30,6 +30,7 @@ var (
 type Catalog interface {
 	Namespace
 	Replicas
+	Replication
 	Accounts
 	Groups
 	Resources
@@ -39,6 +40,7 @@ type Catalog interface {
 	Tickets
 	Quotas
 	Registrar
+	Jobs
 	Close() error
 }
 
@@ -149,7 +151,7 @@ type Accounts interface {
 	CreateUser(ctx context.Context, u User) (User, error)
 	User(ctx context.Context, id UserID) (User, error)
 	Users(ctx context.Context) ([]User, error)
-	// UpdateUser stores the type, password hash and info of u.
+	// UpdateUser stores the type, password hash, authentication and info of u.
 	UpdateUser(ctx context.Context, u User) error
 	// RemoveUser deletes the user with its grants, sessions and
 	// group memberships.

@@ -140,9 +140,41 @@ type User struct {
 	Zone         string
 	Type         UserType
 	PasswordHash string // a PHC string (argon2id); empty means no native password
-	Info         string
-	CreateTime   time.Time
-	ModifyTime   time.Time
+	// Auth is what checks the user's password: the native hash or LDAP.
+	Auth       AuthSource
+	Info       string
+	CreateTime time.Time
+	ModifyTime time.Time
+}
+
+// AuthSource says what checks a user's password at login.
+type AuthSource string
+
+const (
+	// AuthNative checks the argon2id hash in User.PasswordHash.
+	AuthNative AuthSource = ""
+	// AuthLDAP binds to the zone's LDAP directory as the user; Arca stores
+	// no password of such a user.
+	AuthLDAP AuthSource = "ldap"
+)
+
+// ParseAuthSource accepts "native" (or "") and "ldap".
+func ParseAuthSource(s string) (AuthSource, error) {
+	switch s {
+	case "", "native":
+		return AuthNative, nil
+	case string(AuthLDAP):
+		return AuthLDAP, nil
+	}
+	return "", fmt.Errorf("%w: unknown authentication %q (want native or ldap)", ErrInvalidArgument, s)
+}
+
+// String is "native" or "ldap".
+func (a AuthSource) String() string {
+	if a == AuthNative {
+		return "native"
+	}
+	return string(a)
 }
 
 // UserID returns the identity of u.

@@ -84,7 +84,25 @@ func Commands(s *Streams) []*cobra.Command {
 		newIls(a), newImkdir(a), newIput(a), newIget(a), newIrm(a),
 		newIrmtrash(a), newImv(a), newIcp(a), newIchksum(a), newIadmin(a), newIquest(a),
 		newImeta(a), newIchmod(a), newIuserinfo(a), newIticket(a), newIquota(a), newIreg(a),
+		newIlsresc(a), newIrepl(a), newItrim(a), newIphymv(a),
+		newIrule(a), newIqstat(a), newIqdel(a),
 	}
+	setup(a, cmds)
+	return cmds
+}
+
+// ArcaCommands returns the client commands that are subcommands of arca
+// only, never icommand links (arca fsck), built to share s.
+func ArcaCommands(s *Streams) []*cobra.Command {
+	a := &app{Streams: s}
+	cmds := []*cobra.Command{newFsck(a)}
+	setup(a, cmds)
+	return cmds
+}
+
+// setup gives every command --json, the exit help and the shared error
+// handling.
+func setup(a *app, cmds []*cobra.Command) {
 	for _, c := range cmds {
 		c.Flags().BoolVar(&a.json, "json", false, "print machine-readable JSON")
 		c.SilenceErrors, c.SilenceUsage = true, true
@@ -92,7 +110,6 @@ func Commands(s *Streams) []*cobra.Command {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err.Error()} })
 		c.PostRun = func(*cobra.Command, []string) { a.close() }
 	}
-	return cmds
 }
 
 // addTicketFlag gives cmd --ticket (-t, as in iRODS).

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -32,7 +33,16 @@ type client struct {
 	access   arcapb.AccessClient
 	tickets  arcapb.TicketsClient
 	quotas   arcapb.QuotasClient
+	rescs    arcapb.ResourcesClient
+	repls    arcapb.ReplicasClient
+	rules    arcapb.RulesClient
 	registry arcapb.RegistryClient
+
+	// For the data channel (datachannel.go).
+	addr          string
+	tlsConf       *tls.Config
+	creds         tokenCreds
+	noDataChannel atomic.Bool
 }
 
 // tokenCreds sends the session token, and the ticket given with --ticket,
@@ -80,9 +90,11 @@ func dialWith(dir string, env Environment, token, ticket string) (*client, error
 	if err != nil {
 		return nil, err
 	}
-	conn, err := grpc.NewClient(net.JoinHostPort(env.Host, strconv.Itoa(env.Port)),
+	addr := net.JoinHostPort(env.Host, strconv.Itoa(env.Port))
+	creds := tokenCreds{token: token, ticket: ticket}
+	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(credentials.NewTLS(tlsConf)),
-		grpc.WithPerRPCCredentials(tokenCreds{token: token, ticket: ticket}),
+		grpc.WithPerRPCCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(8<<20)),
 		// See the server's transferWindow: defaults cap a large transfer.
 		grpc.WithInitialWindowSize(16<<20),
@@ -100,7 +112,9 @@ func dialWith(dir string, env Environment, token, ticket string) (*client, error
 		query: arcapb.NewQueryClient(conn),
 		meta:  arcapb.NewMetadataClient(conn), access: arcapb.NewAccessClient(conn),
 		tickets: arcapb.NewTicketsClient(conn), quotas: arcapb.NewQuotasClient(conn),
-		registry: arcapb.NewRegistryClient(conn),
+		addr: addr, tlsConf: tlsConf, creds: creds,
+		rescs: arcapb.NewResourcesClient(conn), repls: arcapb.NewReplicasClient(conn),
+		rules: arcapb.NewRulesClient(conn), registry: arcapb.NewRegistryClient(conn),
 	}, nil
 }
 

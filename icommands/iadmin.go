@@ -15,7 +15,8 @@ func newIadmin(a *app) *cobra.Command {
 		Short: "Administer the zone (rodsadmin)",
 		Long: `iadmin administers users and groups of the zone. Subcommands:
   mkuser NAME rodsuser|rodsadmin|groupadmin [PASSWORD]
-  moduser NAME password|type|info VALUE
+  moduser NAME password|type|info|auth VALUE
+                       (auth native|ldap: who checks the password)
   rmuser NAME          (home and trash must be empty)
   lu [NAME]            list users, or show one
   mkgroup NAME         make a group
@@ -34,7 +35,7 @@ replicas) that a user owns, that the members of a group own together, or
 that lie below a collection; 0 is no limit, and 0 for both removes the
 quota. BYTES takes K, M, G, T (powers of 1000) or Ki, Mi, Gi, Ti. A put
 that would pass a quota is refused with exit status 1 and a message naming
-the quota; nothing of it is kept.`,
+the quota; nothing of it is kept.` + iadminRescHelp,
 		Example: `  iadmin mkuser alice rodsuser
   iadmin moduser alice password 'correct horse battery staple'
   iadmin lu
@@ -45,7 +46,7 @@ the quota; nothing of it is kept.`,
   iadmin suq alice total 10G
   iadmin sgq staff demoResc 1Ti 1000000
   iadmin scq /tempZone/home/staff/inbox 500G 10000
-  iadmin suq alice total 0      # removes the quota`,
+  iadmin suq alice total 0      # removes the quota` + iadminRescExamples,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("name a subcommand: " + iadminSubs)
@@ -58,6 +59,9 @@ the quota; nothing of it is kept.`,
 			want := map[string][2]int{"mkuser": {2, 3}, "moduser": {3, 3}, "rmuser": {1, 1}, "lu": {0, 1},
 				"mkgroup": {1, 1}, "rmgroup": {1, 1}, "atg": {2, 2}, "rfg": {2, 2}, "lg": {0, 1},
 				"suq": {3, 4}, "sgq": {3, 4}, "scq": {2, 3}, "lq": {0, 0}}
+			for k, v := range iadminRescArgs {
+				want[k] = v
+			}
 			n, ok := want[sub]
 			if !ok {
 				return usagef("unknown subcommand %q (want %s)", sub, iadminSubs)
@@ -75,6 +79,9 @@ the quota; nothing of it is kept.`,
 			c, err := a.connect(ctx)
 			if err != nil {
 				return err
+			}
+			if _, ok := iadminRescArgs[sub]; ok {
+				return a.runIadminResc(ctx, c, sub, rest)
 			}
 			switch sub {
 			case "mkuser":
@@ -118,8 +125,8 @@ the quota; nothing of it is kept.`,
 							return err
 						}
 					case len(rest) == 1:
-						fmt.Fprintf(a.Out, "user_name: %s\nzone_name: %s\nuser_type_name: %s\nuser_info: %s\ncreate_time: %s\nmodify_time: %s\n",
-							u.Name, u.Zone, u.Type, u.Info, unixTime(u.CreateUnix), unixTime(u.ModifyUnix))
+						fmt.Fprintf(a.Out, "user_name: %s\nzone_name: %s\nuser_type_name: %s\nuser_auth: %s\nuser_info: %s\ncreate_time: %s\nmodify_time: %s\n",
+							u.Name, u.Zone, u.Type, u.Auth, u.Info, unixTime(u.CreateUnix), unixTime(u.ModifyUnix))
 					default:
 						fmt.Fprintf(a.Out, "%s#%s\n", u.Name, u.Zone)
 					}
@@ -197,11 +204,15 @@ the quota; nothing of it is kept.`,
 	return cmd
 }
 
-const iadminSubs = "mkuser, moduser, rmuser, lu, mkgroup, rmgroup, atg, rfg, lg, suq, sgq, scq or lq"
+const iadminSubs = "mkuser, moduser, rmuser, lu, mkgroup, rmgroup, atg, rfg, lg, suq, sgq, scq, lq, mkresc, modresc, rmresc, addchildtoresc or rmchildfromresc"
 
 func userJSON(u *arcapb.User) map[string]any {
-	return map[string]any{"name": u.Name, "zone": u.Zone, "type": u.Type, "info": u.Info,
+	m := map[string]any{"name": u.Name, "zone": u.Zone, "type": u.Type, "info": u.Info,
 		"create_time": unixTime(u.CreateUnix), "modify_time": unixTime(u.ModifyUnix)}
+	if u.Auth != "" {
+		m["auth"] = u.Auth
+	}
+	return m
 }
 
 func unixTime(s int64) string { return time.Unix(s, 0).UTC().Format(time.RFC3339) }

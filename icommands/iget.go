@@ -7,8 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
@@ -18,6 +21,9 @@ import (
 type igetOptions struct {
 	recursive, force, verify bool
 	threads                  int
+	noWait                   bool
+	// notify says what iget waits for (a recall from tape).
+	notify func(format string, args ...any)
 }
 
 func newIget(a *app) *cobra.Command {
@@ -28,7 +34,10 @@ func newIget(a *app) *cobra.Command {
 		Long: `iget downloads data objects into local files, and with -r collections
 into directories: "iget -r COLL DIR" creates DIR/<collection name>. A file
 appears under its name only once it is complete. -K verifies the SHA-256 of
-what arrived against the catalog. -f overwrites existing local files.`,
+what arrived against the catalog. -f overwrites existing local files.
+A data object whose replicas are all on tape is recalled first: iget says so
+and waits, or with --no-wait queues the recall and fails at once (try again
+later).`,
 		Example: `  iget results.csv
   iget -K big.tar /scratch/
   iget -r run42 ~/data       # creates ~/data/run42`,
@@ -42,6 +51,7 @@ what arrived against the catalog. -f overwrites existing local files.`,
 			if o.threads < 1 || o.threads > 256 {
 				return usagef("-N must be between 1 and 256, got %d", o.threads)
 			}
+			o.notify = func(format string, args ...any) { fmt.Fprintf(a.Err, "iget: "+format+"\n", args...) }
 			return runIget(cmd.Context(), a, args, o)
 		},
 	}
@@ -51,6 +61,7 @@ what arrived against the catalog. -f overwrites existing local files.`,
 	f.BoolVarP(&o.verify, "verify", "K", false, "verify checksums")
 	f.IntVarP(&o.threads, "threads", "N", 8, "files downloaded at once")
 	addTicketFlag(a, cmd)
+	f.BoolVar(&o.noWait, "no-wait", false, "do not wait for a recall from tape: queue it and fail")
 	return cmd
 }
 
@@ -163,11 +174,21 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := c.xfer.Get(ctx, &arcapb.GetRequest{Path: j.src.String()})
+	// Ask without waiting first, so that a recall from tape can be told.
+	stream, err := c.getStream(ctx, &arcapb.GetRequest{Path: j.src.String(), NoWait: true}, j.size)
 	if err != nil {
 		return nil, err
 	}
 	first, err := stream.Recv()
+	if isStaging(err) && !o.noWait {
+		if o.notify != nil {
+			o.notify("%s is being recalled from tape; waiting for it", j.src)
+		}
+		if stream, err = c.getStream(ctx, &arcapb.GetRequest{Path: j.src.String()}, j.size); err != nil {
+			return nil, err
+		}
+		first, err = stream.Recv()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", j.src, err)
 	}
@@ -225,4 +246,10 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 	done = true
 	prog.fileDone()
 	return head, nil
+}
+
+// isStaging reports whether err says a replica is being recalled.
+func isStaging(err error) bool {
+	st, ok := status.FromError(err)
+	return ok && st.Code() == codes.Unavailable && strings.Contains(st.Message(), "REPLICA_IS_BEING_STAGED")
 }

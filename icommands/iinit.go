@@ -23,7 +23,10 @@ func newIinit(a *app) *cobra.Command {
 		Short: "Log in to a zone and remember the connection",
 		Long: `iinit logs in to an Arca zone and stores the connection and a session
 token under ~/.arca (or $ARCA_CONFIG_DIR). Every other icommand uses them.
-The password comes from $ARCA_PASSWORD or is asked for. The zone's CA
+The password comes from $ARCA_PASSWORD or is asked for. The zone checks it
+as the account says: its own password for native users (such as rods), the
+zone's LDAP directory for directory users, whose first login creates their
+account and home. The zone's CA
 certificate (DIR/tls/ca.pem of the server) is copied there on the first
 login; the server must present a certificate that chains to it.`,
 		Example: `  iinit --host localhost --port 1247 --zone tempZone --user rods --ca /srv/arca/tls/ca.pem

@@ -150,9 +150,17 @@ func printEntry(w io.Writer, e *arcapb.Entry, o ilsOptions, fullPath bool) {
 	owner, _, _ := strings.Cut(e.Owner, "#")
 	for _, r := range e.Replicas {
 		t := time.Unix(0, r.ModifyUnixNano).Local().Format("2006-01-02.15:04")
-		fmt.Fprintf(w, "  %-12s %4d %-16s %12d %s %s %s\n", owner, r.Number, r.Resource, r.Size, t, statusMark(r.Status), name)
+		resc := r.Resource
+		if o.replicas && r.Hierarchy != "" {
+			resc = r.Hierarchy // iRODS shows root;...;leaf with -L
+		}
+		fmt.Fprintf(w, "  %-12s %4d %-16s %12d %s %s %s\n", owner, r.Number, resc, r.Size, t, statusMark(r.Status), name)
 		if o.replicas {
-			fmt.Fprintf(w, "    %s    generic    %s\n", orDash(r.Checksum), r.PhysicalPath)
+			offline := ""
+			if !r.Online {
+				offline = "    offline: recalled from tape on read"
+			}
+			fmt.Fprintf(w, "    %s    generic    %s%s\n", orDash(r.Checksum), r.PhysicalPath, offline)
 		}
 	}
 	printACL(w, e, o)
@@ -207,6 +215,9 @@ func entryJSON(e *arcapb.Entry) map[string]any {
 			reps[i] = map[string]any{"number": r.Number, "resource": r.Resource, "physical_path": r.PhysicalPath,
 				"size": r.Size, "checksum": r.Checksum, "status": r.Status,
 				"modify_time": time.Unix(0, r.ModifyUnixNano).UTC().Format(time.RFC3339Nano)}
+			if r.Hierarchy != "" { // sent with -L
+				reps[i]["hierarchy"], reps[i]["online"] = r.Hierarchy, r.Online
+			}
 		}
 		m["replicas"] = reps
 	}

@@ -46,6 +46,9 @@ a group.`,
 			}
 			fmt.Fprintf(a.Out, "name: %s\ntype: %s\nzone: %s\ninfo: %s\ncreate time: %s\nmodify time: %s\n",
 				u.Name, u.Type, u.Zone, u.Info, unixTime(u.CreateUnix), unixTime(u.ModifyUnix))
+			if u.Auth != "" {
+				fmt.Fprintf(a.Out, "authentication: %s\n", u.Auth)
+			}
 			for _, g := range resp.Groups {
 				fmt.Fprintf(a.Out, "member of group: %s\n", g)
 			}

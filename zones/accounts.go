@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/zones/ldapauth"
 )
 
 // ErrUnauthenticated means a login failed or a session is missing, expired or ended.
@@ -21,28 +22,51 @@ var ErrUnauthenticated = errors.New("not authenticated")
 // which check failed.
 const failedLoginDelay = 300 * time.Millisecond
 
-// Login checks a native password and opens a session. It returns the token,
-// which the catalog never sees in clear, only its hash.
+// Login checks a password, natively or with the LDAP directory as the
+// user's record says (see LDAPLogin), and opens a session. It returns the
+// token, which the catalog never sees in clear, only its hash. Neither the
+// password nor the token is ever logged.
 func (z *Zone) Login(ctx context.Context, id catalog.UserID, password string) (string, catalog.Session, catalog.User, error) {
-	fail := func() (string, catalog.Session, catalog.User, error) {
+	auth := catalog.AuthNative
+	fail := func(reason error) (string, catalog.Session, catalog.User, error) {
+		z.log.Info("login refused", "user", id.String(), "auth", auth.String(), "reason", reason.Error())
 		time.Sleep(failedLoginDelay + time.Duration(mrand.Int64N(int64(100*time.Millisecond))))
+		if errors.Is(reason, ldapauth.ErrUnavailable) {
+			return "", catalog.Session{}, catalog.User{}, ErrDirectoryUnavailable
+		}
 		return "", catalog.Session{}, catalog.User{}, fmt.Errorf("%w: wrong user name or password for %s", ErrUnauthenticated, id)
 	}
 	if password == "" {
-		return fail()
+		return fail(errors.New("empty password"))
 	}
 	u, err := z.cat.User(ctx, id)
-	if errors.Is(err, catalog.ErrNotFound) {
+	switch {
+	case errors.Is(err, catalog.ErrNotFound) && z.ldap != nil && z.ldap.Provision:
+		auth = catalog.AuthLDAP
+		if u, err = z.ldapLogin(ctx, id, password, nil); err != nil {
+			return fail(err)
+		}
+	case errors.Is(err, catalog.ErrNotFound):
 		// Spend the same time as a real check, so timing does not reveal
 		// which user names exist.
 		CheckPassword(z.dummyHash, password)
-		return fail()
-	}
-	if err != nil {
+		return fail(errors.New("no such user"))
+	case err != nil:
 		return "", catalog.Session{}, catalog.User{}, err
-	}
-	if u.Type == catalog.UserTypeGroup || u.PasswordHash == "" || !CheckPassword(u.PasswordHash, password) {
-		return fail()
+	case u.Type == catalog.UserTypeGroup:
+		return fail(errors.New("a group cannot log in"))
+	case u.Auth == catalog.AuthLDAP:
+		auth = catalog.AuthLDAP
+		if z.ldap == nil {
+			return fail(errors.New("the user authenticates with LDAP, and this server has no LDAP directory configured"))
+		}
+		if u, err = z.ldapLogin(ctx, id, password, &u); err != nil {
+			return fail(err)
+		}
+	case u.PasswordHash == "":
+		return fail(errors.New("the user has no password"))
+	case !CheckPassword(u.PasswordHash, password):
+		return fail(errors.New("wrong password"))
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -54,6 +78,7 @@ func (z *Zone) Login(ctx context.Context, id catalog.UserID, password string) (s
 	if err := z.cat.CreateSession(ctx, s); err != nil {
 		return "", catalog.Session{}, catalog.User{}, fmt.Errorf("open session: %w", err)
 	}
+	z.log.Info("login", "user", id.String(), "auth", auth.String(), "expires", s.Expires.Format(time.RFC3339))
 	return token, s, u, nil
 }
 
@@ -138,7 +163,8 @@ func (z *Zone) MakeUser(ctx context.Context, caller catalog.User, name string, t
 	return u, err
 }
 
-// ModifyUser changes one field of an account: password, type or info.
+// ModifyUser changes one field of an account: password, type, info or auth
+// (native or ldap: what checks the password at login).
 func (z *Zone) ModifyUser(ctx context.Context, caller catalog.User, name, field, value string) (catalog.User, error) {
 	var u catalog.User
 	err := z.do(ctx, &Op{Name: "user.modify", Caller: caller}, func(ctx context.Context) error {
@@ -151,6 +177,9 @@ func (z *Zone) ModifyUser(ctx context.Context, caller catalog.User, name, field,
 			if value == "" {
 				return fmt.Errorf("%w: empty password", catalog.ErrInvalidArgument)
 			}
+			if u.Auth == catalog.AuthLDAP {
+				return fmt.Errorf("%w: %s logs in with LDAP, whose directory holds the password (iadmin moduser %s auth native first)", catalog.ErrInvalidArgument, u.Name, u.Name)
+			}
 			if u.PasswordHash, err = HashPassword(value); err != nil {
 				return err
 			}
@@ -160,14 +189,24 @@ func (z *Zone) ModifyUser(ctx context.Context, caller catalog.User, name, field,
 			}
 		case "info":
 			u.Info = value
+		case "auth":
+			if u.Type == catalog.UserTypeGroup {
+				return fmt.Errorf("%w: %s is a group; groups do not log in", catalog.ErrInvalidArgument, u.Name)
+			}
+			if u.Auth, err = catalog.ParseAuthSource(value); err != nil {
+				return err
+			}
+			if u.Auth == catalog.AuthLDAP {
+				u.PasswordHash = "" // Arca keeps no password of a directory user
+			}
 		default:
-			return fmt.Errorf("%w: cannot modify %q of a user (want password, type or info)", catalog.ErrInvalidArgument, field)
+			return fmt.Errorf("%w: cannot modify %q of a user (want password, type, info or auth)", catalog.ErrInvalidArgument, field)
 		}
 		if err := z.cat.UpdateUser(ctx, u); err != nil {
 			return err
 		}
 		z.sessions.forget("", u.UserID()) // the cached copy has the old type
-		if field == "password" {
+		if field == "password" || field == "auth" {
 			_, err = z.cat.RemoveSessions(ctx, u.UserID())
 		}
 		return err

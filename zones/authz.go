@@ -89,6 +89,20 @@ func requirements(op *Op) ([]need, error) {
 		return nil, errAdminOnly
 	case "quota.list":
 		return nil, nil // filtered to what concerns the caller
+	case "replicate", "trim", "physmove":
+		// iRODS asks write permission to add, trim or move replicas; the
+		// objects below a collection are filtered by the same level.
+		return []need{{path: op.Path, level: catalog.AccessWrite}}, nil
+	case "resource.list":
+		return nil, nil // every user may see the resources, as in iRODS
+	case "resource.create", "resource.modify", "resource.remove", "resource.child", "fsck":
+		return nil, errAdminOnly
+	case "rules.list", "rules.check", "rules.dryrun":
+		return nil, nil // policy is no secret: every user may read and test it
+	case "job.list", "job.remove":
+		// Users see and remove their own jobs, administrators every job:
+		// decided against the job's owner in ListJobs and RemoveJob.
+		return nil, nil
 	case "trash.remove", "logout", "whoami":
 		return nil, nil // acts only on the caller's own trash and sessions
 	case "user.create", "user.modify", "user.remove", "user.list", "trash.remove.others":

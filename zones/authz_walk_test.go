@@ -18,13 +18,14 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
+	"github.com/arca-data/arca/rules"
 )
 
 // This file walks every gRPC method of every Arca service as every kind of
@@ -95,9 +96,6 @@ var ticketMethods = map[string]bool{
 	arcapb.Transfer_Put_FullMethodName:   true,
 }
 
-// apiFiles are the proto files whose services the walk covers.
-var apiFiles = []protoreflect.FileDescriptor{arcapb.File_arca_v1_arca_proto, arcapb.File_arca_v1_ticket_proto, arcapb.File_arca_v1_quota_proto, arcapb.File_arca_v1_register_proto}
-
 // rule decides for a plain (non-admin, authenticated) caller from its
 // levels on the fixture's data objects and collections.
 type rule func(obj, coll catalog.AccessLevel) bool
@@ -151,6 +149,9 @@ func (c *walkClient) query() arcapb.QueryClient       { return arcapb.NewQueryCl
 func (c *walkClient) access() arcapb.AccessClient     { return arcapb.NewAccessClient(c.conn) }
 func (c *walkClient) tickets() arcapb.TicketsClient   { return arcapb.NewTicketsClient(c.conn) }
 func (c *walkClient) quotas() arcapb.QuotasClient     { return arcapb.NewQuotasClient(c.conn) }
+func (c *walkClient) rescs() arcapb.ResourcesClient   { return arcapb.NewResourcesClient(c.conn) }
+func (c *walkClient) repls() arcapb.ReplicasClient    { return arcapb.NewReplicasClient(c.conn) }
+func (c *walkClient) rules() arcapb.RulesClient       { return arcapb.NewRulesClient(c.conn) }
 func (c *walkClient) register() arcapb.RegistryClient { return arcapb.NewRegistryClient(c.conn) }
 func walkPassword(user string) string                 { return "pw-" + user }
 func (walkBearer) RequireTransportSecurity() bool     { return true }
@@ -217,6 +218,17 @@ const (
 	kResc = arcapb.MetadataTargetKind_METADATA_TARGET_KIND_RESOURCE
 	kUser = arcapb.MetadataTargetKind_METADATA_TARGET_KIND_USER
 )
+
+// apiFiles are the proto files whose services the walk covers: add a new
+// file here.
+var apiFiles = []protoreflect.FileDescriptor{
+	arcapb.File_arca_v1_arca_proto,
+	arcapb.File_arca_v1_resources_proto,
+	arcapb.File_arca_v1_ticket_proto,
+	arcapb.File_arca_v1_quota_proto,
+	arcapb.File_arca_v1_rules_proto,
+	arcapb.File_arca_v1_register_proto,
+}
 
 func walkCases() []walkCase {
 	cases := []walkCase{
@@ -549,6 +561,50 @@ func walkCases() []walkCase {
 			}},
 
 		// Query
+		// Rules: policy is readable by everyone; jobs are their owner's
+		// (alice's here) or an administrator's, and others are told the
+		// job is not found rather than refused.
+		{method: arcapb.Rules_ListRules_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().ListRules(ctx, &arcapb.ListRulesRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_CheckRules_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().CheckRules(ctx, &arcapb.CheckRulesRequest{Files: []*arcapb.RuleFile{{Name: "r.yaml", Content: []byte("rules: []")}}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_DryRun_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rules().DryRun(ctx, &arcapb.DryRunRequest{Op: "put", Path: f.obj + ".new"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_ListJobs_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().ListJobs(ctx, &arcapb.ListJobsRequest{}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_RemoveJob_FullMethodName, allow: anyone, tolerate: []codes.Code{codes.NotFound},
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				j, err := c.env.cat.AddJob(ctx, catalog.Job{Rule: "walk", Owner: catalog.UserID{Name: "alice", Zone: c.env.zone.Name()},
+					Due: time.Now().Add(time.Hour), Work: []byte(`{"actions":[]}`)})
+				if err != nil {
+					return err
+				}
+				_, err = c.rules().RemoveJob(ctx, &arcapb.RemoveJobRequest{Id: int64(j.ID)}, c.opts()...)
+				_, gone := c.env.cat.Job(ctx, j.ID)
+				mayRemove := c.caller.admin || c.caller.user == "alice"
+				switch {
+				case mayRemove && err == nil && gone == nil:
+					return fmt.Errorf("job %d is still there after its removal", j.ID)
+				case !mayRemove && gone != nil:
+					return status.Errorf(codes.Internal, "%s removed alice's job", c.caller.label)
+				case !mayRemove && c.caller.user != "" && status.Code(err) != codes.NotFound:
+					return status.Errorf(codes.Internal, "%s removing alice's job: %v, want NotFound", c.caller.label, err)
+				}
+				return err
+			}},
+
 		{method: arcapb.Query_Run_FullMethodName, allow: anyone,
 			// The SQLite catalog does not implement catalog.Querier yet.
 			tolerate: []codes.Code{codes.InvalidArgument},
@@ -556,6 +612,76 @@ func walkCases() []walkCase {
 				return drain(c.query().Run(ctx, &arcapb.QueryRequest{Query: "SELECT DATA_NAME WHERE COLL_NAME = '" + f.coll + "'"}, c.opts()...))
 			}},
 	}
+
+	// Resources and replicas (resources.proto).
+	rods := func(c *walkClient) catalog.User { return c.env.user(DefaultAdmin) }
+	cases = append(cases,
+		walkCase{method: arcapb.Resources_MakeResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rescs().MakeResource(ctx, &arcapb.MakeResourceRequest{Name: fmt.Sprintf("made%d", f.seq), Type: "replication"}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_ModifyResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rescs().ModifyResource(ctx, &arcapb.ModifyResourceRequest{Name: DefaultResource, Field: "comment", Value: f.attr}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_RemoveResource_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				name := fmt.Sprintf("victim%d", f.seq)
+				if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: name, Type: "random"}); err != nil {
+					return err
+				}
+				_, err := c.rescs().RemoveResource(ctx, &arcapb.RemoveResourceRequest{Name: name}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_AddChild_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				parent, child := fmt.Sprintf("parent%d", f.seq), fmt.Sprintf("child%d", f.seq)
+				for _, n := range []string{parent, child} {
+					if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: n, Type: "random"}); err != nil {
+						return err
+					}
+				}
+				_, err := c.rescs().AddChild(ctx, &arcapb.ChildRequest{Parent: parent, Child: child}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_RemoveChild_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				parent, child := fmt.Sprintf("parent%d", f.seq), fmt.Sprintf("child%d", f.seq)
+				for _, n := range []string{parent, child} {
+					if _, err := c.env.zone.MakeResource(ctx, rods(c), catalog.Resource{Name: n, Type: "random"}); err != nil {
+						return err
+					}
+				}
+				if _, err := c.env.zone.AddChild(ctx, rods(c), parent, child, ""); err != nil {
+					return err
+				}
+				_, err := c.rescs().RemoveChild(ctx, &arcapb.ChildRequest{Parent: parent, Child: child}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Resources_ListResources_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rescs().ListResources(ctx, &arcapb.ListResourcesRequest{}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Replicas_Replicate_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().Replicate(ctx, &arcapb.ReplicateRequest{Path: f.obj, UpdateStale: true}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_Trim_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().Trim(ctx, &arcapb.TrimRequest{Path: f.obj, Keep: 1}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_PhysMove_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.repls().PhysMove(ctx, &arcapb.PhysMoveRequest{Path: f.obj, DestResource: DefaultResource}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Replicas_Fsck_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				return drain(c.repls().Fsck(ctx, &arcapb.FsckRequest{}, c.opts()...))
+			}},
+	)
 
 	// Metadata, on each kind of target.
 	targets := []struct {
@@ -629,6 +755,15 @@ func newWalkEnv(t *testing.T) *walkEnv {
 	}
 	t.Cleanup(func() { cat.Close() })
 	z := New(cat, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	reg := rules.NewRegistry()
+	if err := z.RegisterActions(reg, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	engine, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z.UseRules(engine)
 	hash, err := HashPassword(walkPassword(DefaultAdmin))
 	if err != nil {
 		t.Fatal(err)

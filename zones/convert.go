@@ -6,8 +6,12 @@ import (
 )
 
 func userPB(u catalog.User) *arcapb.User {
-	return &arcapb.User{Name: u.Name, Zone: u.Zone, Type: string(u.Type), Info: u.Info,
+	pb := &arcapb.User{Name: u.Name, Zone: u.Zone, Type: string(u.Type), Info: u.Info,
 		CreateUnix: u.CreateTime.Unix(), ModifyUnix: u.ModifyTime.Unix()}
+	if u.Type != catalog.UserTypeGroup || u.Auth == catalog.AuthLDAP {
+		pb.Auth = u.Auth.String()
+	}
+	return pb
 }
 
 func replicaPB(r catalog.Replica) *arcapb.Replica {

@@ -4,12 +4,18 @@ import (
 	"context"
 	"errors"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/rules"
 )
+
+// PolicyReason is the ErrorInfo reason of an operation a rule denied;
+// icommands exit with status 5 on it.
+const PolicyReason = "POLICY_DENIED"
 
 // errorCodes is the one table that turns domain errors into gRPC status
 // codes. The first match wins, so more specific errors come first.
@@ -18,6 +24,8 @@ var errorCodes = []struct {
 	code codes.Code
 }{
 	{ErrUnauthenticated, codes.Unauthenticated},
+	{rules.ErrDenied, codes.PermissionDenied},
+	{ErrDirectoryUnavailable, codes.Unavailable},
 	{catalog.ErrPermission, codes.PermissionDenied},
 	{catalog.ErrQuotaExceeded, codes.ResourceExhausted},
 	{resources.ErrPermission, codes.PermissionDenied},
@@ -34,6 +42,7 @@ var errorCodes = []struct {
 	{catalog.ErrLocked, codes.Aborted},
 	{catalog.ErrConflict, codes.Aborted},
 	{ErrChecksumMismatch, codes.DataLoss},
+	{resources.ErrStaging, codes.Unavailable},
 	{resources.ErrUnavailable, codes.Unavailable},
 	{context.Canceled, codes.Canceled},
 	{context.DeadlineExceeded, codes.DeadlineExceeded},
@@ -47,6 +56,17 @@ func toStatus(err error) error {
 	}
 	if _, ok := status.FromError(err); ok {
 		return err
+	}
+	var d *rules.Denial
+	if errors.As(err, &d) {
+		// The ErrorInfo tells the client it was a rule (exit status 5),
+		// not an access control list (4).
+		st, serr := status.New(codes.PermissionDenied, err.Error()).WithDetails(&errdetails.ErrorInfo{
+			Reason: PolicyReason, Domain: "arca", Metadata: map[string]string{"rule": d.Rule},
+		})
+		if serr == nil {
+			return st.Err()
+		}
 	}
 	for _, e := range errorCodes {
 		if errors.Is(err, e.err) {

@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
+	"github.com/arca-data/arca/rules"
 )
 
 // transferWindow is the HTTP/2 flow-control window of one stream.
@@ -42,6 +42,12 @@ type ServerConfig struct {
 	SessionTTL          time.Duration
 	// Ready, if set, is called with the listening address once the zone serves.
 	Ready func(addr net.Addr)
+	// RulesDirs are directories of rule files beside DIR/rules.
+	RulesDirs []string
+	// Jobs tunes how scheduled rule work runs.
+	Jobs JobOptions
+	// LDAP, when its URL is set, logs users in with a directory as well.
+	LDAP LDAPConfig
 }
 
 // Run serves a zone from cfg.DataDir until ctx ends, then drains in-flight
@@ -84,6 +90,10 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	if err != nil {
 		return err
 	}
+	ldapLogin, err := cfg.LDAP.login()
+	if err != nil {
+		return err
+	}
 
 	cat, err := sqlite.Open(ctx, filepath.Join(dir, "catalog.db"))
 	if err != nil {
@@ -91,7 +101,8 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	}
 	defer cat.Close()
 
-	zone := New(cat, Options{Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, SessionTTL: cfg.SessionTTL, ServerID: serverID(dir)})
+	zone := New(cat, Options{Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, SessionTTL: cfg.SessionTTL, ServerID: serverID(dir),
+		LDAP: ldapLogin})
 	boot := BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}
 	if _, err := cat.User(ctx, catalog.UserID{Name: DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {
 		pw, err := adminPassword(dir, cfg.Out)
@@ -111,13 +122,22 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		return fmt.Errorf("recovery: %w", err)
 	}
 
+	engine, closeAudit, err := startRules(dir, cfg, zone, cat)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
+
 	lis, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	svc := NewService(zone)
+	// One port, two protocols by ALPN: gRPC, and the data channel for
+	// large transfers (zones/datachannel.go).
+	mux := newPortMux(lis, tlsConf, svc.serveData)
 	g := grpc.NewServer(
-		grpc.Creds(credentials.NewTLS(tlsConf)),
+		grpc.Creds(handshakenTLS{}),
 		grpc.ChainUnaryInterceptor(svc.UnaryInterceptor),
 		grpc.ChainStreamInterceptor(svc.StreamInterceptor),
 		grpc.MaxRecvMsgSize(8<<20),
@@ -135,11 +155,26 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	defer stopMaint()
 	go zone.RunMaintenance(maintCtx, cfg.MaintenanceInterval)
 	go zone.ReportOrphans(maintCtx)
+	if err := engine.Watch(maintCtx, ruleDirs(dir, cfg)...); err != nil {
+		cfg.Logger.Warn("rule files are not watched: changes need a restart", "err", err)
+	}
+	jobsDone := make(chan struct{})
+	go func() { defer close(jobsDone); zone.RunJobs(maintCtx, cfg.Jobs) }()
+	defer func() { stopMaint(); <-jobsDone }()
 
-	served := make(chan error, 1)
-	go func() { served <- g.Serve(lis) }()
+	served := make(chan error, 2)
+	go func() { served <- g.Serve(mux.GRPCListener()) }()
+	go func() {
+		if err := mux.Serve(context.WithoutCancel(ctx)); err != nil {
+			served <- err
+		}
+	}()
 	fmt.Fprintf(cfg.Out, "arca: zone %s serving on %s; clients trust %s\n", zoneName, lis.Addr(), filepath.Join(dir, "tls", caCertFile))
 	cfg.Logger.Info("serving", "zone", zoneName, "addr", lis.Addr().String(), "data", dir)
+	if ldapLogin != nil {
+		cfg.Logger.Info("LDAP login", "url", cfg.LDAP.URL, "base", cfg.LDAP.Base, "group_base", cfg.LDAP.GroupBase,
+			"provision", cfg.LDAP.Provision)
+	}
 	if cfg.Ready != nil {
 		cfg.Ready(lis.Addr())
 	}
@@ -150,17 +185,64 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	case <-ctx.Done():
 	}
 	cfg.Logger.Info("shutting down: draining in-flight requests", "grace", cfg.ShutdownGrace)
+	mux.Close()
+	graceCtx, cancelGrace := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
+	defer cancelGrace()
 	drained := make(chan struct{})
-	go func() { g.GracefulStop(); close(drained) }()
+	go func() { g.GracefulStop(); mux.Drain(graceCtx); close(drained) }()
 	select {
 	case <-drained:
-	case <-time.After(cfg.ShutdownGrace):
+	case <-graceCtx.Done():
 		cfg.Logger.Warn("grace period over: cancelling the requests still running")
 		g.Stop()
+		<-drained
 	}
 	stopMaint()
 	cfg.Logger.Info("stopped")
 	return nil
+}
+
+// ruleDirs are the directories rules are loaded from: DIR/rules first.
+func ruleDirs(dir string, cfg ServerConfig) []string {
+	return append([]string{filepath.Join(dir, "rules")}, cfg.RulesDirs...)
+}
+
+// startRules builds the zone's rule engine: its actions, the audit log
+// DIR/audit.log (JSON lines), and the rules of DIR/rules and
+// cfg.RulesDirs. Rules that do not load stop the start: a server must not
+// run without the policy its operators wrote.
+func startRules(dir string, cfg ServerConfig, zone *Zone, cat catalog.Catalog) (*rules.Engine, func(), error) {
+	if err := os.MkdirAll(filepath.Join(dir, "rules"), 0o755); err != nil {
+		return nil, nil, fmt.Errorf("rules directory: %w", err)
+	}
+	for _, d := range cfg.RulesDirs {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			return nil, nil, fmt.Errorf("--rules %s: not a directory", d)
+		}
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "audit.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit log: %w", err)
+	}
+	audit := slog.New(slog.NewJSONHandler(f, nil))
+	reg := rules.NewRegistry()
+	if err := zone.RegisterActions(reg, audit); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	engine, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: cfg.Logger, Audit: audit})
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	set, err := engine.LoadDirs(ruleDirs(dir, cfg)...)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("rules do not load:\n%w", err)
+	}
+	cfg.Logger.Info("rules loaded", "version", set.Version, "rules", len(set.Rules), "files", len(set.Files))
+	zone.UseRules(engine)
+	return engine, func() { f.Close() }, nil
 }
 
 // zoneOf returns the zone served from dir: it is fixed at the first start

@@ -29,6 +29,7 @@ type Service struct {
 	arcapb.UnimplementedTicketsServer
 	arcapb.UnimplementedQuotasServer
 	arcapb.UnimplementedRegistryServer
+	arcapb.UnimplementedRulesServer
 	zone *Zone
 }
 
@@ -47,6 +48,9 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterTicketsServer(g, s)
 	arcapb.RegisterQuotasServer(g, s)
 	arcapb.RegisterRegistryServer(g, s)
+	arcapb.RegisterResourcesServer(g, &resourcesService{zone: s.zone})
+	arcapb.RegisterReplicasServer(g, &replicasService{zone: s.zone})
+	arcapb.RegisterRulesServer(g, s)
 }
 
 type callerKey struct{}
@@ -197,8 +201,18 @@ func (s *Service) Stat(ctx context.Context, req *arcapb.StatRequest) (*arcapb.En
 	return out, nil
 }
 
+// showPhysicalPaths fills what ils -L shows of every replica: where its
+// bytes are, its resource hierarchy, and whether it is online.
 func (s *Service) showPhysicalPaths(ctx context.Context, e *arcapb.Entry) {
+	t, _ := s.zone.tree(ctx)
 	for _, r := range e.Replicas {
+		r.Hierarchy, r.Online = r.Resource, true
+		if t != nil {
+			if n, ok := t.nodes[r.Resource]; ok {
+				r.Hierarchy = n.hierarchy()
+			}
+		}
+		r.Online = s.zone.online(ctx, r.Resource, r.PhysicalPath)
 		r.PhysicalPath = s.zone.displayPath(ctx, r.Resource, r.PhysicalPath)
 	}
 }
@@ -418,7 +432,7 @@ func (s *Service) Get(req *arcapb.GetRequest, stream grpc.ServerStreamingServer[
 	if err != nil {
 		return err
 	}
-	obj, rep, rc, err := s.zone.Open(ctx, caller(ctx), p, int(req.Replica), req.Offset)
+	obj, rep, rc, err := s.zone.OpenWith(ctx, caller(ctx), p, OpenOptions{Replica: int(req.Replica), Offset: req.Offset, NoWait: req.NoWait})
 	if err != nil {
 		return err
 	}

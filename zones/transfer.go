@@ -53,6 +53,7 @@ func (z *Zone) Put(ctx context.Context, caller catalog.User, req PutRequest, bod
 	op := &Op{Name: "put", Caller: caller, Path: req.Path, Resource: req.Resource, Size: req.Size, AVUs: req.Metadata}
 	err := z.do(ctx, op, func(ctx context.Context) error {
 		var err error
+		req.Resource = op.Resource // a rule may have chosen another
 		obj, err = z.put(ctx, ownerFor(op), req, body)
 		return err
 	})
@@ -60,7 +61,23 @@ func (z *Zone) Put(ctx context.Context, caller catalog.User, req PutRequest, bod
 }
 
 func (z *Zone) put(ctx context.Context, caller catalog.User, req PutRequest, body io.Reader) (catalog.DataObject, error) {
-	resc, _, err := z.resource(ctx, req.Resource)
+	t, err := z.tree(ctx)
+	if err != nil {
+		return catalog.DataObject{}, err
+	}
+	target, err := t.node(req.Resource)
+	if err != nil {
+		return catalog.DataObject{}, err
+	}
+	if target.role() == "archive" {
+		return catalog.DataObject{}, fmt.Errorf("%w: resource %s is the archive of compound resource %s (DIRECT_ARCHIVE_ACCESS): write to %s",
+			catalog.ErrInvalidArgument, target.name(), target.parent.name(), target.root().name())
+	}
+	primary, copies, err := target.writeTargets()
+	if err != nil {
+		return catalog.DataObject{}, err
+	}
+	resc, _, err := z.resource(ctx, primary.name())
 	if err != nil {
 		return catalog.DataObject{}, err
 	}
@@ -71,7 +88,7 @@ func (z *Zone) put(ctx context.Context, caller catalog.User, req PutRequest, bod
 	obj, rep, err := z.cat.BeginReplica(ctx, catalog.NewReplica{
 		Path:         req.Path,
 		Owner:        caller.UserID(),
-		Resource:     req.Resource,
+		Resource:     primary.name(),
 		PhysicalPath: physicalPath(req.Path),
 		Holder:       holder,
 		LeaseExpiry:  time.Now().Add(z.lease),
@@ -111,7 +128,36 @@ func (z *Zone) put(ctx context.Context, caller catalog.User, req PutRequest, bod
 	}
 	committed = true
 	z.removeBytes(context.WithoutCancel(ctx), superseded)
-	return afterCommit(obj, rep, info, superseded), nil
+	obj = afterCommit(obj, rep, info, superseded)
+	if len(copies) == 0 {
+		return obj, nil
+	}
+	return z.fanOut(ctx, target, obj, rep.Number, copies), nil
+}
+
+// fanOut copies the replica just written to the other leaves a write to
+// target reaches (the other children of a replication resource, the
+// archive of a compound). The client's bytes are already safe in one good
+// replica, so a failed copy does not fail the put: it is logged and left
+// missing, for irepl -a or fsck --repair to fill.
+func (z *Zone) fanOut(ctx context.Context, target *rescNode, obj catalog.DataObject, number int, copies []*rescNode) catalog.DataObject {
+	var src catalog.Replica
+	for _, r := range obj.Replicas {
+		if r.Number == number {
+			src = r
+		}
+	}
+	for _, leaf := range copies {
+		if _, err := z.copyReplica(ctx, obj, src, leaf.name()); err != nil {
+			z.log.Warn("a replica the resource tree asks for is missing; irepl -a repairs it",
+				"path", obj.Path, "resource", leaf.hierarchy(), "err", err)
+		}
+	}
+	z.enforceWatermarks(ctx, target)
+	if o, err := z.cat.DataObject(ctx, obj.Path); err == nil {
+		return o
+	}
+	return obj
 }
 
 // afterCommit is what CommitReplica made of obj, derived here rather than
@@ -254,20 +300,62 @@ func (z *Zone) Open(ctx context.Context, caller catalog.User, p catalog.Path, nu
 }
 
 func (z *Zone) open(ctx context.Context, p catalog.Path, number int, offset int64) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
+	return z.openWith(ctx, p, OpenOptions{Replica: number, Offset: offset})
+}
+
+// OpenOptions pick what Open reads.
+type OpenOptions struct {
+	Replica int // a replica by number; 0 picks the best good one
+	Offset  int64
+	// NoWait fails with resources.ErrStaging, after queueing the recall,
+	// when the replica to read must first be recalled from tape.
+	NoWait bool
+}
+
+// OpenWith is Open with options.
+func (z *Zone) OpenWith(ctx context.Context, caller catalog.User, p catalog.Path, o OpenOptions) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
+	var (
+		obj catalog.DataObject
+		rep catalog.Replica
+		rc  io.ReadCloser
+	)
+	err := z.do(ctx, &Op{Name: "get", Caller: caller, Path: p}, func(ctx context.Context) error {
+		var err error
+		obj, rep, rc, err = z.openWith(ctx, p, o)
+		return err
+	})
+	return obj, rep, rc, err
+}
+
+func (z *Zone) openWith(ctx context.Context, p catalog.Path, o OpenOptions) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
+	number, offset := o.Replica, o.Offset
 	obj, err := z.cat.DataObject(ctx, p)
 	if err != nil {
 		return obj, catalog.Replica{}, nil, err
 	}
+	t, err := z.tree(ctx)
+	if err != nil {
+		return obj, catalog.Replica{}, nil, err
+	}
 	var tried []string
-	for _, rep := range obj.Replicas {
+	candidates := obj.Replicas
+	if number == 0 {
+		candidates, tried = z.readableReplicas(ctx, t, obj)
+	}
+	for _, rep := range candidates {
 		if number != 0 && rep.Number != number {
 			continue
 		}
-		if number == 0 && rep.Status != catalog.ReplicaGood {
-			tried = append(tried, fmt.Sprintf("replica %d on %s is %s", rep.Number, rep.Resource, rep.Status))
-			continue
+		if number == 0 {
+			rep = z.stageToCache(ctx, t, obj, rep, o.NoWait)
 		}
 		resc, _, err := z.resource(ctx, rep.Resource)
+		if err == nil && o.NoWait {
+			err = queueRecall(ctx, resc, rep)
+		}
+		if errors.Is(err, resources.ErrStaging) {
+			return obj, rep, nil, err
+		}
 		if err != nil {
 			tried = append(tried, fmt.Sprintf("replica %d on %s: %v", rep.Number, rep.Resource, err))
 			continue
@@ -298,7 +386,7 @@ func (z *Zone) Copy(ctx context.Context, caller catalog.User, from, to catalog.P
 			return err
 		}
 		defer rc.Close()
-		obj, err = z.put(ctx, ownerFor(op), PutRequest{Path: to, Size: rep.Size, Resource: resource, Overwrite: overwrite, Checksum: rep.Checksum}, rc)
+		obj, err = z.put(ctx, ownerFor(op), PutRequest{Path: to, Size: rep.Size, Resource: op.Resource, Overwrite: overwrite, Checksum: rep.Checksum}, rc)
 		return err
 	})
 	return obj, err

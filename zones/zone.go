@@ -17,7 +17,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/resources"
-	"github.com/arca-data/arca/resources/posix"
+	"github.com/arca-data/arca/rules"
 )
 
 // Defaults that iRODS users know.
@@ -39,8 +39,11 @@ type Options struct {
 	// ServerID names this server process among the servers of the zone; it
 	// prefixes lock holders so a restarted server recognises its own dead writes.
 	ServerID string
-	// OpenResource opens the driver for a catalog resource; nil means posix only.
+	// OpenResource opens the driver for a catalog resource; nil means
+	// OpenDriver (posix, s3, tape).
 	OpenResource func(catalog.Resource) (resources.Resource, error)
+	// LDAP, if set, logs users in with a directory as well.
+	LDAP *LDAPLogin
 }
 
 // Zone runs the operations of one zone over its catalog and resources.
@@ -55,14 +58,18 @@ type Zone struct {
 	holderSeq  atomic.Uint64
 	openResc   func(catalog.Resource) (resources.Resource, error)
 	hooks      []Hook
+	rules      *rules.Engine
 	sessions   sessionCache
 	groupCache groupCache
+	ldap       *LDAPLogin
 	// dummyHash is checked when a login names no user, so that a failed
 	// login takes as long whether or not the user exists.
 	dummyHash string
 
-	mu    sync.Mutex
-	rescs map[string]openResource
+	mu        sync.Mutex
+	rescs     map[string]openResource
+	treeCache *rescTree
+	treeAt    time.Time
 }
 
 // New returns a Zone over cat.
@@ -83,7 +90,7 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 		opts.Logger = slog.Default()
 	}
 	if opts.OpenResource == nil {
-		opts.OpenResource = openPosix
+		opts.OpenResource = OpenDriver
 	}
 	if opts.ServerID == "" {
 		opts.ServerID = "arca"
@@ -102,15 +109,8 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 		holderBase: opts.ServerID + "/" + hex.EncodeToString(boot) + "/",
 		openResc:   opts.OpenResource,
 		rescs:      map[string]openResource{},
+		ldap:       opts.LDAP,
 	}
-}
-
-func openPosix(r catalog.Resource) (resources.Resource, error) {
-	switch r.Type {
-	case "posix", "unixfilesystem":
-		return posix.Open(r.Location)
-	}
-	return nil, fmt.Errorf("%w: resource %s has type %q, which this server cannot open", catalog.ErrInvalidArgument, r.Name, r.Type)
 }
 
 // Name is the zone's name.
@@ -166,8 +166,20 @@ func (z *Zone) resource(ctx context.Context, name string) (resources.Resource, c
 	if err != nil {
 		return nil, rec, fmt.Errorf("open resource %s: %w", name, err)
 	}
+	if old, ok := z.rescs[name]; ok {
+		// Its location or context changed: a tape library must not run
+		// twice over one directory.
+		closeDriver(old.driver)
+	}
 	z.rescs[name] = openResource{driver: d, rec: rec, checked: time.Now()}
 	return usable(d, rec)
+}
+
+// closeDriver releases a driver that holds something (tape drives).
+func closeDriver(d resources.Resource) {
+	if c, ok := d.(interface{ Close() error }); ok {
+		c.Close()
+	}
 }
 
 func usable(d resources.Resource, rec catalog.Resource) (resources.Resource, catalog.Resource, error) {

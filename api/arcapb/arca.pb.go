@@ -441,13 +441,16 @@ func (x *WhoAmIResponse) GetDefaultResource() string {
 }
 
 type User struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Zone          string                 `protobuf:"bytes,2,opt,name=zone,proto3" json:"zone,omitempty"`
-	Type          string                 `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
-	Info          string                 `protobuf:"bytes,4,opt,name=info,proto3" json:"info,omitempty"`
-	CreateUnix    int64                  `protobuf:"varint,5,opt,name=create_unix,json=createUnix,proto3" json:"create_unix,omitempty"`
-	ModifyUnix    int64                  `protobuf:"varint,6,opt,name=modify_unix,json=modifyUnix,proto3" json:"modify_unix,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Name       string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Zone       string                 `protobuf:"bytes,2,opt,name=zone,proto3" json:"zone,omitempty"`
+	Type       string                 `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	Info       string                 `protobuf:"bytes,4,opt,name=info,proto3" json:"info,omitempty"`
+	CreateUnix int64                  `protobuf:"varint,5,opt,name=create_unix,json=createUnix,proto3" json:"create_unix,omitempty"`
+	ModifyUnix int64                  `protobuf:"varint,6,opt,name=modify_unix,json=modifyUnix,proto3" json:"modify_unix,omitempty"`
+	// auth is what checks a user's password: "native" or "ldap". A group has
+	// "ldap" when the LDAP directory manages its membership, else nothing.
+	Auth          string `protobuf:"bytes,7,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -522,6 +525,13 @@ func (x *User) GetModifyUnix() int64 {
 		return x.ModifyUnix
 	}
 	return 0
+}
+
+func (x *User) GetAuth() string {
+	if x != nil {
+		return x.Auth
+	}
+	return ""
 }
 
 type Entry struct {
@@ -650,8 +660,12 @@ type Replica struct {
 	Checksum       string                 `protobuf:"bytes,5,opt,name=checksum,proto3" json:"checksum,omitempty"`
 	Status         string                 `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"` // good | stale | intermediate
 	ModifyUnixNano int64                  `protobuf:"varint,7,opt,name=modify_unix_nano,json=modifyUnixNano,proto3" json:"modify_unix_nano,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// hierarchy is the resource tree down to the replica's resource: root;...;leaf.
+	Hierarchy string `protobuf:"bytes,8,opt,name=hierarchy,proto3" json:"hierarchy,omitempty"`
+	// online is false for a replica on tape that must be recalled first.
+	Online        bool `protobuf:"varint,9,opt,name=online,proto3" json:"online,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Replica) Reset() {
@@ -731,6 +745,20 @@ func (x *Replica) GetModifyUnixNano() int64 {
 		return x.ModifyUnixNano
 	}
 	return 0
+}
+
+func (x *Replica) GetHierarchy() string {
+	if x != nil {
+		return x.Hierarchy
+	}
+	return ""
+}
+
+func (x *Replica) GetOnline() bool {
+	if x != nil {
+		return x.Online
+	}
+	return false
 }
 
 type AccessEntry struct {
@@ -1648,7 +1676,10 @@ type GetRequest struct {
 	Path   string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
 	Offset int64                  `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
 	// replica picks a replica by number; 0 picks the best good one.
-	Replica       int32 `protobuf:"varint,3,opt,name=replica,proto3" json:"replica,omitempty"`
+	Replica int32 `protobuf:"varint,3,opt,name=replica,proto3" json:"replica,omitempty"`
+	// no_wait returns at once with UNAVAILABLE "being staged" when the
+	// replica must first be recalled from tape; the recall is queued.
+	NoWait        bool `protobuf:"varint,4,opt,name=no_wait,json=noWait,proto3" json:"no_wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1702,6 +1733,13 @@ func (x *GetRequest) GetReplica() int32 {
 		return x.Replica
 	}
 	return 0
+}
+
+func (x *GetRequest) GetNoWait() bool {
+	if x != nil {
+		return x.NoWait
+	}
+	return false
 }
 
 type GetResponse struct {
@@ -3455,7 +3493,7 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\x04user\x18\x01 \x01(\v2\r.arca.v1.UserR\x04user\x12\x12\n" +
 	"\x04zone\x18\x02 \x01(\tR\x04zone\x12\x12\n" +
 	"\x04home\x18\x03 \x01(\tR\x04home\x12)\n" +
-	"\x10default_resource\x18\x04 \x01(\tR\x0fdefaultResource\"\x98\x01\n" +
+	"\x10default_resource\x18\x04 \x01(\tR\x0fdefaultResource\"\xac\x01\n" +
 	"\x04User\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04zone\x18\x02 \x01(\tR\x04zone\x12\x12\n" +
@@ -3464,7 +3502,8 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\vcreate_unix\x18\x05 \x01(\x03R\n" +
 	"createUnix\x12\x1f\n" +
 	"\vmodify_unix\x18\x06 \x01(\x03R\n" +
-	"modifyUnix\"\xcd\x02\n" +
+	"modifyUnix\x12\x12\n" +
+	"\x04auth\x18\a \x01(\tR\x04auth\"\xcd\x02\n" +
 	"\x05Entry\x12&\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x12.arca.v1.EntryKindR\x04kind\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x14\n" +
@@ -3476,7 +3515,7 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\breplicas\x18\b \x03(\v2\x10.arca.v1.ReplicaR\breplicas\x12&\n" +
 	"\x03acl\x18\t \x03(\v2\x14.arca.v1.AccessEntryR\x03acl\x12\x18\n" +
 	"\ainherit\x18\n" +
-	" \x01(\bR\ainherit\"\xd4\x01\n" +
+	" \x01(\bR\ainherit\"\x8a\x02\n" +
 	"\aReplica\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\x05R\x06number\x12\x1a\n" +
 	"\bresource\x18\x02 \x01(\tR\bresource\x12#\n" +
@@ -3484,7 +3523,9 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\x04size\x18\x04 \x01(\x03R\x04size\x12\x1a\n" +
 	"\bchecksum\x18\x05 \x01(\tR\bchecksum\x12\x16\n" +
 	"\x06status\x18\x06 \x01(\tR\x06status\x12(\n" +
-	"\x10modify_unix_nano\x18\a \x01(\x03R\x0emodifyUnixNano\"A\n" +
+	"\x10modify_unix_nano\x18\a \x01(\x03R\x0emodifyUnixNano\x12\x1c\n" +
+	"\thierarchy\x18\b \x01(\tR\thierarchy\x12\x16\n" +
+	"\x06online\x18\t \x01(\bR\x06online\"A\n" +
 	"\vAccessEntry\x12\x1c\n" +
 	"\tprincipal\x18\x01 \x01(\tR\tprincipal\x12\x14\n" +
 	"\x05level\x18\x02 \x01(\tR\x05level\"!\n" +
@@ -3543,12 +3584,13 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\bchecksum\x18\x05 \x01(\tR\bchecksum\x12\x16\n" +
 	"\x06verify\x18\a \x01(\bR\x06verify\x12\x12\n" +
 	"\x04data\x18\x06 \x01(\fR\x04data\x12(\n" +
-	"\bmetadata\x18\b \x03(\v2\f.arca.v1.AVUR\bmetadata\"R\n" +
+	"\bmetadata\x18\b \x03(\v2\f.arca.v1.AVUR\bmetadata\"k\n" +
 	"\n" +
 	"GetRequest\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x03R\x06offset\x12\x18\n" +
-	"\areplica\x18\x03 \x01(\x05R\areplica\"U\n" +
+	"\areplica\x18\x03 \x01(\x05R\areplica\x12\x17\n" +
+	"\ano_wait\x18\x04 \x01(\bR\x06noWait\"U\n" +
 	"\vGetResponse\x12(\n" +
 	"\x06header\x18\x01 \x01(\v2\x0e.arca.v1.EntryH\x00R\x06header\x12\x14\n" +
 	"\x04data\x18\x02 \x01(\fH\x00R\x04dataB\x06\n" +

@@ -53,6 +53,18 @@ var userTests = []test{
 			t.Errorf("after update: %+v", got)
 		}
 		checkTime(t, "modify time", got.ModifyTime, before)
+		if got.Auth != catalog.AuthNative {
+			t.Errorf("a new user authenticates with %q, want native", got.Auth)
+		}
+		ok(t, f.cat.UpdateUser(f.ctx, catalog.User{Name: "alice", Zone: "tempZone", Type: catalog.UserTypeUser, Auth: catalog.AuthLDAP}))
+		if got := must(f.cat.User(f.ctx, alice))(t); got.Auth != catalog.AuthLDAP || got.PasswordHash != "" {
+			t.Errorf("after switching to LDAP: %+v", got)
+		}
+		dir := must(f.cat.CreateUser(f.ctx, catalog.User{Name: "dave", Zone: "tempZone", Type: catalog.UserTypeUser, Auth: catalog.AuthLDAP}))(t)
+		if got := must(f.cat.User(f.ctx, dir.UserID()))(t); got.Auth != catalog.AuthLDAP || dir.Auth != catalog.AuthLDAP {
+			t.Errorf("LDAP user reads back as %+v", got)
+		}
+		ok(t, f.cat.RemoveUser(f.ctx, dir.UserID()))
 		if r := must(f.cat.User(f.ctx, remote.UserID()))(t); r.Info != "" || r.Type != catalog.UserTypeUser {
 			t.Errorf("update of alice#tempZone changed alice#otherZone: %+v", r)
 		}
@@ -78,6 +90,7 @@ var userTests = []test{
 			{"hash in name", catalog.User{Name: "x#y", Zone: "tempZone", Type: catalog.UserTypeUser}},
 			{"no type", catalog.User{Name: "x", Zone: "tempZone"}},
 			{"bad type", catalog.User{Name: "x", Zone: "tempZone", Type: "superuser"}},
+			{"bad auth", catalog.User{Name: "x", Zone: "tempZone", Type: catalog.UserTypeUser, Auth: "kerberos"}},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -92,6 +105,7 @@ var userTests = []test{
 		wantErr(t, err, catalog.ErrNotFound)
 		must(f.cat.CreateUser(f.ctx, catalog.User{Name: "x", Zone: "tempZone", Type: catalog.UserTypeUser}))(t)
 		wantErr(t, f.cat.UpdateUser(f.ctx, catalog.User{Name: "x", Zone: "tempZone", Type: "bogus"}), catalog.ErrInvalidArgument)
+		wantErr(t, f.cat.UpdateUser(f.ctx, catalog.User{Name: "x", Zone: "tempZone", Type: catalog.UserTypeUser, Auth: "pam"}), catalog.ErrInvalidArgument)
 	}},
 	{"RemoveEndsSessionsAndGrants", func(t *testing.T, f *fixture) {
 		must(f.cat.CreateUser(f.ctx, catalog.User{Name: "bob", Zone: "tempZone", Type: catalog.UserTypeUser}))(t)

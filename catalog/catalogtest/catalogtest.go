@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Remove", removeTests},
 		{"Access", accessTests},
 		{"Replicas", replicaTests},
+		{"Replication", replicationTests},
 		{"Users", userTests},
 		{"Groups", groupTests},
 		{"Resources", resourceTests},
@@ -42,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Tickets", ticketTests},
 		{"Quotas", quotaTests},
 		{"Register", registerTests},
+		{"Jobs", jobTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {

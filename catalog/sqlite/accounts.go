@@ -18,17 +18,26 @@ func checkUserType(t catalog.UserType) error {
 	return invalid("unknown user type %q", string(t))
 }
 
-const userCols = `id, name, zone, type, password_hash, info, create_ns, modify_ns`
+func checkUserAuth(a catalog.AuthSource) error {
+	switch a {
+	case catalog.AuthNative, catalog.AuthLDAP:
+		return nil
+	}
+	return invalid("unknown authentication %q", string(a))
+}
+
+const userCols = `id, name, zone, type, password_hash, auth, info, create_ns, modify_ns`
 
 func scanUser(s interface{ Scan(...any) error }) (catalog.User, error) {
 	var (
 		u      catalog.User
 		id     int64
 		typ    string
+		auth   string
 		cr, mo int64
 	)
-	err := s.Scan(&id, &u.Name, &u.Zone, &typ, &u.PasswordHash, &u.Info, &cr, &mo)
-	u.ID, u.Type = catalog.ID(id), catalog.UserType(typ)
+	err := s.Scan(&id, &u.Name, &u.Zone, &typ, &u.PasswordHash, &auth, &u.Info, &cr, &mo)
+	u.ID, u.Type, u.Auth = catalog.ID(id), catalog.UserType(typ), catalog.AuthSource(auth)
 	u.CreateTime, u.ModifyTime = fromNanos(cr), fromNanos(mo)
 	return u, err
 }
@@ -44,10 +53,13 @@ func (c *Catalog) CreateUser(ctx context.Context, u catalog.User) (catalog.User,
 	if err := checkUserType(u.Type); err != nil {
 		return fail(err)
 	}
+	if err := checkUserAuth(u.Auth); err != nil {
+		return fail(err)
+	}
 	err := c.write(ctx, func(w *wtx) error {
 		t, n := now()
-		res, err := w.exec(`INSERT INTO users (name, zone, type, password_hash, info, create_ns, modify_ns)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.Name, u.Zone, string(u.Type), u.PasswordHash, u.Info, n, n)
+		res, err := w.exec(`INSERT INTO users (name, zone, type, password_hash, auth, info, create_ns, modify_ns)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, u.Name, u.Zone, string(u.Type), u.PasswordHash, string(u.Auth), u.Info, n, n)
 		if err != nil {
 			return mapErr("insert", err)
 		}
@@ -113,10 +125,13 @@ func (c *Catalog) listUsers(ctx context.Context, where string, args ...any) ([]c
 	return out, err
 }
 
-// UpdateUser stores the type, password hash and info of u.
+// UpdateUser stores the type, password hash, authentication and info of u.
 func (c *Catalog) UpdateUser(ctx context.Context, u catalog.User) error {
 	fail := func(err error) error { return fmt.Errorf("update user %s: %w", u.UserID(), err) }
 	if err := checkUserType(u.Type); err != nil {
+		return fail(err)
+	}
+	if err := checkUserAuth(u.Auth); err != nil {
 		return fail(err)
 	}
 	err := c.write(ctx, func(w *wtx) error {
@@ -128,8 +143,8 @@ func (c *Catalog) UpdateUser(ctx context.Context, u catalog.User) error {
 			return invalid("a group cannot become a user, nor a user a group")
 		}
 		_, n := now()
-		res, err := w.exec(`UPDATE users SET type = ?, password_hash = ?, info = ?, modify_ns = ?
-			WHERE name = ? AND zone = ?`, string(u.Type), u.PasswordHash, u.Info, n, u.Name, u.Zone)
+		res, err := w.exec(`UPDATE users SET type = ?, password_hash = ?, auth = ?, info = ?, modify_ns = ?
+			WHERE name = ? AND zone = ?`, string(u.Type), u.PasswordHash, string(u.Auth), u.Info, n, u.Name, u.Zone)
 		return affected(res, err)
 	})
 	if err != nil {

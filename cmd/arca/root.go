@@ -36,28 +36,52 @@ and tape storage. "arca server" runs a zone; the icommands (ils, iput, iget,
 	}
 	root.AddCommand(newServerCommand(s.Err), newInstallLinksCommand())
 	root.AddCommand(icommands.Commands(s)...)
+	root.AddCommand(icommands.ArcaCommands(s)...)
 	return icommands.Run(ctx, root, argv[1:], s)
 }
 
 func newServerCommand(logTo io.Writer) *cobra.Command {
-	var cfg zones.ServerConfig
-	var logLevel string
+	var flags zones.ServerConfig
+	var logLevel, configPath string
 	cmd := &cobra.Command{
-		Use:   "server --data DIR [--addr HOST:PORT] [--zone NAME]",
+		Use:   "server --data DIR [--addr HOST:PORT] [--zone NAME] [--config FILE] [--ldap-url URL ...]",
 		Short: "Run a zone server",
 		Long: `arca server serves a zone from DIR. The first start on an empty DIR creates
 the embedded catalog (DIR/catalog.db), the POSIX resource demoResc
 (DIR/vault), a TLS CA and server certificate (DIR/tls/ca.pem is what clients
 trust) and the administrator rods, whose password comes from
 $ARCA_ADMIN_PASSWORD or is generated into DIR/admin-password. Later starts
-reuse all of it. SIGINT or SIGTERM drain in-flight requests and stop.`,
+reuse all of it. SIGINT or SIGTERM drain in-flight requests and stop.
+
+Rules (YAML files of CEL rules) load from DIR/rules and every --rules
+directory, and reload when a file changes; a change that does not load is
+logged and the rules in use are kept. Rule decisions and actions are
+recorded in DIR/audit.log.
+
+Settings come from the configuration file DIR/arca.yaml (or --config FILE),
+if there is one, and from flags, which win over the file.
+
+LDAP: with --ldap-url (or an ldap section in the file) users may log in with
+an LDAP directory: the server searches --ldap-base for --ldap-user-attr=NAME
+(as --ldap-bind-dn, or anonymously), then binds as the entry found with the
+user's password, over ldaps:// or StartTLS (ldap://), verified against
+--ldap-ca. Which check applies is the user's record's choice: native users
+such as rods log in with Arca's own password only; users with auth ldap
+(iadmin moduser NAME auth ldap) with the directory only. A name the zone
+does not know is tried against the directory when --ldap-provision is on
+(the default), and a success creates the user with a home collection. The
+groups under --ldap-group-base that hold the user become its Arca groups at
+every login.`,
 		Example: `  arca server --data ~/arca-zone
-  ARCA_ADMIN_PASSWORD=secret arca server --data /srv/arca --addr 0.0.0.0:1247 --zone labZone`,
+  ARCA_ADMIN_PASSWORD=secret arca server --data /srv/arca --addr 0.0.0.0:1247 --zone labZone
+  arca server --data /srv/arca --ldap-url ldaps://ldap.example.org --ldap-base ou=people,dc=example,dc=org \
+      --ldap-user-attr uid --ldap-group-base ou=groups,dc=example,dc=org --ldap-ca /etc/arca/ldap-ca.pem
+  arca server --data ~/arca-zone --rules /etc/arca/rules`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var level slog.Level
-			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-				return fmt.Errorf("--log-level: %w", err)
+			cfg, level, err := serverConfig(cmd, flags, logLevel, configPath)
+			if err != nil {
+				return err
 			}
 			cfg.Logger = slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: level}))
 			cfg.Out = cmd.OutOrStdout()
@@ -65,13 +89,77 @@ reuse all of it. SIGINT or SIGTERM drain in-flight requests and stop.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.DataDir, "data", "", "directory of the zone's catalog, vault and TLS files (required)")
-	f.StringVar(&cfg.Addr, "addr", fmt.Sprintf("127.0.0.1:%d", zones.DefaultPort), "address to listen on")
-	f.StringVar(&cfg.Zone, "zone", "", "zone name (first start only; default tempZone)")
+	f.StringVar(&flags.DataDir, "data", "", "directory of the zone's catalog, vault and TLS files (required)")
+	f.StringVar(&configPath, "config", "", "configuration file (default DIR/"+zones.ConfigFileName+" if it exists)")
+	f.StringVar(&flags.Addr, "addr", fmt.Sprintf("127.0.0.1:%d", zones.DefaultPort), "address to listen on")
+	f.StringVar(&flags.Zone, "zone", "", "zone name (first start only; default tempZone)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
-	f.DurationVar(&cfg.Lease, "lease", 0, "lease of an intermediate replica (default 1m)")
+	f.DurationVar(&flags.Lease, "lease", 0, "lease of an intermediate replica (default 1m)")
+	f.DurationVar(&flags.SessionTTL, "session-ttl", 0, "how long a login lasts (default 8h)")
+	l := &flags.LDAP
+	f.StringVar(&l.URL, "ldap-url", "", "LDAP directory: ldaps://HOST[:PORT], or ldap://HOST[:PORT] with StartTLS")
+	f.StringVar(&l.Base, "ldap-base", "", "DN under which users are searched")
+	f.StringVar(&l.UserAttr, "ldap-user-attr", "uid", "attribute that holds the login name")
+	f.StringVar(&l.UserFilter, "ldap-user-filter", "(objectClass=*)", "filter the user search must also match")
+	f.StringVar(&l.GroupBase, "ldap-group-base", "", "DN under which groups are searched; empty maps no groups")
+	f.StringVar(&l.GroupAttr, "ldap-group-attr", "cn", "attribute that holds a group's name")
+	f.StringVar(&l.BindDN, "ldap-bind-dn", "", "service account that searches (default: search anonymously)")
+	f.StringVar(&l.BindPasswordFile, "ldap-bind-password-file", "", "file with the service account's password (mode 0600)")
+	f.StringVar(&l.CAFile, "ldap-ca", "", "CA certificate (PEM) the directory's certificate must chain to (default: the system's)")
+	f.BoolVar(&l.Provision, "ldap-provision", true, "create users on their first LDAP login; false: an administrator makes them")
+	f.StringArrayVar(&flags.RulesDirs, "rules", nil, "a directory of rule files, loaded beside DIR/rules (repeatable)")
 	cmd.MarkFlagRequired("data")
 	return cmd
+}
+
+// serverConfig merges the configuration file and the flags given: a flag
+// on the command line wins over the file, the file over a flag's default.
+func serverConfig(cmd *cobra.Command, flags zones.ServerConfig, logLevel, configPath string) (zones.ServerConfig, slog.Level, error) {
+	explicit := configPath != ""
+	if !explicit {
+		configPath = filepath.Join(flags.DataDir, zones.ConfigFileName)
+	}
+	var file zones.ConfigFile
+	if _, err := os.Stat(configPath); err == nil || explicit {
+		if file, err = zones.LoadConfig(configPath); err != nil {
+			return zones.ServerConfig{}, 0, fmt.Errorf("--config: %w", err)
+		}
+	}
+	cfg, level := file.ServerConfig()
+	cfg.DataDir = flags.DataDir
+	set := cmd.Flags().Changed
+	l, fl := &cfg.LDAP, flags.LDAP
+	if set("ldap-url") && l.URL == "" {
+		// A directory given by flags alone: the other LDAP flags' defaults
+		// apply in full.
+		l.Provision = fl.Provision
+	}
+	for name, apply := range map[string]func(){
+		"addr": func() { cfg.Addr = flags.Addr }, "zone": func() { cfg.Zone = flags.Zone },
+		"lease": func() { cfg.Lease = flags.Lease }, "session-ttl": func() { cfg.SessionTTL = flags.SessionTTL },
+		"ldap-url": func() { l.URL = fl.URL }, "ldap-base": func() { l.Base = fl.Base },
+		"ldap-user-attr": func() { l.UserAttr = fl.UserAttr }, "ldap-user-filter": func() { l.UserFilter = fl.UserFilter },
+		"ldap-group-base": func() { l.GroupBase = fl.GroupBase }, "ldap-group-attr": func() { l.GroupAttr = fl.GroupAttr },
+		"ldap-bind-dn": func() { l.BindDN = fl.BindDN }, "ldap-bind-password-file": func() { l.BindPasswordFile = fl.BindPasswordFile },
+		"ldap-ca": func() { l.CAFile = fl.CAFile }, "ldap-provision": func() { l.Provision = fl.Provision },
+		"rules": func() { cfg.RulesDirs = flags.RulesDirs },
+	} {
+		if set(name) {
+			apply()
+		}
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = flags.Addr
+	}
+	if set("log-level") || file.LogLevel == "" {
+		if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+			return zones.ServerConfig{}, 0, fmt.Errorf("--log-level: %w", err)
+		}
+	}
+	if l.URL == "" && (set("ldap-base") || set("ldap-group-base") || set("ldap-bind-dn") || set("ldap-ca")) {
+		return zones.ServerConfig{}, 0, fmt.Errorf("--ldap-* flags need --ldap-url (or an ldap section in the configuration file)")
+	}
+	return cfg, level, nil
 }
 
 func newInstallLinksCommand() *cobra.Command {

@@ -9,14 +9,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/arca-data/arca/icommands"
+	"github.com/arca-data/arca/internal/testldap"
 	"github.com/arca-data/arca/internal/testzone"
 	"github.com/arca-data/arca/zones"
 )
@@ -40,8 +43,28 @@ func TestMain(m *testing.M) {
 //	ARCA_ADMIN_PASSWORD             the password of rods
 //	ARCA_CONFIG_DIR=$WORK/.arca, HOME=$WORK/home
 func TestScript(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir:                 "testdata/script",
+	testscript.Run(t, scriptParams("testdata/script", zones.ServerConfig{}, nil))
+}
+
+// TestScriptLDAP runs testdata/ldap/*.txtar like TestScript, against a
+// zone that logs users in with the test slapd (.ci/services/10-slapd.sh),
+// with these variables besides:
+//
+//	LDAP_PASSWORD_<user>   the directory's password of alice, bob, carol, dave, rods
+func TestScriptLDAP(t *testing.T) {
+	d := testldap.Get(t)
+	testscript.Run(t, scriptParams("testdata/ldap", zones.ServerConfig{LDAP: ldapServerConfig(d)}, func(e *testscript.Env) {
+		for user, pw := range d.Passwords {
+			e.Setenv("LDAP_PASSWORD_"+user, pw)
+		}
+	}))
+}
+
+// scriptParams runs the scripts in dir, each against a zone of its own
+// served with cfg; more, if set, adds to each script's environment.
+func scriptParams(dir string, cfg zones.ServerConfig, more func(*testscript.Env)) testscript.Params {
+	return testscript.Params{
+		Dir:                 dir,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup: func(e *testscript.Env) error {
@@ -49,7 +72,7 @@ func TestScript(t *testing.T) {
 			if !ok {
 				return fmt.Errorf("testscript gave a %T, not a testing.TB", e.T())
 			}
-			z := testzone.StartZone(tb, filepath.Join(e.WorkDir, "zone"), zones.ServerConfig{})
+			z := testzone.StartZone(tb, filepath.Join(e.WorkDir, "zone"), cfg)
 			e.Defer(z.Stop)
 			home := filepath.Join(e.WorkDir, "home")
 			if err := os.MkdirAll(home, 0o755); err != nil {
@@ -62,6 +85,9 @@ func TestScript(t *testing.T) {
 			e.Setenv("ARCA_CA", z.CAFile)
 			e.Setenv("ARCA_DATA", z.DataDir)
 			e.Setenv("ARCA_ADMIN_PASSWORD", testzone.AdminPassword)
+			if more != nil {
+				more(e)
+			}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -71,8 +97,9 @@ func TestScript(t *testing.T) {
 			"cmptree":   cmdCmptree,
 			"glob":      cmdGlob,
 			"capture":   cmdCapture,
+			"waitfor":   cmdWaitfor,
 		},
-	})
+	}
 }
 
 // exitcode N program [args...] runs program like exec and requires exit
@@ -110,6 +137,33 @@ func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("capture: stdout is empty")
 	}
 	ts.Setenv(args[0], line)
+}
+
+// waitfor SECONDS REGEXP program [args...] runs program until it exits 0
+// with stdout matching REGEXP, for up to SECONDS: for what a server does in
+// the background (reloading rules, running jobs). The last run's stdout and
+// stderr are kept for the next checks.
+func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: waitfor SECONDS REGEXP program [args...]")
+	}
+	secs, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("waitfor: %q is not a number of seconds", args[0])
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	deadline := time.Now().Add(time.Duration(secs) * time.Second)
+	for {
+		err := ts.Exec(args[2], args[3:]...)
+		if err == nil && re.MatchString(ts.ReadFile("stdout")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitfor: %s did not succeed with stdout matching %q within %ds (last: %v)", args[2], args[1], secs, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // repeat VAR N TEXT sets VAR to TEXT repeated N times.

@@ -1,0 +1,102 @@
+// Package datachan is the framing of Arca's data channel (see
+// api/arca/v1/datachannel.proto): the Transfer calls carried over a plain TLS
+// connection, chosen by ALPN, instead of HTTP/2. The server side lives in
+// zones; the client side is Dial and Stream here.
+package datachan
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// Protocol is the ALPN name of the data channel.
+const Protocol = "arca-data/1"
+
+// MaxFrame bounds one frame, like gRPC's maximum message size: a peer that
+// announces more is refused before anything is allocated.
+const MaxFrame = 8 << 20
+
+// Frame kinds.
+const (
+	KindMessage   byte = 0 // a request or response message
+	KindCloseSend byte = 1 // the client has sent its last message; no body
+	KindEnd       byte = 2 // the server's DataEnd; the call is over
+)
+
+// ErrFrameTooLarge is returned for a frame over MaxFrame.
+var ErrFrameTooLarge = errors.New("data channel frame too large")
+
+// Writer writes frames to a buffered connection.
+type Writer struct {
+	w   *bufio.Writer
+	buf []byte
+}
+
+// NewWriter writes frames to w through a buffer of size bytes.
+func NewWriter(w io.Writer, size int) *Writer {
+	return &Writer{w: bufio.NewWriterSize(w, size)}
+}
+
+// Write sends one frame of kind holding m (nil for no body) and flushes.
+func (fw *Writer) Write(kind byte, m proto.Message) error {
+	var err error
+	fw.buf = fw.buf[:0]
+	if m != nil {
+		if fw.buf, err = (proto.MarshalOptions{}).MarshalAppend(fw.buf, m); err != nil {
+			return fmt.Errorf("encode %T: %w", m, err)
+		}
+	}
+	if len(fw.buf) > MaxFrame {
+		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(fw.buf))
+	}
+	var head [5]byte
+	head[0] = kind
+	binary.BigEndian.PutUint32(head[1:], uint32(len(fw.buf)))
+	if _, err := fw.w.Write(head[:]); err != nil {
+		return err
+	}
+	if _, err := fw.w.Write(fw.buf); err != nil {
+		return err
+	}
+	return fw.w.Flush()
+}
+
+// Reader reads frames from a buffered connection.
+type Reader struct {
+	r   *bufio.Reader
+	buf []byte
+}
+
+// NewReader reads frames from r through a buffer of size bytes.
+func NewReader(r io.Reader, size int) *Reader {
+	return &Reader{r: bufio.NewReaderSize(r, size)}
+}
+
+// Next reads the next frame and returns its kind and body. The body is valid
+// until the next call.
+func (fr *Reader) Next() (byte, []byte, error) {
+	var head [5]byte
+	if _, err := io.ReadFull(fr.r, head[:]); err != nil {
+		return 0, nil, err
+	}
+	n := binary.BigEndian.Uint32(head[1:])
+	if n > MaxFrame {
+		return 0, nil, fmt.Errorf("%w: %d bytes announced", ErrFrameTooLarge, n)
+	}
+	if cap(fr.buf) < int(n) {
+		fr.buf = make([]byte, n)
+	}
+	fr.buf = fr.buf[:n]
+	if _, err := io.ReadFull(fr.r, fr.buf); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, nil, err
+	}
+	return head[0], fr.buf, nil
+}

@@ -1,0 +1,61 @@
+package catalog
+
+import (
+	"context"
+	"time"
+)
+
+// Job is durable work for later: a rule's delayed, periodic or
+// asynchronous actions. The catalog keeps jobs so that they survive
+// restarts and so that the servers of a zone share one queue; what a job
+// does (Work) is opaque to it.
+type Job struct {
+	ID ID
+	// Key, when set, is unique among jobs: a periodic job a rule keeps
+	// scheduling is stored once.
+	Key   string
+	Rule  string
+	Owner UserID // the user whose operation scheduled it
+	// Every is the cron schedule of a periodic job; "" runs it once.
+	Every string
+	Due   time.Time
+	Work  []byte
+	// Attempts counts the runs that failed since the last success.
+	Attempts  int
+	LastError string
+	// Failed is set when the job gave up retrying; it stays for an
+	// administrator to see and remove.
+	Failed bool
+	// Holder and LeaseExpiry are set while a server runs the job.
+	Holder      string
+	LeaseExpiry time.Time
+	CreateTime  time.Time
+}
+
+// Jobs is the queue of scheduled work. A job is claimed with a lease
+// before it runs, so that of several servers on one catalog exactly one
+// runs it; a claim whose server died is taken over when its lease ends.
+type Jobs interface {
+	// AddJob stores j (ID, Holder, Attempts and CreateTime are set by the
+	// catalog) and returns it. A job whose Key is taken is ErrExists.
+	AddJob(ctx context.Context, j Job) (Job, error)
+	// Job returns the job id.
+	Job(ctx context.Context, id ID) (Job, error)
+	// ListJobs returns up to limit jobs with IDs above after, by ID.
+	ListJobs(ctx context.Context, after ID, limit int) ([]Job, error)
+	// RemoveJob deletes the job id, claimed or not.
+	RemoveJob(ctx context.Context, id ID) error
+	// ClaimJobs claims up to limit jobs that are due at now, not failed,
+	// and not held under an unexpired lease: each gets holder and a lease
+	// until now+lease, atomically, so no two callers claim one job.
+	// Jobs come in due order.
+	ClaimJobs(ctx context.Context, holder string, now time.Time, lease time.Duration, limit int) ([]Job, error)
+	// FinishJob ends a successful run: a one-shot job (next zero) is
+	// deleted, a periodic one is released, due at next, with its attempts
+	// reset. ErrLocked when holder no longer holds the job.
+	FinishJob(ctx context.Context, id ID, holder string, next time.Time) error
+	// RetryJob ends a failed run: the job is released, due at at with one
+	// more attempt and msg as its last error; a zero at marks it Failed.
+	// ErrLocked when holder no longer holds the job.
+	RetryJob(ctx context.Context, id ID, holder string, at time.Time, msg string) error
+}

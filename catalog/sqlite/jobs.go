@@ -1,0 +1,219 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/arca-data/arca/catalog"
+)
+
+const jobCols = `id, job_key, rule, owner_name, owner_zone, every, due_ns, work, attempts, last_error, failed, holder, lease_ns, create_ns`
+
+func scanJob(s interface{ Scan(...any) error }) (catalog.Job, error) {
+	var (
+		j                   catalog.Job
+		key                 sql.NullString
+		due, lease, created int64
+		failed              int
+	)
+	err := s.Scan(&j.ID, &key, &j.Rule, &j.Owner.Name, &j.Owner.Zone, &j.Every, &due, &j.Work, &j.Attempts, &j.LastError, &failed, &j.Holder, &lease, &created)
+	j.Key, j.Failed = key.String, failed == 1
+	j.Due, j.LeaseExpiry, j.CreateTime = fromNanos(due), fromNanos(lease), fromNanos(created)
+	return j, err
+}
+
+// AddJob stores a job.
+func (c *Catalog) AddJob(ctx context.Context, j catalog.Job) (catalog.Job, error) {
+	fail := func(err error) (catalog.Job, error) {
+		return catalog.Job{}, fmt.Errorf("add job of rule %s: %w", j.Rule, err)
+	}
+	if j.Rule == "" {
+		return fail(invalid("no rule"))
+	}
+	if j.Due.IsZero() {
+		return fail(invalid("no due time"))
+	}
+	if err := checkUser("owner", j.Owner); err != nil {
+		return fail(err)
+	}
+	if err := checkTime("due time", j.Due); err != nil {
+		return fail(err)
+	}
+	var key any
+	if j.Key != "" {
+		key = j.Key
+	}
+	err := c.write(ctx, func(w *wtx) error {
+		t, n := now()
+		res, err := w.exec(`INSERT INTO jobs (job_key, rule, owner_name, owner_zone, every, due_ns, work, create_ns)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, key, j.Rule, j.Owner.Name, j.Owner.Zone, j.Every, nanos(j.Due), j.Work, n)
+		if err != nil {
+			return mapErr("insert", err)
+		}
+		id, err := res.LastInsertId()
+		j.ID, j.CreateTime, j.Attempts, j.Holder, j.LeaseExpiry, j.Failed, j.LastError = catalog.ID(id), t, 0, "", time.Time{}, false, ""
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return j, nil
+}
+
+// Job returns one job.
+func (c *Catalog) Job(ctx context.Context, id catalog.ID) (catalog.Job, error) {
+	var j catalog.Job
+	err := c.read(ctx, func(q *rtx) error {
+		var err error
+		j, err = scanJob(q.queryRow(`SELECT `+jobCols+` FROM jobs WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("job %d: %w", id, catalog.ErrNotFound)
+		}
+		return err
+	})
+	return j, err
+}
+
+// ListJobs returns jobs by ID.
+func (c *Catalog) ListJobs(ctx context.Context, after catalog.ID, limit int) ([]catalog.Job, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("list jobs: %w", invalid("limit %d", limit))
+	}
+	var out []catalog.Job
+	err := c.read(ctx, func(q *rtx) error {
+		rows, err := q.query(`SELECT `+jobCols+` FROM jobs WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			j, err := scanJob(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, j)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	return out, nil
+}
+
+// RemoveJob deletes a job.
+func (c *Catalog) RemoveJob(ctx context.Context, id catalog.ID) error {
+	return c.write(ctx, func(w *wtx) error {
+		res, err := w.exec(`DELETE FROM jobs WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("remove job %d: %w", id, catalog.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// ClaimJobs claims due jobs in one write transaction.
+func (c *Catalog) ClaimJobs(ctx context.Context, holder string, at time.Time, lease time.Duration, limit int) ([]catalog.Job, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("claim jobs: %w", invalid("limit %d", limit))
+	}
+	if holder == "" || lease <= 0 {
+		return nil, fmt.Errorf("claim jobs: %w", invalid("a claim needs a holder and a lease"))
+	}
+	var out []catalog.Job
+	err := c.write(ctx, func(w *wtx) error {
+		out = out[:0]
+		rows, err := w.query(`SELECT `+jobCols+` FROM jobs WHERE failed = 0 AND due_ns <= ? AND (holder = '' OR lease_ns <= ?)
+			ORDER BY due_ns, id LIMIT ?`, nanos(at), nanos(at), limit)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			j, err := scanJob(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, j)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		until := at.Add(lease)
+		for i := range out {
+			if _, err := w.exec(`UPDATE jobs SET holder = ?, lease_ns = ? WHERE id = ?`, holder, nanos(until), out[i].ID); err != nil {
+				return err
+			}
+			out[i].Holder, out[i].LeaseExpiry = holder, until.UTC()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim jobs: %w", err)
+	}
+	return out, nil
+}
+
+// heldBy checks that holder holds job id.
+func heldBy(w *wtx, id catalog.ID, holder string) error {
+	var h string
+	err := w.queryRow(`SELECT holder FROM jobs WHERE id = ?`, id).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("job %d: %w", id, catalog.ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if h != holder {
+		return fmt.Errorf("job %d: %w: held by %q, not %q", id, catalog.ErrLocked, h, holder)
+	}
+	return nil
+}
+
+// FinishJob ends a successful run.
+func (c *Catalog) FinishJob(ctx context.Context, id catalog.ID, holder string, next time.Time) error {
+	if err := checkTime("next run", next); err != nil {
+		return err
+	}
+	return c.write(ctx, func(w *wtx) error {
+		if err := heldBy(w, id, holder); err != nil {
+			return err
+		}
+		if next.IsZero() {
+			_, err := w.exec(`DELETE FROM jobs WHERE id = ?`, id)
+			return err
+		}
+		_, err := w.exec(`UPDATE jobs SET holder = '', lease_ns = 0, due_ns = ?, attempts = 0, last_error = '' WHERE id = ?`, nanos(next), id)
+		return err
+	})
+}
+
+// RetryJob ends a failed run.
+func (c *Catalog) RetryJob(ctx context.Context, id catalog.ID, holder string, at time.Time, msg string) error {
+	if err := checkTime("retry time", at); err != nil {
+		return err
+	}
+	return c.write(ctx, func(w *wtx) error {
+		if err := heldBy(w, id, holder); err != nil {
+			return err
+		}
+		failed, due := 0, nanos(at)
+		if at.IsZero() {
+			failed = 1
+			due = 0
+			if err := w.queryRow(`SELECT due_ns FROM jobs WHERE id = ?`, id).Scan(&due); err != nil {
+				return err
+			}
+		}
+		_, err := w.exec(`UPDATE jobs SET holder = '', lease_ns = 0, due_ns = ?, attempts = attempts + 1, last_error = ?, failed = ? WHERE id = ?`,
+			due, msg, failed, id)
+		return err
+	})
+}

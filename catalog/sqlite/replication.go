@@ -1,0 +1,154 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/arca-data/arca/catalog"
+)
+
+// CommitCopy marks an intermediate replica good as a copy of source.
+func (c *Catalog) CommitCopy(ctx context.Context, rc catalog.ReplicaCommit, source int) ([]catalog.Replica, error) {
+	fail := func(err error) ([]catalog.Replica, error) {
+		return nil, fmt.Errorf("commit copy %d of replica %d of object %d: %w", rc.Number, source, rc.Object, err)
+	}
+	switch {
+	case rc.Size < 0:
+		return fail(invalid("size %d", rc.Size))
+	case len(rc.Metadata) > 0:
+		return fail(invalid("a copy carries no metadata"))
+	case source == rc.Number:
+		return fail(invalid("a replica cannot be a copy of itself"))
+	}
+	var superseded []catalog.Replica
+	err := c.write(ctx, func(w *wtx) error {
+		_, n := now()
+		r, err := heldReplica(w, rc.Object, rc.Number, rc.Holder, n)
+		if err != nil {
+			return err
+		}
+		src, err := replicaOf(w, rc.Object, source)
+		if errors.Is(err, catalog.ErrNotFound) {
+			return fmt.Errorf("source replica %d is gone: %w", source, catalog.ErrConflict)
+		} else if err != nil {
+			return err
+		}
+		switch {
+		case src.Status != catalog.ReplicaGood:
+			return fmt.Errorf("source replica %d is %s now: %w", source, src.Status, catalog.ErrConflict)
+		case src.Size != rc.Size || src.Checksum != rc.Checksum:
+			return fmt.Errorf("source replica %d holds %d bytes with checksum %q, the copy %d with %q: %w",
+				source, src.Size, src.Checksum, rc.Size, rc.Checksum, catalog.ErrConflict)
+		}
+		id := int64(rc.Object)
+		if _, err := w.exec(`UPDATE replicas SET status = ?, size = ?, checksum = ?, lock_holder = '',
+				lease_expiry_ns = 0, modify_ns = ? WHERE object_id = ? AND number = ?`,
+			int(catalog.ReplicaGood), rc.Size, rc.Checksum, n, id, rc.Number); err != nil {
+			return err
+		}
+		superseded, err = collectReplicas(w.query(`SELECT `+replCols+` FROM replicas r
+			WHERE r.object_id = ? AND r.number <> ? AND r.resource = ? AND r.status <> 0`,
+			id, rc.Number, r.Resource))
+		if err != nil {
+			return err
+		}
+		sortReplicas(superseded)
+		_, err = w.exec(`DELETE FROM replicas WHERE object_id = ? AND number <> ? AND resource = ? AND status <> 0`,
+			id, rc.Number, r.Resource)
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return superseded, nil
+}
+
+// TrimReplica removes a replica that is not being written and not the last
+// good one.
+func (c *Catalog) TrimReplica(ctx context.Context, object catalog.ID, number int) (catalog.Replica, error) {
+	fail := func(err error) (catalog.Replica, error) {
+		return catalog.Replica{}, fmt.Errorf("trim replica %d of object %d: %w", number, object, err)
+	}
+	var out catalog.Replica
+	err := c.write(ctx, func(w *wtx) error {
+		r, err := replicaOf(w, object, number)
+		if err != nil {
+			return err
+		}
+		if r.Status == catalog.ReplicaIntermediate {
+			return fmt.Errorf("replica is being written: %w", catalog.ErrLocked)
+		}
+		var others, good int
+		if err := w.queryRow(`SELECT count(*), COALESCE(SUM(status = ?), 0) FROM replicas WHERE object_id = ? AND number <> ?`,
+			int(catalog.ReplicaGood), int64(object), number).Scan(&others, &good); err != nil {
+			return err
+		}
+		switch {
+		case others == 0:
+			return fmt.Errorf("it is the only replica: %w", catalog.ErrConflict)
+		case r.Status == catalog.ReplicaGood && good == 0:
+			return fmt.Errorf("it is the last good replica: %w", catalog.ErrConflict)
+		}
+		out = r
+		_, err = w.exec(`DELETE FROM replicas WHERE object_id = ? AND number = ?`, int64(object), number)
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return out, nil
+}
+
+// MarkStale marks a good replica stale.
+func (c *Catalog) MarkStale(ctx context.Context, object catalog.ID, number int) error {
+	err := c.write(ctx, func(w *wtx) error {
+		r, err := replicaOf(w, object, number)
+		if err != nil {
+			return err
+		}
+		switch r.Status {
+		case catalog.ReplicaIntermediate:
+			return fmt.Errorf("replica is being written: %w", catalog.ErrConflict)
+		case catalog.ReplicaStale:
+			return nil
+		}
+		_, n := now()
+		_, err = w.exec(`UPDATE replicas SET status = ?, modify_ns = ? WHERE object_id = ? AND number = ?`,
+			int(catalog.ReplicaStale), n, int64(object), number)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mark replica %d of object %d stale: %w", number, object, err)
+	}
+	return nil
+}
+
+// DataObjectByID returns the data object with id.
+func (c *Catalog) DataObjectByID(ctx context.Context, id catalog.ID) (catalog.DataObject, error) {
+	var o catalog.DataObject
+	err := c.read(ctx, func(q *rtx) error {
+		var coll string
+		err := q.queryRow(`SELECT c.path FROM data_objects o JOIN collections c ON c.id = o.coll_id WHERE o.id = ?`,
+			int64(id)).Scan(&coll)
+		if errors.Is(err, sql.ErrNoRows) {
+			return catalog.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		cp, err := catalog.ParsePath(coll)
+		if err != nil {
+			return err
+		}
+		if o, err = scanObj(q.queryRow(`SELECT `+objCols+` FROM data_objects o WHERE o.id = ?`, int64(id)), cp); err != nil {
+			return err
+		}
+		return fillObj(q, &o)
+	})
+	if err != nil {
+		return catalog.DataObject{}, fmt.Errorf("data object %d: %w", id, err)
+	}
+	return o, nil
+}

@@ -1,0 +1,63 @@
+package icommands
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc"
+
+	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/api/datachan"
+)
+
+// dataChannelMin is the size from which a file moves through the data
+// channel (api/arca/v1/datachannel.proto) rather than a gRPC stream: below it
+// a second TLS handshake costs more than HTTP/2's framing does.
+const dataChannelMin = 4 << 20
+
+// dialData starts method on a data-channel connection. It returns a nil
+// stream, and no error, when the server has no data channel, so that the
+// caller uses gRPC; it remembers that for the client's later transfers.
+func (c *client) dialData(ctx context.Context, method string, size int64) (*datachan.Stream, error) {
+	if size < dataChannelMin || c.noDataChannel.Load() {
+		return nil, nil
+	}
+	md, err := c.creds.GetRequestMetadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := datachan.Dial(ctx, c.addr, c.tlsConf, method, datachan.MetadataOf(ctx, md))
+	if errors.Is(err, datachan.ErrUnsupported) {
+		c.noDataChannel.Store(true)
+		return nil, nil
+	}
+	return s, err
+}
+
+// putStream opens the upload of a file of size bytes.
+func (c *client) putStream(ctx context.Context, size int64) (arcapb.Transfer_PutClient, error) {
+	s, err := c.dialData(ctx, arcapb.Transfer_Put_FullMethodName, size)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return c.xfer.Put(ctx)
+	}
+	return &grpc.GenericClientStream[arcapb.PutRequest, arcapb.Entry]{ClientStream: s}, nil
+}
+
+// getStream opens the download of a data object of size bytes.
+func (c *client) getStream(ctx context.Context, req *arcapb.GetRequest, size int64) (arcapb.Transfer_GetClient, error) {
+	s, err := c.dialData(ctx, arcapb.Transfer_Get_FullMethodName, size)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return c.xfer.Get(ctx, req)
+	}
+	// If the server ended the call at once, the stream's first Recv says why.
+	if err := s.SendMsg(req); err == nil {
+		s.CloseSend()
+	}
+	return &grpc.GenericClientStream[arcapb.GetRequest, arcapb.GetResponse]{ClientStream: s}, nil
+}

@@ -1,0 +1,86 @@
+package icommands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/arca-data/arca/api/arcapb"
+)
+
+// iadmin's resource subcommands, as iRODS names them.
+const iadminRescHelp = `
+Resources (rodsadmin):
+  mkresc NAME TYPE [LOCATION] [CONTEXT]
+                       TYPE posix (or unixfilesystem) LOCATION a vault directory;
+                       s3 LOCATION BUCKET[/PREFIX] CONTEXT
+                         "endpoint=URL;region=R;auth_file=PATH" (the file holds the
+                         access key and the secret key on two lines);
+                       tape LOCATION a library directory CONTEXT
+                         "drives=2;cartridge_size=1GiB;mount_latency=200ms;seek_rate=400MiB";
+                       replication, compound, random, passthru (no location)
+  modresc NAME status up|down | comment TEXT | context CONTEXT
+  rmresc NAME          (refused while replicas or children remain)
+  addchildtoresc PARENT CHILD [cache|archive]
+  rmchildfromresc PARENT CHILD
+ilsresc lists resources and their trees.`
+
+const iadminRescExamples = `
+  iadmin mkresc fast posix /srv/vault1
+  iadmin mkresc objects s3 arca-bucket/zone1 "endpoint=http://127.0.0.1:9000;region=us-east-1;auth_file=/etc/arca/s3.keys"
+  iadmin mkresc lib tape /srv/tapelib "drives=2;cartridge_size=1GiB;mount_latency=200ms"
+  iadmin mkresc archive compound
+  iadmin addchildtoresc archive fast cache
+  iadmin addchildtoresc archive lib archive
+  iadmin modresc lib status down`
+
+// iadminRescArgs are the argument counts of the resource subcommands.
+var iadminRescArgs = map[string][2]int{
+	"mkresc": {2, 4}, "modresc": {3, 3}, "rmresc": {1, 1}, "addchildtoresc": {2, 3}, "rmchildfromresc": {2, 2},
+}
+
+// runIadminResc runs one resource subcommand.
+func (a *app) runIadminResc(ctx context.Context, c *client, sub string, rest []string) error {
+	arg := func(i int) string {
+		if i < len(rest) {
+			return rest[i]
+		}
+		return ""
+	}
+	var (
+		r   *arcapb.Resource
+		err error
+	)
+	switch sub {
+	case "mkresc":
+		r, err = c.rescs.MakeResource(ctx, &arcapb.MakeResourceRequest{Name: rest[0], Type: rest[1], Location: arg(2), Context: arg(3)})
+	case "modresc":
+		r, err = c.rescs.ModifyResource(ctx, &arcapb.ModifyResourceRequest{Name: rest[0], Field: rest[1], Value: rest[2]})
+	case "rmresc":
+		_, err = c.rescs.RemoveResource(ctx, &arcapb.RemoveResourceRequest{Name: rest[0]})
+	case "addchildtoresc":
+		r, err = c.rescs.AddChild(ctx, &arcapb.ChildRequest{Parent: rest[0], Child: rest[1], Role: arg(2)})
+	case "rmchildfromresc":
+		r, err = c.rescs.RemoveChild(ctx, &arcapb.ChildRequest{Parent: rest[0], Child: rest[1]})
+	default:
+		return usagef("unknown subcommand %q", sub)
+	}
+	if err != nil {
+		return err
+	}
+	if a.json && r != nil {
+		return a.printJSON(resourceJSON(r))
+	}
+	return nil
+}
+
+func resourceJSON(r *arcapb.Resource) map[string]any {
+	return map[string]any{"name": r.Name, "type": r.Type, "location": r.Location, "context": r.Context,
+		"status": r.Status, "comment": r.Comment, "parent": r.Parent, "role": r.Role,
+		"children": nonNil(r.Children), "hierarchy": r.Hierarchy,
+		"create_time": unixTime(r.CreateUnix), "modify_time": unixTime(r.ModifyUnix)}
+}
+
+func describeResource(r *arcapb.Resource) string {
+	return fmt.Sprintf("resc_name: %s\nresc_type_name: %s\nresc_location: %s\nresc_context: %s\nresc_status: %s\nresc_comment: %s\nresc_parent: %s\nresc_children: %v\nresc_hierarchy: %s\n",
+		r.Name, r.Type, r.Location, r.Context, r.Status, r.Comment, r.Parent, r.Children, r.Hierarchy)
+}

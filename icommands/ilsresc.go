@@ -1,0 +1,99 @@
+package icommands
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arca-data/arca/api/arcapb"
+)
+
+func newIlsresc(a *app) *cobra.Command {
+	var tree, long bool
+	cmd := &cobra.Command{
+		Use:   "ilsresc [--tree] [-l] [NAME]",
+		Short: "List storage resources",
+		Long: `ilsresc lists the zone's resources as NAME:TYPE, one a line, with [down]
+after those that are down. --tree draws every resource tree from its root
+(coordinating resources route, storage resources hold replicas; a compound's
+children show their role). With NAME, or -l, it describes resources in full.`,
+		Example: `  ilsresc
+  ilsresc --tree
+  ilsresc demoResc
+  ilsresc --json`,
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			resp, err := c.rescs.ListResources(cmd.Context(), &arcapb.ListResourcesRequest{})
+			if err != nil {
+				return err
+			}
+			byName := map[string]*arcapb.Resource{}
+			for _, r := range resp.Resources {
+				byName[r.Name] = r
+			}
+			if len(args) == 1 {
+				r, ok := byName[args[0]]
+				if !ok {
+					return exitError{code: ExitNotFound, err: fmt.Errorf("no resource %q", args[0])}
+				}
+				if a.json {
+					return a.printJSON(resourceJSON(r))
+				}
+				fmt.Fprint(a.Out, describeResource(r))
+				return nil
+			}
+			for _, r := range resp.Resources {
+				switch {
+				case a.json:
+					if err := a.printJSON(resourceJSON(r)); err != nil {
+						return err
+					}
+				case long:
+					fmt.Fprint(a.Out, describeResource(r)+"----\n")
+				case tree:
+					if r.Parent == "" {
+						printTree(a.Out, byName, r, "", "")
+					}
+				default:
+					fmt.Fprintln(a.Out, rescLabel(r))
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&tree, "tree", false, "draw the resource trees")
+	cmd.Flags().BoolVarP(&long, "long", "l", false, "describe every resource in full")
+	return cmd
+}
+
+func rescLabel(r *arcapb.Resource) string {
+	s := r.Name + ":" + r.Type
+	if r.Role != "" {
+		s += " (" + r.Role + ")"
+	}
+	if r.Status == "down" {
+		s += " [down]"
+	}
+	return s
+}
+
+// printTree draws r and its children below it.
+func printTree(w io.Writer, byName map[string]*arcapb.Resource, r *arcapb.Resource, lead, childLead string) {
+	fmt.Fprintln(w, lead+rescLabel(r))
+	for i, name := range r.Children {
+		c, ok := byName[name]
+		if !ok {
+			continue
+		}
+		if i == len(r.Children)-1 {
+			printTree(w, byName, c, childLead+"└── ", childLead+"    ")
+		} else {
+			printTree(w, byName, c, childLead+"├── ", childLead+"│   ")
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package icommands
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arca-data/arca/api/arcapb"
+)
+
+// errRulesInvalid is the failure of irule --check on a file with problems.
+var errRulesInvalid = errors.New("the rule files do not load")
+
+func newIrule(a *app) *cobra.Command {
+	var (
+		check    bool
+		dryRun   bool
+		size     int64
+		resource string
+		dest     string
+	)
+	cmd := &cobra.Command{
+		Use:   "irule [--check FILE...] [--dry-run OPERATION PATH]",
+		Short: "List the zone's rules, check rule files, or dry-run the rules on an operation",
+		Long: `irule lists the rules the zone uses, in the order they fire.
+
+With --check it sends rule files (or the rule files of a directory) to the
+zone, which compiles them with its CEL environment and actions without
+loading them; every problem is printed as FILE:LINE:COLUMN: rule "NAME":
+MESSAGE, and the exit status is 1 when there is one.
+
+With --dry-run it asks which pre rules would fire on an operation (put,
+get, remove, ...) of PATH by you, and what they would decide; nothing runs.`,
+		Example: `  irule
+  irule --check rules/no-tmp.yaml
+  irule --check /etc/arca/rules
+  irule --dry-run put x.tmp
+  irule --dry-run put big.dat --size 20000000000
+  irule --json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case check && dryRun:
+				return usagef("--check and --dry-run do not go together")
+			case check && len(args) == 0:
+				return usagef("--check needs rule files")
+			case dryRun && len(args) != 2:
+				return usagef("--dry-run takes an operation and a path, got %d argument(s)", len(args))
+			case !check && !dryRun && len(args) > 0:
+				return usagef("irule lists rules; to check files use --check FILE")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			switch {
+			case check:
+				files, err := readRuleFiles(args)
+				if err != nil {
+					return err
+				}
+				c, err := a.connect(ctx)
+				if err != nil {
+					return err
+				}
+				resp, err := c.rules.CheckRules(ctx, &arcapb.CheckRulesRequest{Files: files})
+				if err != nil {
+					return err
+				}
+				return a.printCheck(resp)
+			case dryRun:
+				c, err := a.connect(ctx)
+				if err != nil {
+					return err
+				}
+				p, err := c.resolve(args[1])
+				if err != nil {
+					return usagef("%v", err)
+				}
+				req := &arcapb.DryRunRequest{Op: args[0], Path: p.String(), Size: size, Resource: resource}
+				if dest != "" {
+					d, err := c.resolve(dest)
+					if err != nil {
+						return usagef("%v", err)
+					}
+					req.Dest = d.String()
+				}
+				resp, err := c.rules.DryRun(ctx, req)
+				if err != nil {
+					return err
+				}
+				return a.printDryRun(req, resp)
+			}
+			c, err := a.connect(ctx)
+			if err != nil {
+				return err
+			}
+			resp, err := c.rules.ListRules(ctx, &arcapb.ListRulesRequest{})
+			if err != nil {
+				return err
+			}
+			if a.json {
+				for _, r := range resp.Rules {
+					if err := a.printJSON(ruleJSON(r, resp.Version)); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			loaded := ""
+			if resp.LoadedUnix != 0 {
+				loaded = ", loaded " + time.Unix(resp.LoadedUnix, 0).Format(time.DateTime)
+			}
+			fmt.Fprintf(a.Out, "rule set %s: %d rules from %d files%s\n", resp.Version, len(resp.Rules), len(resp.Files), loaded)
+			for _, r := range resp.Rules {
+				fmt.Fprintf(a.Out, "%s\n", describeRule(r))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&check, "check", false, "check rule files (or directories of them) without loading them")
+	f.BoolVar(&dryRun, "dry-run", false, "show what the pre rules would decide on OPERATION of PATH")
+	f.Int64Var(&size, "size", 0, "with --dry-run: the size the operation announces")
+	f.StringVarP(&resource, "resource", "R", "", "with --dry-run: the target resource")
+	f.StringVar(&dest, "dest", "", "with --dry-run: the destination of rename or copy")
+	return cmd
+}
+
+// readRuleFiles reads files, and the rule files directly inside
+// directories.
+func readRuleFiles(args []string) ([]*arcapb.RuleFile, error) {
+	var out []*arcapb.RuleFile
+	for _, arg := range args {
+		st, err := os.Stat(arg)
+		if err != nil {
+			return nil, localError(err)
+		}
+		names := []string{arg}
+		if st.IsDir() {
+			names = nil
+			ents, err := os.ReadDir(arg)
+			if err != nil {
+				return nil, localError(err)
+			}
+			for _, e := range ents {
+				if !e.IsDir() && (strings.HasSuffix(e.Name(), ".yaml") || strings.HasSuffix(e.Name(), ".yml")) && !strings.HasPrefix(e.Name(), ".") {
+					names = append(names, filepath.Join(arg, e.Name()))
+				}
+			}
+		}
+		for _, n := range names {
+			b, err := os.ReadFile(n)
+			if err != nil {
+				return nil, localError(err)
+			}
+			out = append(out, &arcapb.RuleFile{Name: n, Content: b})
+		}
+	}
+	return out, nil
+}
+
+func (a *app) printCheck(resp *arcapb.CheckRulesResponse) error {
+	if a.json {
+		errs := []map[string]any{}
+		for _, e := range resp.Errors {
+			errs = append(errs, map[string]any{"file": e.File, "line": e.Line, "column": e.Column, "rule": e.Rule, "message": e.Message})
+		}
+		var names []string
+		for _, r := range resp.Rules {
+			names = append(names, r.Name)
+		}
+		if err := a.printJSON(map[string]any{"ok": len(resp.Errors) == 0, "rules": nonNil(names), "errors": errs}); err != nil {
+			return err
+		}
+	} else {
+		for _, e := range resp.Errors {
+			fmt.Fprintln(a.Out, ruleErrorString(e))
+		}
+		if len(resp.Errors) == 0 {
+			fmt.Fprintf(a.Out, "ok: %d rules\n", len(resp.Rules))
+			for _, r := range resp.Rules {
+				fmt.Fprintf(a.Out, "%s\n", describeRule(r))
+			}
+		}
+	}
+	if len(resp.Errors) > 0 {
+		return exitError{code: ExitFailure, err: fmt.Errorf("%w: %d problem(s)", errRulesInvalid, len(resp.Errors))}
+	}
+	return nil
+}
+
+func ruleErrorString(e *arcapb.RuleError) string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+		if e.Column > 0 {
+			fmt.Fprintf(&b, ":%d", e.Column)
+		}
+	}
+	b.WriteString(": ")
+	if e.Rule != "" {
+		fmt.Fprintf(&b, "rule %q: ", e.Rule)
+	}
+	b.WriteString(e.Message)
+	return b.String()
+}
+
+func describeRule(r *arcapb.RuleInfo) string {
+	var what []string
+	if r.Denies {
+		what = append(what, "deny")
+	}
+	what = append(what, r.Actions...)
+	extra := ""
+	if r.Mode == "warn" {
+		extra += " [warn only]"
+	}
+	if r.Failure == "open" {
+		extra += " [fails open]"
+	}
+	return fmt.Sprintf("  %-24s %-8s on %-20s priority %-3d %s  (%s:%d)%s",
+		r.Name, r.When, strings.Join(r.On, ","), r.Priority, strings.Join(what, ", "), r.File, r.Line, extra)
+}
+
+func ruleJSON(r *arcapb.RuleInfo, version string) map[string]any {
+	return map[string]any{
+		"name": r.Name, "description": r.Description, "file": r.File, "line": r.Line, "on": nonNil(r.On),
+		"when": r.When, "priority": r.Priority, "mode": r.Mode, "failure": r.Failure, "denies": r.Denies,
+		"actions": nonNil(r.Actions), "version": version,
+	}
+}
+
+func (a *app) printDryRun(req *arcapb.DryRunRequest, resp *arcapb.DryRunResponse) error {
+	if a.json {
+		ds := []map[string]any{}
+		for _, d := range resp.Decisions {
+			ds = append(ds, map[string]any{"rule": d.Rule, "outcome": d.Outcome, "message": d.Message, "actions": nonNil(d.Actions)})
+		}
+		return a.printJSON(map[string]any{"op": req.Op, "path": req.Path, "version": resp.Version, "denied": resp.Denied, "decisions": ds})
+	}
+	if len(resp.Decisions) == 0 {
+		fmt.Fprintf(a.Out, "no pre rule fires on %s %s: allowed\n", req.Op, req.Path)
+		return nil
+	}
+	for _, d := range resp.Decisions {
+		switch d.Outcome {
+		case "match":
+			fmt.Fprintf(a.Out, "%s: would run %s\n", d.Rule, strings.Join(d.Actions, ", "))
+		default:
+			fmt.Fprintf(a.Out, "%s: %s: %s\n", d.Rule, d.Outcome, d.Message)
+		}
+	}
+	if resp.Denied {
+		fmt.Fprintf(a.Out, "%s %s would be denied\n", req.Op, req.Path)
+	} else {
+		fmt.Fprintf(a.Out, "%s %s would be allowed\n", req.Op, req.Path)
+	}
+	return nil
+}

@@ -1,0 +1,347 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/cel-go/cel"
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+)
+
+// When is the phase of an operation a rule fires in.
+type When string
+
+const (
+	Pre     When = "pre"     // before the operation; may deny it or change it
+	Post    When = "post"    // after it succeeded
+	Except  When = "except"  // after it failed (a denial included)
+	Finally When = "finally" // after it, however it ended
+)
+
+var phases = []When{Pre, Post, Except, Finally}
+
+// Mode says what a deny does.
+const (
+	ModeEnforce = "enforce" // a deny refuses the operation
+	ModeWarn    = "warn"    // a deny is logged and audited; the operation goes on
+)
+
+// Rule is a compiled rule.
+type Rule struct {
+	Name        string
+	Description string
+	File        string
+	Line        int
+	On          []string
+	When        When
+	Priority    int
+	Mode        string
+	FailOpen    bool
+
+	order     int // position in the rule set, after sorting
+	condition cel.Program
+	deny      cel.Program
+	actions   []*compiledAction
+}
+
+// Denies reports whether the rule has a deny message.
+func (r *Rule) Denies() bool { return r.deny != nil }
+
+// Actions lists the names of the rule's actions.
+func (r *Rule) Actions() []string {
+	var names []string
+	for _, a := range r.actions {
+		names = append(names, a.name)
+	}
+	return names
+}
+
+type compiledAction struct {
+	name   string
+	action *Action // nil for schedule
+	args   []compiledArg
+	// schedule
+	after time.Duration
+	every string
+	async bool
+	do    []*compiledAction
+}
+
+type compiledArg struct {
+	name string
+	prg  cel.Program
+}
+
+// compiler compiles the specs of one rule set.
+type compiler struct {
+	env  *cel.Env
+	reg  *Registry
+	opts []cel.ProgramOption
+	errs Errors
+}
+
+func (c *compiler) errorf(s *ruleSpec, n *yaml.Node, format string, args ...any) {
+	e := &Error{File: s.file, Rule: s.Name, Msg: fmt.Sprintf(format, args...)}
+	if n != nil && n.Line > 0 {
+		e.Line, e.Column = n.Line, n.Column
+	} else {
+		e.Line, e.Column = s.line, s.col
+	}
+	c.errs = append(c.errs, e)
+}
+
+func (c *compiler) rule(s *ruleSpec) *Rule {
+	r := &Rule{Name: s.Name, Description: s.Description, File: s.file, Line: s.line, On: s.On, When: When(s.When), Priority: s.Priority, Mode: s.Mode}
+	before := len(c.errs)
+	if s.Name == "" {
+		c.errorf(s, nil, "a rule needs a name")
+	}
+	if len(s.On) == 0 {
+		c.errorf(s, nil, `a rule needs "on": the operations it fires on, e.g. [put] or ["metadata.*"]`)
+	}
+	for _, op := range s.On {
+		if op == "" || strings.ContainsAny(op, " \t") || strings.Contains(strings.TrimSuffix(op, "*"), "*") {
+			c.errorf(s, nil, "on: %q is not an operation name or a pattern like \"metadata.*\" or \"*\"", op)
+		}
+	}
+	if r.When == "" {
+		r.When = Pre
+	}
+	if !slices.Contains(phases, r.When) {
+		c.errorf(s, nil, "when: %q is not pre, post, except or finally", s.When)
+	}
+	switch s.Mode {
+	case "", ModeEnforce:
+		r.Mode = ModeEnforce
+	case ModeWarn:
+	default:
+		c.errorf(s, nil, "mode: %q is not enforce or warn", s.Mode)
+	}
+	switch s.Failure {
+	case "", "closed":
+	case "open":
+		r.FailOpen = true
+	default:
+		c.errorf(s, nil, "failure: %q is not closed (deny when the rule fails, the default) or open (ignore the rule when it fails)", s.Failure)
+	}
+	if s.Condition.Kind != 0 {
+		r.condition = c.expr(s, &s.Condition, "condition", cel.BoolType)
+	}
+	if s.Deny.Kind != 0 {
+		if r.When != Pre {
+			c.errorf(s, &s.Deny, "deny is possible only in pre rules; this one is %s", r.When)
+		}
+		r.deny = c.expr(s, &s.Deny, "deny", cel.StringType)
+	}
+	if s.Then.Kind != 0 {
+		r.actions = c.actionList(s, &s.Then, r.When)
+	}
+	if r.deny == nil && len(r.actions) == 0 && len(c.errs) == before {
+		c.errorf(s, nil, "the rule does nothing: give it deny or then")
+	}
+	if len(c.errs) > before {
+		return nil
+	}
+	return r
+}
+
+// expr compiles the CEL expression in n and checks its result type.
+func (c *compiler) expr(s *ruleSpec, n *yaml.Node, what string, want *cel.Type) cel.Program {
+	if n.Kind != yaml.ScalarNode {
+		c.errorf(s, n, "%s must be a CEL expression (a string)", what)
+		return nil
+	}
+	src := n.Value
+	if n.Tag != "!!str" && n.Tag != "" {
+		// Unquoted true, 3 or 1.5 are YAML scalars of other types; as CEL
+		// they mean the same.
+		src = n.Value
+	}
+	ast, iss := c.env.Compile(src)
+	if iss != nil && iss.Err() != nil {
+		for _, e := range iss.Errors() {
+			line, col := exprPos(n, e.Location.Line(), e.Location.Column())
+			c.errs = append(c.errs, &Error{File: s.file, Line: line, Column: col, Rule: s.Name, Msg: fmt.Sprintf("%s: %s", what, e.Message)})
+		}
+		return nil
+	}
+	got := ast.OutputType()
+	if !want.IsExactType(cel.DynType) && !got.IsExactType(cel.DynType) && !want.IsAssignableType(got) {
+		c.errorf(s, n, "%s must evaluate to %s, but %q is %s", what, want, src, got)
+		return nil
+	}
+	prg, err := c.env.Program(ast, c.opts...)
+	if err != nil {
+		c.errorf(s, n, "%s: %v", what, err)
+		return nil
+	}
+	return prg
+}
+
+// exprPos maps a position inside an expression to the file.
+func exprPos(n *yaml.Node, line, col int) (int, int) {
+	if line < 1 {
+		return n.Line, n.Column
+	}
+	switch {
+	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		// The text starts on the line after the | or >.
+		return n.Line + line, n.Column + 2 + col
+	case line == 1:
+		quote := 0
+		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+			quote = 1
+		}
+		return n.Line, n.Column + quote + col
+	}
+	return n.Line + line - 1, col + 1
+}
+
+// actionList compiles "then" (or a schedule's "do"): a list of one-key
+// mappings, action name to arguments.
+func (c *compiler) actionList(s *ruleSpec, n *yaml.Node, when When) []*compiledAction {
+	if n.Kind != yaml.SequenceNode {
+		c.errorf(s, n, "then must be a list of actions, e.g. - metadata.set: {attribute: \"'a'\", value: \"'v'\"}")
+		return nil
+	}
+	var out []*compiledAction
+	for _, item := range n.Content {
+		if item.Kind != yaml.MappingNode || len(item.Content) != 2 {
+			c.errorf(s, item, "an action is a mapping with one key, the action's name")
+			continue
+		}
+		if a := c.action(s, item.Content[0], item.Content[1], when); a != nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (c *compiler) action(s *ruleSpec, key, val *yaml.Node, when When) *compiledAction {
+	name := key.Value
+	if name == ScheduleAction {
+		return c.schedule(s, key, val)
+	}
+	a, ok := c.reg.Lookup(name)
+	if !ok {
+		c.errorf(s, key, "unknown action %q (known: %s, %s)", name, strings.Join(c.reg.Names(), ", "), ScheduleAction)
+		return nil
+	}
+	if len(a.Phases) > 0 && when != "" && !slices.Contains(a.Phases, when) {
+		c.errorf(s, key, "action %s runs only in %v rules, this one is %s", name, a.Phases, when)
+		return nil
+	}
+	ca := &compiledAction{name: name, action: a}
+	given := map[string]*yaml.Node{}
+	switch val.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(val.Content); i += 2 {
+			given[val.Content[i].Value] = val.Content[i+1]
+			if !slices.ContainsFunc(a.Args, func(arg Arg) bool { return arg.Name == val.Content[i].Value }) {
+				c.errorf(s, val.Content[i], "action %s has no argument %q (it takes %s)", name, val.Content[i].Value, argNames(a))
+			}
+		}
+	case yaml.ScalarNode:
+		if val.Tag != "!!null" {
+			c.errorf(s, val, "the arguments of %s are a mapping: {%s}", name, argNames(a))
+			return nil
+		}
+	default:
+		c.errorf(s, val, "the arguments of %s are a mapping: {%s}", name, argNames(a))
+		return nil
+	}
+	for _, arg := range a.Args {
+		n, ok := given[arg.Name]
+		if !ok {
+			if arg.Required {
+				c.errorf(s, key, "action %s needs argument %s", name, arg.Name)
+			}
+			continue
+		}
+		if prg := c.expr(s, n, name+"."+arg.Name, arg.Type); prg != nil {
+			ca.args = append(ca.args, compiledArg{name: arg.Name, prg: prg})
+		}
+	}
+	return ca
+}
+
+func argNames(a *Action) string {
+	var names []string
+	for _, arg := range a.Args {
+		names = append(names, arg.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// schedule compiles: schedule: {after: 2s | every: "@daily" | async: true, do: [...]}.
+func (c *compiler) schedule(s *ruleSpec, key, val *yaml.Node) *compiledAction {
+	if val.Kind != yaml.MappingNode {
+		c.errorf(s, val, "schedule takes {after: DURATION | every: CRON | async: true, do: [actions]}")
+		return nil
+	}
+	ca := &compiledAction{name: ScheduleAction}
+	var doNode *yaml.Node
+	when := 0
+	for i := 0; i+1 < len(val.Content); i += 2 {
+		k, v := val.Content[i], val.Content[i+1]
+		switch k.Value {
+		case "after":
+			d, err := ParseDuration(v.Value)
+			if err != nil || d < 0 {
+				c.errorf(s, v, "schedule.after: %q is not a duration like 30s, 10m, 2h or 7d", v.Value)
+			}
+			ca.after = d
+			when++
+		case "every":
+			if _, err := cron.ParseStandard(v.Value); err != nil {
+				c.errorf(s, v, "schedule.every: %q: %v (want a cron spec like \"0 3 * * *\", \"@daily\" or \"@every 1h\")", v.Value, err)
+			}
+			ca.every = v.Value
+			when++
+		case "async":
+			if v.Value != "true" {
+				c.errorf(s, v, "schedule.async: only true makes sense")
+			}
+			ca.async = true
+			when++
+		case "do":
+			doNode = v
+		default:
+			c.errorf(s, k, "schedule has no key %q (it takes after, every, async and do)", k.Value)
+		}
+	}
+	if when != 1 {
+		c.errorf(s, key, "schedule needs exactly one of after, every and async")
+	}
+	if doNode == nil {
+		c.errorf(s, key, "schedule needs do: the actions to run")
+		return nil
+	}
+	// Scheduled actions run outside any operation: no phase restriction
+	// but pre-only actions make no sense there.
+	ca.do = c.actionList(s, doNode, "")
+	for _, a := range ca.do {
+		if a.name == ScheduleAction {
+			c.errorf(s, doNode, "schedule inside schedule is not supported")
+		}
+		if a.action != nil && len(a.action.Phases) > 0 && !slices.Contains(a.action.Phases, Post) {
+			c.errorf(s, doNode, "action %s cannot run in a scheduled job", a.name)
+		}
+	}
+	return ca
+}
+
+// ParseDuration reads a Go duration ("90s", "1h30m") or a number of days
+// ("7d").
+func ParseDuration(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		var n int64
+		if _, err := fmt.Sscanf(d, "%d", &n); err == nil && fmt.Sprint(n) == d && n >= 0 && n < 100000 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	return time.ParseDuration(s)
+}

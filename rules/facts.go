@@ -1,0 +1,362 @@
+package rules
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/interpreter"
+
+	"github.com/arca-data/arca/catalog"
+)
+
+// Request is an operation as rules see it. The zone fills it from its Op;
+// everything else a rule may read is looked up in the catalog when, and
+// only if, a rule reads it.
+type Request struct {
+	Op        string // dotted operation name: put, get, remove, metadata.add, ...
+	Path      catalog.Path
+	Dest      catalog.Path
+	Resource  string
+	Size      int64
+	AVUs      []catalog.AVU
+	Group     string
+	AdminMode bool
+	User      catalog.User
+	Zone      string
+	Now       time.Time
+}
+
+// Catalog is what rules read lazily. catalog.Catalog has it.
+type Catalog interface {
+	Stat(ctx context.Context, p catalog.Path) (catalog.Entry, error)
+	ListMetadata(ctx context.Context, t catalog.AVUTarget) ([]catalog.AVU, error)
+	GroupsOf(ctx context.Context, user catalog.UserID) ([]catalog.UserID, error)
+	Resource(ctx context.Context, name string) (catalog.Resource, error)
+}
+
+// facts is one operation's facts, shared by every rule evaluated for it,
+// so each lookup happens at most once per operation (and phase).
+type facts struct {
+	ctx context.Context
+	cat Catalog
+	req *Request
+	err string // how the operation ended, for post phases
+
+	object, dest       *entryFacts
+	groups             ref.Val
+	userMeta, rescMeta ref.Val
+	resc               *catalog.Resource
+	opMeta             ref.Val
+}
+
+func newFacts(ctx context.Context, cat Catalog, req *Request) *facts {
+	f := &facts{ctx: ctx, cat: cat, req: req}
+	f.object = &entryFacts{f: f, path: req.Path, announced: req.Size}
+	f.dest = &entryFacts{f: f, path: req.Dest, announced: -1}
+	return f
+}
+
+// entryFacts is object or dest: a path that may or may not exist.
+type entryFacts struct {
+	f         *facts
+	path      catalog.Path
+	announced int64 // the size a put announces, before the object exists
+
+	looked     bool
+	entry      catalog.Entry
+	exists     bool
+	meta       ref.Val
+	parentMeta ref.Val
+}
+
+func (e *entryFacts) lookup() {
+	if e.looked {
+		return
+	}
+	e.looked = true
+	if e.path.IsZero() || e.f.cat == nil {
+		return
+	}
+	ent, err := e.f.cat.Stat(e.f.ctx, e.path)
+	if err == nil {
+		e.entry, e.exists = ent, true
+	}
+}
+
+// metadataOf reads the AVUs of t as a map from attribute to value; when an
+// attribute has several values the first in attribute-value order wins.
+func (f *facts) metadataOf(t catalog.AVUTarget) ref.Val {
+	if f.cat == nil {
+		return types.NewStringStringMap(types.DefaultTypeAdapter, map[string]string{})
+	}
+	avus, err := f.cat.ListMetadata(f.ctx, t)
+	if err != nil && !errors.Is(err, catalog.ErrNotFound) && !errors.Is(err, catalog.ErrNotDataObject) && !errors.Is(err, catalog.ErrNotCollection) {
+		return types.NewErr("metadata of %s: %v", t, err)
+	}
+	return avuMap(avus)
+}
+
+func avuMap(avus []catalog.AVU) ref.Val {
+	m := make(map[string]string, len(avus))
+	for _, a := range avus {
+		if _, ok := m[a.Attribute]; !ok {
+			m[a.Attribute] = a.Value
+		}
+	}
+	return types.NewStringStringMap(types.DefaultTypeAdapter, m)
+}
+
+func (e *entryFacts) metadata() ref.Val {
+	if e.meta == nil {
+		e.lookup()
+		switch {
+		case !e.exists:
+			e.meta = avuMap(nil)
+		case e.entry.Collection != nil:
+			e.meta = e.f.metadataOf(catalog.CollectionTarget(e.path))
+		default:
+			e.meta = e.f.metadataOf(catalog.ObjectTarget(e.path))
+		}
+	}
+	return e.meta
+}
+
+func (e *entryFacts) parentMetadata() ref.Val {
+	if e.parentMeta == nil {
+		if e.path.IsZero() || e.path.IsRoot() {
+			e.parentMeta = avuMap(nil)
+		} else {
+			e.parentMeta = e.f.metadataOf(catalog.CollectionTarget(e.path.Parent()))
+		}
+	}
+	return e.parentMeta
+}
+
+func str(s string) ref.Val { return types.String(s) }
+
+var opFields = []field{
+	{"name", types.StringType, "the operation: put, get, remove, rename, copy, mkdir, metadata.set, acl.set, ...", func(t any) ref.Val { return str(t.(*facts).req.Op) }},
+	{"path", types.StringType, "the path it acts on", func(t any) ref.Val { return pathStr(t.(*facts).req.Path) }},
+	{"dest", types.StringType, "the destination of rename and copy", func(t any) ref.Val { return pathStr(t.(*facts).req.Dest) }},
+	{"resource", types.StringType, "the target resource of put and copy", func(t any) ref.Val { return str(t.(*facts).req.Resource) }},
+	{"size", types.IntType, "the size a put announces (-1: unknown)", func(t any) ref.Val { return types.Int(t.(*facts).req.Size) }},
+	{"metadata", stringMap, "AVUs the operation adds or sets (attribute to value)", func(t any) ref.Val {
+		f := t.(*facts)
+		if f.opMeta == nil {
+			f.opMeta = avuMap(f.req.AVUs)
+		}
+		return f.opMeta
+	}},
+	{"group", types.StringType, "the group of group.* operations; the user or group granted by acl.set", func(t any) ref.Val { return str(t.(*facts).req.Group) }},
+	{"admin", types.BoolType, "an administrator acting as such (ichmod -M)", func(t any) ref.Val { return types.Bool(t.(*facts).req.AdminMode) }},
+}
+
+func pathStr(p catalog.Path) ref.Val {
+	if p.IsZero() {
+		return str("")
+	}
+	return str(p.String())
+}
+
+var userFields = []field{
+	{"name", types.StringType, "user name", func(t any) ref.Val { return str(t.(*facts).req.User.Name) }},
+	{"zone", types.StringType, "the user's zone", func(t any) ref.Val { return str(t.(*facts).req.User.Zone) }},
+	{"type", types.StringType, "rodsadmin, rodsuser or groupadmin", func(t any) ref.Val { return str(string(t.(*facts).req.User.Type)) }},
+	{"groups", stringList, "names of the groups the user belongs to", func(t any) ref.Val {
+		f := t.(*facts)
+		if f.groups == nil {
+			var names []string
+			if f.cat != nil && f.req.User.Name != "" {
+				gs, err := f.cat.GroupsOf(f.ctx, f.req.User.UserID())
+				if err != nil {
+					f.groups = types.NewErr("groups of %s: %v", f.req.User.UserID(), err)
+					return f.groups
+				}
+				for _, g := range gs {
+					names = append(names, g.Name)
+				}
+			}
+			f.groups = types.NewStringList(types.DefaultTypeAdapter, names)
+		}
+		return f.groups
+	}},
+	{"metadata", stringMap, "AVUs of the user", func(t any) ref.Val {
+		f := t.(*facts)
+		if f.userMeta == nil {
+			f.userMeta = f.metadataOf(catalog.UserTarget(f.req.User.UserID()))
+		}
+		return f.userMeta
+	}},
+}
+
+func entryOf(t any) *entryFacts { return t.(*entryFacts) }
+
+var objectFields = []field{
+	{"path", types.StringType, "full logical path", func(t any) ref.Val { return pathStr(entryOf(t).path) }},
+	{"name", types.StringType, "last component of the path", func(t any) ref.Val {
+		e := entryOf(t)
+		if e.path.IsZero() {
+			return str("")
+		}
+		return str(e.path.Name())
+	}},
+	{"parent", types.StringType, "path of the parent collection", func(t any) ref.Val {
+		e := entryOf(t)
+		if e.path.IsZero() || e.path.IsRoot() {
+			return str("")
+		}
+		return str(e.path.Parent().String())
+	}},
+	{"exists", types.BoolType, "whether something is at the path already", func(t any) ref.Val {
+		e := entryOf(t)
+		e.lookup()
+		return types.Bool(e.exists)
+	}},
+	{"kind", types.StringType, `"data object", "collection", or "" when nothing is there`, func(t any) ref.Val {
+		e := entryOf(t)
+		e.lookup()
+		switch {
+		case !e.exists:
+			return str("")
+		case e.entry.Collection != nil:
+			return str("collection")
+		}
+		return str("data object")
+	}},
+	{"size", types.IntType, "size in bytes of the newest replica; for a put, the announced size until it is stored", func(t any) ref.Val {
+		e := entryOf(t)
+		e.lookup()
+		if e.exists && e.entry.Object != nil {
+			if r, ok := e.entry.Object.Newest(); ok {
+				return types.Int(r.Size)
+			}
+		}
+		return types.Int(e.announced)
+	}},
+	{"checksum", types.StringType, "checksum of the newest replica", func(t any) ref.Val {
+		e := entryOf(t)
+		e.lookup()
+		if e.exists && e.entry.Object != nil {
+			if r, ok := e.entry.Object.Newest(); ok {
+				return str(r.Checksum)
+			}
+		}
+		return str("")
+	}},
+	{"owner", types.StringType, "name of the owner", func(t any) ref.Val {
+		e := entryOf(t)
+		e.lookup()
+		switch {
+		case !e.exists:
+			return str(e.f.req.User.Name)
+		case e.entry.Collection != nil:
+			return str(e.entry.Collection.Owner.Name)
+		}
+		return str(e.entry.Object.Owner.Name)
+	}},
+	{"created", types.TimestampType, "creation time (now, when nothing is there yet)", func(t any) ref.Val {
+		e := entryOf(t)
+		e.lookup()
+		switch {
+		case !e.exists:
+			return types.Timestamp{Time: e.f.req.Now}
+		case e.entry.Collection != nil:
+			return types.Timestamp{Time: e.entry.Collection.CreateTime}
+		}
+		return types.Timestamp{Time: e.entry.Object.CreateTime}
+	}},
+	{"modified", types.TimestampType, "last modification time", func(t any) ref.Val {
+		e := entryOf(t)
+		e.lookup()
+		switch {
+		case !e.exists:
+			return types.Timestamp{Time: e.f.req.Now}
+		case e.entry.Collection != nil:
+			return types.Timestamp{Time: e.entry.Collection.ModifyTime}
+		}
+		return types.Timestamp{Time: e.entry.Object.ModifyTime}
+	}},
+	{"replicas", cel.ListType(replicaType), "the replicas of a data object", func(t any) ref.Val {
+		e := entryOf(t)
+		e.lookup()
+		var vals []ref.Val
+		if e.exists && e.entry.Object != nil {
+			for i := range e.entry.Object.Replicas {
+				vals = append(vals, structVal{typ: replicaType, v: &e.entry.Object.Replicas[i]})
+			}
+		}
+		return types.NewRefValList(types.DefaultTypeAdapter, vals)
+	}},
+	{"metadata", stringMap, "its AVUs, attribute to value", func(t any) ref.Val { return entryOf(t).metadata() }},
+	{"parentMetadata", stringMap, "AVUs of the parent collection", func(t any) ref.Val { return entryOf(t).parentMetadata() }},
+}
+
+func replicaOf(t any) *catalog.Replica { return t.(*catalog.Replica) }
+
+var replicaFields = []field{
+	{"number", types.IntType, "replica number", func(t any) ref.Val { return types.Int(replicaOf(t).Number) }},
+	{"resource", types.StringType, "resource it is on", func(t any) ref.Val { return str(replicaOf(t).Resource) }},
+	{"status", types.StringType, "good, stale or intermediate", func(t any) ref.Val { return str(replicaOf(t).Status.String()) }},
+	{"size", types.IntType, "size in bytes", func(t any) ref.Val { return types.Int(replicaOf(t).Size) }},
+	{"checksum", types.StringType, "checksum", func(t any) ref.Val { return str(replicaOf(t).Checksum) }},
+}
+
+func (f *facts) resource() *catalog.Resource {
+	if f.resc == nil {
+		f.resc = &catalog.Resource{Name: f.req.Resource}
+		if f.cat != nil && f.req.Resource != "" {
+			if r, err := f.cat.Resource(f.ctx, f.req.Resource); err == nil {
+				f.resc = &r
+			}
+		}
+	}
+	return f.resc
+}
+
+var resourceFields = []field{
+	{"name", types.StringType, "resource name", func(t any) ref.Val { return str(t.(*facts).req.Resource) }},
+	{"type", types.StringType, "resource type (posix, s3, ...)", func(t any) ref.Val { return str(t.(*facts).resource().Type) }},
+	{"status", types.StringType, "up or down", func(t any) ref.Val { return str(t.(*facts).resource().Status) }},
+	{"metadata", stringMap, "AVUs of the resource", func(t any) ref.Val {
+		f := t.(*facts)
+		if f.rescMeta == nil {
+			if f.req.Resource == "" {
+				f.rescMeta = avuMap(nil)
+			} else {
+				f.rescMeta = f.metadataOf(catalog.ResourceTarget(f.req.Resource))
+			}
+		}
+		return f.rescMeta
+	}},
+}
+
+// activation resolves the top-level variables of one operation.
+type activation struct{ f *facts }
+
+func (a activation) ResolveName(name string) (any, bool) {
+	switch name {
+	case "op":
+		return structVal{typ: opType, v: a.f}, true
+	case "user":
+		return structVal{typ: userType, v: a.f}, true
+	case "object":
+		return structVal{typ: objectType, v: a.f.object}, true
+	case "dest":
+		return structVal{typ: objectType, v: a.f.dest}, true
+	case "resource":
+		return structVal{typ: resourceTyp, v: a.f}, true
+	case "zone":
+		return str(a.f.req.Zone), true
+	case "now":
+		return types.Timestamp{Time: a.f.req.Now}, true
+	case "error":
+		return str(a.f.err), true
+	}
+	return nil, false
+}
+
+func (a activation) Parent() interpreter.Activation { return nil }

@@ -1,0 +1,137 @@
+package rules
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Glob reports whether the path p matches pattern: * matches a run of
+// characters within one path component, ** a run across components (also
+// none), ? one character other than /, and \ makes the next character
+// literal. It runs in time proportional to len(pattern)*len(p), so no
+// pattern can make a rule slow.
+func Glob(pattern, p string) bool {
+	type tok struct {
+		kind byte // 'l' literal, '*', 'S' (**), '?'
+		r    rune
+	}
+	var toks []tok
+	for i := 0; i < len(pattern); {
+		r, n := utf8.DecodeRuneInString(pattern[i:])
+		switch {
+		case r == '*' && strings.HasPrefix(pattern[i:], "**"):
+			toks = append(toks, tok{kind: 'S'})
+			i += 2
+			continue
+		case r == '*':
+			toks = append(toks, tok{kind: '*'})
+		case r == '?':
+			toks = append(toks, tok{kind: '?'})
+		case r == '\\' && i+n < len(pattern):
+			r2, n2 := utf8.DecodeRuneInString(pattern[i+n:])
+			toks = append(toks, tok{kind: 'l', r: r2})
+			i += n + n2
+			continue
+		default:
+			toks = append(toks, tok{kind: 'l', r: r})
+		}
+		i += n
+	}
+	runes := []rune(p)
+	// cur[j]: toks[:i] matches runes[:j].
+	cur := make([]bool, len(runes)+1)
+	next := make([]bool, len(runes)+1)
+	cur[0] = true
+	for _, t := range toks {
+		for j := range next {
+			next[j] = false
+		}
+		switch t.kind {
+		case '*', 'S':
+			for j := 0; j <= len(runes); j++ {
+				switch {
+				case cur[j]:
+					next[j] = true
+				case j > 0 && next[j-1] && (t.kind == 'S' || runes[j-1] != '/'):
+					next[j] = true
+				}
+			}
+		default:
+			for j := 1; j <= len(runes); j++ {
+				if !cur[j-1] {
+					continue
+				}
+				c := runes[j-1]
+				if (t.kind == '?' && c != '/') || (t.kind == 'l' && c == t.r) {
+					next[j] = true
+				}
+			}
+		}
+		cur, next = next, cur
+	}
+	return cur[len(runes)]
+}
+
+// Under reports whether path p is prefix or lies below it, by whole
+// components: /a/bc is not under /a/b.
+func Under(p, prefix string) bool {
+	prefix = strings.TrimSuffix(prefix, "/")
+	if prefix == "" {
+		return strings.HasPrefix(p, "/")
+	}
+	return p == prefix || strings.HasPrefix(p, prefix+"/")
+}
+
+// sizeUnits are the suffixes ParseSize knows, longest first within each
+// family so that "KiB" is not read as "K" + "iB".
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"PiB", 1 << 50},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"PB", 1e15},
+	{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"P", 1 << 50},
+	{"B", 1},
+}
+
+// ParseSize reads a size such as "10GiB" (binary), "5MB" (decimal),
+// "1.5TiB" or "4096" (bytes).
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	if t == "" {
+		return 0, fmt.Errorf("size %q: no number", s)
+	}
+	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
+		if n < 0 || (n > 0 && mult > (1<<63-1)/n) {
+			return 0, fmt.Errorf("size %q: out of range", s)
+		}
+		return n * mult, nil
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 || f*float64(mult) >= 1<<63 {
+		return 0, fmt.Errorf("size %q: want a number with an optional unit (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)", s)
+	}
+	return int64(f * float64(mult)), nil
+}
+
+// MatchOp reports whether the operation name op matches pattern: "*"
+// matches every operation, "metadata.*" every operation whose name starts
+// with "metadata.", anything else only itself.
+func MatchOp(pattern, op string) bool {
+	if pattern == "*" || pattern == op {
+		return true
+	}
+	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
+		return strings.HasPrefix(op, prefix)
+	}
+	return false
+}

@@ -1,0 +1,197 @@
+package zones
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/google/cel-go/cel"
+
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/rules"
+)
+
+// RegisterActions registers the zone's rule actions in reg. Actions act as
+// the zone, not as the user: a rule is the administrators' policy, and the
+// operation that fired it has passed authorization already. audit is the
+// audit log the audit action writes to.
+//
+// Policy code adds its own actions to the same registry after this.
+func (z *Zone) RegisterActions(reg *rules.Registry, audit *slog.Logger) error {
+	pathArg := rules.Arg{Name: "path", Type: cel.StringType, Doc: "what to act on; default: the operation's object (for rename and copy: the destination)"}
+	actions := []rules.Action{
+		{
+			Name: "metadata.set",
+			Doc:  "set an AVU on the object or collection, replacing the attribute's values (imeta set)",
+			Args: []rules.Arg{
+				{Name: "attribute", Type: cel.StringType, Required: true},
+				{Name: "value", Type: cel.StringType, Required: true},
+				{Name: "unit", Type: cel.StringType},
+				pathArg,
+			},
+			Run: z.actionMetadataSet,
+		},
+		{
+			Name: "metadata.remove",
+			Doc:  "remove the AVUs of an attribute, or only the one with value",
+			Args: []rules.Arg{
+				{Name: "attribute", Type: cel.StringType, Required: true},
+				{Name: "value", Type: cel.StringType},
+				pathArg,
+			},
+			Run: z.actionMetadataRemove,
+		},
+		{
+			Name: "acl.set",
+			Doc:  "grant a user or group an access level (null, read, write, own) on the object or collection",
+			Args: []rules.Arg{
+				{Name: "user", Type: cel.StringType, Required: true, Doc: "name, or name#zone"},
+				{Name: "level", Type: cel.StringType, Required: true},
+				pathArg,
+			},
+			Run: z.actionACLSet,
+		},
+		{
+			Name:   "resource.choose",
+			Doc:    "store a put or copy on this resource instead of the one asked for",
+			Args:   []rules.Arg{{Name: "name", Type: cel.StringType, Required: true}},
+			Phases: []rules.When{rules.Pre},
+			Run:    z.actionResourceChoose,
+		},
+		{
+			Name: "audit",
+			Doc:  "write a record to the audit log",
+			Args: []rules.Arg{{Name: "message", Type: cel.StringType, Required: true}},
+			Run: func(ctx context.Context, c *rules.Call) error {
+				audit.LogAttrs(ctx, slog.LevelInfo, "rule audit", slog.String("rule", c.Rule), slog.String("op", c.Request.Op),
+					slog.String("user", c.Request.User.UserID().String()), slog.String("path", actionPathString(c)),
+					slog.String("message", c.String("message")))
+				return nil
+			},
+		},
+		// TODO(resources): replicate, trim and move (phymv) between
+		// resources register here once the zone has Replicate, Trim and
+		// Move operations (the resources issue): each takes {resource:
+		// CEL string, path: optional} and calls the zone operation as the
+		// zone, so that a post rule on put can replicate asynchronously
+		// through schedule {async: true}.
+	}
+	for _, a := range actions {
+		if err := reg.Register(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// actionPath is what an action acts on: its path argument, else the
+// operation's object (the destination of rename and copy, as the source
+// is gone or not the new object).
+func actionPath(c *rules.Call) (catalog.Path, error) {
+	if s := c.String("path"); s != "" {
+		return catalog.ParsePath(s)
+	}
+	if (c.Request.Op == "rename" || c.Request.Op == "copy") && !c.Request.Dest.IsZero() {
+		return c.Request.Dest, nil
+	}
+	if c.Request.Path.IsZero() {
+		return catalog.Path{}, fmt.Errorf("%w: operation %s acts on no path; give the action a path", catalog.ErrInvalidArgument, c.Request.Op)
+	}
+	return c.Request.Path, nil
+}
+
+func actionPathString(c *rules.Call) string {
+	p, err := actionPath(c)
+	if err != nil {
+		return ""
+	}
+	return p.String()
+}
+
+// pathTarget is the AVU target of the object or collection at p.
+func (z *Zone) pathTarget(ctx context.Context, p catalog.Path) (catalog.AVUTarget, error) {
+	e, err := z.cat.Stat(ctx, p)
+	if err != nil {
+		return catalog.AVUTarget{}, err
+	}
+	if e.Collection != nil {
+		return catalog.CollectionTarget(p), nil
+	}
+	return catalog.ObjectTarget(p), nil
+}
+
+func (z *Zone) actionMetadataSet(ctx context.Context, c *rules.Call) error {
+	p, err := actionPath(c)
+	if err != nil {
+		return err
+	}
+	t, err := z.pathTarget(ctx, p)
+	if err != nil {
+		return err
+	}
+	avu := catalog.AVU{Attribute: c.String("attribute"), Value: c.String("value"), Unit: c.String("unit")}
+	if err := avu.Validate(); err != nil {
+		return err
+	}
+	return z.cat.SetMetadata(ctx, t, avu)
+}
+
+func (z *Zone) actionMetadataRemove(ctx context.Context, c *rules.Call) error {
+	p, err := actionPath(c)
+	if err != nil {
+		return err
+	}
+	t, err := z.pathTarget(ctx, p)
+	if err != nil {
+		return err
+	}
+	attr := c.String("attribute")
+	pattern := catalog.AVU{Attribute: escapeLike(attr), Value: "%", Unit: "%"}
+	if v := c.String("value"); v != "" {
+		pattern.Value = escapeLike(v)
+	}
+	_, err = z.cat.RemoveMetadataMatching(ctx, t, pattern)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return nil // nothing to remove is what the rule wants
+	}
+	return err
+}
+
+// escapeLike makes s match itself as a LIKE pattern.
+func escapeLike(s string) string {
+	var out []byte
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '%', '_', '\\':
+			out = append(out, '\\')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+func (z *Zone) actionACLSet(ctx context.Context, c *rules.Call) error {
+	p, err := actionPath(c)
+	if err != nil {
+		return err
+	}
+	who, err := catalog.ParseUserID(c.String("user"), z.name)
+	if err != nil {
+		return err
+	}
+	level, err := catalog.ParseAccessLevel(c.String("level"))
+	if err != nil {
+		return err
+	}
+	return z.cat.SetAccess(ctx, p, who, level)
+}
+
+func (z *Zone) actionResourceChoose(ctx context.Context, c *rules.Call) error {
+	name := c.String("name")
+	if _, err := z.cat.Resource(ctx, name); err != nil {
+		return fmt.Errorf("resource.choose %q: %w", name, err)
+	}
+	c.Effects.Resource = name
+	return nil
+}

@@ -1,0 +1,161 @@
+package zones
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/api/datachan"
+)
+
+// The data channel (api/arca/v1/datachannel.proto) carries Transfer calls
+// over plain TLS. It is only a transport: a call is authenticated by the same
+// authenticate as gRPC's interceptors and runs the same handler, so that
+// authorization, rules, the put protocol and errors cannot differ.
+
+// Limits that keep an idle or hostile peer from holding a connection.
+const (
+	dataCallTimeout = 30 * time.Second // to send the DataCall after the handshake
+	dataDrainTime   = 5 * time.Second  // reading what a failed call's client still sends
+	dataBuffer      = 256 << 10
+)
+
+// serveData runs the one call of a data-channel connection and closes it.
+func (s *Service) serveData(ctx context.Context, conn *tls.Conn) {
+	defer conn.Close()
+	fr := datachan.NewReader(conn, dataBuffer)
+	fw := datachan.NewWriter(conn, dataBuffer)
+
+	conn.SetReadDeadline(time.Now().Add(dataCallTimeout))
+	kind, body, err := fr.Next()
+	if err != nil {
+		return // nothing was asked; nobody to answer
+	}
+	conn.SetReadDeadline(time.Time{})
+	var call arcapb.DataCall
+	if kind != datachan.KindMessage {
+		err = status.Error(codes.InvalidArgument, "data channel: a connection starts with a DataCall")
+	} else if uerr := proto.Unmarshal(body, &call); uerr != nil {
+		err = status.Errorf(codes.InvalidArgument, "data channel: bad DataCall: %v", uerr)
+	} else {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		ctx = metadata.NewIncomingContext(ctx, metadata.New(call.Metadata))
+		ctx = peer.NewContext(ctx, &peer.Peer{Addr: conn.RemoteAddr(), LocalAddr: conn.LocalAddr(), AuthInfo: tlsInfo(conn)})
+		err = s.dataCall(ctx, call.Method, &dataStream{ctx: ctx, r: fr, w: fw})
+	}
+
+	st, eerr := datachan.EncodeStatus(err)
+	if eerr != nil {
+		st, _ = datachan.EncodeStatus(status.Error(codes.Internal, eerr.Error()))
+	}
+	if werr := fw.Write(datachan.KindEnd, &arcapb.DataEnd{Status: st}); werr != nil || err == nil {
+		return
+	}
+	// A failed call's client may still be sending; reading it for a while lets
+	// the client read the reason instead of a reset connection.
+	conn.SetReadDeadline(time.Now().Add(dataDrainTime))
+	io.Copy(io.Discard, conn)
+}
+
+// dataCall authenticates a call and runs its handler; the error is a status.
+func (s *Service) dataCall(ctx context.Context, method string, ds *dataStream) error {
+	ctx, err := s.authenticate(ctx, method)
+	if err != nil {
+		return err
+	}
+	ds.ctx = ctx
+	switch method {
+	case arcapb.Transfer_Put_FullMethodName:
+		return toStatus(s.Put(&grpc.GenericServerStream[arcapb.PutRequest, arcapb.Entry]{ServerStream: ds}))
+	case arcapb.Transfer_Get_FullMethodName:
+		var req arcapb.GetRequest
+		if err := ds.RecvMsg(&req); err != nil {
+			return status.Errorf(codes.InvalidArgument, "data channel: read the get request: %v", err)
+		}
+		// Get takes one request; reading the client's CloseSend also keeps
+		// unread bytes from turning our close into a reset that the client
+		// would see before the data.
+		if err := ds.RecvMsg(&arcapb.GetRequest{}); err != io.EOF {
+			return status.Error(codes.InvalidArgument, "data channel: get takes one request")
+		}
+		return toStatus(s.Get(&req, &grpc.GenericServerStream[arcapb.GetRequest, arcapb.GetResponse]{ServerStream: ds}))
+	default:
+		return status.Errorf(codes.Unimplemented, "data channel: method %q is not served here", method)
+	}
+}
+
+func tlsInfo(conn *tls.Conn) credentials.TLSInfo {
+	return credentials.TLSInfo{
+		State:          conn.ConnectionState(),
+		CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity},
+	}
+}
+
+// dataStream is the server side of a data-channel call as a grpc.ServerStream.
+type dataStream struct {
+	ctx        context.Context
+	r          *datachan.Reader
+	w          *datachan.Writer
+	clientDone bool
+}
+
+var _ grpc.ServerStream = (*dataStream)(nil)
+
+func (d *dataStream) Context() context.Context     { return d.ctx }
+func (d *dataStream) SetHeader(metadata.MD) error  { return nil }
+func (d *dataStream) SendHeader(metadata.MD) error { return nil }
+func (d *dataStream) SetTrailer(metadata.MD)       {}
+
+func (d *dataStream) SendMsg(m any) error {
+	msg, ok := m.(proto.Message)
+	if !ok {
+		return fmt.Errorf("data channel: %T is not a protobuf message", m)
+	}
+	if err := d.w.Write(datachan.KindMessage, msg); err != nil {
+		return status.Errorf(codes.Unavailable, "data channel: send: %v", err)
+	}
+	return nil
+}
+
+// RecvMsg returns io.EOF after the client's CloseSend, like gRPC.
+func (d *dataStream) RecvMsg(m any) error {
+	if d.clientDone {
+		return io.EOF
+	}
+	kind, body, err := d.r.Next()
+	if err != nil {
+		if errors.Is(err, datachan.ErrFrameTooLarge) {
+			return status.Error(codes.ResourceExhausted, err.Error())
+		}
+		return status.Errorf(codes.Canceled, "data channel: the client went away: %v", err)
+	}
+	switch kind {
+	case datachan.KindCloseSend:
+		d.clientDone = true
+		return io.EOF
+	case datachan.KindMessage:
+		msg, ok := m.(proto.Message)
+		if !ok {
+			return fmt.Errorf("data channel: %T is not a protobuf message", m)
+		}
+		if err := proto.Unmarshal(body, msg); err != nil {
+			return status.Errorf(codes.InvalidArgument, "data channel: decode %T: %v", m, err)
+		}
+		return nil
+	default:
+		return status.Errorf(codes.InvalidArgument, "data channel: unexpected frame kind %d", kind)
+	}
+}

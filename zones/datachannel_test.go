@@ -1,0 +1,222 @@
+package zones_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/api/datachan"
+	"github.com/arca-data/arca/internal/testzone"
+	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/zones"
+)
+
+// dataEnv is a running zone with a logged-in administrator, reached both
+// through gRPC and through the data channel.
+type dataEnv struct {
+	t     *testing.T
+	zone  *testzone.Zone
+	tls   *tls.Config
+	token string
+	grpc  *grpc.ClientConn
+}
+
+func newDataEnv(t *testing.T) *dataEnv {
+	t.Helper()
+	z := testzone.StartZone(t, t.TempDir(), zones.ServerConfig{})
+	pemBytes, err := os.ReadFile(z.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pemBytes)
+	conf := &tls.Config{RootCAs: pool, ServerName: z.Host, MinVersion: tls.VersionTLS12}
+	conn, err := grpc.NewClient(z.Addr, grpc.WithTransportCredentials(credentials.NewTLS(conf)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	resp, err := arcapb.NewAuthClient(conn).Login(context.Background(),
+		&arcapb.LoginRequest{User: "rods", Password: testzone.AdminPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dataEnv{t: t, zone: z, tls: conf, token: resp.Token, grpc: conn}
+}
+
+func (e *dataEnv) dial(ctx context.Context, method, token string) *datachan.Stream {
+	e.t.Helper()
+	md := map[string]string{}
+	if token != "" {
+		md["authorization"] = "Bearer " + token
+	}
+	s, err := datachan.Dial(ctx, e.zone.Addr, e.tls, method, md)
+	if err != nil {
+		e.t.Fatalf("dial the data channel: %v", err)
+	}
+	return s
+}
+
+// put uploads data as path with the client's checksum as trailer.
+func (e *dataEnv) put(ctx context.Context, token, path string, data []byte) (*arcapb.Entry, error) {
+	s := e.dial(ctx, arcapb.Transfer_Put_FullMethodName, token)
+	stream := &grpc.GenericClientStream[arcapb.PutRequest, arcapb.Entry]{ClientStream: s}
+	h := resources.NewHash()
+	h.Write(data)
+	msgs := []*arcapb.PutRequest{{Part: &arcapb.PutRequest_Header{Header: &arcapb.PutHeader{
+		Path: path, Size: int64(len(data)), Verify: true}}}}
+	for off := 0; off < len(data); off += 1 << 20 {
+		msgs = append(msgs, &arcapb.PutRequest{Part: &arcapb.PutRequest_Data{Data: data[off:min(off+1<<20, len(data))]}})
+	}
+	msgs = append(msgs, &arcapb.PutRequest{Part: &arcapb.PutRequest_Trailer{Trailer: &arcapb.PutTrailer{
+		Checksum: resources.FormatChecksum(h.Sum(nil))}}})
+	for _, m := range msgs {
+		if err := stream.Send(m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return stream.CloseAndRecv()
+			}
+			return nil, err
+		}
+	}
+	return stream.CloseAndRecv()
+}
+
+func (e *dataEnv) get(ctx context.Context, token, path string) (*arcapb.Entry, []byte, error) {
+	s := e.dial(ctx, arcapb.Transfer_Get_FullMethodName, token)
+	if err := s.SendMsg(&arcapb.GetRequest{Path: path}); err == nil {
+		s.CloseSend()
+	}
+	stream := &grpc.GenericClientStream[arcapb.GetRequest, arcapb.GetResponse]{ClientStream: s}
+	first, err := stream.Recv()
+	if err != nil {
+		return nil, nil, err
+	}
+	var got bytes.Buffer
+	for {
+		m, err := stream.Recv()
+		if err == io.EOF {
+			return first.GetHeader(), got.Bytes(), nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		got.Write(m.GetData())
+	}
+}
+
+func TestDataChannelPutGet(t *testing.T) {
+	e := newDataEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	data := make([]byte, 5<<20+123)
+	rand.Read(data)
+	const path = "/tempZone/home/rods/big.bin"
+
+	ent, err := e.put(ctx, e.token, path, data)
+	if err != nil {
+		t.Fatalf("put through the data channel: %v", err)
+	}
+	if ent.Size != int64(len(data)) {
+		t.Errorf("put: size %d, want %d", ent.Size, len(data))
+	}
+	head, got, err := e.get(ctx, e.token, path)
+	if err != nil {
+		t.Fatalf("get through the data channel: %v", err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("get returned %d bytes that differ from the %d put", len(got), len(data))
+	}
+	if head.Checksum != ent.Checksum {
+		t.Errorf("get checksum %s, put %s", head.Checksum, ent.Checksum)
+	}
+
+	// The same handler, the same errors: an existing object without
+	// overwrite is refused even while the client is still sending.
+	if _, err := e.put(ctx, e.token, path, data); status.Code(err) != codes.AlreadyExists {
+		t.Errorf("second put without overwrite: %v, want AlreadyExists", err)
+	}
+}
+
+func TestDataChannelRefusals(t *testing.T) {
+	e := newDataEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	data := bytes.Repeat([]byte("x"), 3<<20)
+
+	if _, err := e.put(ctx, "", "/tempZone/home/rods/anon", data); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("put without a session: %v, want Unauthenticated", err)
+	}
+	if _, err := e.put(ctx, "forged-token", "/tempZone/home/rods/forged", data); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("put with a forged token: %v, want Unauthenticated", err)
+	}
+	if _, _, err := e.get(ctx, e.token, "/tempZone/home/rods/missing"); status.Code(err) != codes.NotFound {
+		t.Errorf("get of a missing object: %v, want NotFound", err)
+	}
+	s := e.dial(ctx, "/arca.v1.Admin/RemoveUser", e.token)
+	s.CloseSend()
+	if err := s.RecvMsg(&arcapb.Entry{}); status.Code(err) != codes.Unimplemented {
+		t.Errorf("an admin call on the data channel: %v, want Unimplemented", err)
+	}
+
+	// A peer announcing a frame over the limit is cut off; the server keeps
+	// serving.
+	conf := e.tls.Clone()
+	conf.NextProtos = []string{datachan.Protocol}
+	raw, err := tls.Dial("tcp", e.zone.Addr, conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var head [5]byte
+	binary.BigEndian.PutUint32(head[1:], datachan.MaxFrame+1)
+	raw.Write(head[:])
+	raw.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := raw.Read(make([]byte, 1)); err == nil {
+		t.Errorf("the server answered an oversized frame with %d bytes instead of closing", n)
+	}
+	raw.Close()
+
+	// A client that goes away in the middle of a put leaves nothing behind.
+	pctx, pcancel := context.WithCancel(ctx)
+	s = e.dial(pctx, arcapb.Transfer_Put_FullMethodName, e.token)
+	stream := &grpc.GenericClientStream[arcapb.PutRequest, arcapb.Entry]{ClientStream: s}
+	stream.Send(&arcapb.PutRequest{Part: &arcapb.PutRequest_Header{Header: &arcapb.PutHeader{
+		Path: "/tempZone/home/rods/cut", Size: 10 << 20}}})
+	stream.Send(&arcapb.PutRequest{Part: &arcapb.PutRequest_Data{Data: data[:1<<20]}})
+	pcancel()
+	ns := arcapb.NewNamespaceClient(e.grpc)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, err := ns.Stat(authCtx(ctx, e.token), &arcapb.StatRequest{Path: "/tempZone/home/rods/cut"})
+		if status.Code(err) == codes.NotFound {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the interrupted put is still in the catalog: stat = %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// And after all that the data channel still works.
+	if _, err := e.put(ctx, e.token, "/tempZone/home/rods/after", data); err != nil {
+		t.Fatalf("put after the refusals: %v", err)
+	}
+}
+
+func authCtx(ctx context.Context, token string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+}

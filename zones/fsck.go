@@ -1,0 +1,256 @@
+package zones
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources"
+)
+
+// FsckRequest is arca fsck.
+type FsckRequest struct {
+	Repair          bool
+	VerifyChecksums bool   // read every good replica (slow); else sizes only
+	Resource        string // "" for every storage resource
+}
+
+// Finding kinds.
+const (
+	FindMissing          = "missing"            // a replica's file is not in storage
+	FindSizeMismatch     = "size_mismatch"      // the file's size differs from the catalog
+	FindChecksumMismatch = "checksum_mismatch"  // the file's bytes differ from the catalog
+	FindOrphan           = "orphan"             // a file no replica points to
+	FindStuck            = "stuck_intermediate" // a write that died; its lease ended
+	FindUnreadable       = "unreadable"         // the resource could not be checked
+	FindRepair           = "repair"             // the refresh of an object whose replicas were bad
+)
+
+// Finding is one inconsistency between catalog and storage.
+type Finding struct {
+	Kind         string
+	Resource     string
+	Path         catalog.Path // of the data object, when a replica is concerned
+	Replica      int
+	PhysicalPath string
+	Detail       string
+	Repaired     bool
+	Repair       string // what the repair did, or why it could not
+}
+
+// Fsck compares the catalog with storage: every good replica's file must
+// exist with the catalog's size (and, with VerifyChecksums, its checksum);
+// every file must belong to a replica; no intermediate replica may outlive
+// its lease. With Repair, a bad good replica is marked stale and refreshed
+// from another good one, an orphan file is removed, and a stuck
+// intermediate replica is resolved. report hears of every finding.
+func (z *Zone) Fsck(ctx context.Context, caller catalog.User, req FsckRequest, report func(Finding) error) error {
+	return z.do(ctx, &Op{Name: "fsck", Caller: caller, Resource: req.Resource}, func(ctx context.Context) error {
+		t, err := z.loadTree(ctx)
+		if err != nil {
+			return err
+		}
+		var leaves []*rescNode
+		if req.Resource != "" {
+			n, err := t.node(req.Resource)
+			if err != nil {
+				return err
+			}
+			leaves = n.leaves()
+		} else {
+			for _, n := range t.nodes {
+				if n.storage() {
+					leaves = append(leaves, n)
+				}
+			}
+		}
+		sortNodes(leaves)
+		// Stuck intermediates first: resolving them removes their files,
+		// which would otherwise be counted as orphans.
+		if err := z.fsckStuck(ctx, req, report); err != nil {
+			return err
+		}
+		var toRepair []catalog.ID
+		for _, leaf := range leaves {
+			ids, err := z.fsckLeaf(ctx, leaf, req, report)
+			if err != nil {
+				return err
+			}
+			toRepair = append(toRepair, ids...)
+		}
+		return z.fsckRepair(ctx, t, toRepair, req, report)
+	})
+}
+
+func sortNodes(ns []*rescNode) {
+	slices.SortFunc(ns, func(a, b *rescNode) int { return strings.Compare(a.name(), b.name()) })
+}
+
+func (z *Zone) fsckStuck(ctx context.Context, req FsckRequest, report func(Finding) error) error {
+	reps, err := z.cat.ExpiredReplicas(ctx, time.Now(), 10000)
+	if err != nil {
+		return err
+	}
+	for _, r := range reps {
+		if req.Resource != "" && r.Resource != req.Resource {
+			continue
+		}
+		f := Finding{Kind: FindStuck, Resource: r.Resource, Replica: r.Number, PhysicalPath: r.PhysicalPath,
+			Detail: fmt.Sprintf("held by %s; its lease ended at %s", r.LockHolder, r.LeaseExpiry.Format(time.RFC3339))}
+		if obj, err := z.cat.DataObjectByID(ctx, r.ObjectID); err == nil {
+			f.Path = obj.Path
+		}
+		if req.Repair {
+			removed, err := z.cat.ResolveExpired(ctx, r.ObjectID, r.Number, time.Now())
+			if err != nil {
+				f.Repair = "not resolved: " + err.Error()
+			} else {
+				z.removeBytes(ctx, []catalog.Replica{removed})
+				f.Repaired, f.Repair = true, "resolved: the replica and its partial file were removed"
+			}
+		}
+		if err := report(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fsckLeaf checks one storage resource and returns the objects whose good
+// replicas there are bad.
+func (z *Zone) fsckLeaf(ctx context.Context, leaf *rescNode, req FsckRequest, report func(Finding) error) ([]catalog.ID, error) {
+	d, _, err := z.resource(ctx, leaf.name())
+	if err != nil {
+		return nil, report(Finding{Kind: FindUnreadable, Resource: leaf.name(), Detail: err.Error()})
+	}
+	// Storage is listed before the catalog is read, as FindOrphans does, so
+	// that a file being written is never taken for an orphan.
+	files := map[string]resources.Info{}
+	if err := d.Walk(ctx, func(i resources.Info) error {
+		files[i.Key] = i
+		return nil
+	}); err != nil {
+		return nil, report(Finding{Kind: FindUnreadable, Resource: leaf.name(), Detail: "walk: " + err.Error()})
+	}
+	known := map[string]bool{}
+	var bad []catalog.ID
+	var reps []catalog.Replica
+	if err := z.cat.ReplicasOn(ctx, leaf.name(), func(r catalog.Replica) error {
+		known[r.PhysicalPath] = true
+		reps = append(reps, r)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, r := range reps {
+		if r.Status != catalog.ReplicaGood {
+			continue
+		}
+		f := Finding{Resource: leaf.name(), Replica: r.Number, PhysicalPath: r.PhysicalPath}
+		info, ok := files[r.PhysicalPath]
+		if !ok {
+			// Listed before: look again, it may have been written since.
+			st, err := d.Stat(ctx, r.PhysicalPath)
+			if errors.Is(err, resources.ErrNotFound) {
+				f.Kind, f.Detail = FindMissing, "no file in storage"
+			} else if err != nil {
+				f.Kind, f.Detail = FindUnreadable, err.Error()
+			} else {
+				info = st
+			}
+		}
+		if f.Kind == "" && info.Size != r.Size {
+			f.Kind, f.Detail = FindSizeMismatch, fmt.Sprintf("%d bytes in storage, %d in the catalog", info.Size, r.Size)
+		}
+		if f.Kind == "" && req.VerifyChecksums && r.Checksum != "" {
+			sum, err := d.Checksum(ctx, r.PhysicalPath)
+			switch {
+			case err != nil:
+				f.Kind, f.Detail = FindUnreadable, err.Error()
+			case sum != r.Checksum:
+				f.Kind, f.Detail = FindChecksumMismatch, fmt.Sprintf("checksum %s in storage, %s in the catalog", sum, r.Checksum)
+			}
+		}
+		if f.Kind == "" {
+			continue
+		}
+		obj, err := z.cat.DataObjectByID(ctx, r.ObjectID)
+		if err == nil {
+			f.Path = obj.Path
+		}
+		if req.Repair && f.Kind != FindUnreadable {
+			// Bad bytes are never served again.
+			if err := z.cat.MarkStale(ctx, r.ObjectID, r.Number); err != nil {
+				f.Repair = "not marked stale: " + err.Error()
+			} else {
+				f.Repair = "marked stale"
+				bad = append(bad, r.ObjectID)
+			}
+		}
+		if err := report(f); err != nil {
+			return nil, err
+		}
+	}
+	for key, info := range files {
+		if known[key] {
+			continue
+		}
+		// A replica may have been registered since the listing.
+		var still bool
+		if err := z.cat.ReplicasOn(ctx, leaf.name(), func(r catalog.Replica) error {
+			if r.PhysicalPath == key {
+				still = true
+			}
+			return nil
+		}); err == nil && still {
+			continue
+		}
+		f := Finding{Kind: FindOrphan, Resource: leaf.name(), PhysicalPath: key,
+			Detail: fmt.Sprintf("%d bytes, modified %s; no replica points to it", info.Size, info.ModTime.Format(time.RFC3339))}
+		if req.Repair {
+			if err := d.Remove(ctx, key); err != nil {
+				f.Repair = "not removed: " + err.Error()
+			} else {
+				f.Repaired, f.Repair = true, "removed"
+			}
+		}
+		if err := report(f); err != nil {
+			return nil, err
+		}
+	}
+	return bad, nil
+}
+
+// fsckRepair refreshes the stale replicas of the objects whose good
+// replicas were found bad, from the good replicas they still have.
+func (z *Zone) fsckRepair(ctx context.Context, t *rescTree, ids []catalog.ID, req FsckRequest, report func(Finding) error) error {
+	seen := map[catalog.ID]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		obj, err := z.cat.DataObjectByID(ctx, id)
+		if err != nil {
+			continue
+		}
+		ch := z.replicateOne(ctx, t, obj, nil, ReplicateRequest{Path: obj.Path, UpdateStale: true})
+		f := Finding{Kind: FindRepair, Path: obj.Path, Resource: ch.Resource, Replica: ch.Replica}
+		switch {
+		case ch.Err != nil:
+			f.Repair = "could not refresh from a good replica: " + ch.Err.Error()
+		case ch.Action == "unchanged":
+			f.Repair = "no good replica left to repair from; the object's bytes are lost unless a backup holds them"
+		default:
+			f.Repaired, f.Repair = true, "refreshed from a good replica"
+		}
+		if err := report(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package zones
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/rules"
+)
+
+// jobScheduler keeps the jobs rules schedule in the catalog.
+type jobScheduler struct{ z *Zone }
+
+func (s jobScheduler) Schedule(ctx context.Context, j rules.ScheduledJob) error {
+	work, err := json.Marshal(j.Work)
+	if err != nil {
+		return err
+	}
+	owner := catalog.UserID{Name: j.Work.User, Zone: j.Work.Zone}
+	_, err = s.z.cat.AddJob(ctx, catalog.Job{Key: j.Key, Rule: j.Rule, Owner: owner, Every: j.Every, Due: j.Due, Work: work})
+	if j.Key != "" && errors.Is(err, catalog.ErrExists) {
+		return nil // the periodic job is scheduled already
+	}
+	return err
+}
+
+// JobOptions tunes RunJobs.
+type JobOptions struct {
+	// Poll is how often the queue is asked for due jobs.
+	Poll time.Duration
+	// Lease is how long a claimed job is this server's; a server that dies
+	// running it loses it to another when the lease ends.
+	Lease time.Duration
+	// MaxAttempts is how many failed runs in a row a job gets before it is
+	// marked failed and kept for an administrator.
+	MaxAttempts int
+	// Backoff is the wait after the first failure; it doubles with every
+	// further failure, up to an hour.
+	Backoff time.Duration
+	// Batch is how many jobs one claim takes.
+	Batch int
+}
+
+func (o *JobOptions) defaults() {
+	if o.Poll == 0 {
+		o.Poll = time.Second
+	}
+	if o.Lease == 0 {
+		o.Lease = 5 * time.Minute
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = 10
+	}
+	if o.Backoff == 0 {
+		o.Backoff = 10 * time.Second
+	}
+	if o.Batch == 0 {
+		o.Batch = 8
+	}
+}
+
+// RunJobs runs the zone's due jobs until ctx ends. Each job is claimed
+// with a lease first, so of several servers on one catalog exactly one
+// runs it; a job that fails is retried with exponential backoff.
+func (z *Zone) RunJobs(ctx context.Context, opts JobOptions) {
+	if z.rules == nil {
+		return
+	}
+	opts.defaults()
+	holder := z.holderBase + "jobs"
+	t := time.NewTicker(opts.Poll)
+	defer t.Stop()
+	for {
+		for {
+			n, err := z.runDueJobs(ctx, holder, opts)
+			if err != nil && ctx.Err() == nil {
+				z.log.Warn("run jobs", "err", err)
+			}
+			if n < opts.Batch || ctx.Err() != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// runDueJobs claims and runs one batch of due jobs, and says how many.
+func (z *Zone) runDueJobs(ctx context.Context, holder string, opts JobOptions) (int, error) {
+	jobs, err := z.cat.ClaimJobs(ctx, holder, time.Now(), opts.Lease, opts.Batch)
+	if err != nil {
+		return 0, err
+	}
+	for _, j := range jobs {
+		z.runJob(ctx, holder, j, opts)
+	}
+	return len(jobs), nil
+}
+
+func (z *Zone) runJob(ctx context.Context, holder string, j catalog.Job, opts JobOptions) {
+	var work rules.JobWork
+	err := json.Unmarshal(j.Work, &work)
+	if err == nil {
+		runCtx, cancel := context.WithTimeout(ctx, opts.Lease)
+		err = z.rules.RunJob(runCtx, int64(j.ID), j.Rule, work)
+		cancel()
+	}
+	// The outcome is recorded even when the server is stopping.
+	done, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err == nil {
+		next, nerr := nextRun(j, time.Now())
+		if nerr != nil {
+			err = nerr
+		} else {
+			if ferr := z.cat.FinishJob(done, j.ID, holder, next); ferr != nil {
+				z.log.Warn("finish job", "job", j.ID, "err", ferr)
+			}
+			z.log.Info("job done", "job", j.ID, "rule", j.Rule)
+			return
+		}
+	}
+	retry := time.Time{}
+	if j.Attempts+1 < opts.MaxAttempts {
+		wait := opts.Backoff << min(j.Attempts, 20)
+		retry = time.Now().Add(min(wait, time.Hour))
+	}
+	if rerr := z.cat.RetryJob(done, j.ID, holder, retry, err.Error()); rerr != nil {
+		z.log.Warn("record failed job", "job", j.ID, "err", rerr)
+	}
+	z.log.Warn("job failed", "job", j.ID, "rule", j.Rule, "attempt", j.Attempts+1, "retry_at", retry, "err", err)
+}
+
+// nextRun is when a periodic job runs next; zero for a one-shot job.
+func nextRun(j catalog.Job, after time.Time) (time.Time, error) {
+	if j.Every == "" {
+		return time.Time{}, nil
+	}
+	s, err := cron.ParseStandard(j.Every)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("job %d: schedule %q: %w", j.ID, j.Every, err)
+	}
+	return s.Next(after), nil
+}

@@ -1,0 +1,170 @@
+package zones
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/zones/ldapauth"
+)
+
+// ErrDirectoryUnavailable means a login needed the LDAP directory and could
+// not reach it. The client hears only this; the server logs the cause.
+var ErrDirectoryUnavailable = errors.New("the LDAP directory is unavailable; try again later")
+
+// Directory checks passwords against an LDAP directory (an *ldapauth.Client).
+type Directory interface {
+	Authenticate(ctx context.Context, name, password string) (ldapauth.Identity, error)
+}
+
+// LDAPLogin is how a zone logs users in with a directory.
+//
+// Who is checked where: the user's record decides. A user whose auth is
+// native (rods, and everyone made with iadmin mkuser) is checked against
+// the argon2id hash only, never against the directory, so an entry in the
+// directory with the same name cannot log in as them. A user whose auth is
+// ldap is checked against the directory only; Arca stores no password of
+// theirs. A name the zone does not know is tried against the directory
+// only when Provision is on; a success creates the user (auth ldap, type
+// rodsuser) with a home collection. With Provision off an administrator
+// makes the account first: iadmin mkuser NAME rodsuser, then iadmin moduser
+// NAME auth ldap.
+type LDAPLogin struct {
+	Directory Directory
+	Provision bool
+	// GroupMap maps directory group names to Arca group names. Empty: every
+	// directory group becomes the Arca group of the same name (names Arca
+	// cannot hold are skipped). Not empty: only the groups it names are
+	// mapped.
+	GroupMap map[string]string
+}
+
+// arcaGroup is the Arca group a directory group maps to.
+func (l *LDAPLogin) arcaGroup(name string) (string, bool) {
+	if len(l.GroupMap) == 0 {
+		return name, true
+	}
+	g, ok := l.GroupMap[name]
+	return g, ok
+}
+
+// ldapLogin checks id's password with the directory, provisions the user
+// when existing is nil, and brings their group memberships in line with
+// the directory.
+func (z *Zone) ldapLogin(ctx context.Context, id catalog.UserID, password string, existing *catalog.User) (catalog.User, error) {
+	if existing == nil && (id.Name == AnonymousUser || id.Name == PublicGroup) {
+		// Names with a meaning of their own are never accounts from a directory.
+		return catalog.User{}, fmt.Errorf("%w: %s is reserved", ldapauth.ErrInvalidCredentials, id.Name)
+	}
+	ident, err := z.ldap.Directory.Authenticate(ctx, id.Name, password)
+	if err != nil {
+		return catalog.User{}, err
+	}
+	var u catalog.User
+	if existing != nil {
+		u = *existing
+	} else {
+		u, err = z.cat.CreateUser(ctx, catalog.User{Name: id.Name, Zone: id.Zone, Type: catalog.UserTypeUser, Auth: catalog.AuthLDAP,
+			Info: "provisioned from LDAP"})
+		if errors.Is(err, catalog.ErrExists) {
+			// Another login of the same user, or an administrator, was faster.
+			if u, err = z.cat.User(ctx, id); err == nil && u.Auth != catalog.AuthLDAP {
+				return catalog.User{}, fmt.Errorf("%w: %s was made a native account meanwhile", ldapauth.ErrInvalidCredentials, id)
+			}
+		}
+		if err != nil {
+			return catalog.User{}, fmt.Errorf("provision %s: %w", id, err)
+		}
+		if err := z.ensureHome(ctx, id); err != nil {
+			return catalog.User{}, fmt.Errorf("provision %s: %w", id, err)
+		}
+		z.log.Info("provisioned a user from LDAP", "user", id.String(), "dn", ident.DN)
+	}
+	if ident.Groups != nil {
+		if err := z.syncLDAPGroups(ctx, id, ident.Groups); err != nil {
+			return catalog.User{}, fmt.Errorf("groups of %s: %w", id, err)
+		}
+	}
+	return u, nil
+}
+
+// syncLDAPGroups makes user a member of the Arca groups its directory
+// groups map to, creating missing ones, and takes it out of the groups the
+// directory manages but no longer lists it in. A group the directory
+// manages is marked auth ldap: made for a directory group, or filled from
+// one. Groups made and filled only with iadmin are left alone.
+func (z *Zone) syncLDAPGroups(ctx context.Context, user catalog.UserID, dirGroups []string) error {
+	defer z.groupCache.forget(user)
+	want := map[string]bool{}
+	for _, g := range dirGroups {
+		name, ok := z.ldap.arcaGroup(g)
+		if !ok {
+			continue
+		}
+		if err := catalog.ValidateUserName(name); err != nil || name == PublicGroup {
+			z.log.Warn("LDAP group not mapped: not a name Arca can hold", "ldap_group", g, "group", name)
+			continue
+		}
+		want[name] = true
+	}
+	current, err := z.cat.GroupsOf(ctx, user)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, g := range current {
+		if g.Zone == z.name {
+			have[g.Name] = true
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		if have[name] {
+			continue
+		}
+		gid := catalog.UserID{Name: name, Zone: z.name}
+		g, err := z.cat.CreateGroup(ctx, gid)
+		if errors.Is(err, catalog.ErrExists) {
+			g, err = z.cat.User(ctx, gid)
+		} else if err == nil {
+			z.log.Info("created a group for an LDAP group", "group", name)
+		}
+		if err != nil {
+			return err
+		}
+		if g.Type != catalog.UserTypeGroup {
+			z.log.Warn("LDAP group not mapped: a user of that name exists", "group", name)
+			continue
+		}
+		if g.Auth != catalog.AuthLDAP {
+			g.Auth = catalog.AuthLDAP
+			if err := z.cat.UpdateUser(ctx, g); err != nil {
+				return err
+			}
+		}
+		if err := z.cat.AddMember(ctx, gid, user); err != nil && !errors.Is(err, catalog.ErrExists) {
+			return err
+		}
+		z.log.Info("added to a group from LDAP", "user", user.String(), "group", name)
+	}
+	for _, name := range slices.Sorted(maps.Keys(have)) {
+		if want[name] {
+			continue
+		}
+		gid := catalog.UserID{Name: name, Zone: z.name}
+		g, err := z.cat.User(ctx, gid)
+		if err != nil {
+			return err
+		}
+		if g.Auth != catalog.AuthLDAP {
+			continue // the zone's own group
+		}
+		if err := z.cat.RemoveMember(ctx, gid, user); err != nil && !errors.Is(err, catalog.ErrNotFound) {
+			return err
+		}
+		z.log.Info("removed from a group: LDAP no longer lists the user in it", "user", user.String(), "group", name)
+	}
+	return nil
+}

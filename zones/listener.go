@@ -1,0 +1,179 @@
+package zones
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/credentials"
+
+	"github.com/arca-data/arca/api/datachan"
+)
+
+// handshakeTimeout bounds a TLS handshake, so that silent peers do not pile up.
+const handshakeTimeout = 10 * time.Second
+
+// portMux serves gRPC and the data channel on one TLS port. It does the TLS
+// handshake itself and routes by the negotiated ALPN protocol: "h2" goes to
+// the gRPC server through GRPCListener, datachan.Protocol to serveData.
+type portMux struct {
+	lis      net.Listener
+	conf     *tls.Config
+	data     func(context.Context, *tls.Conn)
+	grpc     chan net.Conn
+	closed   chan struct{}
+	stopOnce sync.Once
+
+	mu     sync.Mutex
+	active map[*tls.Conn]struct{} // data-channel connections with a call running
+	calls  sync.WaitGroup
+}
+
+func newPortMux(lis net.Listener, conf *tls.Config, data func(context.Context, *tls.Conn)) *portMux {
+	conf = conf.Clone()
+	conf.NextProtos = []string{"h2", datachan.Protocol}
+	return &portMux{
+		lis: lis, conf: conf, data: data,
+		grpc: make(chan net.Conn), closed: make(chan struct{}),
+		active: map[*tls.Conn]struct{}{},
+	}
+}
+
+// Serve accepts connections until Close.
+func (m *portMux) Serve(ctx context.Context) error {
+	for {
+		c, err := m.lis.Accept()
+		if err != nil {
+			select {
+			case <-m.closed:
+				return nil
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		go m.route(ctx, c)
+	}
+}
+
+func (m *portMux) route(ctx context.Context, c net.Conn) {
+	tc := tls.Server(c, m.conf)
+	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	err := tc.HandshakeContext(hctx)
+	cancel()
+	if err != nil {
+		tc.Close()
+		return
+	}
+	if tc.ConnectionState().NegotiatedProtocol == datachan.Protocol {
+		if !m.track(tc) {
+			tc.Close()
+			return
+		}
+		defer m.untrack(tc)
+		m.data(ctx, tc)
+		return
+	}
+	select {
+	case m.grpc <- tc:
+	case <-m.closed:
+		tc.Close()
+	}
+}
+
+func (m *portMux) track(tc *tls.Conn) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	select {
+	case <-m.closed:
+		return false
+	default:
+	}
+	m.active[tc] = struct{}{}
+	m.calls.Add(1)
+	return true
+}
+
+func (m *portMux) untrack(tc *tls.Conn) {
+	m.mu.Lock()
+	delete(m.active, tc)
+	m.mu.Unlock()
+	m.calls.Done()
+}
+
+// Close stops accepting; running data-channel calls go on (see Drain).
+func (m *portMux) Close() error {
+	m.stopOnce.Do(func() {
+		m.mu.Lock()
+		close(m.closed)
+		m.mu.Unlock()
+		m.lis.Close()
+	})
+	return nil
+}
+
+// Drain waits for the running data-channel calls until ctx ends, then
+// closes their connections, which fails them and makes them clean up.
+func (m *portMux) Drain(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { m.calls.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	m.mu.Lock()
+	for tc := range m.active {
+		tc.Close()
+	}
+	m.mu.Unlock()
+	<-done
+}
+
+// GRPCListener is the listener the gRPC server serves: the connections that
+// negotiated HTTP/2, already through TLS.
+func (m *portMux) GRPCListener() net.Listener { return grpcListener{m} }
+
+type grpcListener struct{ m *portMux }
+
+func (l grpcListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.m.grpc:
+		return c, nil
+	case <-l.m.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l grpcListener) Close() error   { return l.m.Close() }
+func (l grpcListener) Addr() net.Addr { return l.m.lis.Addr() }
+
+// handshakenTLS is the gRPC server's transport security for connections the
+// portMux has already taken through TLS: it only reports what was negotiated.
+type handshakenTLS struct{}
+
+func (handshakenTLS) ServerHandshake(c net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	tc, ok := c.(*tls.Conn)
+	if !ok {
+		return nil, nil, errors.New("connection did not come through TLS")
+	}
+	return c, tlsInfo(tc), nil
+}
+
+func (handshakenTLS) ClientHandshake(context.Context, string, net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	return nil, nil, errors.New("handshakenTLS is for servers")
+}
+
+func (handshakenTLS) Info() credentials.ProtocolInfo {
+	return credentials.ProtocolInfo{SecurityProtocol: "tls"}
+}
+
+func (h handshakenTLS) Clone() credentials.TransportCredentials { return h }
+func (handshakenTLS) OverrideServerName(string) error           { return nil }

@@ -1,0 +1,307 @@
+package zones
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources/tape"
+)
+
+// ResourceInfo is a resource with its place in the tree.
+type ResourceInfo struct {
+	catalog.Resource
+	Role      string // cache | archive below a compound
+	Children  []string
+	Hierarchy string
+}
+
+// MakeResource is iadmin mkresc: it registers a resource. A storage
+// resource is opened first (an S3 bucket is created if missing), so that a
+// wrong location or wrong credentials are refused before anything is
+// registered.
+func (z *Zone) MakeResource(ctx context.Context, caller catalog.User, rec catalog.Resource) (catalog.Resource, error) {
+	var out catalog.Resource
+	err := z.do(ctx, &Op{Name: "resource.create", Caller: caller, Resource: rec.Name}, func(ctx context.Context) error {
+		rec.Status, rec.Parent = "up", ""
+		if err := catalog.ValidateUserName(rec.Name); err != nil {
+			return fmt.Errorf("%w: resource name %q: %v", catalog.ErrInvalidArgument, rec.Name, err)
+		}
+		if _, err := z.cat.Resource(ctx, rec.Name); err == nil {
+			return fmt.Errorf("resource %s: %w", rec.Name, catalog.ErrExists)
+		}
+		if err := checkResourceRecord(&rec); err != nil {
+			return err
+		}
+		if rec.Type != "s3" && rec.Location != "" {
+			all, err := z.cat.ListResources(ctx)
+			if err != nil {
+				return err
+			}
+			for _, o := range all {
+				if o.Location == rec.Location && o.Type != "s3" {
+					return fmt.Errorf("%w: resource %s uses %s already", catalog.ErrExists, o.Name, rec.Location)
+				}
+			}
+		}
+		if err := z.tryOpen(rec); err != nil {
+			return err
+		}
+		var err error
+		out, err = z.cat.CreateResource(ctx, rec)
+		z.forgetResources(rec.Name)
+		return err
+	})
+	return out, err
+}
+
+// tryOpen opens the driver of a storage resource and closes it again, so
+// that a wrong location or credentials are refused with the driver's
+// error; the zone opens its own on first use.
+func (z *Zone) tryOpen(rec catalog.Resource) error {
+	if !isStorageType(rec.Type) {
+		return nil
+	}
+	d, err := z.openResc(rec)
+	if err != nil {
+		return fmt.Errorf("resource %s: %w", rec.Name, err)
+	}
+	closeDriver(d)
+	return nil
+}
+
+// checkResourceRecord validates type, location and context.
+func checkResourceRecord(rec *catalog.Resource) error {
+	if !isStorageType(rec.Type) && !isCoordinatingType(rec.Type) {
+		return fmt.Errorf("%w: unknown resource type %q (want %s or %s)", catalog.ErrInvalidArgument, rec.Type,
+			strings.Join(storageTypes, ", "), strings.Join(coordinatingTypes, ", "))
+	}
+	if _, err := parseContext(rec.Context); err != nil {
+		return fmt.Errorf("%w: %v", catalog.ErrInvalidArgument, err)
+	}
+	switch rec.Type {
+	case "posix", "unixfilesystem", "tape":
+		// iRODS writes HOST:/path; the host is this server.
+		if _, path, ok := strings.Cut(rec.Location, ":"); ok && strings.HasPrefix(path, "/") {
+			rec.Location = path
+		}
+		if !filepath.IsAbs(rec.Location) {
+			return fmt.Errorf("%w: a %s resource needs an absolute directory as its location, not %q", catalog.ErrInvalidArgument, rec.Type, rec.Location)
+		}
+		rec.Location = filepath.Clean(rec.Location)
+		if rec.Type == "tape" {
+			if _, err := tape.ParseContext(rec.Location, rec.Context); err != nil {
+				return fmt.Errorf("%w: %v", catalog.ErrInvalidArgument, err)
+			}
+		}
+	case "s3":
+		if _, err := S3Config(rec.Location, rec.Context); err != nil {
+			return fmt.Errorf("%w: %v", catalog.ErrInvalidArgument, err)
+		}
+	default:
+		if rec.Location != "" {
+			return fmt.Errorf("%w: a %s resource holds no data and takes no location (got %q)", catalog.ErrInvalidArgument, rec.Type, rec.Location)
+		}
+	}
+	return nil
+}
+
+// ModifyResource is iadmin modresc NAME status|comment|context VALUE.
+func (z *Zone) ModifyResource(ctx context.Context, caller catalog.User, name, field, value string) (catalog.Resource, error) {
+	var out catalog.Resource
+	err := z.do(ctx, &Op{Name: "resource.modify", Caller: caller, Resource: name}, func(ctx context.Context) error {
+		rec, err := z.cat.Resource(ctx, name)
+		if err != nil {
+			return err
+		}
+		switch field {
+		case "status":
+			if value != "up" && value != "down" {
+				return fmt.Errorf("%w: status %q: want up or down", catalog.ErrInvalidArgument, value)
+			}
+			rec.Status = value
+		case "comment":
+			rec.Comment = value
+		case "context":
+			if rec.Type == "compound" {
+				// The roles of the children stay unless named.
+				old, _ := parseContext(rec.Context)
+				kv, err := parseContext(value)
+				if err != nil {
+					return fmt.Errorf("%w: %v", catalog.ErrInvalidArgument, err)
+				}
+				for _, role := range []string{"cache", "archive"} {
+					if _, ok := kv[role]; !ok && old[role] != "" {
+						kv[role] = old[role]
+					}
+				}
+				value = formatContext(kv)
+			}
+			rec.Context = value
+			if err := checkResourceRecord(&rec); err != nil {
+				return err
+			}
+			if rec.Type != "tape" { // a tape library runs already; its context was parsed above
+				if err := z.tryOpen(rec); err != nil {
+					return err
+				}
+			}
+		default:
+			return fmt.Errorf("%w: cannot modify %q of a resource (want status, comment or context)", catalog.ErrInvalidArgument, field)
+		}
+		if err := z.cat.UpdateResource(ctx, rec); err != nil {
+			return err
+		}
+		z.forgetResources(name)
+		out, err = z.cat.Resource(ctx, name)
+		return err
+	})
+	return out, err
+}
+
+// RemoveResource is iadmin rmresc: the catalog refuses while replicas or
+// children remain.
+func (z *Zone) RemoveResource(ctx context.Context, caller catalog.User, name string) error {
+	return z.do(ctx, &Op{Name: "resource.remove", Caller: caller, Resource: name}, func(ctx context.Context) error {
+		if name == z.defResc {
+			return fmt.Errorf("%w: %s is the zone's default resource", catalog.ErrInvalidArgument, name)
+		}
+		rec, err := z.cat.Resource(ctx, name)
+		if err != nil {
+			return err
+		}
+		if rec.Parent != "" {
+			return fmt.Errorf("%w: resource %s is a child of %s; rmchildfromresc first", catalog.ErrNotEmpty, name, rec.Parent)
+		}
+		if err := z.cat.RemoveResource(ctx, name); err != nil {
+			if errors.Is(err, catalog.ErrNotEmpty) {
+				return fmt.Errorf("%w (trim or move its replicas first: itrim -S %s, iphymv -S %s)", err, name, name)
+			}
+			return err
+		}
+		z.mu.Lock()
+		if c, ok := z.rescs[name]; ok {
+			closeDriver(c.driver)
+			delete(z.rescs, name)
+		}
+		z.mu.Unlock()
+		z.forgetResources(name)
+		return nil
+	})
+}
+
+// AddChild is iadmin addchildtoresc PARENT CHILD [ROLE].
+func (z *Zone) AddChild(ctx context.Context, caller catalog.User, parent, child, role string) (catalog.Resource, error) {
+	var out catalog.Resource
+	err := z.do(ctx, &Op{Name: "resource.child", Caller: caller, Resource: parent}, func(ctx context.Context) error {
+		t, err := z.loadTree(ctx)
+		if err != nil {
+			return err
+		}
+		p, err := t.node(parent)
+		if err != nil {
+			return err
+		}
+		c, err := t.node(child)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !isCoordinatingType(p.rec.Type):
+			return fmt.Errorf("%w: %s is a %s resource; only replication, compound, random and passthru resources take children", catalog.ErrInvalidArgument, parent, p.rec.Type)
+		case c.parent != nil:
+			return fmt.Errorf("%w: %s is already a child of %s", catalog.ErrExists, child, c.parent.name())
+		case child == z.defResc:
+			return fmt.Errorf("%w: %s is the zone's default resource and stays a root", catalog.ErrInvalidArgument, child)
+		case p.rec.Type == "passthru" && len(p.children) > 0:
+			return fmt.Errorf("%w: passthru resource %s has its one child already (%s)", catalog.ErrInvalidArgument, parent, p.children[0].name())
+		case p.rec.Type == "compound" && role != "cache" && role != "archive":
+			return fmt.Errorf("%w: a child of compound resource %s needs the role cache or archive", catalog.ErrInvalidArgument, parent)
+		case p.rec.Type != "compound" && role != "":
+			return fmt.Errorf("%w: role %q means something only below a compound resource", catalog.ErrInvalidArgument, role)
+		}
+		if p.rec.Type == "compound" {
+			if taken := p.ctx[role]; taken != "" && p.find(taken) != nil {
+				return fmt.Errorf("%w: compound resource %s has its %s already (%s)", catalog.ErrExists, parent, role, taken)
+			}
+			p.ctx[role] = child
+			p.rec.Context = formatContext(p.ctx)
+			if err := z.cat.UpdateResource(ctx, p.rec); err != nil {
+				return err
+			}
+		}
+		c.rec.Parent = parent
+		if err := z.cat.UpdateResource(ctx, c.rec); err != nil {
+			return err
+		}
+		z.forgetResources(parent, child)
+		out, err = z.cat.Resource(ctx, child)
+		return err
+	})
+	return out, err
+}
+
+// RemoveChild is iadmin rmchildfromresc PARENT CHILD. The child keeps its
+// replicas and becomes a root.
+func (z *Zone) RemoveChild(ctx context.Context, caller catalog.User, parent, child string) (catalog.Resource, error) {
+	var out catalog.Resource
+	err := z.do(ctx, &Op{Name: "resource.child", Caller: caller, Resource: parent}, func(ctx context.Context) error {
+		c, err := z.cat.Resource(ctx, child)
+		if err != nil {
+			return err
+		}
+		if c.Parent != parent {
+			return fmt.Errorf("%w: %s is not a child of %s", catalog.ErrNotFound, child, parent)
+		}
+		p, err := z.cat.Resource(ctx, parent)
+		if err != nil {
+			return err
+		}
+		if p.Type == "compound" {
+			kv, _ := parseContext(p.Context)
+			for _, role := range []string{"cache", "archive"} {
+				if kv[role] == child {
+					delete(kv, role)
+				}
+			}
+			p.Context = formatContext(kv)
+			if err := z.cat.UpdateResource(ctx, p); err != nil {
+				return err
+			}
+		}
+		c.Parent = ""
+		if err := z.cat.UpdateResource(ctx, c); err != nil {
+			return err
+		}
+		z.forgetResources(parent, child)
+		out, err = z.cat.Resource(ctx, child)
+		return err
+	})
+	return out, err
+}
+
+// ListResources is ilsresc: every resource with its place in the tree,
+// ordered by name.
+func (z *Zone) ListResources(ctx context.Context, caller catalog.User) ([]ResourceInfo, error) {
+	var out []ResourceInfo
+	err := z.do(ctx, &Op{Name: "resource.list", Caller: caller}, func(ctx context.Context) error {
+		recs, err := z.cat.ListResources(ctx)
+		if err != nil {
+			return err
+		}
+		t := buildTree(recs)
+		for _, r := range recs {
+			n := t.nodes[r.Name]
+			info := ResourceInfo{Resource: r, Role: n.role(), Hierarchy: n.hierarchy()}
+			for _, c := range n.children {
+				info.Children = append(info.Children, c.name())
+			}
+			out = append(out, info)
+		}
+		return nil
+	})
+	return out, err
+}

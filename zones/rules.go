@@ -1,0 +1,144 @@
+package zones
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/rules"
+)
+
+// ruleHook makes a rule engine fire around every operation: pre rules in
+// Before (after authorization, before anything is stored), post, except
+// and finally rules in After.
+type ruleHook struct {
+	z *Zone
+	e *rules.Engine
+}
+
+// UseRules makes the rules of e fire on every operation of z, and makes z
+// run the jobs they schedule (see RunJobs).
+func (z *Zone) UseRules(e *rules.Engine) {
+	e.SetScheduler(jobScheduler{z: z})
+	z.rules = e
+	z.AddHook(ruleHook{z: z, e: e})
+}
+
+// Rules is the zone's rule engine, nil when it has none.
+func (z *Zone) Rules() *rules.Engine { return z.rules }
+
+func (z *Zone) ruleRequest(op *Op) *rules.Request {
+	return &rules.Request{
+		Op: op.Name, Path: op.Path, Dest: op.Dest, Resource: op.Resource, Size: op.Size,
+		AVUs: op.AVUs, Group: op.Group.Name, AdminMode: op.AdminMode, User: op.Caller, Zone: z.name,
+	}
+}
+
+func (h ruleHook) Before(ctx context.Context, op *Op) error {
+	req := h.z.ruleRequest(op)
+	eff, err := h.e.Before(ctx, req)
+	if err != nil {
+		// The operation will not run: its except and finally rules see
+		// the denial now, as the dispatcher does not call After of the
+		// hook that refused.
+		h.e.After(ctx, req, err)
+		return err
+	}
+	if eff != nil && eff.Resource != "" && (op.Name == "put" || op.Name == "copy") {
+		op.Resource = eff.Resource
+	}
+	return nil
+}
+
+func (h ruleHook) After(ctx context.Context, op *Op, err error) {
+	h.e.After(ctx, h.z.ruleRequest(op), err)
+}
+
+// errNoRules is the answer of rule operations on a zone without an engine.
+var errNoRules = fmt.Errorf("%w: this zone runs no rule engine", resources.ErrUnavailable)
+
+// ListRules returns the rule set in use.
+func (z *Zone) ListRules(ctx context.Context, caller catalog.User) (*rules.Set, error) {
+	var set *rules.Set
+	err := z.do(ctx, &Op{Name: "rules.list", Caller: caller}, func(ctx context.Context) error {
+		if z.rules == nil {
+			return errNoRules
+		}
+		set = z.rules.Current()
+		return nil
+	})
+	return set, err
+}
+
+// CheckRules compiles rule files with the zone's environment and actions,
+// without loading them.
+func (z *Zone) CheckRules(ctx context.Context, caller catalog.User, files map[string][]byte) (*rules.Set, error) {
+	var set *rules.Set
+	err := z.do(ctx, &Op{Name: "rules.check", Caller: caller}, func(ctx context.Context) error {
+		if z.rules == nil {
+			return errNoRules
+		}
+		var err error
+		set, err = z.rules.Compile(files)
+		return err
+	})
+	return set, err
+}
+
+// DryRun reports what the pre rules would decide on op, run by caller.
+func (z *Zone) DryRun(ctx context.Context, caller catalog.User, op Op) (string, []rules.Decision, error) {
+	var (
+		version string
+		out     []rules.Decision
+	)
+	err := z.do(ctx, &Op{Name: "rules.dryrun", Caller: caller}, func(ctx context.Context) error {
+		if z.rules == nil {
+			return errNoRules
+		}
+		op.Caller = caller
+		version, out = z.rules.DryRun(ctx, z.ruleRequest(&op))
+		return nil
+	})
+	return version, out, err
+}
+
+// ListJobs returns the scheduled jobs the caller may see: its own, or
+// every job for an administrator.
+func (z *Zone) ListJobs(ctx context.Context, caller catalog.User) ([]catalog.Job, error) {
+	var out []catalog.Job
+	err := z.do(ctx, &Op{Name: "job.list", Caller: caller}, func(ctx context.Context) error {
+		admin := isAdmin(caller, z.name)
+		for after := catalog.ID(0); ; {
+			page, err := z.cat.ListJobs(ctx, after, listPage)
+			if err != nil {
+				return err
+			}
+			for _, j := range page {
+				if admin || j.Owner == caller.UserID() {
+					out = append(out, j)
+				}
+			}
+			if len(page) < listPage {
+				return nil
+			}
+			after = page[len(page)-1].ID
+		}
+	})
+	return out, err
+}
+
+// RemoveJob deletes a job of the caller's, or any job for an administrator.
+func (z *Zone) RemoveJob(ctx context.Context, caller catalog.User, id catalog.ID) error {
+	return z.do(ctx, &Op{Name: "job.remove", Caller: caller}, func(ctx context.Context) error {
+		j, err := z.cat.Job(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !isAdmin(caller, z.name) && j.Owner != caller.UserID() {
+			// Someone else's job is not shown to the caller either.
+			return fmt.Errorf("job %d: %w", id, catalog.ErrNotFound)
+		}
+		return z.cat.RemoveJob(ctx, id)
+	})
+}
