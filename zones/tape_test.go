@@ -21,7 +21,7 @@ import (
 func TestTapeRecallMounts(t *testing.T) {
 	const objects, perCart, size = 100, 10, 32 << 10
 	e := newFaultEnv(t)
-	ctx := fmt.Sprintf("drives=2;cartridge_size=%d;mount_latency=5ms;rewind_latency=2ms;seek_rate=1GiB;keep_online=no", perCart*(size+2048))
+	ctx := fmt.Sprintf("drives=2;cartridge_size=%d;mount_latency=5ms;rewind_latency=2ms;seek_rate=1GiB;keep_online=no;stage_size=64MiB", perCart*(size+2048))
 	if _, err := e.zone.MakeResource(e.ctx, e.rods, catalog.Resource{Name: "tp", Type: "tape",
 		Location: filepath.Join(e.dir, "tape"), Context: ctx}); err != nil {
 		t.Fatal(err)

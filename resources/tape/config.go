@@ -23,6 +23,9 @@ type Config struct {
 	// DropOnWrite keeps no online copy of what is written, so that every
 	// read is a recall (tests; an archive that must not fill its disk).
 	DropOnWrite bool
+	// StageSize bounds the online copies (bytes); the least recently
+	// used go first. Default: twice a cartridge per drive.
+	StageSize int64
 }
 
 func (c *Config) setDefaults() {
@@ -31,6 +34,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CartridgeSize <= 0 {
 		c.CartridgeSize = 1 << 30
+	}
+	if c.StageSize <= 0 {
+		c.StageSize = 2 * c.CartridgeSize * int64(c.Drives)
 	}
 }
 
@@ -68,6 +74,8 @@ func ParseContext(dir, s string) (Config, error) {
 			c.SeekRate, err = ParseSize(strings.TrimSuffix(v, "/s"))
 		case "device":
 			c.Device = v
+		case "stage_size":
+			c.StageSize, err = ParseSize(v)
 		case "keep_online":
 			switch v {
 			case "yes", "true", "on":
@@ -78,7 +86,7 @@ func ParseContext(dir, s string) (Config, error) {
 				err = fmt.Errorf("want yes or no")
 			}
 		default:
-			return c, fmt.Errorf("tape context: unknown key %q (want drives, cartridge_size, mount_latency, rewind_latency, seek_rate, device or keep_online)", k)
+			return c, fmt.Errorf("tape context: unknown key %q (want drives, cartridge_size, mount_latency, rewind_latency, seek_rate, device, keep_online or stage_size)", k)
 		}
 		if err == nil && (c.MountLatency < 0 || c.RewindLatency < 0) {
 			err = fmt.Errorf("a latency cannot be negative")

@@ -200,8 +200,11 @@ func (l *library) swap(d *drive, cart int) {
 		l.count(func(s *Stats) { s.Unmounts++ })
 	}
 	sleep(l.cfg.MountLatency)
+	// Other drives read d.cart when they choose (pick), under l.mu.
+	l.mu.Lock()
 	d.cart, d.pos = cart, 0
-	l.count(func(s *Stats) { s.Mounts++ })
+	l.stats.Mounts++
+	l.mu.Unlock()
 }
 
 func (l *library) serve(d *drive, j *job) {

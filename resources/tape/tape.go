@@ -78,6 +78,14 @@ type Resource struct {
 	recalls    map[string]*recall
 	appendCart int
 	appendUsed int64 // bytes of appendCart used or reserved
+	staged     map[string]stagedFile
+	stageUsed  int64
+}
+
+// stagedFile is an online copy, for the eviction of the least recently used.
+type stagedFile struct {
+	size int64
+	used time.Time
 }
 
 // Open opens (or creates) the library in cfg.Dir and starts its drives.
@@ -103,7 +111,8 @@ func Open(cfg Config) (*Resource, error) {
 			os.Remove(filepath.Join(dir, "spool", f.Name()))
 		}
 	}
-	r := &Resource{cfg: cfg, index: map[string]entry{}, writing: map[string]bool{}, recalls: map[string]*recall{}}
+	r := &Resource{cfg: cfg, index: map[string]entry{}, writing: map[string]bool{}, recalls: map[string]*recall{},
+		staged: map[string]stagedFile{}}
 	if err := r.replay(); err != nil {
 		return nil, err
 	}
@@ -114,6 +123,7 @@ func Open(cfg Config) (*Resource, error) {
 		r.log.Close()
 		return nil, err
 	}
+	r.findStaged()
 	r.lib = newLibrary(cfg, r.cartridgePath)
 	return r, nil
 }
@@ -279,7 +289,7 @@ func (r *Resource) Remove(ctx context.Context, key string) error {
 		return r.errorf("remove", key, err)
 	}
 	delete(r.index, key)
-	os.Remove(r.stagePath(key))
+	r.unstage(key)
 	return nil
 }
 
@@ -298,10 +308,67 @@ func (r *Resource) Evict(key string) error {
 	if _, err := r.lookup("evict", key); err != nil {
 		return err
 	}
-	if err := os.Remove(r.stagePath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.unstage(key); err != nil {
 		return r.errorf("evict", key, err)
 	}
 	return nil
+}
+
+// findStaged notes the online copies left by an earlier run.
+func (r *Resource) findStaged() {
+	for key, e := range r.index {
+		if fi, err := os.Stat(r.stagePath(key)); err == nil && fi.Size() == e.Size {
+			r.staged[key] = stagedFile{size: e.Size, used: fi.ModTime()}
+			r.stageUsed += e.Size
+		}
+	}
+}
+
+// noteStaged records the new online copy of key and evicts the least
+// recently used others while the stage area is over its size. Called with
+// r.mu held.
+func (r *Resource) noteStaged(key string, size int64) {
+	if old, ok := r.staged[key]; ok {
+		r.stageUsed -= old.size
+	}
+	r.staged[key] = stagedFile{size: size, used: time.Now()}
+	r.stageUsed += size
+	for r.stageUsed > r.cfg.StageSize {
+		victim, oldest := "", time.Time{}
+		for k, f := range r.staged {
+			if k != key && (victim == "" || f.used.Before(oldest)) {
+				victim, oldest = k, f.used
+			}
+		}
+		if victim == "" {
+			return
+		}
+		r.unstage(victim)
+	}
+}
+
+// unstage removes the online copy of key. Called with r.mu held.
+func (r *Resource) unstage(key string) error {
+	if f, ok := r.staged[key]; ok {
+		r.stageUsed -= f.size
+		delete(r.staged, key)
+	}
+	if err := os.Remove(r.stagePath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// touchStaged marks the online copy of key as used now.
+func (r *Resource) touchStaged(key string) {
+	r.mu.Lock()
+	if f, ok := r.staged[key]; ok {
+		f.used = time.Now()
+		r.staged[key] = f
+	}
+	r.mu.Unlock()
 }
 
 // Stage queues recalls of the keys that are not online, all at once.
@@ -389,6 +456,8 @@ func (r *Resource) recallRun(path string, e entry) (int64, error) {
 		os.Remove(tmp) // removed or rewritten meanwhile
 	} else if err := os.Rename(tmp, r.stagePath(e.Key)); err != nil {
 		return 0, err
+	} else {
+		r.noteStaged(e.Key, e.Size)
 	}
 	r.lib.count(func(s *Stats) { s.Recalls++ })
 	return e.Off + e.Size, nil
@@ -408,6 +477,7 @@ func (r *Resource) Open(ctx context.Context, key string, offset int64) (io.ReadC
 		if err == nil {
 			fi, serr := f.Stat()
 			if serr == nil && fi.Size() == e.Size {
+				r.touchStaged(key)
 				if _, err := f.Seek(offset, io.SeekStart); err != nil {
 					f.Close()
 					return nil, r.errorf("open", key, err)

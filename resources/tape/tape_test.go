@@ -48,7 +48,7 @@ func TestSuiteRecalls(t *testing.T) {
 func TestRecallMountsEachCartridgeOnce(t *testing.T) {
 	const objects, perCart, size = 100, 10, 64 << 10
 	r := open(t, tape.Config{Drives: 2, CartridgeSize: perCart * (size + 2048), DropOnWrite: true,
-		MountLatency: 2 * time.Millisecond, RewindLatency: time.Millisecond, SeekRate: 1 << 30})
+		MountLatency: 2 * time.Millisecond, RewindLatency: time.Millisecond, SeekRate: 1 << 30, StageSize: 64 << 20})
 	var keys []string
 	for i := range objects {
 		key := fmt.Sprintf("obj/%03d", i)
@@ -168,5 +168,32 @@ func TestParseContext(t *testing.T) {
 		if _, err := tape.ParseContext("/x", bad); err == nil {
 			t.Errorf("ParseContext(%q) succeeded", bad)
 		}
+	}
+}
+
+// The online copies stay within the stage size: the least recently used go.
+func TestStageEviction(t *testing.T) {
+	r := open(t, tape.Config{CartridgeSize: 1 << 20, StageSize: 100 << 10})
+	for i := range 5 {
+		resourcetest.Put(t, r, fmt.Sprintf("f%d", i), resourcetest.Data(uint64(i), 40<<10))
+	}
+	online := 0
+	for i := range 5 {
+		if ok, _ := r.Staged(t.Context(), fmt.Sprintf("f%d", i)); ok {
+			online++
+		}
+	}
+	if online != 2 {
+		t.Errorf("%d files of 40 KiB online with a stage of 100 KiB, want 2", online)
+	}
+	if ok, _ := r.Staged(t.Context(), "f4"); !ok {
+		t.Errorf("the newest file is not online")
+	}
+	// An evicted file is recalled, and becomes the newest online.
+	if got := resourcetest.Get(t, r, "f0"); !bytes.Equal(got, resourcetest.Data(0, 40<<10)) {
+		t.Errorf("recall of an evicted file differs")
+	}
+	if ok, _ := r.Staged(t.Context(), "f0"); !ok {
+		t.Errorf("f0 not online after its recall")
 	}
 }

@@ -123,9 +123,13 @@ func (w *writer) commit() (resources.Info, error) {
 	w.f.Close()
 	if !r.cfg.DropOnWrite {
 		// The spooled copy stays online, as an HSM's disk copy does.
+		r.mu.Lock()
 		if os.Rename(w.spool, r.stagePath(w.key)) != nil {
 			os.Remove(w.spool)
+		} else {
+			r.noteStaged(w.key, w.size)
 		}
+		r.mu.Unlock()
 	} else {
 		os.Remove(w.spool)
 	}
