@@ -267,9 +267,12 @@ func BenchmarkIputRules(b *testing.B) {
 	if err != nil || len(examples) == 0 {
 		b.Fatalf("examples: %v %v", examples, err)
 	}
+	zones := 0
 	for _, variant := range []string{"none", "20-rules", "examples"} {
 		b.Run("rules="+variant, func(b *testing.B) {
-			zdir := filepath.Join(dir, "zone-"+variant)
+			// testing calls this once per b.N it tries: a fresh zone each time.
+			zones++
+			zdir := filepath.Join(dir, fmt.Sprintf("zone-%s-%d", variant, zones))
 			rdir := filepath.Join(zdir, "rules")
 			os.MkdirAll(rdir, 0o755)
 			switch variant {
