@@ -113,6 +113,11 @@ func runIget(ctx context.Context, a *app, args []string, o igetOptions) error {
 		if err != nil {
 			return err
 		}
+		// Recalls from tape queued all at once mount each cartridge once;
+		// a server without tape (or an older one) just says so.
+		if resp, err := c.repls.Stage(ctx, &arcapb.StageRequest{Path: p.String(), Recursive: true}); err == nil && resp.Queued > 0 {
+			o.notify("%d data object(s) below %s are being recalled from tape", resp.Queued, p)
+		}
 		jobs = append(jobs, treeJobs...)
 		total += size
 	}

@@ -20,12 +20,15 @@ func newIrule(a *app) *cobra.Command {
 	var (
 		check    bool
 		dryRun   bool
+		audit    bool
 		size     int64
 		resource string
 		dest     string
+		filter   arcapb.ListAuditRequest
+		since    time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "irule [--check FILE...] [--dry-run OPERATION PATH]",
+		Use:   "irule [--check FILE...] [--dry-run OPERATION PATH] [--audit]",
 		Short: "List the zone's rules, check rule files, or dry-run the rules on an operation",
 		Long: `irule lists the rules the zone uses, in the order they fire.
 
@@ -35,22 +38,38 @@ loading them; every problem is printed as FILE:LINE:COLUMN: rule "NAME":
 MESSAGE, and the exit status is 1 when there is one.
 
 With --dry-run it asks which pre rules would fire on an operation (put,
-get, remove, ...) of PATH by you, and what they would decide; nothing runs.`,
+get, remove, ...) of PATH by you, and what they would decide; nothing runs.
+
+With --audit (administrators) it shows the newest records of the zone's
+audit log: every decision that denied or warned, every action a rule ran
+and every job run, with the rule, the rule-set version, the operation, the
+user, the path, the time and the outcome; --rule, --user, --op, --outcome,
+--path (that path or below) and --since select records.`,
 		Example: `  irule
   irule --check rules/no-tmp.yaml
   irule --check /etc/arca/rules
   irule --dry-run put x.tmp
   irule --dry-run put big.dat --size 20000000000
-  irule --json`,
+  irule --json
+  irule --audit --outcome deny --since 24h
+  irule --audit --rule retention-lock -n 20`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			modes := 0
+			for _, m := range []bool{check, dryRun, audit} {
+				if m {
+					modes++
+				}
+			}
 			switch {
-			case check && dryRun:
-				return usagef("--check and --dry-run do not go together")
+			case modes > 1:
+				return usagef("--check, --dry-run and --audit do not go together")
+			case audit && len(args) > 0:
+				return usagef("--audit takes no arguments; select with --rule, --user, --op, --outcome, --path and --since")
 			case check && len(args) == 0:
 				return usagef("--check needs rule files")
 			case dryRun && len(args) != 2:
 				return usagef("--dry-run takes an operation and a path, got %d argument(s)", len(args))
-			case !check && !dryRun && len(args) > 0:
+			case modes == 0 && len(args) > 0:
 				return usagef("irule lists rules; to check files use --check FILE")
 			}
 			return nil
@@ -58,6 +77,26 @@ get, remove, ...) of PATH by you, and what they would decide; nothing runs.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			switch {
+			case audit:
+				c, err := a.connect(ctx)
+				if err != nil {
+					return err
+				}
+				if filter.Path != "" {
+					p, err := c.resolve(filter.Path)
+					if err != nil {
+						return usagef("%v", err)
+					}
+					filter.Path = p.String()
+				}
+				if since > 0 {
+					filter.SinceUnix = time.Now().Add(-since).Unix()
+				}
+				resp, err := c.rules.ListAudit(ctx, &filter)
+				if err != nil {
+					return err
+				}
+				return a.printAudit(resp.Records)
 			case check:
 				files, err := readRuleFiles(args)
 				if err != nil {
@@ -128,6 +167,14 @@ get, remove, ...) of PATH by you, and what they would decide; nothing runs.`,
 	f.Int64Var(&size, "size", 0, "with --dry-run: the size the operation announces")
 	f.StringVarP(&resource, "resource", "R", "", "with --dry-run: the target resource")
 	f.StringVar(&dest, "dest", "", "with --dry-run: the destination of rename or copy")
+	f.BoolVar(&audit, "audit", false, "show the audit log (administrators)")
+	f.StringVar(&filter.Rule, "rule", "", "with --audit: records of this rule")
+	f.StringVar(&filter.User, "user", "", "with --audit: records of this user (name#zone)")
+	f.StringVar(&filter.Op, "op", "", "with --audit: records of this operation")
+	f.StringVar(&filter.Outcome, "outcome", "", "with --audit: deny, warn, done, failed, error or audit")
+	f.StringVar(&filter.Path, "path", "", "with --audit: records of this path or below")
+	f.DurationVar(&since, "since", 0, "with --audit: records of the last DURATION (e.g. 24h)")
+	f.Int32VarP(&filter.Limit, "number", "n", 100, "with --audit: the newest N records")
 	return cmd
 }
 
@@ -224,15 +271,19 @@ func describeRule(r *arcapb.RuleInfo) string {
 	if r.Failure == "open" {
 		extra += " [fails open]"
 	}
-	return fmt.Sprintf("  %-24s %-8s on %-20s priority %-3d %s  (%s:%d)%s",
-		r.Name, r.When, strings.Join(r.On, ","), r.Priority, strings.Join(what, ", "), r.File, r.Line, extra)
+	on := "on " + strings.Join(r.On, ",")
+	if r.Every != "" {
+		on = r.Every
+	}
+	return fmt.Sprintf("  %-24s %-8s %-23s priority %-3d %s  (%s:%d)%s",
+		r.Name, r.When, on, r.Priority, strings.Join(what, ", "), r.File, r.Line, extra)
 }
 
 func ruleJSON(r *arcapb.RuleInfo, version string) map[string]any {
 	return map[string]any{
 		"name": r.Name, "description": r.Description, "file": r.File, "line": r.Line, "on": nonNil(r.On),
 		"when": r.When, "priority": r.Priority, "mode": r.Mode, "failure": r.Failure, "denies": r.Denies,
-		"actions": nonNil(r.Actions), "version": version,
+		"actions": nonNil(r.Actions), "version": version, "every": r.Every,
 	}
 }
 
@@ -260,6 +311,39 @@ func (a *app) printDryRun(req *arcapb.DryRunRequest, resp *arcapb.DryRunResponse
 		fmt.Fprintf(a.Out, "%s %s would be denied\n", req.Op, req.Path)
 	} else {
 		fmt.Fprintf(a.Out, "%s %s would be allowed\n", req.Op, req.Path)
+	}
+	return nil
+}
+
+func (a *app) printAudit(recs []*arcapb.AuditRecord) error {
+	for _, r := range recs {
+		t := time.Unix(0, r.TimeUnixNano)
+		if a.json {
+			m := map[string]any{"time": t.UTC().Format(time.RFC3339Nano), "kind": r.Kind, "rule": r.Rule, "rules_version": r.RulesVersion,
+				"op": r.Op, "user": r.User, "path": r.Path, "outcome": r.Outcome, "message": r.Message, "action": r.Action, "error": r.Error}
+			if r.Job != 0 {
+				m["job"] = r.Job
+			}
+			if err := a.printJSON(m); err != nil {
+				return err
+			}
+			continue
+		}
+		what := r.Message
+		if r.Action != "" {
+			what = r.Action
+			if r.Error != "" {
+				what += ": " + r.Error
+			}
+		}
+		job := ""
+		if r.Job != 0 {
+			job = fmt.Sprintf(" job %d", r.Job)
+		}
+		fmt.Fprintf(a.Out, "%s %-7s %-20s %-10s %-16s %s%s: %s\n", t.Format(time.DateTime), r.Outcome, r.Rule, r.Op, r.User, r.Path, job, what)
+	}
+	if len(recs) == 0 && !a.json {
+		fmt.Fprintln(a.Out, "no audit records")
 	}
 	return nil
 }

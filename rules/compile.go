@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/checker"
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
@@ -19,7 +20,13 @@ const (
 	Post    When = "post"    // after it succeeded
 	Except  When = "except"  // after it failed (a denial included)
 	Finally When = "finally" // after it, however it ended
+	// Every is the phase of a periodic rule: it fires on its cron
+	// schedule (every:), not on an operation.
+	Every When = "every"
 )
+
+// PeriodicOp is the operation name periodic rules see in op.name.
+const PeriodicOp = "every"
 
 var phases = []When{Pre, Post, Except, Finally}
 
@@ -40,6 +47,8 @@ type Rule struct {
 	Priority    int
 	Mode        string
 	FailOpen    bool
+	// Schedule is the cron spec of a periodic rule (When is Every).
+	Schedule string
 
 	order     int // position in the rule set, after sorting
 	condition cel.Program
@@ -77,10 +86,38 @@ type compiledArg struct {
 
 // compiler compiles the specs of one rule set.
 type compiler struct {
-	env  *cel.Env
-	reg  *Registry
-	opts []cel.ProgramOption
-	errs Errors
+	env       *cel.Env
+	reg       *Registry
+	limit     uint64
+	opts      []cel.ProgramOption // with the cost limit
+	untracked []cel.ProgramOption // for expressions that cannot reach it
+	errs      Errors
+}
+
+// sizeBound is the size assumed for facts whose size is unknown (strings,
+// metadata maps, lists of replicas or groups) when the worst-case cost of
+// an expression is estimated at load. An expression whose estimate stays
+// under the cost limit runs without runtime cost tracking; every other
+// one is tracked and stopped at the limit. Comprehensions are also
+// interrupted by the deadline, whatever their estimate.
+const sizeBound = 1 << 16
+
+// costEstimator gives the sizes of facts and the costs of our functions.
+type costEstimator struct{}
+
+func (costEstimator) EstimateSize(checker.AstNode) *checker.SizeEstimate {
+	return &checker.SizeEstimate{Min: 0, Max: sizeBound}
+}
+
+func (costEstimator) EstimateCallCost(function, overloadID string, target *checker.AstNode, args []checker.AstNode) *checker.CallEstimate {
+	switch function {
+	case "glob":
+		// The product of pattern and path lengths, patterns being short.
+		return &checker.CallEstimate{CostEstimate: checker.CostEstimate{Min: 1, Max: 256 * sizeBound / 10}}
+	case "under", "byteSize", "date", "days":
+		return &checker.CallEstimate{CostEstimate: checker.CostEstimate{Min: 1, Max: sizeBound / 10}}
+	}
+	return nil
 }
 
 func (c *compiler) errorf(s *ruleSpec, n *yaml.Node, format string, args ...any) {
@@ -98,6 +135,9 @@ func (c *compiler) rule(s *ruleSpec) *Rule {
 	before := len(c.errs)
 	if s.Name == "" {
 		c.errorf(s, nil, "a rule needs a name")
+	}
+	if s.Every != "" {
+		return c.periodic(s, r, before)
 	}
 	if len(s.On) == 0 {
 		c.errorf(s, nil, `a rule needs "on": the operations it fires on, e.g. [put] or ["metadata.*"]`)
@@ -148,6 +188,30 @@ func (c *compiler) rule(s *ruleSpec) *Rule {
 	return r
 }
 
+// periodic compiles a rule that fires on a schedule: every, then and
+// optionally condition; no on, when or deny.
+func (c *compiler) periodic(s *ruleSpec, r *Rule, before int) *Rule {
+	if _, err := cron.ParseStandard(s.Every); err != nil {
+		c.errorf(s, nil, "every: %q: %v (want a cron spec like \"0 3 * * *\", \"@daily\" or \"@every 1h\")", s.Every, err)
+	}
+	if len(s.On) > 0 || s.When != "" || s.Deny.Kind != 0 {
+		c.errorf(s, nil, "a periodic rule (every) fires on its schedule: it takes no on, when or deny")
+	}
+	r.When, r.Schedule, r.On = Every, s.Every, []string{PeriodicOp}
+	if s.Condition.Kind != 0 {
+		r.condition = c.expr(s, &s.Condition, "condition", cel.BoolType)
+	}
+	if s.Then.Kind == 0 {
+		c.errorf(s, nil, "a periodic rule needs then: the actions to run")
+	} else {
+		r.actions = c.actionList(s, &s.Then, Post)
+	}
+	if len(c.errs) > before {
+		return nil
+	}
+	return r
+}
+
 // expr compiles the CEL expression in n and checks its result type.
 func (c *compiler) expr(s *ruleSpec, n *yaml.Node, what string, want *cel.Type) cel.Program {
 	if n.Kind != yaml.ScalarNode {
@@ -173,7 +237,13 @@ func (c *compiler) expr(s *ruleSpec, n *yaml.Node, what string, want *cel.Type) 
 		c.errorf(s, n, "%s must evaluate to %s, but %q is %s", what, want, src, got)
 		return nil
 	}
-	prg, err := c.env.Program(ast, c.opts...)
+	opts := c.opts
+	if est, err := c.env.EstimateCost(ast, costEstimator{}); err == nil && est.Max <= c.limit {
+		// Its worst case is within the limit: tracking the cost of every
+		// step (a third of the evaluation time) would buy nothing.
+		opts = c.untracked
+	}
+	prg, err := c.env.Program(ast, opts...)
 	if err != nil {
 		c.errorf(s, n, "%s: %v", what, err)
 		return nil

@@ -18,6 +18,16 @@
 //	      - metadata.set: {attribute: "'ingested_by'", value: "user.name"}
 //	      - schedule: {after: 2s, do: [...]}   # or every: "@daily" / cron, or async: true
 //
+// A periodic rule fires on a cron schedule instead of an operation (op.name
+// is "every"); its condition and actions are evaluated when it runs, by
+// one server of the zone, through the job queue:
+//
+//	rules:
+//	  - name: nightly-replication
+//	    every: "0 2 * * *"          # cron, "@daily", "@every 1h"
+//	    then:
+//	      - replicate: {resource: "'archiveResc'", path: "'/' + zone + '/projects'"}
+//
 // # Order
 //
 // The rules of a phase that match an operation fire in one defined order:
@@ -39,8 +49,9 @@
 // names an unknown variable, field or action, or whose name is taken, does
 // not load, and the error names file:line:column and the rule. A broken
 // file never replaces a working rule set. Each evaluation has a cost limit
-// (Options.CostLimit) and every phase of an operation a deadline
-// (Options.Timeout). A rule that fails to evaluate denies the operation
+// (Options.CostLimit; an expression whose worst case, estimated at load,
+// stays under it runs untracked) and every phase of an operation a
+// deadline (Options.Timeout). A rule that fails to evaluate denies the operation
 // (failure: closed, the default) or is skipped (failure: open).
 //
 // Facts that cost a catalog lookup (the object's record, its metadata, the

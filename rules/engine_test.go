@@ -234,6 +234,11 @@ func TestLoadErrors(t *testing.T) {
 		{"bad mode", "rules:\n  - name: r\n    on: [put]\n    mode: maybe\n    deny: \"'x'\"\n", `mode: "maybe" is not enforce or warn`},
 		{"bad failure", "rules:\n  - name: r\n    on: [put]\n    failure: sometimes\n    deny: \"'x'\"\n", `failure: "sometimes" is not closed`},
 		{"bad op pattern", "rules:\n  - name: r\n    on: ['a*b']\n    deny: \"'x'\"\n", `on: "a*b" is not an operation name`},
+		{"periodic with on", "rules:\n  - name: r\n    every: '@daily'\n    on: [put]\n    then: [{metadata.set: {attribute: \"'a'\", value: \"'b'\", path: \"'/z'\"}}]\n",
+			`a periodic rule (every) fires on its schedule: it takes no on, when or deny`},
+		{"periodic bad spec", "rules:\n  - name: r\n    every: 'nightly'\n    then: [{metadata.set: {attribute: \"'a'\", value: \"'b'\"}}]\n",
+			`every: "nightly"`},
+		{"periodic without then", "rules:\n  - name: r\n    every: '@daily'\n", `a periodic rule needs then`},
 		{"duplicate names", "rules:\n  - name: r\n    on: [put]\n    deny: \"'x'\"\n  - name: r\n    on: [get]\n    deny: \"'x'\"\n",
 			`f.yaml:5:5: rule "r": a rule of this name is already defined at f.yaml:2`},
 	}
@@ -493,5 +498,47 @@ func TestGlobAndSize(t *testing.T) {
 		if (err == nil) != s.ok || got != s.want {
 			t.Errorf("ParseSize(%q) = %d, %v", s.in, got, err)
 		}
+	}
+}
+
+func TestRunTests(t *testing.T) {
+	te := newTestEngine(t, map[string]string{"example.yaml": issueExample})
+	cases := `
+tests:
+  - {name: denied, op: put, path: /tempZone/home/alice/x.tmp, expect: deny, rule: no-tmp-files, message: not archived}
+  - {name: allowed, op: put, path: /tempZone/home/alice/x.dat, expect: allow}
+  - {name: post, op: put, path: /tempZone/home/alice/x.dat, when: post, expect: match, actions: [metadata.set, schedule]}
+  - {name: wrong outcome, op: put, path: /tempZone/home/alice/x.tmp, expect: allow}
+  - {name: wrong rule, op: put, path: /tempZone/home/alice/x.tmp, expect: deny, rule: other}
+  - {name: wrong message, op: put, path: /tempZone/home/alice/x.tmp, expect: deny, message: nope}
+  - {name: missing action, op: put, path: /tempZone/home/alice/x.dat, when: post, expect: match, actions: [acl.set]}
+  - {name: no op, expect: allow}
+`
+	res, err := te.RunTests(context.Background(), "t.test.yaml", []byte(cases), "tempZone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"denied": "", "allowed": "", "post": "",
+		"wrong outcome":  "expected allow, got deny (rule no-tmp-files: temporary files are not archived: /tempZone/home/alice/x.tmp)",
+		"wrong rule":     "expected rule other to decide, got no-tmp-files",
+		"wrong message":  `expected a message containing "nope"`,
+		"missing action": "expected action acl.set to run",
+		"no op":          "a case needs op and expect",
+	}
+	if len(res) != len(want) {
+		t.Fatalf("%d results: %v", len(res), res)
+	}
+	for _, r := range res {
+		w := want[r.Name]
+		switch {
+		case w == "" && r.Err != nil:
+			t.Errorf("%s", r)
+		case w != "" && (r.Err == nil || !strings.Contains(r.Err.Error(), w)):
+			t.Errorf("%s: want an error containing %q", r, w)
+		}
+	}
+	if _, err := te.RunTests(context.Background(), "bad.test.yaml", []byte("tests: [\n"), "tempZone"); err == nil {
+		t.Error("an unreadable test file passed")
 	}
 }

@@ -25,10 +25,18 @@ func pathString(p catalog.Path) string {
 func parsePath(s string) (catalog.Path, error) { return catalog.ParsePath(s) }
 
 // IsRuleFile reports whether name is read as a rule file: *.yaml or *.yml,
-// not hidden (editors' swap and backup files are hidden or end otherwise).
+// not hidden (editors' swap and backup files are hidden or end otherwise),
+// and not a file of test cases (*.test.yaml, see IsTestFile).
 func IsRuleFile(name string) bool {
 	base := filepath.Base(name)
-	return !strings.HasPrefix(base, ".") && (strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml"))
+	return !strings.HasPrefix(base, ".") && (strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml")) && !IsTestFile(name)
+}
+
+// IsTestFile reports whether name holds test cases of rules: *.test.yaml
+// or *.test.yml beside the rule files.
+func IsTestFile(name string) bool {
+	base := filepath.Base(name)
+	return !strings.HasPrefix(base, ".") && (strings.HasSuffix(base, ".test.yaml") || strings.HasSuffix(base, ".test.yml"))
 }
 
 // ReadDirs reads the rule files directly inside dirs. Files are named by

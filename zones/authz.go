@@ -95,10 +95,16 @@ func requirements(op *Op) ([]need, error) {
 		return []need{{path: op.Path, level: catalog.AccessWrite}}, nil
 	case "resource.list":
 		return nil, nil // every user may see the resources, as in iRODS
+	case "stage":
+		// Reading is what a recall prepares; objects below a collection
+		// are filtered by the same level.
+		return []need{{path: op.Path, level: catalog.AccessRead}}, nil
 	case "resource.create", "resource.modify", "resource.remove", "resource.child", "fsck":
 		return nil, errAdminOnly
 	case "rules.list", "rules.check", "rules.dryrun":
 		return nil, nil // policy is no secret: every user may read and test it
+	case "audit.list":
+		return nil, errAdminOnly
 	case "job.list", "job.remove":
 		// Users see and remove their own jobs, administrators every job:
 		// decided against the job's owner in ListJobs and RemoveJob.

@@ -579,6 +579,11 @@ func walkCases() []walkCase {
 				_, err := c.rules().DryRun(ctx, &arcapb.DryRunRequest{Op: "put", Path: f.obj + ".new"}, c.opts()...)
 				return err
 			}},
+		{method: arcapb.Rules_ListAudit_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().ListAudit(ctx, &arcapb.ListAuditRequest{Outcome: "deny"}, c.opts()...)
+				return err
+			}},
 		{method: arcapb.Rules_ListJobs_FullMethodName, allow: anyone,
 			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
 				_, err := c.rules().ListJobs(ctx, &arcapb.ListJobsRequest{}, c.opts()...)
@@ -677,6 +682,16 @@ func walkCases() []walkCase {
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				return drain(c.repls().PhysMove(ctx, &arcapb.PhysMoveRequest{Path: f.obj, DestResource: DefaultResource}, c.opts()...))
 			}},
+		walkCase{method: arcapb.Replicas_Stage_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessRead),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.repls().Stage(ctx, &arcapb.StageRequest{Path: f.obj}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.Replicas_Stage_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessRead),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.repls().Stage(ctx, &arcapb.StageRequest{Path: f.coll, Recursive: true}, c.opts()...)
+				return err
+			}},
 		walkCase{method: arcapb.Replicas_Fsck_FullMethodName, allow: adminOnly,
 			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
 				return drain(c.repls().Fsck(ctx, &arcapb.FsckRequest{}, c.opts()...))
@@ -764,6 +779,7 @@ func newWalkEnv(t *testing.T) *walkEnv {
 		t.Fatal(err)
 	}
 	z.UseRules(engine)
+	z.SetAuditLog(filepath.Join(dir, "audit.log"))
 	hash, err := HashPassword(walkPassword(DefaultAdmin))
 	if err != nil {
 		t.Fatal(err)
@@ -957,7 +973,7 @@ func TestAuthzWalk(t *testing.T) {
 	}
 
 	e := newWalkEnv(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute) // slow on a loaded machine
 	defer cancel()
 	clients := map[string]*walkClient{}
 	for _, c := range walkCallers {

@@ -101,6 +101,7 @@ func (z *Zone) stageToCache(ctx context.Context, t *rescTree, obj catalog.DataOb
 		z.log.Warn("stage to cache failed; reading the archive", "path", obj.Path, "cache", cache.hierarchy(), "err", err)
 		return rep
 	}
+	z.enforceWatermarks(ctx, archive.parent) // the staged replica is the newest: it stays
 	return staged
 }
 
@@ -219,4 +220,53 @@ func (z *Zone) online(ctx context.Context, resource, key string) bool {
 	}
 	staged, err := st.Staged(ctx, key)
 	return err == nil && staged
+}
+
+// StageResult is what Stage did.
+type StageResult struct {
+	Queued, Online int64
+}
+
+// Stage queues the recalls of every data object at or below p (with
+// recursive) whose best replica is on tape and not online, all at once per
+// resource, so that the library orders them by cartridge and position.
+func (z *Zone) Stage(ctx context.Context, caller catalog.User, p catalog.Path, recursive bool) (StageResult, error) {
+	var res StageResult
+	err := z.do(ctx, &Op{Name: "stage", Caller: caller, Path: p}, func(ctx context.Context) error {
+		t, err := z.tree(ctx)
+		if err != nil {
+			return err
+		}
+		keys := map[string][]string{} // by resource
+		err = z.eachObjectAt(ctx, caller, p, recursive, catalog.AccessRead, func(obj catalog.DataObject) error {
+			good, _ := z.readableReplicas(ctx, t, obj)
+			if len(good) == 0 {
+				return nil
+			}
+			best := good[0]
+			if z.online(ctx, best.Resource, best.PhysicalPath) {
+				res.Online++
+				return nil
+			}
+			keys[best.Resource] = append(keys[best.Resource], best.PhysicalPath)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for resc, ks := range keys {
+			d, _, err := z.resource(ctx, resc)
+			if err != nil {
+				return err
+			}
+			if st, ok := d.(resources.Stager); ok {
+				if err := st.Stage(ctx, ks...); err != nil {
+					return fmt.Errorf("stage on %s: %w", resc, err)
+				}
+				res.Queued += int64(len(ks))
+			}
+		}
+		return nil
+	})
+	return res, err
 }

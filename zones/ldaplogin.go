@@ -155,6 +155,9 @@ func (z *Zone) syncLDAPGroups(ctx context.Context, user catalog.UserID, dirGroup
 		}
 		gid := catalog.UserID{Name: name, Zone: z.name}
 		g, err := z.cat.User(ctx, gid)
+		if errors.Is(err, catalog.ErrNotFound) {
+			continue // removed meanwhile, and the membership with it
+		}
 		if err != nil {
 			return err
 		}

@@ -161,6 +161,11 @@ func (z *Zone) Replicate(ctx context.Context, caller catalog.User, req Replicate
 // eachObject calls fn for the data object at p, or every data object
 // below the collection p when recursive, that caller may write.
 func (z *Zone) eachObject(ctx context.Context, caller catalog.User, p catalog.Path, recursive bool, fn func(catalog.DataObject) error) error {
+	return z.eachObjectAt(ctx, caller, p, recursive, catalog.AccessWrite, fn)
+}
+
+// eachObjectAt is eachObject for the objects caller has level on.
+func (z *Zone) eachObjectAt(ctx context.Context, caller catalog.User, p catalog.Path, recursive bool, level catalog.AccessLevel, fn func(catalog.DataObject) error) error {
 	e, err := z.cat.Stat(ctx, p)
 	if err != nil {
 		return err
@@ -182,7 +187,7 @@ func (z *Zone) eachObject(ctx context.Context, caller catalog.User, p catalog.Pa
 			return err
 		}
 		for _, o := range objs {
-			if !admin && accessOf(caller, groups, o.ACL) < catalog.AccessWrite {
+			if !admin && accessOf(caller, groups, o.ACL) < level {
 				continue
 			}
 			if err := fn(o); err != nil {
@@ -199,7 +204,7 @@ func (z *Zone) eachObject(ctx context.Context, caller catalog.User, p catalog.Pa
 		return err
 	}
 	for _, c := range colls {
-		if err := z.eachObject(ctx, caller, c.Path, true, fn); err != nil {
+		if err := z.eachObjectAt(ctx, caller, c.Path, true, level, fn); err != nil {
 			return err
 		}
 	}

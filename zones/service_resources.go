@@ -151,3 +151,15 @@ func (s *replicasService) Fsck(req *arcapb.FsckRequest, stream grpc.ServerStream
 			return stream.Send(out)
 		})
 }
+
+func (s *replicasService) Stage(ctx context.Context, req *arcapb.StageRequest) (*arcapb.StageResponse, error) {
+	p, err := parsePath(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.zone.Stage(ctx, caller(ctx), p, req.Recursive)
+	if err != nil {
+		return nil, err
+	}
+	return &arcapb.StageResponse{Queued: res.Queued, Online: res.Online}, nil
+}

@@ -21,7 +21,7 @@ func ruleInfo(r *rules.Rule) *arcapb.RuleInfo {
 	return &arcapb.RuleInfo{
 		Name: r.Name, Description: r.Description, File: r.File, Line: int32(r.Line), On: r.On,
 		When: string(r.When), Priority: int32(r.Priority), Mode: r.Mode, Failure: failure,
-		Denies: r.Denies(), Actions: r.Actions(),
+		Denies: r.Denies(), Actions: r.Actions(), Every: r.Schedule,
 	}
 }
 
@@ -131,4 +131,30 @@ func (s *Service) RemoveJob(ctx context.Context, req *arcapb.RemoveJobRequest) (
 		return nil, err
 	}
 	return &arcapb.RemoveJobResponse{}, nil
+}
+
+func (s *Service) ListAudit(ctx context.Context, req *arcapb.ListAuditRequest) (*arcapb.ListAuditResponse, error) {
+	f := AuditFilter{Rule: req.Rule, User: req.User, Op: req.Op, Outcome: req.Outcome, Limit: int(req.Limit)}
+	if req.Path != "" {
+		p, err := parsePath(req.Path)
+		if err != nil {
+			return nil, err
+		}
+		f.Path = p
+	}
+	if req.SinceUnix != 0 {
+		f.Since = time.Unix(req.SinceUnix, 0)
+	}
+	recs, err := s.zone.ListAudit(ctx, caller(ctx), f)
+	if err != nil {
+		return nil, err
+	}
+	resp := &arcapb.ListAuditResponse{}
+	for _, r := range recs {
+		resp.Records = append(resp.Records, &arcapb.AuditRecord{
+			TimeUnixNano: r.Time.UnixNano(), Kind: r.Kind, Rule: r.Rule, RulesVersion: r.RulesVersion, Op: r.Op,
+			User: r.User, Path: r.Path, Outcome: r.Outcome, Message: r.Message, Action: r.Action, Error: r.Error, Job: r.Job,
+		})
+	}
+	return resp, nil
 }

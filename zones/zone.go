@@ -59,6 +59,7 @@ type Zone struct {
 	openResc   func(catalog.Resource) (resources.Resource, error)
 	hooks      []Hook
 	rules      *rules.Engine
+	auditPath  string
 	sessions   sessionCache
 	groupCache groupCache
 	ldap       *LDAPLogin

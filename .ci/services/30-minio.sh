@@ -12,7 +12,9 @@
 #	ARCA_TEST_S3             endpoint, http://127.0.0.1:PORT
 #	ARCA_TEST_S3_ACCESS_KEY  root user
 #	ARCA_TEST_S3_SECRET_KEY  root password
-#	ARCA_TEST_S3_PID         the server's process id (tests of an outage stop it)
+#	ARCA_TEST_S3_PID         the server's process id
+#	ARCA_TEST_MINIO_BIN      the server binary, for tests that start (and
+#	                         kill) a server of their own
 #
 # The server stops when the shell that sourced this script exits.
 
@@ -36,6 +38,7 @@ while (exec 3<>"/dev/tcp/127.0.0.1/$arca_minio_port") 2>/dev/null; do
 	arca_minio_port=$((arca_minio_port + 1))
 done
 arca_minio_data="$(mktemp -d "${TMPDIR:-/tmp}/arca-minio.XXXXXX")"
+export ARCA_TEST_MINIO_BIN="$arca_minio_bin"
 export ARCA_TEST_S3="http://127.0.0.1:$arca_minio_port"
 export ARCA_TEST_S3_ACCESS_KEY="arca-test"
 export ARCA_TEST_S3_SECRET_KEY="arca-test-secret-$RANDOM$RANDOM"

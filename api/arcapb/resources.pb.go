@@ -24,6 +24,110 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type StageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Recursive     bool                   `protobuf:"varint,2,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StageRequest) Reset() {
+	*x = StageRequest{}
+	mi := &file_arca_v1_resources_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StageRequest) ProtoMessage() {}
+
+func (x *StageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_resources_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StageRequest.ProtoReflect.Descriptor instead.
+func (*StageRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *StageRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *StageRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+type StageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Queued        int64                  `protobuf:"varint,1,opt,name=queued,proto3" json:"queued,omitempty"` // recalls queued
+	Online        int64                  `protobuf:"varint,2,opt,name=online,proto3" json:"online,omitempty"` // objects that needed none
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StageResponse) Reset() {
+	*x = StageResponse{}
+	mi := &file_arca_v1_resources_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StageResponse) ProtoMessage() {}
+
+func (x *StageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_resources_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StageResponse.ProtoReflect.Descriptor instead.
+func (*StageResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *StageResponse) GetQueued() int64 {
+	if x != nil {
+		return x.Queued
+	}
+	return 0
+}
+
+func (x *StageResponse) GetOnline() int64 {
+	if x != nil {
+		return x.Online
+	}
+	return 0
+}
+
 type Resource struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Name     string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -46,7 +150,7 @@ type Resource struct {
 
 func (x *Resource) Reset() {
 	*x = Resource{}
-	mi := &file_arca_v1_resources_proto_msgTypes[0]
+	mi := &file_arca_v1_resources_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -58,7 +162,7 @@ func (x *Resource) String() string {
 func (*Resource) ProtoMessage() {}
 
 func (x *Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_resources_proto_msgTypes[0]
+	mi := &file_arca_v1_resources_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -71,7 +175,7 @@ func (x *Resource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resource.ProtoReflect.Descriptor instead.
 func (*Resource) Descriptor() ([]byte, []int) {
-	return file_arca_v1_resources_proto_rawDescGZIP(), []int{0}
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Resource) GetName() string {
@@ -170,7 +274,7 @@ type MakeResourceRequest struct {
 
 func (x *MakeResourceRequest) Reset() {
 	*x = MakeResourceRequest{}
-	mi := &file_arca_v1_resources_proto_msgTypes[1]
+	mi := &file_arca_v1_resources_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -182,7 +286,7 @@ func (x *MakeResourceRequest) String() string {
 func (*MakeResourceRequest) ProtoMessage() {}
 
 func (x *MakeResourceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_resources_proto_msgTypes[1]
+	mi := &file_arca_v1_resources_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -195,7 +299,7 @@ func (x *MakeResourceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MakeResourceRequest.ProtoReflect.Descriptor instead.
 func (*MakeResourceRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_resources_proto_rawDescGZIP(), []int{1}
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *MakeResourceRequest) GetName() string {
@@ -237,7 +341,7 @@ type ModifyResourceRequest struct {
 
 func (x *ModifyResourceRequest) Reset() {
 	*x = ModifyResourceRequest{}
-	mi := &file_arca_v1_resources_proto_msgTypes[2]
+	mi := &file_arca_v1_resources_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -249,7 +353,7 @@ func (x *ModifyResourceRequest) String() string {
 func (*ModifyResourceRequest) ProtoMessage() {}
 
 func (x *ModifyResourceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_resources_proto_msgTypes[2]
+	mi := &file_arca_v1_resources_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -262,7 +366,7 @@ func (x *ModifyResourceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModifyResourceRequest.ProtoReflect.Descriptor instead.
 func (*ModifyResourceRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_resources_proto_rawDescGZIP(), []int{2}
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ModifyResourceRequest) GetName() string {
@@ -295,7 +399,7 @@ type RemoveResourceRequest struct {
 
 func (x *RemoveResourceRequest) Reset() {
 	*x = RemoveResourceRequest{}
-	mi := &file_arca_v1_resources_proto_msgTypes[3]
+	mi := &file_arca_v1_resources_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -307,7 +411,7 @@ func (x *RemoveResourceRequest) String() string {
 func (*RemoveResourceRequest) ProtoMessage() {}
 
 func (x *RemoveResourceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_resources_proto_msgTypes[3]
+	mi := &file_arca_v1_resources_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -320,7 +424,7 @@ func (x *RemoveResourceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveResourceRequest.ProtoReflect.Descriptor instead.
 func (*RemoveResourceRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_resources_proto_rawDescGZIP(), []int{3}
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RemoveResourceRequest) GetName() string {
@@ -338,7 +442,7 @@ type RemoveResourceResponse struct {
 
 func (x *RemoveResourceResponse) Reset() {
 	*x = RemoveResourceResponse{}
-	mi := &file_arca_v1_resources_proto_msgTypes[4]
+	mi := &file_arca_v1_resources_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -350,7 +454,7 @@ func (x *RemoveResourceResponse) String() string {
 func (*RemoveResourceResponse) ProtoMessage() {}
 
 func (x *RemoveResourceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_resources_proto_msgTypes[4]
+	mi := &file_arca_v1_resources_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -363,7 +467,7 @@ func (x *RemoveResourceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveResourceResponse.ProtoReflect.Descriptor instead.
 func (*RemoveResourceResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_resources_proto_rawDescGZIP(), []int{4}
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{6}
 }
 
 type ChildRequest struct {
@@ -377,7 +481,7 @@ type ChildRequest struct {
 
 func (x *ChildRequest) Reset() {
 	*x = ChildRequest{}
-	mi := &file_arca_v1_resources_proto_msgTypes[5]
+	mi := &file_arca_v1_resources_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -389,7 +493,7 @@ func (x *ChildRequest) String() string {
 func (*ChildRequest) ProtoMessage() {}
 
 func (x *ChildRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_resources_proto_msgTypes[5]
+	mi := &file_arca_v1_resources_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -402,7 +506,7 @@ func (x *ChildRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChildRequest.ProtoReflect.Descriptor instead.
 func (*ChildRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_resources_proto_rawDescGZIP(), []int{5}
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ChildRequest) GetParent() string {
@@ -434,7 +538,7 @@ type ListResourcesRequest struct {
 
 func (x *ListResourcesRequest) Reset() {
 	*x = ListResourcesRequest{}
-	mi := &file_arca_v1_resources_proto_msgTypes[6]
+	mi := &file_arca_v1_resources_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -446,7 +550,7 @@ func (x *ListResourcesRequest) String() string {
 func (*ListResourcesRequest) ProtoMessage() {}
 
 func (x *ListResourcesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_resources_proto_msgTypes[6]
+	mi := &file_arca_v1_resources_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -459,7 +563,7 @@ func (x *ListResourcesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResourcesRequest.ProtoReflect.Descriptor instead.
 func (*ListResourcesRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_resources_proto_rawDescGZIP(), []int{6}
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{8}
 }
 
 type ListResourcesResponse struct {
@@ -471,7 +575,7 @@ type ListResourcesResponse struct {
 
 func (x *ListResourcesResponse) Reset() {
 	*x = ListResourcesResponse{}
-	mi := &file_arca_v1_resources_proto_msgTypes[7]
+	mi := &file_arca_v1_resources_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -483,7 +587,7 @@ func (x *ListResourcesResponse) String() string {
 func (*ListResourcesResponse) ProtoMessage() {}
 
 func (x *ListResourcesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_resources_proto_msgTypes[7]
+	mi := &file_arca_v1_resources_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -496,7 +600,7 @@ func (x *ListResourcesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResourcesResponse.ProtoReflect.Descriptor instead.
 func (*ListResourcesResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_resources_proto_rawDescGZIP(), []int{7}
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListResourcesResponse) GetResources() []*Resource {
@@ -520,7 +624,7 @@ type ReplicateRequest struct {
 
 func (x *ReplicateRequest) Reset() {
 	*x = ReplicateRequest{}
-	mi := &file_arca_v1_resources_proto_msgTypes[8]
+	mi := &file_arca_v1_resources_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -532,7 +636,7 @@ func (x *ReplicateRequest) String() string {
 func (*ReplicateRequest) ProtoMessage() {}
 
 func (x *ReplicateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_resources_proto_msgTypes[8]
+	mi := &file_arca_v1_resources_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -545,7 +649,7 @@ func (x *ReplicateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicateRequest.ProtoReflect.Descriptor instead.
 func (*ReplicateRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_resources_proto_rawDescGZIP(), []int{8}
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReplicateRequest) GetPath() string {
@@ -604,7 +708,7 @@ type TrimRequest struct {
 
 func (x *TrimRequest) Reset() {
 	*x = TrimRequest{}
-	mi := &file_arca_v1_resources_proto_msgTypes[9]
+	mi := &file_arca_v1_resources_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -616,7 +720,7 @@ func (x *TrimRequest) String() string {
 func (*TrimRequest) ProtoMessage() {}
 
 func (x *TrimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_resources_proto_msgTypes[9]
+	mi := &file_arca_v1_resources_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -629,7 +733,7 @@ func (x *TrimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrimRequest.ProtoReflect.Descriptor instead.
 func (*TrimRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_resources_proto_rawDescGZIP(), []int{9}
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TrimRequest) GetPath() string {
@@ -687,7 +791,7 @@ type PhysMoveRequest struct {
 
 func (x *PhysMoveRequest) Reset() {
 	*x = PhysMoveRequest{}
-	mi := &file_arca_v1_resources_proto_msgTypes[10]
+	mi := &file_arca_v1_resources_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -699,7 +803,7 @@ func (x *PhysMoveRequest) String() string {
 func (*PhysMoveRequest) ProtoMessage() {}
 
 func (x *PhysMoveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_resources_proto_msgTypes[10]
+	mi := &file_arca_v1_resources_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -712,7 +816,7 @@ func (x *PhysMoveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhysMoveRequest.ProtoReflect.Descriptor instead.
 func (*PhysMoveRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PhysMoveRequest) GetPath() string {
@@ -765,7 +869,7 @@ type ReplicaChange struct {
 
 func (x *ReplicaChange) Reset() {
 	*x = ReplicaChange{}
-	mi := &file_arca_v1_resources_proto_msgTypes[11]
+	mi := &file_arca_v1_resources_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -777,7 +881,7 @@ func (x *ReplicaChange) String() string {
 func (*ReplicaChange) ProtoMessage() {}
 
 func (x *ReplicaChange) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_resources_proto_msgTypes[11]
+	mi := &file_arca_v1_resources_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -790,7 +894,7 @@ func (x *ReplicaChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaChange.ProtoReflect.Descriptor instead.
 func (*ReplicaChange) Descriptor() ([]byte, []int) {
-	return file_arca_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ReplicaChange) GetPath() string {
@@ -846,7 +950,7 @@ type FsckRequest struct {
 
 func (x *FsckRequest) Reset() {
 	*x = FsckRequest{}
-	mi := &file_arca_v1_resources_proto_msgTypes[12]
+	mi := &file_arca_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -858,7 +962,7 @@ func (x *FsckRequest) String() string {
 func (*FsckRequest) ProtoMessage() {}
 
 func (x *FsckRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_resources_proto_msgTypes[12]
+	mi := &file_arca_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -871,7 +975,7 @@ func (x *FsckRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FsckRequest.ProtoReflect.Descriptor instead.
 func (*FsckRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *FsckRequest) GetRepair() bool {
@@ -911,7 +1015,7 @@ type FsckFinding struct {
 
 func (x *FsckFinding) Reset() {
 	*x = FsckFinding{}
-	mi := &file_arca_v1_resources_proto_msgTypes[13]
+	mi := &file_arca_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +1027,7 @@ func (x *FsckFinding) String() string {
 func (*FsckFinding) ProtoMessage() {}
 
 func (x *FsckFinding) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_resources_proto_msgTypes[13]
+	mi := &file_arca_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +1040,7 @@ func (x *FsckFinding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FsckFinding.ProtoReflect.Descriptor instead.
 func (*FsckFinding) Descriptor() ([]byte, []int) {
-	return file_arca_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_arca_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *FsckFinding) GetKind() string {
@@ -999,7 +1103,13 @@ var File_arca_v1_resources_proto protoreflect.FileDescriptor
 
 const file_arca_v1_resources_proto_rawDesc = "" +
 	"\n" +
-	"\x17arca/v1/resources.proto\x12\aarca.v1\x1a\x12arca/v1/arca.proto\"\xc2\x02\n" +
+	"\x17arca/v1/resources.proto\x12\aarca.v1\x1a\x12arca/v1/arca.proto\"@\n" +
+	"\fStageRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1c\n" +
+	"\trecursive\x18\x02 \x01(\bR\trecursive\"?\n" +
+	"\rStageResponse\x12\x16\n" +
+	"\x06queued\x18\x01 \x01(\x03R\x06queued\x12\x16\n" +
+	"\x06online\x18\x02 \x01(\x03R\x06online\"\xc2\x02\n" +
 	"\bResource\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
@@ -1081,12 +1191,13 @@ const file_arca_v1_resources_proto_rawDesc = "" +
 	"\x0eRemoveResource\x12\x1e.arca.v1.RemoveResourceRequest\x1a\x1f.arca.v1.RemoveResourceResponse\x124\n" +
 	"\bAddChild\x12\x15.arca.v1.ChildRequest\x1a\x11.arca.v1.Resource\x127\n" +
 	"\vRemoveChild\x12\x15.arca.v1.ChildRequest\x1a\x11.arca.v1.Resource\x12N\n" +
-	"\rListResources\x12\x1d.arca.v1.ListResourcesRequest\x1a\x1e.arca.v1.ListResourcesResponse2\xfa\x01\n" +
+	"\rListResources\x12\x1d.arca.v1.ListResourcesRequest\x1a\x1e.arca.v1.ListResourcesResponse2\xb2\x02\n" +
 	"\bReplicas\x12@\n" +
 	"\tReplicate\x12\x19.arca.v1.ReplicateRequest\x1a\x16.arca.v1.ReplicaChange0\x01\x126\n" +
 	"\x04Trim\x12\x14.arca.v1.TrimRequest\x1a\x16.arca.v1.ReplicaChange0\x01\x12>\n" +
 	"\bPhysMove\x12\x18.arca.v1.PhysMoveRequest\x1a\x16.arca.v1.ReplicaChange0\x01\x124\n" +
-	"\x04Fsck\x12\x14.arca.v1.FsckRequest\x1a\x14.arca.v1.FsckFinding0\x01B&Z$github.com/arca-data/arca/api/arcapbb\x06proto3"
+	"\x04Fsck\x12\x14.arca.v1.FsckRequest\x1a\x14.arca.v1.FsckFinding0\x01\x126\n" +
+	"\x05Stage\x12\x15.arca.v1.StageRequest\x1a\x16.arca.v1.StageResponseB&Z$github.com/arca-data/arca/api/arcapbb\x06proto3"
 
 var (
 	file_arca_v1_resources_proto_rawDescOnce sync.Once
@@ -1100,49 +1211,53 @@ func file_arca_v1_resources_proto_rawDescGZIP() []byte {
 	return file_arca_v1_resources_proto_rawDescData
 }
 
-var file_arca_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_arca_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_arca_v1_resources_proto_goTypes = []any{
-	(*Resource)(nil),               // 0: arca.v1.Resource
-	(*MakeResourceRequest)(nil),    // 1: arca.v1.MakeResourceRequest
-	(*ModifyResourceRequest)(nil),  // 2: arca.v1.ModifyResourceRequest
-	(*RemoveResourceRequest)(nil),  // 3: arca.v1.RemoveResourceRequest
-	(*RemoveResourceResponse)(nil), // 4: arca.v1.RemoveResourceResponse
-	(*ChildRequest)(nil),           // 5: arca.v1.ChildRequest
-	(*ListResourcesRequest)(nil),   // 6: arca.v1.ListResourcesRequest
-	(*ListResourcesResponse)(nil),  // 7: arca.v1.ListResourcesResponse
-	(*ReplicateRequest)(nil),       // 8: arca.v1.ReplicateRequest
-	(*TrimRequest)(nil),            // 9: arca.v1.TrimRequest
-	(*PhysMoveRequest)(nil),        // 10: arca.v1.PhysMoveRequest
-	(*ReplicaChange)(nil),          // 11: arca.v1.ReplicaChange
-	(*FsckRequest)(nil),            // 12: arca.v1.FsckRequest
-	(*FsckFinding)(nil),            // 13: arca.v1.FsckFinding
-	(*Replica)(nil),                // 14: arca.v1.Replica
+	(*StageRequest)(nil),           // 0: arca.v1.StageRequest
+	(*StageResponse)(nil),          // 1: arca.v1.StageResponse
+	(*Resource)(nil),               // 2: arca.v1.Resource
+	(*MakeResourceRequest)(nil),    // 3: arca.v1.MakeResourceRequest
+	(*ModifyResourceRequest)(nil),  // 4: arca.v1.ModifyResourceRequest
+	(*RemoveResourceRequest)(nil),  // 5: arca.v1.RemoveResourceRequest
+	(*RemoveResourceResponse)(nil), // 6: arca.v1.RemoveResourceResponse
+	(*ChildRequest)(nil),           // 7: arca.v1.ChildRequest
+	(*ListResourcesRequest)(nil),   // 8: arca.v1.ListResourcesRequest
+	(*ListResourcesResponse)(nil),  // 9: arca.v1.ListResourcesResponse
+	(*ReplicateRequest)(nil),       // 10: arca.v1.ReplicateRequest
+	(*TrimRequest)(nil),            // 11: arca.v1.TrimRequest
+	(*PhysMoveRequest)(nil),        // 12: arca.v1.PhysMoveRequest
+	(*ReplicaChange)(nil),          // 13: arca.v1.ReplicaChange
+	(*FsckRequest)(nil),            // 14: arca.v1.FsckRequest
+	(*FsckFinding)(nil),            // 15: arca.v1.FsckFinding
+	(*Replica)(nil),                // 16: arca.v1.Replica
 }
 var file_arca_v1_resources_proto_depIdxs = []int32{
-	0,  // 0: arca.v1.ListResourcesResponse.resources:type_name -> arca.v1.Resource
-	14, // 1: arca.v1.ReplicaChange.replicas:type_name -> arca.v1.Replica
-	1,  // 2: arca.v1.Resources.MakeResource:input_type -> arca.v1.MakeResourceRequest
-	2,  // 3: arca.v1.Resources.ModifyResource:input_type -> arca.v1.ModifyResourceRequest
-	3,  // 4: arca.v1.Resources.RemoveResource:input_type -> arca.v1.RemoveResourceRequest
-	5,  // 5: arca.v1.Resources.AddChild:input_type -> arca.v1.ChildRequest
-	5,  // 6: arca.v1.Resources.RemoveChild:input_type -> arca.v1.ChildRequest
-	6,  // 7: arca.v1.Resources.ListResources:input_type -> arca.v1.ListResourcesRequest
-	8,  // 8: arca.v1.Replicas.Replicate:input_type -> arca.v1.ReplicateRequest
-	9,  // 9: arca.v1.Replicas.Trim:input_type -> arca.v1.TrimRequest
-	10, // 10: arca.v1.Replicas.PhysMove:input_type -> arca.v1.PhysMoveRequest
-	12, // 11: arca.v1.Replicas.Fsck:input_type -> arca.v1.FsckRequest
-	0,  // 12: arca.v1.Resources.MakeResource:output_type -> arca.v1.Resource
-	0,  // 13: arca.v1.Resources.ModifyResource:output_type -> arca.v1.Resource
-	4,  // 14: arca.v1.Resources.RemoveResource:output_type -> arca.v1.RemoveResourceResponse
-	0,  // 15: arca.v1.Resources.AddChild:output_type -> arca.v1.Resource
-	0,  // 16: arca.v1.Resources.RemoveChild:output_type -> arca.v1.Resource
-	7,  // 17: arca.v1.Resources.ListResources:output_type -> arca.v1.ListResourcesResponse
-	11, // 18: arca.v1.Replicas.Replicate:output_type -> arca.v1.ReplicaChange
-	11, // 19: arca.v1.Replicas.Trim:output_type -> arca.v1.ReplicaChange
-	11, // 20: arca.v1.Replicas.PhysMove:output_type -> arca.v1.ReplicaChange
-	13, // 21: arca.v1.Replicas.Fsck:output_type -> arca.v1.FsckFinding
-	12, // [12:22] is the sub-list for method output_type
-	2,  // [2:12] is the sub-list for method input_type
+	2,  // 0: arca.v1.ListResourcesResponse.resources:type_name -> arca.v1.Resource
+	16, // 1: arca.v1.ReplicaChange.replicas:type_name -> arca.v1.Replica
+	3,  // 2: arca.v1.Resources.MakeResource:input_type -> arca.v1.MakeResourceRequest
+	4,  // 3: arca.v1.Resources.ModifyResource:input_type -> arca.v1.ModifyResourceRequest
+	5,  // 4: arca.v1.Resources.RemoveResource:input_type -> arca.v1.RemoveResourceRequest
+	7,  // 5: arca.v1.Resources.AddChild:input_type -> arca.v1.ChildRequest
+	7,  // 6: arca.v1.Resources.RemoveChild:input_type -> arca.v1.ChildRequest
+	8,  // 7: arca.v1.Resources.ListResources:input_type -> arca.v1.ListResourcesRequest
+	10, // 8: arca.v1.Replicas.Replicate:input_type -> arca.v1.ReplicateRequest
+	11, // 9: arca.v1.Replicas.Trim:input_type -> arca.v1.TrimRequest
+	12, // 10: arca.v1.Replicas.PhysMove:input_type -> arca.v1.PhysMoveRequest
+	14, // 11: arca.v1.Replicas.Fsck:input_type -> arca.v1.FsckRequest
+	0,  // 12: arca.v1.Replicas.Stage:input_type -> arca.v1.StageRequest
+	2,  // 13: arca.v1.Resources.MakeResource:output_type -> arca.v1.Resource
+	2,  // 14: arca.v1.Resources.ModifyResource:output_type -> arca.v1.Resource
+	6,  // 15: arca.v1.Resources.RemoveResource:output_type -> arca.v1.RemoveResourceResponse
+	2,  // 16: arca.v1.Resources.AddChild:output_type -> arca.v1.Resource
+	2,  // 17: arca.v1.Resources.RemoveChild:output_type -> arca.v1.Resource
+	9,  // 18: arca.v1.Resources.ListResources:output_type -> arca.v1.ListResourcesResponse
+	13, // 19: arca.v1.Replicas.Replicate:output_type -> arca.v1.ReplicaChange
+	13, // 20: arca.v1.Replicas.Trim:output_type -> arca.v1.ReplicaChange
+	13, // 21: arca.v1.Replicas.PhysMove:output_type -> arca.v1.ReplicaChange
+	15, // 22: arca.v1.Replicas.Fsck:output_type -> arca.v1.FsckFinding
+	1,  // 23: arca.v1.Replicas.Stage:output_type -> arca.v1.StageResponse
+	13, // [13:24] is the sub-list for method output_type
+	2,  // [2:13] is the sub-list for method input_type
 	2,  // [2:2] is the sub-list for extension type_name
 	2,  // [2:2] is the sub-list for extension extendee
 	0,  // [0:2] is the sub-list for field type_name
@@ -1160,7 +1275,7 @@ func file_arca_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arca_v1_resources_proto_rawDesc), len(file_arca_v1_resources_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -332,6 +332,7 @@ const (
 	Replicas_Trim_FullMethodName      = "/arca.v1.Replicas/Trim"
 	Replicas_PhysMove_FullMethodName  = "/arca.v1.Replicas/PhysMove"
 	Replicas_Fsck_FullMethodName      = "/arca.v1.Replicas/Fsck"
+	Replicas_Stage_FullMethodName     = "/arca.v1.Replicas/Stage"
 )
 
 // ReplicasClient is the client API for Replicas service.
@@ -347,6 +348,10 @@ type ReplicasClient interface {
 	PhysMove(ctx context.Context, in *PhysMoveRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReplicaChange], error)
 	// Fsck compares the catalog with storage (rodsadmin).
 	Fsck(ctx context.Context, in *FsckRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FsckFinding], error)
+	// Stage queues, all at once, the recalls from tape of every data object
+	// at or below path that is not online, so that the library mounts each
+	// cartridge once; iget -r asks it before downloading.
+	Stage(ctx context.Context, in *StageRequest, opts ...grpc.CallOption) (*StageResponse, error)
 }
 
 type replicasClient struct {
@@ -433,6 +438,16 @@ func (c *replicasClient) Fsck(ctx context.Context, in *FsckRequest, opts ...grpc
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Replicas_FsckClient = grpc.ServerStreamingClient[FsckFinding]
 
+func (c *replicasClient) Stage(ctx context.Context, in *StageRequest, opts ...grpc.CallOption) (*StageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StageResponse)
+	err := c.cc.Invoke(ctx, Replicas_Stage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReplicasServer is the server API for Replicas service.
 // All implementations must embed UnimplementedReplicasServer
 // for forward compatibility.
@@ -446,6 +461,10 @@ type ReplicasServer interface {
 	PhysMove(*PhysMoveRequest, grpc.ServerStreamingServer[ReplicaChange]) error
 	// Fsck compares the catalog with storage (rodsadmin).
 	Fsck(*FsckRequest, grpc.ServerStreamingServer[FsckFinding]) error
+	// Stage queues, all at once, the recalls from tape of every data object
+	// at or below path that is not online, so that the library mounts each
+	// cartridge once; iget -r asks it before downloading.
+	Stage(context.Context, *StageRequest) (*StageResponse, error)
 	mustEmbedUnimplementedReplicasServer()
 }
 
@@ -467,6 +486,9 @@ func (UnimplementedReplicasServer) PhysMove(*PhysMoveRequest, grpc.ServerStreami
 }
 func (UnimplementedReplicasServer) Fsck(*FsckRequest, grpc.ServerStreamingServer[FsckFinding]) error {
 	return status.Error(codes.Unimplemented, "method Fsck not implemented")
+}
+func (UnimplementedReplicasServer) Stage(context.Context, *StageRequest) (*StageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Stage not implemented")
 }
 func (UnimplementedReplicasServer) mustEmbedUnimplementedReplicasServer() {}
 func (UnimplementedReplicasServer) testEmbeddedByValue()                  {}
@@ -533,13 +555,36 @@ func _Replicas_Fsck_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Replicas_FsckServer = grpc.ServerStreamingServer[FsckFinding]
 
+func _Replicas_Stage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReplicasServer).Stage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Replicas_Stage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReplicasServer).Stage(ctx, req.(*StageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Replicas_ServiceDesc is the grpc.ServiceDesc for Replicas service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
 var Replicas_ServiceDesc = grpc.ServiceDesc{
 	ServiceName: "arca.v1.Replicas",
 	HandlerType: (*ReplicasServer)(nil),
-	Methods:     []grpc.MethodDesc{},
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Stage",
+			Handler:    _Replicas_Stage_Handler,
+		},
+	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "Replicate",

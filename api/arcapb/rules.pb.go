@@ -73,6 +73,7 @@ type RuleInfo struct {
 	Failure       string                 `protobuf:"bytes,9,opt,name=failure,proto3" json:"failure,omitempty"`
 	Denies        bool                   `protobuf:"varint,10,opt,name=denies,proto3" json:"denies,omitempty"`
 	Actions       []string               `protobuf:"bytes,11,rep,name=actions,proto3" json:"actions,omitempty"`
+	Every         string                 `protobuf:"bytes,12,opt,name=every,proto3" json:"every,omitempty"` // the cron schedule of a periodic rule
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -182,6 +183,13 @@ func (x *RuleInfo) GetActions() []string {
 		return x.Actions
 	}
 	return nil
+}
+
+func (x *RuleInfo) GetEvery() string {
+	if x != nil {
+		return x.Every
+	}
+	return ""
 }
 
 type ListRulesResponse struct {
@@ -965,12 +973,280 @@ func (*RemoveJobResponse) Descriptor() ([]byte, []int) {
 	return file_arca_v1_rules_proto_rawDescGZIP(), []int{14}
 }
 
+type ListAuditRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rule          string                 `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	User          string                 `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`       // user#zone
+	Path          string                 `protobuf:"bytes,3,opt,name=path,proto3" json:"path,omitempty"`       // this path or below
+	Outcome       string                 `protobuf:"bytes,4,opt,name=outcome,proto3" json:"outcome,omitempty"` // deny, warn, done, failed, error, ...
+	Op            string                 `protobuf:"bytes,5,opt,name=op,proto3" json:"op,omitempty"`
+	SinceUnix     int64                  `protobuf:"varint,6,opt,name=since_unix,json=sinceUnix,proto3" json:"since_unix,omitempty"`
+	Limit         int32                  `protobuf:"varint,7,opt,name=limit,proto3" json:"limit,omitempty"` // default 100
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditRequest) Reset() {
+	*x = ListAuditRequest{}
+	mi := &file_arca_v1_rules_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditRequest) ProtoMessage() {}
+
+func (x *ListAuditRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_rules_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditRequest.ProtoReflect.Descriptor instead.
+func (*ListAuditRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_rules_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListAuditRequest) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *ListAuditRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *ListAuditRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *ListAuditRequest) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *ListAuditRequest) GetOp() string {
+	if x != nil {
+		return x.Op
+	}
+	return ""
+}
+
+func (x *ListAuditRequest) GetSinceUnix() int64 {
+	if x != nil {
+		return x.SinceUnix
+	}
+	return 0
+}
+
+func (x *ListAuditRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type AuditRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TimeUnixNano  int64                  `protobuf:"varint,1,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"`
+	Kind          string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"` // decision, action, job action, rule audit
+	Rule          string                 `protobuf:"bytes,3,opt,name=rule,proto3" json:"rule,omitempty"`
+	RulesVersion  string                 `protobuf:"bytes,4,opt,name=rules_version,json=rulesVersion,proto3" json:"rules_version,omitempty"`
+	Op            string                 `protobuf:"bytes,5,opt,name=op,proto3" json:"op,omitempty"`
+	User          string                 `protobuf:"bytes,6,opt,name=user,proto3" json:"user,omitempty"`
+	Path          string                 `protobuf:"bytes,7,opt,name=path,proto3" json:"path,omitempty"`
+	Outcome       string                 `protobuf:"bytes,8,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	Message       string                 `protobuf:"bytes,9,opt,name=message,proto3" json:"message,omitempty"`
+	Action        string                 `protobuf:"bytes,10,opt,name=action,proto3" json:"action,omitempty"`
+	Error         string                 `protobuf:"bytes,11,opt,name=error,proto3" json:"error,omitempty"`
+	Job           int64                  `protobuf:"varint,12,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditRecord) Reset() {
+	*x = AuditRecord{}
+	mi := &file_arca_v1_rules_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditRecord) ProtoMessage() {}
+
+func (x *AuditRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_rules_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
+func (*AuditRecord) Descriptor() ([]byte, []int) {
+	return file_arca_v1_rules_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *AuditRecord) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+func (x *AuditRecord) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetRulesVersion() string {
+	if x != nil {
+		return x.RulesVersion
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetOp() string {
+	if x != nil {
+		return x.Op
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetJob() int64 {
+	if x != nil {
+		return x.Job
+	}
+	return 0
+}
+
+type ListAuditResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Records       []*AuditRecord         `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditResponse) Reset() {
+	*x = ListAuditResponse{}
+	mi := &file_arca_v1_rules_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditResponse) ProtoMessage() {}
+
+func (x *ListAuditResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_rules_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditResponse.ProtoReflect.Descriptor instead.
+func (*ListAuditResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_rules_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListAuditResponse) GetRecords() []*AuditRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
 var File_arca_v1_rules_proto protoreflect.FileDescriptor
 
 const file_arca_v1_rules_proto_rawDesc = "" +
 	"\n" +
 	"\x13arca/v1/rules.proto\x12\aarca.v1\"\x12\n" +
-	"\x10ListRulesRequest\"\x88\x02\n" +
+	"\x10ListRulesRequest\"\x9e\x02\n" +
 	"\bRuleInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x12\n" +
@@ -983,7 +1259,8 @@ const file_arca_v1_rules_proto_rawDesc = "" +
 	"\afailure\x18\t \x01(\tR\afailure\x12\x16\n" +
 	"\x06denies\x18\n" +
 	" \x01(\bR\x06denies\x12\x18\n" +
-	"\aactions\x18\v \x03(\tR\aactions\"\x8d\x01\n" +
+	"\aactions\x18\v \x03(\tR\aactions\x12\x14\n" +
+	"\x05every\x18\f \x01(\tR\x05every\"\x8d\x01\n" +
 	"\x11ListRulesResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x1f\n" +
 	"\vloaded_unix\x18\x02 \x01(\x03R\n" +
@@ -1038,14 +1315,40 @@ const file_arca_v1_rules_proto_rawDesc = "" +
 	"\x04jobs\x18\x01 \x03(\v2\x10.arca.v1.JobInfoR\x04jobs\"\"\n" +
 	"\x10RemoveJobRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\"\x13\n" +
-	"\x11RemoveJobResponse2\xd2\x02\n" +
+	"\x11RemoveJobResponse\"\xad\x01\n" +
+	"\x10ListAuditRequest\x12\x12\n" +
+	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x12\n" +
+	"\x04user\x18\x02 \x01(\tR\x04user\x12\x12\n" +
+	"\x04path\x18\x03 \x01(\tR\x04path\x12\x18\n" +
+	"\aoutcome\x18\x04 \x01(\tR\aoutcome\x12\x0e\n" +
+	"\x02op\x18\x05 \x01(\tR\x02op\x12\x1d\n" +
+	"\n" +
+	"since_unix\x18\x06 \x01(\x03R\tsinceUnix\x12\x14\n" +
+	"\x05limit\x18\a \x01(\x05R\x05limit\"\xac\x02\n" +
+	"\vAuditRecord\x12$\n" +
+	"\x0etime_unix_nano\x18\x01 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04rule\x18\x03 \x01(\tR\x04rule\x12#\n" +
+	"\rrules_version\x18\x04 \x01(\tR\frulesVersion\x12\x0e\n" +
+	"\x02op\x18\x05 \x01(\tR\x02op\x12\x12\n" +
+	"\x04user\x18\x06 \x01(\tR\x04user\x12\x12\n" +
+	"\x04path\x18\a \x01(\tR\x04path\x12\x18\n" +
+	"\aoutcome\x18\b \x01(\tR\aoutcome\x12\x18\n" +
+	"\amessage\x18\t \x01(\tR\amessage\x12\x16\n" +
+	"\x06action\x18\n" +
+	" \x01(\tR\x06action\x12\x14\n" +
+	"\x05error\x18\v \x01(\tR\x05error\x12\x10\n" +
+	"\x03job\x18\f \x01(\x03R\x03job\"C\n" +
+	"\x11ListAuditResponse\x12.\n" +
+	"\arecords\x18\x01 \x03(\v2\x14.arca.v1.AuditRecordR\arecords2\x96\x03\n" +
 	"\x05Rules\x12B\n" +
 	"\tListRules\x12\x19.arca.v1.ListRulesRequest\x1a\x1a.arca.v1.ListRulesResponse\x12E\n" +
 	"\n" +
 	"CheckRules\x12\x1a.arca.v1.CheckRulesRequest\x1a\x1b.arca.v1.CheckRulesResponse\x129\n" +
 	"\x06DryRun\x12\x16.arca.v1.DryRunRequest\x1a\x17.arca.v1.DryRunResponse\x12?\n" +
 	"\bListJobs\x12\x18.arca.v1.ListJobsRequest\x1a\x19.arca.v1.ListJobsResponse\x12B\n" +
-	"\tRemoveJob\x12\x19.arca.v1.RemoveJobRequest\x1a\x1a.arca.v1.RemoveJobResponseB&Z$github.com/arca-data/arca/api/arcapbb\x06proto3"
+	"\tRemoveJob\x12\x19.arca.v1.RemoveJobRequest\x1a\x1a.arca.v1.RemoveJobResponse\x12B\n" +
+	"\tListAudit\x12\x19.arca.v1.ListAuditRequest\x1a\x1a.arca.v1.ListAuditResponseB&Z$github.com/arca-data/arca/api/arcapbb\x06proto3"
 
 var (
 	file_arca_v1_rules_proto_rawDescOnce sync.Once
@@ -1059,7 +1362,7 @@ func file_arca_v1_rules_proto_rawDescGZIP() []byte {
 	return file_arca_v1_rules_proto_rawDescData
 }
 
-var file_arca_v1_rules_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_arca_v1_rules_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_arca_v1_rules_proto_goTypes = []any{
 	(*ListRulesRequest)(nil),   // 0: arca.v1.ListRulesRequest
 	(*RuleInfo)(nil),           // 1: arca.v1.RuleInfo
@@ -1076,6 +1379,9 @@ var file_arca_v1_rules_proto_goTypes = []any{
 	(*ListJobsResponse)(nil),   // 12: arca.v1.ListJobsResponse
 	(*RemoveJobRequest)(nil),   // 13: arca.v1.RemoveJobRequest
 	(*RemoveJobResponse)(nil),  // 14: arca.v1.RemoveJobResponse
+	(*ListAuditRequest)(nil),   // 15: arca.v1.ListAuditRequest
+	(*AuditRecord)(nil),        // 16: arca.v1.AuditRecord
+	(*ListAuditResponse)(nil),  // 17: arca.v1.ListAuditResponse
 }
 var file_arca_v1_rules_proto_depIdxs = []int32{
 	1,  // 0: arca.v1.ListRulesResponse.rules:type_name -> arca.v1.RuleInfo
@@ -1084,21 +1390,24 @@ var file_arca_v1_rules_proto_depIdxs = []int32{
 	5,  // 3: arca.v1.CheckRulesResponse.errors:type_name -> arca.v1.RuleError
 	8,  // 4: arca.v1.DryRunResponse.decisions:type_name -> arca.v1.DryRunDecision
 	11, // 5: arca.v1.ListJobsResponse.jobs:type_name -> arca.v1.JobInfo
-	0,  // 6: arca.v1.Rules.ListRules:input_type -> arca.v1.ListRulesRequest
-	4,  // 7: arca.v1.Rules.CheckRules:input_type -> arca.v1.CheckRulesRequest
-	7,  // 8: arca.v1.Rules.DryRun:input_type -> arca.v1.DryRunRequest
-	10, // 9: arca.v1.Rules.ListJobs:input_type -> arca.v1.ListJobsRequest
-	13, // 10: arca.v1.Rules.RemoveJob:input_type -> arca.v1.RemoveJobRequest
-	2,  // 11: arca.v1.Rules.ListRules:output_type -> arca.v1.ListRulesResponse
-	6,  // 12: arca.v1.Rules.CheckRules:output_type -> arca.v1.CheckRulesResponse
-	9,  // 13: arca.v1.Rules.DryRun:output_type -> arca.v1.DryRunResponse
-	12, // 14: arca.v1.Rules.ListJobs:output_type -> arca.v1.ListJobsResponse
-	14, // 15: arca.v1.Rules.RemoveJob:output_type -> arca.v1.RemoveJobResponse
-	11, // [11:16] is the sub-list for method output_type
-	6,  // [6:11] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	16, // 6: arca.v1.ListAuditResponse.records:type_name -> arca.v1.AuditRecord
+	0,  // 7: arca.v1.Rules.ListRules:input_type -> arca.v1.ListRulesRequest
+	4,  // 8: arca.v1.Rules.CheckRules:input_type -> arca.v1.CheckRulesRequest
+	7,  // 9: arca.v1.Rules.DryRun:input_type -> arca.v1.DryRunRequest
+	10, // 10: arca.v1.Rules.ListJobs:input_type -> arca.v1.ListJobsRequest
+	13, // 11: arca.v1.Rules.RemoveJob:input_type -> arca.v1.RemoveJobRequest
+	15, // 12: arca.v1.Rules.ListAudit:input_type -> arca.v1.ListAuditRequest
+	2,  // 13: arca.v1.Rules.ListRules:output_type -> arca.v1.ListRulesResponse
+	6,  // 14: arca.v1.Rules.CheckRules:output_type -> arca.v1.CheckRulesResponse
+	9,  // 15: arca.v1.Rules.DryRun:output_type -> arca.v1.DryRunResponse
+	12, // 16: arca.v1.Rules.ListJobs:output_type -> arca.v1.ListJobsResponse
+	14, // 17: arca.v1.Rules.RemoveJob:output_type -> arca.v1.RemoveJobResponse
+	17, // 18: arca.v1.Rules.ListAudit:output_type -> arca.v1.ListAuditResponse
+	13, // [13:19] is the sub-list for method output_type
+	7,  // [7:13] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_arca_v1_rules_proto_init() }
@@ -1112,7 +1421,7 @@ func file_arca_v1_rules_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arca_v1_rules_proto_rawDesc), len(file_arca_v1_rules_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

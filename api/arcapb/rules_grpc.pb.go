@@ -27,6 +27,7 @@ const (
 	Rules_DryRun_FullMethodName     = "/arca.v1.Rules/DryRun"
 	Rules_ListJobs_FullMethodName   = "/arca.v1.Rules/ListJobs"
 	Rules_RemoveJob_FullMethodName  = "/arca.v1.Rules/RemoveJob"
+	Rules_ListAudit_FullMethodName  = "/arca.v1.Rules/ListAudit"
 )
 
 // RulesClient is the client API for Rules service.
@@ -46,6 +47,9 @@ type RulesClient interface {
 	ListJobs(ctx context.Context, in *ListJobsRequest, opts ...grpc.CallOption) (*ListJobsResponse, error)
 	// RemoveJob deletes a job; its owner or an administrator may.
 	RemoveJob(ctx context.Context, in *RemoveJobRequest, opts ...grpc.CallOption) (*RemoveJobResponse, error)
+	// ListAudit returns the newest records of the audit log that match,
+	// oldest first; administrators only.
+	ListAudit(ctx context.Context, in *ListAuditRequest, opts ...grpc.CallOption) (*ListAuditResponse, error)
 }
 
 type rulesClient struct {
@@ -106,6 +110,16 @@ func (c *rulesClient) RemoveJob(ctx context.Context, in *RemoveJobRequest, opts 
 	return out, nil
 }
 
+func (c *rulesClient) ListAudit(ctx context.Context, in *ListAuditRequest, opts ...grpc.CallOption) (*ListAuditResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAuditResponse)
+	err := c.cc.Invoke(ctx, Rules_ListAudit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RulesServer is the server API for Rules service.
 // All implementations must embed UnimplementedRulesServer
 // for forward compatibility.
@@ -123,6 +137,9 @@ type RulesServer interface {
 	ListJobs(context.Context, *ListJobsRequest) (*ListJobsResponse, error)
 	// RemoveJob deletes a job; its owner or an administrator may.
 	RemoveJob(context.Context, *RemoveJobRequest) (*RemoveJobResponse, error)
+	// ListAudit returns the newest records of the audit log that match,
+	// oldest first; administrators only.
+	ListAudit(context.Context, *ListAuditRequest) (*ListAuditResponse, error)
 	mustEmbedUnimplementedRulesServer()
 }
 
@@ -147,6 +164,9 @@ func (UnimplementedRulesServer) ListJobs(context.Context, *ListJobsRequest) (*Li
 }
 func (UnimplementedRulesServer) RemoveJob(context.Context, *RemoveJobRequest) (*RemoveJobResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RemoveJob not implemented")
+}
+func (UnimplementedRulesServer) ListAudit(context.Context, *ListAuditRequest) (*ListAuditResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAudit not implemented")
 }
 func (UnimplementedRulesServer) mustEmbedUnimplementedRulesServer() {}
 func (UnimplementedRulesServer) testEmbeddedByValue()               {}
@@ -259,6 +279,24 @@ func _Rules_RemoveJob_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Rules_ListAudit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAuditRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RulesServer).ListAudit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Rules_ListAudit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RulesServer).ListAudit(ctx, req.(*ListAuditRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Rules_ServiceDesc is the grpc.ServiceDesc for Rules service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -285,6 +323,10 @@ var Rules_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveJob",
 			Handler:    _Rules_RemoveJob_Handler,
+		},
+		{
+			MethodName: "ListAudit",
+			Handler:    _Rules_ListAudit_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -55,9 +55,16 @@ func (c *Catalog) CommitCopy(ctx context.Context, rc catalog.ReplicaCommit, sour
 			return err
 		}
 		sortReplicas(superseded)
-		_, err = w.exec(`DELETE FROM replicas WHERE object_id = ? AND number <> ? AND resource = ? AND status <> 0`,
-			id, rc.Number, r.Resource)
-		return err
+		if _, err := w.exec(`DELETE FROM replicas WHERE object_id = ? AND number <> ? AND resource = ? AND status <> 0`,
+			id, rc.Number, r.Resource); err != nil {
+			return err
+		}
+		// A copy takes bytes like a write: quotas count every replica.
+		replaced := r.Size
+		for _, s := range superseded {
+			replaced += s.Size
+		}
+		return checkQuotas(w, id, r.Resource, rc.Size > replaced, false)
 	})
 	if err != nil {
 		return fail(err)

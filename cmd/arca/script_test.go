@@ -88,7 +88,18 @@ func scriptParams(dir string, cfg zones.ServerConfig, more func(*testscript.Env)
 			if more != nil {
 				more(e)
 			}
-			return nil
+			return setupS3(e)
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "s3":
+				// .ci/services/30-minio.sh; with CI=true it must be there.
+				if os.Getenv("ARCA_TEST_S3") == "" && os.Getenv("CI") == "true" {
+					return false, fmt.Errorf("ARCA_TEST_S3 is not set and CI=true: .ci/services/30-minio.sh did not start MinIO")
+				}
+				return os.Getenv("ARCA_TEST_S3") != "", nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode":  cmdExitcode,
@@ -100,6 +111,23 @@ func scriptParams(dir string, cfg zones.ServerConfig, more func(*testscript.Env)
 			"waitfor":   cmdWaitfor,
 		},
 	}
+}
+
+// setupS3 gives scripts the test MinIO server, when there is one:
+// S3_ENDPOINT, S3_BUCKET (new for every script) and $WORK/s3.auth with the
+// access and secret keys on two lines, as iadmin mkresc wants them.
+func setupS3(e *testscript.Env) error {
+	endpoint := os.Getenv("ARCA_TEST_S3")
+	if endpoint == "" {
+		return nil
+	}
+	auth := os.Getenv("ARCA_TEST_S3_ACCESS_KEY") + "\n" + os.Getenv("ARCA_TEST_S3_SECRET_KEY") + "\n"
+	if err := os.WriteFile(filepath.Join(e.WorkDir, "s3.auth"), []byte(auth), 0o600); err != nil {
+		return err
+	}
+	e.Setenv("S3_ENDPOINT", endpoint)
+	e.Setenv("S3_BUCKET", fmt.Sprintf("arca-script-%d", time.Now().UnixNano()))
+	return nil
 }
 
 // exitcode N program [args...] runs program like exec and requires exit

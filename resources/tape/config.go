@@ -36,7 +36,9 @@ func (c *Config) setDefaults() {
 
 // ParseContext reads the context string of a tape resource, for example
 // "drives=2;cartridge_size=1GiB;mount_latency=200ms;seek_rate=400MiB;
-// rewind_latency=50ms;device=/dev/nst0". Unknown keys are refused.
+// rewind_latency=50ms;device=/dev/nst0;keep_online=no". Unknown keys are
+// refused. keep_online=no keeps no disk copy of what is written, so every
+// read is a recall.
 func ParseContext(dir, s string) (Config, error) {
 	c := Config{Dir: dir}
 	for _, kv := range strings.Split(s, ";") {
@@ -66,8 +68,20 @@ func ParseContext(dir, s string) (Config, error) {
 			c.SeekRate, err = ParseSize(strings.TrimSuffix(v, "/s"))
 		case "device":
 			c.Device = v
+		case "keep_online":
+			switch v {
+			case "yes", "true", "on":
+				c.DropOnWrite = false
+			case "no", "false", "off":
+				c.DropOnWrite = true
+			default:
+				err = fmt.Errorf("want yes or no")
+			}
 		default:
-			return c, fmt.Errorf("tape context: unknown key %q (want drives, cartridge_size, mount_latency, rewind_latency, seek_rate or device)", k)
+			return c, fmt.Errorf("tape context: unknown key %q (want drives, cartridge_size, mount_latency, rewind_latency, seek_rate, device or keep_online)", k)
+		}
+		if err == nil && (c.MountLatency < 0 || c.RewindLatency < 0) {
+			err = fmt.Errorf("a latency cannot be negative")
 		}
 		if err != nil {
 			return c, fmt.Errorf("tape context %s=%q: %v", k, v, err)
@@ -96,7 +110,7 @@ func ParseSize(s string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || n*float64(mult) >= 1<<62 {
 		return 0, fmt.Errorf("not a size: %q", s)
 	}
 	return int64(n * float64(mult)), nil

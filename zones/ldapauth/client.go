@@ -78,11 +78,11 @@ func (c *Client) Authenticate(ctx context.Context, name, password string) (Ident
 	if name == "" {
 		return Identity{}, fmt.Errorf("%w: empty user name", ErrInvalidCredentials)
 	}
-	conn, err := c.connect(ctx)
+	conn, closeConn, err := c.connect(ctx)
 	if err != nil {
 		return Identity{}, err
 	}
-	defer conn.Close()
+	defer closeConn()
 
 	dn, err := c.findUser(conn, name)
 	if err != nil {
@@ -145,8 +145,9 @@ func (c *Client) findUser(conn *ldap.Conn, name string) (string, error) {
 }
 
 // connect dials the directory, makes the connection TLS (unless plain
-// loopback LDAP is allowed) and binds as the service account, if any.
-func (c *Client) connect(ctx context.Context) (*ldap.Conn, error) {
+// loopback LDAP is allowed) and binds as the service account, if any. The
+// caller calls the returned func when done with the connection.
+func (c *Client) connect(ctx context.Context) (*ldap.Conn, func(), error) {
 	host := c.url.Host
 	if c.url.Port() == "" {
 		port := "389"
@@ -167,7 +168,7 @@ func (c *Client) connect(ctx context.Context) (*ldap.Conn, error) {
 		raw, err = d.DialContext(dctx, "tcp", host)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, c.url, err)
+		return nil, nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, c.url, err)
 	}
 	conn := ldap.NewConn(raw, c.url.Scheme == "ldaps")
 	conn.Start()
@@ -175,25 +176,23 @@ func (c *Client) connect(ctx context.Context) (*ldap.Conn, error) {
 	// The caller's cancellation ends the connection and with it any request
 	// waiting on it.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	ok := false
-	defer func() {
-		if !ok {
-			stop()
-			conn.Close()
-		}
-	}()
+	done := func() {
+		stop()
+		conn.Close()
+	}
 	if c.url.Scheme == "ldap" && !c.cfg.InsecurePlainLoopback {
 		if err := conn.StartTLS(c.tls); err != nil {
-			return nil, fmt.Errorf("%w: StartTLS with %s: %v", ErrUnavailable, c.url, err)
+			done()
+			return nil, nil, fmt.Errorf("%w: StartTLS with %s: %v", ErrUnavailable, c.url, err)
 		}
 	}
 	if c.cfg.BindDN != "" {
 		if err := conn.Bind(c.cfg.BindDN, c.cfg.BindPassword); err != nil {
-			return nil, fmt.Errorf("%w: service bind as %s: %v", ErrUnavailable, c.cfg.BindDN, resultText(err))
+			done()
+			return nil, nil, fmt.Errorf("%w: service bind as %s: %v", ErrUnavailable, c.cfg.BindDN, resultText(err))
 		}
 	}
-	ok = true
-	return conn, nil
+	return conn, done, nil
 }
 
 // timeLimit is the server-side time limit of a search, in whole seconds.

@@ -10,6 +10,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
+	"log/slog"
 	"math/big"
 	"net"
 	"os"
@@ -310,4 +312,20 @@ func writeCA(t *testing.T, path string) tls.Certificate {
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// Printing a configuration, in any way a log might, shows no bind password.
+func TestConfigHidesPassword(t *testing.T) {
+	c := ldapauth.Config{URL: "ldaps://x", Base: "dc=x", BindDN: "cn=svc,dc=x", BindPassword: "s3cret-bind"}
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	log.Info("config", "ldap", c)
+	log.Info("pointer", "ldap", &c)
+	out := fmt.Sprintf("%v %+v %#v %s", c, c, c, c) + buf.String()
+	if strings.Contains(out, "s3cret-bind") {
+		t.Fatalf("the password shows: %s", out)
+	}
+	if !strings.Contains(out, "cn=svc,dc=x") {
+		t.Fatalf("the rest does not: %s", out)
+	}
 }

@@ -157,3 +157,17 @@ func GroupFilter(dn, name string) string {
 		"(&(objectClass=groupOfUniqueNames)(uniqueMember=" + d + "))" +
 		"(&(objectClass=posixGroup)(memberUid=" + n + ")))"
 }
+
+// String shows c without its bind password, so that a log line or an error
+// that prints a configuration shows no secret.
+func (c Config) String() string {
+	pw := ""
+	if c.BindPassword != "" {
+		pw = "(set)"
+	}
+	return fmt.Sprintf("{URL:%s Base:%s UserAttr:%s UserFilter:%s GroupBase:%s GroupAttr:%s BindDN:%s BindPassword:%s CAFile:%s InsecurePlainLoopback:%t Timeout:%v}",
+		c.URL, c.Base, c.UserAttr, c.UserFilter, c.GroupBase, c.GroupAttr, c.BindDN, pw, c.CAFile, c.InsecurePlainLoopback, c.Timeout)
+}
+
+// GoString is String for %#v.
+func (c Config) GoString() string { return "ldapauth.Config" + c.String() }

@@ -1,0 +1,453 @@
+package examples
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/catalog/sqlite"
+	"github.com/arca-data/arca/rules"
+	"github.com/arca-data/arca/zones"
+)
+
+// zone is a real zone running the rules of some example files.
+type zone struct {
+	*zones.Zone
+	cat   *sqlite.Catalog
+	rods  catalog.User
+	alice catalog.User
+	dir   string
+	audit *bytes.Buffer
+}
+
+func newZone(t *testing.T, files map[string][]byte) *zone {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	cat, err := sqlite.Open(ctx, filepath.Join(dir, "catalog.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cat.Close() })
+	quiet := slog.New(slog.DiscardHandler)
+	z := zones.New(cat, zones.Options{Logger: quiet})
+	if err := z.Bootstrap(ctx, zones.BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.CreateResource(ctx, catalog.Resource{Name: "archiveResc", Type: "posix", Location: filepath.Join(dir, "archive"), Status: "up"}); err != nil {
+		t.Fatal(err)
+	}
+	audit := &bytes.Buffer{}
+	reg := rules.NewRegistry()
+	if err := z.RegisterActions(reg, slog.New(slog.NewJSONHandler(audit, nil))); err != nil {
+		t.Fatal(err)
+	}
+	e, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: quiet, Audit: slog.New(slog.NewJSONHandler(audit, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := e.Compile(files)
+	if err != nil {
+		t.Fatalf("examples do not load:\n%v", err)
+	}
+	e.Load(set)
+	z.UseRules(e)
+	rods, err := cat.User(ctx, catalog.UserID{Name: "rods", Zone: "tempZone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := z.MakeUser(ctx, rods, "alice", catalog.UserTypeUser, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &zone{Zone: z, cat: cat, rods: rods, alice: alice, dir: dir, audit: audit}
+}
+
+func example(t *testing.T, names ...string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join("rules", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[n] = b
+	}
+	return files
+}
+
+func (z *zone) put(t *testing.T, who catalog.User, path string, avus ...catalog.AVU) error {
+	t.Helper()
+	data := []byte("contents of " + path)
+	_, err := z.Put(context.Background(), who, zones.PutRequest{Path: catalog.MustPath(path), Size: int64(len(data)), Metadata: avus}, bytes.NewReader(data))
+	return err
+}
+
+func (z *zone) avus(t *testing.T, path string) map[string]string {
+	t.Helper()
+	p := catalog.MustPath(path)
+	target := catalog.ObjectTarget(p)
+	if e, err := z.cat.Stat(context.Background(), p); err == nil && e.Collection != nil {
+		target = catalog.CollectionTarget(p)
+	}
+	list, err := z.cat.ListMetadata(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, a := range list {
+		m[a.Attribute] = a.Value
+	}
+	return m
+}
+
+func deniedBy(t *testing.T, err error, rule string) {
+	t.Helper()
+	var d *rules.Denial
+	if !errors.As(err, &d) || d.Rule != rule {
+		t.Fatalf("got %v, want a denial by %s", err, rule)
+	}
+}
+
+func (z *zone) gone(t *testing.T, path string) {
+	t.Helper()
+	if _, err := z.cat.Stat(context.Background(), catalog.MustPath(path)); !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("%s: %v, want not found", path, err)
+	}
+	// Nor any file in a vault.
+	filepath.Walk(z.dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && strings.HasPrefix(filepath.Base(p), filepath.Base(path)) {
+			t.Errorf("a denied put left %s", p)
+		}
+		return nil
+	})
+}
+
+// Every example loads together with the others: names do not clash.
+func TestAllExamplesLoad(t *testing.T) {
+	ents, err := os.ReadDir("rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		if rules.IsRuleFile(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) < 6 {
+		t.Fatalf("only %d examples", len(names))
+	}
+	newZone(t, example(t, names...))
+}
+
+func TestNoTmpFiles(t *testing.T) {
+	z := newZone(t, example(t, "no-tmp-files.yaml"))
+	ctx := context.Background()
+	for _, name := range []string{"a.tmp", "b.swp", "c.part", "d~"} {
+		err := z.put(t, z.alice, "/tempZone/home/alice/"+name)
+		deniedBy(t, err, "no-tmp-files")
+		if !strings.Contains(err.Error(), "temporary files are not archived: /tempZone/home/alice/"+name) {
+			t.Errorf("message: %v", err)
+		}
+		z.gone(t, "/tempZone/home/alice/"+name)
+	}
+	if err := z.put(t, z.alice, "/tempZone/home/alice/results.tmp.csv"); err != nil {
+		t.Fatal(err)
+	}
+	// No way around it by renaming or copying.
+	err := z.Rename(ctx, z.alice, catalog.MustPath("/tempZone/home/alice/results.tmp.csv"), catalog.MustPath("/tempZone/home/alice/x.tmp"))
+	deniedBy(t, err, "no-tmp-files")
+	_, err = z.Copy(ctx, z.alice, catalog.MustPath("/tempZone/home/alice/results.tmp.csv"), catalog.MustPath("/tempZone/home/alice/y.tmp"), "", false)
+	deniedBy(t, err, "no-tmp-files")
+	z.gone(t, "/tempZone/home/alice/y.tmp")
+}
+
+func TestStampIngest(t *testing.T) {
+	z := newZone(t, example(t, "stamp-ingest.yaml"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := z.put(t, z.alice, "/tempZone/home/alice/data.csv"); err != nil {
+		t.Fatal(err)
+	}
+	m := z.avus(t, "/tempZone/home/alice/data.csv")
+	if m["ingested_by"] != "alice#tempZone" {
+		t.Errorf("AVUs = %v", m)
+	}
+	if at, err := time.Parse(time.RFC3339Nano, m["ingested_at"]); err != nil || time.Since(at) > time.Minute {
+		t.Errorf("ingested_at = %q (%v)", m["ingested_at"], err)
+	}
+	jobs, err := z.ListJobs(ctx, z.alice)
+	if err != nil || len(jobs) != 1 || jobs[0].Rule != "stamp-ingest" {
+		t.Fatalf("jobs = %+v, %v", jobs, err)
+	}
+	go z.RunJobs(ctx, zones.JobOptions{Poll: 100 * time.Millisecond})
+	deadline := time.Now().Add(20 * time.Second)
+	for z.avus(t, "/tempZone/home/alice/data.csv")["fixity_checked"] != "pending" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the scheduled job did not run: AVUs %v", z.avus(t, "/tempZone/home/alice/data.csv"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(z.audit.String(), "fixity check queued for /tempZone/home/alice/data.csv") {
+		t.Errorf("audit log:\n%s", z.audit.String())
+	}
+}
+
+func TestRetention(t *testing.T) {
+	z := newZone(t, example(t, "retention.yaml"))
+	ctx := context.Background()
+	home := "/tempZone/home/alice/"
+	for _, n := range []string{"kept.csv", "expired.csv", "free.csv", "records/inherited.csv"} {
+		if strings.Contains(n, "/") {
+			if _, err := z.MakeCollection(ctx, z.alice, catalog.MustPath(home+"records"), false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := z.put(t, z.alice, home+n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set := func(path string, kind catalog.AVUTargetKind, value string) {
+		target := catalog.AVUTarget{Kind: kind, Path: catalog.MustPath(path)}
+		if err := z.SetMetadata(ctx, z.alice, target, catalog.AVU{Attribute: "retention_until", Value: value}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(home+"kept.csv", catalog.TargetDataObject, time.Now().AddDate(5, 0, 0).Format("2006-01-02"))
+	set(home+"expired.csv", catalog.TargetDataObject, "2001-01-01")
+	set(home+"records", catalog.TargetCollection, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+
+	_, err := z.Remove(ctx, z.alice, catalog.MustPath(home+"kept.csv"), false, true)
+	deniedBy(t, err, "retention-lock")
+	if !strings.Contains(err.Error(), "is under retention until") {
+		t.Errorf("message: %v", err)
+	}
+	err = z.Rename(ctx, z.alice, catalog.MustPath(home+"kept.csv"), catalog.MustPath(home+"elsewhere.csv"))
+	deniedBy(t, err, "retention-lock")
+	_, err = z.Remove(ctx, z.alice, catalog.MustPath(home+"records/inherited.csv"), false, true)
+	deniedBy(t, err, "retention-lock")
+	if _, err := z.Remove(ctx, z.alice, catalog.MustPath(home+"expired.csv"), false, true); err != nil {
+		t.Errorf("remove after retention: %v", err)
+	}
+	if _, err := z.Remove(ctx, z.alice, catalog.MustPath(home+"free.csv"), false, true); err != nil {
+		t.Errorf("remove without retention: %v", err)
+	}
+	if _, err := z.cat.Stat(ctx, catalog.MustPath(home+"kept.csv")); err != nil {
+		t.Errorf("the retained object: %v", err)
+	}
+}
+
+func TestResourceBySize(t *testing.T) {
+	files := example(t, "resource-by-size.yaml")
+	z := newZone(t, files)
+	ctx := context.Background()
+	// A put announcing 2 GiB is sent to the archive (asked without
+	// sending 2 GiB: the decision is made before any byte).
+	eff, err := z.Rules().Before(ctx, &rules.Request{Op: "put", Path: catalog.MustPath("/tempZone/home/alice/big.dat"), Size: 2 << 30, Resource: "demoResc", User: z.alice, Zone: "tempZone"})
+	if err != nil || eff == nil || eff.Resource != "archiveResc" {
+		t.Fatalf("effects %+v, err %v", eff, err)
+	}
+	if eff, _ := z.Rules().Before(ctx, &rules.Request{Op: "put", Path: catalog.MustPath("/tempZone/home/alice/small.dat"), Size: 10, Resource: "demoResc", User: z.alice, Zone: "tempZone"}); eff != nil && eff.Resource != "" {
+		t.Errorf("a small put was sent to %s", eff.Resource)
+	}
+	// The same rule with a threshold of 16 bytes, through a real put: the
+	// bytes land on the archive resource.
+	small := strings.Replace(string(files["resource-by-size.yaml"]), `byteSize("1GiB")`, `byteSize("16B")`, 1)
+	z2 := newZone(t, map[string][]byte{"r.yaml": []byte(small)})
+	if err := z2.put(t, z2.alice, "/tempZone/home/alice/large-enough.dat"); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := z2.cat.DataObject(ctx, catalog.MustPath("/tempZone/home/alice/large-enough.dat"))
+	if err != nil || len(obj.Replicas) != 1 || obj.Replicas[0].Resource != "archiveResc" {
+		t.Fatalf("replicas %+v, %v", obj.Replicas, err)
+	}
+	if _, err := os.Stat(filepath.Join(z2.dir, "archive", obj.Replicas[0].PhysicalPath)); err != nil {
+		t.Errorf("bytes not on the archive: %v", err)
+	}
+	if !strings.Contains(z2.audit.String(), "large file sent to archiveResc") {
+		t.Errorf("audit:\n%s", z2.audit.String())
+	}
+}
+
+func TestRequireProject(t *testing.T) {
+	z := newZone(t, example(t, "require-project.yaml"))
+	ctx := context.Background()
+	for _, p := range []string{"/tempZone/projects", "/tempZone/projects/p1", "/tempZone/projects/p2"} {
+		if _, err := z.MakeCollection(ctx, z.rods, catalog.MustPath(p), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := z.put(t, z.rods, "/tempZone/projects/p1/raw.dat")
+	deniedBy(t, err, "require-project")
+	z.gone(t, "/tempZone/projects/p1/raw.dat")
+	if err := z.put(t, z.rods, "/tempZone/projects/p1/raw.dat", catalog.AVU{Attribute: "project", Value: "p1"}); err != nil {
+		t.Fatal(err)
+	}
+	// A project on the collection is enough, and objects inherit it.
+	if err := z.SetMetadata(ctx, z.rods, catalog.CollectionTarget(catalog.MustPath("/tempZone/projects/p2")), catalog.AVU{Attribute: "project", Value: "p2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := z.put(t, z.rods, "/tempZone/projects/p2/raw.dat"); err != nil {
+		t.Fatal(err)
+	}
+	if got := z.avus(t, "/tempZone/projects/p2/raw.dat")["project"]; got != "p2" {
+		t.Errorf("inherited project = %q", got)
+	}
+	// Homes are not projects.
+	if err := z.put(t, z.alice, "/tempZone/home/alice/raw.dat"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestAccessTime(t *testing.T) {
+	z := newZone(t, example(t, "access-time.yaml"))
+	ctx := context.Background()
+	if err := z.put(t, z.alice, "/tempZone/home/alice/a.dat"); err != nil {
+		t.Fatal(err)
+	}
+	if err := z.SetMetadata(ctx, z.alice, catalog.ObjectTarget(catalog.MustPath("/tempZone/home/alice/a.dat")), catalog.AVU{Attribute: "embargo_until", Value: "2999-01-01"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := z.cat.User(ctx, catalog.UserID{Name: "rods", Zone: "tempZone"}); err != nil {
+		t.Fatal(err)
+	}
+	// rods is not the owner: the embargo rule warns (it is in warn mode)
+	// and the read goes on.
+	_, _, rc, err := z.Open(ctx, z.rods, catalog.MustPath("/tempZone/home/alice/a.dat"), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, rc)
+	rc.Close()
+	if at := z.avus(t, "/tempZone/home/alice/a.dat")["last_access"]; at == "" {
+		t.Error("no last_access after a get")
+	}
+	if !strings.Contains(z.audit.String(), `"outcome":"warn"`) || !strings.Contains(z.audit.String(), "embargoed until 2999-01-01") {
+		t.Errorf("audit:\n%s", z.audit.String())
+	}
+}
+
+// TestExampleCases runs the test cases beside the example rules
+// (*.test.yaml), as arca rules test examples/rules does.
+func TestExampleCases(t *testing.T) {
+	z := newZone(t, nil)
+	results, err := z.Rules().TestDirs(context.Background(), "tempZone", "rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) < 20 {
+		t.Errorf("only %d cases", len(results))
+	}
+	for _, r := range results {
+		if r.Err != nil {
+			t.Error(r)
+		}
+	}
+}
+
+func TestReplicateProjects(t *testing.T) {
+	z := newZone(t, example(t, "replicate-projects.yaml"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, p := range []string{"/tempZone/projects", "/tempZone/projects/p1"} {
+		if _, err := z.MakeCollection(ctx, z.rods, catalog.MustPath(p), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := z.put(t, z.rods, "/tempZone/projects/p1/raw.dat"); err != nil {
+		t.Fatal(err)
+	}
+	go z.RunJobs(ctx, zones.JobOptions{Poll: 50 * time.Millisecond})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		obj, err := z.cat.DataObject(ctx, catalog.MustPath("/tempZone/projects/p1/raw.dat"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		good := map[string]bool{}
+		for _, r := range obj.Good() {
+			good[r.Resource] = true
+		}
+		if good["demoResc"] && good["archiveResc"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			jobs, _ := z.cat.ListJobs(ctx, 0, 10)
+			t.Fatalf("not replicated: %+v\njobs: %+v", obj.Replicas, jobs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if jobs, _ := z.cat.ListJobs(ctx, 0, 10); len(jobs) != 0 {
+		t.Errorf("jobs left: %+v", jobs)
+	}
+}
+
+func TestNightlyReplication(t *testing.T) {
+	files := example(t, "nightly-replication.yaml")
+	// The same rule every second instead of every night.
+	fast := strings.Replace(string(files["nightly-replication.yaml"]), `"0 2 * * *"`, `"@every 1s"`, 1)
+	z := newZone(t, map[string][]byte{"nightly.yaml": []byte(fast)})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	jobs, err := z.cat.ListJobs(ctx, 0, 10)
+	if err != nil || len(jobs) != 1 || jobs[0].Every != "@every 1s" || jobs[0].Key != "every:nightly-replication:@every 1s" {
+		t.Fatalf("the periodic rule's job: %+v %v", jobs, err)
+	}
+	// Loading the same rules again (another server, a reload) adds no job.
+	z.Rules().Load(z.Rules().Current())
+	if again, _ := z.cat.ListJobs(ctx, 0, 10); len(again) != 1 {
+		t.Fatalf("jobs after a reload: %+v", again)
+	}
+	for _, p := range []string{"/tempZone/projects", "/tempZone/projects/p1"} {
+		if _, err := z.MakeCollection(ctx, z.rods, catalog.MustPath(p), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := z.put(t, z.rods, "/tempZone/projects/p1/a.dat"); err != nil {
+		t.Fatal(err)
+	}
+	go z.RunJobs(ctx, zones.JobOptions{Poll: 50 * time.Millisecond})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		obj, err := z.cat.DataObject(ctx, catalog.MustPath("/tempZone/projects/p1/a.dat"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(obj.Good()) == 2 && strings.Contains(z.audit.String(), "nightly replication of /tempZone/projects done") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not replicated: %+v\naudit:\n%s", obj.Replicas, z.audit.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The job stays for its next run; once the rule is gone, so is the job.
+	if jobs, _ := z.cat.ListJobs(ctx, 0, 10); len(jobs) != 1 || jobs[0].Failed {
+		t.Fatalf("jobs: %+v", jobs)
+	}
+	empty, err := z.Rules().Compile(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z.Rules().Load(empty)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		jobs, _ := z.cat.ListJobs(ctx, 0, 10)
+		if len(jobs) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job of a removed rule stays: %+v", jobs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

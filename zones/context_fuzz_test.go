@@ -1,0 +1,26 @@
+package zones
+
+import "testing"
+
+// FuzzResourceContext: a resource context parses or fails, and what parses
+// survives formatting and parsing again.
+func FuzzResourceContext(f *testing.F) {
+	for _, s := range []string{"", "cache=c1;archive=a1", "write=0;read=1", "high_water=1GiB; low_water=500MiB", ";;", "=x", "a=b=c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		kv, err := parseContext(s)
+		if err != nil {
+			return
+		}
+		again, err := parseContext(formatContext(kv))
+		if err != nil {
+			t.Fatalf("parseContext(formatContext(%v)): %v", kv, err)
+		}
+		for k, v := range kv {
+			if again[k] != v {
+				t.Errorf("%q: %q=%q became %q", s, k, v, again[k])
+			}
+		}
+	})
+}
