@@ -347,23 +347,25 @@ func (t *tx) loadQueryData(pl *plan) (*queryData, error) {
 	}
 	vars := map[string]string{}
 	pd := pl.push
+	objectAVUs := false
 	if needObj && pd != nil {
-		// Only the objects with an AVU that the condition requires.
-		filter := `eq(P.kind, "avu")`
-		if pd.val != nil {
-			filter += ` AND eq(P.val, $val)`
+		// Only the objects with an AVU that the condition requires,
+		// starting from the most selective index: the value's, if given.
+		root, filter := `eq(P.attr, $attr)`, `eq(P.kind, "avu")`
+		vars["$attr"] = pd.attr
+		switch {
+		case pd.val != nil:
+			root, filter = `eq(P.val, $val)`, filter+` AND eq(P.attr, $attr)`
 			vars["$val"] = *pd.val
-		}
-		if pd.lo != "" {
-			filter += ` AND ge(P.val, $lo)`
+		case pd.lo != "":
+			root, filter = `ge(P.val, $lo)`, filter+` AND eq(P.attr, $attr)`
 			vars["$lo"] = pd.lo
 			if pd.hi != "" {
 				filter += ` AND lt(P.val, $hi)`
 				vars["$hi"] = pd.hi
 			}
 		}
-		vars["$attr"] = pd.attr
-		b.WriteString(`var(func: eq(P.attr, $attr)) @filter(` + filter + `) { tt as P.of }` + "\n")
+		b.WriteString(`var(func: ` + root + `) @filter(` + filter + `) { tt as P.of }` + "\n")
 		avusOfObjects := ""
 		if needAVU && !pl.has(tCollMeta, tRescMeta, tUserMeta) {
 			avusOfObjects = " aa as ~P.of"
@@ -376,8 +378,9 @@ func (t *tx) loadQueryData(pl *plan) (*queryData, error) {
 		b.WriteString(`r(func: eq(P.kind, "r")) { ` + replFields + ` }` + "\n")
 	}
 	if needAVU && needObj && pd != nil && !pl.has(tCollMeta, tRescMeta, tUserMeta) {
+		// These AVUs are all of data objects: no need to ask their kind.
 		b.WriteString(`a(func: uid(aa)) @filter(eq(P.kind, "avu")) { uid attr: P.attr val: P.val unit: P.unit of: P.of { uid } }` + "\n")
-		b.WriteString(`k(func: uid(aa)) @filter(eq(P.kind, "avu")) { of: P.of { uid kind: P.kind } }` + "\n")
+		objectAVUs = true
 	} else if needAVU {
 		b.WriteString(`a(func: eq(P.kind, "avu")) { uid attr: P.attr val: P.val unit: P.unit of: P.of { uid } }` + "\n")
 		b.WriteString(`k(func: eq(P.kind, "avu")) { of: P.of { uid kind: P.kind } }` + "\n")
@@ -459,6 +462,9 @@ func (t *tx) loadQueryData(pl *plan) (*queryData, error) {
 	}
 	for _, a := range res.A {
 		k := kindOf[a.Of.UID]
+		if objectAVUs {
+			k = kindObj
+		}
 		d.avus[k] = append(d.avus[k], a)
 		id := int64(idOf(a.Of.UID))
 		d.avusOf[id] = append(d.avusOf[id], a)
