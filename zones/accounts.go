@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones/ldapauth"
 )
 
@@ -40,6 +41,11 @@ func (z *Zone) Login(ctx context.Context, id catalog.UserID, password string) (s
 		time.Sleep(try.failed() + time.Duration(mrand.Int64N(int64(100*time.Millisecond))))
 		if errors.Is(reason, ldapauth.ErrUnavailable) {
 			return "", catalog.Session{}, catalog.User{}, ErrDirectoryUnavailable
+		}
+		if errors.Is(reason, rules.ErrDenied) {
+			// Only who knows the password gets this far: the rule's
+			// message tells them why.
+			return "", catalog.Session{}, catalog.User{}, fmt.Errorf("login of %s refused: %w", id, reason)
 		}
 		return "", catalog.Session{}, catalog.User{}, fmt.Errorf("%w: wrong user name or password for %s", ErrUnauthenticated, id)
 	}
