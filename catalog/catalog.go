@@ -41,6 +41,7 @@ type Catalog interface {
 	Quotas
 	Registrar
 	Jobs
+	Links
 	Close() error
 }
 

@@ -10,6 +10,8 @@
 //	resource-by-size.yaml  puts of 1 GiB or more go to archiveResc
 //	require-project.yaml   puts under /ZONE/projects need a project AVU; objects inherit it
 //	access-time.yaml       last_access on every get; an embargo rule in warn mode
+//	replicate-projects.yaml  a second copy of project data on archiveResc, in the background
+//	nightly-replication.yaml a periodic rule: project data replicated every night, reported in the audit log
 //
 // The README of the engine is the package documentation of rules.
 package examples

@@ -353,3 +353,101 @@ func TestExampleCases(t *testing.T) {
 		}
 	}
 }
+
+func TestReplicateProjects(t *testing.T) {
+	z := newZone(t, example(t, "replicate-projects.yaml"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, p := range []string{"/tempZone/projects", "/tempZone/projects/p1"} {
+		if _, err := z.MakeCollection(ctx, z.rods, catalog.MustPath(p), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := z.put(t, z.rods, "/tempZone/projects/p1/raw.dat"); err != nil {
+		t.Fatal(err)
+	}
+	go z.RunJobs(ctx, zones.JobOptions{Poll: 50 * time.Millisecond})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		obj, err := z.cat.DataObject(ctx, catalog.MustPath("/tempZone/projects/p1/raw.dat"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		good := map[string]bool{}
+		for _, r := range obj.Good() {
+			good[r.Resource] = true
+		}
+		if good["demoResc"] && good["archiveResc"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			jobs, _ := z.cat.ListJobs(ctx, 0, 10)
+			t.Fatalf("not replicated: %+v\njobs: %+v", obj.Replicas, jobs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if jobs, _ := z.cat.ListJobs(ctx, 0, 10); len(jobs) != 0 {
+		t.Errorf("jobs left: %+v", jobs)
+	}
+}
+
+func TestNightlyReplication(t *testing.T) {
+	files := example(t, "nightly-replication.yaml")
+	// The same rule every second instead of every night.
+	fast := strings.Replace(string(files["nightly-replication.yaml"]), `"0 2 * * *"`, `"@every 1s"`, 1)
+	z := newZone(t, map[string][]byte{"nightly.yaml": []byte(fast)})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	jobs, err := z.cat.ListJobs(ctx, 0, 10)
+	if err != nil || len(jobs) != 1 || jobs[0].Every != "@every 1s" || jobs[0].Key != "every:nightly-replication:@every 1s" {
+		t.Fatalf("the periodic rule's job: %+v %v", jobs, err)
+	}
+	// Loading the same rules again (another server, a reload) adds no job.
+	z.Rules().Load(z.Rules().Current())
+	if again, _ := z.cat.ListJobs(ctx, 0, 10); len(again) != 1 {
+		t.Fatalf("jobs after a reload: %+v", again)
+	}
+	for _, p := range []string{"/tempZone/projects", "/tempZone/projects/p1"} {
+		if _, err := z.MakeCollection(ctx, z.rods, catalog.MustPath(p), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := z.put(t, z.rods, "/tempZone/projects/p1/a.dat"); err != nil {
+		t.Fatal(err)
+	}
+	go z.RunJobs(ctx, zones.JobOptions{Poll: 50 * time.Millisecond})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		obj, err := z.cat.DataObject(ctx, catalog.MustPath("/tempZone/projects/p1/a.dat"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(obj.Good()) == 2 && strings.Contains(z.audit.String(), "nightly replication of /tempZone/projects done") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not replicated: %+v\naudit:\n%s", obj.Replicas, z.audit.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The job stays for its next run; once the rule is gone, so is the job.
+	if jobs, _ := z.cat.ListJobs(ctx, 0, 10); len(jobs) != 1 || jobs[0].Failed {
+		t.Fatalf("jobs: %+v", jobs)
+	}
+	empty, err := z.Rules().Compile(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z.Rules().Load(empty)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		jobs, _ := z.cat.ListJobs(ctx, 0, 10)
+		if len(jobs) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job of a removed rule stays: %+v", jobs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

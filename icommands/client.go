@@ -114,8 +114,7 @@ func dialWith(dir string, env Environment, token, ticket string) (*client, error
 		tickets: arcapb.NewTicketsClient(conn), quotas: arcapb.NewQuotasClient(conn),
 		addr: addr, tlsConf: tlsConf, creds: creds,
 		rescs: arcapb.NewResourcesClient(conn), repls: arcapb.NewReplicasClient(conn),
-		rules:    arcapb.NewRulesClient(conn),
-		registry: arcapb.NewRegistryClient(conn),
+		rules: arcapb.NewRulesClient(conn), registry: arcapb.NewRegistryClient(conn),
 	}, nil
 }
 

@@ -271,15 +271,19 @@ func describeRule(r *arcapb.RuleInfo) string {
 	if r.Failure == "open" {
 		extra += " [fails open]"
 	}
-	return fmt.Sprintf("  %-24s %-8s on %-20s priority %-3d %s  (%s:%d)%s",
-		r.Name, r.When, strings.Join(r.On, ","), r.Priority, strings.Join(what, ", "), r.File, r.Line, extra)
+	on := "on " + strings.Join(r.On, ",")
+	if r.Every != "" {
+		on = r.Every
+	}
+	return fmt.Sprintf("  %-24s %-8s %-23s priority %-3d %s  (%s:%d)%s",
+		r.Name, r.When, on, r.Priority, strings.Join(what, ", "), r.File, r.Line, extra)
 }
 
 func ruleJSON(r *arcapb.RuleInfo, version string) map[string]any {
 	return map[string]any{
 		"name": r.Name, "description": r.Description, "file": r.File, "line": r.Line, "on": nonNil(r.On),
 		"when": r.When, "priority": r.Priority, "mode": r.Mode, "failure": r.Failure, "denies": r.Denies,
-		"actions": nonNil(r.Actions), "version": version,
+		"actions": nonNil(r.Actions), "version": version, "every": r.Every,
 	}
 }
 

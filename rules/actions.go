@@ -136,11 +136,14 @@ type ScheduledJob struct {
 
 // JobWork is what a job does, kept in the catalog as JSON.
 type JobWork struct {
-	Op      string       `json:"op"`
-	Path    string       `json:"path,omitempty"`
-	User    string       `json:"user,omitempty"`
-	Zone    string       `json:"zone,omitempty"`
-	Actions []StoredCall `json:"actions"`
+	// Periodic names the periodic rule the job runs: its condition and
+	// actions are evaluated when the job runs, with the rules then in use.
+	Periodic string       `json:"periodic,omitempty"`
+	Op       string       `json:"op"`
+	Path     string       `json:"path,omitempty"`
+	User     string       `json:"user,omitempty"`
+	Zone     string       `json:"zone,omitempty"`
+	Actions  []StoredCall `json:"actions"`
 }
 
 // StoredCall is one action of a job with its evaluated arguments.

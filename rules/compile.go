@@ -20,7 +20,13 @@ const (
 	Post    When = "post"    // after it succeeded
 	Except  When = "except"  // after it failed (a denial included)
 	Finally When = "finally" // after it, however it ended
+	// Every is the phase of a periodic rule: it fires on its cron
+	// schedule (every:), not on an operation.
+	Every When = "every"
 )
+
+// PeriodicOp is the operation name periodic rules see in op.name.
+const PeriodicOp = "every"
 
 var phases = []When{Pre, Post, Except, Finally}
 
@@ -41,6 +47,8 @@ type Rule struct {
 	Priority    int
 	Mode        string
 	FailOpen    bool
+	// Schedule is the cron spec of a periodic rule (When is Every).
+	Schedule string
 
 	order     int // position in the rule set, after sorting
 	condition cel.Program
@@ -128,6 +136,9 @@ func (c *compiler) rule(s *ruleSpec) *Rule {
 	if s.Name == "" {
 		c.errorf(s, nil, "a rule needs a name")
 	}
+	if s.Every != "" {
+		return c.periodic(s, r, before)
+	}
 	if len(s.On) == 0 {
 		c.errorf(s, nil, `a rule needs "on": the operations it fires on, e.g. [put] or ["metadata.*"]`)
 	}
@@ -170,6 +181,30 @@ func (c *compiler) rule(s *ruleSpec) *Rule {
 	}
 	if r.deny == nil && len(r.actions) == 0 && len(c.errs) == before {
 		c.errorf(s, nil, "the rule does nothing: give it deny or then")
+	}
+	if len(c.errs) > before {
+		return nil
+	}
+	return r
+}
+
+// periodic compiles a rule that fires on a schedule: every, then and
+// optionally condition; no on, when or deny.
+func (c *compiler) periodic(s *ruleSpec, r *Rule, before int) *Rule {
+	if _, err := cron.ParseStandard(s.Every); err != nil {
+		c.errorf(s, nil, "every: %q: %v (want a cron spec like \"0 3 * * *\", \"@daily\" or \"@every 1h\")", s.Every, err)
+	}
+	if len(s.On) > 0 || s.When != "" || s.Deny.Kind != 0 {
+		c.errorf(s, nil, "a periodic rule (every) fires on its schedule: it takes no on, when or deny")
+	}
+	r.When, r.Schedule, r.On = Every, s.Every, []string{PeriodicOp}
+	if s.Condition.Kind != 0 {
+		r.condition = c.expr(s, &s.Condition, "condition", cel.BoolType)
+	}
+	if s.Then.Kind == 0 {
+		c.errorf(s, nil, "a periodic rule needs then: the actions to run")
+	} else {
+		r.actions = c.actionList(s, &s.Then, Post)
 	}
 	if len(c.errs) > before {
 		return nil

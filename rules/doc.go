@@ -18,6 +18,16 @@
 //	      - metadata.set: {attribute: "'ingested_by'", value: "user.name"}
 //	      - schedule: {after: 2s, do: [...]}   # or every: "@daily" / cron, or async: true
 //
+// A periodic rule fires on a cron schedule instead of an operation (op.name
+// is "every"); its condition and actions are evaluated when it runs, by
+// one server of the zone, through the job queue:
+//
+//	rules:
+//	  - name: nightly-replication
+//	    every: "0 2 * * *"          # cron, "@daily", "@every 1h"
+//	    then:
+//	      - replicate: {resource: "'archiveResc'", path: "'/' + zone + '/projects'"}
+//
 // # Order
 //
 // The rules of a phase that match an operation fire in one defined order:

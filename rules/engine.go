@@ -18,6 +18,8 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
 	"github.com/robfig/cron/v3"
+
+	"github.com/arca-data/arca/catalog"
 )
 
 // Defaults of Options.
@@ -67,6 +69,16 @@ type Engine struct {
 	cost    uint64
 	timeout time.Duration
 	set     atomic.Pointer[Set]
+
+	mu     sync.Mutex
+	onLoad []func(*Set)
+}
+
+// OnLoad makes fn hear of every rule set loaded from now on.
+func (e *Engine) OnLoad(fn func(*Set)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.onLoad = append(e.onLoad, fn)
 }
 
 // New returns an engine with an empty rule set.
@@ -144,7 +156,68 @@ func (s *Set) matching(when When, op string) []*Rule {
 func (e *Engine) Current() *Set { return e.set.Load() }
 
 // Load makes set the rule set of every operation that starts from now on.
-func (e *Engine) Load(set *Set) { e.set.Store(set) }
+func (e *Engine) Load(set *Set) {
+	e.set.Store(set)
+	e.mu.Lock()
+	fns := e.onLoad
+	e.mu.Unlock()
+	for _, fn := range fns {
+		fn(set)
+	}
+}
+
+// Periodic returns the periodic rules of the set.
+func (s *Set) Periodic() []*Rule {
+	var out []*Rule
+	for _, r := range s.Rules {
+		if r.When == Every {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ErrRuleGone is the error of a periodic job whose rule is no longer in
+// use, or whose schedule changed: the job is to be removed.
+var ErrRuleGone = errors.New("the periodic rule of this job is no longer in use")
+
+// PeriodicWork is the work of the job that runs periodic rule r.
+func PeriodicWork(r *Rule, zone, admin string) JobWork {
+	return JobWork{Periodic: r.Name, Op: PeriodicOp, User: admin, Zone: zone}
+}
+
+// runPeriodic evaluates the periodic rule name with schedule spec now.
+func (e *Engine) runPeriodic(ctx context.Context, id int64, w JobWork, spec string) error {
+	set := e.set.Load()
+	var rule *Rule
+	for _, r := range set.Periodic() {
+		if r.Name == w.Periodic && r.Schedule == spec {
+			rule = r
+		}
+	}
+	if rule == nil {
+		return ErrRuleGone
+	}
+	req := &Request{Op: PeriodicOp, Zone: w.Zone, Now: time.Now()}
+	req.User.Name, req.User.Zone, req.User.Type = w.User, w.Zone, catalog.UserTypeAdmin
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	act := activation{f: newFacts(ctx, e.cat, req)}
+	ok, err := e.condition(ctx, rule, act)
+	if err != nil {
+		e.record(ctx, set, rule, req, "error", err.Error())
+		return err
+	}
+	if !ok {
+		return nil
+	}
+	for _, a := range rule.actions {
+		if err := e.run(ctx, set, rule, Post, a, act, nil); err != nil {
+			return fmt.Errorf("%s: %w", a.name, err)
+		}
+	}
+	return nil
+}
 
 // Compile parses and compiles rule files (name to contents) into one set.
 // Rules fire in this order: higher priority first; among equal
@@ -410,6 +483,16 @@ func (e *Engine) schedule(ctx context.Context, r *Rule, a *compiledAction, act a
 // RunJob runs the actions of a scheduled job. The first failing action
 // stops it and its error is the job's, so that the job is retried.
 func (e *Engine) RunJob(ctx context.Context, id int64, rule string, w JobWork) error {
+	return e.RunJobEvery(ctx, id, rule, "", w)
+}
+
+// RunJobEvery is RunJob for a job with the cron schedule every: a
+// periodic rule's job runs only while that rule, with that schedule, is in
+// use (else ErrRuleGone).
+func (e *Engine) RunJobEvery(ctx context.Context, id int64, rule, every string, w JobWork) error {
+	if w.Periodic != "" {
+		return e.runPeriodic(ctx, id, w, every)
+	}
 	req := &Request{Op: w.Op, Zone: w.Zone, Now: time.Now()}
 	req.User.Name, req.User.Zone = w.User, w.Zone
 	if w.Path != "" {

@@ -234,6 +234,11 @@ func TestLoadErrors(t *testing.T) {
 		{"bad mode", "rules:\n  - name: r\n    on: [put]\n    mode: maybe\n    deny: \"'x'\"\n", `mode: "maybe" is not enforce or warn`},
 		{"bad failure", "rules:\n  - name: r\n    on: [put]\n    failure: sometimes\n    deny: \"'x'\"\n", `failure: "sometimes" is not closed`},
 		{"bad op pattern", "rules:\n  - name: r\n    on: ['a*b']\n    deny: \"'x'\"\n", `on: "a*b" is not an operation name`},
+		{"periodic with on", "rules:\n  - name: r\n    every: '@daily'\n    on: [put]\n    then: [{metadata.set: {attribute: \"'a'\", value: \"'b'\", path: \"'/z'\"}}]\n",
+			`a periodic rule (every) fires on its schedule: it takes no on, when or deny`},
+		{"periodic bad spec", "rules:\n  - name: r\n    every: 'nightly'\n    then: [{metadata.set: {attribute: \"'a'\", value: \"'b'\"}}]\n",
+			`every: "nightly"`},
+		{"periodic without then", "rules:\n  - name: r\n    every: '@daily'\n", `a periodic rule needs then`},
 		{"duplicate names", "rules:\n  - name: r\n    on: [put]\n    deny: \"'x'\"\n  - name: r\n    on: [get]\n    deny: \"'x'\"\n",
 			`f.yaml:5:5: rule "r": a rule of this name is already defined at f.yaml:2`},
 	}

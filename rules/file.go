@@ -79,6 +79,7 @@ type ruleSpec struct {
 	Condition   yaml.Node `yaml:"condition"`
 	Deny        yaml.Node `yaml:"deny"`
 	Then        yaml.Node `yaml:"then"`
+	Every       string    `yaml:"every"`
 
 	file      string
 	line, col int
@@ -153,7 +154,7 @@ func parseFile(name string, data []byte) ([]*ruleSpec, Errors) {
 // silently make a rule match everything.
 var ruleKeys = map[string]bool{
 	"name": true, "description": true, "on": true, "when": true, "priority": true,
-	"mode": true, "failure": true, "condition": true, "deny": true, "then": true,
+	"mode": true, "failure": true, "condition": true, "deny": true, "then": true, "every": true,
 }
 
 // decodeStrict decodes the rule mapping n into s, refusing unknown keys.
@@ -162,7 +163,7 @@ func decodeStrict(n *yaml.Node, s *ruleSpec) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := n.Content[i]
 		if !ruleKeys[k.Value] {
-			return &posError{line: k.Line, col: k.Column, msg: fmt.Sprintf("unknown key %q (a rule has name, description, on, when, priority, mode, failure, condition, deny, then)", k.Value)}
+			return &posError{line: k.Line, col: k.Column, msg: fmt.Sprintf("unknown key %q (a rule has name, description, on, when, every, priority, mode, failure, condition, deny, then)", k.Value)}
 		}
 	}
 	return n.Decode(s)

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"testing"
@@ -33,5 +34,17 @@ func FuzzCompile(f *testing.F) {
 				t.Fatalf("a loaded rule without name or operations: %+v", r)
 			}
 		}
+	})
+}
+
+// FuzzRunTests feeds arbitrary test-case files to the runner: it must
+// never panic.
+func FuzzRunTests(f *testing.F) {
+	f.Add([]byte("tests:\n  - {name: a, op: put, path: /tempZone/home/alice/x.tmp, expect: deny, rule: no-tmp-files}\n"))
+	f.Add([]byte("tests:\n  - {name: b, op: put, path: /tempZone/a, when: post, expect: match, object: {size: 3, created: '2020-01-01'}, now: x}\n"))
+	f.Add([]byte("tests: [{op: remove, path: /, user: 'a#b#c', expect: allow, parent_metadata: {a: b}}]"))
+	te := newTestEngine(f, map[string]string{"example.yaml": issueExample})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		te.RunTests(context.Background(), "f.test.yaml", data, "tempZone")
 	})
 }

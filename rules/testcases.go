@@ -170,8 +170,8 @@ func (e *Engine) runCase(ctx context.Context, tc *TestCase, zone string) error {
 	if when == "" {
 		when = Pre
 	}
-	if !slices.Contains(phases, when) {
-		return fmt.Errorf("when: %q is not pre, post, except or finally", tc.When)
+	if !slices.Contains(phases, when) && when != Every {
+		return fmt.Errorf("when: %q is not pre, post, except, finally or every", tc.When)
 	}
 	var opErr error
 	if tc.Error != "" {
@@ -206,9 +206,13 @@ func checkDecisions(tc *TestCase, when When, ds []Decision) error {
 			}
 		}
 	} else {
+		// With a rule named, the case is about that rule alone.
 		got = "none"
-		if len(ds) > 0 {
-			got, decider = "match", &ds[0]
+		for i := range ds {
+			if tc.Rule == "" || ds[i].Rule == tc.Rule {
+				got, decider = "match", &ds[i]
+				break
+			}
 		}
 	}
 	if got != tc.Expect {

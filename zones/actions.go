@@ -70,12 +70,58 @@ func (z *Zone) RegisterActions(reg *rules.Registry, audit *slog.Logger) error {
 				return nil
 			},
 		},
-		// TODO(resources): replicate, trim and move (phymv) between
-		// resources register here once the zone has Replicate, Trim and
-		// Move operations (the resources issue): each takes {resource:
-		// CEL string, path: optional} and calls the zone operation as the
-		// zone, so that a post rule on put can replicate asynchronously
-		// through schedule {async: true}.
+		{
+			Name: "replicate",
+			Doc:  "copy the object (or every object below a collection) to a resource (irepl); in a post rule, usually inside schedule {async: true}",
+			Args: []rules.Arg{{Name: "resource", Type: cel.StringType, Required: true}, pathArg},
+			Run: func(ctx context.Context, c *rules.Call) error {
+				p, err := actionPath(c)
+				if err != nil {
+					return err
+				}
+				actor, err := z.ruleActor(ctx)
+				if err != nil {
+					return err
+				}
+				return z.Replicate(ctx, actor, ReplicateRequest{Path: p, Dest: c.String("resource"), Recursive: true}, failedChange)
+			},
+		},
+		{
+			Name: "trim",
+			Doc:  "remove replicas down to keep (default 2), only below resource if given (itrim); the last good replica always stays",
+			Args: []rules.Arg{{Name: "keep", Type: cel.IntType}, {Name: "resource", Type: cel.StringType}, pathArg},
+			Run: func(ctx context.Context, c *rules.Call) error {
+				p, err := actionPath(c)
+				if err != nil {
+					return err
+				}
+				keep, _ := c.Args["keep"].(int64)
+				if f, ok := c.Args["keep"].(float64); ok { // from a job's JSON
+					keep = int64(f)
+				}
+				actor, err := z.ruleActor(ctx)
+				if err != nil {
+					return err
+				}
+				return z.Trim(ctx, actor, TrimRequest{Path: p, Keep: int(keep), Resource: c.String("resource"), Recursive: true}, failedChange)
+			},
+		},
+		{
+			Name: "move",
+			Doc:  "move a replica to another resource (iphymv): from (default: the best good replica) to resource",
+			Args: []rules.Arg{{Name: "resource", Type: cel.StringType, Required: true}, {Name: "from", Type: cel.StringType}, pathArg},
+			Run: func(ctx context.Context, c *rules.Call) error {
+				p, err := actionPath(c)
+				if err != nil {
+					return err
+				}
+				actor, err := z.ruleActor(ctx)
+				if err != nil {
+					return err
+				}
+				return z.PhysMove(ctx, actor, PhysMoveRequest{Path: p, Source: c.String("from"), Dest: c.String("resource"), Recursive: true}, failedChange)
+			},
+		},
 	}
 	for _, a := range actions {
 		if err := reg.Register(a); err != nil {
@@ -193,5 +239,24 @@ func (z *Zone) actionResourceChoose(ctx context.Context, c *rules.Call) error {
 		return fmt.Errorf("resource.choose %q: %w", name, err)
 	}
 	c.Effects.Resource = name
+	return nil
+}
+
+// ruleActor is who rule actions that are zone operations act as: the
+// zone's administrator, as the rules are the administrators' policy.
+func (z *Zone) ruleActor(ctx context.Context) (catalog.User, error) {
+	u, err := z.cat.User(ctx, catalog.UserID{Name: DefaultAdmin, Zone: z.name})
+	if err != nil {
+		return catalog.User{}, fmt.Errorf("the rules' actor %s: %w", DefaultAdmin, err)
+	}
+	return u, nil
+}
+
+// failedChange turns the first failed change of a replica operation into
+// the action's error, so that a job retries it.
+func failedChange(ch ReplicaChange) error {
+	if ch.Action == "failed" && ch.Err != nil {
+		return fmt.Errorf("%s: %w", ch.Path, ch.Err)
+	}
 	return nil
 }

@@ -973,7 +973,7 @@ func TestAuthzWalk(t *testing.T) {
 	}
 
 	e := newWalkEnv(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute) // slow on a loaded machine
 	defer cancel()
 	clients := map[string]*walkClient{}
 	for _, c := range walkCallers {

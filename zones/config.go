@@ -51,6 +51,7 @@ const maxConfigSize = 1 << 20
 type ConfigFile struct {
 	Addr       string        `yaml:"addr,omitempty"`
 	Zone       string        `yaml:"zone,omitempty"`
+	Catalog    string        `yaml:"catalog,omitempty"` // sqlite://PATH or dgraph://HOST:PORT
 	LogLevel   string        `yaml:"log_level,omitempty"`
 	Lease      time.Duration `yaml:"lease,omitempty"`
 	SessionTTL time.Duration `yaml:"session_ttl,omitempty"`
@@ -185,7 +186,7 @@ func (l *LDAPFile) config() LDAPConfig {
 func (c ConfigFile) ServerConfig() (ServerConfig, slog.Level) {
 	var level slog.Level
 	level.UnmarshalText([]byte(c.LogLevel)) // checked by ParseConfig; "" is info
-	sc := ServerConfig{Addr: c.Addr, Zone: c.Zone, Lease: c.Lease, SessionTTL: c.SessionTTL}
+	sc := ServerConfig{Addr: c.Addr, Zone: c.Zone, Catalog: c.Catalog, Lease: c.Lease, SessionTTL: c.SessionTTL}
 	if c.LDAP != nil {
 		sc.LDAP = c.LDAP.config()
 	}

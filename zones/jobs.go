@@ -110,8 +110,18 @@ func (z *Zone) runJob(ctx context.Context, holder string, j catalog.Job, opts Jo
 	err := json.Unmarshal(j.Work, &work)
 	if err == nil {
 		runCtx, cancel := context.WithTimeout(ctx, opts.Lease)
-		err = z.rules.RunJob(runCtx, int64(j.ID), j.Rule, work)
+		err = z.rules.RunJobEvery(runCtx, int64(j.ID), j.Rule, j.Every, work)
 		cancel()
+	}
+	if errors.Is(err, rules.ErrRuleGone) {
+		// Its rule was removed or rescheduled: the job goes too.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if ferr := z.cat.FinishJob(ctx, j.ID, holder, time.Time{}); ferr != nil {
+			z.log.Warn("remove job of a removed rule", "job", j.ID, "err", ferr)
+		}
+		z.log.Info("job of a removed periodic rule removed", "job", j.ID, "rule", j.Rule)
+		return
 	}
 	// The outcome is recorded even when the server is stopping.
 	done, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

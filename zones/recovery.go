@@ -59,6 +59,9 @@ func (z *Zone) FindOrphans(ctx context.Context) ([]Orphan, error) {
 	}
 	var orphans []Orphan
 	for _, rec := range rescs {
+		if !isStorageType(rec.Type) {
+			continue // coordinating resources hold no files
+		}
 		resc, _, err := z.resource(ctx, rec.Name)
 		if err != nil {
 			z.log.Warn("orphan scan skips a resource", "resource", rec.Name, "err", err)

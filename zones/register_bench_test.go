@@ -84,7 +84,7 @@ func BenchmarkRegister(b *testing.B) {
 	const (
 		collections = 100
 		projects    = 10_000
-		batch       = 2_000
+		batch       = 10_000
 	)
 	for i := 0; i < b.N; i++ {
 		dir := benchDir(b)

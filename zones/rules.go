@@ -2,7 +2,10 @@ package zones
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/resources"
@@ -23,6 +26,34 @@ func (z *Zone) UseRules(e *rules.Engine) {
 	e.SetScheduler(jobScheduler{z: z})
 	z.rules = e
 	z.AddHook(ruleHook{z: z, e: e})
+	e.OnLoad(z.schedulePeriodic)
+	z.schedulePeriodic(e.Current())
+}
+
+// schedulePeriodic makes sure every periodic rule of set has its job in
+// the queue: one per rule and schedule, whichever server adds it first.
+// Jobs of rules that are gone remove themselves when they come due.
+func (z *Zone) schedulePeriodic(set *rules.Set) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, r := range set.Periodic() {
+		work, err := json.Marshal(rules.PeriodicWork(r, z.name, DefaultAdmin))
+		if err != nil {
+			continue
+		}
+		next, err := nextRun(catalog.Job{Every: r.Schedule}, time.Now())
+		if err != nil {
+			z.log.Error("periodic rule", "rule", r.Name, "err", err)
+			continue
+		}
+		_, err = z.cat.AddJob(ctx, catalog.Job{
+			Key: "every:" + r.Name + ":" + r.Schedule, Rule: r.Name, Every: r.Schedule, Due: next, Work: work,
+			Owner: catalog.UserID{Name: DefaultAdmin, Zone: z.name},
+		})
+		if err != nil && !errors.Is(err, catalog.ErrExists) {
+			z.log.Error("schedule periodic rule", "rule", r.Name, "err", err)
+		}
+	}
 }
 
 // Rules is the zone's rule engine, nil when it has none.

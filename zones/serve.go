@@ -18,7 +18,6 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/arca-data/arca/catalog"
-	"github.com/arca-data/arca/catalog/sqlite"
 	"github.com/arca-data/arca/rules"
 )
 
@@ -28,6 +27,9 @@ const transferWindow = 16 << 20
 // ServerConfig is what `arca server` takes.
 type ServerConfig struct {
 	DataDir string
+	// Catalog is the catalog URL (see OpenCatalog); "" is the embedded
+	// sqlite://DataDir/catalog.db.
+	Catalog string
 	Addr    string // host:port; port 0 picks a free one
 	Zone    string // "" keeps the stored zone, or tempZone on the first start
 	Logger  *slog.Logger
@@ -95,7 +97,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		return err
 	}
 
-	cat, err := sqlite.Open(ctx, filepath.Join(dir, "catalog.db"))
+	cat, err := OpenCatalog(ctx, cfg.Catalog, dir)
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)
 	}

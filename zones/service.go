@@ -28,8 +28,8 @@ type Service struct {
 	arcapb.UnimplementedAccessServer
 	arcapb.UnimplementedTicketsServer
 	arcapb.UnimplementedQuotasServer
-	arcapb.UnimplementedRulesServer
 	arcapb.UnimplementedRegistryServer
+	arcapb.UnimplementedRulesServer
 	zone *Zone
 }
 
@@ -47,10 +47,10 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterAccessServer(g, s)
 	arcapb.RegisterTicketsServer(g, s)
 	arcapb.RegisterQuotasServer(g, s)
+	arcapb.RegisterRegistryServer(g, s)
 	arcapb.RegisterResourcesServer(g, &resourcesService{zone: s.zone})
 	arcapb.RegisterReplicasServer(g, &replicasService{zone: s.zone})
 	arcapb.RegisterRulesServer(g, s)
-	arcapb.RegisterRegistryServer(g, s)
 }
 
 type callerKey struct{}

@@ -21,7 +21,7 @@ func ruleInfo(r *rules.Rule) *arcapb.RuleInfo {
 	return &arcapb.RuleInfo{
 		Name: r.Name, Description: r.Description, File: r.File, Line: int32(r.Line), On: r.On,
 		When: string(r.When), Priority: int32(r.Priority), Mode: r.Mode, Failure: failure,
-		Denies: r.Denies(), Actions: r.Actions(),
+		Denies: r.Denies(), Actions: r.Actions(), Every: r.Schedule,
 	}
 }
 

@@ -73,6 +73,7 @@ type RuleInfo struct {
 	Failure       string                 `protobuf:"bytes,9,opt,name=failure,proto3" json:"failure,omitempty"`
 	Denies        bool                   `protobuf:"varint,10,opt,name=denies,proto3" json:"denies,omitempty"`
 	Actions       []string               `protobuf:"bytes,11,rep,name=actions,proto3" json:"actions,omitempty"`
+	Every         string                 `protobuf:"bytes,12,opt,name=every,proto3" json:"every,omitempty"` // the cron schedule of a periodic rule
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -182,6 +183,13 @@ func (x *RuleInfo) GetActions() []string {
 		return x.Actions
 	}
 	return nil
+}
+
+func (x *RuleInfo) GetEvery() string {
+	if x != nil {
+		return x.Every
+	}
+	return ""
 }
 
 type ListRulesResponse struct {
@@ -1238,7 +1246,7 @@ var File_arca_v1_rules_proto protoreflect.FileDescriptor
 const file_arca_v1_rules_proto_rawDesc = "" +
 	"\n" +
 	"\x13arca/v1/rules.proto\x12\aarca.v1\"\x12\n" +
-	"\x10ListRulesRequest\"\x88\x02\n" +
+	"\x10ListRulesRequest\"\x9e\x02\n" +
 	"\bRuleInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x12\n" +
@@ -1251,7 +1259,8 @@ const file_arca_v1_rules_proto_rawDesc = "" +
 	"\afailure\x18\t \x01(\tR\afailure\x12\x16\n" +
 	"\x06denies\x18\n" +
 	" \x01(\bR\x06denies\x12\x18\n" +
-	"\aactions\x18\v \x03(\tR\aactions\"\x8d\x01\n" +
+	"\aactions\x18\v \x03(\tR\aactions\x12\x14\n" +
+	"\x05every\x18\f \x01(\tR\x05every\"\x8d\x01\n" +
 	"\x11ListRulesResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x1f\n" +
 	"\vloaded_unix\x18\x02 \x01(\x03R\n" +

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Register", registerTests},
 		{"Jobs", jobTests},
 		{"Concurrency", concurrencyTests},
+		{"Links", linkTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -120,36 +120,38 @@ func formatSeconds(s int64) string {
 type table int
 
 const (
-	tObj      table = iota // data_objects o
-	tRepl                  // replicas r
-	tObjMeta               // avus dm (kind 'object')
-	tObjACL                // access da (kind 'object')
-	tColl                  // collections c
-	tCollMeta              // avus cm (kind 'collection')
-	tCollACL               // access ca (kind 'collection')
-	tResc                  // resources rs
-	tRescMeta              // avus rm (kind 'resource')
-	tUser                  // users u
-	tUserMeta              // avus um (kind 'user')
-	tZone                  // collections z (the children of "/")
+	tObj       table = iota // data_objects o
+	tRepl                   // replicas r
+	tObjMeta                // avus dm (kind 'object')
+	tObjACL                 // access da (kind 'object')
+	tColl                   // collections c
+	tCollMeta               // avus cm (kind 'collection')
+	tCollACL                // access ca (kind 'collection')
+	tResc                   // resources rs
+	tRescMeta               // avus rm (kind 'resource')
+	tUser                   // users u
+	tUserMeta               // avus um (kind 'user')
+	tUserGroup              // group_members ugm with the group's users row ug
+	tZone                   // collections z (the children of "/")
 	nTables
 )
 
 // from is each table's FROM item and the condition that makes its rows
 // those of its kind.
 var from = [nTables]struct{ item, cond string }{
-	tObj:      {"data_objects o", ""},
-	tRepl:     {"replicas r", ""},
-	tObjMeta:  {"avus dm", "dm.kind = 'object'"},
-	tObjACL:   {"access da", "da.kind = 'object'"},
-	tColl:     {"collections c", ""},
-	tCollMeta: {"avus cm", "cm.kind = 'collection'"},
-	tCollACL:  {"access ca", "ca.kind = 'collection'"},
-	tResc:     {"resources rs", ""},
-	tRescMeta: {"avus rm", "rm.kind = 'resource'"},
-	tUser:     {"users u", ""},
-	tUserMeta: {"avus um", "um.kind = 'user'"},
-	tZone:     {"collections z", "z.parent_id = 1 AND z.id <> 1"},
+	tObj:       {"data_objects o", ""},
+	tRepl:      {"replicas r", ""},
+	tObjMeta:   {"avus dm", "dm.kind = 'object'"},
+	tObjACL:    {"access da", "da.kind = 'object'"},
+	tColl:      {"collections c", ""},
+	tCollMeta:  {"avus cm", "cm.kind = 'collection'"},
+	tCollACL:   {"access ca", "ca.kind = 'collection'"},
+	tResc:      {"resources rs", ""},
+	tRescMeta:  {"avus rm", "rm.kind = 'resource'"},
+	tUser:      {"users u", ""},
+	tUserMeta:  {"avus um", "um.kind = 'user'"},
+	tUserGroup: {"group_members ugm JOIN users ug ON ug.id = ugm.group_id", ""},
+	tZone:      {"collections z", "z.parent_id = 1 AND z.id <> 1"},
 }
 
 // Pseudo-expressions resolved once the tables are known.
@@ -187,6 +189,7 @@ var columns = map[string]colSpec{
 	"COLL_OWNER_ZONE":  {tColl, "c.owner_zone"},
 	"COLL_CREATE_TIME": {tColl, seconds("c.create_ns")},
 	"COLL_MODIFY_TIME": {tColl, seconds("c.modify_ns")},
+	"COLL_INHERITANCE": {tColl, "c.inherit"},
 
 	"DATA_ID":          {tRepl, exprObjID},
 	"DATA_COLL_ID":     {tObj, "o.coll_id"},
@@ -223,6 +226,8 @@ var columns = map[string]colSpec{
 	"USER_INFO":        {tUser, "u.info"},
 	"USER_CREATE_TIME": {tUser, seconds("u.create_ns")},
 	"USER_MODIFY_TIME": {tUser, seconds("u.modify_ns")},
+	"USER_GROUP_ID":    {tUserGroup, "ug.id"},
+	"USER_GROUP_NAME":  {tUserGroup, "ug.name"},
 
 	"DATA_ACCESS_NAME":      {tObjACL, levelName("da")},
 	"DATA_ACCESS_USER_NAME": {tObjACL, "da.user_name"},
@@ -253,11 +258,8 @@ var columns = map[string]colSpec{
 // unsupportedColumns are registry columns the schema does not store, with
 // the reason.
 var unsupportedColumns = map[string]string{
-	"COLL_INHERITANCE":      "collections have no inheritance flag yet",
 	"DATA_TYPE_NAME":        "data objects have no data type",
 	"USER_COMMENT":          "users have no comment",
-	"USER_GROUP_ID":         "the catalog has no group membership yet",
-	"USER_GROUP_NAME":       "the catalog has no group membership yet",
 	"RESC_CLASS_NAME":       "resources have no class",
 	"RESC_VAULT_PATH":       "resources have one location (RESC_LOC)",
 	"RESC_INFO":             "resources have no info",
@@ -430,6 +432,9 @@ func compileQueryWith(q *query.Query, caller Caller, readMap bool) (string, []an
 	objSide := func() bool { return has(tObj, tRepl, tObjMeta, tObjACL) }
 	collSide := func() bool { return has(tColl, tCollMeta, tCollACL) }
 	rescSide := has(tResc, tRescMeta)
+	if u[tUserGroup] {
+		u[tUser] = true // the members, by their users row
+	}
 	userSide := has(tUser, tUserMeta)
 	checkColl := collSide() // collections the query names must be readable
 
@@ -508,6 +513,9 @@ func compileQueryWith(q *query.Query, caller Caller, readMap bool) (string, []an
 		}
 		if u[tUserMeta] {
 			where = append(where, "um.target_id = u.id")
+		}
+		if u[tUserGroup] {
+			where = append(where, "ugm.user_id = u.id")
 		}
 	}
 	if u[tZone] {

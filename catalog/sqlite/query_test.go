@@ -408,6 +408,13 @@ func TestQueryTimeFractions(t *testing.T) {
 // the column.
 func TestQueryAllColumns(t *testing.T) {
 	c := queryFixture(t)
+	staff := catalog.UserID{Name: "staff", Zone: "tempZone"}
+	if _, err := c.CreateGroup(context.Background(), staff); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddMember(context.Background(), staff, qAlice); err != nil {
+		t.Fatal(err)
+	}
 	served := 0
 	for _, col := range query.Columns() {
 		rows, err := runQuery(t, c, asAdmin, "select "+col.Name)
@@ -670,6 +677,56 @@ func TestQueryReadMap(t *testing.T) {
 			if len(want) == 0 && caller.User == qAlice {
 				t.Errorf("%q as alice: nothing", text)
 			}
+		}
+	}
+}
+
+// TestQueryGroupsAndInheritance covers the columns of group membership,
+// the inheritance flag and ACLs, as admin and as a user (who sees only
+// what it may read).
+func TestQueryGroupsAndInheritance(t *testing.T) {
+	c := queryFixture(t)
+	ctx := context.Background()
+	lab := catalog.UserID{Name: "lab", Zone: "tempZone"}
+	if _, err := c.CreateGroup(ctx, lab); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []catalog.UserID{qAlice, qBob} {
+		if err := c.AddMember(ctx, lab, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.SetInheritance(ctx, catalog.MustPath("/tempZone/home/alice"), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetAccess(ctx, catalog.MustPath("/tempZone/home/alice/a1.txt"), lab, catalog.AccessWrite); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		caller Caller
+		q      string
+		want   []string
+	}{
+		{"members of a group", asAdmin, "select USER_NAME where USER_GROUP_NAME = 'lab'", []string{"alice", "bob"}},
+		{"groups of a user", asAdmin, "select USER_GROUP_NAME where USER_NAME = 'bob'", []string{"lab"}},
+		{"count members", asAdmin, "select USER_GROUP_NAME, count(USER_NAME) where USER_GROUP_NAME = 'lab'", []string{"lab|2"}},
+		{"inheriting collections", asAdmin, "select COLL_NAME where COLL_INHERITANCE = '1'", []string{"/tempZone/home/alice"}},
+		{"inheritance flag", asAdmin, "select COLL_NAME, COLL_INHERITANCE where COLL_NAME like '/tempZone/home/%'",
+			[]string{"/tempZone/home/alice|1", "/tempZone/home/bob|0"}},
+		{"group grant", asAdmin, "select DATA_NAME, DATA_ACCESS_NAME where DATA_ACCESS_USER_NAME = 'lab'", []string{"a1.txt|write"}},
+		{"own ACL as user", asAlice, "select DATA_ACCESS_USER_NAME, DATA_ACCESS_NAME where DATA_NAME = 'a1.txt'",
+			[]string{"alice|own", "lab|write"}},
+		{"ACL of the unreadable is hidden", asAlice, "select DATA_ACCESS_USER_NAME where DATA_NAME = 'secret.dat'", nil},
+	} {
+		got, err := runQuery(t, c, tc.caller, tc.q)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q = %q, want %q", tc.name, tc.q, got, tc.want)
 		}
 	}
 }

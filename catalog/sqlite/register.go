@@ -3,8 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -184,7 +184,7 @@ func insertRegistered(w *wtx, chunk []catalog.RegisteredObject, parents []catalo
 // usageDelta is the usage Register adds, counted in aggregate while the
 // per-row triggers are held.
 type usageDelta struct {
-	byResource map[[3]string][2]int64     // owner name, zone, resource -> bytes, replicas
+	byResource map[[3]string][2]int64      // owner name, zone, resource -> bytes, replicas
 	byOwner    map[catalog.UserID][2]int64 // -> bytes, objects
 	byColl     map[catalog.ID][2]int64     // parent collection -> bytes, objects
 }

@@ -182,9 +182,7 @@ CREATE TABLE ticket_allowed (
 	// usage_coll holds the bytes and data objects below each collection
 	// that has a quota. Triggers keep both up to date in the transaction of
 	// every write, whichever code path makes it; only a collection rename
-	// is recounted by Rename. A row in usage_hold holds the triggers: Register
-	// holds them while it inserts many rows and counts them itself, in
-	// aggregate, in the same transaction. (INSERT ... SELECT ... ON CONFLICT needs the
+	// is recounted by Rename. (INSERT ... SELECT ... ON CONFLICT needs the
 	// WHERE of its SELECT, which it has.)
 	`
 CREATE TABLE quotas (
@@ -210,7 +208,6 @@ CREATE TABLE usage_coll (
 	bytes   INTEGER NOT NULL,
 	objects INTEGER NOT NULL
 );
-CREATE TABLE usage_hold (one INTEGER PRIMARY KEY CHECK (one = 1));
 INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
 	SELECT o.owner_name, o.owner_zone, r.resource, sum(r.size), count(*)
 	FROM replicas r JOIN data_objects o ON o.id = r.object_id GROUP BY o.owner_name, o.owner_zone, r.resource;
@@ -219,6 +216,106 @@ INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
 		WHERE o2.owner_name = o.owner_name AND o2.owner_zone = o.owner_zone), 0), count(*)
 	FROM data_objects o GROUP BY o.owner_name, o.owner_zone;
 
+CREATE TRIGGER replicas_usage_insert AFTER INSERT ON replicas BEGIN
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, NEW.resource, NEW.size, 1 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, '', NEW.size, 0 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes;
+	UPDATE usage_coll SET bytes = bytes + NEW.size WHERE NEW.size <> 0 AND coll_id IN (SELECT u.coll_id FROM usage_coll u JOIN collections qc ON qc.id = u.coll_id JOIN collections c ON c.id = (SELECT coll_id FROM data_objects WHERE id = NEW.object_id)
+		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
+END;
+CREATE TRIGGER replicas_usage_delete AFTER DELETE ON replicas BEGIN
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, OLD.resource, -OLD.size, -1 FROM data_objects WHERE id = OLD.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, '', -OLD.size, 0 FROM data_objects WHERE id = OLD.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes;
+	UPDATE usage_coll SET bytes = bytes + -OLD.size WHERE OLD.size <> 0 AND coll_id IN (SELECT u.coll_id FROM usage_coll u JOIN collections qc ON qc.id = u.coll_id JOIN collections c ON c.id = (SELECT coll_id FROM data_objects WHERE id = OLD.object_id)
+		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
+END;
+CREATE TRIGGER replicas_usage_update AFTER UPDATE OF size, resource ON replicas
+	WHEN OLD.size <> NEW.size OR OLD.resource <> NEW.resource BEGIN
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, OLD.resource, -OLD.size, -1 FROM data_objects WHERE id = OLD.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, '', -OLD.size, 0 FROM data_objects WHERE id = OLD.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes;
+	UPDATE usage_coll SET bytes = bytes + -OLD.size WHERE OLD.size <> 0 AND coll_id IN (SELECT u.coll_id FROM usage_coll u JOIN collections qc ON qc.id = u.coll_id JOIN collections c ON c.id = (SELECT coll_id FROM data_objects WHERE id = OLD.object_id)
+		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, NEW.resource, NEW.size, 1 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, '', NEW.size, 0 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes;
+	UPDATE usage_coll SET bytes = bytes + NEW.size WHERE NEW.size <> 0 AND coll_id IN (SELECT u.coll_id FROM usage_coll u JOIN collections qc ON qc.id = u.coll_id JOIN collections c ON c.id = (SELECT coll_id FROM data_objects WHERE id = NEW.object_id)
+		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
+END;
+CREATE TRIGGER data_objects_usage_insert AFTER INSERT ON data_objects BEGIN
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		VALUES (NEW.owner_name, NEW.owner_zone, '', 0, 1)
+		ON CONFLICT DO UPDATE SET objects = objects + 1;
+	UPDATE usage_coll SET objects = objects + 1 WHERE coll_id IN (SELECT u.coll_id FROM usage_coll u JOIN collections qc ON qc.id = u.coll_id JOIN collections c ON c.id = (NEW.coll_id)
+		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
+END;
+CREATE TRIGGER data_objects_usage_delete AFTER DELETE ON data_objects BEGIN
+	UPDATE usage_owner SET objects = objects - 1 WHERE owner_name = OLD.owner_name AND owner_zone = OLD.owner_zone AND resource = '';
+	UPDATE usage_coll SET objects = objects - 1 WHERE coll_id IN (SELECT u.coll_id FROM usage_coll u JOIN collections qc ON qc.id = u.coll_id JOIN collections c ON c.id = (OLD.coll_id)
+		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
+END;
+CREATE TRIGGER data_objects_usage_move AFTER UPDATE OF coll_id ON data_objects
+	WHEN OLD.coll_id <> NEW.coll_id BEGIN
+	UPDATE usage_coll SET objects = objects - 1,
+		bytes = bytes - (SELECT coalesce(sum(size), 0) FROM replicas WHERE object_id = OLD.id)
+		WHERE coll_id IN (SELECT u.coll_id FROM usage_coll u JOIN collections qc ON qc.id = u.coll_id JOIN collections c ON c.id = (OLD.coll_id)
+		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
+	UPDATE usage_coll SET objects = objects + 1,
+		bytes = bytes + (SELECT coalesce(sum(size), 0) FROM replicas WHERE object_id = NEW.id)
+		WHERE coll_id IN (SELECT u.coll_id FROM usage_coll u JOIN collections qc ON qc.id = u.coll_id JOIN collections c ON c.id = (NEW.coll_id)
+		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
+END;
+`,
+	// 6: jobs: the queue of scheduled rule work, claimed with a lease.
+	`
+CREATE TABLE jobs (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	job_key     TEXT UNIQUE,
+	rule        TEXT NOT NULL,
+	owner_name  TEXT NOT NULL,
+	owner_zone  TEXT NOT NULL,
+	every       TEXT NOT NULL DEFAULT '',
+	due_ns      INTEGER NOT NULL,
+	work        BLOB NOT NULL,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	last_error  TEXT NOT NULL DEFAULT '',
+	failed      INTEGER NOT NULL DEFAULT 0 CHECK (failed IN (0, 1)),
+	holder      TEXT NOT NULL DEFAULT '',
+	lease_ns    INTEGER NOT NULL DEFAULT 0,
+	create_ns   INTEGER NOT NULL
+);
+CREATE INDEX jobs_due ON jobs(failed, due_ns);
+`,
+	// 7: what checks a user's password: '' native (password_hash), 'ldap'
+	// the zone's LDAP directory.
+	`
+ALTER TABLE users ADD COLUMN auth TEXT NOT NULL DEFAULT '';
+`,
+	// 8: usage_hold holds the usage triggers of migration 5: Register holds
+	// them while it inserts many rows and counts their usage itself, in
+	// aggregate, in the same transaction. The triggers are made again with
+	// that condition.
+	`
+CREATE TABLE usage_hold (one INTEGER PRIMARY KEY CHECK (one = 1));
+DROP TRIGGER replicas_usage_insert;
+DROP TRIGGER replicas_usage_delete;
+DROP TRIGGER replicas_usage_update;
+DROP TRIGGER data_objects_usage_insert;
+DROP TRIGGER data_objects_usage_delete;
+DROP TRIGGER data_objects_usage_move;
 CREATE TRIGGER replicas_usage_insert AFTER INSERT ON replicas WHEN NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN
 	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
 		SELECT owner_name, owner_zone, NEW.resource, NEW.size, 1 FROM data_objects WHERE id = NEW.object_id
@@ -282,30 +379,26 @@ CREATE TRIGGER data_objects_usage_move AFTER UPDATE OF coll_id ON data_objects
 		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
 END;
 `,
-	// 6: jobs: the queue of scheduled rule work, claimed with a lease.
+	// 9: links between collections and data objects (catalog.Links), by
+	// kind ('collection' or 'object') and id, so that they follow renames.
+	// A link whose end is gone is ignored by every read (ids are never
+	// reused), so removals need not know of links. entries gives the path
+	// of every collection and data object, for the graph queries.
 	`
-CREATE TABLE jobs (
-	id          INTEGER PRIMARY KEY AUTOINCREMENT,
-	job_key     TEXT UNIQUE,
-	rule        TEXT NOT NULL,
-	owner_name  TEXT NOT NULL,
-	owner_zone  TEXT NOT NULL,
-	every       TEXT NOT NULL DEFAULT '',
-	due_ns      INTEGER NOT NULL,
-	work        BLOB NOT NULL,
-	attempts    INTEGER NOT NULL DEFAULT 0,
-	last_error  TEXT NOT NULL DEFAULT '',
-	failed      INTEGER NOT NULL DEFAULT 0 CHECK (failed IN (0, 1)),
-	holder      TEXT NOT NULL DEFAULT '',
-	lease_ns    INTEGER NOT NULL DEFAULT 0,
-	create_ns   INTEGER NOT NULL
-);
-CREATE INDEX jobs_due ON jobs(failed, due_ns);
-`,
-	// 7: what checks a user's password: '' native (password_hash), 'ldap'
-	// the zone's LDAP directory.
-	`
-ALTER TABLE users ADD COLUMN auth TEXT NOT NULL DEFAULT '';
+CREATE TABLE links (
+	from_kind TEXT NOT NULL CHECK (from_kind IN ('collection', 'object')),
+	from_id   INTEGER NOT NULL,
+	relation  TEXT NOT NULL CHECK (relation <> ''),
+	to_kind   TEXT NOT NULL CHECK (to_kind IN ('collection', 'object')),
+	to_id     INTEGER NOT NULL,
+	PRIMARY KEY (from_kind, from_id, relation, to_kind, to_id)
+) WITHOUT ROWID;
+CREATE INDEX links_to ON links(to_kind, to_id);
+CREATE VIEW entries (kind, id, path) AS
+	SELECT 'collection', id, path FROM collections
+	UNION ALL
+	SELECT 'object', o.id, CASE WHEN c.path = '/' THEN '/' || o.name ELSE c.path || '/' || o.name END
+	FROM data_objects o JOIN collections c ON c.id = o.coll_id;
 `,
 }
 

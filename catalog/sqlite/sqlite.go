@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -339,7 +340,7 @@ func (w *wtx) stmt(q string) (*sql.Stmt, error) {
 	if s, ok := w.stmts[q]; ok {
 		return s, nil
 	}
-	s, err := w.conn.PrepareContext(context.Background(), q)
+	s, err := w.conn.PrepareContext(context.Background(), preparable(q))
 	if err != nil {
 		return nil, err
 	}
@@ -410,11 +411,18 @@ func (r *rtx) stmt(q string) *sql.Stmt {
 	return nil
 }
 
+// preparable trims what follows the statement in q. The driver keeps the
+// compiled statement only when nothing follows it; a trailing newline or
+// semicolon makes it a "script" that is parsed again at every execution.
+func preparable(q string) string {
+	return strings.TrimRight(q, " \t\r\n;")
+}
+
 // prepareRead prepares q on the reader pool and caches it.
 func (c *Catalog) prepareRead(q string) {
 	defer c.prepares.Done()
 	defer c.preparing.Delete(q)
-	s, err := c.rdb.PrepareContext(context.Background(), q)
+	s, err := c.rdb.PrepareContext(context.Background(), preparable(q))
 	if err != nil {
 		return // the query runs unprepared until a later attempt works
 	}

@@ -404,8 +404,14 @@ var servingLine = regexp.MustCompile(`serving on (127\.0\.0\.1:(\d+));`)
 // "serving on" line.
 func startServer(t *testing.T, bin, data, addr string) *server {
 	t.Helper()
+	return startServerWith(t, bin, data, addr)
+}
+
+// startServerWith is startServer with more flags for "arca server".
+func startServerWith(t *testing.T, bin, data, addr string, flags ...string) *server {
+	t.Helper()
 	s := &server{t: t, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "server", "--data", data, "--addr", addr, "--lease", "2s")
+	s.cmd = exec.Command(bin, append([]string{"server", "--data", data, "--addr", addr, "--lease", "2s"}, flags...)...)
 	s.cmd.Env = append(os.Environ(), "ARCA_ADMIN_PASSWORD=crash-test-password")
 	s.cmd.Stderr = s
 	out, err := s.cmd.StdoutPipe()

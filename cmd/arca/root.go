@@ -34,7 +34,7 @@ func run(ctx context.Context, argv []string) int {
 and tape storage. "arca server" runs a zone; the icommands (ils, iput, iget,
 ...) are subcommands here, or commands of their own through install-links.`,
 	}
-	root.AddCommand(newServerCommand(s.Err), newInstallLinksCommand(), newRulesCommand(s.Out))
+	root.AddCommand(newServerCommand(s.Err), newInstallLinksCommand(), newRulesCommand(s.Out), newCatalogCommand())
 	root.AddCommand(icommands.Commands(s)...)
 	root.AddCommand(icommands.ArcaCommands(s)...)
 	return icommands.Run(ctx, root, argv[1:], s)
@@ -44,7 +44,7 @@ func newServerCommand(logTo io.Writer) *cobra.Command {
 	var flags zones.ServerConfig
 	var logLevel, configPath string
 	cmd := &cobra.Command{
-		Use:   "server --data DIR [--addr HOST:PORT] [--zone NAME] [--config FILE] [--ldap-url URL ...]",
+		Use:   "server --data DIR [--addr HOST:PORT] [--zone NAME] [--config FILE] [--catalog URL] [--ldap-url URL ...]",
 		Short: "Run a zone server",
 		Long: `arca server serves a zone from DIR. The first start on an empty DIR creates
 the embedded catalog (DIR/catalog.db), the POSIX resource demoResc
@@ -57,6 +57,11 @@ Rules (YAML files of CEL rules) load from DIR/rules and every --rules
 directory, and reload when a file changes; a change that does not load is
 logged and the rules in use are kept. Rule decisions and actions are
 recorded in DIR/audit.log.
+
+--catalog dgraph://HOST:PORT keeps the catalog in a Dgraph cluster instead
+(HOST:PORT is an alpha's gRPC port). Several servers, each with its own
+DIR, serve one zone from one Dgraph catalog: what one writes the others see
+at once, and leases and locks hold across them.
 
 Settings come from the configuration file DIR/arca.yaml (or --config FILE),
 if there is one, and from flags, which win over the file.
@@ -76,7 +81,8 @@ every login.`,
   ARCA_ADMIN_PASSWORD=secret arca server --data /srv/arca --addr 0.0.0.0:1247 --zone labZone
   arca server --data /srv/arca --ldap-url ldaps://ldap.example.org --ldap-base ou=people,dc=example,dc=org \
       --ldap-user-attr uid --ldap-group-base ou=groups,dc=example,dc=org --ldap-ca /etc/arca/ldap-ca.pem
-  arca server --data ~/arca-zone --rules /etc/arca/rules`,
+  arca server --data ~/arca-zone --rules /etc/arca/rules
+  arca server --data /srv/arca1 --catalog dgraph://dgraph1:9080`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, level, err := serverConfig(cmd, flags, logLevel, configPath)
@@ -93,6 +99,7 @@ every login.`,
 	f.StringVar(&configPath, "config", "", "configuration file (default DIR/"+zones.ConfigFileName+" if it exists)")
 	f.StringVar(&flags.Addr, "addr", fmt.Sprintf("127.0.0.1:%d", zones.DefaultPort), "address to listen on")
 	f.StringVar(&flags.Zone, "zone", "", "zone name (first start only; default tempZone)")
+	f.StringVar(&flags.Catalog, "catalog", "", "catalog URL: sqlite://PATH or dgraph://HOST:PORT (default sqlite://DIR/catalog.db)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.DurationVar(&flags.Lease, "lease", 0, "lease of an intermediate replica (default 1m)")
 	f.DurationVar(&flags.SessionTTL, "session-ttl", 0, "how long a login lasts (default 8h)")
@@ -136,7 +143,8 @@ func serverConfig(cmd *cobra.Command, flags zones.ServerConfig, logLevel, config
 	}
 	for name, apply := range map[string]func(){
 		"addr": func() { cfg.Addr = flags.Addr }, "zone": func() { cfg.Zone = flags.Zone },
-		"lease": func() { cfg.Lease = flags.Lease }, "session-ttl": func() { cfg.SessionTTL = flags.SessionTTL },
+		"catalog": func() { cfg.Catalog = flags.Catalog },
+		"lease":   func() { cfg.Lease = flags.Lease }, "session-ttl": func() { cfg.SessionTTL = flags.SessionTTL },
 		"ldap-url": func() { l.URL = fl.URL }, "ldap-base": func() { l.Base = fl.Base },
 		"ldap-user-attr": func() { l.UserAttr = fl.UserAttr }, "ldap-user-filter": func() { l.UserFilter = fl.UserFilter },
 		"ldap-group-base": func() { l.GroupBase = fl.GroupBase }, "ldap-group-attr": func() { l.GroupAttr = fl.GroupAttr },

@@ -13,7 +13,7 @@ import (
 	"github.com/arca-data/arca/resources/s3/s3test"
 )
 
-func open(t *testing.T, cfg s3.Config) *s3.Resource {
+func open(t testing.TB, cfg s3.Config) *s3.Resource {
 	t.Helper()
 	r, err := s3.Open(t.Context(), cfg)
 	if err != nil {

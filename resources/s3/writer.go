@@ -43,6 +43,12 @@ func (w *writer) putOptions() minio.PutObjectOptions {
 		NumThreads:            w.r.cfg.Threads,
 		ConcurrentStreamParts: w.r.cfg.Threads > 1,
 		ContentType:           "application/octet-stream",
+		// Each part carries a Content-MD5 that the server checks (md5-simd,
+		// in the part's goroutine) instead of a streaming SHA-256 payload
+		// signature that both sides would compute; the object's SHA-256 is
+		// computed once, in Write.
+		DisableContentSha256: true,
+		SendContentMd5:       true,
 	}
 	// No If-None-Match: MinIO answers it with a spurious AccessDenied
 	// when a delete of the key races the PUT. Create checks that the key is

@@ -1,0 +1,64 @@
+package dgraph
+
+import (
+	"hash/fnv"
+)
+
+// Locks on collections.
+//
+// Whatever is created in a collection depends on the collection and its
+// ancestors: that they exist, their paths, the inheritance flag and ACL of
+// the parent. Touching the parent would make every two creations in one
+// collection conflict, and Dgraph would retry all but one of them. So a
+// creation writes one of `stripes` values of the list predicate lock of the
+// parent and of each ancestor (a list value is its own conflict key), and
+// whatever changes or removes a collection writes all of them: it conflicts
+// with every creation below it, while two creations conflict only when they
+// pick the same stripe.
+const stripes = 64
+
+func stripe(name string) int {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return int(h.Sum32() % stripes)
+}
+
+// lockChild takes the stripe of a new child called name in the collection
+// uid and its ancestors.
+func (t *tx) lockChild(uid, name string) error {
+	var out struct {
+		N []map[string]any `json:"n"`
+	}
+	if err := t.query(`query q($u: string) { n(func: uid($u)) @recurse(depth: 10000, loop: false) { uid P.parent } }`,
+		map[string]string{"$u": uid}, &out); err != nil {
+		return err
+	}
+	s := stripe(name)
+	var ms []map[string]any
+	if len(out.N) == 0 {
+		ms = append(ms, map[string]any{"uid": uid, t.c.p("lock"): []int{s}})
+	} else {
+		for n := out.N[0]; n != nil; {
+			u, _ := n["uid"].(string)
+			ms = append(ms, map[string]any{"uid": u, t.c.p("lock"): []int{s}})
+			next, _ := n[t.c.p("parent")].(map[string]any)
+			if next == nil {
+				// A uid predicate may come back as a list of one.
+				if l, ok := n[t.c.p("parent")].([]any); ok && len(l) > 0 {
+					next, _ = l[0].(map[string]any)
+				}
+			}
+			n = next
+		}
+	}
+	return t.set(ms...)
+}
+
+// lockAll takes every stripe of the collection uid and writes its ver.
+func (t *tx) lockAll(uid string) error {
+	all := make([]int, stripes)
+	for i := range all {
+		all[i] = i
+	}
+	return t.set(map[string]any{"uid": uid, t.c.p("lock"): all, t.c.p("ver"): randVer()})
+}
