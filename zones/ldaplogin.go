@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/rules"
@@ -19,7 +20,13 @@ var ErrDirectoryUnavailable = errors.New("the LDAP directory is unavailable; try
 // Directory checks passwords against an LDAP directory (an *ldapauth.Client).
 type Directory interface {
 	Authenticate(ctx context.Context, name, password string) (ldapauth.Identity, error)
+	// Exists reports whether a login of name would still find its entry.
+	Exists(ctx context.Context, name string) (bool, error)
 }
+
+// DefaultLDAPRecheck is how often, by default, the users with live
+// sessions are looked up in the directory.
+const DefaultLDAPRecheck = 10 * time.Minute
 
 // LDAPLogin is how a zone logs users in with a directory.
 //
@@ -41,6 +48,68 @@ type LDAPLogin struct {
 	// cannot hold are skipped). Not empty: only the groups it names are
 	// mapped.
 	GroupMap map[string]string
+	// RecheckInterval is how often the maintenance loop looks up, in the
+	// directory, the LDAP users who have live sessions, and ends the
+	// sessions of those no longer found (see RecheckLDAPSessions); 0 means
+	// DefaultLDAPRecheck. A session is not checked against the directory
+	// on every call: that would make the directory a part of every
+	// request. So a user removed from the directory keeps working for at
+	// most this long.
+	RecheckInterval time.Duration
+}
+
+// recheckInterval is RecheckInterval with its default.
+func (l *LDAPLogin) recheckInterval() time.Duration {
+	if l.RecheckInterval > 0 {
+		return l.RecheckInterval
+	}
+	return DefaultLDAPRecheck
+}
+
+// RecheckLDAPSessions looks up, in the directory, every LDAP user of the
+// zone with a live session, and ends the sessions of those it no longer
+// holds. It returns how many users lost their sessions. When the directory
+// cannot be asked, nothing is ended: an unreachable directory is not a
+// removal.
+func (z *Zone) RecheckLDAPSessions(ctx context.Context) (int, error) {
+	if z.ldap == nil {
+		return 0, nil
+	}
+	ids, err := z.cat.SessionUsers(ctx, time.Now())
+	if err != nil {
+		return 0, err
+	}
+	ended := 0
+	for _, id := range ids {
+		if id.Zone != z.name {
+			continue
+		}
+		u, err := z.cat.User(ctx, id)
+		if errors.Is(err, catalog.ErrNotFound) {
+			continue // removed meanwhile, sessions with it
+		}
+		if err != nil {
+			return ended, err
+		}
+		if u.Auth != catalog.AuthLDAP || u.Type == catalog.UserTypeGroup {
+			continue
+		}
+		ok, err := z.ldap.Directory.Exists(ctx, id.Name)
+		if err != nil {
+			return ended, fmt.Errorf("look up %s in the directory: %w", id, err)
+		}
+		if ok {
+			continue
+		}
+		n, err := z.cat.RemoveSessions(ctx, id)
+		if err != nil {
+			return ended, err
+		}
+		z.sessions.forget("", id)
+		ended++
+		z.log.Info("ended the sessions of a user the LDAP directory no longer holds", "user", id.String(), "sessions", n)
+	}
+	return ended, nil
 }
 
 // arcaGroup is the Arca group a directory group maps to.
