@@ -206,4 +206,8 @@ type Sessions interface {
 	RemoveSessions(ctx context.Context, user UserID) (int, error)
 	// RemoveExpiredSessions deletes sessions that expired before now.
 	RemoveExpiredSessions(ctx context.Context, now time.Time) (int, error)
+	// SessionUsers returns the users with a session that has not expired
+	// at now, each once, sorted by name and zone: whom a re-check of the
+	// directory concerns.
+	SessionUsers(ctx context.Context, now time.Time) ([]UserID, error)
 }

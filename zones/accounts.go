@@ -12,27 +12,40 @@ import (
 	"time"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones/ldapauth"
 )
 
 // ErrUnauthenticated means a login failed or a session is missing, expired or ended.
 var ErrUnauthenticated = errors.New("not authenticated")
 
-// failedLoginDelay slows down password guessing; a little jitter hides
-// which check failed.
-const failedLoginDelay = 300 * time.Millisecond
-
 // Login checks a password, natively or with the LDAP directory as the
 // user's record says (see LDAPLogin), and opens a session. It returns the
 // token, which the catalog never sees in clear, only its hash. Neither the
 // password nor the token is ever logged.
+//
+// Failed logins are slowed down per account and per client host (see
+// loginThrottle); a little jitter hides which check failed.
 func (z *Zone) Login(ctx context.Context, id catalog.UserID, password string) (string, catalog.Session, catalog.User, error) {
+	host := clientHost(ctx)
+	try, err := z.throttle.admit(ctx, id, host)
+	if err != nil {
+		return "", catalog.Session{}, catalog.User{}, err
+	}
+	defer try.release()
 	auth := catalog.AuthNative
 	fail := func(reason error) (string, catalog.Session, catalog.User, error) {
-		z.log.Info("login refused", "user", id.String(), "auth", auth.String(), "reason", reason.Error())
-		time.Sleep(failedLoginDelay + time.Duration(mrand.Int64N(int64(100*time.Millisecond))))
+		z.log.Info("login refused", "user", id.String(), "auth", auth.String(), "host", host, "reason", reason.Error())
+		// Not cut short by the caller's cancellation: the account stays
+		// held for the whole delay.
+		time.Sleep(try.failed() + time.Duration(mrand.Int64N(int64(100*time.Millisecond))))
 		if errors.Is(reason, ldapauth.ErrUnavailable) {
 			return "", catalog.Session{}, catalog.User{}, ErrDirectoryUnavailable
+		}
+		if errors.Is(reason, rules.ErrDenied) {
+			// Only who knows the password gets this far: the rule's
+			// message tells them why.
+			return "", catalog.Session{}, catalog.User{}, fmt.Errorf("login of %s refused: %w", id, reason)
 		}
 		return "", catalog.Session{}, catalog.User{}, fmt.Errorf("%w: wrong user name or password for %s", ErrUnauthenticated, id)
 	}
@@ -78,7 +91,8 @@ func (z *Zone) Login(ctx context.Context, id catalog.UserID, password string) (s
 	if err := z.cat.CreateSession(ctx, s); err != nil {
 		return "", catalog.Session{}, catalog.User{}, fmt.Errorf("open session: %w", err)
 	}
-	z.log.Info("login", "user", id.String(), "auth", auth.String(), "expires", s.Expires.Format(time.RFC3339))
+	try.succeeded()
+	z.log.Info("login", "user", id.String(), "auth", auth.String(), "host", host, "expires", s.Expires.Format(time.RFC3339))
 	return token, s, u, nil
 }
 

@@ -46,6 +46,7 @@ const maxConfigSize = 1 << 20
 //	  ca: ldap-ca.pem                     # relative to this file
 //	  provision: true
 //	  timeout: 10s
+//	  recheck_interval: 10m               # end sessions of users gone from the directory
 //
 // Unknown keys are an error, so that a misspelt setting is not ignored.
 type ConfigFile struct {
@@ -75,6 +76,9 @@ type LDAPFile struct {
 	// address: for tests only.
 	InsecurePlainLoopback bool          `yaml:"insecure_plain_loopback,omitempty"`
 	Timeout               time.Duration `yaml:"timeout,omitempty"`
+	// RecheckInterval is how often users with live sessions are looked up
+	// in the directory; 0 means DefaultLDAPRecheck.
+	RecheckInterval time.Duration `yaml:"recheck_interval,omitempty"`
 }
 
 // LDAPConfig is how `arca server` reaches a directory, from flags and the
@@ -91,6 +95,8 @@ type LDAPConfig struct {
 	Provision             bool
 	InsecurePlainLoopback bool
 	Timeout               time.Duration
+	// RecheckInterval: see LDAPLogin.RecheckInterval.
+	RecheckInterval time.Duration
 }
 
 // ParseConfig reads a configuration file's text and checks every value.
@@ -178,7 +184,8 @@ func (l *LDAPFile) config() LDAPConfig {
 	}
 	return LDAPConfig{URL: l.URL, Base: l.Base, UserAttr: l.UserAttr, UserFilter: l.UserFilter, GroupBase: l.GroupBase,
 		GroupAttr: l.GroupAttr, GroupMap: l.GroupMap, BindDN: l.BindDN, BindPasswordFile: l.BindPasswordFile,
-		CAFile: l.CA, Provision: provision, InsecurePlainLoopback: l.InsecurePlainLoopback, Timeout: l.Timeout}
+		CAFile: l.CA, Provision: provision, InsecurePlainLoopback: l.InsecurePlainLoopback, Timeout: l.Timeout,
+		RecheckInterval: l.RecheckInterval}
 }
 
 // ServerConfig is what the file says, as a ServerConfig; a caller sets its
@@ -206,6 +213,9 @@ func (l LDAPConfig) check() error {
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
+	}
+	if l.RecheckInterval < 0 || (l.RecheckInterval > 0 && l.RecheckInterval < time.Second) {
+		return fmt.Errorf("ldap recheck_interval %v: want at least 1s (0: the default, %v)", l.RecheckInterval, DefaultLDAPRecheck)
 	}
 	for from, to := range l.GroupMap {
 		if strings.TrimSpace(from) == "" {
@@ -256,5 +266,5 @@ func (l LDAPConfig) login() (*LDAPLogin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &LDAPLogin{Directory: client, Provision: l.Provision, GroupMap: l.GroupMap}, nil
+	return &LDAPLogin{Directory: client, Provision: l.Provision, GroupMap: l.GroupMap, RecheckInterval: l.RecheckInterval}, nil
 }

@@ -30,6 +30,7 @@ ldap:
   ca: /etc/arca/ldap-ca.pem
   provision: false
   timeout: 5s
+  recheck_interval: 30m
 `
 
 func TestParseConfig(t *testing.T) {
@@ -44,7 +45,8 @@ func TestParseConfig(t *testing.T) {
 	want := LDAPConfig{URL: "ldaps://ldap.example.org", Base: "ou=people,dc=example,dc=org", UserAttr: "sAMAccountName",
 		UserFilter: "(objectClass=person)", GroupBase: "ou=groups,dc=example,dc=org", GroupAttr: "cn",
 		GroupMap: map[string]string{"Lab Members": "lab", "physics": "physics"}, BindDN: "cn=arca,ou=services,dc=example,dc=org",
-		BindPasswordFile: "ldap-password", CAFile: "/etc/arca/ldap-ca.pem", Provision: false, Timeout: 5 * time.Second}
+		BindPasswordFile: "ldap-password", CAFile: "/etc/arca/ldap-ca.pem", Provision: false, Timeout: 5 * time.Second,
+		RecheckInterval: 30 * time.Minute}
 	if !reflect.DeepEqual(sc.LDAP, want) {
 		t.Errorf("ldap = %+v\nwant   %+v", sc.LDAP, want)
 	}
@@ -82,6 +84,8 @@ func TestParseConfigErrors(t *testing.T) {
 		"group map to a bad name":  "ldap:\n  url: ldaps://x\n  base: dc=x\n  group_map: {lab: \"a b\"}\n",
 		"group map to public":      "ldap:\n  url: ldaps://x\n  base: dc=x\n  group_map: {everyone: public}\n",
 		"bad filter":               "ldap:\n  url: ldaps://x\n  base: dc=x\n  user_filter: (uid=\n",
+		"negative recheck":         "ldap:\n  url: ldaps://x\n  base: dc=x\n  recheck_interval: -1m\n",
+		"recheck too often":        "ldap:\n  url: ldaps://x\n  base: dc=x\n  recheck_interval: 1ms\n",
 		"tab indentation":          "ldap:\n\turl: ldaps://x\n",
 		"too large":                "# " + strings.Repeat("x", maxConfigSize) + "\n",
 	} {

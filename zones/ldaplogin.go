@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones/ldapauth"
 )
 
@@ -18,7 +20,13 @@ var ErrDirectoryUnavailable = errors.New("the LDAP directory is unavailable; try
 // Directory checks passwords against an LDAP directory (an *ldapauth.Client).
 type Directory interface {
 	Authenticate(ctx context.Context, name, password string) (ldapauth.Identity, error)
+	// Exists reports whether a login of name would still find its entry.
+	Exists(ctx context.Context, name string) (bool, error)
 }
+
+// DefaultLDAPRecheck is how often, by default, the users with live
+// sessions are looked up in the directory.
+const DefaultLDAPRecheck = 10 * time.Minute
 
 // LDAPLogin is how a zone logs users in with a directory.
 //
@@ -40,6 +48,68 @@ type LDAPLogin struct {
 	// cannot hold are skipped). Not empty: only the groups it names are
 	// mapped.
 	GroupMap map[string]string
+	// RecheckInterval is how often the maintenance loop looks up, in the
+	// directory, the LDAP users who have live sessions, and ends the
+	// sessions of those no longer found (see RecheckLDAPSessions); 0 means
+	// DefaultLDAPRecheck. A session is not checked against the directory
+	// on every call: that would make the directory a part of every
+	// request. So a user removed from the directory keeps working for at
+	// most this long.
+	RecheckInterval time.Duration
+}
+
+// recheckInterval is RecheckInterval with its default.
+func (l *LDAPLogin) recheckInterval() time.Duration {
+	if l.RecheckInterval > 0 {
+		return l.RecheckInterval
+	}
+	return DefaultLDAPRecheck
+}
+
+// RecheckLDAPSessions looks up, in the directory, every LDAP user of the
+// zone with a live session, and ends the sessions of those it no longer
+// holds. It returns how many users lost their sessions. When the directory
+// cannot be asked, nothing is ended: an unreachable directory is not a
+// removal.
+func (z *Zone) RecheckLDAPSessions(ctx context.Context) (int, error) {
+	if z.ldap == nil {
+		return 0, nil
+	}
+	ids, err := z.cat.SessionUsers(ctx, time.Now())
+	if err != nil {
+		return 0, err
+	}
+	ended := 0
+	for _, id := range ids {
+		if id.Zone != z.name {
+			continue
+		}
+		u, err := z.cat.User(ctx, id)
+		if errors.Is(err, catalog.ErrNotFound) {
+			continue // removed meanwhile, sessions with it
+		}
+		if err != nil {
+			return ended, err
+		}
+		if u.Auth != catalog.AuthLDAP || u.Type == catalog.UserTypeGroup {
+			continue
+		}
+		ok, err := z.ldap.Directory.Exists(ctx, id.Name)
+		if err != nil {
+			return ended, fmt.Errorf("look up %s in the directory: %w", id, err)
+		}
+		if ok {
+			continue
+		}
+		n, err := z.cat.RemoveSessions(ctx, id)
+		if err != nil {
+			return ended, err
+		}
+		z.sessions.forget("", id)
+		ended++
+		z.log.Info("ended the sessions of a user the LDAP directory no longer holds", "user", id.String(), "sessions", n)
+	}
+	return ended, nil
 }
 
 // arcaGroup is the Arca group a directory group maps to.
@@ -66,29 +136,46 @@ func (z *Zone) ldapLogin(ctx context.Context, id catalog.UserID, password string
 	var u catalog.User
 	if existing != nil {
 		u = *existing
-	} else {
-		u, err = z.cat.CreateUser(ctx, catalog.User{Name: id.Name, Zone: id.Zone, Type: catalog.UserTypeUser, Auth: catalog.AuthLDAP,
-			Info: "provisioned from LDAP"})
-		if errors.Is(err, catalog.ErrExists) {
-			// Another login of the same user, or an administrator, was faster.
-			if u, err = z.cat.User(ctx, id); err == nil && u.Auth != catalog.AuthLDAP {
-				return catalog.User{}, fmt.Errorf("%w: %s was made a native account meanwhile", ldapauth.ErrInvalidCredentials, id)
-			}
-		}
-		if err != nil {
-			return catalog.User{}, fmt.Errorf("provision %s: %w", id, err)
-		}
-		if err := z.ensureHome(ctx, id); err != nil {
-			return catalog.User{}, fmt.Errorf("provision %s: %w", id, err)
-		}
-		z.log.Info("provisioned a user from LDAP", "user", id.String(), "dn", ident.DN)
+	} else if u, err = z.provision(ctx, id, ident); err != nil {
+		return catalog.User{}, err
 	}
 	if ident.Groups != nil {
-		if err := z.syncLDAPGroups(ctx, id, ident.Groups); err != nil {
+		if err := z.syncLDAPGroups(ctx, u, ident.Groups); err != nil {
 			return catalog.User{}, fmt.Errorf("groups of %s: %w", id, err)
 		}
 	}
 	return u, nil
+}
+
+// provision creates the account of a user the directory has just
+// authenticated, with its home, as the operation "user.provision": the
+// zone does it on the user's behalf (the caller is the user-to-be), no
+// permission is needed beyond the directory's word, and rules may deny or
+// annotate it.
+func (z *Zone) provision(ctx context.Context, id catalog.UserID, ident ldapauth.Identity) (catalog.User, error) {
+	u := catalog.User{Name: id.Name, Zone: id.Zone, Type: catalog.UserTypeUser, Auth: catalog.AuthLDAP, Info: "provisioned from LDAP"}
+	op := &Op{Name: "user.provision", Caller: u, Path: z.Home(id.Name)}
+	err := z.do(ctx, op, func(ctx context.Context) error {
+		var err error
+		u, err = z.cat.CreateUser(ctx, u)
+		if errors.Is(err, catalog.ErrExists) {
+			// Another login of the same user, or an administrator, was faster.
+			if u, err = z.cat.User(ctx, id); err == nil && u.Auth != catalog.AuthLDAP {
+				return fmt.Errorf("%w: %s was made a native account meanwhile", ldapauth.ErrInvalidCredentials, id)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("provision %s: %w", id, err)
+		}
+		// Post rules act as the user now stored, owner of the new home.
+		op.Caller = u
+		if err := z.ensureHome(ctx, id); err != nil {
+			return fmt.Errorf("provision %s: %w", id, err)
+		}
+		z.log.Info("provisioned a user from LDAP", "user", id.String(), "dn", ident.DN)
+		return nil
+	})
+	return u, err
 }
 
 // syncLDAPGroups makes user a member of the Arca groups its directory
@@ -96,8 +183,14 @@ func (z *Zone) ldapLogin(ctx context.Context, id catalog.UserID, password string
 // directory manages but no longer lists it in. A group the directory
 // manages is marked auth ldap: made for a directory group, or filled from
 // one. Groups made and filled only with iadmin are left alone.
-func (z *Zone) syncLDAPGroups(ctx context.Context, user catalog.UserID, dirGroups []string) error {
-	defer z.groupCache.forget(user)
+//
+// Each change is an operation done by the zone on the user's behalf:
+// "group.sync.join" (Group: the Arca group, created if missing) and
+// "group.sync.leave". A rule that denies one skips that change only: the
+// login goes on, and the next login asks again.
+func (z *Zone) syncLDAPGroups(ctx context.Context, user catalog.User, dirGroups []string) error {
+	uid := user.UserID()
+	defer z.groupCache.forget(uid)
 	want := map[string]bool{}
 	for _, g := range dirGroups {
 		name, ok := z.ldap.arcaGroup(g)
@@ -110,7 +203,7 @@ func (z *Zone) syncLDAPGroups(ctx context.Context, user catalog.UserID, dirGroup
 		}
 		want[name] = true
 	}
-	current, err := z.cat.GroupsOf(ctx, user)
+	current, err := z.cat.GroupsOf(ctx, uid)
 	if err != nil {
 		return err
 	}
@@ -120,34 +213,26 @@ func (z *Zone) syncLDAPGroups(ctx context.Context, user catalog.UserID, dirGroup
 			have[g.Name] = true
 		}
 	}
+	// skip tells a change a rule denied, which is logged and skipped, from
+	// a failure, which fails the login.
+	skip := func(err error, change, group string) error {
+		if errors.Is(err, rules.ErrDenied) {
+			z.log.Info("LDAP group change denied by policy", "user", uid.String(), "change", change, "group", group, "reason", err.Error())
+			return nil
+		}
+		return err
+	}
 	for _, name := range slices.Sorted(maps.Keys(want)) {
 		if have[name] {
 			continue
 		}
 		gid := catalog.UserID{Name: name, Zone: z.name}
-		g, err := z.cat.CreateGroup(ctx, gid)
-		if errors.Is(err, catalog.ErrExists) {
-			g, err = z.cat.User(ctx, gid)
-		} else if err == nil {
-			z.log.Info("created a group for an LDAP group", "group", name)
-		}
-		if err != nil {
+		err := z.do(ctx, &Op{Name: "group.sync.join", Caller: user, Group: gid}, func(ctx context.Context) error {
+			return z.joinLDAPGroup(ctx, uid, gid)
+		})
+		if err := skip(err, "join", name); err != nil {
 			return err
 		}
-		if g.Type != catalog.UserTypeGroup {
-			z.log.Warn("LDAP group not mapped: a user of that name exists", "group", name)
-			continue
-		}
-		if g.Auth != catalog.AuthLDAP {
-			g.Auth = catalog.AuthLDAP
-			if err := z.cat.UpdateUser(ctx, g); err != nil {
-				return err
-			}
-		}
-		if err := z.cat.AddMember(ctx, gid, user); err != nil && !errors.Is(err, catalog.ErrExists) {
-			return err
-		}
-		z.log.Info("added to a group from LDAP", "user", user.String(), "group", name)
 	}
 	for _, name := range slices.Sorted(maps.Keys(have)) {
 		if want[name] {
@@ -164,10 +249,45 @@ func (z *Zone) syncLDAPGroups(ctx context.Context, user catalog.UserID, dirGroup
 		if g.Auth != catalog.AuthLDAP {
 			continue // the zone's own group
 		}
-		if err := z.cat.RemoveMember(ctx, gid, user); err != nil && !errors.Is(err, catalog.ErrNotFound) {
+		err = z.do(ctx, &Op{Name: "group.sync.leave", Caller: user, Group: gid}, func(ctx context.Context) error {
+			if err := z.cat.RemoveMember(ctx, gid, uid); err != nil && !errors.Is(err, catalog.ErrNotFound) {
+				return err
+			}
+			z.log.Info("removed from a group: LDAP no longer lists the user in it", "user", uid.String(), "group", name)
+			return nil
+		})
+		if err := skip(err, "leave", name); err != nil {
 			return err
 		}
-		z.log.Info("removed from a group: LDAP no longer lists the user in it", "user", user.String(), "group", name)
 	}
+	return nil
+}
+
+// joinLDAPGroup adds user to gid, creating the group if missing and
+// marking it as managed by the directory.
+func (z *Zone) joinLDAPGroup(ctx context.Context, user, gid catalog.UserID) error {
+	g, err := z.cat.CreateGroup(ctx, gid)
+	if errors.Is(err, catalog.ErrExists) {
+		g, err = z.cat.User(ctx, gid)
+	} else if err == nil {
+		z.log.Info("created a group for an LDAP group", "group", gid.Name)
+	}
+	if err != nil {
+		return err
+	}
+	if g.Type != catalog.UserTypeGroup {
+		z.log.Warn("LDAP group not mapped: a user of that name exists", "group", gid.Name)
+		return nil
+	}
+	if g.Auth != catalog.AuthLDAP {
+		g.Auth = catalog.AuthLDAP
+		if err := z.cat.UpdateUser(ctx, g); err != nil {
+			return err
+		}
+	}
+	if err := z.cat.AddMember(ctx, gid, user); err != nil && !errors.Is(err, catalog.ErrExists) {
+		return err
+	}
+	z.log.Info("added to a group from LDAP", "user", user.String(), "group", gid.Name)
 	return nil
 }

@@ -66,6 +66,7 @@ type Zone struct {
 	// dummyHash is checked when a login names no user, so that a failed
 	// login takes as long whether or not the user exists.
 	dummyHash string
+	throttle  *loginThrottle
 
 	mu        sync.Mutex
 	rescs     map[string]openResource
@@ -101,6 +102,7 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 	dummy, _ := HashPassword(hex.EncodeToString(boot))
 	return &Zone{
 		dummyHash:  dummy,
+		throttle:   newLoginThrottle(),
 		name:       opts.Name,
 		cat:        cat,
 		log:        opts.Logger,

@@ -242,6 +242,14 @@ var sessionTests = []test{
 		if s := must(f.cat.Session(f.ctx, "old1"))(t); s.User != bob || !s.Expires.Before(now) {
 			t.Errorf("expired session old1 = %+v", s)
 		}
+		// Users with a live session: alice (h1, h2), bob (h3, soon); the
+		// expired old1 and old2 do not count.
+		if got := must(f.cat.SessionUsers(f.ctx, now))(t); !slices.Equal(got, []catalog.UserID{alice, bob}) {
+			t.Errorf("SessionUsers = %v, want [%v %v]", got, alice, bob)
+		}
+		if got := must(f.cat.SessionUsers(f.ctx, now.Add(2*time.Hour)))(t); len(got) != 0 {
+			t.Errorf("SessionUsers after every expiry = %v, want none", got)
+		}
 		if n := must(f.cat.RemoveExpiredSessions(f.ctx, now))(t); n != 2 {
 			t.Errorf("RemoveExpiredSessions removed %d, want 2", n)
 		}

@@ -383,6 +383,40 @@ func (c *Catalog) RemoveSessions(ctx context.Context, user catalog.UserID) (int,
 	return n, nil
 }
 
+// SessionUsers returns the users with a session that has not expired at now.
+func (c *Catalog) SessionUsers(ctx context.Context, now time.Time) ([]catalog.UserID, error) {
+	if err := checkTime("time", now); err != nil {
+		return nil, fmt.Errorf("session users: %w", err)
+	}
+	var out []catalog.UserID
+	err := c.read(ctx, func(t *tx) error {
+		var res struct {
+			N []struct {
+				User string `json:"user"`
+			} `json:"n"`
+		}
+		if err := t.query(`query q($v: int) { n(func: ge(P.sexp, $v)) @filter(eq(P.kind, "s")) { user: P.suser } }`,
+			map[string]string{"$v": fmt.Sprint(nanos(now))}, &res); err != nil {
+			return err
+		}
+		seen := map[catalog.UserID]bool{}
+		for _, n := range res.N {
+			if u := parseUserKey(n.User); !seen[u] {
+				seen[u] = true
+				out = append(out, u)
+			}
+		}
+		slices.SortFunc(out, func(a, b catalog.UserID) int {
+			return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Zone, b.Zone))
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("session users: %w", err)
+	}
+	return out, nil
+}
+
 // RemoveExpiredSessions deletes sessions that expired before at.
 func (c *Catalog) RemoveExpiredSessions(ctx context.Context, at time.Time) (int, error) {
 	if err := checkTime("time", at); err != nil {

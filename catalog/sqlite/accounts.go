@@ -298,6 +298,24 @@ func (c *Catalog) RemoveSessions(ctx context.Context, user catalog.UserID) (int,
 	return int(n), nil
 }
 
+// SessionUsers returns the users with a session that has not expired at now.
+func (c *Catalog) SessionUsers(ctx context.Context, now time.Time) ([]catalog.UserID, error) {
+	if err := checkTime("time", now); err != nil {
+		return nil, fmt.Errorf("session users: %w", err)
+	}
+	var out []catalog.UserID
+	err := c.read(ctx, func(q *rtx) error {
+		var err error
+		out, err = collectUserIDs(q.query(`SELECT DISTINCT user_name, user_zone FROM sessions
+			WHERE expires_ns >= ? ORDER BY user_name, user_zone`, nanos(now)))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("session users: %w", err)
+	}
+	return out, nil
+}
+
 // RemoveExpiredSessions deletes sessions that expired before at.
 func (c *Catalog) RemoveExpiredSessions(ctx context.Context, at time.Time) (int, error) {
 	if err := checkTime("time", at); err != nil {

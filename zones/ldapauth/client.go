@@ -121,6 +121,28 @@ func (c *Client) Authenticate(ctx context.Context, name, password string) (Ident
 	return id, nil
 }
 
+// Exists reports whether the directory still holds the one entry for name
+// that a login would find. It asks as the service account (or anonymously)
+// and binds as no user. (false, nil) means a login of name would fail for
+// want of an entry; an error means the directory could not be asked.
+func (c *Client) Exists(ctx context.Context, name string) (bool, error) {
+	if name == "" {
+		return false, nil
+	}
+	conn, closeConn, err := c.connect(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer closeConn()
+	if _, err := c.findUser(conn, name); err != nil {
+		if errors.Is(err, ErrInvalidCredentials) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
 // findUser returns the DN of the one entry for name.
 func (c *Client) findUser(conn *ldap.Conn, name string) (string, error) {
 	// A size limit of 2 is enough to tell one entry from several.

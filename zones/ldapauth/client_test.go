@@ -329,3 +329,42 @@ func TestConfigHidesPassword(t *testing.T) {
 		t.Fatalf("the rest does not: %s", out)
 	}
 }
+
+func TestExists(t *testing.T) {
+	d := testldap.Get(t)
+	ctx := context.Background()
+	for name, cfg := range configs(t, d) {
+		t.Run(name, func(t *testing.T) {
+			c, err := ldapauth.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range []struct {
+				user string
+				want bool
+			}{
+				{"alice", true},
+				{"dave", true},
+				{"nobody", false},
+				{"ALICE", false}, // names match exactly, as at login
+				{"*", false},     // escaped: no wildcard
+				{"", false},
+			} {
+				got, err := c.Exists(ctx, tc.user)
+				if err != nil || got != tc.want {
+					t.Errorf("Exists(%q) = %v, %v; want %v", tc.user, got, err, tc.want)
+				}
+			}
+		})
+	}
+	// A directory that cannot be asked is an error, not an absence.
+	cfg := configs(t, d)["LDAPS anonymous search"]
+	cfg.URL, cfg.Timeout = "ldaps://127.0.0.1:1", time.Second
+	c, err := ldapauth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := c.Exists(ctx, "alice"); !errors.Is(err, ldapauth.ErrUnavailable) || ok {
+		t.Errorf("Exists against no directory = %v, %v; want ErrUnavailable", ok, err)
+	}
+}
