@@ -386,8 +386,16 @@ func TestReplicateProjects(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if jobs, _ := z.cat.ListJobs(ctx, 0, 10); len(jobs) != 0 {
-		t.Errorf("jobs left: %+v", jobs)
+	// The job is removed just after its replica commits: wait for it.
+	for {
+		jobs, _ := z.cat.ListJobs(ctx, 0, 10)
+		if len(jobs) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("jobs left: %+v", jobs)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -18,7 +18,8 @@ Resources (rodsadmin):
                        tape LOCATION a library directory CONTEXT
                          "drives=2;cartridge_size=1GiB;mount_latency=200ms;seek_rate=400MiB";
                        replication, compound, random, passthru (no location)
-  modresc NAME status up|down | comment TEXT | context CONTEXT
+  modresc NAME status up|down | comment TEXT | context CONTEXT | rebalance
+                       rebalance refreshes stale and fills missing replicas below NAME
   rmresc NAME          (refused while replicas or children remain)
   addchildtoresc PARENT CHILD [cache|archive]
   rmchildfromresc PARENT CHILD
@@ -35,7 +36,7 @@ const iadminRescExamples = `
 
 // iadminRescArgs are the argument counts of the resource subcommands.
 var iadminRescArgs = map[string][2]int{
-	"mkresc": {2, 4}, "modresc": {3, 3}, "rmresc": {1, 1}, "addchildtoresc": {2, 3}, "rmchildfromresc": {2, 2},
+	"mkresc": {2, 4}, "modresc": {2, 3}, "rmresc": {1, 1}, "addchildtoresc": {2, 3}, "rmchildfromresc": {2, 2},
 }
 
 // runIadminResc runs one resource subcommand.
@@ -54,7 +55,10 @@ func (a *app) runIadminResc(ctx context.Context, c *client, sub string, rest []s
 	case "mkresc":
 		r, err = c.rescs.MakeResource(ctx, &arcapb.MakeResourceRequest{Name: rest[0], Type: rest[1], Location: arg(2), Context: arg(3)})
 	case "modresc":
-		r, err = c.rescs.ModifyResource(ctx, &arcapb.ModifyResourceRequest{Name: rest[0], Field: rest[1], Value: rest[2]})
+		if rest[1] != "rebalance" && len(rest) < 3 {
+			return usagef("iadmin modresc %s %s needs a value", rest[0], rest[1])
+		}
+		r, err = c.rescs.ModifyResource(ctx, &arcapb.ModifyResourceRequest{Name: rest[0], Field: rest[1], Value: arg(2)})
 	case "rmresc":
 		_, err = c.rescs.RemoveResource(ctx, &arcapb.RemoveResourceRequest{Name: rest[0]})
 	case "addchildtoresc":

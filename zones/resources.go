@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources"
 	"github.com/arca-data/arca/resources/tape"
 )
 
@@ -149,8 +150,14 @@ func (z *Zone) ModifyResource(ctx context.Context, caller catalog.User, name, fi
 					return err
 				}
 			}
+		case "rebalance":
+			// iRODS's rebalance: every object with a replica below the
+			// resource gets its stale replicas refreshed and its missing
+			// ones (a child that was down) filled.
+			out = rec
+			return z.rebalance(ctx, name)
 		default:
-			return fmt.Errorf("%w: cannot modify %q of a resource (want status, comment or context)", catalog.ErrInvalidArgument, field)
+			return fmt.Errorf("%w: cannot modify %q of a resource (want status, comment, context or rebalance)", catalog.ErrInvalidArgument, field)
 		}
 		if err := z.cat.UpdateResource(ctx, rec); err != nil {
 			return err
@@ -304,4 +311,46 @@ func (z *Zone) ListResources(ctx context.Context, caller catalog.User) ([]Resour
 		return nil
 	})
 	return out, err
+}
+
+// rebalance refreshes and fills the replicas of every object that has a
+// replica below the resource name.
+func (z *Zone) rebalance(ctx context.Context, name string) error {
+	t, err := z.loadTree(ctx)
+	if err != nil {
+		return err
+	}
+	top, err := t.node(name)
+	if err != nil {
+		return err
+	}
+	seen := map[catalog.ID]bool{}
+	var ids []catalog.ID
+	for _, leaf := range top.leaves() {
+		if err := z.cat.ReplicasOn(ctx, leaf.name(), func(r catalog.Replica) error {
+			if !seen[r.ObjectID] {
+				seen[r.ObjectID] = true
+				ids = append(ids, r.ObjectID)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	var failed []string
+	for _, id := range ids {
+		obj, err := z.cat.DataObjectByID(ctx, id)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		ch := z.replicateOne(ctx, t, obj, top, ReplicateRequest{Path: obj.Path, UpdateStale: true})
+		if ch.Err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", obj.Path, ch.Err))
+		}
+	}
+	z.log.Info("rebalance done", "resource", name, "objects", len(ids), "failed", len(failed))
+	if len(failed) > 0 {
+		return fmt.Errorf("%w: rebalance of %s: %d of %d objects failed: %s", resources.ErrUnavailable, name, len(failed), len(ids), strings.Join(failed, "; "))
+	}
+	return nil
 }

@@ -480,8 +480,15 @@ func retryable(err error) bool {
 			return true
 		}
 		msg := s.Message()
-		return strings.Contains(msg, "Please retry") || strings.Contains(msg, "is not ready") ||
-			strings.Contains(msg, "No connection exists") || strings.Contains(msg, "Transaction has been aborted")
+		// Zero refuses to decide while its leadership changes (seen on a
+		// loaded machine); nothing was committed, so a retry is safe.
+		for _, m := range []string{"Please retry", "is not ready", "No connection exists", "Transaction has been aborted",
+			"Only leader can decide to commit or abort", "only allowed on leader", "Server overloaded"} {
+			if strings.Contains(msg, m) {
+				return true
+			}
+		}
+		return false
 	}
 	return false
 }

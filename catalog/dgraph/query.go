@@ -138,6 +138,76 @@ type plan struct {
 	use       [nTables]bool
 	checkObj  bool
 	checkColl bool
+	push      *pushdown
+}
+
+// pushdown is a condition on the AVUs of data objects that every result
+// row must meet, so that only the objects with such an AVU need reading:
+// META_DATA_ATTR_NAME = attr, and META_DATA_ATTR_VALUE = val or in
+// [lo, hi) (a LIKE with a literal prefix), all conjuncts of the condition.
+type pushdown struct {
+	attr   string
+	val    *string
+	lo, hi string
+}
+
+// findPushdown looks for the conjuncts of a pushdown in the condition.
+func findPushdown(where query.Expr) *pushdown {
+	var terms []query.Expr
+	switch w := where.(type) {
+	case nil:
+		return nil
+	case *query.And:
+		terms = w.Terms
+	default:
+		terms = []query.Expr{w}
+	}
+	var pd pushdown
+	found := false
+	for _, t := range terms {
+		switch t := t.(type) {
+		case *query.Compare:
+			if t.Op != query.OpEq || t.Value.Kind != query.KindString {
+				continue
+			}
+			switch t.Column.Name {
+			case "META_DATA_ATTR_NAME":
+				pd.attr, found = t.Value.Str, true
+			case "META_DATA_ATTR_VALUE":
+				v := t.Value.Str
+				pd.val = &v
+			}
+		case *query.Like:
+			if t.Column.Name != "META_DATA_ATTR_VALUE" {
+				continue
+			}
+			prefix, exact := query.LikePrefix(t.Pattern)
+			if exact {
+				pd.val = &prefix
+			} else if prefix != "" {
+				pd.lo = prefix
+				pd.hi = prefixSuccessor(prefix)
+			}
+		}
+	}
+	if !found {
+		return nil
+	}
+	return &pd
+}
+
+// prefixSuccessor is the least string above every string starting with
+// prefix, or "" when there is none.
+func prefixSuccessor(prefix string) string {
+	b := []byte(prefix)
+	for len(b) > 0 && b[len(b)-1] == 0xff {
+		b = b[:len(b)-1]
+	}
+	if len(b) == 0 {
+		return ""
+	}
+	b[len(b)-1]++
+	return string(b)
 }
 
 func (p *plan) has(ts ...table) bool {
@@ -204,6 +274,9 @@ func planQuery(q *query.Query) (*plan, error) {
 		}
 	}
 	p.checkObj = p.objSide()
+	if p.use[tObjMeta] {
+		p.push = findPushdown(q.Where)
+	}
 	return p, nil
 }
 
@@ -272,11 +345,43 @@ func (t *tx) loadQueryData(pl *plan) (*queryData, error) {
 	if needColl {
 		b.WriteString(`c(func: eq(P.kind, "c")) { uid path: P.path owner: P.owner ctime: P.ctime mtime: P.mtime acl: P.acl parent: P.parent { uid } }` + "\n")
 	}
-	if needObj {
+	vars := map[string]string{}
+	pd := pl.push
+	objectAVUs := false
+	if needObj && pd != nil {
+		// Only the objects with an AVU that the condition requires,
+		// starting from the most selective index: the value's, if given.
+		root, filter := `eq(P.attr, $attr)`, `eq(P.kind, "avu")`
+		vars["$attr"] = pd.attr
+		switch {
+		case pd.val != nil:
+			root, filter = `eq(P.val, $val)`, filter+` AND eq(P.attr, $attr)`
+			vars["$val"] = *pd.val
+		case pd.lo != "":
+			root, filter = `ge(P.val, $lo)`, filter+` AND eq(P.attr, $attr)`
+			vars["$lo"] = pd.lo
+			if pd.hi != "" {
+				filter += ` AND lt(P.val, $hi)`
+				vars["$hi"] = pd.hi
+			}
+		}
+		b.WriteString(`var(func: ` + root + `) @filter(` + filter + `) { tt as P.of }` + "\n")
+		avusOfObjects := ""
+		if needAVU && !pl.has(tCollMeta, tRescMeta, tUserMeta) {
+			avusOfObjects = " aa as ~P.of"
+		}
+		b.WriteString(`oo as var(func: uid(tt)) @filter(eq(P.kind, "o")) { rr as ~P.obj` + avusOfObjects + ` }` + "\n")
+		b.WriteString(`o(func: uid(oo)) { uid name: P.name owner: P.owner acl: P.acl parent: P.parent { uid } }` + "\n")
+		b.WriteString(`r(func: uid(rr)) @filter(eq(P.kind, "r")) { ` + replFields + ` }` + "\n")
+	} else if needObj {
 		b.WriteString(`o(func: eq(P.kind, "o")) { uid name: P.name owner: P.owner acl: P.acl parent: P.parent { uid } }` + "\n")
 		b.WriteString(`r(func: eq(P.kind, "r")) { ` + replFields + ` }` + "\n")
 	}
-	if needAVU {
+	if needAVU && needObj && pd != nil && !pl.has(tCollMeta, tRescMeta, tUserMeta) {
+		// These AVUs are all of data objects: no need to ask their kind.
+		b.WriteString(`a(func: uid(aa)) @filter(eq(P.kind, "avu")) { uid attr: P.attr val: P.val unit: P.unit of: P.of { uid } }` + "\n")
+		objectAVUs = true
+	} else if needAVU {
 		b.WriteString(`a(func: eq(P.kind, "avu")) { uid attr: P.attr val: P.val unit: P.unit of: P.of { uid } }` + "\n")
 		b.WriteString(`k(func: eq(P.kind, "avu")) { of: P.of { uid kind: P.kind } }` + "\n")
 	}
@@ -287,6 +392,16 @@ func (t *tx) loadQueryData(pl *plan) (*queryData, error) {
 		b.WriteString(`u(func: eq(P.kind, "u")) { ` + userFields + ` }` + "\n")
 	}
 	b.WriteString("}")
+	q := b.String()
+	if len(vars) > 0 {
+		var decl []string
+		for _, k := range []string{"$attr", "$val", "$lo", "$hi"} {
+			if _, ok := vars[k]; ok {
+				decl = append(decl, k+": string")
+			}
+		}
+		q = "query q(" + strings.Join(decl, ", ") + ") " + q
+	}
 	var res struct {
 		Z []struct {
 			UID string   `json:"uid"`
@@ -305,7 +420,7 @@ func (t *tx) loadQueryData(pl *plan) (*queryData, error) {
 		Res []*resNode  `json:"res"`
 		U   []*userNode `json:"u"`
 	}
-	if err := t.query(b.String(), nil, &res); err != nil {
+	if err := t.query(q, vars, &res); err != nil {
 		return nil, err
 	}
 	d := &queryData{
@@ -347,6 +462,9 @@ func (t *tx) loadQueryData(pl *plan) (*queryData, error) {
 	}
 	for _, a := range res.A {
 		k := kindOf[a.Of.UID]
+		if objectAVUs {
+			k = kindObj
+		}
 		d.avus[k] = append(d.avus[k], a)
 		id := int64(idOf(a.Of.UID))
 		d.avusOf[id] = append(d.avusOf[id], a)

@@ -133,6 +133,7 @@ const (
 	tUserMeta               // avus um (kind 'user')
 	tUserGroup              // group_members ugm with the group's users row ug
 	tZone                   // collections z (the children of "/")
+	tTicket                 // tickets t (queried on their own)
 	nTables
 )
 
@@ -151,7 +152,10 @@ var from = [nTables]struct{ item, cond string }{
 	tUser:      {"users u", ""},
 	tUserMeta:  {"avus um", "um.kind = 'user'"},
 	tUserGroup: {"group_members ugm JOIN users ug ON ug.id = ugm.group_id", ""},
-	tZone:      {"collections z", "z.parent_id = 1 AND z.id <> 1"},
+	// Only tickets whose data object or collection still exists.
+	tTicket: {"tickets t", "CASE t.kind WHEN 'collection' THEN EXISTS (SELECT 1 FROM collections tc WHERE tc.id = t.target_id) " +
+		"ELSE EXISTS (SELECT 1 FROM data_objects tdo WHERE tdo.id = t.target_id) END"},
+	tZone: {"collections z", "z.parent_id = 1 AND z.id <> 1"},
 }
 
 // Pseudo-expressions resolved once the tables are known.
@@ -253,12 +257,30 @@ var columns = map[string]colSpec{
 	"ZONE_TYPE":       {tZone, "'local'"},
 	"ZONE_CONNECTION": {tZone, "''"},
 	"ZONE_COMMENT":    {tZone, "''"},
+
+	"TICKET_ID":          {tTicket, "t.id"},
+	"TICKET_TYPE":        {tTicket, "t.type"},
+	"TICKET_OWNER_NAME":  {tTicket, "t.owner_name"},
+	"TICKET_OWNER_ZONE":  {tTicket, "t.owner_zone"},
+	"TICKET_OBJECT_TYPE": {tTicket, "CASE t.kind WHEN 'object' THEN 'data' ELSE 'collection' END"},
+	"TICKET_DATA_NAME": {tTicket, "CASE t.kind WHEN 'object' THEN " +
+		"COALESCE((SELECT tdo.name FROM data_objects tdo WHERE tdo.id = t.target_id), '') ELSE '' END"},
+	"TICKET_COLL_NAME": {tTicket, "CASE t.kind WHEN 'collection' THEN (SELECT tc.path FROM collections tc WHERE tc.id = t.target_id) " +
+		"ELSE (SELECT tc.path FROM data_objects tdo JOIN collections tc ON tc.id = tdo.coll_id WHERE tdo.id = t.target_id) END"},
+	"TICKET_EXPIRY":           {tTicket, seconds("t.expiry_ns")},
+	"TICKET_USES_LIMIT":       {tTicket, "t.uses_limit"},
+	"TICKET_USES_COUNT":       {tTicket, "t.uses_count"},
+	"TICKET_WRITE_FILE_LIMIT": {tTicket, "t.write_file_limit"},
+	"TICKET_WRITE_FILE_COUNT": {tTicket, "t.write_file_count"},
+	"TICKET_WRITE_BYTE_LIMIT": {tTicket, "t.write_byte_limit"},
+	"TICKET_WRITE_BYTE_COUNT": {tTicket, "t.write_byte_count"},
 }
 
 // unsupportedColumns are registry columns the schema does not store, with
 // the reason.
 var unsupportedColumns = map[string]string{
 	"DATA_TYPE_NAME":        "data objects have no data type",
+	"TICKET_STRING":         "the catalog keeps only a hash of a ticket string (iticket create shows it once)",
 	"USER_COMMENT":          "users have no comment",
 	"RESC_CLASS_NAME":       "resources have no class",
 	"RESC_VAULT_PATH":       "resources have one location (RESC_LOC)",
@@ -280,8 +302,6 @@ func columnSpec(col *query.Column) (colSpec, error) {
 	}
 	why := unsupportedColumns[col.Name]
 	switch col.Entity {
-	case query.EntityTicket:
-		why = "the catalog has no tickets yet"
 	case query.EntityQuota:
 		why = "the catalog has no quotas yet"
 	}
@@ -421,6 +441,15 @@ func compileQueryWith(q *query.Query, caller Caller, readMap bool) (string, []an
 		}
 	}
 	u := &cp.use
+	if u[tTicket] {
+		// Tickets are queried on their own: they are no part of the
+		// tree the other entities join through.
+		for t := range nTables {
+			if u[t] && t != tTicket {
+				return "", nil, 0, fmt.Errorf("%w: TICKET_ columns cannot be combined with other columns", catalog.ErrInvalidArgument)
+			}
+		}
+	}
 	has := func(ts ...table) bool {
 		for _, t := range ts {
 			if u[t] {
@@ -568,6 +597,10 @@ func compileQueryWith(q *query.Query, caller Caller, readMap bool) (string, []an
 		where = append(where, cond)
 	}
 	mapArg := 0
+	if !caller.Admin && u[tTicket] {
+		// A user sees its own tickets, as iticket ls.
+		where = append(where, "t.owner_name = "+cp.arg(caller.User.Name)+" AND t.owner_zone = "+cp.arg(caller.User.Zone))
+	}
 	if !caller.Admin {
 		principals := cp.principals(caller)
 		switch {

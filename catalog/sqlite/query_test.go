@@ -415,6 +415,10 @@ func TestQueryAllColumns(t *testing.T) {
 	if err := c.AddMember(context.Background(), staff, qAlice); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.CreateTicket(context.Background(), catalog.Ticket{Hash: catalog.TicketHash("t1"), Type: catalog.TicketRead,
+		Path: catalog.MustPath("/tempZone/home/alice/a1.txt"), Owner: qAlice}); err != nil {
+		t.Fatal(err)
+	}
 	served := 0
 	for _, col := range query.Columns() {
 		rows, err := runQuery(t, c, asAdmin, "select "+col.Name)
@@ -441,7 +445,7 @@ func TestQueryAllColumns(t *testing.T) {
 		t.Errorf("only %d columns served", served)
 	}
 	// Unsupported in a condition only is refused too.
-	if _, err := runQuery(t, c, asAdmin, "select DATA_NAME where TICKET_STRING = 'x'"); !errors.Is(err, catalog.ErrInvalidArgument) {
+	if _, err := runQuery(t, c, asAdmin, "select TICKET_ID where TICKET_STRING = 'x'"); !errors.Is(err, catalog.ErrInvalidArgument) {
 		t.Errorf("ticket condition: %v", err)
 	}
 }
@@ -728,5 +732,56 @@ func TestQueryGroupsAndInheritance(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %q = %q, want %q", tc.name, tc.q, got, tc.want)
 		}
+	}
+}
+
+// TestQueryTickets covers the TICKET_ columns: a user sees its own
+// tickets, an administrator all; tickets of removed entries are gone.
+func TestQueryTickets(t *testing.T) {
+	c := queryFixture(t)
+	ctx := context.Background()
+	for _, tk := range []catalog.Ticket{
+		{Hash: catalog.TicketHash("a"), Type: catalog.TicketRead, Path: catalog.MustPath("/tempZone/home/alice/a1.txt"), Owner: qAlice, UsesLimit: 5},
+		{Hash: catalog.TicketHash("b"), Type: catalog.TicketWrite, Path: catalog.MustPath("/tempZone/home/alice"), Owner: qAlice},
+		{Hash: catalog.TicketHash("c"), Type: catalog.TicketRead, Path: catalog.MustPath("/tempZone/home/bob/b1.dat"), Owner: qBob},
+	} {
+		if _, err := c.CreateTicket(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := "select TICKET_TYPE, TICKET_OBJECT_TYPE, TICKET_COLL_NAME, TICKET_DATA_NAME, TICKET_OWNER_NAME, TICKET_USES_LIMIT"
+	for _, tc := range []struct {
+		name   string
+		caller Caller
+		q      string
+		want   []string
+	}{
+		{"admin sees all", asAdmin, q, []string{
+			"read|data|/tempZone/home/alice|a1.txt|alice|5", "read|data|/tempZone/home/bob|b1.dat|bob|0",
+			"write|collection|/tempZone/home/alice||alice|0"}},
+		{"alice sees hers", asAlice, q, []string{
+			"read|data|/tempZone/home/alice|a1.txt|alice|5", "write|collection|/tempZone/home/alice||alice|0"}},
+		{"condition and count", asAdmin, "select TICKET_OWNER_NAME, count(TICKET_ID) where TICKET_TYPE = 'read'", []string{"alice|1", "bob|1"}},
+	} {
+		got, err := runQuery(t, c, tc.caller, tc.q)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q = %q, want %q", tc.name, tc.q, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"select TICKET_STRING", "select TICKET_ID, DATA_NAME", "select TICKET_ID where COLL_NAME = 'x'"} {
+		if _, err := runQuery(t, c, asAdmin, bad); !errors.Is(err, catalog.ErrInvalidArgument) {
+			t.Errorf("%q: %v, want ErrInvalidArgument", bad, err)
+		}
+	}
+	if _, err := c.RemoveDataObject(ctx, catalog.MustPath("/tempZone/home/bob/b1.dat")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := runQuery(t, c, asAdmin, "select TICKET_OWNER_NAME"); err != nil || !slices.Equal(got, []string{"alice"}) {
+		t.Errorf("after removing bob's object: %q, %v", got, err)
 	}
 }

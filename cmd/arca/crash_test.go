@@ -438,7 +438,9 @@ func startServerWith(t *testing.T, bin, data, addr string, flags ...string) *ser
 		close(lines)
 		io.Copy(io.Discard, out)
 	}()
-	timeout := time.After(20 * time.Second)
+	// A server on Dgraph alters the schema first; on a loaded machine that
+	// takes a while.
+	timeout := time.After(90 * time.Second)
 	for {
 		select {
 		case line, ok := <-lines:
@@ -454,7 +456,7 @@ func startServerWith(t *testing.T, bin, data, addr string, flags ...string) *ser
 				return s
 			}
 		case <-timeout:
-			t.Fatalf("arca server did not say it serves within 20s:\n%s", s.log())
+			t.Fatalf("arca server did not say it serves within 90s:\n%s", s.log())
 		}
 	}
 }

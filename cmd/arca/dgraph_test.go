@@ -1,13 +1,23 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/arca-data/arca/resources"
 )
 
 // dgraphAddr is the Dgraph alpha of the tests (.ci/services/20-dgraph.sh).
@@ -117,5 +127,168 @@ func TestMigrateThenServe(t *testing.T) {
 	}
 	if out := cli.mustRun("iquest", "%s", "select DATA_NAME where META_DATA_ATTR_NAME = 'stage'"); strings.TrimSpace(out) != "f3" {
 		t.Errorf("iquest after migration: %q", out)
+	}
+}
+
+// dgraphCluster is a zero and an alpha of the test's own, which it may kill.
+type dgraphCluster struct {
+	t          *testing.T
+	bin, dir   string
+	off        int
+	zero, alph *exec.Cmd
+}
+
+func startDgraphCluster(t *testing.T) *dgraphCluster {
+	t.Helper()
+	bin := os.Getenv("ARCA_DGRAPH_BIN")
+	if bin == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("ARCA_DGRAPH_BIN is not set: .ci/services/20-dgraph.sh must build Dgraph")
+		}
+		t.Skip("ARCA_DGRAPH_BIN is not set; build and start Dgraph with: source .ci/services/20-dgraph.sh")
+	}
+	d := &dgraphCluster{t: t, bin: bin, dir: t.TempDir(), off: 20000 + rand.IntN(3000)*10}
+	d.zero = exec.Command(bin, "zero", "--my", fmt.Sprintf("127.0.0.1:%d", 5080+d.off), "--port_offset", fmt.Sprint(d.off),
+		"--bindall=false", "--wal", filepath.Join(d.dir, "zw"))
+	d.zero.Dir = d.dir
+	if err := d.zero.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.zero.Process.Kill(); d.zero.Wait() })
+	d.startAlpha()
+	return d
+}
+
+func (d *dgraphCluster) addr() string { return fmt.Sprintf("127.0.0.1:%d", 9080+d.off) }
+
+func (d *dgraphCluster) startAlpha() {
+	d.t.Helper()
+	d.alph = exec.Command(d.bin, "alpha", "--my", fmt.Sprintf("127.0.0.1:%d", 7080+d.off),
+		"--zero", fmt.Sprintf("127.0.0.1:%d", 5080+d.off), "--port_offset", fmt.Sprint(d.off), "--bindall=false",
+		"--postings", filepath.Join(d.dir, "p"), "--wal", filepath.Join(d.dir, "w"), "--tmp", filepath.Join(d.dir, "t"),
+		"--security", "whitelist=127.0.0.1/8")
+	d.alph.Dir = d.dir
+	if err := d.alph.Start(); err != nil {
+		d.t.Fatal(err)
+	}
+	a := d.alph
+	d.t.Cleanup(func() { a.Process.Kill(); a.Wait() })
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/health", 8080+d.off))
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(b), `"status":"healthy"`) {
+				return
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	d.t.Fatal("the test's Dgraph alpha did not become healthy in 90s")
+}
+
+func (d *dgraphCluster) killAlpha() {
+	d.alph.Process.Signal(syscall.SIGKILL)
+	d.alph.Wait()
+}
+
+// TestDgraphAlphaKilledDuringIngest kills the Dgraph alpha under an arca
+// server with SIGKILL while "iput -r" uploads, and restarts it: the
+// server's catalog operations retry until it is back, and no file iput
+// acknowledged is lost.
+func TestDgraphAlphaKilledDuringIngest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs its own Dgraph and an ingest")
+	}
+	dg := startDgraphCluster(t)
+	tmp := t.TempDir()
+	bin, data, work, cli := processSetup(t, tmp)
+	const n = 150
+	sums := map[string]string{}
+	for i := range n {
+		rel := fmt.Sprintf("tree/d%d/f%03d", i%5, i)
+		b := []byte(strings.Repeat(fmt.Sprintf("file %d\n", i), 50+i))
+		p := filepath.Join(work, filepath.FromSlash(rel))
+		if err := errors.Join(os.MkdirAll(filepath.Dir(p), 0o755), os.WriteFile(p, b, 0o644)); err != nil {
+			t.Fatal(err)
+		}
+		h := resources.NewHash()
+		h.Write(b)
+		sums["/tempZone/home/rods/"+rel] = resources.FormatChecksum(h.Sum(nil))
+	}
+	srv := startServerWith(t, bin, data, "127.0.0.1:0", "--catalog", "dgraph://"+dg.addr())
+	cli.mustRun("iinit", "--host", "127.0.0.1", "--port", srv.port, "--ca", filepath.Join(data, "tls", "ca.pem"))
+
+	cmd := exec.Command(bin, "iput", "-r", "--json", "-N", "8", "tree")
+	cmd.Dir, cmd.Env = work, cli.env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	acked := map[string]putLine{}
+	killed := false
+	restarted := make(chan struct{})
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		var l putLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("iput --json line %q: %v", sc.Text(), err)
+		}
+		acked[l.Path] = l
+		if !killed && len(acked) >= n*3/10 {
+			killed = true
+			dg.killAlpha()
+			t.Logf("SIGKILL to the Dgraph alpha after %d acknowledgements", len(acked))
+			go func() {
+				time.Sleep(2 * time.Second)
+				dg.startAlpha()
+				close(restarted)
+			}()
+		}
+	}
+	waitErr := cmd.Wait()
+	if !killed {
+		t.Fatalf("iput finished before the alpha was killed (%v)", waitErr)
+	}
+	<-restarted
+	t.Logf("iput: %d of %d acknowledged, exit %v; stderr:\n%s", len(acked), n, waitErr, tail(stderr.String(), 10))
+	if waitErr != nil && !strings.Contains(stderr.String(), "transfers failed") {
+		t.Errorf("iput failed without summing up its failures:\n%s", tail(stderr.String(), 20))
+	}
+
+	// Every acknowledged file is in the catalog, good, with its checksum.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		entries := cli.listAll("/tempZone/home/rods/tree")
+		inter := intermediates(entries)
+		missing := 0
+		for p, l := range acked {
+			e, ok := entries[p]
+			if !ok || e.Checksum != l.Checksum || l.Checksum != sums[p] {
+				missing++
+				if time.Now().After(deadline) {
+					t.Errorf("acknowledged %s: catalog has %+v, iput said %s, file is %s", p, e, l.Checksum, sums[p])
+				}
+			}
+		}
+		if missing == 0 && len(inter) == 0 {
+			t.Logf("%d objects, all %d acknowledged ones intact, none intermediate", len(entries), len(acked))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d acknowledged objects missing or wrong, %d intermediate", missing, len(inter))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	// Putting the tree again completes it.
+	cli.mustRun("iput", "-r", "-f", "tree")
+	if got := len(cli.listAll("/tempZone/home/rods/tree")); got != n {
+		t.Errorf("%d objects after iput -f, want %d", got, n)
 	}
 }

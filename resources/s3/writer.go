@@ -174,12 +174,27 @@ func (w *writer) Commit() (resources.Info, error) {
 	var err error
 	if w.pw == nil {
 		// One part: a single PUT, which can be repeated as it is.
+		denied := 0
+		var denial error
 		err = w.r.retry(w.ctx, func() error {
 			var perr error
 			w.info, perr = w.r.client.PutObject(w.ctx, w.r.cfg.Bucket, w.r.name(w.key),
 				bytes.NewReader(w.buf), int64(len(w.buf)), w.putOptions())
-			return mapErr(perr)
+			perr = mapErr(perr)
+			// A single-drive MinIO answers AccessDenied when a delete
+			// prunes the object's parent directory during the PUT. The
+			// keys passed Create's lookup, so a denial is tried twice more
+			// before it is believed.
+			if errors.Is(perr, resources.ErrPermission) && denied < 2 {
+				denied++
+				denial = perr
+				return fmt.Errorf("%w: %v", resources.ErrUnavailable, perr)
+			}
+			return perr
 		})
+		if err != nil && denial != nil && errors.Is(err, resources.ErrUnavailable) && !errors.Is(err, context.Canceled) {
+			err = denial // the retries ran out while denied: report the denial
+		}
 	} else {
 		w.pw.Close()
 		<-w.done
