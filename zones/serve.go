@@ -175,7 +175,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	cfg.Logger.Info("serving", "zone", zoneName, "addr", lis.Addr().String(), "data", dir)
 	if ldapLogin != nil {
 		cfg.Logger.Info("LDAP login", "url", cfg.LDAP.URL, "base", cfg.LDAP.Base, "group_base", cfg.LDAP.GroupBase,
-			"provision", cfg.LDAP.Provision)
+			"provision", cfg.LDAP.Provision, "recheck_interval", ldapLogin.recheckInterval().String())
 	}
 	if cfg.Ready != nil {
 		cfg.Ready(lis.Addr())
