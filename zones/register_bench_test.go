@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,13 +17,6 @@ import (
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/zones"
 )
-
-// cpuTime is the CPU time this process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 type bearer string
 
@@ -104,7 +96,7 @@ func BenchmarkRegister(b *testing.B) {
 		benchUser := benchConn(b, dir, addr, "bench", "benchpw")
 
 		b.StartTimer()
-		start, cpu0 := time.Now(), cpuTime()
+		start, cpu0 := time.Now(), processCPU()
 		stream, err := arcapb.NewRegistryClient(rods).RegisterObjects(context.Background())
 		if err != nil {
 			b.Fatal(err)
@@ -132,7 +124,7 @@ func BenchmarkRegister(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		elapsed, cpu := time.Since(start), cpuTime()-cpu0
+		elapsed, cpu := time.Since(start), processCPU()-cpu0
 		b.StopTimer()
 		if resp.Registered != int64(objects) {
 			b.Fatalf("registered %d of %d", resp.Registered, objects)
@@ -156,7 +148,7 @@ func BenchmarkRegister(b *testing.B) {
 				best, bestCPU := time.Duration(1<<62), time.Duration(1<<62)
 				rows := 0
 				for range 3 {
-					t0, c0 := time.Now(), cpuTime()
+					t0, c0 := time.Now(), processCPU()
 					s, err := arcapb.NewQueryClient(who.conn).Run(context.Background(), &arcapb.QueryRequest{Query: q.q})
 					if err != nil {
 						b.Fatal(err)
@@ -172,7 +164,7 @@ func BenchmarkRegister(b *testing.B) {
 						}
 						rows += len(resp.Rows)
 					}
-					best, bestCPU = min(best, time.Since(t0)), min(bestCPU, cpuTime()-c0)
+					best, bestCPU = min(best, time.Since(t0)), min(bestCPU, processCPU()-c0)
 				}
 				b.ReportMetric(float64(best.Microseconds())/1000, q.name+"/"+who.name+"-ms")
 				b.Logf("%s as %s: %d rows, best of 3 %v (CPU %v)", q.name, who.name, rows, best, bestCPU)
