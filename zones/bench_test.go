@@ -46,12 +46,18 @@ type benchZone struct {
 
 func startBenchZone(b *testing.B, dir string) *benchZone {
 	b.Helper()
+	return startBenchZoneOn(b, dir, benchCatalog(b))
+}
+
+// startBenchZoneOn is startBenchZone with the catalog URL given.
+func startBenchZoneOn(b *testing.B, dir, catalogURL string) *benchZone {
+	b.Helper()
 	b.Setenv("ARCA_ADMIN_PASSWORD", "benchpw")
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- zones.Run(ctx, zones.ServerConfig{DataDir: dir, Catalog: benchCatalog(b), Addr: "127.0.0.1:0", Out: io.Discard,
+		done <- zones.Run(ctx, zones.ServerConfig{DataDir: dir, Catalog: catalogURL, Addr: "127.0.0.1:0", Out: io.Discard,
 			Logger: discardLogger(), Ready: func(a net.Addr) { ready <- a }})
 	}()
 	var addr net.Addr
@@ -152,6 +158,60 @@ func BenchmarkIputTree10k(b *testing.B) {
 			b.ReportMetric(float64(files*b.N)/b.Elapsed().Seconds(), "files/s")
 		})
 	}
+}
+
+// BenchmarkIputTwoServers uploads a tree of 4 KiB files (10,000, or
+// $ARCA_BENCH_FILES) through one server, then the same number through two
+// servers of one zone on one Dgraph catalog, each taking half, at once:
+// the figure is files/s of each setup.
+//
+//	ARCA_BENCH_FILES=1000 go test -run '^$' -bench IputTwoServers -benchtime 1x ./zones/
+func BenchmarkIputTwoServers(b *testing.B) {
+	addr := os.Getenv("ARCA_TEST_DGRAPH")
+	if addr == "" {
+		b.Skip("needs Dgraph: source .ci/services/20-dgraph.sh")
+	}
+	files, size := benchFiles(b, 10_000), 4<<10
+	dir := benchDir(b)
+	buf := make([]byte, size)
+	for _, half := range []string{"a", "b"} {
+		tree := filepath.Join(dir, "tree", half)
+		os.MkdirAll(tree, 0o755)
+		for i := range files / 2 {
+			rand.Read(buf)
+			if err := os.WriteFile(filepath.Join(tree, fmt.Sprintf("f%05d.dat", i)), buf, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	url := fmt.Sprintf("dgraph://%s?prefix=two%d", addr, time.Now().UnixNano())
+	z1 := startBenchZoneOn(b, filepath.Join(dir, "zone1"), url)
+	defer z1.stop()
+	z2 := startBenchZoneOn(b, filepath.Join(dir, "zone2"), url)
+	defer z2.stop()
+	run := 0
+	b.Run("one-server", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			run++
+			z1.run(b, nil, "iput", "-r", "-N", "32", filepath.Join(dir, "tree"), "one"+strconv.Itoa(run))
+		}
+		b.ReportMetric(float64(files*b.N)/b.Elapsed().Seconds(), "files/s")
+	})
+	b.Run("two-servers", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			run++
+			coll := "two" + strconv.Itoa(run)
+			z1.run(b, nil, "imkdir", coll)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				z2.run(b, nil, "iput", "-r", "-N", "32", filepath.Join(dir, "tree", "b"), coll+"/b")
+			}()
+			z1.run(b, nil, "iput", "-r", "-N", "32", filepath.Join(dir, "tree", "a"), coll+"/a")
+			<-done
+		}
+		b.ReportMetric(float64(files*b.N)/b.Elapsed().Seconds(), "files/s")
+	})
 }
 
 func makeBigFile(b *testing.B, path string, size int64) {
