@@ -35,6 +35,17 @@ func lookupObj(q querier, p catalog.Path) (catalog.DataObject, bool, error) {
 	return o, err == nil, err
 }
 
+// objIn reads the data object at p, whose parent collection coll has been
+// read already, without its ACL and replicas.
+func objIn(q querier, coll catalog.Collection, p catalog.Path) (catalog.DataObject, bool, error) {
+	o, err := scanObj(q.queryRow(`SELECT `+objCols+` FROM data_objects o WHERE o.coll_id = ? AND o.name = ?`,
+		int64(coll.ID), p.Name()), coll.Path)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, false, nil
+	}
+	return o, err == nil, err
+}
+
 // parentColl reads the collection that is to hold p.
 func parentColl(q querier, p catalog.Path) (catalog.Collection, error) {
 	parent := p.Parent()

@@ -74,12 +74,18 @@ func quotasFor(q querier, owner catalog.UserID, collPath, resource string) ([]ca
 	// Most zones have no quota at all, and this driver parses every query it
 	// runs: a trivial query first spares each put the parse of the big one
 	// (once before the bytes and once in the writer at commit).
-	var any bool
-	if err := q.queryRow(`SELECT EXISTS (SELECT 1 FROM quotas)`).Scan(&any); err != nil || !any {
+	if ok, err := anyQuota(q); err != nil || !ok {
 		return nil, err
 	}
 	return collectQuotas(q.query(`SELECT `+quotaCols+` FROM quotas q WHERE `+quotasForWhere+`
 		ORDER BY q.kind, q.name, q.zone, q.coll_id, q.resource`, owner.Name, owner.Zone, collPath, resource))
+}
+
+// anyQuota reports whether the zone has a quota at all.
+func anyQuota(q querier) (bool, error) {
+	var ok bool
+	err := q.queryRow(`SELECT EXISTS (SELECT 1 FROM quotas)`).Scan(&ok)
+	return ok, err
 }
 
 // SetQuota sets or removes a quota.
@@ -212,6 +218,9 @@ func (c *Catalog) QuotasFor(ctx context.Context, owner catalog.UserID, p catalog
 func checkQuotas(w *wtx, id int64, resource string, grewBytes, newObject bool) error {
 	if !grewBytes && !newObject {
 		return nil
+	}
+	if ok, err := anyQuota(w); err != nil || !ok {
+		return err
 	}
 	var (
 		owner catalog.UserID

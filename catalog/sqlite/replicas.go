@@ -56,7 +56,7 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 			return err
 		}
 		t, n := now()
-		o, exists, err := lookupObj(w, r.Path)
+		o, exists, err := objIn(w, parent, r.Path)
 		if err != nil {
 			return err
 		}
@@ -103,10 +103,17 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 			Status: catalog.ReplicaIntermediate, LockHolder: r.Holder,
 			LeaseExpiry: fromNanos(nanos(r.LeaseExpiry)), CreateTime: t, ModifyTime: t,
 		}
-		if obj, err = objAt(w, r.Path); err != nil {
-			return err
+		if exists {
+			obj = o
+			return fillObj(w, &obj)
 		}
-		return fillObj(w, &obj)
+		// A new object is known without reading it back, but for its ACL,
+		// which the parent's inheritance decided. This runs inside the
+		// single writer, where every statement saved counts (issue 2).
+		obj = catalog.DataObject{ID: o.ID, Path: r.Path, Owner: r.Owner, CreateTime: t, ModifyTime: t,
+			Replicas: []catalog.Replica{repl}}
+		obj.ACL, err = loadACL(w, kindObject, o.ID)
+		return err
 	})
 	if err != nil {
 		return fail(err)
@@ -197,23 +204,28 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 			int(catalog.ReplicaGood), rc.Size, rc.Checksum, n, id, rc.Number); err != nil {
 			return err
 		}
-		if _, err := w.exec(`UPDATE replicas SET status = ? WHERE object_id = ? AND number <> ?
+		// A new object's first replica has no others to make stale or
+		// replace; skipping their statements shortens the single writer's
+		// work per put.
+		if others > 0 {
+			if _, err := w.exec(`UPDATE replicas SET status = ? WHERE object_id = ? AND number <> ?
 				AND status = ? AND resource <> ?`,
-			int(catalog.ReplicaStale), id, rc.Number, int(catalog.ReplicaGood), r.Resource); err != nil {
-			return err
-		}
-		// Older replicas on the same resource: their bytes are replaced.
-		// Intermediate ones are left to whoever holds or resolves them.
-		superseded, err = collectReplicas(w.query(`SELECT `+replCols+` FROM replicas r
-			WHERE r.object_id = ? AND r.number <> ? AND r.resource = ? AND r.status <> 0`,
-			id, rc.Number, r.Resource))
-		if err != nil {
-			return err
-		}
-		sortReplicas(superseded)
-		if _, err := w.exec(`DELETE FROM replicas WHERE object_id = ? AND number <> ? AND resource = ? AND status <> 0`,
-			id, rc.Number, r.Resource); err != nil {
-			return err
+				int(catalog.ReplicaStale), id, rc.Number, int(catalog.ReplicaGood), r.Resource); err != nil {
+				return err
+			}
+			// Older replicas on the same resource: their bytes are replaced.
+			// Intermediate ones are left to whoever holds or resolves them.
+			superseded, err = collectReplicas(w.query(`SELECT `+replCols+` FROM replicas r
+				WHERE r.object_id = ? AND r.number <> ? AND r.resource = ? AND r.status <> 0`,
+				id, rc.Number, r.Resource))
+			if err != nil {
+				return err
+			}
+			sortReplicas(superseded)
+			if _, err := w.exec(`DELETE FROM replicas WHERE object_id = ? AND number <> ? AND resource = ? AND status <> 0`,
+				id, rc.Number, r.Resource); err != nil {
+				return err
+			}
 		}
 		replaced := r.Size
 		for _, s := range superseded {

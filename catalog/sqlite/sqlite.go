@@ -250,7 +250,7 @@ func (w *wtx) runBatch(batch []*request) (committed int) {
 		return 0
 	}
 
-	if _, err := w.conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+	if _, err := w.exec("BEGIN IMMEDIATE"); err != nil {
 		for i := range results {
 			if results[i] == nil {
 				results[i] = fmt.Errorf("begin transaction: %w", err)
@@ -268,7 +268,7 @@ func (w *wtx) runBatch(batch []*request) (committed int) {
 			results[i] = broken
 			continue
 		}
-		if _, err := w.conn.ExecContext(context.Background(), "SAVEPOINT req"); err != nil {
+		if _, err := w.exec("SAVEPOINT req"); err != nil {
 			broken = fmt.Errorf("savepoint: %w", err)
 			results[i] = broken
 			continue
@@ -276,18 +276,18 @@ func (w *wtx) runBatch(batch []*request) (committed int) {
 		err := runRequest(w, r)
 		if err != nil {
 			results[i] = err
-			if _, rerr := w.conn.ExecContext(context.Background(), "ROLLBACK TO req"); rerr != nil {
+			if _, rerr := w.exec("ROLLBACK TO req"); rerr != nil {
 				broken = fmt.Errorf("roll back after %v: %w", err, rerr)
 			}
 		}
 		if broken == nil {
-			if _, rerr := w.conn.ExecContext(context.Background(), "RELEASE req"); rerr != nil {
+			if _, rerr := w.exec("RELEASE req"); rerr != nil {
 				broken = fmt.Errorf("release savepoint: %w", rerr)
 			}
 		}
 	}
 	if broken == nil {
-		if _, err := w.conn.ExecContext(context.Background(), "COMMIT"); err != nil {
+		if _, err := w.exec("COMMIT"); err != nil {
 			broken = fmt.Errorf("commit: %w", err)
 		}
 	}
