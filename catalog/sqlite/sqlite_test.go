@@ -98,7 +98,8 @@ func TestPragmas(t *testing.T) {
 		}
 	}
 	err := c.write(ctx, func(w *wtx) error {
-		check("writer", w, map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "query_only": "0"})
+		// NORMAL: the syncer, not the commit, fsyncs the WAL (walsync_test.go).
+		check("writer", w, map[string]string{"journal_mode": "wal", "synchronous": "1", "foreign_keys": "1", "query_only": "0"})
 		return nil
 	})
 	if err != nil {
