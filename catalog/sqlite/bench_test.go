@@ -52,7 +52,7 @@ func put(ctx context.Context, c *Catalog, p catalog.Path, n int64) error {
 
 // BenchmarkBeginCommitParallel registers new objects in one collection from
 // 1, 16 and 64 goroutines, each object a BeginReplica and a CommitReplica
-// (two durable transactions, synchronous=FULL).
+// (two durable transactions: each answered after the WAL fsync).
 func BenchmarkBeginCommitParallel(b *testing.B) {
 	for _, writers := range []int{1, 16, 64} {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
