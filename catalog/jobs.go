@@ -54,6 +54,10 @@ type Jobs interface {
 	// deleted, a periodic one is released, due at next, with its attempts
 	// reset. ErrLocked when holder no longer holds the job.
 	FinishJob(ctx context.Context, id ID, holder string, next time.Time) error
+	// RenewJob extends holder's lease of the job id until until, for a run
+	// that outlasts its lease. ErrLocked when holder no longer holds the
+	// job: another server may be running it, and this run should stop.
+	RenewJob(ctx context.Context, id ID, holder string, until time.Time) error
 	// RetryJob ends a failed run: the job is released, due at at with one
 	// more attempt and msg as its last error; a zero at marks it Failed.
 	// ErrLocked when holder no longer holds the job.

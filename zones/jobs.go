@@ -34,8 +34,11 @@ type JobOptions struct {
 	// Poll is how often the queue is asked for due jobs.
 	Poll time.Duration
 	// Lease is how long a claimed job is this server's; a server that dies
-	// running it loses it to another when the lease ends.
+	// running it loses it to another when the lease ends. A running job's
+	// lease is renewed every third of it.
 	Lease time.Duration
+	// MaxRun bounds one run of a job, however often its lease is renewed.
+	MaxRun time.Duration
 	// MaxAttempts is how many failed runs in a row a job gets before it is
 	// marked failed and kept for an administrator.
 	MaxAttempts int
@@ -52,6 +55,9 @@ func (o *JobOptions) defaults() {
 	}
 	if o.Lease == 0 {
 		o.Lease = 5 * time.Minute
+	}
+	if o.MaxRun == 0 {
+		o.MaxRun = 6 * time.Hour
 	}
 	if o.MaxAttempts == 0 {
 		o.MaxAttempts = 10
@@ -106,11 +112,28 @@ func (z *Zone) runDueJobs(ctx context.Context, holder string, opts JobOptions) (
 }
 
 func (z *Zone) runJob(ctx context.Context, holder string, j catalog.Job, opts JobOptions) {
+	// The jobs of a batch run one after another: a job's lease, taken at
+	// the claim, is renewed before it starts, and it is skipped when
+	// another server took it over meanwhile.
+	if err := z.cat.RenewJob(ctx, j.ID, holder, time.Now().Add(opts.Lease)); err != nil {
+		if errors.Is(err, catalog.ErrLocked) || errors.Is(err, catalog.ErrNotFound) {
+			z.log.Info("job taken over before it ran", "job", j.ID, "rule", j.Rule)
+		} else if ctx.Err() == nil {
+			z.log.Warn("renew job lease", "job", j.ID, "err", err)
+		}
+		return
+	}
 	var work rules.JobWork
 	err := json.Unmarshal(j.Work, &work)
 	if err == nil {
-		runCtx, cancel := context.WithTimeout(ctx, opts.Lease)
+		runCtx, cancel := context.WithTimeoutCause(ctx, opts.MaxRun,
+			fmt.Errorf("job %d ran longer than %s", j.ID, opts.MaxRun))
+		stopRenewing := z.renewJobLease(runCtx, cancel, holder, j, opts.Lease)
 		err = z.rules.RunJobEvery(runCtx, int64(j.ID), j.Rule, j.Every, work)
+		if cause := context.Cause(runCtx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
+			err = fmt.Errorf("%w: %w", err, cause)
+		}
+		stopRenewing()
 		cancel()
 	}
 	if errors.Is(err, rules.ErrRuleGone) {
@@ -147,6 +170,45 @@ func (z *Zone) runJob(ctx context.Context, holder string, j catalog.Job, opts Jo
 		z.log.Warn("record failed job", "job", j.ID, "err", rerr)
 	}
 	z.log.Warn("job failed", "job", j.ID, "rule", j.Rule, "attempt", j.Attempts+1, "retry_at", retry, "err", err)
+}
+
+// renewJobLease renews the lease of the running job j every third of
+// lease until the returned stop is called. When the lease cannot be kept
+// (another server holds the job now) the run is cancelled, so that two
+// servers do not go on doing the same work.
+func (z *Zone) renewJobLease(ctx context.Context, cancel context.CancelFunc, holder string, j catalog.Job, lease time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			err := z.cat.RenewJob(ctx, j.ID, holder, time.Now().Add(lease))
+			switch {
+			case err == nil:
+			case errors.Is(err, catalog.ErrLocked), errors.Is(err, catalog.ErrNotFound):
+				z.log.Warn("job lease lost; run cancelled", "job", j.ID, "rule", j.Rule, "err", err)
+				cancel()
+				return
+			default:
+				// A catalog hiccup: the lease still runs, try again
+				// at the next tick.
+				z.log.Warn("renew job lease", "job", j.ID, "err", err)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }
 
 // nextRun is when a periodic job runs next; zero for a one-shot job.

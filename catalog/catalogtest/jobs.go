@@ -77,6 +77,31 @@ var jobTests = []test{
 		_, err = f.cat.ClaimJobs(f.ctx, "", now, time.Minute, 1)
 		wantErr(t, err, catalog.ErrInvalidArgument)
 	}},
+	{"RenewLease", func(t *testing.T, f *fixture) {
+		now := time.Now()
+		j := must(f.cat.AddJob(f.ctx, newJob("long", now.Add(-time.Second))))(t)
+		if got := must(f.cat.ClaimJobs(f.ctx, "a", now, time.Minute, 1))(t); len(got) != 1 {
+			t.Fatalf("ClaimJobs = %+v", got)
+		}
+		until := now.Add(10 * time.Minute).Truncate(time.Microsecond)
+		ok(t, f.cat.RenewJob(f.ctx, j.ID, "a", until))
+		if got := must(f.cat.Job(f.ctx, j.ID))(t); got.Holder != "a" || !got.LeaseExpiry.Equal(until) {
+			t.Errorf("after renewal: %+v", got)
+		}
+		// Past the first lease, the renewed one still keeps others out.
+		if got := must(f.cat.ClaimJobs(f.ctx, "b", now.Add(2*time.Minute), time.Minute, 1))(t); len(got) != 0 {
+			t.Errorf("claimed a job under a renewed lease: %+v", got)
+		}
+		wantErr(t, f.cat.RenewJob(f.ctx, j.ID, "b", until), catalog.ErrLocked)
+		// Past the renewed lease another server takes it, and the first
+		// holder's renewal tells it to stop.
+		if got := must(f.cat.ClaimJobs(f.ctx, "b", until.Add(time.Second), time.Minute, 1))(t); len(got) != 1 {
+			t.Fatalf("takeover after the renewed lease = %+v", got)
+		}
+		wantErr(t, f.cat.RenewJob(f.ctx, j.ID, "a", until.Add(time.Hour)), catalog.ErrLocked)
+		wantErr(t, f.cat.RenewJob(f.ctx, j.ID+1000, "a", until), catalog.ErrNotFound)
+		wantErr(t, f.cat.RenewJob(f.ctx, j.ID, "b", time.Time{}), catalog.ErrInvalidArgument)
+	}},
 	{"Retry", func(t *testing.T, f *fixture) {
 		now := time.Now()
 		j := must(f.cat.AddJob(f.ctx, newJob("r", now.Add(-time.Second))))(t)

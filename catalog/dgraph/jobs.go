@@ -256,3 +256,21 @@ func (c *Catalog) RetryJob(ctx context.Context, id catalog.ID, holder string, at
 		return t.putJob(j)
 	})
 }
+
+// RenewJob extends a held job's lease.
+func (c *Catalog) RenewJob(ctx context.Context, id catalog.ID, holder string, until time.Time) error {
+	if until.IsZero() {
+		return fmt.Errorf("renew job %d: %w", id, invalid("no lease end"))
+	}
+	if err := checkTime("lease end", until); err != nil {
+		return err
+	}
+	return c.write(ctx, func(t *tx) error {
+		j, err := t.heldJob(id, holder)
+		if err != nil {
+			return err
+		}
+		j.LeaseExpiry = fromNanos(nanos(until))
+		return t.putJob(j)
+	})
+}

@@ -195,6 +195,23 @@ func (c *Catalog) FinishJob(ctx context.Context, id catalog.ID, holder string, n
 	})
 }
 
+// RenewJob extends a held job's lease.
+func (c *Catalog) RenewJob(ctx context.Context, id catalog.ID, holder string, until time.Time) error {
+	if until.IsZero() {
+		return fmt.Errorf("renew job %d: %w", id, invalid("no lease end"))
+	}
+	if err := checkTime("lease end", until); err != nil {
+		return err
+	}
+	return c.write(ctx, func(w *wtx) error {
+		if err := heldBy(w, id, holder); err != nil {
+			return err
+		}
+		_, err := w.exec(`UPDATE jobs SET lease_ns = ? WHERE id = ?`, nanos(until), id)
+		return err
+	})
+}
+
 // RetryJob ends a failed run.
 func (c *Catalog) RetryJob(ctx context.Context, id catalog.ID, holder string, at time.Time, msg string) error {
 	if err := checkTime("retry time", at); err != nil {
