@@ -152,6 +152,7 @@ func BenchmarkIputTree10k(b *testing.B) {
 	run := 0
 	for _, threads := range []string{"16", "32", "64"} {
 		b.Run("N="+threads, func(b *testing.B) {
+			defer reportCPU(b, processCPU(), processCPU)
 			for i := 0; i < b.N; i++ {
 				run++
 				z.run(b, nil, "iput", "-r", "-N", threads, tree, "run"+strconv.Itoa(run))
