@@ -324,9 +324,10 @@ type queryData struct {
 	objsPermitted, collsPermitted bool
 }
 
-// loadQueryData reads the rows of the tables pl joins that the query's
-// rows can hold.
-func (t *tx) loadQueryData(q *query.Query, pl *plan, caller catalog.Caller) (*queryData, error) {
+// buildQueryDQL writes the DQL query that reads the rows of the tables pl
+// joins that the query's rows can hold, and returns it with the empty
+// queryData to read them into.
+func buildQueryDQL(q *query.Query, pl *plan, caller catalog.Caller) (*dqlBuilder, *queryData) {
 	d := &dqlBuilder{vars: map[string]string{}}
 	rs := restrictions(q.Where)
 	used := map[string]bool{}
@@ -484,7 +485,13 @@ func (t *tx) loadQueryData(q *query.Query, pl *plan, caller catalog.Caller) (*qu
 		}
 		d.line(`u(func: eq(P.kind, "u")) { `, fields, " }")
 	}
+	return d, qd
+}
 
+// loadQueryData reads the rows of the tables pl joins that the query's
+// rows can hold.
+func (t *tx) loadQueryData(q *query.Query, pl *plan, caller catalog.Caller) (*queryData, error) {
+	d, qd := buildQueryDQL(q, pl, caller)
 	var res struct {
 		Z []struct {
 			UID string   `json:"uid"`
