@@ -29,6 +29,14 @@ func (c *Catalog) Query(ctx context.Context, q *query.Query, caller catalog.Call
 	}
 	var rows [][]string
 	err = c.read(ctx, func(t *tx) error {
+		if ac := countByAVU(q, pl); ac != nil {
+			out, err := t.countByAVU(ac, caller)
+			if err != nil {
+				return err
+			}
+			rows = finishRows(q, out)
+			return nil
+		}
 		d, err := t.loadQueryData(q, pl, caller)
 		if err != nil {
 			return err
@@ -853,6 +861,12 @@ func evalQuery(q *query.Query, pl *plan, d *queryData, caller catalog.Caller) ([
 			out = append(out, row)
 		}
 	}
+	return finishRows(q, out), nil
+}
+
+// finishRows applies DISTINCT, ORDER BY, OFFSET and LIMIT to the rows of
+// q and renders them.
+func finishRows(q *query.Query, out [][]any) [][]string {
 	// DISTINCT, keeping the first of equal rows.
 	seen := map[string]bool{}
 	distinct := out[:0]
@@ -900,7 +914,7 @@ func evalQuery(q *query.Query, pl *plan, d *queryData, caller catalog.Caller) ([
 			rows[i][j] = formatValue(v, q.Select[j].Type())
 		}
 	}
-	return rows, nil
+	return rows
 }
 
 // aggregate computes an aggregate over the values of a group.

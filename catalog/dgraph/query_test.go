@@ -109,3 +109,39 @@ func TestQueryDQLReadsFew(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryCountByAVUShape checks which queries Dgraph counts itself (the
+// conformance suite checks their rows: "count by avu value", "count
+// replicas by avu", "count by avu as alice").
+func TestQueryCountByAVUShape(t *testing.T) {
+	for text, want := range map[string]bool{
+		"select META_DATA_ATTR_VALUE, count(DATA_ID) where META_DATA_ATTR_NAME = 'project'":                                  true,
+		"select META_DATA_ATTR_NAME, META_DATA_ATTR_VALUE, count(DATA_NAME) where META_DATA_ATTR_NAME = 'project'":           true,
+		"select META_DATA_ATTR_VALUE, count(DATA_ID) where META_DATA_ATTR_VALUE like 'p004%'":                                true,
+		"select META_DATA_ATTR_VALUE, count(DATA_ID) where META_DATA_ATTR_VALUE like 'p\\%%'":                                true,
+		"select META_DATA_ATTR_VALUE, count(DATA_ID) where META_DATA_ATTR_NAME in ('a', 'b') and META_DATA_ATTR_VALUE = 'x'": true,
+		"select META_DATA_ATTR_NAME, count(DATA_ID) where META_DATA_ATTR_NAME in ('a', 'b')":                                 false,
+		"select META_DATA_ATTR_VALUE, count(DATA_ID) where META_DATA_ATTR_VALUE like 'p_4%'":                                 false,
+		"select META_DATA_ATTR_VALUE, count(DATA_ID) where META_DATA_ATTR_VALUE like '%4'":                                   false,
+		"select META_DATA_ATTR_VALUE, count(DATA_ID)":                                                                        false,
+		"select META_DATA_ATTR_VALUE, count(DATA_ID) where META_DATA_ATTR_NAME = 'project' and DATA_SIZE > 5":                false,
+		"select META_DATA_ATTR_VALUE, count(DATA_ID) where META_DATA_ATTR_NAME = 'project' or META_DATA_ATTR_VALUE = 'x'":    false,
+		"select META_DATA_ATTR_VALUE, sum(DATA_SIZE) where META_DATA_ATTR_NAME = 'project'":                                  false,
+		"select META_DATA_ATTR_UNITS, count(DATA_ID) where META_DATA_ATTR_NAME = 'project'":                                  false,
+		"select COLL_NAME, META_DATA_ATTR_VALUE, count(DATA_ID) where META_DATA_ATTR_NAME = 'project'":                       false,
+		"select count(DATA_ID) where META_DATA_ATTR_NAME = 'project'":                                                        false,
+		"select META_DATA_ATTR_VALUE, DATA_NAME where META_DATA_ATTR_NAME = 'project'":                                       false,
+	} {
+		q, err := query.Parse(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl, err := planQuery(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := countByAVU(q, pl) != nil; got != want {
+			t.Errorf("%s: counted by Dgraph %v, want %v", text, got, want)
+		}
+	}
+}
