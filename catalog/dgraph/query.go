@@ -16,12 +16,12 @@ import (
 // backend (catalog/sqlite/query.go), which is the reference: the same rows,
 // values rendered alike, the same permission filter.
 //
-// The query is evaluated here, in Go, over the rows of the entities it
-// names, read from Dgraph in one snapshot. Conditions that select data
-// objects or collections through an index (a path, a name, an AVU
-// attribute or value) are pushed down to Dgraph to narrow what is read;
-// everything else, the joins, the permission filter, grouping, ordering and
-// limits, is evaluated on what comes back.
+// The query is evaluated here, in Go, over the rows its result can hold,
+// read from Dgraph in one snapshot: the conditions that an index answers
+// and the caller's grants choose them (see query_load.go). The joins, the
+// permission filter, grouping, ordering and limits are evaluated on what
+// comes back. Counts by AVU value, which read much of the zone, Dgraph
+// counts itself (see query_count.go).
 func (c *Catalog) Query(ctx context.Context, q *query.Query, caller catalog.Caller, fn func(row []string) error) error {
 	pl, err := planQuery(q)
 	if err != nil {
