@@ -170,11 +170,14 @@ func (d *dqlBuilder) funcs(pred string, r *restriction) (root string, filters []
 	case len(r.vals) > 0:
 		return d.eqAny(pred, r.vals), nil
 	}
-	root = "ge(" + pred + ", " + d.v(r.lo) + ")"
-	if r.hi != "" {
-		filters = append(filters, "lt("+pred+", "+d.v(r.hi)+")")
+	if r.hi == "" {
+		return "ge(" + pred + ", " + d.v(r.lo) + ")", nil
 	}
-	return root, filters
+	// between reads the index only from lo to hi; a ge root would read
+	// every key above lo before a filter drops most. It takes hi too,
+	// which the evaluation drops.
+	lo, hi := d.v(r.lo), d.v(r.hi)
+	return "between(" + pred + ", " + lo + ", " + hi + ")", []string{"lt(" + pred + ", " + hi + ")"}
 }
 
 // avuSeed writes a block whose variable holds the targets of the AVUs

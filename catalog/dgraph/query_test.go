@@ -87,7 +87,7 @@ func TestQueryDQLReadsFew(t *testing.T) {
 		{"select META_DATA_ATTR_VALUE, count(DATA_ID) where META_DATA_ATTR_NAME = 'project'", asAdmin,
 			[]string{"var(func: eq(P.attr, $v1))", "nrepls: count(~P.obj)"}, false},
 		{"select DATA_NAME where META_DATA_ATTR_VALUE like 'ab%'", asAdmin,
-			[]string{"var(func: ge(P.val, $v1)) @filter(lt(P.val, $v2))"}, false},
+			[]string{"var(func: between(P.val, $v1, $v2)) @filter(lt(P.val, $v2))"}, false},
 		{"select DATA_SIZE where DATA_NAME in ('a', 'b')", asAdmin, []string{"eq(P.name, [$v1, $v2])"}, false},
 		{"select DATA_NAME where COLL_NAME = '/z/c'", asAdmin, []string{"eq(P.path, $v1)", "~P.parent"}, false},
 		{"select DATA_NAME where DATA_ID = 31", asAdmin, []string{"uid(0x1f)"}, false},
