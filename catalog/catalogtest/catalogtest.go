@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		})
 	}
 	t.Run("Model", func(t *testing.T) { testModel(t, open(t)) })
+	t.Run("Query", func(t *testing.T) { testQueries(t, open) })
 }
 
 type test struct {

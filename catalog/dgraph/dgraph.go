@@ -203,7 +203,7 @@ P.inherit: bool .
 P.acl: [string] .
 P.who: [string] @index(exact) .
 P.ver: int .
-P.obj: uid @reverse .
+P.obj: uid @reverse @count .
 P.num: int @index(int) .
 P.resc: string @index(exact) .
 P.ppath: string @index(exact) .

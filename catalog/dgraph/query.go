@@ -16,12 +16,12 @@ import (
 // backend (catalog/sqlite/query.go), which is the reference: the same rows,
 // values rendered alike, the same permission filter.
 //
-// The query is evaluated here, in Go, over the rows of the entities it
-// names, read from Dgraph in one snapshot. Conditions that select data
-// objects or collections through an index (a path, a name, an AVU
-// attribute or value) are pushed down to Dgraph to narrow what is read;
-// everything else, the joins, the permission filter, grouping, ordering and
-// limits, is evaluated on what comes back.
+// The query is evaluated here, in Go, over the rows its result can hold,
+// read from Dgraph in one snapshot: the conditions that an index answers
+// and the caller's grants choose them (see query_load.go). The joins, the
+// permission filter, grouping, ordering and limits are evaluated on what
+// comes back. Counts by AVU value, which read much of the zone, Dgraph
+// counts itself (see query_count.go).
 func (c *Catalog) Query(ctx context.Context, q *query.Query, caller catalog.Caller, fn func(row []string) error) error {
 	pl, err := planQuery(q)
 	if err != nil {
@@ -29,7 +29,15 @@ func (c *Catalog) Query(ctx context.Context, q *query.Query, caller catalog.Call
 	}
 	var rows [][]string
 	err = c.read(ctx, func(t *tx) error {
-		d, err := t.loadQueryData(pl)
+		if ac := countByAVU(q, pl); ac != nil {
+			out, err := t.countByAVU(ac, caller)
+			if err != nil {
+				return err
+			}
+			rows = finishRows(q, out)
+			return nil
+		}
+		d, err := t.loadQueryData(q, pl, caller)
 		if err != nil {
 			return err
 		}
@@ -138,76 +146,6 @@ type plan struct {
 	use       [nTables]bool
 	checkObj  bool
 	checkColl bool
-	push      *pushdown
-}
-
-// pushdown is a condition on the AVUs of data objects that every result
-// row must meet, so that only the objects with such an AVU need reading:
-// META_DATA_ATTR_NAME = attr, and META_DATA_ATTR_VALUE = val or in
-// [lo, hi) (a LIKE with a literal prefix), all conjuncts of the condition.
-type pushdown struct {
-	attr   string
-	val    *string
-	lo, hi string
-}
-
-// findPushdown looks for the conjuncts of a pushdown in the condition.
-func findPushdown(where query.Expr) *pushdown {
-	var terms []query.Expr
-	switch w := where.(type) {
-	case nil:
-		return nil
-	case *query.And:
-		terms = w.Terms
-	default:
-		terms = []query.Expr{w}
-	}
-	var pd pushdown
-	found := false
-	for _, t := range terms {
-		switch t := t.(type) {
-		case *query.Compare:
-			if t.Op != query.OpEq || t.Value.Kind != query.KindString {
-				continue
-			}
-			switch t.Column.Name {
-			case "META_DATA_ATTR_NAME":
-				pd.attr, found = t.Value.Str, true
-			case "META_DATA_ATTR_VALUE":
-				v := t.Value.Str
-				pd.val = &v
-			}
-		case *query.Like:
-			if t.Column.Name != "META_DATA_ATTR_VALUE" {
-				continue
-			}
-			prefix, exact := query.LikePrefix(t.Pattern)
-			if exact {
-				pd.val = &prefix
-			} else if prefix != "" {
-				pd.lo = prefix
-				pd.hi = prefixSuccessor(prefix)
-			}
-		}
-	}
-	if !found {
-		return nil
-	}
-	return &pd
-}
-
-// prefixSuccessor is the least string above every string starting with
-// prefix, or "" when there is none.
-func prefixSuccessor(prefix string) string {
-	b := []byte(prefix)
-	for len(b) > 0 && b[len(b)-1] == 0xff {
-		b = b[:len(b)-1]
-	}
-	if len(b) == 0 {
-		return ""
-	}
-	b[len(b)-1]++
-	return string(b)
 }
 
 func (p *plan) has(ts ...table) bool {
@@ -274,222 +212,19 @@ func planQuery(q *query.Query) (*plan, error) {
 		}
 	}
 	p.checkObj = p.objSide()
-	if p.use[tObjMeta] {
-		p.push = findPushdown(q.Where)
-	}
 	return p, nil
-}
-
-// Rows of the entities, as read for a query.
-type (
-	qColl struct {
-		UID    string   `json:"uid"`
-		Path   string   `json:"path"`
-		Owner  string   `json:"owner"`
-		CTime  int64    `json:"ctime"`
-		MTime  int64    `json:"mtime"`
-		ACL    []string `json:"acl"`
-		Parent uidOnly  `json:"parent"`
-		id     int64
-		acl    []catalog.ACE
-	}
-	qObj struct {
-		UID    string   `json:"uid"`
-		Name   string   `json:"name"`
-		Owner  string   `json:"owner"`
-		ACL    []string `json:"acl"`
-		Parent uidOnly  `json:"parent"`
-		id     int64
-		collID int64
-		acl    []catalog.ACE
-	}
-	qAVU struct {
-		UID  string  `json:"uid"`
-		Attr string  `json:"attr"`
-		Val  string  `json:"val"`
-		Unit string  `json:"unit"`
-		Of   uidOnly `json:"of"`
-	}
-)
-
-// queryData is what a query reads, indexed for the joins.
-type queryData struct {
-	colls    []*qColl
-	collByID map[int64]*qColl
-	objs     []*qObj
-	objByID  map[int64]*qObj
-	repls    []*repl
-	replsOf  map[int64][]*repl
-	avus     map[string][]*qAVU // by kind of target: "o", "c", "res", "u"
-	avusOf   map[int64][]*qAVU
-	rescs    []*resNode
-	rescByNm map[string]*resNode
-	users    []*userNode
-	userByID map[catalog.UserID]*userNode
-	zones    []*qColl
-	local    string // the zone of the catalog: first child of "/"
-}
-
-// loadQueryData reads the rows of the tables pl joins.
-func (t *tx) loadQueryData(pl *plan) (*queryData, error) {
-	needColl := pl.collSide() || pl.use[tZone] || pl.use[tObj] || pl.use[tResc]
-	needObj := pl.objSide()
-	needAVU := pl.has(tObjMeta, tCollMeta, tRescMeta, tUserMeta)
-	needRes := pl.has(tResc, tRescMeta, tRepl)
-	needUser := pl.has(tUser, tUserMeta)
-	var b strings.Builder
-	b.WriteString("{\n")
-	// The root and the zones are always read: RESC_ZONE_NAME and zones
-	// need them, and they are few.
-	b.WriteString(`z(func: eq(P.path, "/")) { uid zs: ~P.parent @filter(eq(P.kind, "c")) { uid path: P.path } }` + "\n")
-	if needColl {
-		b.WriteString(`c(func: eq(P.kind, "c")) { uid path: P.path owner: P.owner ctime: P.ctime mtime: P.mtime acl: P.acl parent: P.parent { uid } }` + "\n")
-	}
-	vars := map[string]string{}
-	pd := pl.push
-	objectAVUs := false
-	if needObj && pd != nil {
-		// Only the objects with an AVU that the condition requires,
-		// starting from the most selective index: the value's, if given.
-		root, filter := `eq(P.attr, $attr)`, `eq(P.kind, "avu")`
-		vars["$attr"] = pd.attr
-		switch {
-		case pd.val != nil:
-			root, filter = `eq(P.val, $val)`, filter+` AND eq(P.attr, $attr)`
-			vars["$val"] = *pd.val
-		case pd.lo != "":
-			root, filter = `ge(P.val, $lo)`, filter+` AND eq(P.attr, $attr)`
-			vars["$lo"] = pd.lo
-			if pd.hi != "" {
-				filter += ` AND lt(P.val, $hi)`
-				vars["$hi"] = pd.hi
-			}
-		}
-		b.WriteString(`var(func: ` + root + `) @filter(` + filter + `) { tt as P.of }` + "\n")
-		avusOfObjects := ""
-		if needAVU && !pl.has(tCollMeta, tRescMeta, tUserMeta) {
-			avusOfObjects = " aa as ~P.of"
-		}
-		b.WriteString(`oo as var(func: uid(tt)) @filter(eq(P.kind, "o")) { rr as ~P.obj` + avusOfObjects + ` }` + "\n")
-		b.WriteString(`o(func: uid(oo)) { uid name: P.name owner: P.owner acl: P.acl parent: P.parent { uid } }` + "\n")
-		b.WriteString(`r(func: uid(rr)) @filter(eq(P.kind, "r")) { ` + replFields + ` }` + "\n")
-	} else if needObj {
-		b.WriteString(`o(func: eq(P.kind, "o")) { uid name: P.name owner: P.owner acl: P.acl parent: P.parent { uid } }` + "\n")
-		b.WriteString(`r(func: eq(P.kind, "r")) { ` + replFields + ` }` + "\n")
-	}
-	if needAVU && needObj && pd != nil && !pl.has(tCollMeta, tRescMeta, tUserMeta) {
-		// These AVUs are all of data objects: no need to ask their kind.
-		b.WriteString(`a(func: uid(aa)) @filter(eq(P.kind, "avu")) { uid attr: P.attr val: P.val unit: P.unit of: P.of { uid } }` + "\n")
-		objectAVUs = true
-	} else if needAVU {
-		b.WriteString(`a(func: eq(P.kind, "avu")) { uid attr: P.attr val: P.val unit: P.unit of: P.of { uid } }` + "\n")
-		b.WriteString(`k(func: eq(P.kind, "avu")) { of: P.of { uid kind: P.kind } }` + "\n")
-	}
-	if needRes {
-		b.WriteString(`res(func: eq(P.kind, "res")) { ` + resFields + ` }` + "\n")
-	}
-	if needUser {
-		b.WriteString(`u(func: eq(P.kind, "u")) { ` + userFields + ` }` + "\n")
-	}
-	b.WriteString("}")
-	q := b.String()
-	if len(vars) > 0 {
-		var decl []string
-		for _, k := range []string{"$attr", "$val", "$lo", "$hi"} {
-			if _, ok := vars[k]; ok {
-				decl = append(decl, k+": string")
-			}
-		}
-		q = "query q(" + strings.Join(decl, ", ") + ") " + q
-	}
-	var res struct {
-		Z []struct {
-			UID string   `json:"uid"`
-			Zs  []*qColl `json:"zs"`
-		} `json:"z"`
-		C []*qColl `json:"c"`
-		O []*qObj  `json:"o"`
-		R []*repl  `json:"r"`
-		A []*qAVU  `json:"a"`
-		K []struct {
-			Of struct {
-				UID  string `json:"uid"`
-				Kind string `json:"kind"`
-			} `json:"of"`
-		} `json:"k"`
-		Res []*resNode  `json:"res"`
-		U   []*userNode `json:"u"`
-	}
-	if err := t.query(q, vars, &res); err != nil {
-		return nil, err
-	}
-	d := &queryData{
-		collByID: map[int64]*qColl{}, objByID: map[int64]*qObj{}, replsOf: map[int64][]*repl{},
-		avus: map[string][]*qAVU{}, avusOf: map[int64][]*qAVU{}, rescByNm: map[string]*resNode{},
-		userByID: map[catalog.UserID]*userNode{},
-	}
-	if len(res.Z) > 0 {
-		var firstID int64
-		for _, z := range res.Z[0].Zs {
-			z.id = int64(idOf(z.UID))
-			d.zones = append(d.zones, z)
-			if firstID == 0 || z.id < firstID {
-				firstID, d.local = z.id, strings.TrimPrefix(z.Path, "/")
-			}
-		}
-	}
-	for _, c := range res.C {
-		c.id = int64(idOf(c.UID))
-		c.acl = parseACL(c.ACL)
-		d.colls = append(d.colls, c)
-		d.collByID[c.id] = c
-	}
-	for _, o := range res.O {
-		o.id = int64(idOf(o.UID))
-		o.collID = int64(idOf(o.Parent.UID))
-		o.acl = parseACL(o.ACL)
-		d.objs = append(d.objs, o)
-		d.objByID[o.id] = o
-	}
-	for _, r := range res.R {
-		id := int64(idOf(r.Obj.UID))
-		d.repls = append(d.repls, r)
-		d.replsOf[id] = append(d.replsOf[id], r)
-	}
-	kindOf := map[string]string{}
-	for _, k := range res.K {
-		kindOf[k.Of.UID] = k.Of.Kind
-	}
-	for _, a := range res.A {
-		k := kindOf[a.Of.UID]
-		if objectAVUs {
-			k = kindObj
-		}
-		d.avus[k] = append(d.avus[k], a)
-		id := int64(idOf(a.Of.UID))
-		d.avusOf[id] = append(d.avusOf[id], a)
-	}
-	for _, r := range res.Res {
-		d.rescs = append(d.rescs, r)
-		d.rescByNm[r.Name] = r
-	}
-	for _, u := range res.U {
-		d.users = append(d.users, u)
-		d.userByID[catalog.UserID{Name: u.Name, Zone: u.Zone}] = u
-	}
-	return d, nil
 }
 
 // binding is one joined row: an element of each table the query uses.
 type binding struct {
 	o          *qObj
-	r          *repl
+	r          *qRepl
 	dm, cm     *qAVU
 	rm, um     *qAVU
 	da, ca     *catalog.ACE
 	c          *qColl
-	rs         *resNode
-	u          *userNode
+	rs         *qRes
+	u          *qUser
 	z          *qColl
 	objID      int64
 	collID     int64
@@ -520,51 +255,62 @@ func (d *queryData) join(pl *plan, fn func(b *binding) error) error {
 			}
 			b.o, b.haveObjID, b.haveCollID = nil, false, false
 		case tRepl:
-			rs := d.repls
 			if b.haveObjID {
-				rs = d.replsOf[b.objID]
-			}
-			set := !b.haveObjID
-			for _, r := range rs {
-				b.r = r
-				if set {
-					b.objID, b.haveObjID = int64(idOf(r.Obj.UID)), true
+				if o := d.objByID[b.objID]; o != nil {
+					for _, r := range o.Repls {
+						b.r = r
+						if err := step(next); err != nil {
+							return err
+						}
+					}
 				}
-				if err := step(next); err != nil {
-					return err
+				b.r = nil
+				break
+			}
+			for _, o := range d.objs {
+				b.objID, b.haveObjID = o.id, true
+				for _, r := range o.Repls {
+					b.r = r
+					if err := step(next); err != nil {
+						return err
+					}
 				}
 			}
-			b.r = nil
-			if set {
-				b.haveObjID = false
-			}
+			b.r, b.haveObjID = nil, false
 		case tObjMeta, tCollMeta, tRescMeta, tUserMeta:
-			var as []*qAVU
+			as := d.avus[t]
 			var set *bool
 			var id *int64
 			switch t {
 			case tObjMeta:
-				as, set, id = d.avus[kindObj], &b.haveObjID, &b.objID
+				set, id = &b.haveObjID, &b.objID
+				if *set {
+					as = nil
+					if o := d.objByID[*id]; o != nil {
+						as = o.AVUs
+					}
+				}
 			case tCollMeta:
-				as, set, id = d.avus[kindColl], &b.haveCollID, &b.collID
+				set, id = &b.haveCollID, &b.collID
+				if *set {
+					as = nil
+					if c := d.collByID[*id]; c != nil {
+						as = c.AVUs
+					}
+				}
 			case tRescMeta:
-				as = d.avus[kindResource]
 				if b.rs != nil {
-					as = d.avusOf[int64(idOf(b.rs.UID))]
+					as = b.rs.AVUs
 				}
 			case tUserMeta:
-				as = d.avus[kindUser]
 				if b.u != nil {
-					as = d.avusOf[int64(idOf(b.u.UID))]
+					as = b.u.AVUs
 				}
 			}
 			bound := set != nil && *set
-			if bound {
-				as = d.avusOf[*id]
-			}
 			for _, a := range as {
 				if set != nil && !bound {
-					*id, *set = int64(idOf(a.Of.UID)), true
+					*id, *set = a.of, true
 				}
 				switch t {
 				case tObjMeta:
@@ -660,7 +406,7 @@ func (d *queryData) join(pl *plan, fn func(b *binding) error) error {
 			if b.r != nil {
 				rs = nil
 				if r := d.rescByNm[b.r.Resc]; r != nil {
-					rs = []*resNode{r}
+					rs = []*qRes{r}
 				}
 			}
 			for _, r := range rs {
@@ -682,7 +428,7 @@ func (d *queryData) join(pl *plan, fn func(b *binding) error) error {
 			if b.o != nil || b.c != nil {
 				us = nil
 				if u := d.userByID[parseUserKey(owner)]; u != nil {
-					us = []*userNode{u}
+					us = []*qUser{u}
 				}
 			}
 			for _, u := range us {
@@ -726,10 +472,7 @@ func (d *queryData) value(b *binding, col *query.Column) any {
 	case "COLL_NAME":
 		return b.c.Path
 	case "COLL_PARENT_NAME":
-		if p := d.collByID[int64(idOf(b.c.Parent.UID))]; p != nil && b.c.Parent.UID != "" {
-			return p.Path
-		}
-		return ""
+		return b.c.Parent.Path
 	case "COLL_OWNER_NAME":
 		return parseUserKey(b.c.Owner).Name
 	case "COLL_OWNER_ZONE":
@@ -767,25 +510,25 @@ func (d *queryData) value(b *binding, col *query.Column) any {
 	case "DATA_MODIFY_TIME":
 		return secs(b.r.MTime)
 	case "META_DATA_ATTR_NAME":
-		return b.dm.Attr
+		return *b.dm.Attr
 	case "META_DATA_ATTR_VALUE":
 		return b.dm.Val
 	case "META_DATA_ATTR_UNITS":
 		return b.dm.Unit
 	case "META_COLL_ATTR_NAME":
-		return b.cm.Attr
+		return *b.cm.Attr
 	case "META_COLL_ATTR_VALUE":
 		return b.cm.Val
 	case "META_COLL_ATTR_UNITS":
 		return b.cm.Unit
 	case "META_RESC_ATTR_NAME":
-		return b.rm.Attr
+		return *b.rm.Attr
 	case "META_RESC_ATTR_VALUE":
 		return b.rm.Val
 	case "META_RESC_ATTR_UNITS":
 		return b.rm.Unit
 	case "META_USER_ATTR_NAME":
-		return b.um.Attr
+		return *b.um.Attr
 	case "META_USER_ATTR_VALUE":
 		return b.um.Val
 	case "META_USER_ATTR_UNITS":
@@ -1039,13 +782,13 @@ func (d *queryData) permitted(b *binding, pl *plan, caller catalog.Caller) bool 
 		}
 		return false
 	}
-	if pl.checkObj {
+	if pl.checkObj && !d.objsPermitted {
 		o := d.objByID[b.objID]
 		if o == nil || !grants(o.acl) {
 			return false
 		}
 	}
-	if pl.checkColl {
+	if pl.checkColl && !d.collsPermitted {
 		c := d.collByID[b.collID]
 		if c == nil || !grants(c.acl) {
 			return false
@@ -1118,6 +861,12 @@ func evalQuery(q *query.Query, pl *plan, d *queryData, caller catalog.Caller) ([
 			out = append(out, row)
 		}
 	}
+	return finishRows(q, out), nil
+}
+
+// finishRows applies DISTINCT, ORDER BY, OFFSET and LIMIT to the rows of
+// q and renders them.
+func finishRows(q *query.Query, out [][]any) [][]string {
 	// DISTINCT, keeping the first of equal rows.
 	seen := map[string]bool{}
 	distinct := out[:0]
@@ -1165,7 +914,7 @@ func evalQuery(q *query.Query, pl *plan, d *queryData, caller catalog.Caller) ([
 			rows[i][j] = formatValue(v, q.Select[j].Type())
 		}
 	}
-	return rows, nil
+	return rows
 }
 
 // aggregate computes an aggregate over the values of a group.
