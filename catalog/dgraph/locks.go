@@ -2,6 +2,8 @@ package dgraph
 
 import (
 	"hash/fnv"
+
+	"github.com/arca-data/arca/catalog"
 )
 
 // Locks on collections.
@@ -52,6 +54,28 @@ func (t *tx) lockChild(uid, name string) error {
 		}
 	}
 	return t.set(ms...)
+}
+
+// lineage is p and each of its ancestors up to /, p first: the collections
+// whose stripes a creation in p takes.
+func lineage(p catalog.Path) []catalog.Path {
+	out := []catalog.Path{p}
+	for !p.IsRoot() {
+		p = p.Parent()
+		out = append(out, p)
+	}
+	return out
+}
+
+// stripeSets are the mutations that take the stripe of a new child called
+// name on each of the nodes refs (uids or "uid(var)" of an upsert).
+func (c *Catalog) stripeSets(refs []string, name string) []map[string]any {
+	s := stripe(name)
+	ms := make([]map[string]any, 0, len(refs))
+	for _, r := range refs {
+		ms = append(ms, map[string]any{"uid": r, c.p("lock"): []int{s}})
+	}
+	return ms
 }
 
 // lockAll takes every stripe of the collection uid and writes its ver.
