@@ -190,7 +190,7 @@ func (c *Catalog) CreateCollection(ctx context.Context, in catalog.Collection) (
 		} else if n != nil {
 			return catalog.ErrExists
 		}
-		if err := t.lockChild(parent.UID, p.Name()); err != nil {
+		if err := t.lockChild(parent.UID, p.String()); err != nil {
 			return err
 		}
 		n := nowNS()
@@ -380,7 +380,7 @@ func (c *Catalog) Rename(ctx context.Context, from, to catalog.Path) error {
 		if err != nil {
 			return err
 		}
-		if err := t.lockChild(parent.UID, to.Name()); err != nil {
+		if err := t.lockChild(parent.UID, to.String()); err != nil {
 			return err
 		}
 		if isColl {

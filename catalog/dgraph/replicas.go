@@ -101,7 +101,7 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 		number := 0
 		var objUID string
 		if n == nil {
-			if err := t.lockChild(parent.UID, r.Path.Name()); err != nil {
+			if err := t.lockChild(parent.UID, r.Path.String()); err != nil {
 				return err
 			}
 			acl, who := newACL(parent, r.Owner)
@@ -214,7 +214,7 @@ func (c *Catalog) beginNew(ctx context.Context, r catalog.NewReplica) (catalog.D
 		c.p("size"): 0, c.p("sum"): "", c.p("status"): int(catalog.ReplicaIntermediate),
 		c.p("holder"): r.Holder, c.p("lease"): lease, c.p("ctime"): now, c.p("mtime"): now,
 	}}
-	sets = append(sets, c.stripeSets(refs, r.Path.Name())...)
+	sets = append(sets, c.stripeSets(refs, r.Path.String())...)
 	js, err := json.Marshal(sets)
 	if err != nil {
 		return catalog.DataObject{}, catalog.Replica{}, false, err
