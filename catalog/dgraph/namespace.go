@@ -13,12 +13,18 @@ import (
 
 // at reads the collection or data object at p with its ACL and replicas;
 // nil when nothing is there.
+//
+// Only collections and data objects have a path, so lookups by path need
+// no filter on kind. Such a filter would be costly: Dgraph evaluates eq on
+// an indexed predicate by reading the index entry, here the list of every
+// collection or every data object of the catalog, which every creation
+// writes.
 func (t *tx) at(p catalog.Path) (*node, error) {
 	var out struct {
 		N []node `json:"n"`
 	}
 	err := t.query(`query q($p: string) {
-		n(func: eq(P.path, $p)) @filter(eq(P.kind, "c") OR eq(P.kind, "o")) { `+objFields+` }
+		n(func: eq(P.path, $p)) { `+objFields+` }
 	}`, map[string]string{"$p": p.String()}, &out)
 	if err != nil || len(out.N) == 0 {
 		return nil, err
@@ -184,7 +190,7 @@ func (c *Catalog) CreateCollection(ctx context.Context, in catalog.Collection) (
 		} else if n != nil {
 			return catalog.ErrExists
 		}
-		if err := t.lockChild(parent.UID, p.Name()); err != nil {
+		if err := t.lockChild(parent.UID, p.String()); err != nil {
 			return err
 		}
 		n := nowNS()
@@ -255,7 +261,7 @@ func (t *tx) children(coll catalog.Path, kind, after string, limit int, fields s
 		} `json:"n"`
 	}
 	err := t.query(`query q($p: string, $after: string, $kind: string, $n: int) {
-		n(func: eq(P.path, $p)) @filter(eq(P.kind, "c") OR eq(P.kind, "o")) {
+		n(func: eq(P.path, $p)) {
 			uid kind: P.kind
 			subs: ~P.parent @filter(eq(P.kind, $kind) AND gt(P.name, $after)) (orderasc: P.name, first: $n) { `+fields+` }
 		}
@@ -328,7 +334,7 @@ func (t *tx) below(p catalog.Path) ([]treeNode, error) {
 		N []treeNode `json:"n"`
 	}
 	err := t.query(`query q($lo: string, $hi: string) {
-		n(func: gt(P.path, $lo)) @filter(lt(P.path, $hi) AND (eq(P.kind, "c") OR eq(P.kind, "o"))) {
+		n(func: gt(P.path, $lo)) @filter(lt(P.path, $hi)) {
 			`+objFields+` parent: P.parent { uid } avus: ~P.of { uid }
 		}
 	}`, map[string]string{"$lo": lo, "$hi": hi}, &out)
@@ -374,7 +380,7 @@ func (c *Catalog) Rename(ctx context.Context, from, to catalog.Path) error {
 		if err != nil {
 			return err
 		}
-		if err := t.lockChild(parent.UID, to.Name()); err != nil {
+		if err := t.lockChild(parent.UID, to.String()); err != nil {
 			return err
 		}
 		if isColl {

@@ -11,13 +11,15 @@ import (
 )
 
 // Field lists of queries, aliased so that answers decode into the structs
-// below whatever the prefix.
+// below whatever the prefix. Only replicas have an obj edge, so ~P.obj
+// needs no filter on kind (which would read the index entry of every
+// replica; see at).
 const (
 	nodeFields = `uid kind: P.kind path: P.path name: P.name owner: P.owner ctime: P.ctime mtime: P.mtime
 		inherit: P.inherit acl: P.acl`
 	replFields = `uid obj: P.obj { uid } num: P.num resc: P.resc ppath: P.ppath size: P.size sum: P.sum
 		status: P.status holder: P.holder lease: P.lease ctime: P.ctime mtime: P.mtime`
-	objFields = nodeFields + ` repls: ~P.obj @filter(eq(P.kind, "r")) { ` + replFields + ` }`
+	objFields = nodeFields + ` repls: ~P.obj { ` + replFields + ` }`
 )
 
 // node is a collection or data object as queries return it.

@@ -104,7 +104,7 @@ type usageObj struct {
 // usage fills in the usage of q.
 func (t *tx) usage(q *catalog.Quota) error {
 	var objs []usageObj
-	const fields = `uid repls: ~P.obj @filter(eq(P.kind, "r")) { size: P.size resc: P.resc }`
+	const fields = `uid repls: ~P.obj { size: P.size resc: P.resc }`
 	read := func(query string, vars map[string]string) error {
 		var out struct {
 			N []usageObj `json:"n"`

@@ -45,7 +45,7 @@ func (c *Catalog) Register(ctx context.Context, objs []catalog.RegisteredObject,
 				if n.Kind != kindColl {
 					return nil, fmt.Errorf("parent %s: %w", p, catalog.ErrNotCollection)
 				}
-				if err := t.lockChild(n.UID, "register"); err != nil {
+				if err := t.lockChild(n.UID, at.String()); err != nil {
 					return nil, err
 				}
 				colls[p] = n

@@ -3,10 +3,17 @@ package dgraph
 import (
 	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/dgraph-io/dgo/v240"
+	"github.com/dgraph-io/dgo/v240/protos/api"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/arca-data/arca/catalog"
 )
@@ -56,11 +63,14 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 	if err := checkUser("owner", r.Owner); err != nil {
 		return fail(err)
 	}
-	var (
-		obj catalog.DataObject
-		rep catalog.Replica
-	)
-	err := c.write(ctx, func(t *tx) error {
+	obj, rep, ok, err := c.beginNew(ctx, r)
+	if err != nil {
+		return fail(err)
+	}
+	if ok {
+		return obj, rep, nil
+	}
+	err = c.write(ctx, func(t *tx) error {
 		parent, err := t.parentColl(r.Path)
 		if err != nil {
 			return err
@@ -91,7 +101,7 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 		number := 0
 		var objUID string
 		if n == nil {
-			if err := t.lockChild(parent.UID, r.Path.Name()); err != nil {
+			if err := t.lockChild(parent.UID, r.Path.String()); err != nil {
 				return err
 			}
 			acl, who := newACL(parent, r.Owner)
@@ -151,7 +161,136 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 	return obj, rep, nil
 }
 
-// objectRepls reads the data object id with its replicas; nil if none.
+// beginNew is BeginReplica in the common case, a new data object in a
+// collection that does not inherit, in one request: the request reads,
+// in its own snapshot, that the parent is such a collection, that nothing
+// is at the path, that the resource exists and that the physical path is
+// free, and creates the object and its replica and commits only if so.
+// Otherwise nothing is written and ok is false: the caller takes the
+// general path, which tells what is wrong or handles the other cases
+// (an existing object, an inheriting parent). The conflict keys written
+// are those of the general path: the stripes of the lineage of the
+// parent, and the unique path and physical path.
+func (c *Catalog) beginNew(ctx context.Context, r catalog.NewReplica) (catalog.DataObject, catalog.Replica, bool, error) {
+	parent := r.Path.Parent()
+	vars := map[string]string{"$p": r.Path.String(), "$res": r.Resource, "$k": rkey(r.Resource, r.PhysicalPath)}
+	decl := []string{"$p: string", "$res: string", "$k: string"}
+	var blocks strings.Builder
+	var refs []string
+	for i, a := range lineage(parent) {
+		v := fmt.Sprintf("a%d", i)
+		vars["$"+v] = a.String()
+		decl = append(decl, "$"+v+": string")
+		if i == 0 {
+			// The parent must be a collection that does not inherit: an
+			// inheriting parent's grants go into the new object's ACL,
+			// which needs a read. Only collections have inherit, so this
+			// is also the test of kind, without the kind index (see at).
+			fmt.Fprintf(&blocks, "%s as var(func: eq(P.path, $%s)) @filter(eq(P.inherit, false))\n", v, v)
+		} else {
+			// The parent's ancestors are collections.
+			fmt.Fprintf(&blocks, "%s as var(func: eq(P.path, $%s))\n", v, v)
+		}
+		refs = append(refs, "uid("+v+")")
+	}
+	q := "query q(" + strings.Join(decl, ", ") + ") {\n" + blocks.String() + `
+		here as var(func: eq(P.path, $p))
+		res as var(func: eq(P.rname, $res))
+		taken as var(func: eq(P.rkey, $k))
+	}`
+	now := nowNS()
+	lease := nanos(r.LeaseExpiry)
+	acl, who := newACL(&node{}, r.Owner)
+	sets := []map[string]any{{
+		"uid": "_:o", "dgraph.type": c.typ,
+		c.p("kind"): kindObj, c.p("path"): r.Path.String(), c.p("name"): r.Path.Name(),
+		c.p("parent"): map[string]string{"uid": "uid(a0)"},
+		c.p("owner"):  userKey(r.Owner), c.p("ctime"): now, c.p("mtime"): now,
+		c.p("acl"): acl, c.p("who"): who,
+	}, {
+		"uid": "_:r", "dgraph.type": c.typ,
+		c.p("kind"): kindRepl, c.p("obj"): map[string]string{"uid": "_:o"}, c.p("num"): 0,
+		c.p("resc"): r.Resource, c.p("ppath"): r.PhysicalPath, c.p("rkey"): rkey(r.Resource, r.PhysicalPath),
+		c.p("size"): 0, c.p("sum"): "", c.p("status"): int(catalog.ReplicaIntermediate),
+		c.p("holder"): r.Holder, c.p("lease"): lease, c.p("ctime"): now, c.p("mtime"): now,
+	}}
+	sets = append(sets, c.stripeSets(refs, r.Path.String())...)
+	js, err := json.Marshal(sets)
+	if err != nil {
+		return catalog.DataObject{}, catalog.Replica{}, false, err
+	}
+	resp, err := c.upsert(ctx, q, vars, &api.Mutation{SetJson: js,
+		Cond: "@if(eq(len(a0), 1) AND eq(len(here), 0) AND eq(len(res), 1) AND eq(len(taken), 0))"})
+	if err != nil {
+		return catalog.DataObject{}, catalog.Replica{}, false, err
+	}
+	objUID, replUID := resp.Uids["o"], resp.Uids["r"]
+	if objUID == "" || replUID == "" {
+		return catalog.DataObject{}, catalog.Replica{}, false, nil
+	}
+	nr := repl{UID: replUID, Obj: uidOnly{objUID}, Resc: r.Resource, PPath: r.PhysicalPath,
+		Status: int(catalog.ReplicaIntermediate), Holder: r.Holder, Lease: lease, CTime: now, MTime: now}
+	n := node{UID: objUID, Kind: kindObj, Path: r.Path.String(), Name: r.Path.Name(),
+		Owner: userKey(r.Owner), CTime: now, MTime: now, ACL: acl, Repls: []repl{nr}}
+	obj, err := n.object()
+	if err != nil {
+		return catalog.DataObject{}, catalog.Replica{}, false, err
+	}
+	return obj, obj.Replicas[0], true, nil
+}
+
+// upsert sends the query q and mutations, whose conditions are evaluated
+// on q's variables, in one request that commits: a read-decide-write
+// operation in one round trip instead of a query and a commit. Like
+// write, it is retried when Dgraph aborts it or is unavailable. The
+// answer holds q's named blocks and the uids of blank nodes made.
+func (c *Catalog) upsert(ctx context.Context, q string, vars map[string]string, muts ...*api.Mutation) (*api.Response, error) {
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
+		resp, err := c.upsertOnce(ctx, q, vars, muts)
+		if err == nil {
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w (%v)", ctx.Err(), err)
+		}
+		if !retryable(err) {
+			return nil, err
+		}
+		if debugAborts != nil {
+			debugAborts(err)
+		}
+		if !errors.Is(err, dgo.ErrAborted) && time.Since(start) > c.retryFor {
+			return nil, fmt.Errorf("dgraph unavailable for %s: %w", c.retryFor.Round(time.Second), err)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// upsertOnce sends one upsert request; like writeOnce, it tells an error
+// after which nothing was committed from one whose outcome is unknown.
+func (c *Catalog) upsertOnce(ctx context.Context, q string, vars map[string]string, muts []*api.Mutation) (*api.Response, error) {
+	resp, err := c.dg.NewTxn().Do(ctx, &api.Request{Query: c.dql(q), Vars: vars, Mutations: muts, CommitNow: true})
+	if err == nil || errors.Is(err, dgo.ErrAborted) {
+		return resp, err
+	}
+	if s, ok := status.FromError(err); ok {
+		switch s.Code() {
+		case codes.Unavailable:
+			if connRefused(err) {
+				return nil, err
+			}
+		case codes.DeadlineExceeded, codes.Canceled:
+		default:
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%w: %w", errCommitUnknown, err)
+}
+
+// objectByID reads the data object id with its replicas; nil if none.
 func (t *tx) objectByID(id catalog.ID) (*node, error) {
 	uid := uidOf(id)
 	if uid == "" {
@@ -160,11 +299,13 @@ func (t *tx) objectByID(id catalog.ID) (*node, error) {
 	var out struct {
 		N []node `json:"n"`
 	}
-	if err := t.query(`query q($u: string) { n(func: uid($u)) @filter(eq(P.kind, "o")) { `+objFields+` } }`,
+	// The kind is checked here rather than by a filter, which would read
+	// the index entry of every data object (see at).
+	if err := t.query(`query q($u: string) { n(func: uid($u)) { `+objFields+` } }`,
 		map[string]string{"$u": uid}, &out); err != nil {
 		return nil, err
 	}
-	if len(out.N) == 0 {
+	if len(out.N) == 0 || out.N[0].Kind != kindObj {
 		return nil, nil
 	}
 	return &out.N[0], nil
@@ -242,6 +383,13 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 			return fail(err)
 		}
 	}
+	if len(rc.Metadata) == 0 {
+		if ok, err := c.commitOnly(ctx, rc); err != nil {
+			return fail(err)
+		} else if ok {
+			return nil, nil
+		}
+	}
 	var superseded []catalog.Replica
 	err := c.write(ctx, func(t *tx) error {
 		superseded = nil
@@ -298,6 +446,62 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 		return fail(err)
 	}
 	return superseded, nil
+}
+
+// commitOnly is CommitReplica in the common case, the only replica of its
+// object while no quota exists, in one request: it marks the replica good
+// only if, in the request's snapshot, holder holds it, the object has no
+// other replica and there is no quota. Otherwise nothing is written and ok
+// is false: the caller takes the general path, which tells what is wrong
+// or handles other replicas and quotas. It writes what the general path
+// writes, so it conflicts with what that would conflict with.
+func (c *Catalog) commitOnly(ctx context.Context, rc catalog.ReplicaCommit) (bool, error) {
+	uid := uidOf(rc.Object)
+	if uid == "" {
+		return false, nil
+	}
+	now := nowNS()
+	// The replica is tested on value variables rather than by filters on
+	// its predicates: Dgraph evaluates eq on an indexed predicate by
+	// reading the whole index entry (num 0 is every first replica of the
+	// catalog, status 0 every replica being written), and gt by walking
+	// the index. Only replicas have an obj edge, so the object is one if
+	// the replica is found.
+	q := `query q($o: string, $num: int, $h: string, $now: int) {
+		o as var(func: uid($o)) { reps as ~P.obj }
+		var(func: uid(reps)) { n as P.num st as P.status h as P.holder l as P.lease }
+		r as var(func: uid(reps)) @filter(eq(val(n), $num) AND eq(val(st), 0) AND eq(val(h), $h) AND gt(val(l), $now))
+		quotas as var(func: eq(P.kind, "quota"), first: 1)
+		held(func: uid(r)) { uid }
+		all(func: uid(reps)) { n: count(uid) }
+		quota(func: uid(quotas)) { uid }
+	}`
+	vars := map[string]string{"$o": uid, "$num": fmt.Sprint(rc.Number), "$h": rc.Holder, "$now": fmt.Sprint(now)}
+	js, err := json.Marshal([]map[string]any{
+		{"uid": "uid(r)", c.p("status"): int(catalog.ReplicaGood), c.p("size"): rc.Size, c.p("sum"): rc.Checksum,
+			c.p("holder"): "", c.p("lease"): 0, c.p("mtime"): now, c.p("ver"): randVer()},
+		{"uid": "uid(o)", c.p("mtime"): now, c.p("ver"): randVer()},
+	})
+	if err != nil {
+		return false, err
+	}
+	resp, err := c.upsert(ctx, q, vars, &api.Mutation{SetJson: js,
+		Cond: "@if(eq(len(r), 1) AND eq(len(reps), 1) AND eq(len(quotas), 0))"})
+	if err != nil {
+		return false, err
+	}
+	var out struct {
+		Held []uidOnly `json:"held"`
+		All  []struct {
+			N int `json:"n"`
+		} `json:"all"`
+		Quota []uidOnly `json:"quota"`
+	}
+	if err := json.Unmarshal(resp.Json, &out); err != nil {
+		return false, fmt.Errorf("decode dgraph answer: %w", err)
+	}
+	// The same snapshot as the condition: they agree.
+	return len(out.Held) == 1 && len(out.All) == 1 && out.All[0].N == 1 && len(out.Quota) == 0, nil
 }
 
 // removeReplica deletes a replica, and its object when no replica is left.
@@ -358,8 +562,9 @@ func (c *Catalog) ExpiredReplicas(ctx context.Context, at time.Time, limit int) 
 			N []repl `json:"n"`
 		}
 		// Intermediate replicas are few: filter on status, order here.
+		// Only replicas have a status.
 		if err := t.query(`query q($at: int) {
-			n(func: eq(P.status, 0)) @filter(eq(P.kind, "r") AND lt(P.lease, $at)) { `+replFields+` }
+			n(func: eq(P.status, 0)) @filter(lt(P.lease, $at)) { `+replFields+` }
 		}`, map[string]string{"$at": fmt.Sprint(nanos(at))}, &res); err != nil {
 			return err
 		}
@@ -431,7 +636,7 @@ func (c *Catalog) ReplicasOn(ctx context.Context, resource string, fn func(catal
 				N []repl `json:"n"`
 			}
 			if err := t.query(`query q($lo: string, $hi: string, $n: int) {
-				n(func: gt(P.rkey, $lo), orderasc: P.rkey, first: $n) @filter(lt(P.rkey, $hi) AND eq(P.kind, "r")) { `+replFields+` }
+				n(func: gt(P.rkey, $lo), orderasc: P.rkey, first: $n) @filter(lt(P.rkey, $hi)) { `+replFields+` }
 			}`, map[string]string{"$lo": rkey(resource, after), "$hi": resource + ";", "$n": fmt.Sprint(page)}, &res); err != nil {
 				return err
 			}
