@@ -43,8 +43,20 @@ arca_dgraph_build() {
 
 arca_dgraph_start() {
 	local off="${ARCA_DGRAPH_PORT_OFFSET:-10000}"
-	local dir
+	local dir last="${TMPDIR:-/tmp}/arca-dgraph-${off}.dir"
+	# A previous instance on these ports would answer the health check
+	# below in place of the new one: stop it first.
+	if [ -f "$last" ]; then
+		local old pid
+		old="$(cat "$last")"
+		for pid in "$old/alpha.pid" "$old/zero.pid"; do
+			# The pid is the subshell's; dgraph may be its child.
+			[ -f "$pid" ] && { pkill -P "$(cat "$pid")" 2>/dev/null; kill "$(cat "$pid")" 2>/dev/null; }
+		done
+		sleep 2
+	fi
 	dir="$(mktemp -d "${TMPDIR:-/tmp}/arca-dgraph.XXXXXX")" || return 1
+	echo "$dir" >"$last"
 	mkdir -p "$dir/zero" "$dir/alpha"
 	(cd "$dir/zero" && exec "$arca_dgraph_bin" zero --my="127.0.0.1:$((5080 + off))" \
 		--port_offset "$off" --bindall=false --wal "$dir/zero/zw" \
