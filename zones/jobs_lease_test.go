@@ -3,7 +3,6 @@ package zones
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -41,23 +40,7 @@ func (a *slowAction) action(server string) rules.Action {
 
 func slowZone(t *testing.T, path, server string, a *slowAction) (*Zone, *sqlite.Catalog) {
 	t.Helper()
-	cat, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cat.Close() })
-	quiet := slog.New(slog.DiscardHandler)
-	z := New(cat, Options{Logger: quiet, ServerID: server})
-	reg := rules.NewRegistry()
-	if err := reg.Register(a.action(server)); err != nil {
-		t.Fatal(err)
-	}
-	e, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	z.UseRules(e)
-	return z, cat
+	return actionZone(t, path, server, a.action(server))
 }
 
 func addSlowJob(t *testing.T, cat catalog.Catalog) catalog.Job {

@@ -40,6 +40,13 @@ func (c *jobCounter) action(server string) rules.Action {
 // jobZone is a zone with a rule engine whose registry holds the counter.
 func jobZone(t *testing.T, path, server string, counter *jobCounter) (*Zone, *sqlite.Catalog) {
 	t.Helper()
+	return actionZone(t, path, server, counter.action(server))
+}
+
+// actionZone is a zone on the catalog at path with a rule engine whose
+// registry holds action.
+func actionZone(t *testing.T, path, server string, action rules.Action) (*Zone, *sqlite.Catalog) {
+	t.Helper()
 	cat, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +55,7 @@ func jobZone(t *testing.T, path, server string, counter *jobCounter) (*Zone, *sq
 	quiet := slog.New(slog.DiscardHandler)
 	z := New(cat, Options{Logger: quiet, ServerID: server})
 	reg := rules.NewRegistry()
-	if err := reg.Register(counter.action(server)); err != nil {
+	if err := reg.Register(action); err != nil {
 		t.Fatal(err)
 	}
 	e, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: quiet})
