@@ -213,17 +213,7 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 				int(catalog.ReplicaStale), id, rc.Number, int(catalog.ReplicaGood), r.Resource); err != nil {
 				return err
 			}
-			// Older replicas on the same resource: their bytes are replaced.
-			// Intermediate ones are left to whoever holds or resolves them.
-			superseded, err = collectReplicas(w.query(`SELECT `+replCols+` FROM replicas r
-				WHERE r.object_id = ? AND r.number <> ? AND r.resource = ? AND r.status <> 0`,
-				id, rc.Number, r.Resource))
-			if err != nil {
-				return err
-			}
-			sortReplicas(superseded)
-			if _, err := w.exec(`DELETE FROM replicas WHERE object_id = ? AND number <> ? AND resource = ? AND status <> 0`,
-				id, rc.Number, r.Resource); err != nil {
+			if superseded, err = supersede(w, id, rc.Number, r.Resource); err != nil {
 				return err
 			}
 		}
@@ -244,6 +234,24 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 		return fail(err)
 	}
 	return superseded, nil
+}
+
+// supersede removes the other replicas of object on resource, whose bytes
+// the new replica number replaces, and returns them. Intermediate ones are
+// left to whoever holds or resolves them.
+func supersede(w *wtx, object int64, number int, resource string) ([]catalog.Replica, error) {
+	old, err := collectReplicas(w.query(`SELECT `+replCols+` FROM replicas r
+		WHERE r.object_id = ? AND r.number <> ? AND r.resource = ? AND r.status <> 0`,
+		object, number, resource))
+	if err != nil {
+		return nil, err
+	}
+	sortReplicas(old)
+	if _, err := w.exec(`DELETE FROM replicas WHERE object_id = ? AND number <> ? AND resource = ? AND status <> 0`,
+		object, number, resource); err != nil {
+		return nil, err
+	}
+	return old, nil
 }
 
 // removeReplica deletes a replica, and its object when no replica is left.

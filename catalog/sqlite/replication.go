@@ -48,15 +48,7 @@ func (c *Catalog) CommitCopy(ctx context.Context, rc catalog.ReplicaCommit, sour
 			int(catalog.ReplicaGood), rc.Size, rc.Checksum, n, id, rc.Number); err != nil {
 			return err
 		}
-		superseded, err = collectReplicas(w.query(`SELECT `+replCols+` FROM replicas r
-			WHERE r.object_id = ? AND r.number <> ? AND r.resource = ? AND r.status <> 0`,
-			id, rc.Number, r.Resource))
-		if err != nil {
-			return err
-		}
-		sortReplicas(superseded)
-		if _, err := w.exec(`DELETE FROM replicas WHERE object_id = ? AND number <> ? AND resource = ? AND status <> 0`,
-			id, rc.Number, r.Resource); err != nil {
+		if superseded, err = supersede(w, id, rc.Number, r.Resource); err != nil {
 			return err
 		}
 		// A copy takes bytes like a write: quotas count every replica.
