@@ -292,3 +292,106 @@ func TestDgraphAlphaKilledDuringIngest(t *testing.T) {
 		t.Errorf("%d objects after iput -f, want %d", got, n)
 	}
 }
+
+// TestTwoServersRunEachJobOnce runs two real "arca server" processes on one
+// Dgraph catalog with a rule that schedules a job for every put: each job
+// runs exactly once, on one server or the other, as the two audit logs
+// (one per server) show.
+func TestTwoServersRunEachJobOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs two servers")
+	}
+	url := fmt.Sprintf("dgraph://%s?prefix=jobs%d", dgraphAddr(t), time.Now().UnixNano())
+	tmp := t.TempDir()
+	bin, dataA, work, cliA := processSetup(t, tmp)
+	dataB := filepath.Join(tmp, "zoneB")
+	const rule = `rules:
+  - name: job-once
+    on: [put]
+    when: post
+    then:
+      - schedule:
+          after: 0s
+          do:
+            - audit: {message: "'job for ' + object.path"}
+`
+	for _, d := range []string{dataA, dataB} {
+		if err := os.MkdirAll(filepath.Join(d, "rules"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "rules", "job-once.yaml"), []byte(rule), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const perServer = 12
+	for _, side := range []string{"a", "b"} {
+		dir := filepath.Join(work, "tree-"+side)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range perServer {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d", i)), []byte(side), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	a := startServerWith(t, bin, dataA, "127.0.0.1:0", "--catalog", url)
+	b := startServerWith(t, bin, dataB, "127.0.0.1:0", "--catalog", url)
+	cliB := &arcaCLI{t: t, bin: bin, dir: work, env: append(os.Environ(),
+		"ARCA_CONFIG_DIR="+filepath.Join(work, ".arcaB"), "HOME="+work, "ARCA_PASSWORD=crash-test-password")}
+	cliA.mustRun("iinit", "--host", "127.0.0.1", "--port", a.port, "--ca", filepath.Join(dataA, "tls", "ca.pem"))
+	cliB.mustRun("iinit", "--host", "127.0.0.1", "--port", b.port, "--ca", filepath.Join(dataB, "tls", "ca.pem"))
+	cliA.mustRun("iput", "-r", "tree-a")
+	cliB.mustRun("iput", "-r", "tree-b")
+
+	// runs counts the job records of both servers' audit logs by path.
+	runs := func() (map[string][]string, int) {
+		byPath := map[string][]string{}
+		total := 0
+		for server, d := range map[string]string{"A": dataA, "B": dataB} {
+			f, err := os.Open(filepath.Join(d, "audit.log"))
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(f)
+			for sc.Scan() {
+				var r struct{ Message string }
+				if json.Unmarshal(sc.Bytes(), &r) == nil && strings.HasPrefix(r.Message, "job for ") {
+					p := strings.TrimPrefix(r.Message, "job for ")
+					byPath[p] = append(byPath[p], server)
+					total++
+				}
+			}
+			f.Close()
+		}
+		return byPath, total
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		if _, n := runs(); n >= 2*perServer {
+			break
+		}
+		if time.Now().After(deadline) {
+			byPath, n := runs()
+			t.Fatalf("%d job runs of %d after 90 s: %v", n, 2*perServer, byPath)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// Both servers poll every second: give a second run of any job the
+	// time to show before counting.
+	time.Sleep(2500 * time.Millisecond)
+	byPath, n := runs()
+	perSide := map[string]int{}
+	for p, servers := range byPath {
+		if len(servers) != 1 {
+			t.Errorf("the job for %s ran %d times: on %v", p, len(servers), servers)
+		}
+		perSide[servers[0]]++
+	}
+	if len(byPath) != 2*perServer || n != 2*perServer {
+		t.Errorf("%d job runs for %d paths, want %d each: %v", n, len(byPath), 2*perServer, byPath)
+	}
+	t.Logf("job runs per server: %v", perSide)
+}
