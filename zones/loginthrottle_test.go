@@ -91,7 +91,9 @@ func TestLoginThrottleCounts(t *testing.T) {
 
 func TestLoginThrottleBounded(t *testing.T) {
 	th := fastThrottle()
-	th.base = time.Microsecond
+	// The host's failures grow its delay up to max on every attempt: both
+	// tiny, or the 1000 attempts wait minutes.
+	th.base, th.max = time.Microsecond, 10*time.Microsecond
 	th.limit = 100
 	for i := range 1000 {
 		a, err := th.admit(context.Background(), catalog.UserID{Name: fmt.Sprint("name", i), Zone: "z"}, "10.0.0.1")
