@@ -66,7 +66,7 @@
 //	user      arca.User      name, zone, type, groups, metadata
 //	object    arca.Object    path, name, parent, exists, kind, size, checksum, owner,
 //	                         created, modified, replicas (number, resource, status,
-//	                         size, checksum), metadata, parentMetadata
+//	                         size, checksum), metadata, metadataValues, parentMetadata
 //	dest      arca.Object    the destination of rename and copy
 //	resource  arca.Resource  name, type, status, metadata: the target resource
 //	zone      string
@@ -74,8 +74,10 @@
 //	error     string         "" unless the operation failed (except, finally)
 //
 // Metadata maps go from attribute to value (the first value when there are
-// several). Reading a missing key is an error; write
-// object.metadata.?project.orValue("") or "project" in object.metadata.
+// several; object.metadataValues maps each attribute to all of its values,
+// as in "raw" in object.metadataValues.?stage.orValue([])). Reading a
+// missing key is an error; write object.metadata.?project.orValue("") or
+// "project" in object.metadata.
 //
 // Functions beside CEL's own: path.glob("/tempZone/**/*.tmp") (* within a
 // component, ** across), path.under("/tempZone/home") (by whole

@@ -285,6 +285,10 @@ func TestEvaluate(t *testing.T) {
 		{"missing key is an error", `object.metadata["nope"] == "x"`, put("/tempZone/home/alice/old", 1), false},
 		{"optional key", `object.metadata.?nope.orValue("none") == "none" && object.metadata.?project.orValue("") == "abc"`, put("/tempZone/home/alice/old", 1), true},
 		{"has key", `"project" in object.metadata && !("nope" in object.metadata)`, put("/tempZone/home/alice/old", 1), true},
+		{"first of several values", `object.metadata["keyword"] == "x"`, put("/tempZone/home/alice/old", 1), true},
+		{"all values", `object.metadataValues["keyword"] == ["x", "y"] && "y" in object.metadataValues["keyword"] && object.metadataValues["project"] == ["abc"]`, put("/tempZone/home/alice/old", 1), true},
+		{"all values, optional", `object.metadataValues.?nope.orValue([]).size() == 0`, put("/tempZone/home/alice/old", 1), true},
+		{"no values of a new object", `object.metadataValues.size() == 0`, put("/tempZone/home/alice/new", 1), true},
 		{"resource", `resource.name == "demoResc" && resource.type == "posix"`, put("/tempZone/home/alice/x", 1), true},
 		{"zone", `zone == "tempZone"`, put("/tempZone/home/alice/x", 1), true},
 		{"op metadata", `op.metadata["stage"] == "raw"`, &Request{Op: "put", Path: catalog.MustPath("/tempZone/home/alice/x"), AVUs: []catalog.AVU{{Attribute: "stage", Value: "raw"}}, User: alice}, true},
@@ -296,7 +300,8 @@ func TestEvaluate(t *testing.T) {
 			old := catalog.MustPath("/tempZone/home/alice/old")
 			te.cat.entries[old.String()] = catalog.Entry{Object: &catalog.DataObject{Path: old, Owner: alice.UserID(),
 				Replicas: []catalog.Replica{{Number: 1, Resource: "demoResc", Size: 42, Status: catalog.ReplicaGood}}}}
-			te.cat.avus[catalog.ObjectTarget(old).String()] = []catalog.AVU{{Attribute: "project", Value: "abc"}}
+			te.cat.avus[catalog.ObjectTarget(old).String()] = []catalog.AVU{{Attribute: "keyword", Value: "x"},
+				{Attribute: "keyword", Value: "y"}, {Attribute: "project", Value: "abc"}}
 			te.cat.avus[catalog.CollectionTarget(catalog.MustPath("/tempZone/home/alice")).String()] = []catalog.AVU{{Attribute: "retention", Value: "10y"}}
 			tc.req.Now = now
 			tc.req.Zone = "tempZone"

@@ -30,13 +30,15 @@ const (
 )
 
 var (
-	stringMap   = cel.MapType(cel.StringType, cel.StringType)
-	stringList  = cel.ListType(cel.StringType)
-	opType      = cel.ObjectType(opTypeName)
-	userType    = cel.ObjectType(userTypeName)
-	objectType  = cel.ObjectType(objectTypeName)
-	resourceTyp = cel.ObjectType(resourceTypeName)
-	replicaType = cel.ObjectType(replicaTypeName)
+	stringMap = cel.MapType(cel.StringType, cel.StringType)
+	// stringListMap is attribute to every value, for attributes with several.
+	stringListMap = cel.MapType(cel.StringType, cel.ListType(cel.StringType))
+	stringList    = cel.ListType(cel.StringType)
+	opType        = cel.ObjectType(opTypeName)
+	userType      = cel.ObjectType(userTypeName)
+	objectType    = cel.ObjectType(objectTypeName)
+	resourceTyp   = cel.ObjectType(resourceTypeName)
+	replicaType   = cel.ObjectType(replicaTypeName)
 )
 
 // field is one field of a fact type: its CEL type, what it means (for

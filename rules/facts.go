@@ -70,6 +70,10 @@ type entryFacts struct {
 	entry      catalog.Entry
 	exists     bool
 	meta       ref.Val
+	metaValues ref.Val
+	avus       []catalog.AVU
+	avusErr    ref.Val // the error of reading avus, if any
+	avusRead   bool
 	parentMeta ref.Val
 }
 
@@ -90,14 +94,33 @@ func (e *entryFacts) lookup() {
 // metadataOf reads the AVUs of t as a map from attribute to value; when an
 // attribute has several values the first in attribute-value order wins.
 func (f *facts) metadataOf(t catalog.AVUTarget) ref.Val {
+	avus, errVal := f.avusOf(t)
+	if errVal != nil {
+		return errVal
+	}
+	return avuMap(avus)
+}
+
+// avusOf reads the AVUs of t; a target that is not there has none.
+func (f *facts) avusOf(t catalog.AVUTarget) ([]catalog.AVU, ref.Val) {
 	if f.cat == nil {
-		return types.NewStringStringMap(types.DefaultTypeAdapter, map[string]string{})
+		return nil, nil
 	}
 	avus, err := f.cat.ListMetadata(f.ctx, t)
 	if err != nil && !errors.Is(err, catalog.ErrNotFound) && !errors.Is(err, catalog.ErrNotDataObject) && !errors.Is(err, catalog.ErrNotCollection) {
-		return types.NewErr("metadata of %s: %v", t, err)
+		return nil, types.NewErr("metadata of %s: %v", t, err)
 	}
-	return avuMap(avus)
+	return avus, nil
+}
+
+// avuValues maps every attribute to all its values, in the catalog's
+// attribute-value order.
+func avuValues(avus []catalog.AVU) ref.Val {
+	m := make(map[string][]string, len(avus))
+	for _, a := range avus {
+		m[a.Attribute] = append(m[a.Attribute], a.Value)
+	}
+	return types.DefaultTypeAdapter.NativeToValue(m)
 }
 
 func avuMap(avus []catalog.AVU) ref.Val {
@@ -110,19 +133,42 @@ func avuMap(avus []catalog.AVU) ref.Val {
 	return types.NewStringStringMap(types.DefaultTypeAdapter, m)
 }
 
-func (e *entryFacts) metadata() ref.Val {
-	if e.meta == nil {
+// entryAVUs reads the AVUs of the entry once, for both of its maps.
+func (e *entryFacts) entryAVUs() ([]catalog.AVU, ref.Val) {
+	if !e.avusRead {
+		e.avusRead = true
 		e.lookup()
 		switch {
 		case !e.exists:
-			e.meta = avuMap(nil)
 		case e.entry.Collection != nil:
-			e.meta = e.f.metadataOf(catalog.CollectionTarget(e.path))
+			e.avus, e.avusErr = e.f.avusOf(catalog.CollectionTarget(e.path))
 		default:
-			e.meta = e.f.metadataOf(catalog.ObjectTarget(e.path))
+			e.avus, e.avusErr = e.f.avusOf(catalog.ObjectTarget(e.path))
 		}
 	}
+	return e.avus, e.avusErr
+}
+
+func (e *entryFacts) metadata() ref.Val {
+	if e.meta == nil {
+		avus, errVal := e.entryAVUs()
+		if errVal != nil {
+			return errVal
+		}
+		e.meta = avuMap(avus)
+	}
 	return e.meta
+}
+
+func (e *entryFacts) metadataValues() ref.Val {
+	if e.metaValues == nil {
+		avus, errVal := e.entryAVUs()
+		if errVal != nil {
+			return errVal
+		}
+		e.metaValues = avuValues(avus)
+	}
+	return e.metaValues
 }
 
 func (e *entryFacts) parentMetadata() ref.Val {
@@ -291,7 +337,8 @@ var objectFields = []field{
 		}
 		return types.NewRefValList(types.DefaultTypeAdapter, vals)
 	}},
-	{"metadata", stringMap, "its AVUs, attribute to value", func(t any) ref.Val { return entryOf(t).metadata() }},
+	{"metadata", stringMap, "its AVUs, attribute to value (the first of several)", func(t any) ref.Val { return entryOf(t).metadata() }},
+	{"metadataValues", stringListMap, "its AVUs, attribute to all its values", func(t any) ref.Val { return entryOf(t).metadataValues() }},
 	{"parentMetadata", stringMap, "AVUs of the parent collection", func(t any) ref.Val { return entryOf(t).parentMetadata() }},
 }
 
