@@ -361,9 +361,6 @@ func (c *Catalog) write(ctx context.Context, fn func(*tx) error) error {
 		if !retryable(err) || ctx.Err() != nil {
 			return err
 		}
-		if debugAborts != nil {
-			debugAborts(err)
-		}
 		if !errors.Is(err, dgo.ErrAborted) && time.Since(start) > c.retryFor {
 			return fmt.Errorf("dgraph unavailable for %s: %w", c.retryFor.Round(time.Second), err)
 		}
@@ -373,9 +370,6 @@ func (c *Catalog) write(ctx context.Context, fn func(*tx) error) error {
 		}
 	}
 }
-
-// debugAborts, when set by a test, hears of every retried attempt.
-var debugAborts func(error)
 
 // errCommitUnknown marks a commit whose outcome is not known: the cluster
 // was lost while committing. It is not retried, as the first attempt may
@@ -405,6 +399,14 @@ func (c *Catalog) writeOnce(ctx context.Context, fn func(*tx) error) error {
 		}
 		return nil
 	}
+	return commitError(err)
+}
+
+// commitError classifies the error of a CommitNow request: an abort, a
+// refusal or a connection never made committed nothing and is returned as
+// is; anything else (a timeout, a connection lost mid-request) may have
+// committed, and is wrapped in errCommitUnknown.
+func commitError(err error) error {
 	if errors.Is(err, dgo.ErrAborted) {
 		return err
 	}

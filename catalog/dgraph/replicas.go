@@ -12,8 +12,6 @@ import (
 
 	"github.com/dgraph-io/dgo/v240"
 	"github.com/dgraph-io/dgo/v240/protos/api"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/arca-data/arca/catalog"
 )
@@ -257,9 +255,6 @@ func (c *Catalog) upsert(ctx context.Context, q string, vars map[string]string, 
 		if !retryable(err) {
 			return nil, err
 		}
-		if debugAborts != nil {
-			debugAborts(err)
-		}
 		if !errors.Is(err, dgo.ErrAborted) && time.Since(start) > c.retryFor {
 			return nil, fmt.Errorf("dgraph unavailable for %s: %w", c.retryFor.Round(time.Second), err)
 		}
@@ -273,21 +268,10 @@ func (c *Catalog) upsert(ctx context.Context, q string, vars map[string]string, 
 // after which nothing was committed from one whose outcome is unknown.
 func (c *Catalog) upsertOnce(ctx context.Context, q string, vars map[string]string, muts []*api.Mutation) (*api.Response, error) {
 	resp, err := c.dg.NewTxn().Do(ctx, &api.Request{Query: c.dql(q), Vars: vars, Mutations: muts, CommitNow: true})
-	if err == nil || errors.Is(err, dgo.ErrAborted) {
-		return resp, err
+	if err != nil {
+		return nil, commitError(err)
 	}
-	if s, ok := status.FromError(err); ok {
-		switch s.Code() {
-		case codes.Unavailable:
-			if connRefused(err) {
-				return nil, err
-			}
-		case codes.DeadlineExceeded, codes.Canceled:
-		default:
-			return nil, err
-		}
-	}
-	return nil, fmt.Errorf("%w: %w", errCommitUnknown, err)
+	return resp, nil
 }
 
 // objectByID reads the data object id with its replicas; nil if none.
