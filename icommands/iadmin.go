@@ -33,7 +33,8 @@ the groups it belongs to, and everyone may lg. Quotas (rodsadmin) limit
 the bytes of all replicas and the number of data objects (on one resource:
 replicas) that a user owns, that the members of a group own together, or
 that lie below a collection; 0 is no limit, and 0 for both removes the
-quota. BYTES takes K, M, G, T (powers of 1000) or Ki, Mi, Gi, Ti. A put
+quota. BYTES takes K, M, G, T or KiB, MiB, GiB, TiB (powers of 1024) or
+KB, MB, GB, TB (powers of 1000), as byteSize() does in rules. A put
 that would pass a quota is refused with exit status 1 and a message naming
 the quota; nothing of it is kept.` + iadminRescHelp,
 		Example: `  iadmin mkuser alice rodsuser

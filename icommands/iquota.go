@@ -3,8 +3,8 @@ package icommands
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
+	"github.com/arca-data/arca/internal/bytesize"
 	"github.com/spf13/cobra"
 
 	"github.com/arca-data/arca/api/arcapb"
@@ -87,15 +87,16 @@ func usedOf(used string, limit int64, limitText string) string {
 	return used + "/" + limitText
 }
 
-// humanBytes writes n in powers of 1000, exactly below 10 kB.
+// humanBytes writes n in powers of 1024, as a bare G means on input, and
+// exactly below 10 KiB.
 func humanBytes(n int64) string {
-	if n < 10000 {
+	if n < 10<<10 {
 		return strconv.FormatInt(n, 10)
 	}
-	f, units := float64(n), []string{"", "k", "M", "G", "T", "P", "E"}
+	f, units := float64(n), []string{"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"}
 	i := 0
-	for f >= 1000 && i < len(units)-1 {
-		f /= 1000
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
 		i++
 	}
 	return strconv.FormatFloat(f, 'f', 1, 64) + units[i] + "B"
@@ -120,7 +121,7 @@ func parseQuotaArgs(sub string, args []string) (*arcapb.QuotaInfo, error) {
 		nums = args[1:]
 	}
 	var err error
-	if q.MaxBytes, err = parseByteCount(nums[0]); err != nil {
+	if q.MaxBytes, err = bytesize.Parse(nums[0]); err != nil {
 		return nil, usagef("iadmin %s: %v", sub, err)
 	}
 	if len(nums) > 1 {
@@ -129,25 +130,4 @@ func parseQuotaArgs(sub string, args []string) (*arcapb.QuotaInfo, error) {
 		}
 	}
 	return q, nil
-}
-
-// parseByteCount reads a byte count: digits with an optional K, M, G, T
-// (powers of 1000) or Ki, Mi, Gi, Ti (powers of 1024), and an optional B.
-func parseByteCount(s string) (int64, error) {
-	t := strings.TrimSuffix(strings.TrimSpace(s), "B")
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40}, {"K", 1e3}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}} {
-		if rest, ok := strings.CutSuffix(t, u.suffix); ok {
-			t, mult = rest, u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n < 0 || (n > 0 && n > (1<<62)/mult) {
-		return 0, fmt.Errorf("bytes %q: want a whole number, 0 or more, with an optional K, M, G, T, Ki, Mi, Gi or Ti", s)
-	}
-	return n * mult, nil
 }

@@ -475,7 +475,7 @@ rules:
 	}
 }
 
-func TestGlobAndSize(t *testing.T) {
+func TestGlob(t *testing.T) {
 	globs := []struct {
 		pattern, path string
 		want          bool
@@ -488,20 +488,6 @@ func TestGlobAndSize(t *testing.T) {
 	for _, g := range globs {
 		if got := Glob(g.pattern, g.path); got != g.want {
 			t.Errorf("Glob(%q, %q) = %v", g.pattern, g.path, got)
-		}
-	}
-	sizes := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"10GiB", 10 << 30, true}, {"5MB", 5e6, true}, {"1.5KiB", 1536, true}, {"4096", 4096, true}, {"7 B", 7, true},
-		{"", 0, false}, {"GiB", 0, false}, {"-1", 0, false}, {"99999999999PiB", 0, false}, {"ten", 0, false},
-	}
-	for _, s := range sizes {
-		got, err := ParseSize(s.in)
-		if (err == nil) != s.ok || got != s.want {
-			t.Errorf("ParseSize(%q) = %d, %v", s.in, got, err)
 		}
 	}
 }

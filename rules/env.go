@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arca-data/arca/internal/bytesize"
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
@@ -189,7 +190,7 @@ func newEnv() (*cel.Env, map[string]*structDef, error) {
 		cel.Function("byteSize",
 			cel.Overload("byteSize_string", []*cel.Type{cel.StringType}, cel.IntType,
 				cel.UnaryBinding(func(s ref.Val) ref.Val {
-					n, err := ParseSize(string(s.(types.String)))
+					n, err := bytesize.Parse(string(s.(types.String)))
 					if err != nil {
 						return types.NewErr("%v", err)
 					}

@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -82,45 +80,6 @@ func Under(p, prefix string) bool {
 		return strings.HasPrefix(p, "/")
 	}
 	return p == prefix || strings.HasPrefix(p, prefix+"/")
-}
-
-// sizeUnits are the suffixes ParseSize knows, longest first within each
-// family so that "KiB" is not read as "K" + "iB".
-var sizeUnits = []struct {
-	suffix string
-	mult   int64
-}{
-	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"PiB", 1 << 50},
-	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"PB", 1e15},
-	{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"P", 1 << 50},
-	{"B", 1},
-}
-
-// ParseSize reads a size such as "10GiB" (binary), "5MB" (decimal),
-// "1.5TiB" or "4096" (bytes).
-func ParseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	mult := int64(1)
-	for _, u := range sizeUnits {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
-	}
-	if t == "" {
-		return 0, fmt.Errorf("size %q: no number", s)
-	}
-	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
-		if n < 0 || (n > 0 && mult > (1<<63-1)/n) {
-			return 0, fmt.Errorf("size %q: out of range", s)
-		}
-		return n * mult, nil
-	}
-	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || f < 0 || f*float64(mult) >= 1<<63 {
-		return 0, fmt.Errorf("size %q: want a number with an optional unit (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)", s)
-	}
-	return int64(f * float64(mult)), nil
 }
 
 // MatchOp reports whether the operation name op matches pattern: "*"

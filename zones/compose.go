@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/internal/bytesize"
 	"github.com/arca-data/arca/resources"
-	"github.com/arca-data/arca/resources/tape"
 )
 
 // treeTTL is how long a loaded resource tree is used. Changes made through
@@ -134,13 +134,13 @@ func (z *Zone) trimCache(ctx context.Context, comp *rescNode) error {
 	if !ok {
 		return nil
 	}
-	high, err := tape.ParseSize(hv)
+	high, err := bytesize.Parse(hv)
 	if err != nil {
 		return fmt.Errorf("high_water=%q: %w", hv, err)
 	}
 	low := high
 	if lv, ok := comp.ctx["low_water"]; ok {
-		if low, err = tape.ParseSize(lv); err != nil {
+		if low, err = bytesize.Parse(lv); err != nil {
 			return fmt.Errorf("low_water=%q: %w", lv, err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/internal/bytesize"
 	"github.com/arca-data/arca/resources"
 	"github.com/arca-data/arca/resources/posix"
 	"github.com/arca-data/arca/resources/s3"
@@ -114,7 +115,7 @@ func S3Config(location, rescContext string) (s3.Config, error) {
 			}
 			cfg.AccessKey, cfg.SecretKey = lines[0], lines[1]
 		case "part_size":
-			n, err := tape.ParseSize(v)
+			n, err := bytesize.Parse(v)
 			if err != nil {
 				return cfg, fmt.Errorf("part_size: %w", err)
 			}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/arca-data/arca/internal/bytesize"
 )
 
 // Config describes a virtual tape library.
@@ -65,17 +67,17 @@ func ParseContext(dir, s string) (Config, error) {
 				err = fmt.Errorf("want 1 to 64")
 			}
 		case "cartridge_size":
-			c.CartridgeSize, err = ParseSize(v)
+			c.CartridgeSize, err = bytesize.Parse(v)
 		case "mount_latency":
 			c.MountLatency, err = time.ParseDuration(v)
 		case "rewind_latency":
 			c.RewindLatency, err = time.ParseDuration(v)
 		case "seek_rate":
-			c.SeekRate, err = ParseSize(strings.TrimSuffix(v, "/s"))
+			c.SeekRate, err = bytesize.Parse(strings.TrimSuffix(v, "/s"))
 		case "device":
 			c.Device = v
 		case "stage_size":
-			c.StageSize, err = ParseSize(v)
+			c.StageSize, err = bytesize.Parse(v)
 		case "keep_online":
 			switch v {
 			case "yes", "true", "on":
@@ -97,29 +99,4 @@ func ParseContext(dir, s string) (Config, error) {
 	}
 	c.setDefaults()
 	return c, nil
-}
-
-// ParseSize reads a byte count: "1048576", "512KiB", "1GiB", "10MB", "1G".
-func ParseSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{
-		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
-		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
-		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1},
-	}
-	s = strings.TrimSpace(s)
-	mult := int64(1)
-	for _, u := range units {
-		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
-			s, mult = strings.TrimSpace(rest), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n < 0 || n*float64(mult) >= 1<<62 {
-		return 0, fmt.Errorf("not a size: %q", s)
-	}
-	return int64(n * float64(mult)), nil
 }

@@ -1,7 +1,6 @@
 package tape_test
 
 import (
-	"strconv"
 	"testing"
 
 	"github.com/arca-data/arca/resources/tape"
@@ -21,23 +20,6 @@ func FuzzParseContext(f *testing.F) {
 		}
 		if c.Drives < 1 || c.CartridgeSize <= 0 || c.MountLatency < 0 || c.RewindLatency < 0 || c.SeekRate < 0 {
 			t.Errorf("ParseContext(%q) = %+v: unusable", s, c)
-		}
-	})
-}
-
-// FuzzParseSize: a plain number parses to itself.
-func FuzzParseSize(f *testing.F) {
-	for _, s := range []string{"0", "512KiB", "1GiB", "10MB", "1.5G", "x", "-1"} {
-		f.Add(s)
-	}
-	f.Add("123456789")
-	f.Fuzz(func(t *testing.T, s string) {
-		n, err := tape.ParseSize(s)
-		if err == nil && n < 0 {
-			t.Errorf("ParseSize(%q) = %d", s, n)
-		}
-		if v, perr := strconv.ParseInt(s, 10, 64); perr == nil && v >= 0 && v < 1<<50 && (err != nil || n != v) {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", s, n, err, v)
 		}
 	})
 }
