@@ -95,6 +95,9 @@ func (c *Catalog) SetQuota(ctx context.Context, q catalog.Quota) error {
 		return fail(invalid("quota limits are 0 or more"))
 	}
 	remove := q.MaxBytes == 0 && q.MaxObjects == 0
+	if !remove {
+		c.mayHaveQuotas.Store(true)
+	}
 	err := c.write(ctx, func(w *wtx) error {
 		var (
 			name, zone string
@@ -199,6 +202,9 @@ func sortQuotas(qs []catalog.Quota) {
 
 // QuotasFor returns the quotas a replica by owner at p on resource counts against.
 func (c *Catalog) QuotasFor(ctx context.Context, owner catalog.UserID, p catalog.Path, resource string) ([]catalog.Quota, error) {
+	if !c.mayHaveQuotas.Load() {
+		return nil, nil
+	}
 	var out []catalog.Quota
 	err := c.read(ctx, func(r *rtx) (err error) {
 		out, err = quotasFor(r, owner, p.Parent().String(), resource)

@@ -60,6 +60,13 @@ type Catalog struct {
 	syncWAL  func() error   // makes the committed WAL frames durable
 	syncErr  atomic.Pointer[error]
 	onCommit func(requests int) // for tests: called after each group commit
+
+	// mayHaveQuotas is false only while the zone has no quota at all. It is
+	// read at Open and set before a quota is added, never cleared while open,
+	// so that QuotasFor, which every put asks, needs no read transaction in
+	// the many zones without quotas. Commits check quotas in the writer
+	// regardless.
+	mayHaveQuotas atomic.Bool
 }
 
 // syncGroup is one committed group whose callers wait for its durability.
@@ -124,6 +131,12 @@ func Open(ctx context.Context, path string) (*Catalog, error) {
 		wdb.Close()
 		return nil, fmt.Errorf("open catalog %s: %w", path, err)
 	}
+	var anyQuotas bool
+	if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM quotas)`).Scan(&anyQuotas); err != nil {
+		conn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("open catalog %s: %w", path, err)
+	}
 	wal, err := os.OpenFile(path+"-wal", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		conn.Close()
@@ -158,6 +171,7 @@ func Open(ctx context.Context, path string) (*Catalog, error) {
 		synced:  make(chan struct{}),
 		syncWAL: wal.Sync,
 	}
+	c.mayHaveQuotas.Store(anyQuotas)
 	go c.syncer(wal)
 	go c.writer(&wtx{conn: conn, stmts: map[string]*sql.Stmt{}})
 	return c, nil

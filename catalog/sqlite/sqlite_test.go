@@ -159,6 +159,42 @@ func TestReopen(t *testing.T) {
 	}
 }
 
+// TestQuotasSeenAfterReopen: QuotasFor skips its query while the zone has
+// no quota; a quota set before a restart must still be found after it.
+func TestQuotasSeenAfterReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	c, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := catalog.UserID{Name: "u", Zone: "z"}
+	if _, err := c.CreateUser(ctx, catalog.User{Name: owner.Name, Zone: owner.Zone, Type: catalog.UserTypeUser}); err != nil {
+		t.Fatal(err)
+	}
+	file := catalog.MustPath("/z/f")
+	if qs, err := c.QuotasFor(ctx, owner, file, ""); err != nil || len(qs) != 0 {
+		t.Fatalf("QuotasFor without quotas = %v, %v", qs, err)
+	}
+	if c.mayHaveQuotas.Load() {
+		t.Error("a catalog without quotas takes the slow path")
+	}
+	if err := c.SetQuota(ctx, catalog.Quota{Kind: catalog.QuotaUser, Principal: owner, MaxBytes: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if qs, err := c.QuotasFor(ctx, owner, file, ""); err != nil || len(qs) != 1 {
+		t.Errorf("QuotasFor after SetQuota = %v, %v", qs, err)
+	}
+	c.Close()
+	if c, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if qs, err := c.QuotasFor(ctx, owner, file, ""); err != nil || len(qs) != 1 || qs[0].MaxBytes != 10 {
+		t.Errorf("QuotasFor after reopening = %v, %v", qs, err)
+	}
+}
+
 func TestNewerSchemaRefused(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "catalog.db")
