@@ -156,16 +156,54 @@ func runIput(ctx context.Context, a *app, args []string, o iputOptions) error {
 
 	prog := newProgress(a, total, "iput")
 	defer prog.finish()
-	return runParallel(ctx, a, jobs, o.threads, func(ctx context.Context, j putJob) error {
-		e, err := putFile(ctx, c, j, o, prog)
-		if err != nil {
-			return err
-		}
+	log := &transferLog{a: a, total: len(jobs)}
+	printed := func(j putJob, e *arcapb.Entry) error {
 		if a.json {
 			return a.printJSON(map[string]any{"local": j.local, "path": e.Path, "size": e.Size, "checksum": e.Checksum})
 		}
 		return nil
+	}
+	// Small files share one PutMany stream: one request each instead of a
+	// stream each, which is most of what a small file costs.
+	small, large := splitBySize(jobs, putManyLimit)
+	if len(small) > 1 {
+		rest, err := putMany(ctx, c, small, o, o.threads, prog, func(j putJob, e *arcapb.Entry, err error) {
+			if err == nil {
+				err = printed(j, e)
+			}
+			if err != nil {
+				log.fail(err)
+			}
+		})
+		switch {
+		case errors.Is(err, errPutManyUnsupported):
+			large = append(rest, large...)
+		case err != nil:
+			return err
+		}
+	} else {
+		large = jobs
+	}
+	runEach(ctx, log, large, o.threads, func(ctx context.Context, j putJob) error {
+		e, err := putFile(ctx, c, j, o, prog)
+		if err != nil {
+			return err
+		}
+		return printed(j, e)
 	})
+	return log.result(ctx)
+}
+
+// splitBySize parts jobs into files of at most limit bytes and larger ones.
+func splitBySize(jobs []putJob, limit int64) (small, large []putJob) {
+	for _, j := range jobs {
+		if j.size <= limit {
+			small = append(small, j)
+		} else {
+			large = append(large, j)
+		}
+	}
+	return small, large
 }
 
 // planDirectory creates the collections of a local tree and lists its files.
@@ -223,32 +261,22 @@ func splitPath(rel string) []string {
 // runParallel runs do for every job with n workers. Every job is tried; the
 // errors are printed as they happen and summarised at the end.
 func runParallel[J any](ctx context.Context, a *app, jobs []J, n int, do func(context.Context, J) error) error {
+	log := &transferLog{a: a, total: len(jobs)}
+	runEach(ctx, log, jobs, n, do)
+	return log.result(ctx)
+}
+
+// runEach runs do for every job with n workers and logs what fails.
+func runEach[J any](ctx context.Context, log *transferLog, jobs []J, n int, do func(context.Context, J) error) {
 	ch := make(chan J)
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		failed  int
-		firstEr error
-	)
+	var wg sync.WaitGroup
 	for range min(n, max(1, len(jobs))) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range ch {
 				if err := do(ctx, j); err != nil {
-					mu.Lock()
-					failed++
-					if firstEr == nil {
-						firstEr = err
-					}
-					if len(jobs) > 1 {
-						if a.json {
-							writeJSONLine(a.Err, map[string]any{"error": message(err), "exit_code": exitCode(err)})
-						} else {
-							fmt.Fprintf(a.Err, "error: %s\n", message(err))
-						}
-					}
-					mu.Unlock()
+					log.fail(err)
 				}
 			}
 		}()
@@ -261,13 +289,46 @@ func runParallel[J any](ctx context.Context, a *app, jobs []J, n int, do func(co
 	}
 	close(ch)
 	wg.Wait()
-	if firstEr == nil {
+}
+
+// transferLog prints the failures of a transfer of total files as they
+// happen, and sums them up at the end.
+type transferLog struct {
+	a      *app
+	total  int
+	mu     sync.Mutex
+	failed int
+	first  error
+}
+
+func (l *transferLog) fail(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failed++
+	if l.first == nil {
+		l.first = err
+	}
+	if l.total > 1 {
+		if l.a.json {
+			writeJSONLine(l.a.Err, map[string]any{"error": message(err), "exit_code": exitCode(err)})
+		} else {
+			fmt.Fprintf(l.a.Err, "error: %s\n", message(err))
+		}
+	}
+}
+
+// result is the error of the whole transfer: the one failure of a single
+// file, or how many of several failed, with the exit code of the first.
+func (l *transferLog) result(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.first == nil {
 		return ctx.Err()
 	}
-	if len(jobs) == 1 {
-		return firstEr
+	if l.total == 1 {
+		return l.first
 	}
-	return exitError{code: exitCode(firstEr), err: fmt.Errorf("%d of %d transfers failed", failed, len(jobs))}
+	return exitError{code: exitCode(l.first), err: fmt.Errorf("%d of %d transfers failed", l.failed, l.total)}
 }
 
 // putFile uploads one file; it returns after the server has committed it.

@@ -10,6 +10,7 @@
 package arcapb
 
 import (
+	status "google.golang.org/genproto/googleapis/rpc/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -1671,6 +1672,125 @@ func (x *PutHeader) GetMetadata() []*AVU {
 	return nil
 }
 
+type PutManyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id names the file in the answer; the client chooses it.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// file is the whole file: data holds all of it (at most 1 MiB), size is
+	// its length. checksum, when set, must match the bytes; verify is refused
+	// (there is no trailer: send the checksum in the header).
+	File          *PutHeader `protobuf:"bytes,2,opt,name=file,proto3" json:"file,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutManyRequest) Reset() {
+	*x = PutManyRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutManyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutManyRequest) ProtoMessage() {}
+
+func (x *PutManyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutManyRequest.ProtoReflect.Descriptor instead.
+func (*PutManyRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *PutManyRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *PutManyRequest) GetFile() *PutHeader {
+	if x != nil {
+		return x.File
+	}
+	return nil
+}
+
+type PutManyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// entry is the data object stored, when the put succeeded.
+	Entry *Entry `protobuf:"bytes,2,opt,name=entry,proto3" json:"entry,omitempty"`
+	// status says why, when it did not: the code, message and details a Put
+	// of this file alone would have failed with.
+	Status        *status.Status `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutManyResponse) Reset() {
+	*x = PutManyResponse{}
+	mi := &file_arca_v1_arca_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutManyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutManyResponse) ProtoMessage() {}
+
+func (x *PutManyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutManyResponse.ProtoReflect.Descriptor instead.
+func (*PutManyResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *PutManyResponse) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *PutManyResponse) GetEntry() *Entry {
+	if x != nil {
+		return x.Entry
+	}
+	return nil
+}
+
+func (x *PutManyResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
 type GetRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Path   string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
@@ -1686,7 +1806,7 @@ type GetRequest struct {
 
 func (x *GetRequest) Reset() {
 	*x = GetRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[24]
+	mi := &file_arca_v1_arca_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1698,7 +1818,7 @@ func (x *GetRequest) String() string {
 func (*GetRequest) ProtoMessage() {}
 
 func (x *GetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[24]
+	mi := &file_arca_v1_arca_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1711,7 +1831,7 @@ func (x *GetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequest.ProtoReflect.Descriptor instead.
 func (*GetRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{24}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetRequest) GetPath() string {
@@ -1755,7 +1875,7 @@ type GetResponse struct {
 
 func (x *GetResponse) Reset() {
 	*x = GetResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[25]
+	mi := &file_arca_v1_arca_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1767,7 +1887,7 @@ func (x *GetResponse) String() string {
 func (*GetResponse) ProtoMessage() {}
 
 func (x *GetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[25]
+	mi := &file_arca_v1_arca_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1780,7 +1900,7 @@ func (x *GetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResponse.ProtoReflect.Descriptor instead.
 func (*GetResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{25}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetResponse) GetPart() isGetResponse_Part {
@@ -1835,7 +1955,7 @@ type MakeUserRequest struct {
 
 func (x *MakeUserRequest) Reset() {
 	*x = MakeUserRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[26]
+	mi := &file_arca_v1_arca_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1847,7 +1967,7 @@ func (x *MakeUserRequest) String() string {
 func (*MakeUserRequest) ProtoMessage() {}
 
 func (x *MakeUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[26]
+	mi := &file_arca_v1_arca_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1860,7 +1980,7 @@ func (x *MakeUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MakeUserRequest.ProtoReflect.Descriptor instead.
 func (*MakeUserRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{26}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *MakeUserRequest) GetName() string {
@@ -1896,7 +2016,7 @@ type ModifyUserRequest struct {
 
 func (x *ModifyUserRequest) Reset() {
 	*x = ModifyUserRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[27]
+	mi := &file_arca_v1_arca_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1908,7 +2028,7 @@ func (x *ModifyUserRequest) String() string {
 func (*ModifyUserRequest) ProtoMessage() {}
 
 func (x *ModifyUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[27]
+	mi := &file_arca_v1_arca_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1921,7 +2041,7 @@ func (x *ModifyUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModifyUserRequest.ProtoReflect.Descriptor instead.
 func (*ModifyUserRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{27}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ModifyUserRequest) GetName() string {
@@ -1954,7 +2074,7 @@ type RemoveUserRequest struct {
 
 func (x *RemoveUserRequest) Reset() {
 	*x = RemoveUserRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[28]
+	mi := &file_arca_v1_arca_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1966,7 +2086,7 @@ func (x *RemoveUserRequest) String() string {
 func (*RemoveUserRequest) ProtoMessage() {}
 
 func (x *RemoveUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[28]
+	mi := &file_arca_v1_arca_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1979,7 +2099,7 @@ func (x *RemoveUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveUserRequest.ProtoReflect.Descriptor instead.
 func (*RemoveUserRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{28}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RemoveUserRequest) GetName() string {
@@ -1997,7 +2117,7 @@ type RemoveUserResponse struct {
 
 func (x *RemoveUserResponse) Reset() {
 	*x = RemoveUserResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[29]
+	mi := &file_arca_v1_arca_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2009,7 +2129,7 @@ func (x *RemoveUserResponse) String() string {
 func (*RemoveUserResponse) ProtoMessage() {}
 
 func (x *RemoveUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[29]
+	mi := &file_arca_v1_arca_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2022,7 +2142,7 @@ func (x *RemoveUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveUserResponse.ProtoReflect.Descriptor instead.
 func (*RemoveUserResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{29}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{31}
 }
 
 type ListUsersRequest struct {
@@ -2033,7 +2153,7 @@ type ListUsersRequest struct {
 
 func (x *ListUsersRequest) Reset() {
 	*x = ListUsersRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[30]
+	mi := &file_arca_v1_arca_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2045,7 +2165,7 @@ func (x *ListUsersRequest) String() string {
 func (*ListUsersRequest) ProtoMessage() {}
 
 func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[30]
+	mi := &file_arca_v1_arca_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2058,7 +2178,7 @@ func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{30}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{32}
 }
 
 type ListUsersResponse struct {
@@ -2070,7 +2190,7 @@ type ListUsersResponse struct {
 
 func (x *ListUsersResponse) Reset() {
 	*x = ListUsersResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[31]
+	mi := &file_arca_v1_arca_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2082,7 +2202,7 @@ func (x *ListUsersResponse) String() string {
 func (*ListUsersResponse) ProtoMessage() {}
 
 func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[31]
+	mi := &file_arca_v1_arca_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2095,7 +2215,7 @@ func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{31}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListUsersResponse) GetUsers() []*User {
@@ -2116,7 +2236,7 @@ type AVU struct {
 
 func (x *AVU) Reset() {
 	*x = AVU{}
-	mi := &file_arca_v1_arca_proto_msgTypes[32]
+	mi := &file_arca_v1_arca_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2128,7 +2248,7 @@ func (x *AVU) String() string {
 func (*AVU) ProtoMessage() {}
 
 func (x *AVU) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[32]
+	mi := &file_arca_v1_arca_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2141,7 +2261,7 @@ func (x *AVU) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AVU.ProtoReflect.Descriptor instead.
 func (*AVU) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{32}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AVU) GetAttribute() string {
@@ -2177,7 +2297,7 @@ type MetadataTarget struct {
 
 func (x *MetadataTarget) Reset() {
 	*x = MetadataTarget{}
-	mi := &file_arca_v1_arca_proto_msgTypes[33]
+	mi := &file_arca_v1_arca_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2189,7 +2309,7 @@ func (x *MetadataTarget) String() string {
 func (*MetadataTarget) ProtoMessage() {}
 
 func (x *MetadataTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[33]
+	mi := &file_arca_v1_arca_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2202,7 +2322,7 @@ func (x *MetadataTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetadataTarget.ProtoReflect.Descriptor instead.
 func (*MetadataTarget) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{33}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *MetadataTarget) GetKind() MetadataTargetKind {
@@ -2229,7 +2349,7 @@ type AddMetadataRequest struct {
 
 func (x *AddMetadataRequest) Reset() {
 	*x = AddMetadataRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[34]
+	mi := &file_arca_v1_arca_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2241,7 +2361,7 @@ func (x *AddMetadataRequest) String() string {
 func (*AddMetadataRequest) ProtoMessage() {}
 
 func (x *AddMetadataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[34]
+	mi := &file_arca_v1_arca_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2254,7 +2374,7 @@ func (x *AddMetadataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMetadataRequest.ProtoReflect.Descriptor instead.
 func (*AddMetadataRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{34}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AddMetadataRequest) GetTarget() *MetadataTarget {
@@ -2280,7 +2400,7 @@ type AddMetadataResponse struct {
 
 func (x *AddMetadataResponse) Reset() {
 	*x = AddMetadataResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[35]
+	mi := &file_arca_v1_arca_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2292,7 +2412,7 @@ func (x *AddMetadataResponse) String() string {
 func (*AddMetadataResponse) ProtoMessage() {}
 
 func (x *AddMetadataResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[35]
+	mi := &file_arca_v1_arca_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2305,7 +2425,7 @@ func (x *AddMetadataResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMetadataResponse.ProtoReflect.Descriptor instead.
 func (*AddMetadataResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{35}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AddMetadataResponse) GetAdded() int64 {
@@ -2325,7 +2445,7 @@ type SetMetadataRequest struct {
 
 func (x *SetMetadataRequest) Reset() {
 	*x = SetMetadataRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[36]
+	mi := &file_arca_v1_arca_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2337,7 +2457,7 @@ func (x *SetMetadataRequest) String() string {
 func (*SetMetadataRequest) ProtoMessage() {}
 
 func (x *SetMetadataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[36]
+	mi := &file_arca_v1_arca_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2350,7 +2470,7 @@ func (x *SetMetadataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMetadataRequest.ProtoReflect.Descriptor instead.
 func (*SetMetadataRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{36}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SetMetadataRequest) GetTarget() *MetadataTarget {
@@ -2375,7 +2495,7 @@ type SetMetadataResponse struct {
 
 func (x *SetMetadataResponse) Reset() {
 	*x = SetMetadataResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[37]
+	mi := &file_arca_v1_arca_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2387,7 +2507,7 @@ func (x *SetMetadataResponse) String() string {
 func (*SetMetadataResponse) ProtoMessage() {}
 
 func (x *SetMetadataResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[37]
+	mi := &file_arca_v1_arca_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2400,7 +2520,7 @@ func (x *SetMetadataResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMetadataResponse.ProtoReflect.Descriptor instead.
 func (*SetMetadataResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{37}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{39}
 }
 
 type RemoveMetadataRequest struct {
@@ -2414,7 +2534,7 @@ type RemoveMetadataRequest struct {
 
 func (x *RemoveMetadataRequest) Reset() {
 	*x = RemoveMetadataRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[38]
+	mi := &file_arca_v1_arca_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2426,7 +2546,7 @@ func (x *RemoveMetadataRequest) String() string {
 func (*RemoveMetadataRequest) ProtoMessage() {}
 
 func (x *RemoveMetadataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[38]
+	mi := &file_arca_v1_arca_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2439,7 +2559,7 @@ func (x *RemoveMetadataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMetadataRequest.ProtoReflect.Descriptor instead.
 func (*RemoveMetadataRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{38}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RemoveMetadataRequest) GetTarget() *MetadataTarget {
@@ -2472,7 +2592,7 @@ type RemoveMetadataResponse struct {
 
 func (x *RemoveMetadataResponse) Reset() {
 	*x = RemoveMetadataResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[39]
+	mi := &file_arca_v1_arca_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2484,7 +2604,7 @@ func (x *RemoveMetadataResponse) String() string {
 func (*RemoveMetadataResponse) ProtoMessage() {}
 
 func (x *RemoveMetadataResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[39]
+	mi := &file_arca_v1_arca_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2497,7 +2617,7 @@ func (x *RemoveMetadataResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMetadataResponse.ProtoReflect.Descriptor instead.
 func (*RemoveMetadataResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{39}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RemoveMetadataResponse) GetRemoved() []*AVU {
@@ -2518,7 +2638,7 @@ type ModifyMetadataRequest struct {
 
 func (x *ModifyMetadataRequest) Reset() {
 	*x = ModifyMetadataRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[40]
+	mi := &file_arca_v1_arca_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2530,7 +2650,7 @@ func (x *ModifyMetadataRequest) String() string {
 func (*ModifyMetadataRequest) ProtoMessage() {}
 
 func (x *ModifyMetadataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[40]
+	mi := &file_arca_v1_arca_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2543,7 +2663,7 @@ func (x *ModifyMetadataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModifyMetadataRequest.ProtoReflect.Descriptor instead.
 func (*ModifyMetadataRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{40}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ModifyMetadataRequest) GetTarget() *MetadataTarget {
@@ -2575,7 +2695,7 @@ type ModifyMetadataResponse struct {
 
 func (x *ModifyMetadataResponse) Reset() {
 	*x = ModifyMetadataResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[41]
+	mi := &file_arca_v1_arca_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2587,7 +2707,7 @@ func (x *ModifyMetadataResponse) String() string {
 func (*ModifyMetadataResponse) ProtoMessage() {}
 
 func (x *ModifyMetadataResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[41]
+	mi := &file_arca_v1_arca_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2600,7 +2720,7 @@ func (x *ModifyMetadataResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModifyMetadataResponse.ProtoReflect.Descriptor instead.
 func (*ModifyMetadataResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{41}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{43}
 }
 
 type ListMetadataRequest struct {
@@ -2614,7 +2734,7 @@ type ListMetadataRequest struct {
 
 func (x *ListMetadataRequest) Reset() {
 	*x = ListMetadataRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[42]
+	mi := &file_arca_v1_arca_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2626,7 +2746,7 @@ func (x *ListMetadataRequest) String() string {
 func (*ListMetadataRequest) ProtoMessage() {}
 
 func (x *ListMetadataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[42]
+	mi := &file_arca_v1_arca_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2639,7 +2759,7 @@ func (x *ListMetadataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMetadataRequest.ProtoReflect.Descriptor instead.
 func (*ListMetadataRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{42}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListMetadataRequest) GetTarget() *MetadataTarget {
@@ -2665,7 +2785,7 @@ type ListMetadataResponse struct {
 
 func (x *ListMetadataResponse) Reset() {
 	*x = ListMetadataResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[43]
+	mi := &file_arca_v1_arca_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2677,7 +2797,7 @@ func (x *ListMetadataResponse) String() string {
 func (*ListMetadataResponse) ProtoMessage() {}
 
 func (x *ListMetadataResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[43]
+	mi := &file_arca_v1_arca_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2690,7 +2810,7 @@ func (x *ListMetadataResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMetadataResponse.ProtoReflect.Descriptor instead.
 func (*ListMetadataResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{43}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListMetadataResponse) GetAvus() []*AVU {
@@ -2709,7 +2829,7 @@ type QueryRequest struct {
 
 func (x *QueryRequest) Reset() {
 	*x = QueryRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[44]
+	mi := &file_arca_v1_arca_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2721,7 +2841,7 @@ func (x *QueryRequest) String() string {
 func (*QueryRequest) ProtoMessage() {}
 
 func (x *QueryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[44]
+	mi := &file_arca_v1_arca_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2734,7 +2854,7 @@ func (x *QueryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryRequest.ProtoReflect.Descriptor instead.
 func (*QueryRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{44}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *QueryRequest) GetQuery() string {
@@ -2754,7 +2874,7 @@ type QueryResponse struct {
 
 func (x *QueryResponse) Reset() {
 	*x = QueryResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[45]
+	mi := &file_arca_v1_arca_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2766,7 +2886,7 @@ func (x *QueryResponse) String() string {
 func (*QueryResponse) ProtoMessage() {}
 
 func (x *QueryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[45]
+	mi := &file_arca_v1_arca_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2779,7 +2899,7 @@ func (x *QueryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryResponse.ProtoReflect.Descriptor instead.
 func (*QueryResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{45}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *QueryResponse) GetColumns() []string {
@@ -2805,7 +2925,7 @@ type QueryRow struct {
 
 func (x *QueryRow) Reset() {
 	*x = QueryRow{}
-	mi := &file_arca_v1_arca_proto_msgTypes[46]
+	mi := &file_arca_v1_arca_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2817,7 +2937,7 @@ func (x *QueryRow) String() string {
 func (*QueryRow) ProtoMessage() {}
 
 func (x *QueryRow) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[46]
+	mi := &file_arca_v1_arca_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2830,7 +2950,7 @@ func (x *QueryRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryRow.ProtoReflect.Descriptor instead.
 func (*QueryRow) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{46}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *QueryRow) GetValues() []string {
@@ -2849,7 +2969,7 @@ type MakeGroupRequest struct {
 
 func (x *MakeGroupRequest) Reset() {
 	*x = MakeGroupRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[47]
+	mi := &file_arca_v1_arca_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2861,7 +2981,7 @@ func (x *MakeGroupRequest) String() string {
 func (*MakeGroupRequest) ProtoMessage() {}
 
 func (x *MakeGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[47]
+	mi := &file_arca_v1_arca_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2874,7 +2994,7 @@ func (x *MakeGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MakeGroupRequest.ProtoReflect.Descriptor instead.
 func (*MakeGroupRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{47}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *MakeGroupRequest) GetName() string {
@@ -2893,7 +3013,7 @@ type RemoveGroupRequest struct {
 
 func (x *RemoveGroupRequest) Reset() {
 	*x = RemoveGroupRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[48]
+	mi := &file_arca_v1_arca_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2905,7 +3025,7 @@ func (x *RemoveGroupRequest) String() string {
 func (*RemoveGroupRequest) ProtoMessage() {}
 
 func (x *RemoveGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[48]
+	mi := &file_arca_v1_arca_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2918,7 +3038,7 @@ func (x *RemoveGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupRequest.ProtoReflect.Descriptor instead.
 func (*RemoveGroupRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{48}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RemoveGroupRequest) GetName() string {
@@ -2936,7 +3056,7 @@ type RemoveGroupResponse struct {
 
 func (x *RemoveGroupResponse) Reset() {
 	*x = RemoveGroupResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[49]
+	mi := &file_arca_v1_arca_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2948,7 +3068,7 @@ func (x *RemoveGroupResponse) String() string {
 func (*RemoveGroupResponse) ProtoMessage() {}
 
 func (x *RemoveGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[49]
+	mi := &file_arca_v1_arca_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2961,7 +3081,7 @@ func (x *RemoveGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupResponse.ProtoReflect.Descriptor instead.
 func (*RemoveGroupResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{49}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{51}
 }
 
 type GroupMemberRequest struct {
@@ -2974,7 +3094,7 @@ type GroupMemberRequest struct {
 
 func (x *GroupMemberRequest) Reset() {
 	*x = GroupMemberRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[50]
+	mi := &file_arca_v1_arca_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2986,7 +3106,7 @@ func (x *GroupMemberRequest) String() string {
 func (*GroupMemberRequest) ProtoMessage() {}
 
 func (x *GroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[50]
+	mi := &file_arca_v1_arca_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2999,7 +3119,7 @@ func (x *GroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*GroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{50}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *GroupMemberRequest) GetGroup() string {
@@ -3024,7 +3144,7 @@ type GroupMemberResponse struct {
 
 func (x *GroupMemberResponse) Reset() {
 	*x = GroupMemberResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[51]
+	mi := &file_arca_v1_arca_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3036,7 +3156,7 @@ func (x *GroupMemberResponse) String() string {
 func (*GroupMemberResponse) ProtoMessage() {}
 
 func (x *GroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[51]
+	mi := &file_arca_v1_arca_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3049,7 +3169,7 @@ func (x *GroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*GroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{51}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{53}
 }
 
 type ListGroupsRequest struct {
@@ -3062,7 +3182,7 @@ type ListGroupsRequest struct {
 
 func (x *ListGroupsRequest) Reset() {
 	*x = ListGroupsRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[52]
+	mi := &file_arca_v1_arca_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3074,7 +3194,7 @@ func (x *ListGroupsRequest) String() string {
 func (*ListGroupsRequest) ProtoMessage() {}
 
 func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[52]
+	mi := &file_arca_v1_arca_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3087,7 +3207,7 @@ func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{52}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ListGroupsRequest) GetGroup() string {
@@ -3107,7 +3227,7 @@ type ListGroupsResponse struct {
 
 func (x *ListGroupsResponse) Reset() {
 	*x = ListGroupsResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[53]
+	mi := &file_arca_v1_arca_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3119,7 +3239,7 @@ func (x *ListGroupsResponse) String() string {
 func (*ListGroupsResponse) ProtoMessage() {}
 
 func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[53]
+	mi := &file_arca_v1_arca_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3132,7 +3252,7 @@ func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{53}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListGroupsResponse) GetGroups() []*User {
@@ -3158,7 +3278,7 @@ type UserInfoRequest struct {
 
 func (x *UserInfoRequest) Reset() {
 	*x = UserInfoRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[54]
+	mi := &file_arca_v1_arca_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3170,7 +3290,7 @@ func (x *UserInfoRequest) String() string {
 func (*UserInfoRequest) ProtoMessage() {}
 
 func (x *UserInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[54]
+	mi := &file_arca_v1_arca_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3183,7 +3303,7 @@ func (x *UserInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserInfoRequest.ProtoReflect.Descriptor instead.
 func (*UserInfoRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{54}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *UserInfoRequest) GetName() string {
@@ -3204,7 +3324,7 @@ type UserInfoResponse struct {
 
 func (x *UserInfoResponse) Reset() {
 	*x = UserInfoResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[55]
+	mi := &file_arca_v1_arca_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3216,7 +3336,7 @@ func (x *UserInfoResponse) String() string {
 func (*UserInfoResponse) ProtoMessage() {}
 
 func (x *UserInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[55]
+	mi := &file_arca_v1_arca_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3229,7 +3349,7 @@ func (x *UserInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserInfoResponse.ProtoReflect.Descriptor instead.
 func (*UserInfoResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{55}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *UserInfoResponse) GetUser() *User {
@@ -3268,7 +3388,7 @@ type SetAccessRequest struct {
 
 func (x *SetAccessRequest) Reset() {
 	*x = SetAccessRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[56]
+	mi := &file_arca_v1_arca_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3280,7 +3400,7 @@ func (x *SetAccessRequest) String() string {
 func (*SetAccessRequest) ProtoMessage() {}
 
 func (x *SetAccessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[56]
+	mi := &file_arca_v1_arca_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3293,7 +3413,7 @@ func (x *SetAccessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessRequest.ProtoReflect.Descriptor instead.
 func (*SetAccessRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{56}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *SetAccessRequest) GetPath() string {
@@ -3339,7 +3459,7 @@ type SetAccessResponse struct {
 
 func (x *SetAccessResponse) Reset() {
 	*x = SetAccessResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[57]
+	mi := &file_arca_v1_arca_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3351,7 +3471,7 @@ func (x *SetAccessResponse) String() string {
 func (*SetAccessResponse) ProtoMessage() {}
 
 func (x *SetAccessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[57]
+	mi := &file_arca_v1_arca_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3364,7 +3484,7 @@ func (x *SetAccessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessResponse.ProtoReflect.Descriptor instead.
 func (*SetAccessResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{57}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{59}
 }
 
 type SetInheritanceRequest struct {
@@ -3379,7 +3499,7 @@ type SetInheritanceRequest struct {
 
 func (x *SetInheritanceRequest) Reset() {
 	*x = SetInheritanceRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[58]
+	mi := &file_arca_v1_arca_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3391,7 +3511,7 @@ func (x *SetInheritanceRequest) String() string {
 func (*SetInheritanceRequest) ProtoMessage() {}
 
 func (x *SetInheritanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[58]
+	mi := &file_arca_v1_arca_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3404,7 +3524,7 @@ func (x *SetInheritanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetInheritanceRequest.ProtoReflect.Descriptor instead.
 func (*SetInheritanceRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{58}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SetInheritanceRequest) GetPath() string {
@@ -3443,7 +3563,7 @@ type SetInheritanceResponse struct {
 
 func (x *SetInheritanceResponse) Reset() {
 	*x = SetInheritanceResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[59]
+	mi := &file_arca_v1_arca_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3455,7 +3575,7 @@ func (x *SetInheritanceResponse) String() string {
 func (*SetInheritanceResponse) ProtoMessage() {}
 
 func (x *SetInheritanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[59]
+	mi := &file_arca_v1_arca_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3468,14 +3588,14 @@ func (x *SetInheritanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetInheritanceResponse.ProtoReflect.Descriptor instead.
 func (*SetInheritanceResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{59}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{61}
 }
 
 var File_arca_v1_arca_proto protoreflect.FileDescriptor
 
 const file_arca_v1_arca_proto_rawDesc = "" +
 	"\n" +
-	"\x12arca/v1/arca.proto\x12\aarca.v1\"R\n" +
+	"\x12arca/v1/arca.proto\x12\aarca.v1\x1a\x17google/rpc/status.proto\"R\n" +
 	"\fLoginRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x12\n" +
 	"\x04zone\x18\x02 \x01(\tR\x04zone\x12\x1a\n" +
@@ -3584,7 +3704,14 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\bchecksum\x18\x05 \x01(\tR\bchecksum\x12\x16\n" +
 	"\x06verify\x18\a \x01(\bR\x06verify\x12\x12\n" +
 	"\x04data\x18\x06 \x01(\fR\x04data\x12(\n" +
-	"\bmetadata\x18\b \x03(\v2\f.arca.v1.AVUR\bmetadata\"k\n" +
+	"\bmetadata\x18\b \x03(\v2\f.arca.v1.AVUR\bmetadata\"H\n" +
+	"\x0ePutManyRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12&\n" +
+	"\x04file\x18\x02 \x01(\v2\x12.arca.v1.PutHeaderR\x04file\"s\n" +
+	"\x0fPutManyResponse\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12$\n" +
+	"\x05entry\x18\x02 \x01(\v2\x0e.arca.v1.EntryR\x05entry\x12*\n" +
+	"\x06status\x18\x03 \x01(\v2\x12.google.rpc.StatusR\x06status\"k\n" +
 	"\n" +
 	"GetRequest\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
@@ -3705,9 +3832,10 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\x06Remove\x12\x16.arca.v1.RemoveRequest\x1a\x17.arca.v1.RemoveResponse\x12C\n" +
 	"\vRemoveTrash\x12\x1b.arca.v1.RemoveTrashRequest\x1a\x17.arca.v1.RemoveResponse\x12,\n" +
 	"\x04Copy\x12\x14.arca.v1.CopyRequest\x1a\x0e.arca.v1.Entry\x12?\n" +
-	"\bChecksum\x12\x18.arca.v1.ChecksumRequest\x1a\x19.arca.v1.ChecksumResponse2l\n" +
+	"\bChecksum\x12\x18.arca.v1.ChecksumRequest\x1a\x19.arca.v1.ChecksumResponse2\xae\x01\n" +
 	"\bTransfer\x12,\n" +
-	"\x03Put\x12\x13.arca.v1.PutRequest\x1a\x0e.arca.v1.Entry(\x01\x122\n" +
+	"\x03Put\x12\x13.arca.v1.PutRequest\x1a\x0e.arca.v1.Entry(\x01\x12@\n" +
+	"\aPutMany\x12\x17.arca.v1.PutManyRequest\x1a\x18.arca.v1.PutManyResponse(\x010\x01\x122\n" +
 	"\x03Get\x12\x13.arca.v1.GetRequest\x1a\x14.arca.v1.GetResponse0\x012\xa6\x05\n" +
 	"\x05Admin\x123\n" +
 	"\bMakeUser\x12\x18.arca.v1.MakeUserRequest\x1a\r.arca.v1.User\x127\n" +
@@ -3748,7 +3876,7 @@ func file_arca_v1_arca_proto_rawDescGZIP() []byte {
 }
 
 var file_arca_v1_arca_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_arca_v1_arca_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
+var file_arca_v1_arca_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
 var file_arca_v1_arca_proto_goTypes = []any{
 	(EntryKind)(0),                 // 0: arca.v1.EntryKind
 	(MetadataTargetKind)(0),        // 1: arca.v1.MetadataTargetKind
@@ -3776,42 +3904,45 @@ var file_arca_v1_arca_proto_goTypes = []any{
 	(*PutRequest)(nil),             // 23: arca.v1.PutRequest
 	(*PutTrailer)(nil),             // 24: arca.v1.PutTrailer
 	(*PutHeader)(nil),              // 25: arca.v1.PutHeader
-	(*GetRequest)(nil),             // 26: arca.v1.GetRequest
-	(*GetResponse)(nil),            // 27: arca.v1.GetResponse
-	(*MakeUserRequest)(nil),        // 28: arca.v1.MakeUserRequest
-	(*ModifyUserRequest)(nil),      // 29: arca.v1.ModifyUserRequest
-	(*RemoveUserRequest)(nil),      // 30: arca.v1.RemoveUserRequest
-	(*RemoveUserResponse)(nil),     // 31: arca.v1.RemoveUserResponse
-	(*ListUsersRequest)(nil),       // 32: arca.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),      // 33: arca.v1.ListUsersResponse
-	(*AVU)(nil),                    // 34: arca.v1.AVU
-	(*MetadataTarget)(nil),         // 35: arca.v1.MetadataTarget
-	(*AddMetadataRequest)(nil),     // 36: arca.v1.AddMetadataRequest
-	(*AddMetadataResponse)(nil),    // 37: arca.v1.AddMetadataResponse
-	(*SetMetadataRequest)(nil),     // 38: arca.v1.SetMetadataRequest
-	(*SetMetadataResponse)(nil),    // 39: arca.v1.SetMetadataResponse
-	(*RemoveMetadataRequest)(nil),  // 40: arca.v1.RemoveMetadataRequest
-	(*RemoveMetadataResponse)(nil), // 41: arca.v1.RemoveMetadataResponse
-	(*ModifyMetadataRequest)(nil),  // 42: arca.v1.ModifyMetadataRequest
-	(*ModifyMetadataResponse)(nil), // 43: arca.v1.ModifyMetadataResponse
-	(*ListMetadataRequest)(nil),    // 44: arca.v1.ListMetadataRequest
-	(*ListMetadataResponse)(nil),   // 45: arca.v1.ListMetadataResponse
-	(*QueryRequest)(nil),           // 46: arca.v1.QueryRequest
-	(*QueryResponse)(nil),          // 47: arca.v1.QueryResponse
-	(*QueryRow)(nil),               // 48: arca.v1.QueryRow
-	(*MakeGroupRequest)(nil),       // 49: arca.v1.MakeGroupRequest
-	(*RemoveGroupRequest)(nil),     // 50: arca.v1.RemoveGroupRequest
-	(*RemoveGroupResponse)(nil),    // 51: arca.v1.RemoveGroupResponse
-	(*GroupMemberRequest)(nil),     // 52: arca.v1.GroupMemberRequest
-	(*GroupMemberResponse)(nil),    // 53: arca.v1.GroupMemberResponse
-	(*ListGroupsRequest)(nil),      // 54: arca.v1.ListGroupsRequest
-	(*ListGroupsResponse)(nil),     // 55: arca.v1.ListGroupsResponse
-	(*UserInfoRequest)(nil),        // 56: arca.v1.UserInfoRequest
-	(*UserInfoResponse)(nil),       // 57: arca.v1.UserInfoResponse
-	(*SetAccessRequest)(nil),       // 58: arca.v1.SetAccessRequest
-	(*SetAccessResponse)(nil),      // 59: arca.v1.SetAccessResponse
-	(*SetInheritanceRequest)(nil),  // 60: arca.v1.SetInheritanceRequest
-	(*SetInheritanceResponse)(nil), // 61: arca.v1.SetInheritanceResponse
+	(*PutManyRequest)(nil),         // 26: arca.v1.PutManyRequest
+	(*PutManyResponse)(nil),        // 27: arca.v1.PutManyResponse
+	(*GetRequest)(nil),             // 28: arca.v1.GetRequest
+	(*GetResponse)(nil),            // 29: arca.v1.GetResponse
+	(*MakeUserRequest)(nil),        // 30: arca.v1.MakeUserRequest
+	(*ModifyUserRequest)(nil),      // 31: arca.v1.ModifyUserRequest
+	(*RemoveUserRequest)(nil),      // 32: arca.v1.RemoveUserRequest
+	(*RemoveUserResponse)(nil),     // 33: arca.v1.RemoveUserResponse
+	(*ListUsersRequest)(nil),       // 34: arca.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),      // 35: arca.v1.ListUsersResponse
+	(*AVU)(nil),                    // 36: arca.v1.AVU
+	(*MetadataTarget)(nil),         // 37: arca.v1.MetadataTarget
+	(*AddMetadataRequest)(nil),     // 38: arca.v1.AddMetadataRequest
+	(*AddMetadataResponse)(nil),    // 39: arca.v1.AddMetadataResponse
+	(*SetMetadataRequest)(nil),     // 40: arca.v1.SetMetadataRequest
+	(*SetMetadataResponse)(nil),    // 41: arca.v1.SetMetadataResponse
+	(*RemoveMetadataRequest)(nil),  // 42: arca.v1.RemoveMetadataRequest
+	(*RemoveMetadataResponse)(nil), // 43: arca.v1.RemoveMetadataResponse
+	(*ModifyMetadataRequest)(nil),  // 44: arca.v1.ModifyMetadataRequest
+	(*ModifyMetadataResponse)(nil), // 45: arca.v1.ModifyMetadataResponse
+	(*ListMetadataRequest)(nil),    // 46: arca.v1.ListMetadataRequest
+	(*ListMetadataResponse)(nil),   // 47: arca.v1.ListMetadataResponse
+	(*QueryRequest)(nil),           // 48: arca.v1.QueryRequest
+	(*QueryResponse)(nil),          // 49: arca.v1.QueryResponse
+	(*QueryRow)(nil),               // 50: arca.v1.QueryRow
+	(*MakeGroupRequest)(nil),       // 51: arca.v1.MakeGroupRequest
+	(*RemoveGroupRequest)(nil),     // 52: arca.v1.RemoveGroupRequest
+	(*RemoveGroupResponse)(nil),    // 53: arca.v1.RemoveGroupResponse
+	(*GroupMemberRequest)(nil),     // 54: arca.v1.GroupMemberRequest
+	(*GroupMemberResponse)(nil),    // 55: arca.v1.GroupMemberResponse
+	(*ListGroupsRequest)(nil),      // 56: arca.v1.ListGroupsRequest
+	(*ListGroupsResponse)(nil),     // 57: arca.v1.ListGroupsResponse
+	(*UserInfoRequest)(nil),        // 58: arca.v1.UserInfoRequest
+	(*UserInfoResponse)(nil),       // 59: arca.v1.UserInfoResponse
+	(*SetAccessRequest)(nil),       // 60: arca.v1.SetAccessRequest
+	(*SetAccessResponse)(nil),      // 61: arca.v1.SetAccessResponse
+	(*SetInheritanceRequest)(nil),  // 62: arca.v1.SetInheritanceRequest
+	(*SetInheritanceResponse)(nil), // 63: arca.v1.SetInheritanceResponse
+	(*status.Status)(nil),          // 64: google.rpc.Status
 }
 var file_arca_v1_arca_proto_depIdxs = []int32{
 	8,  // 0: arca.v1.LoginResponse.user:type_name -> arca.v1.User
@@ -3823,92 +3954,97 @@ var file_arca_v1_arca_proto_depIdxs = []int32{
 	10, // 6: arca.v1.ChecksumResponse.replicas:type_name -> arca.v1.Replica
 	25, // 7: arca.v1.PutRequest.header:type_name -> arca.v1.PutHeader
 	24, // 8: arca.v1.PutRequest.trailer:type_name -> arca.v1.PutTrailer
-	34, // 9: arca.v1.PutHeader.metadata:type_name -> arca.v1.AVU
-	9,  // 10: arca.v1.GetResponse.header:type_name -> arca.v1.Entry
-	8,  // 11: arca.v1.ListUsersResponse.users:type_name -> arca.v1.User
-	1,  // 12: arca.v1.MetadataTarget.kind:type_name -> arca.v1.MetadataTargetKind
-	35, // 13: arca.v1.AddMetadataRequest.target:type_name -> arca.v1.MetadataTarget
-	34, // 14: arca.v1.AddMetadataRequest.avus:type_name -> arca.v1.AVU
-	35, // 15: arca.v1.SetMetadataRequest.target:type_name -> arca.v1.MetadataTarget
-	34, // 16: arca.v1.SetMetadataRequest.avu:type_name -> arca.v1.AVU
-	35, // 17: arca.v1.RemoveMetadataRequest.target:type_name -> arca.v1.MetadataTarget
-	34, // 18: arca.v1.RemoveMetadataRequest.avu:type_name -> arca.v1.AVU
-	34, // 19: arca.v1.RemoveMetadataResponse.removed:type_name -> arca.v1.AVU
-	35, // 20: arca.v1.ModifyMetadataRequest.target:type_name -> arca.v1.MetadataTarget
-	34, // 21: arca.v1.ModifyMetadataRequest.old:type_name -> arca.v1.AVU
-	34, // 22: arca.v1.ModifyMetadataRequest.new:type_name -> arca.v1.AVU
-	35, // 23: arca.v1.ListMetadataRequest.target:type_name -> arca.v1.MetadataTarget
-	34, // 24: arca.v1.ListMetadataResponse.avus:type_name -> arca.v1.AVU
-	48, // 25: arca.v1.QueryResponse.rows:type_name -> arca.v1.QueryRow
-	8,  // 26: arca.v1.ListGroupsResponse.groups:type_name -> arca.v1.User
-	8,  // 27: arca.v1.UserInfoResponse.user:type_name -> arca.v1.User
-	2,  // 28: arca.v1.Auth.Login:input_type -> arca.v1.LoginRequest
-	4,  // 29: arca.v1.Auth.Logout:input_type -> arca.v1.LogoutRequest
-	6,  // 30: arca.v1.Auth.WhoAmI:input_type -> arca.v1.WhoAmIRequest
-	12, // 31: arca.v1.Namespace.Stat:input_type -> arca.v1.StatRequest
-	13, // 32: arca.v1.Namespace.List:input_type -> arca.v1.ListRequest
-	15, // 33: arca.v1.Namespace.MakeCollection:input_type -> arca.v1.MakeCollectionRequest
-	16, // 34: arca.v1.Namespace.Rename:input_type -> arca.v1.RenameRequest
-	17, // 35: arca.v1.Namespace.Remove:input_type -> arca.v1.RemoveRequest
-	19, // 36: arca.v1.Namespace.RemoveTrash:input_type -> arca.v1.RemoveTrashRequest
-	20, // 37: arca.v1.Namespace.Copy:input_type -> arca.v1.CopyRequest
-	21, // 38: arca.v1.Namespace.Checksum:input_type -> arca.v1.ChecksumRequest
-	23, // 39: arca.v1.Transfer.Put:input_type -> arca.v1.PutRequest
-	26, // 40: arca.v1.Transfer.Get:input_type -> arca.v1.GetRequest
-	28, // 41: arca.v1.Admin.MakeUser:input_type -> arca.v1.MakeUserRequest
-	29, // 42: arca.v1.Admin.ModifyUser:input_type -> arca.v1.ModifyUserRequest
-	30, // 43: arca.v1.Admin.RemoveUser:input_type -> arca.v1.RemoveUserRequest
-	32, // 44: arca.v1.Admin.ListUsers:input_type -> arca.v1.ListUsersRequest
-	49, // 45: arca.v1.Admin.MakeGroup:input_type -> arca.v1.MakeGroupRequest
-	50, // 46: arca.v1.Admin.RemoveGroup:input_type -> arca.v1.RemoveGroupRequest
-	52, // 47: arca.v1.Admin.AddGroupMember:input_type -> arca.v1.GroupMemberRequest
-	52, // 48: arca.v1.Admin.RemoveGroupMember:input_type -> arca.v1.GroupMemberRequest
-	54, // 49: arca.v1.Admin.ListGroups:input_type -> arca.v1.ListGroupsRequest
-	56, // 50: arca.v1.Admin.UserInfo:input_type -> arca.v1.UserInfoRequest
-	58, // 51: arca.v1.Access.SetAccess:input_type -> arca.v1.SetAccessRequest
-	60, // 52: arca.v1.Access.SetInheritance:input_type -> arca.v1.SetInheritanceRequest
-	36, // 53: arca.v1.Metadata.AddMetadata:input_type -> arca.v1.AddMetadataRequest
-	38, // 54: arca.v1.Metadata.SetMetadata:input_type -> arca.v1.SetMetadataRequest
-	40, // 55: arca.v1.Metadata.RemoveMetadata:input_type -> arca.v1.RemoveMetadataRequest
-	42, // 56: arca.v1.Metadata.ModifyMetadata:input_type -> arca.v1.ModifyMetadataRequest
-	44, // 57: arca.v1.Metadata.ListMetadata:input_type -> arca.v1.ListMetadataRequest
-	46, // 58: arca.v1.Query.Run:input_type -> arca.v1.QueryRequest
-	3,  // 59: arca.v1.Auth.Login:output_type -> arca.v1.LoginResponse
-	5,  // 60: arca.v1.Auth.Logout:output_type -> arca.v1.LogoutResponse
-	7,  // 61: arca.v1.Auth.WhoAmI:output_type -> arca.v1.WhoAmIResponse
-	9,  // 62: arca.v1.Namespace.Stat:output_type -> arca.v1.Entry
-	14, // 63: arca.v1.Namespace.List:output_type -> arca.v1.ListResponse
-	9,  // 64: arca.v1.Namespace.MakeCollection:output_type -> arca.v1.Entry
-	9,  // 65: arca.v1.Namespace.Rename:output_type -> arca.v1.Entry
-	18, // 66: arca.v1.Namespace.Remove:output_type -> arca.v1.RemoveResponse
-	18, // 67: arca.v1.Namespace.RemoveTrash:output_type -> arca.v1.RemoveResponse
-	9,  // 68: arca.v1.Namespace.Copy:output_type -> arca.v1.Entry
-	22, // 69: arca.v1.Namespace.Checksum:output_type -> arca.v1.ChecksumResponse
-	9,  // 70: arca.v1.Transfer.Put:output_type -> arca.v1.Entry
-	27, // 71: arca.v1.Transfer.Get:output_type -> arca.v1.GetResponse
-	8,  // 72: arca.v1.Admin.MakeUser:output_type -> arca.v1.User
-	8,  // 73: arca.v1.Admin.ModifyUser:output_type -> arca.v1.User
-	31, // 74: arca.v1.Admin.RemoveUser:output_type -> arca.v1.RemoveUserResponse
-	33, // 75: arca.v1.Admin.ListUsers:output_type -> arca.v1.ListUsersResponse
-	8,  // 76: arca.v1.Admin.MakeGroup:output_type -> arca.v1.User
-	51, // 77: arca.v1.Admin.RemoveGroup:output_type -> arca.v1.RemoveGroupResponse
-	53, // 78: arca.v1.Admin.AddGroupMember:output_type -> arca.v1.GroupMemberResponse
-	53, // 79: arca.v1.Admin.RemoveGroupMember:output_type -> arca.v1.GroupMemberResponse
-	55, // 80: arca.v1.Admin.ListGroups:output_type -> arca.v1.ListGroupsResponse
-	57, // 81: arca.v1.Admin.UserInfo:output_type -> arca.v1.UserInfoResponse
-	59, // 82: arca.v1.Access.SetAccess:output_type -> arca.v1.SetAccessResponse
-	61, // 83: arca.v1.Access.SetInheritance:output_type -> arca.v1.SetInheritanceResponse
-	37, // 84: arca.v1.Metadata.AddMetadata:output_type -> arca.v1.AddMetadataResponse
-	39, // 85: arca.v1.Metadata.SetMetadata:output_type -> arca.v1.SetMetadataResponse
-	41, // 86: arca.v1.Metadata.RemoveMetadata:output_type -> arca.v1.RemoveMetadataResponse
-	43, // 87: arca.v1.Metadata.ModifyMetadata:output_type -> arca.v1.ModifyMetadataResponse
-	45, // 88: arca.v1.Metadata.ListMetadata:output_type -> arca.v1.ListMetadataResponse
-	47, // 89: arca.v1.Query.Run:output_type -> arca.v1.QueryResponse
-	59, // [59:90] is the sub-list for method output_type
-	28, // [28:59] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	36, // 9: arca.v1.PutHeader.metadata:type_name -> arca.v1.AVU
+	25, // 10: arca.v1.PutManyRequest.file:type_name -> arca.v1.PutHeader
+	9,  // 11: arca.v1.PutManyResponse.entry:type_name -> arca.v1.Entry
+	64, // 12: arca.v1.PutManyResponse.status:type_name -> google.rpc.Status
+	9,  // 13: arca.v1.GetResponse.header:type_name -> arca.v1.Entry
+	8,  // 14: arca.v1.ListUsersResponse.users:type_name -> arca.v1.User
+	1,  // 15: arca.v1.MetadataTarget.kind:type_name -> arca.v1.MetadataTargetKind
+	37, // 16: arca.v1.AddMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	36, // 17: arca.v1.AddMetadataRequest.avus:type_name -> arca.v1.AVU
+	37, // 18: arca.v1.SetMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	36, // 19: arca.v1.SetMetadataRequest.avu:type_name -> arca.v1.AVU
+	37, // 20: arca.v1.RemoveMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	36, // 21: arca.v1.RemoveMetadataRequest.avu:type_name -> arca.v1.AVU
+	36, // 22: arca.v1.RemoveMetadataResponse.removed:type_name -> arca.v1.AVU
+	37, // 23: arca.v1.ModifyMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	36, // 24: arca.v1.ModifyMetadataRequest.old:type_name -> arca.v1.AVU
+	36, // 25: arca.v1.ModifyMetadataRequest.new:type_name -> arca.v1.AVU
+	37, // 26: arca.v1.ListMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	36, // 27: arca.v1.ListMetadataResponse.avus:type_name -> arca.v1.AVU
+	50, // 28: arca.v1.QueryResponse.rows:type_name -> arca.v1.QueryRow
+	8,  // 29: arca.v1.ListGroupsResponse.groups:type_name -> arca.v1.User
+	8,  // 30: arca.v1.UserInfoResponse.user:type_name -> arca.v1.User
+	2,  // 31: arca.v1.Auth.Login:input_type -> arca.v1.LoginRequest
+	4,  // 32: arca.v1.Auth.Logout:input_type -> arca.v1.LogoutRequest
+	6,  // 33: arca.v1.Auth.WhoAmI:input_type -> arca.v1.WhoAmIRequest
+	12, // 34: arca.v1.Namespace.Stat:input_type -> arca.v1.StatRequest
+	13, // 35: arca.v1.Namespace.List:input_type -> arca.v1.ListRequest
+	15, // 36: arca.v1.Namespace.MakeCollection:input_type -> arca.v1.MakeCollectionRequest
+	16, // 37: arca.v1.Namespace.Rename:input_type -> arca.v1.RenameRequest
+	17, // 38: arca.v1.Namespace.Remove:input_type -> arca.v1.RemoveRequest
+	19, // 39: arca.v1.Namespace.RemoveTrash:input_type -> arca.v1.RemoveTrashRequest
+	20, // 40: arca.v1.Namespace.Copy:input_type -> arca.v1.CopyRequest
+	21, // 41: arca.v1.Namespace.Checksum:input_type -> arca.v1.ChecksumRequest
+	23, // 42: arca.v1.Transfer.Put:input_type -> arca.v1.PutRequest
+	26, // 43: arca.v1.Transfer.PutMany:input_type -> arca.v1.PutManyRequest
+	28, // 44: arca.v1.Transfer.Get:input_type -> arca.v1.GetRequest
+	30, // 45: arca.v1.Admin.MakeUser:input_type -> arca.v1.MakeUserRequest
+	31, // 46: arca.v1.Admin.ModifyUser:input_type -> arca.v1.ModifyUserRequest
+	32, // 47: arca.v1.Admin.RemoveUser:input_type -> arca.v1.RemoveUserRequest
+	34, // 48: arca.v1.Admin.ListUsers:input_type -> arca.v1.ListUsersRequest
+	51, // 49: arca.v1.Admin.MakeGroup:input_type -> arca.v1.MakeGroupRequest
+	52, // 50: arca.v1.Admin.RemoveGroup:input_type -> arca.v1.RemoveGroupRequest
+	54, // 51: arca.v1.Admin.AddGroupMember:input_type -> arca.v1.GroupMemberRequest
+	54, // 52: arca.v1.Admin.RemoveGroupMember:input_type -> arca.v1.GroupMemberRequest
+	56, // 53: arca.v1.Admin.ListGroups:input_type -> arca.v1.ListGroupsRequest
+	58, // 54: arca.v1.Admin.UserInfo:input_type -> arca.v1.UserInfoRequest
+	60, // 55: arca.v1.Access.SetAccess:input_type -> arca.v1.SetAccessRequest
+	62, // 56: arca.v1.Access.SetInheritance:input_type -> arca.v1.SetInheritanceRequest
+	38, // 57: arca.v1.Metadata.AddMetadata:input_type -> arca.v1.AddMetadataRequest
+	40, // 58: arca.v1.Metadata.SetMetadata:input_type -> arca.v1.SetMetadataRequest
+	42, // 59: arca.v1.Metadata.RemoveMetadata:input_type -> arca.v1.RemoveMetadataRequest
+	44, // 60: arca.v1.Metadata.ModifyMetadata:input_type -> arca.v1.ModifyMetadataRequest
+	46, // 61: arca.v1.Metadata.ListMetadata:input_type -> arca.v1.ListMetadataRequest
+	48, // 62: arca.v1.Query.Run:input_type -> arca.v1.QueryRequest
+	3,  // 63: arca.v1.Auth.Login:output_type -> arca.v1.LoginResponse
+	5,  // 64: arca.v1.Auth.Logout:output_type -> arca.v1.LogoutResponse
+	7,  // 65: arca.v1.Auth.WhoAmI:output_type -> arca.v1.WhoAmIResponse
+	9,  // 66: arca.v1.Namespace.Stat:output_type -> arca.v1.Entry
+	14, // 67: arca.v1.Namespace.List:output_type -> arca.v1.ListResponse
+	9,  // 68: arca.v1.Namespace.MakeCollection:output_type -> arca.v1.Entry
+	9,  // 69: arca.v1.Namespace.Rename:output_type -> arca.v1.Entry
+	18, // 70: arca.v1.Namespace.Remove:output_type -> arca.v1.RemoveResponse
+	18, // 71: arca.v1.Namespace.RemoveTrash:output_type -> arca.v1.RemoveResponse
+	9,  // 72: arca.v1.Namespace.Copy:output_type -> arca.v1.Entry
+	22, // 73: arca.v1.Namespace.Checksum:output_type -> arca.v1.ChecksumResponse
+	9,  // 74: arca.v1.Transfer.Put:output_type -> arca.v1.Entry
+	27, // 75: arca.v1.Transfer.PutMany:output_type -> arca.v1.PutManyResponse
+	29, // 76: arca.v1.Transfer.Get:output_type -> arca.v1.GetResponse
+	8,  // 77: arca.v1.Admin.MakeUser:output_type -> arca.v1.User
+	8,  // 78: arca.v1.Admin.ModifyUser:output_type -> arca.v1.User
+	33, // 79: arca.v1.Admin.RemoveUser:output_type -> arca.v1.RemoveUserResponse
+	35, // 80: arca.v1.Admin.ListUsers:output_type -> arca.v1.ListUsersResponse
+	8,  // 81: arca.v1.Admin.MakeGroup:output_type -> arca.v1.User
+	53, // 82: arca.v1.Admin.RemoveGroup:output_type -> arca.v1.RemoveGroupResponse
+	55, // 83: arca.v1.Admin.AddGroupMember:output_type -> arca.v1.GroupMemberResponse
+	55, // 84: arca.v1.Admin.RemoveGroupMember:output_type -> arca.v1.GroupMemberResponse
+	57, // 85: arca.v1.Admin.ListGroups:output_type -> arca.v1.ListGroupsResponse
+	59, // 86: arca.v1.Admin.UserInfo:output_type -> arca.v1.UserInfoResponse
+	61, // 87: arca.v1.Access.SetAccess:output_type -> arca.v1.SetAccessResponse
+	63, // 88: arca.v1.Access.SetInheritance:output_type -> arca.v1.SetInheritanceResponse
+	39, // 89: arca.v1.Metadata.AddMetadata:output_type -> arca.v1.AddMetadataResponse
+	41, // 90: arca.v1.Metadata.SetMetadata:output_type -> arca.v1.SetMetadataResponse
+	43, // 91: arca.v1.Metadata.RemoveMetadata:output_type -> arca.v1.RemoveMetadataResponse
+	45, // 92: arca.v1.Metadata.ModifyMetadata:output_type -> arca.v1.ModifyMetadataResponse
+	47, // 93: arca.v1.Metadata.ListMetadata:output_type -> arca.v1.ListMetadataResponse
+	49, // 94: arca.v1.Query.Run:output_type -> arca.v1.QueryResponse
+	63, // [63:95] is the sub-list for method output_type
+	31, // [31:63] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_arca_v1_arca_proto_init() }
@@ -3921,7 +4057,7 @@ func file_arca_v1_arca_proto_init() {
 		(*PutRequest_Data)(nil),
 		(*PutRequest_Trailer)(nil),
 	}
-	file_arca_v1_arca_proto_msgTypes[25].OneofWrappers = []any{
+	file_arca_v1_arca_proto_msgTypes[27].OneofWrappers = []any{
 		(*GetResponse_Header)(nil),
 		(*GetResponse_Data)(nil),
 	}
@@ -3931,7 +4067,7 @@ func file_arca_v1_arca_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arca_v1_arca_proto_rawDesc), len(file_arca_v1_arca_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   60,
+			NumMessages:   62,
 			NumExtensions: 0,
 			NumServices:   7,
 		},

@@ -588,8 +588,9 @@ var Namespace_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	Transfer_Put_FullMethodName = "/arca.v1.Transfer/Put"
-	Transfer_Get_FullMethodName = "/arca.v1.Transfer/Get"
+	Transfer_Put_FullMethodName     = "/arca.v1.Transfer/Put"
+	Transfer_PutMany_FullMethodName = "/arca.v1.Transfer/PutMany"
+	Transfer_Get_FullMethodName     = "/arca.v1.Transfer/Get"
 )
 
 // TransferClient is the client API for Transfer service.
@@ -600,6 +601,12 @@ type TransferClient interface {
 	// of a small file), then data chunks. The server answers after the bytes are
 	// durable and the catalog has marked the replica good.
 	Put(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[PutRequest, Entry], error)
+	// PutMany uploads many small files over one stream, as iput -r does: each
+	// request is one whole file, its data in the header. The server stores the
+	// files concurrently and answers each, in the order they finish, only after
+	// that file is durable and committed; one file failing does not end the
+	// stream. Each file is its own put to authorization, rules and quotas.
+	PutMany(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PutManyRequest, PutManyResponse], error)
 	// Get streams a data object: a header, then data chunks.
 	Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[GetResponse], error)
 }
@@ -625,9 +632,22 @@ func (c *transferClient) Put(ctx context.Context, opts ...grpc.CallOption) (grpc
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Transfer_PutClient = grpc.ClientStreamingClient[PutRequest, Entry]
 
+func (c *transferClient) PutMany(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PutManyRequest, PutManyResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Transfer_ServiceDesc.Streams[1], Transfer_PutMany_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[PutManyRequest, PutManyResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Transfer_PutManyClient = grpc.BidiStreamingClient[PutManyRequest, PutManyResponse]
+
 func (c *transferClient) Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[GetResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &Transfer_ServiceDesc.Streams[1], Transfer_Get_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &Transfer_ServiceDesc.Streams[2], Transfer_Get_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -652,6 +672,12 @@ type TransferServer interface {
 	// of a small file), then data chunks. The server answers after the bytes are
 	// durable and the catalog has marked the replica good.
 	Put(grpc.ClientStreamingServer[PutRequest, Entry]) error
+	// PutMany uploads many small files over one stream, as iput -r does: each
+	// request is one whole file, its data in the header. The server stores the
+	// files concurrently and answers each, in the order they finish, only after
+	// that file is durable and committed; one file failing does not end the
+	// stream. Each file is its own put to authorization, rules and quotas.
+	PutMany(grpc.BidiStreamingServer[PutManyRequest, PutManyResponse]) error
 	// Get streams a data object: a header, then data chunks.
 	Get(*GetRequest, grpc.ServerStreamingServer[GetResponse]) error
 	mustEmbedUnimplementedTransferServer()
@@ -666,6 +692,9 @@ type UnimplementedTransferServer struct{}
 
 func (UnimplementedTransferServer) Put(grpc.ClientStreamingServer[PutRequest, Entry]) error {
 	return status.Error(codes.Unimplemented, "method Put not implemented")
+}
+func (UnimplementedTransferServer) PutMany(grpc.BidiStreamingServer[PutManyRequest, PutManyResponse]) error {
+	return status.Error(codes.Unimplemented, "method PutMany not implemented")
 }
 func (UnimplementedTransferServer) Get(*GetRequest, grpc.ServerStreamingServer[GetResponse]) error {
 	return status.Error(codes.Unimplemented, "method Get not implemented")
@@ -698,6 +727,13 @@ func _Transfer_Put_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Transfer_PutServer = grpc.ClientStreamingServer[PutRequest, Entry]
 
+func _Transfer_PutMany_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(TransferServer).PutMany(&grpc.GenericServerStream[PutManyRequest, PutManyResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Transfer_PutManyServer = grpc.BidiStreamingServer[PutManyRequest, PutManyResponse]
+
 func _Transfer_Get_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(GetRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -720,6 +756,12 @@ var Transfer_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Put",
 			Handler:       _Transfer_Put_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "PutMany",
+			Handler:       _Transfer_PutMany_Handler,
+			ServerStreams: true,
 			ClientStreams: true,
 		},
 		{

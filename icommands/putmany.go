@@ -1,0 +1,174 @@
+package icommands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/resources"
+)
+
+// putManyLimit is the largest file iput sends over a PutMany stream (the
+// server's zones.PutManyMaxFile); larger files get a Put stream of their own.
+const putManyLimit = 256 << 10
+
+// errPutManyUnsupported means the server has no PutMany: the files go one
+// Put stream each, as before it existed.
+var errPutManyUnsupported = errors.New("the server has no PutMany")
+
+// putMany uploads small files over one PutMany stream, at most n at once,
+// and calls report once for every job, with the entry the server committed
+// or the reason it did not. When the server has no PutMany it returns
+// errPutManyUnsupported and the jobs it has not reported.
+func putMany(ctx context.Context, c *client, jobs []putJob, o iputOptions, n int, prog *progress,
+	report func(putJob, *arcapb.Entry, error)) ([]putJob, error) {
+	reported := make([]bool, len(jobs))
+	done := func(i int, e *arcapb.Entry, err error) {
+		reported[i] = true
+		report(jobs[i], e, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.xfer.PutMany(ctx)
+	if err != nil {
+		return jobs, err
+	}
+	type sent struct {
+		job int
+		sum string
+	}
+	var (
+		mu       sync.Mutex
+		inFlight = map[uint64]sent{}
+		next     int   // the first job not yet handed to the stream
+		sendErr  error // why the sender stopped early
+		answered bool
+	)
+	slots := make(chan struct{}, n)
+	senderDone := make(chan struct{})
+	go func() {
+		defer close(senderDone)
+		defer stream.CloseSend()
+		for i, j := range jobs {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			h, sum, err := wholeFile(j, o, prog)
+			mu.Lock()
+			next = i + 1
+			if err != nil {
+				done(i, nil, err)
+				mu.Unlock()
+				<-slots
+				continue
+			}
+			inFlight[uint64(i)] = sent{i, sum}
+			mu.Unlock()
+			if err := stream.Send(&arcapb.PutManyRequest{Id: uint64(i), File: h}); err != nil {
+				// The stream ended; Recv below says why.
+				mu.Lock()
+				sendErr = err
+				mu.Unlock()
+				return
+			}
+		}
+	}()
+
+	var streamErr error
+	for {
+		resp, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			streamErr = err
+			break
+		}
+		mu.Lock()
+		s, ok := inFlight[resp.Id]
+		delete(inFlight, resp.Id)
+		answered = true
+		if ok {
+			j := jobs[s.job]
+			switch {
+			case resp.Status != nil:
+				done(s.job, nil, explainPut(j, status.ErrorProto(resp.Status)))
+			case s.sum != "" && resp.Entry.GetChecksum() != s.sum:
+				done(s.job, nil, fmt.Errorf("%s: the server recorded checksum %s, the local file has %s", j.dest, resp.Entry.GetChecksum(), s.sum))
+			default:
+				prog.fileDone()
+				done(s.job, resp.Entry, nil)
+			}
+		}
+		mu.Unlock()
+		if !ok {
+			streamErr = fmt.Errorf("the server answered for file %d, which is not being sent", resp.Id)
+			break
+		}
+		<-slots
+	}
+	cancel()
+	<-senderDone
+	mu.Lock()
+	defer mu.Unlock()
+	if streamErr == nil && len(inFlight) == 0 && next == len(jobs) {
+		return nil, nil
+	}
+	if streamErr == nil {
+		streamErr = sendErr
+	}
+	if streamErr == nil {
+		streamErr = errors.New("the server ended the stream before answering every file")
+	}
+	if !answered && status.Code(streamErr) == codes.Unimplemented {
+		var rest []putJob
+		for i, j := range jobs {
+			if !reported[i] {
+				rest = append(rest, j)
+			}
+		}
+		return rest, errPutManyUnsupported
+	}
+	// Files in flight when the stream broke may or may not have been
+	// committed: the client was not told, so they count as failed.
+	for i, j := range jobs {
+		if !reported[i] {
+			done(i, nil, explainPut(j, streamErr))
+		}
+	}
+	return nil, nil
+}
+
+// wholeFile reads the file of j into a put header, with its checksum when
+// o.verify asks for one (the server then refuses bytes that differ).
+func wholeFile(j putJob, o iputOptions, prog *progress) (*arcapb.PutHeader, string, error) {
+	data, err := os.ReadFile(j.local)
+	if err != nil {
+		return nil, "", localError(err)
+	}
+	if int64(len(data)) != j.size || len(data) > putManyLimit {
+		return nil, "", fmt.Errorf("%s: changed while being uploaded (%d bytes, was %d)", j.local, len(data), j.size)
+	}
+	prog.add(len(data))
+	h := &arcapb.PutHeader{Path: j.dest.String(), Size: j.size, Resource: o.resource, Overwrite: o.force, Data: data}
+	if len(o.avus) > 0 {
+		h.Metadata = avusPB(o.avus)
+	}
+	sum := ""
+	if o.verify {
+		hash := resources.NewHash()
+		hash.Write(data)
+		sum = resources.FormatChecksum(hash.Sum(nil))
+		h.Checksum = sum
+	}
+	return h, sum, nil
+}
