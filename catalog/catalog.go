@@ -95,6 +95,10 @@ type Replicas interface {
 	// be registered (ErrNotFound), and no other replica on it may have the
 	// same physical path (ErrExists). A new object in a collection that
 	// inherits copies the collection's ACL; r.Owner still gets own.
+	// Its effect must be visible at once and survive a crash of the process,
+	// but a backend may let a power loss undo it until the next durable write
+	// (CommitReplica's): the caller writes the file only after BeginReplica,
+	// so what a power loss forgets is at most a file the orphan scan reports.
 	BeginReplica(ctx context.Context, r NewReplica) (DataObject, Replica, error)
 	// RenewLease moves the lease of an intermediate replica held by holder.
 	RenewLease(ctx context.Context, object ID, number int, holder string, until time.Time) error

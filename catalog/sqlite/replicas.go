@@ -39,7 +39,11 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 		obj  catalog.DataObject
 		repl catalog.Replica
 	)
-	err := c.write(ctx, func(w *wtx) error {
+	// The intermediate replica need not survive a power loss: the file it
+	// announces is only being written, the client has not been told it is
+	// stored, and the commit's fsync makes both durable together. What a
+	// power loss forgets leaves at most a file the orphan scan reports.
+	err := c.writeVolatile(ctx, func(w *wtx) error {
 		parent, err := parentColl(w, r.Path)
 		if err != nil {
 			return err

@@ -11,6 +11,9 @@
 // covered. The writer thus runs the next group while the disk flushes the
 // last one, and one fsync makes many small transactions durable. This is
 // what synchronous=FULL guarantees, with the fsync moved off the writer.
+// One write does not wait for the fsync: BeginReplica, whose intermediate
+// replica a power loss may forget (catalog.Replicas says why that is safe);
+// the WAL is written in order, so the commit that follows makes it durable.
 // Reads use a separate pool of query-only connections and see the last
 // committed state (WAL mode lets them run while the writer writes).
 package sqlite
@@ -205,16 +208,31 @@ type request struct {
 	fn    func(*wtx) error
 	state atomic.Int32
 	done  chan error // buffered, receives exactly one value
+	// volatile is answered at its commit, without waiting for the fsync.
+	volatile bool
 }
 
 // write runs fn in the writer's transaction and returns after the commit of
-// its group (or fn's error, in which case none of fn's changes remain).
-// fn runs at most once, on the writer goroutine; it must not keep the wtx.
+// its group is durable (or fn's error, in which case none of fn's changes
+// remain). fn runs at most once, on the writer goroutine; it must not keep
+// the wtx.
 func (c *Catalog) write(ctx context.Context, fn func(*wtx) error) error {
+	return c.submit(ctx, fn, false)
+}
+
+// writeVolatile is write answered at the commit, before the WAL fsync: what
+// fn did is visible at once and survives the process, but a power loss
+// before the next fsync may undo it. The next durable write's fsync covers
+// it, since the WAL is written in order.
+func (c *Catalog) writeVolatile(ctx context.Context, fn func(*wtx) error) error {
+	return c.submit(ctx, fn, true)
+}
+
+func (c *Catalog) submit(ctx context.Context, fn func(*wtx) error, volatile bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1), volatile: volatile}
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
@@ -413,6 +431,8 @@ func (w *wtx) runBatch(batch []*request) (sg syncGroup, committed int) {
 		case r == nil:
 		case results[i] != nil:
 			r.done <- results[i] // rolled back: nothing to wait for
+		case r.volatile:
+			r.done <- nil
 		default:
 			sg.done = append(sg.done, r.done)
 			committed++

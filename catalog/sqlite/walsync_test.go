@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/arca-data/arca/catalog"
 )
@@ -83,5 +84,61 @@ func TestWALSyncFailureStopsWrites(t *testing.T) {
 	}
 	if err := c.Close(); err != nil {
 		t.Errorf("close: %v", err)
+	}
+}
+
+// TestBeginReplicaIsVolatile checks the one write that does not wait for
+// the WAL fsync, BeginReplica, and that the CommitReplica after it does.
+func TestBeginReplicaIsVolatile(t *testing.T) {
+	c := openTemp(t)
+	ctx := context.Background()
+	owner := catalog.UserID{Name: "u", Zone: "z"}
+	if _, err := c.CreateCollection(ctx, catalog.Collection{Path: catalog.MustPath("/z"), Owner: owner}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateResource(ctx, catalog.Resource{Name: "r", Type: "posix", Location: "/v", Status: "up"}); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	realSync := c.syncWAL
+	c.syncWAL = func() error {
+		<-release
+		return realSync()
+	}
+	type begun struct {
+		rep catalog.Replica
+		err error
+	}
+	began := make(chan begun, 1)
+	go func() {
+		_, rep, err := c.BeginReplica(ctx, catalog.NewReplica{Path: catalog.MustPath("/z/f"), Owner: owner, Resource: "r",
+			PhysicalPath: "z/f", Holder: "h", LeaseExpiry: time.Now().Add(time.Minute)})
+		began <- begun{rep, err}
+	}()
+	var rep catalog.Replica
+	select {
+	case b := <-began:
+		if b.err != nil {
+			t.Fatal(b.err)
+		}
+		rep = b.rep
+	case <-time.After(5 * time.Second):
+		close(release)
+		t.Fatal("BeginReplica waited for the WAL fsync")
+	}
+	var returned atomic.Bool
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.CommitReplica(ctx, catalog.ReplicaCommit{Object: rep.ObjectID, Number: rep.Number, Holder: "h", Size: 1, Checksum: "sha2:x"})
+		returned.Store(true)
+		errc <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if returned.Load() {
+		t.Fatal("CommitReplica returned before the WAL was synced")
+	}
+	close(release)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
 	}
 }
