@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -91,6 +92,9 @@ every login.`,
 			}
 			cfg.Logger = slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: level}))
 			cfg.Out = cmd.OutOrStdout()
+			if os.Getenv("GOMAXPROCS") == "" { // an operator's choice wins
+				runtime.GOMAXPROCS(zones.ServerProcs(runtime.GOMAXPROCS(0)))
+			}
 			return zones.Run(cmd.Context(), cfg)
 		},
 	}
