@@ -63,9 +63,9 @@ const writebackChunk = 8 << 20
 
 // Resource is a vault directory. It is safe for concurrent use.
 type Resource struct {
-	dir      string // absolute
-	root     *os.Root
-	dirSyncs sync.Map // directory key -> *dirSync
+	dir  string // absolute
+	root *os.Root
+	dirs sync.Map // directory key -> *dirState
 }
 
 // Open opens the vault at dir, creating it with mode 0700 if it is missing.
@@ -117,7 +117,7 @@ func (r *Resource) Create(ctx context.Context, key string) (resources.Writer, er
 	dir := path.Dir(key)
 	var made []string // directories this call created, parents first
 	for attempt := 1; ; attempt++ {
-		f, err := r.root.OpenFile(key, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+		f, err := r.createIn(dir, key)
 		if err == nil {
 			return r.newWriter(ctx, key, f, made), nil
 		}
@@ -130,6 +130,15 @@ func (r *Resource) Create(ctx context.Context, key string) (resources.Writer, er
 		r.unmake(made)
 		return nil, r.errorf("create", key, err)
 	}
+}
+
+// createIn creates the new file key in its directory dir, one writer of the
+// directory at a time (see dirState).
+func (r *Resource) createIn(dir, key string) (*os.File, error) {
+	d := r.dirOf(dir)
+	d.create.Lock()
+	defer d.create.Unlock()
+	return r.root.OpenFile(key, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
 }
 
 // mkdirs makes dir and its missing parents, appending those it made to made,
