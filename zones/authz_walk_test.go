@@ -90,10 +90,11 @@ var walkCallers = []walkCaller{
 // ticketMethods are what a ticket may allow, up to its level: reading
 // (stat, list, get) and, for a write ticket, writing (put).
 var ticketMethods = map[string]bool{
-	arcapb.Namespace_Stat_FullMethodName: true,
-	arcapb.Namespace_List_FullMethodName: true,
-	arcapb.Transfer_Get_FullMethodName:   true,
-	arcapb.Transfer_Put_FullMethodName:   true,
+	arcapb.Namespace_Stat_FullMethodName:   true,
+	arcapb.Namespace_List_FullMethodName:   true,
+	arcapb.Transfer_Get_FullMethodName:     true,
+	arcapb.Transfer_Put_FullMethodName:     true,
+	arcapb.Transfer_PutMany_FullMethodName: true,
 }
 
 // rule decides for a plain (non-admin, authenticated) caller from its
@@ -192,6 +193,32 @@ func walkPut(ctx context.Context, c *walkClient, path string, overwrite bool) er
 	}
 	_, err = s.CloseAndRecv()
 	return err
+}
+
+// walkPutMany puts one file over a PutMany stream; the file's own answer
+// carries the refusal.
+func walkPutMany(ctx context.Context, c *walkClient, path string, overwrite bool) error {
+	s, err := c.xfer().PutMany(ctx, c.opts()...)
+	if err != nil {
+		return err
+	}
+	data := []byte("new bytes\n")
+	if err := s.Send(&arcapb.PutManyRequest{Id: 7, File: &arcapb.PutHeader{
+		Path: path, Size: int64(len(data)), Overwrite: overwrite, Data: data}}); err != nil && err != io.EOF {
+		return err
+	}
+	s.CloseSend()
+	resp, err := s.Recv()
+	if err != nil {
+		return err
+	}
+	if _, err := s.Recv(); err != io.EOF {
+		return fmt.Errorf("PutMany of one file: a second answer or no end: %v", err)
+	}
+	if resp.Id != 7 {
+		return fmt.Errorf("PutMany answered for file %d, not 7", resp.Id)
+	}
+	return status.ErrorProto(resp.Status)
 }
 
 // walkCase is one call of one method. allow decides for plain users;
@@ -364,6 +391,14 @@ func walkCases() []walkCase {
 		{method: arcapb.Transfer_Put_FullMethodName, variant: "overwrite", allow: objAtLeast(catalog.AccessWrite),
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				return walkPut(ctx, c, f.obj, true)
+			}},
+		{method: arcapb.Transfer_PutMany_FullMethodName, variant: "new object", allow: collAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return walkPutMany(ctx, c, f.coll+"/putmany", false)
+			}},
+		{method: arcapb.Transfer_PutMany_FullMethodName, variant: "overwrite", allow: objAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return walkPutMany(ctx, c, f.obj, true)
 			}},
 		{method: arcapb.Transfer_Get_FullMethodName, allow: objAtLeast(catalog.AccessRead),
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
