@@ -400,6 +400,44 @@ CREATE VIEW entries (kind, id, path) AS
 	SELECT 'object', o.id, CASE WHEN c.path = '/' THEN '/' || o.name ELSE c.path || '/' || o.name END
 	FROM data_objects o JOIN collections c ON c.id = o.coll_id;
 `,
+	// 10: the commit of every put changes its replica's size on the same
+	// resource: one delta instead of taking the old size away and adding
+	// the new one, which halves the statements the usage triggers run in
+	// the single writer for each put. A move to another resource keeps
+	// migration 8's two steps.
+	`
+DROP TRIGGER replicas_usage_update;
+CREATE TRIGGER replicas_usage_resize AFTER UPDATE OF size, resource ON replicas
+	WHEN OLD.resource = NEW.resource AND OLD.size <> NEW.size AND NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, NEW.resource, NEW.size - OLD.size, 0 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, '', NEW.size - OLD.size, 0 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes;
+	UPDATE usage_coll SET bytes = bytes + (NEW.size - OLD.size) WHERE coll_id IN (SELECT u.coll_id FROM usage_coll u JOIN collections qc ON qc.id = u.coll_id JOIN collections c ON c.id = (SELECT coll_id FROM data_objects WHERE id = NEW.object_id)
+		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
+END;
+CREATE TRIGGER replicas_usage_move AFTER UPDATE OF resource ON replicas
+	WHEN OLD.resource <> NEW.resource AND NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, OLD.resource, -OLD.size, -1 FROM data_objects WHERE id = OLD.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, '', -OLD.size, 0 FROM data_objects WHERE id = OLD.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes;
+	UPDATE usage_coll SET bytes = bytes + -OLD.size WHERE OLD.size <> 0 AND coll_id IN (SELECT u.coll_id FROM usage_coll u JOIN collections qc ON qc.id = u.coll_id JOIN collections c ON c.id = (SELECT coll_id FROM data_objects WHERE id = OLD.object_id)
+		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, NEW.resource, NEW.size, 1 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, '', NEW.size, 0 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes;
+	UPDATE usage_coll SET bytes = bytes + NEW.size WHERE NEW.size <> 0 AND coll_id IN (SELECT u.coll_id FROM usage_coll u JOIN collections qc ON qc.id = u.coll_id JOIN collections c ON c.id = (SELECT coll_id FROM data_objects WHERE id = NEW.object_id)
+		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
+END;
+`,
 }
 
 // rootID is the id of the collection "/", made by the first migration.
