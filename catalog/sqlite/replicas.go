@@ -48,7 +48,8 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 		if err != nil {
 			return err
 		}
-		if _, isColl, err := lookupColl(w, r.Path); err != nil {
+		var isColl bool
+		if err := w.queryRow(`SELECT EXISTS (SELECT 1 FROM collections WHERE path = ?)`, r.Path.String()).Scan(&isColl); err != nil {
 			return err
 		} else if isColl {
 			return fmt.Errorf("a collection is at %s: %w", r.Path, catalog.ErrExists)
@@ -111,11 +112,15 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 			obj = o
 			return fillObj(w, &obj)
 		}
-		// A new object is known without reading it back, but for its ACL,
-		// which the parent's inheritance decided. This runs inside the
-		// single writer, where every statement saved counts (issue 2).
+		// A new object is known without reading it back, and so is its ACL
+		// unless the parent's inheritance copied grants. This runs inside
+		// the single writer, where every statement saved counts (issue 2).
 		obj = catalog.DataObject{ID: o.ID, Path: r.Path, Owner: r.Owner, CreateTime: t, ModifyTime: t,
 			Replicas: []catalog.Replica{repl}}
+		if !parent.Inherit {
+			obj.ACL = []catalog.ACE{{Principal: r.Owner, Level: catalog.AccessOwn}}
+			return nil
+		}
 		obj.ACL, err = loadACL(w, kindObject, o.ID)
 		return err
 	})
