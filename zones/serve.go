@@ -50,6 +50,9 @@ type ServerConfig struct {
 	Jobs JobOptions
 	// LDAP, when its URL is set, logs users in with a directory as well.
 	LDAP LDAPConfig
+	// ReopenLogs, when it delivers, reopens DIR/audit.log for log rotation;
+	// arca server delivers SIGHUP.
+	ReopenLogs <-chan os.Signal
 }
 
 // Run serves a zone from cfg.DataDir until ctx ends, then drains in-flight
@@ -124,11 +127,14 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		return fmt.Errorf("recovery: %w", err)
 	}
 
-	engine, closeAudit, err := startRules(dir, cfg, zone, cat)
+	engine, audit, err := startRules(dir, cfg, zone, cat)
 	if err != nil {
 		return err
 	}
-	defer closeAudit()
+	defer audit.Close()
+	if cfg.ReopenLogs != nil {
+		go reopenOnSignal(ctx, cfg, audit)
+	}
 
 	lis, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -213,7 +219,7 @@ func ruleDirs(dir string, cfg ServerConfig) []string {
 // DIR/audit.log (JSON lines), and the rules of DIR/rules and
 // cfg.RulesDirs. Rules that do not load stop the start: a server must not
 // run without the policy its operators wrote.
-func startRules(dir string, cfg ServerConfig, zone *Zone, cat catalog.Catalog) (*rules.Engine, func(), error) {
+func startRules(dir string, cfg ServerConfig, zone *Zone, cat catalog.Catalog) (*rules.Engine, *auditLog, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "rules"), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("rules directory: %w", err)
 	}
@@ -222,12 +228,12 @@ func startRules(dir string, cfg ServerConfig, zone *Zone, cat catalog.Catalog) (
 			return nil, nil, fmt.Errorf("--rules %s: not a directory", d)
 		}
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "audit.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openAuditLog(filepath.Join(dir, "audit.log"))
 	if err != nil {
-		return nil, nil, fmt.Errorf("audit log: %w", err)
+		return nil, nil, err
 	}
 	audit := slog.New(slog.NewJSONHandler(f, nil))
-	zone.SetAuditLog(f.Name())
+	zone.SetAuditLog(f.path)
 	reg := rules.NewRegistry()
 	if err := zone.RegisterActions(reg, audit); err != nil {
 		f.Close()
@@ -245,7 +251,24 @@ func startRules(dir string, cfg ServerConfig, zone *Zone, cat catalog.Catalog) (
 	}
 	cfg.Logger.Info("rules loaded", "version", set.Version, "rules", len(set.Rules), "files", len(set.Files))
 	zone.UseRules(engine)
-	return engine, func() { f.Close() }, nil
+	return engine, f, nil
+}
+
+// reopenOnSignal reopens the audit log each time cfg.ReopenLogs delivers,
+// until ctx ends.
+func reopenOnSignal(ctx context.Context, cfg ServerConfig, f *auditLog) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-cfg.ReopenLogs:
+		}
+		if err := f.Reopen(); err != nil {
+			cfg.Logger.Error("audit log not reopened; records go on to the old file", "err", err)
+			continue
+		}
+		cfg.Logger.Info("audit log reopened", "path", f.path)
+	}
 }
 
 // zoneOf returns the zone served from dir: it is fixed at the first start

@@ -6,9 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -57,7 +59,8 @@ reuse all of it. SIGINT or SIGTERM drain in-flight requests and stop.
 Rules (YAML files of CEL rules) load from DIR/rules and every --rules
 directory, and reload when a file changes; a change that does not load is
 logged and the rules in use are kept. Rule decisions and actions are
-recorded in DIR/audit.log.
+recorded in DIR/audit.log; SIGHUP reopens it, for log rotation (logrotate's
+create mode with a postrotate kill -HUP).
 
 --catalog dgraph://HOST:PORT keeps the catalog in a Dgraph cluster instead
 (HOST:PORT is an alpha's gRPC port). Several servers, each with its own
@@ -95,6 +98,11 @@ every login.`,
 			if os.Getenv("GOMAXPROCS") == "" { // an operator's choice wins
 				runtime.GOMAXPROCS(zones.ServerProcs(runtime.GOMAXPROCS(0)))
 			}
+			// SIGHUP reopens the audit log, for logrotate.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			cfg.ReopenLogs = hup
 			return zones.Run(cmd.Context(), cfg)
 		},
 	}
