@@ -108,6 +108,10 @@ type Tickets interface {
 	// It refuses with ErrPermission, counting nothing, when the ticket
 	// expired before use.Now or the use would pass one of its limits.
 	UseTicket(ctx context.Context, id ID, use TicketUse) (Ticket, error)
+	// ReturnTicketUse takes back a use that UseTicket counted for an
+	// operation that then failed and stored nothing, so that failed uploads
+	// do not spend a ticket's limits. Counts do not go below zero.
+	ReturnTicketUse(ctx context.Context, id ID, use TicketUse) error
 }
 
 // TicketHash is what the catalog stores of a ticket string.

@@ -37,6 +37,9 @@ type Op struct {
 	// not the caller's own access, allowed the operation: what it creates
 	// belongs to the ticket's owner, and listings show what it covers.
 	ViaTicket *catalog.Ticket
+	// ticketUse is what authorize counted against ViaTicket, returned if
+	// the operation fails.
+	ticketUse catalog.TicketUse
 }
 
 // Hook sees every operation around its run. Before may refuse it, in which
@@ -48,12 +51,25 @@ type Hook interface {
 }
 
 // do is the one road every operation takes: authorize, hooks before, run,
-// hooks after. check is the permission the operation needs, decided in
+// hooks after; what authorize counted against a ticket goes back if the
+// operation fails. The permission each operation needs is decided in
 // authz.go.
 func (z *Zone) do(ctx context.Context, op *Op, run func(ctx context.Context) error) error {
 	if err := z.authorize(ctx, op); err != nil {
 		return err
 	}
+	err := z.hooked(ctx, op, run)
+	if err != nil && op.ViaTicket != nil && op.ticketUse != (catalog.TicketUse{}) {
+		// A failed operation does not spend the ticket: the use goes back.
+		if rerr := z.cat.ReturnTicketUse(context.WithoutCancel(ctx), op.ViaTicket.ID, op.ticketUse); rerr != nil {
+			z.log.Warn("return the use of a ticket by a failed operation", "ticket", op.ViaTicket.ID, "op", op.Name, "err", rerr)
+		}
+	}
+	return err
+}
+
+// hooked runs the hooks before, run, and the hooks after.
+func (z *Zone) hooked(ctx context.Context, op *Op, run func(ctx context.Context) error) error {
 	for i, h := range z.hooks {
 		if err := h.Before(ctx, op); err != nil {
 			for _, done := range z.hooks[:i] {

@@ -116,6 +116,7 @@ func (z *Zone) authorizeTicket(ctx context.Context, op *Op, pt presentedTicket) 
 		if t, err = z.cat.UseTicket(ctx, t.ID, use); err != nil {
 			return err
 		}
+		op.ticketUse = use
 	}
 	op.ViaTicket = &t
 	return nil

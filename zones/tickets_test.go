@@ -141,6 +141,22 @@ func TestTicketLimits(t *testing.T) {
 	if err != nil || got.WriteByteCount != 20 || got.WriteFileCount != 2 || got.UsesCount != 2 {
 		t.Errorf("write ticket counts: %+v, %v", got, err)
 	}
+	// A put that fails after the ticket allowed it (the name is taken,
+	// without overwrite) does not spend the ticket: 5 bytes are left, and
+	// the failed put of 10 does not take them.
+	mod(wt.ID, "write-bytes", "30")
+	if err := walkPut(with(ws), anon, f.coll+"/w0", false); code(err) != codes.AlreadyExists {
+		t.Fatalf("put onto an existing object with a write ticket: %v", err)
+	}
+	if err := walkPutMany(with(ws), anon, f.coll+"/w1", false); code(err) != codes.AlreadyExists {
+		t.Fatalf("PutMany onto an existing object with a write ticket: %v", err)
+	}
+	if got, err := e.cat.Ticket(ctx, wt.ID); err != nil || got.WriteByteCount != 20 || got.WriteFileCount != 2 || got.UsesCount != 2 {
+		t.Errorf("write ticket counts after failed puts: %+v, %v", got, err)
+	}
+	if err := walkPutMany(with(ws), anon, f.coll+"/w2", false); err != nil {
+		t.Errorf("put within what the failed puts left: %v", err)
+	}
 	// Removing the ticket ends it.
 	if err := e.zone.RemoveTicket(ctx, alice, fmt.Sprint(wt.ID)); err != nil {
 		t.Fatal(err)

@@ -117,6 +117,30 @@ var ticketTests = []test{
 		_, err = f.cat.UseTicket(f.ctx, 9999, catalog.TicketUse{Now: now})
 		wantErr(t, err, catalog.ErrNotFound)
 	}},
+	{"ReturnUse", func(t *testing.T, f *fixture) {
+		f.mkdir("shared", alice)
+		tk := f.ticket(t, "one", catalog.TicketWrite, f.path("shared"))
+		tk.UsesLimit, tk.WriteFileLimit, tk.WriteByteLimit = 2, 1, 100
+		ok(t, f.cat.UpdateTicket(f.ctx, tk))
+		now := time.Now()
+		use := catalog.TicketUse{Uses: 1, Files: 1, Bytes: 100, Now: now}
+		must(f.cat.UseTicket(f.ctx, tk.ID, use))(t)
+		_, err := f.cat.UseTicket(f.ctx, tk.ID, use)
+		wantErr(t, err, catalog.ErrPermission) // files, bytes
+		// The first upload failed: its use comes back, and another fits.
+		ok(t, f.cat.ReturnTicketUse(f.ctx, tk.ID, use))
+		if got := must(f.cat.Ticket(f.ctx, tk.ID))(t); got.UsesCount != 0 || got.WriteFileCount != 0 || got.WriteByteCount != 0 {
+			t.Errorf("after returning the use: %+v", got)
+		}
+		must(f.cat.UseTicket(f.ctx, tk.ID, use))(t)
+		// Counts never go below zero, whatever comes back.
+		ok(t, f.cat.ReturnTicketUse(f.ctx, tk.ID, catalog.TicketUse{Uses: 5, Files: 5, Bytes: 500}))
+		if got := must(f.cat.Ticket(f.ctx, tk.ID))(t); got.UsesCount != 0 || got.WriteFileCount != 0 || got.WriteByteCount != 0 {
+			t.Errorf("after returning too much: %+v", got)
+		}
+		wantErr(t, f.cat.ReturnTicketUse(f.ctx, tk.ID, catalog.TicketUse{Uses: -1}), catalog.ErrInvalidArgument)
+		wantErr(t, f.cat.ReturnTicketUse(f.ctx, 9999, use), catalog.ErrNotFound)
+	}},
 	{"ConcurrentUses", func(t *testing.T, f *fixture) {
 		f.mkdir("shared", alice)
 		tk := f.ticket(t, "one", catalog.TicketRead, f.path("shared"))

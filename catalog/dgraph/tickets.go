@@ -283,3 +283,24 @@ func (c *Catalog) UseTicket(ctx context.Context, id catalog.ID, use catalog.Tick
 	}
 	return tk, nil
 }
+
+// ReturnTicketUse takes back use counted against the ticket id.
+func (c *Catalog) ReturnTicketUse(ctx context.Context, id catalog.ID, use catalog.TicketUse) error {
+	if use.Uses < 0 || use.Files < 0 || use.Bytes < 0 {
+		return fmt.Errorf("return use of ticket %d: %w", id, invalid("negative use"))
+	}
+	err := c.write(ctx, func(t *tx) error {
+		tk, err := t.ticketByID(id)
+		if err != nil {
+			return err
+		}
+		tk.UsesCount = max(tk.UsesCount-use.Uses, 0)
+		tk.WriteFileCount = max(tk.WriteFileCount-use.Files, 0)
+		tk.WriteByteCount = max(tk.WriteByteCount-use.Bytes, 0)
+		return t.putTicket(tk)
+	})
+	if err != nil {
+		return fmt.Errorf("return use of ticket %d: %w", id, err)
+	}
+	return nil
+}

@@ -335,3 +335,28 @@ func (c *Catalog) UseTicket(ctx context.Context, id catalog.ID, use catalog.Tick
 	}
 	return t, nil
 }
+
+// ReturnTicketUse takes back use counted against the ticket id.
+func (c *Catalog) ReturnTicketUse(ctx context.Context, id catalog.ID, use catalog.TicketUse) error {
+	if use.Uses < 0 || use.Files < 0 || use.Bytes < 0 {
+		return fmt.Errorf("return use of ticket %d: %w", id, invalid("negative use"))
+	}
+	err := c.write(ctx, func(w *wtx) error {
+		res, err := w.exec(`UPDATE tickets SET uses_count = max(uses_count - ?, 0),
+			write_file_count = max(write_file_count - ?, 0), write_byte_count = max(write_byte_count - ?, 0) WHERE id = ?`,
+			use.Uses, use.Files, use.Bytes, int64(id))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return catalog.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("return use of ticket %d: %w", id, err)
+	}
+	return nil
+}
