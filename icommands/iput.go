@@ -321,7 +321,7 @@ func putFile(ctx context.Context, c *client, j putJob, o iputOptions, prog *prog
 		return nil, explainPut(j, err)
 	}
 	if h != nil && e.Checksum != sum {
-		return nil, fmt.Errorf("%s: the server recorded checksum %s, the local file has %s", j.dest, e.Checksum, sum)
+		return nil, checksumMismatch(j, e.Checksum, sum)
 	}
 	prog.fileDone()
 	return e, nil
@@ -334,6 +334,12 @@ func putError(stream arcapb.Transfer_PutClient, j putJob, err error) error {
 		_, err = stream.CloseAndRecv()
 	}
 	return explainPut(j, err)
+}
+
+// checksumMismatch is the error of a put whose stored bytes are not the
+// local file's.
+func checksumMismatch(j putJob, server, local string) error {
+	return fmt.Errorf("%s: the server recorded checksum %s, the local file has %s", j.dest, server, local)
 }
 
 func explainPut(j putJob, err error) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 
 	"google.golang.org/grpc/codes"
@@ -40,15 +41,10 @@ func putMany(ctx context.Context, c *client, jobs []putJob, o iputOptions, n int
 	if err != nil {
 		return jobs, err
 	}
-	type sent struct {
-		job int
-		sum string
-	}
 	var (
 		mu       sync.Mutex
-		inFlight = map[uint64]sent{}
-		next     int   // the first job not yet handed to the stream
-		sendErr  error // why the sender stopped early
+		inFlight = map[uint64]string{} // job index -> its checksum with -K
+		sendErr  error                 // why the sender stopped early
 		answered bool
 	)
 	slots := make(chan struct{}, n)
@@ -64,14 +60,13 @@ func putMany(ctx context.Context, c *client, jobs []putJob, o iputOptions, n int
 			}
 			h, sum, err := wholeFile(j, o, prog)
 			mu.Lock()
-			next = i + 1
 			if err != nil {
 				done(i, nil, err)
 				mu.Unlock()
 				<-slots
 				continue
 			}
-			inFlight[uint64(i)] = sent{i, sum}
+			inFlight[uint64(i)] = sum
 			mu.Unlock()
 			if err := stream.Send(&arcapb.PutManyRequest{Id: uint64(i), File: h}); err != nil {
 				// The stream ended; Recv below says why.
@@ -94,19 +89,19 @@ func putMany(ctx context.Context, c *client, jobs []putJob, o iputOptions, n int
 			break
 		}
 		mu.Lock()
-		s, ok := inFlight[resp.Id]
+		sum, ok := inFlight[resp.Id]
 		delete(inFlight, resp.Id)
 		answered = true
 		if ok {
-			j := jobs[s.job]
+			i := int(resp.Id)
 			switch {
 			case resp.Status != nil:
-				done(s.job, nil, explainPut(j, status.ErrorProto(resp.Status)))
-			case s.sum != "" && resp.Entry.GetChecksum() != s.sum:
-				done(s.job, nil, fmt.Errorf("%s: the server recorded checksum %s, the local file has %s", j.dest, resp.Entry.GetChecksum(), s.sum))
+				done(i, nil, explainPut(jobs[i], status.ErrorProto(resp.Status)))
+			case sum != "" && resp.Entry.GetChecksum() != sum:
+				done(i, nil, checksumMismatch(jobs[i], resp.Entry.GetChecksum(), sum))
 			default:
 				prog.fileDone()
-				done(s.job, resp.Entry, nil)
+				done(i, resp.Entry, nil)
 			}
 		}
 		mu.Unlock()
@@ -120,7 +115,7 @@ func putMany(ctx context.Context, c *client, jobs []putJob, o iputOptions, n int
 	<-senderDone
 	mu.Lock()
 	defer mu.Unlock()
-	if streamErr == nil && len(inFlight) == 0 && next == len(jobs) {
+	if streamErr == nil && !slices.Contains(reported, false) {
 		return nil, nil
 	}
 	if streamErr == nil {
