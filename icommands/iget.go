@@ -15,6 +15,7 @@ import (
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/internal/nocache"
 	"github.com/arca-data/arca/resources"
 )
 
@@ -213,10 +214,12 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 		}
 	}()
 	var h hash.Hash
-	var w io.Writer = tmp
+	// A large download goes to disk while it streams and leaves the page
+	// cache behind it, instead of filling memory with dirty pages.
+	var w io.Writer = nocache.NewWriter(tmp)
 	if o.verify {
 		h = resources.NewHash()
-		w = io.MultiWriter(tmp, h)
+		w = io.MultiWriter(w, h)
 	}
 	var n int64
 	for {

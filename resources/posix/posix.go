@@ -36,6 +36,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/arca-data/arca/internal/nocache"
 	"github.com/arca-data/arca/resources"
 )
 
@@ -56,10 +57,6 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b 
 // createAttempts bounds how often Create remakes parent directories that a
 // concurrent Remove or Abort pruned between its mkdir and its open.
 const createAttempts = 100
-
-// writebackChunk is how much a large file accumulates before its writeback
-// to disk is started, ahead of Commit's fsync.
-const writebackChunk = 8 << 20
 
 // Resource is a vault directory. It is safe for concurrent use.
 type Resource struct {
@@ -214,7 +211,7 @@ func (r *Resource) Open(ctx context.Context, key string, offset int64) (io.ReadC
 	if offset < 0 {
 		return nil, fmt.Errorf("posix: open %q: negative offset %d", key, offset)
 	}
-	f, _, err := r.openRegular(ctx, "open", key)
+	f, fi, err := r.openRegular(ctx, "open", key)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +221,7 @@ func (r *Resource) Open(ctx context.Context, key string, offset int64) (io.ReadC
 			return nil, r.errorf("open", key, err)
 		}
 	}
-	return f, nil
+	return nocache.NewReader(f, offset, fi.Size()), nil
 }
 
 // openRegular opens the regular file at key for reading.
@@ -395,13 +392,15 @@ type writer struct {
 	ctx context.Context
 	key string
 	f   *os.File // nil once committed or discarded
-	h   hash.Hash
-	n   int64
-	// flushed is how far writeback has been started; see startWriteback.
-	flushed int64
-	dirs    []string // directories to fsync on Commit, deepest first
-	err     error    // first write error: Commit fails with it
-	state   state
+	// out writes to f: a large file is written back to disk while it
+	// streams in, and leaves the page cache behind it, so that Commit's
+	// fsync has little left to do.
+	out   *nocache.Writer
+	h     hash.Hash
+	n     int64
+	dirs  []string // directories to fsync on Commit, deepest first
+	err   error    // first write error: Commit fails with it
+	state state
 }
 
 type state int
@@ -424,7 +423,7 @@ func (r *Resource) newWriter(ctx context.Context, key string, f *os.File, made [
 			dirs = append(dirs, p)
 		}
 	}
-	return &writer{r: r, ctx: ctx, key: key, f: f, h: resources.NewHash(), dirs: dirs}
+	return &writer{r: r, ctx: ctx, key: key, f: f, out: nocache.NewWriter(f), h: resources.NewHash(), dirs: dirs}
 }
 
 // overlapMin is the smallest Write whose hashing runs beside the write
@@ -442,24 +441,20 @@ func (w *writer) Write(p []byte) (int, error) {
 	var n int
 	var err error
 	if len(p) < overlapMin {
-		n, err = w.f.Write(p)
+		n, err = w.out.Write(p)
 		w.h.Write(p[:n])
 	} else {
 		// On a short write the hash takes in bytes that the file did not,
 		// but then the writer has failed and cannot commit.
 		var wg sync.WaitGroup
 		wg.Go(func() { w.h.Write(p) })
-		n, err = w.f.Write(p)
+		n, err = w.out.Write(p)
 		wg.Wait()
 	}
 	w.n += int64(n)
 	if err != nil {
 		w.err = w.r.errorf("write", w.key, err)
 		return n, w.err
-	}
-	if w.n-w.flushed >= writebackChunk {
-		startWriteback(w.f, w.flushed, w.n-w.flushed)
-		w.flushed = w.n
 	}
 	return n, nil
 }
