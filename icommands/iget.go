@@ -16,6 +16,7 @@ import (
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/internal/nocache"
+	"github.com/arca-data/arca/internal/overlap"
 	"github.com/arca-data/arca/resources"
 )
 
@@ -214,28 +215,33 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 		}
 	}()
 	var h hash.Hash
-	// A large download goes to disk while it streams and leaves the page
-	// cache behind it, instead of filling memory with dirty pages.
-	var w io.Writer = nocache.NewWriter(tmp)
 	if o.verify {
 		h = resources.NewHash()
-		w = io.MultiWriter(w, h)
 	}
-	var n int64
-	for {
+	// The next chunk is received (and hashed) while the one before is
+	// written. A large download goes to disk while it streams and leaves
+	// the page cache behind it, instead of filling memory with dirty pages.
+	var recvErr error
+	n, err := overlap.Copy(nocache.NewWriter(tmp), func() ([]byte, error) {
 		msg, err := stream.Recv()
-		if err == io.EOF {
-			break
-		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", j.src, err)
+			if err != io.EOF {
+				recvErr = err
+			}
+			return nil, err
 		}
-		data := msg.GetData()
-		if _, err := w.Write(data); err != nil {
-			return nil, localError(err)
+		data := msg.GetData() // a message of its own: nothing reuses it
+		if h != nil {
+			h.Write(data)
 		}
-		n += int64(len(data))
 		prog.add(len(data))
+		return data, nil
+	})
+	if recvErr != nil {
+		return nil, fmt.Errorf("%s: %w", j.src, recvErr)
+	}
+	if err != nil {
+		return nil, localError(err)
 	}
 	if n != head.Size {
 		return nil, fmt.Errorf("%s: received %d bytes, the catalog says %d", j.src, n, head.Size)

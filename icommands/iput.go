@@ -16,6 +16,7 @@ import (
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/internal/overlap"
 	"github.com/arca-data/arca/resources"
 )
 
@@ -293,20 +294,27 @@ func putFile(ctx context.Context, c *client, j putJob, o iputOptions, prog *prog
 		if err := stream.Send(&arcapb.PutRequest{Part: &arcapb.PutRequest_Header{Header: header}}); err != nil {
 			return nil, putError(stream, j, err)
 		}
-		buf := make([]byte, chunkSize)
-		for {
-			n, rerr := io.ReadFull(r, buf)
-			if n > 0 {
-				if err := stream.Send(&arcapb.PutRequest{Part: &arcapb.PutRequest_Data{Data: buf[:n]}}); err != nil {
-					return nil, putError(stream, j, err)
-				}
+		// The next chunk is read (and hashed) while the one before is sent.
+		bufs := [2][]byte{make([]byte, chunkSize), make([]byte, chunkSize)}
+		k := 0
+		var readErr error
+		_, err := overlap.Copy(sender{stream}, func() ([]byte, error) {
+			buf := bufs[k%2] // overlap.Copy is done with the chunk before last
+			k++
+			n, err := io.ReadFull(r, buf)
+			if err == io.ErrUnexpectedEOF {
+				err = io.EOF
 			}
-			if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-				break
+			if err != nil && err != io.EOF {
+				readErr = fmt.Errorf("read %s: %w", j.local, err)
 			}
-			if rerr != nil {
-				return nil, fmt.Errorf("read %s: %w", j.local, rerr)
-			}
+			return buf[:n], err
+		})
+		if readErr != nil {
+			return nil, readErr
+		}
+		if err != nil {
+			return nil, putError(stream, j, err)
 		}
 	}
 	sum := ""
@@ -325,6 +333,16 @@ func putFile(ctx context.Context, c *client, j putJob, o iputOptions, prog *prog
 	}
 	prog.fileDone()
 	return e, nil
+}
+
+// sender sends what is written to it as the data messages of a put.
+type sender struct{ stream arcapb.Transfer_PutClient }
+
+func (s sender) Write(p []byte) (int, error) {
+	if err := s.stream.Send(&arcapb.PutRequest{Part: &arcapb.PutRequest_Data{Data: p}}); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // putError fetches the server's reason when a Send fails: Send only says

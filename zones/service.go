@@ -14,6 +14,7 @@ import (
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/internal/overlap"
 )
 
 // Service exposes a Zone over gRPC. Handlers only translate: parse the
@@ -365,28 +366,29 @@ func (b *putBody) next() error {
 }
 
 // WriteTo hands each received chunk straight to w, so io.Copy needs no
-// buffer of its own.
+// buffer of its own. While w writes one chunk (to disk, and into its
+// checksum) the next one is received and decrypted: the network and the
+// disk work at the same time instead of taking turns.
 func (b *putBody) WriteTo(w io.Writer) (int64, error) {
-	var total int64
-	for {
-		if len(b.buf) > 0 {
-			n, err := w.Write(b.buf)
-			total += int64(n)
-			if err != nil {
-				return total, err
-			}
-			b.buf = nil
-		}
-		if b.done {
-			return total, nil
-		}
-		if err := b.next(); err != nil {
-			if err == io.EOF {
-				return total, nil
-			}
-			return total, err
-		}
+	if b.done { // everything came with the header
+		n, err := w.Write(b.buf)
+		b.buf = nil
+		return int64(n), err
 	}
+	// Each chunk is a message of its own, which nothing reuses.
+	return overlap.Copy(w, func() ([]byte, error) {
+		for len(b.buf) == 0 {
+			if b.done {
+				return nil, io.EOF
+			}
+			if err := b.next(); err != nil {
+				return nil, err
+			}
+		}
+		p := b.buf
+		b.buf = nil
+		return p, nil
+	})
 }
 
 func (b *putBody) checksum() (string, error) {
