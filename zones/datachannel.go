@@ -54,7 +54,8 @@ func (s *Service) serveData(ctx context.Context, conn *tls.Conn) {
 		defer cancel()
 		ctx = metadata.NewIncomingContext(ctx, metadata.New(call.Metadata))
 		ctx = peer.NewContext(ctx, &peer.Peer{Addr: conn.RemoteAddr(), LocalAddr: conn.LocalAddr(), AuthInfo: tlsInfo(conn)})
-		err = s.dataCall(ctx, call.Method, &dataStream{ctx: ctx, r: fr, w: fw})
+		raw := conn.ConnectionState().NegotiatedProtocol == datachan.Protocol
+		err = s.dataCall(ctx, call.Method, &dataStream{ctx: ctx, r: fr, w: fw, raw: raw})
 	}
 
 	st, eerr := datachan.EncodeStatus(err)
@@ -109,6 +110,7 @@ type dataStream struct {
 	ctx        context.Context
 	r          *datachan.Reader
 	w          *datachan.Writer
+	raw        bool // the client speaks datachan.Protocol: data goes in KindData frames
 	clientDone bool
 }
 
@@ -124,13 +126,15 @@ func (d *dataStream) SendMsg(m any) error {
 	if !ok {
 		return fmt.Errorf("data channel: %T is not a protobuf message", m)
 	}
-	if err := d.w.Write(datachan.KindMessage, msg); err != nil {
+	if err := d.w.SendMsg(msg, d.raw); err != nil {
 		return status.Errorf(codes.Unavailable, "data channel: send: %v", err)
 	}
 	return nil
 }
 
-// RecvMsg returns io.EOF after the client's CloseSend, like gRPC.
+// RecvMsg returns io.EOF after the client's CloseSend, like gRPC. The data
+// of a KindData frame is not copied: it stays valid until the second RecvMsg
+// after this one (see datachan.Reader.Next), which is what putBody needs.
 func (d *dataStream) RecvMsg(m any) error {
 	if d.clientDone {
 		return io.EOF
@@ -146,16 +150,10 @@ func (d *dataStream) RecvMsg(m any) error {
 	case datachan.KindCloseSend:
 		d.clientDone = true
 		return io.EOF
-	case datachan.KindMessage:
-		msg, ok := m.(proto.Message)
-		if !ok {
-			return fmt.Errorf("data channel: %T is not a protobuf message", m)
-		}
-		if err := proto.Unmarshal(body, msg); err != nil {
-			return status.Errorf(codes.InvalidArgument, "data channel: decode %T: %v", m, err)
+	default:
+		if err := datachan.DecodeMsg(kind, body, m); err != nil {
+			return status.Errorf(codes.InvalidArgument, "data channel: %v", err)
 		}
 		return nil
-	default:
-		return status.Errorf(codes.InvalidArgument, "data channel: unexpected frame kind %d", kind)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,9 @@ type dataEnv struct {
 	tls   *tls.Config
 	token string
 	grpc  *grpc.ClientConn
+	// versions are the data-channel versions the client offers; nil for
+	// all of them.
+	versions []string
 }
 
 func newDataEnv(t *testing.T) *dataEnv {
@@ -65,7 +69,9 @@ func (e *dataEnv) dial(ctx context.Context, method, token string) *datachan.Stre
 	if token != "" {
 		md["authorization"] = "Bearer " + token
 	}
-	s, err := datachan.Dial(ctx, e.zone.Addr, e.tls, method, md)
+	conf := e.tls.Clone()
+	conf.NextProtos = e.versions
+	s, err := datachan.Dial(ctx, e.zone.Addr, conf, method, md)
 	if err != nil {
 		e.t.Fatalf("dial the data channel: %v", err)
 	}
@@ -119,37 +125,50 @@ func (e *dataEnv) get(ctx context.Context, token, path string) (*arcapb.Entry, [
 	}
 }
 
+// TestDataChannelPutGet moves a file through each version of the data
+// channel, and across them: what one version put, the other gets.
 func TestDataChannelPutGet(t *testing.T) {
 	e := newDataEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	data := make([]byte, 5<<20+123)
 	rand.Read(data)
-	const path = "/tempZone/home/rods/big.bin"
+	other := map[string]string{datachan.Protocol: datachan.ProtocolV1, datachan.ProtocolV1: datachan.Protocol}
 
-	ent, err := e.put(ctx, e.token, path, data)
-	if err != nil {
-		t.Fatalf("put through the data channel: %v", err)
-	}
-	if ent.Size != int64(len(data)) {
-		t.Errorf("put: size %d, want %d", ent.Size, len(data))
-	}
-	head, got, err := e.get(ctx, e.token, path)
-	if err != nil {
-		t.Fatalf("get through the data channel: %v", err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Fatalf("get returned %d bytes that differ from the %d put", len(got), len(data))
-	}
-	if head.Checksum != ent.Checksum {
-		t.Errorf("get checksum %s, put %s", head.Checksum, ent.Checksum)
-	}
+	for _, version := range datachan.Protocols {
+		t.Run(version, func(t *testing.T) {
+			path := "/tempZone/home/rods/big-" + strings.ReplaceAll(version, "/", "-")
+			e.versions = []string{version}
+			ent, err := e.put(ctx, e.token, path, data)
+			if err != nil {
+				t.Fatalf("put through the data channel: %v", err)
+			}
+			if ent.Size != int64(len(data)) {
+				t.Errorf("put: size %d, want %d", ent.Size, len(data))
+			}
+			for _, get := range []string{version, other[version]} {
+				e.versions = []string{get}
+				head, got, err := e.get(ctx, e.token, path)
+				if err != nil {
+					t.Fatalf("get through %s: %v", get, err)
+				}
+				if !bytes.Equal(got, data) {
+					t.Fatalf("get through %s returned %d bytes that differ from the %d put", get, len(got), len(data))
+				}
+				if head.Checksum != ent.Checksum {
+					t.Errorf("get through %s: checksum %s, put %s", get, head.Checksum, ent.Checksum)
+				}
+			}
 
-	// The same handler, the same errors: an existing object without
-	// overwrite is refused even while the client is still sending.
-	if _, err := e.put(ctx, e.token, path, data); status.Code(err) != codes.AlreadyExists {
-		t.Errorf("second put without overwrite: %v, want AlreadyExists", err)
+			// The same handler, the same errors: an existing object without
+			// overwrite is refused even while the client is still sending.
+			e.versions = []string{version}
+			if _, err := e.put(ctx, e.token, path, data); status.Code(err) != codes.AlreadyExists {
+				t.Errorf("second put without overwrite: %v, want AlreadyExists", err)
+			}
+		})
 	}
+	e.versions = nil
 }
 
 func TestDataChannelRefusals(t *testing.T) {

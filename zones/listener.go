@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,7 +19,8 @@ const handshakeTimeout = 10 * time.Second
 
 // portMux serves gRPC and the data channel on one TLS port. It does the TLS
 // handshake itself and routes by the negotiated ALPN protocol: "h2" goes to
-// the gRPC server through GRPCListener, datachan.Protocol to serveData.
+// the gRPC server through GRPCListener, a version of the data channel
+// (datachan.Protocols) to serveData.
 type portMux struct {
 	lis      net.Listener
 	conf     *tls.Config
@@ -34,7 +36,7 @@ type portMux struct {
 
 func newPortMux(lis net.Listener, conf *tls.Config, data func(context.Context, *tls.Conn)) *portMux {
 	conf = conf.Clone()
-	conf.NextProtos = []string{"h2", datachan.Protocol}
+	conf.NextProtos = append([]string{"h2"}, datachan.Protocols...)
 	return &portMux{
 		lis: lis, conf: conf, data: data,
 		grpc: make(chan net.Conn), closed: make(chan struct{}),
@@ -72,7 +74,7 @@ func (m *portMux) route(ctx context.Context, c net.Conn) {
 		tc.Close()
 		return
 	}
-	if tc.ConnectionState().NegotiatedProtocol == datachan.Protocol {
+	if slices.Contains(datachan.Protocols, tc.ConnectionState().NegotiatedProtocol) {
 		if !m.track(tc) {
 			tc.Close()
 			return

@@ -375,9 +375,11 @@ func (b *putBody) WriteTo(w io.Writer) (int64, error) {
 		b.buf = nil
 		return int64(n), err
 	}
-	// Each chunk is a message of its own, which nothing reuses.
+	// One message per chunk: on the data channel, a chunk's bytes are the
+	// frame reader's buffer, valid until the second message after it
+	// (datachan.Reader.Next), just as long as overlap.Copy needs them.
 	return overlap.Copy(w, func() ([]byte, error) {
-		for len(b.buf) == 0 {
+		if len(b.buf) == 0 {
 			if b.done {
 				return nil, io.EOF
 			}

@@ -5,7 +5,7 @@
 // source: arca/v1/datachannel.proto
 
 // The data channel: a second protocol on the zone's port, chosen by TLS ALPN
-// ("arca-data/1" instead of "h2"), that carries the calls of the Transfer
+// ("arca-data/2" or "arca-data/1" instead of "h2"), that carries the calls of the Transfer
 // service without HTTP/2. Large files move through it several times faster
 // than through gRPC's flow-controlled streams; authentication,
 // authorization, the put protocol and errors are exactly those of gRPC,
@@ -16,6 +16,12 @@
 // then sends the call's request messages (kind 0) and ends its side with
 // kind 1 (no body). The server answers with response messages (kind 0) and
 // ends with a DataEnd (kind 2), after which the connection is done.
+//
+// Version 2 ("arca-data/2") adds kind 3: the bytes of file data, as they
+// are, in place of a PutRequest (client) or GetResponse (server) whose only
+// field is data. Neither side then copies file data into or out of a
+// message. Each side offers both versions and uses kind 3 only when
+// "arca-data/2" was negotiated.
 
 package arcapb
 

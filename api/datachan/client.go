@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -35,8 +36,9 @@ type Stream struct {
 	ctx  context.Context
 	conn *tls.Conn
 	w    *Writer
+	raw  bool // the server speaks Protocol: data goes in KindData frames
 
-	msgs  chan []byte   // response messages, closed at the end of the call
+	msgs  chan frame    // response messages, closed at the end of the call
 	ended chan struct{} // closed when the server's end (or a failure) is known
 	end   error         // nil for OK; set before ended is closed
 
@@ -46,12 +48,21 @@ type Stream struct {
 
 var _ grpc.ClientStream = (*Stream)(nil)
 
+// frame is a response frame handed from the reading goroutine to RecvMsg.
+type frame struct {
+	kind byte
+	body []byte
+}
+
 // Dial opens a data-channel connection to addr and starts the call method
-// with md as its metadata. It returns ErrUnsupported when the server does not
-// negotiate the data channel.
+// with md as its metadata. It offers every version in Protocols unless
+// tlsConf names the versions to offer in NextProtos. It returns
+// ErrUnsupported when the server does not negotiate the data channel.
 func Dial(ctx context.Context, addr string, tlsConf *tls.Config, method string, md map[string]string) (*Stream, error) {
 	conf := tlsConf.Clone()
-	conf.NextProtos = []string{Protocol}
+	if len(conf.NextProtos) == 0 {
+		conf.NextProtos = Protocols
+	}
 	d := tls.Dialer{Config: conf}
 	raw, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -61,13 +72,14 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config, method string, 
 		return nil, status.Errorf(codes.Unavailable, "data channel to %s: %v", addr, err)
 	}
 	conn := raw.(*tls.Conn)
-	if conn.ConnectionState().NegotiatedProtocol != Protocol {
+	version := conn.ConnectionState().NegotiatedProtocol
+	if !slices.Contains(Protocols, version) {
 		conn.Close()
 		return nil, ErrUnsupported
 	}
 	s := &Stream{
-		ctx: ctx, conn: conn, w: NewWriter(conn, bufferSize),
-		msgs: make(chan []byte, 4), ended: make(chan struct{}),
+		ctx: ctx, conn: conn, w: NewWriter(conn, bufferSize), raw: version == Protocol,
+		msgs: make(chan frame, 4), ended: make(chan struct{}),
 	}
 	s.stopWatch = context.AfterFunc(ctx, s.close)
 	if err := s.w.Write(KindMessage, &arcapb.DataCall{Method: method, Metadata: md}); err != nil {
@@ -109,9 +121,10 @@ func (s *Stream) read() {
 			return
 		}
 		switch kind {
-		case KindMessage:
+		case KindMessage, KindData:
+			// A copy: the reader reuses body, and RecvMsg may be late.
 			select {
-			case s.msgs <- append([]byte(nil), body...):
+			case s.msgs <- frame{kind, append([]byte(nil), body...)}:
 			case <-s.ctx.Done():
 				s.finish(status.FromContextError(s.ctx.Err()).Err())
 				return
@@ -164,7 +177,7 @@ func (s *Stream) SendMsg(m any) error {
 	if !ok {
 		return status.Errorf(codes.Internal, "data channel: %T is not a protobuf message", m)
 	}
-	if err := s.w.Write(KindMessage, msg); err != nil {
+	if err := s.w.SendMsg(msg, s.raw); err != nil {
 		if errors.Is(err, ErrFrameTooLarge) {
 			return status.Error(codes.ResourceExhausted, err.Error())
 		}
@@ -188,19 +201,15 @@ func (s *Stream) CloseSend() error {
 // the call's error.
 func (s *Stream) RecvMsg(m any) error {
 	select {
-	case body, ok := <-s.msgs:
+	case f, ok := <-s.msgs:
 		if !ok {
 			if s.end != nil {
 				return s.end
 			}
 			return io.EOF
 		}
-		msg, isProto := m.(proto.Message)
-		if !isProto {
-			return status.Errorf(codes.Internal, "data channel: %T is not a protobuf message", m)
-		}
-		if err := proto.Unmarshal(body, msg); err != nil {
-			return status.Errorf(codes.Internal, "data channel: decode %T: %v", m, err)
+		if err := DecodeMsg(f.kind, f.body, m); err != nil {
+			return status.Errorf(codes.Internal, "data channel: %v", err)
 		}
 		return nil
 	case <-s.ctx.Done():

@@ -14,8 +14,16 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// Protocol is the ALPN name of the data channel.
-const Protocol = "arca-data/1"
+// The ALPN names of the data channel, newest first. Version 2 adds
+// KindData frames; a peer that negotiated version 1 never sends or receives
+// one.
+const (
+	Protocol   = "arca-data/2"
+	ProtocolV1 = "arca-data/1"
+)
+
+// Protocols are the versions this package speaks, newest first.
+var Protocols = []string{Protocol, ProtocolV1}
 
 // MaxFrame bounds one frame, like gRPC's maximum message size: a peer that
 // announces more is refused before anything is allocated.
@@ -26,6 +34,10 @@ const (
 	KindMessage   byte = 0 // a request or response message
 	KindCloseSend byte = 1 // the client has sent its last message; no body
 	KindEnd       byte = 2 // the server's DataEnd; the call is over
+	// KindData is the Data of a PutRequest (from the client) or of a
+	// GetResponse (from the server) as raw bytes: file data is neither
+	// copied into a message nor out of one.
+	KindData byte = 3
 )
 
 // ErrFrameTooLarge is returned for a frame over MaxFrame.
@@ -66,10 +78,37 @@ func (fw *Writer) Write(kind byte, m proto.Message) error {
 	return fw.w.Flush()
 }
 
+// WriteData sends p as one KindData frame and flushes. A large p goes to
+// the connection as it is, without passing through the buffer.
+func (fw *Writer) WriteData(p []byte) error {
+	if len(p) > MaxFrame {
+		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(p))
+	}
+	var head [5]byte
+	head[0] = KindData
+	binary.BigEndian.PutUint32(head[1:], uint32(len(p)))
+	if _, err := fw.w.Write(head[:]); err != nil {
+		return err
+	}
+	if len(p) > fw.w.Available() {
+		// An empty buffer makes bufio write p directly. The header then
+		// goes in a record of its own: one small record per chunk instead
+		// of a copy of the chunk.
+		if err := fw.w.Flush(); err != nil {
+			return err
+		}
+	}
+	if _, err := fw.w.Write(p); err != nil {
+		return err
+	}
+	return fw.w.Flush()
+}
+
 // Reader reads frames from a buffered connection.
 type Reader struct {
-	r   *bufio.Reader
-	buf []byte
+	r    *bufio.Reader
+	bufs [2][]byte // used in turn; see Next
+	turn int
 }
 
 // NewReader reads frames from r through a buffer of size bytes.
@@ -78,7 +117,8 @@ func NewReader(r io.Reader, size int) *Reader {
 }
 
 // Next reads the next frame and returns its kind and body. The body is valid
-// until the next call.
+// until the second call after this one, so that a caller can work on one
+// frame while it reads the next.
 func (fr *Reader) Next() (byte, []byte, error) {
 	var head [5]byte
 	if _, err := io.ReadFull(fr.r, head[:]); err != nil {
@@ -88,15 +128,18 @@ func (fr *Reader) Next() (byte, []byte, error) {
 	if n > MaxFrame {
 		return 0, nil, fmt.Errorf("%w: %d bytes announced", ErrFrameTooLarge, n)
 	}
-	if cap(fr.buf) < int(n) {
-		fr.buf = make([]byte, n)
+	fr.turn ^= 1
+	buf := fr.bufs[fr.turn]
+	if cap(buf) < int(n) {
+		buf = make([]byte, n)
 	}
-	fr.buf = fr.buf[:n]
-	if _, err := io.ReadFull(fr.r, fr.buf); err != nil {
+	buf = buf[:n]
+	fr.bufs[fr.turn] = buf
+	if _, err := io.ReadFull(fr.r, buf); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
 		return 0, nil, err
 	}
-	return head[0], fr.buf, nil
+	return head[0], buf, nil
 }

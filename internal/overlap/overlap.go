@@ -15,7 +15,7 @@ import (
 //
 // A chunk belongs to Copy until next is called twice more: next may reuse
 // the memory of any chunk but the last one it returned, so two buffers used
-// in turn are enough.
+// in turn are enough. That holds for empty chunks too: each one counts.
 //
 // If w fails, Copy stops calling next and returns w's error. If next fails,
 // Copy lets w finish the chunk it has and returns next's error.
@@ -29,6 +29,9 @@ func Copy(w io.Writer, next func() ([]byte, error)) (int64, error) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for p := range chunks {
+			if len(p) == 0 {
+				continue
+			}
 			n, err := w.Write(p)
 			written += int64(n)
 			if err != nil {
@@ -51,7 +54,9 @@ func Copy(w io.Writer, next func() ([]byte, error)) (int64, error) {
 func feed(chunks chan<- []byte, failed <-chan struct{}, next func() ([]byte, error)) error {
 	for {
 		p, err := next()
-		if len(p) > 0 {
+		// Empty chunks are handed over too: taking one means w is done
+		// with the chunk before, which next may then reuse.
+		if err == nil || len(p) > 0 {
 			select {
 			case chunks <- p:
 			case <-failed:

@@ -12,9 +12,11 @@ import (
 
 // chunker returns data in chunks of size, reusing two buffers in turn as
 // Copy allows, and fails with err after failAfter chunks when err is set.
-func chunker(data []byte, size int, failAfter int, err error) func() ([]byte, error) {
+// With emptyEvery, every so many calls return an empty chunk, which takes
+// its turn of the buffers like any other.
+func chunker(data []byte, size int, failAfter int, err error, emptyEvery int) func() ([]byte, error) {
 	bufs := [2][]byte{make([]byte, size), make([]byte, size)}
-	k := 0
+	k, calls := 0, 0
 	return func() ([]byte, error) {
 		if err != nil && k == failAfter {
 			return nil, err
@@ -22,7 +24,12 @@ func chunker(data []byte, size int, failAfter int, err error) func() ([]byte, er
 		if len(data) == 0 {
 			return nil, io.EOF
 		}
-		buf := bufs[k%2]
+		buf := bufs[calls%2]
+		calls++
+		if emptyEvery > 0 && calls%emptyEvery == 0 {
+			buf[0] = 0xEE // scribble: the buffer is ours again
+			return buf[:0], nil
+		}
 		n := copy(buf, data)
 		data = data[n:]
 		k++
@@ -70,6 +77,7 @@ func TestCopy(t *testing.T) {
 		failAfter int
 		nextErr   error
 		failAt    int
+		empty3    bool // an empty chunk every third call
 		wantErr   error
 		wantN     int
 	}{
@@ -77,6 +85,7 @@ func TestCopy(t *testing.T) {
 		{name: "one chunk", size: 2 << 20, wantN: len(data)},
 		{name: "many chunks, buffers reused", size: 4096, wantN: len(data)},
 		{name: "odd chunks", size: 1000, wantN: len(data)},
+		{name: "empty chunks between", size: 4096, empty3: true, wantN: len(data)},
 		{name: "next fails", size: 4096, failAfter: 10, nextErr: errNet, wantErr: errNet, wantN: 10 * 4096},
 		{name: "next fails first", size: 4096, failAfter: 0, nextErr: errNet, wantErr: errNet, wantN: 0},
 		{name: "writer fails", size: 4096, failAt: 5*4096 + 1, wantErr: errDisk, wantN: 5 * 4096},
@@ -87,7 +96,11 @@ func TestCopy(t *testing.T) {
 				in = nil
 			}
 			w := &slowWriter{failAt: tc.failAt}
-			n, err := overlap.Copy(w, chunker(in, tc.size, tc.failAfter, tc.nextErr))
+			emptyEvery := 0
+			if tc.empty3 {
+				emptyEvery = 3
+			}
+			n, err := overlap.Copy(w, chunker(in, tc.size, tc.failAfter, tc.nextErr, emptyEvery))
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}
