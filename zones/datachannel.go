@@ -39,11 +39,13 @@ func (s *Service) serveData(ctx context.Context, conn *tls.Conn) {
 	fw := datachan.NewWriter(conn, dataBuffer)
 
 	conn.SetReadDeadline(time.Now().Add(dataCallTimeout))
+	fr.Limit(datachan.MaxCallFrame) // the caller is not known yet
 	kind, body, err := fr.Next()
 	if err != nil {
 		return // nothing was asked; nobody to answer
 	}
 	conn.SetReadDeadline(time.Time{})
+	fr.Limit(datachan.MaxFrame)
 	var call arcapb.DataCall
 	if kind != datachan.KindMessage {
 		err = status.Error(codes.InvalidArgument, "data channel: a connection starts with a DataCall")

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -193,21 +194,26 @@ func TestDataChannelRefusals(t *testing.T) {
 	}
 
 	// A peer announcing a frame over the limit is cut off; the server keeps
-	// serving.
-	conf := e.tls.Clone()
-	conf.NextProtos = []string{datachan.Protocol}
-	raw, err := tls.Dial("tcp", e.zone.Addr, conf)
-	if err != nil {
-		t.Fatal(err)
+	// serving. Before the call is known, the limit is far lower: an
+	// unauthenticated peer cannot make the server set aside MaxFrame bytes.
+	for _, size := range []uint32{datachan.MaxFrame + 1, datachan.MaxCallFrame + 1} {
+		conf := e.tls.Clone()
+		conf.NextProtos = []string{datachan.Protocol}
+		raw, err := tls.Dial("tcp", e.zone.Addr, conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var head [5]byte
+		binary.BigEndian.PutUint32(head[1:], size)
+		raw.Write(head[:])
+		raw.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if n, err := raw.Read(make([]byte, 1)); err == nil {
+			t.Errorf("the server answered an opening frame of %d bytes with %d bytes instead of closing", size, n)
+		} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Errorf("the server waited for the body of an opening frame of %d bytes instead of closing", size)
+		}
+		raw.Close()
 	}
-	var head [5]byte
-	binary.BigEndian.PutUint32(head[1:], datachan.MaxFrame+1)
-	raw.Write(head[:])
-	raw.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if n, err := raw.Read(make([]byte, 1)); err == nil {
-		t.Errorf("the server answered an oversized frame with %d bytes instead of closing", n)
-	}
-	raw.Close()
 
 	// A client that goes away in the middle of a put leaves nothing behind.
 	pctx, pcancel := context.WithCancel(ctx)

@@ -29,6 +29,10 @@ var Protocols = []string{Protocol, ProtocolV1}
 // announces more is refused before anything is allocated.
 const MaxFrame = 8 << 20
 
+// MaxCallFrame bounds the DataCall that opens a connection: a method name
+// and a few credentials.
+const MaxCallFrame = 64 << 10
+
 // Frame kinds.
 const (
 	KindMessage   byte = 0 // a request or response message
@@ -106,14 +110,23 @@ func (fw *Writer) WriteData(p []byte) error {
 
 // Reader reads frames from a buffered connection.
 type Reader struct {
-	r    *bufio.Reader
-	bufs [2][]byte // used in turn; see Next
-	turn int
+	r     *bufio.Reader
+	limit uint32    // the largest frame Next accepts
+	bufs  [2][]byte // used in turn; see Next
+	turn  int
 }
 
-// NewReader reads frames from r through a buffer of size bytes.
+// NewReader reads frames from r through a buffer of size bytes, accepting
+// frames of up to MaxFrame bytes.
 func NewReader(r io.Reader, size int) *Reader {
-	return &Reader{r: bufio.NewReaderSize(r, size)}
+	return &Reader{r: bufio.NewReaderSize(r, size), limit: MaxFrame}
+}
+
+// Limit makes Next refuse frames over n bytes (never more than MaxFrame)
+// from now on. A server reads the DataCall under MaxCallFrame: until the
+// caller is authenticated, a frame should not make it set aside 8 MiB.
+func (fr *Reader) Limit(n int) {
+	fr.limit = uint32(min(max(n, 0), MaxFrame))
 }
 
 // Next reads the next frame and returns its kind and body. The body is valid
@@ -125,8 +138,8 @@ func (fr *Reader) Next() (byte, []byte, error) {
 		return 0, nil, err
 	}
 	n := binary.BigEndian.Uint32(head[1:])
-	if n > MaxFrame {
-		return 0, nil, fmt.Errorf("%w: %d bytes announced", ErrFrameTooLarge, n)
+	if n > fr.limit {
+		return 0, nil, fmt.Errorf("%w: %d bytes announced, at most %d here", ErrFrameTooLarge, n, fr.limit)
 	}
 	fr.turn ^= 1
 	buf := fr.bufs[fr.turn]

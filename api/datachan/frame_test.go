@@ -111,16 +111,25 @@ func TestDataFrames(t *testing.T) {
 
 func TestFrameRefusals(t *testing.T) {
 	for name, tc := range map[string]struct {
-		in   []byte
-		want error
+		in    []byte
+		limit int // 0: the default, MaxFrame
+		want  error
 	}{
-		"too large":     {[]byte{0, 0x7f, 0xff, 0xff, 0xff}, ErrFrameTooLarge},
-		"cut header":    {[]byte{0, 0, 0}, io.ErrUnexpectedEOF},
-		"cut body":      {[]byte{0, 0, 0, 0, 9, 1, 2}, io.ErrUnexpectedEOF},
-		"just over max": {[]byte{0, 0x00, 0x80, 0x00, 0x01}, ErrFrameTooLarge},
+		"too large":          {in: []byte{0, 0x7f, 0xff, 0xff, 0xff}, want: ErrFrameTooLarge},
+		"cut header":         {in: []byte{0, 0, 0}, want: io.ErrUnexpectedEOF},
+		"cut body":           {in: []byte{0, 0, 0, 0, 9, 1, 2}, want: io.ErrUnexpectedEOF},
+		"just over max":      {in: []byte{0, 0x00, 0x80, 0x00, 0x01}, want: ErrFrameTooLarge},
+		"over a lower limit": {in: []byte{0, 0, 0x01, 0x00, 0x01}, limit: MaxCallFrame, want: ErrFrameTooLarge},
+		"a limit above max":  {in: []byte{0, 0x00, 0x80, 0x00, 0x01}, limit: 2 * MaxFrame, want: ErrFrameTooLarge},
+		"at a lower limit":   {in: append([]byte{0, 0, 0, 0, 4}, "abcd"...), limit: 4, want: nil},
+		"a limit of nothing": {in: []byte{0, 0, 0, 0, 1, 'x'}, limit: -1, want: ErrFrameTooLarge},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := NewReader(bytes.NewReader(tc.in), 16).Next()
+			r := NewReader(bytes.NewReader(tc.in), 16)
+			if tc.limit != 0 {
+				r.Limit(tc.limit)
+			}
+			_, _, err := r.Next()
 			if !errors.Is(err, tc.want) {
 				t.Errorf("Next = %v, want %v", err, tc.want)
 			}
