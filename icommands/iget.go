@@ -230,7 +230,9 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 			}
 			return nil, err
 		}
-		data := msg.GetData() // a message of its own: nothing reuses it
+		// Valid until the second Recv after this one (datachan.Stream.RecvMsg),
+		// as long as overlap.Copy needs it.
+		data := msg.GetData()
 		if h != nil {
 			h.Write(data)
 		}

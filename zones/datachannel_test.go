@@ -113,9 +113,15 @@ func (e *dataEnv) get(ctx context.Context, token, path string) (*arcapb.Entry, [
 	if err != nil {
 		return nil, nil, err
 	}
+	// The data of a message stays valid until the second Recv after it
+	// (datachan.Stream.RecvMsg): check the one before each time.
 	var got bytes.Buffer
+	var prev, prevCopy []byte
 	for {
 		m, err := stream.Recv()
+		if !bytes.Equal(prev, prevCopy) {
+			e.t.Errorf("the data of the message before changed under the caller after one more Recv")
+		}
 		if err == io.EOF {
 			return first.GetHeader(), got.Bytes(), nil
 		}
@@ -123,6 +129,7 @@ func (e *dataEnv) get(ctx context.Context, token, path string) (*arcapb.Entry, [
 			return nil, nil, err
 		}
 		got.Write(m.GetData())
+		prev, prevCopy = m.GetData(), bytes.Clone(m.GetData())
 	}
 }
 

@@ -39,6 +39,9 @@ type Stream struct {
 	raw  bool // the server speaks Protocol: data goes in KindData frames
 
 	msgs  chan frame    // response messages, closed at the end of the call
+	free  chan []byte   // frame buffers RecvMsg is done with, for read to reuse
+	held  [2][]byte     // the data of the last two data frames RecvMsg returned
+	turn  int           // which of held the next data frame replaces
 	ended chan struct{} // closed when the server's end (or a failure) is known
 	end   error         // nil for OK; set before ended is closed
 
@@ -79,7 +82,7 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config, method string, 
 	}
 	s := &Stream{
 		ctx: ctx, conn: conn, w: NewWriter(conn, bufferSize), raw: version == Protocol,
-		msgs: make(chan frame, 4), ended: make(chan struct{}),
+		msgs: make(chan frame, 4), free: make(chan []byte, 8), ended: make(chan struct{}),
 	}
 	s.stopWatch = context.AfterFunc(ctx, s.close)
 	if err := s.w.Write(KindMessage, &arcapb.DataCall{Method: method, Metadata: md}); err != nil {
@@ -124,7 +127,7 @@ func (s *Stream) read() {
 		case KindMessage, KindData:
 			// A copy: the reader reuses body, and RecvMsg may be late.
 			select {
-			case s.msgs <- frame{kind, append([]byte(nil), body...)}:
+			case s.msgs <- frame{kind, s.copyOf(body)}:
 			case <-s.ctx.Done():
 				s.finish(status.FromContextError(s.ctx.Err()).Err())
 				return
@@ -141,6 +144,33 @@ func (s *Stream) read() {
 			s.finish(status.Errorf(codes.Internal, "data channel: unexpected frame kind %d from the server", kind))
 			return
 		}
+	}
+}
+
+// copyOf copies body into a buffer that RecvMsg gave back, or a new one.
+// Reusing them spares a download a fresh megabyte for every chunk.
+func (s *Stream) copyOf(body []byte) []byte {
+	var buf []byte
+	select {
+	case buf = <-s.free:
+	default:
+	}
+	if cap(buf) < len(body) {
+		buf = make([]byte, len(body))
+	}
+	buf = buf[:len(body)]
+	copy(buf, body)
+	return buf
+}
+
+// recycle hands buf back to read.
+func (s *Stream) recycle(buf []byte) {
+	if buf == nil {
+		return
+	}
+	select {
+	case s.free <- buf:
+	default: // enough spare buffers already
 	}
 }
 
@@ -198,7 +228,9 @@ func (s *Stream) CloseSend() error {
 }
 
 // RecvMsg receives one response message, io.EOF after a successful end, or
-// the call's error.
+// the call's error. The Data of a GetResponse that came as a KindData frame
+// is valid until the second RecvMsg after this one: the buffer is then
+// reused, which is as long as overlap.Copy needs it.
 func (s *Stream) RecvMsg(m any) error {
 	select {
 	case f, ok := <-s.msgs:
@@ -210,6 +242,14 @@ func (s *Stream) RecvMsg(m any) error {
 		}
 		if err := DecodeMsg(f.kind, f.body, m); err != nil {
 			return status.Errorf(codes.Internal, "data channel: %v", err)
+		}
+		if f.kind == KindData {
+			// m holds f.body; the data frame two before is free again.
+			s.recycle(s.held[s.turn])
+			s.held[s.turn] = f.body
+			s.turn ^= 1
+		} else {
+			s.recycle(f.body) // decoding copied what m keeps
 		}
 		return nil
 	case <-s.ctx.Done():
