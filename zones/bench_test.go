@@ -139,6 +139,57 @@ func (z *benchZone) run(b *testing.B, out io.Writer, name string, args ...string
 	b.Fatalf("no icommand %s", name)
 }
 
+// BenchmarkIputTreeMiB uploads and downloads a tree of 1,000 files of
+// 1 MiB, the size between one message and the data channel, beside cp -r
+// of the same tree.
+func BenchmarkIputTreeMiB(b *testing.B) {
+	files, size := benchFiles(b, 1000), 1<<20
+	dir := benchDir(b)
+	tree := filepath.Join(dir, "tree")
+	os.MkdirAll(tree, 0o755)
+	buf := make([]byte, size)
+	for i := range files {
+		rand.Read(buf)
+		if err := os.WriteFile(filepath.Join(tree, fmt.Sprintf("f%05d.dat", i)), buf, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	z := startBenchZone(b, filepath.Join(dir, "zone"))
+	defer z.stop()
+	total := int64(files) * int64(size)
+	run := 0
+	b.Run("cp", func(b *testing.B) {
+		b.SetBytes(total)
+		defer reportCPU(b, childrenCPU(), childrenCPU)
+		for i := 0; i < b.N; i++ {
+			dst := filepath.Join(dir, "cp-copy")
+			os.RemoveAll(dst)
+			if out, err := exec.Command("cp", "-r", tree, dst).CombinedOutput(); err != nil {
+				b.Fatalf("cp -r: %v: %s", err, out)
+			}
+		}
+	})
+	b.Run("iput", func(b *testing.B) {
+		b.SetBytes(total)
+		defer reportCPU(b, processCPU(), processCPU)
+		for i := 0; i < b.N; i++ {
+			run++
+			z.run(b, nil, "iput", "-r", tree, "mib"+strconv.Itoa(run))
+		}
+		b.ReportMetric(float64(files*b.N)/b.Elapsed().Seconds(), "files/s")
+	})
+	b.Run("iget", func(b *testing.B) {
+		b.SetBytes(total)
+		defer reportCPU(b, processCPU(), processCPU)
+		for i := 0; i < b.N; i++ {
+			dst := filepath.Join(dir, "back")
+			os.RemoveAll(dst)
+			z.run(b, nil, "iget", "-r", "mib1", dst)
+		}
+		b.ReportMetric(float64(files*b.N)/b.Elapsed().Seconds(), "files/s")
+	})
+}
+
 // BenchmarkIputTree10k uploads 10,000 files of 4 KiB with iput -r into an
 // empty collection; the figure that matters is files/s.
 func BenchmarkIputTree10k(b *testing.B) {

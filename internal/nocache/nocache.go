@@ -58,6 +58,14 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// Synced tells the Writer that the file was fsynced: all of it is on disk,
+// and its pages, clean now, leave the page cache too. Many files smaller
+// than a window then cycle through the same pages as one large file does.
+func (w *Writer) Synced() {
+	drop(w.f, w.dropped, w.n-w.dropped)
+	w.dropped = w.n
+}
+
 // Reader reads a file sequentially and drops from the page cache the
 // windows it has read. The pages of a file that another reader is reading
 // at the same time may have to be read again; only files of at least

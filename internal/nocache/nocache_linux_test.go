@@ -73,6 +73,24 @@ func TestPagesLeave(t *testing.T) {
 		t.Errorf("after writing %d bytes through a Writer, %d are cached; want at most 2 windows (%d)", size, got, 2*nocache.Window)
 	}
 
+	// A file smaller than a window leaves the cache once it is synced.
+	small, err := os.Create(filepath.Join(dir, "small"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	sw := nocache.NewWriter(small)
+	if _, err := sw.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := small.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	sw.Synced()
+	if got := resident(t, small, len(buf)); got > 0 {
+		t.Errorf("a synced file of %d bytes still has %d cached", len(buf), got)
+	}
+
 	// Read the plain file back through a Reader: it comes into the cache
 	// and leaves it behind the reader.
 	if _, err := plain.Seek(0, io.SeekStart); err != nil {

@@ -537,6 +537,7 @@ func (w *writer) commit() (resources.Info, error) {
 	if err := w.f.Sync(); err != nil {
 		return resources.Info{}, err
 	}
+	w.out.Synced()
 	fi, err := w.f.Stat()
 	if err != nil {
 		return resources.Info{}, err
