@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/api/datachan"
 	"github.com/arca-data/arca/catalog"
 )
 
@@ -39,8 +40,7 @@ type client struct {
 	registry arcapb.RegistryClient
 
 	// For the data channel (datachannel.go).
-	addr          string
-	tlsConf       *tls.Config
+	data          *datachan.Pool
 	creds         tokenCreds
 	noDataChannel atomic.Bool
 }
@@ -112,13 +112,16 @@ func dialWith(dir string, env Environment, token, ticket string) (*client, error
 		query: arcapb.NewQueryClient(conn),
 		meta:  arcapb.NewMetadataClient(conn), access: arcapb.NewAccessClient(conn),
 		tickets: arcapb.NewTicketsClient(conn), quotas: arcapb.NewQuotasClient(conn),
-		addr: addr, tlsConf: tlsConf, creds: creds,
+		data: datachan.NewPool(addr, tlsConf), creds: creds,
 		rescs: arcapb.NewResourcesClient(conn), repls: arcapb.NewReplicasClient(conn),
 		rules: arcapb.NewRulesClient(conn), registry: arcapb.NewRegistryClient(conn),
 	}, nil
 }
 
-func (c *client) close() { c.conn.Close() }
+func (c *client) close() {
+	c.data.Close()
+	c.conn.Close()
+}
 
 // resolve turns a command-line path into an absolute logical path, relative
 // to the working collection.

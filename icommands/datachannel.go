@@ -13,9 +13,10 @@ import (
 // dataChannelMin is the size from which a file moves through the data
 // channel (api/arca/v1/datachannel.proto) rather than a gRPC stream: below it
 // a second TLS handshake costs more than HTTP/2's framing does.
-const dataChannelMin = 4 << 20
+const dataChannelMin = 512 << 10
 
-// dialData starts method on a data-channel connection. It returns a nil
+// dialData starts method on a data-channel connection, one the client used
+// before if it can (see datachan.Pool). It returns a nil
 // stream, and no error, when the server has no data channel, so that the
 // caller uses gRPC; it remembers that for the client's later transfers.
 func (c *client) dialData(ctx context.Context, method string, size int64) (*datachan.Stream, error) {
@@ -26,7 +27,7 @@ func (c *client) dialData(ctx context.Context, method string, size int64) (*data
 	if err != nil {
 		return nil, err
 	}
-	s, err := datachan.Dial(ctx, c.addr, c.tlsConf, method, datachan.MetadataOf(ctx, md))
+	s, err := c.data.Call(ctx, method, datachan.MetadataOf(ctx, md))
 	if errors.Is(err, datachan.ErrUnsupported) {
 		c.noDataChannel.Store(true)
 		return nil, nil

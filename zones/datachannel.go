@@ -28,27 +28,57 @@ import (
 // Limits that keep an idle or hostile peer from holding a connection.
 const (
 	dataCallTimeout = 30 * time.Second // to send the DataCall after the handshake
+	dataIdleTimeout = time.Minute      // to send the next call (datachan.MaxIdle is less)
 	dataDrainTime   = 5 * time.Second  // reading what a failed call's client still sends
 	dataBuffer      = 256 << 10
 )
 
-// serveData runs the one call of a data-channel connection and closes it.
-func (s *Service) serveData(ctx context.Context, conn *tls.Conn) {
+// callTracker is told when a call starts and ends on a data-channel
+// connection, so that a shutdown waits for the calls running but not for
+// connections waiting for their next call.
+type callTracker interface {
+	begin(*tls.Conn) bool // false: the server is shutting down
+	end(*tls.Conn)
+}
+
+// serveData runs the calls of a data-channel connection and closes it:
+// one call on version 1, one after another on version 2.
+func (s *Service) serveData(ctx context.Context, conn *tls.Conn, calls callTracker) {
 	defer conn.Close()
 	fr := datachan.NewReader(conn, dataBuffer)
 	fw := datachan.NewWriter(conn, dataBuffer)
-
-	conn.SetReadDeadline(time.Now().Add(dataCallTimeout))
-	fr.Limit(datachan.MaxCallFrame) // the caller is not known yet
-	kind, body, err := fr.Next()
-	if err != nil {
-		return // nothing was asked; nobody to answer
+	v2 := conn.ConnectionState().NegotiatedProtocol == datachan.Protocol
+	wait := dataCallTimeout
+	for {
+		conn.SetReadDeadline(time.Now().Add(wait))
+		fr.Limit(datachan.MaxCallFrame) // the caller is not known yet
+		kind, body, err := fr.Next()
+		if err != nil {
+			return // nothing was asked; nobody to answer
+		}
+		if !calls.begin(conn) {
+			return
+		}
+		conn.SetReadDeadline(time.Time{})
+		fr.Limit(datachan.MaxFrame)
+		again := s.serveCall(ctx, conn, kind, body, &dataStream{r: fr, w: fw, raw: v2})
+		calls.end(conn)
+		if !again || !v2 {
+			return
+		}
+		wait = dataIdleTimeout
 	}
-	conn.SetReadDeadline(time.Time{})
-	fr.Limit(datachan.MaxFrame)
+}
+
+// serveCall runs one call whose DataCall frame is kind and body, and
+// answers with its end. It reports whether the connection is at a call
+// boundary: the call succeeded and the client has closed its side, so the
+// next frame is the next call's.
+func (s *Service) serveCall(ctx context.Context, conn *tls.Conn, kind byte, body []byte, ds *dataStream) bool {
+	var err error
 	var call arcapb.DataCall
 	if kind != datachan.KindMessage {
-		err = status.Error(codes.InvalidArgument, "data channel: a connection starts with a DataCall")
+		err = status.Error(codes.InvalidArgument, "data channel: a call starts with a DataCall")
 	} else if uerr := proto.Unmarshal(body, &call); uerr != nil {
 		err = status.Errorf(codes.InvalidArgument, "data channel: bad DataCall: %v", uerr)
 	} else {
@@ -56,21 +86,35 @@ func (s *Service) serveData(ctx context.Context, conn *tls.Conn) {
 		defer cancel()
 		ctx = metadata.NewIncomingContext(ctx, metadata.New(call.Metadata))
 		ctx = peer.NewContext(ctx, &peer.Peer{Addr: conn.RemoteAddr(), LocalAddr: conn.LocalAddr(), AuthInfo: tlsInfo(conn)})
-		raw := conn.ConnectionState().NegotiatedProtocol == datachan.Protocol
-		err = s.dataCall(ctx, call.Method, &dataStream{ctx: ctx, r: fr, w: fw, raw: raw})
+		ds.ctx = ctx
+		err = s.dataCall(ctx, call.Method, ds)
 	}
 
 	st, eerr := datachan.EncodeStatus(err)
 	if eerr != nil {
 		st, _ = datachan.EncodeStatus(status.Error(codes.Internal, eerr.Error()))
 	}
-	if werr := fw.Write(datachan.KindEnd, &arcapb.DataEnd{Status: st}); werr != nil || err == nil {
-		return
+	if werr := ds.w.Write(datachan.KindEnd, &arcapb.DataEnd{Status: st}); werr != nil {
+		return false
+	}
+	if err == nil {
+		return ds.clientDone || closedSend(conn, ds.r)
 	}
 	// A failed call's client may still be sending; reading it for a while lets
 	// the client read the reason instead of a reset connection.
 	conn.SetReadDeadline(time.Now().Add(dataDrainTime))
 	io.Copy(io.Discard, conn)
+	return false
+}
+
+// closedSend reads the client's CloseSend after a call that did not need it
+// (a put ends with its trailer); it reports whether it came, which puts the
+// connection at a call boundary.
+func closedSend(conn *tls.Conn, fr *datachan.Reader) bool {
+	conn.SetReadDeadline(time.Now().Add(dataDrainTime))
+	defer conn.SetReadDeadline(time.Time{})
+	kind, _, err := fr.Next()
+	return err == nil && kind == datachan.KindCloseSend
 }
 
 // dataCall authenticates a call and runs its handler; the error is a status.

@@ -8,10 +8,12 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +41,8 @@ type dataEnv struct {
 	// versions are the data-channel versions the client offers; nil for
 	// all of them.
 	versions []string
+	// pool, when set, carries the calls instead of a connection each.
+	pool *datachan.Pool
 }
 
 func newDataEnv(t *testing.T) *dataEnv {
@@ -70,9 +74,15 @@ func (e *dataEnv) dial(ctx context.Context, method, token string) *datachan.Stre
 	if token != "" {
 		md["authorization"] = "Bearer " + token
 	}
-	conf := e.tls.Clone()
-	conf.NextProtos = e.versions
-	s, err := datachan.Dial(ctx, e.zone.Addr, conf, method, md)
+	var s *datachan.Stream
+	var err error
+	if e.pool != nil {
+		s, err = e.pool.Call(ctx, method, md)
+	} else {
+		conf := e.tls.Clone()
+		conf.NextProtos = e.versions
+		s, err = datachan.Dial(ctx, e.zone.Addr, conf, method, md)
+	}
 	if err != nil {
 		e.t.Fatalf("dial the data channel: %v", err)
 	}
@@ -177,6 +187,63 @@ func TestDataChannelPutGet(t *testing.T) {
 		})
 	}
 	e.versions = nil
+}
+
+// TestDataChannelReuse runs calls one after another through a Pool: version
+// 2 carries them all on one connection, version 1 opens one per call, and a
+// call that fails leaves its connection closed.
+func TestDataChannelReuse(t *testing.T) {
+	e := newDataEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	data := make([]byte, 3<<20+5)
+	rand.Read(data)
+
+	for _, tc := range []struct {
+		version   string
+		wantDials int64 // for 8 calls
+		afterFail int64 // for a refused put, on a pooled connection if any, and a get
+	}{
+		{datachan.Protocol, 1, 1},
+		{datachan.ProtocolV1, 8, 2},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			var dials atomic.Int64
+			conf := e.tls.Clone()
+			conf.NextProtos = []string{tc.version}
+			conf.VerifyConnection = func(tls.ConnectionState) error { dials.Add(1); return nil }
+			e.pool = datachan.NewPool(e.zone.Addr, conf)
+			defer func() { e.pool.Close(); e.pool = nil }()
+
+			for i := range 4 {
+				path := fmt.Sprintf("/tempZone/home/rods/reuse-%s-%d", strings.ReplaceAll(tc.version, "/", "-"), i)
+				if _, err := e.put(ctx, e.token, path, data); err != nil {
+					t.Fatalf("put %d: %v", i, err)
+				}
+				_, got, err := e.get(ctx, e.token, path)
+				if err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("get %d: %v (%d bytes)", i, err, len(got))
+				}
+			}
+			if n := dials.Load(); n != tc.wantDials {
+				t.Errorf("8 calls made %d connections, want %d", n, tc.wantDials)
+			}
+
+			// A refused call does not leave its connection for the next:
+			// the get after it needs a new one.
+			before := dials.Load()
+			path := fmt.Sprintf("/tempZone/home/rods/reuse-%s-0", strings.ReplaceAll(tc.version, "/", "-"))
+			if _, err := e.put(ctx, e.token, path, data); status.Code(err) != codes.AlreadyExists {
+				t.Fatalf("put onto an existing object: %v, want AlreadyExists", err)
+			}
+			if _, _, err := e.get(ctx, e.token, path); err != nil {
+				t.Fatalf("get after a refused put: %v", err)
+			}
+			if n := dials.Load() - before; n != tc.afterFail {
+				t.Errorf("a refused put and a get made %d connections, want %d", n, tc.afterFail)
+			}
+		})
+	}
 }
 
 func TestDataChannelRefusals(t *testing.T) {

@@ -24,23 +24,23 @@ const handshakeTimeout = 10 * time.Second
 type portMux struct {
 	lis      net.Listener
 	conf     *tls.Config
-	data     func(context.Context, *tls.Conn)
+	data     func(context.Context, *tls.Conn, callTracker)
 	grpc     chan net.Conn
 	closed   chan struct{}
 	stopOnce sync.Once
 
-	mu     sync.Mutex
-	active map[*tls.Conn]struct{} // data-channel connections with a call running
-	calls  sync.WaitGroup
+	mu    sync.Mutex
+	conns map[*tls.Conn]bool // data-channel connections: true while a call runs
+	calls sync.WaitGroup     // the calls running
 }
 
-func newPortMux(lis net.Listener, conf *tls.Config, data func(context.Context, *tls.Conn)) *portMux {
+func newPortMux(lis net.Listener, conf *tls.Config, data func(context.Context, *tls.Conn, callTracker)) *portMux {
 	conf = conf.Clone()
 	conf.NextProtos = append([]string{"h2"}, datachan.Protocols...)
 	return &portMux{
 		lis: lis, conf: conf, data: data,
 		grpc: make(chan net.Conn), closed: make(chan struct{}),
-		active: map[*tls.Conn]struct{}{},
+		conns: map[*tls.Conn]bool{},
 	}
 }
 
@@ -75,12 +75,12 @@ func (m *portMux) route(ctx context.Context, c net.Conn) {
 		return
 	}
 	if slices.Contains(datachan.Protocols, tc.ConnectionState().NegotiatedProtocol) {
-		if !m.track(tc) {
+		if !m.add(tc) {
 			tc.Close()
 			return
 		}
-		defer m.untrack(tc)
-		m.data(ctx, tc)
+		defer m.remove(tc)
+		m.data(ctx, tc, m)
 		return
 	}
 	select {
@@ -90,7 +90,8 @@ func (m *portMux) route(ctx context.Context, c net.Conn) {
 	}
 }
 
-func (m *portMux) track(tc *tls.Conn) bool {
+// add registers an idle data-channel connection; false once closing.
+func (m *portMux) add(tc *tls.Conn) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	select {
@@ -98,23 +99,56 @@ func (m *portMux) track(tc *tls.Conn) bool {
 		return false
 	default:
 	}
-	m.active[tc] = struct{}{}
+	m.conns[tc] = false
+	return true
+}
+
+func (m *portMux) remove(tc *tls.Conn) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.conns, tc)
+}
+
+// begin marks the start of a call on tc; false once closing: the server
+// takes no new call.
+func (m *portMux) begin(tc *tls.Conn) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	select {
+	case <-m.closed:
+		return false
+	default:
+	}
+	m.conns[tc] = true
 	m.calls.Add(1)
 	return true
 }
 
-func (m *portMux) untrack(tc *tls.Conn) {
+// end marks the end of the call on tc. Once closing, the connection, idle
+// now, is closed.
+func (m *portMux) end(tc *tls.Conn) {
 	m.mu.Lock()
-	delete(m.active, tc)
-	m.mu.Unlock()
+	defer m.mu.Unlock()
+	m.conns[tc] = false
 	m.calls.Done()
+	select {
+	case <-m.closed:
+		tc.Close()
+	default:
+	}
 }
 
-// Close stops accepting; running data-channel calls go on (see Drain).
+// Close stops accepting and closes the idle data-channel connections;
+// running calls go on (see Drain).
 func (m *portMux) Close() error {
 	m.stopOnce.Do(func() {
 		m.mu.Lock()
 		close(m.closed)
+		for tc, busy := range m.conns {
+			if !busy {
+				tc.Close()
+			}
+		}
 		m.mu.Unlock()
 		m.lis.Close()
 	})
@@ -132,7 +166,7 @@ func (m *portMux) Drain(ctx context.Context) {
 	case <-ctx.Done():
 	}
 	m.mu.Lock()
-	for tc := range m.active {
+	for tc := range m.conns {
 		tc.Close()
 	}
 	m.mu.Unlock()

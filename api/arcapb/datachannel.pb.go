@@ -22,6 +22,13 @@
 // field is data. Neither side then copies file data into or out of a
 // message. Each side offers both versions and uses kind 3 only when
 // "arca-data/2" was negotiated.
+//
+// Version 2 also carries one call after another on a connection, so that a
+// tree of files pays for a TLS handshake per concurrent transfer rather than
+// per file. After a call that ended with an OK status, once the client has
+// sent its kind 1, the client may send the next DataCall; the server waits a
+// minute for it, and closes the connection after a call that failed.
+// Version 1 runs one call per connection.
 
 package arcapb
 

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
@@ -27,16 +29,15 @@ var ErrUnsupported = errors.New("the server has no data channel")
 // bufferSize is the socket buffering of each side of a stream.
 const bufferSize = 256 << 10
 
-// Stream is one call on its own data-channel connection. It implements
+// Stream is one call on a data-channel connection. It implements
 // grpc.ClientStream, so that grpc.GenericClientStream turns it into the same
 // typed stream the generated Transfer client returns, with gRPC's semantics:
 // SendMsg returns io.EOF once the server has ended the call, RecvMsg returns
 // io.EOF after a successful end and the call's status error otherwise.
 type Stream struct {
 	ctx  context.Context
-	conn *tls.Conn
-	w    *Writer
-	raw  bool // the server speaks Protocol: data goes in KindData frames
+	c    *conn
+	pool *Pool // where the connection goes after a clean end; nil: closed
 
 	msgs  chan frame    // response messages, closed at the end of the call
 	free  chan []byte   // frame buffers RecvMsg is done with, for read to reuse
@@ -44,9 +45,26 @@ type Stream struct {
 	turn  int           // which of held the next data frame replaces
 	ended chan struct{} // closed when the server's end (or a failure) is known
 	end   error         // nil for OK; set before ended is closed
+	// reusable is set with end: the call ended cleanly on a connection that
+	// can carry another one.
+	reusable bool
+
+	oneReply  bool // the method answers once (client streaming, like Put)
+	closeSent bool // CloseSend was called: the stream sends nothing more
+	released  bool // the connection went back to the pool or was closed
 
 	stopWatch func() bool
 	closeOnce sync.Once
+}
+
+// conn is a data-channel connection with its framing, which a Pool keeps
+// between calls.
+type conn struct {
+	tls       *tls.Conn
+	w         *Writer
+	r         *Reader
+	raw       bool // version 2: data frames, and one call after another
+	idleSince time.Time
 }
 
 var _ grpc.ClientStream = (*Stream)(nil)
@@ -58,10 +76,19 @@ type frame struct {
 }
 
 // Dial opens a data-channel connection to addr and starts the call method
-// with md as its metadata. It offers every version in Protocols unless
-// tlsConf names the versions to offer in NextProtos. It returns
-// ErrUnsupported when the server does not negotiate the data channel.
+// with md as its metadata; the connection is closed after the call. It
+// offers every version in Protocols unless tlsConf names the versions to
+// offer in NextProtos. It returns ErrUnsupported when the server does not
+// negotiate the data channel.
 func Dial(ctx context.Context, addr string, tlsConf *tls.Config, method string, md map[string]string) (*Stream, error) {
+	c, err := dialConn(ctx, addr, tlsConf)
+	if err != nil {
+		return nil, err
+	}
+	return start(ctx, c, nil, method, md)
+}
+
+func dialConn(ctx context.Context, addr string, tlsConf *tls.Config) (*conn, error) {
 	conf := tlsConf.Clone()
 	if len(conf.NextProtos) == 0 {
 		conf.NextProtos = Protocols
@@ -74,23 +101,125 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config, method string, 
 		}
 		return nil, status.Errorf(codes.Unavailable, "data channel to %s: %v", addr, err)
 	}
-	conn := raw.(*tls.Conn)
-	version := conn.ConnectionState().NegotiatedProtocol
+	tc := raw.(*tls.Conn)
+	version := tc.ConnectionState().NegotiatedProtocol
 	if !slices.Contains(Protocols, version) {
-		conn.Close()
+		tc.Close()
 		return nil, ErrUnsupported
 	}
+	return &conn{tls: tc, w: NewWriter(tc, bufferSize), r: NewReader(tc, bufferSize), raw: version == Protocol}, nil
+}
+
+// start starts the call method on c. After a clean end, c goes back to
+// pool if pool is set and c can carry another call.
+func start(ctx context.Context, c *conn, pool *Pool, method string, md map[string]string) (*Stream, error) {
 	s := &Stream{
-		ctx: ctx, conn: conn, w: NewWriter(conn, bufferSize), raw: version == Protocol,
+		ctx: ctx, c: c, pool: pool, oneReply: answersOnce(method),
 		msgs: make(chan frame, 4), free: make(chan []byte, 8), ended: make(chan struct{}),
 	}
 	s.stopWatch = context.AfterFunc(ctx, s.close)
-	if err := s.w.Write(KindMessage, &arcapb.DataCall{Method: method, Metadata: md}); err != nil {
+	if err := c.w.Write(KindMessage, &arcapb.DataCall{Method: method, Metadata: md}); err != nil {
+		s.stopWatch()
 		s.close()
-		return nil, status.Errorf(codes.Unavailable, "data channel to %s: %v", addr, err)
+		return nil, status.Errorf(codes.Unavailable, "data channel: %v", err)
 	}
 	go s.read()
 	return s, nil
+}
+
+// answersOnce reports whether method, a Transfer method, sends one answer
+// rather than a stream of them.
+func answersOnce(method string) bool {
+	for _, sd := range arcapb.Transfer_ServiceDesc.Streams {
+		if "/"+arcapb.Transfer_ServiceDesc.ServiceName+"/"+sd.StreamName == method {
+			return !sd.ServerStreams
+		}
+	}
+	return false
+}
+
+// alive reports whether an idle connection still works: a read that must
+// not wait finds nothing to read, rather than the end the server sends when
+// it closes a connection (shutting down, or tired of waiting).
+func (c *conn) alive() bool {
+	c.tls.SetReadDeadline(time.Unix(1, 0)) // long past: the read does not wait
+	defer c.tls.SetReadDeadline(time.Time{})
+	var b [1]byte
+	_, err := c.tls.Read(b[:])
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// Pool keeps the data-channel connections to one server between calls.
+// Version 2 runs one call after another on a connection, so that a tree of
+// files pays for a TLS handshake per concurrent transfer, not per file. It
+// is safe for concurrent use.
+type Pool struct {
+	addr    string
+	tlsConf *tls.Config
+
+	mu   sync.Mutex
+	idle []*conn // most recently used last
+}
+
+// MaxIdle is how long a Pool keeps an unused connection: well below the
+// time a server waits for the next call (a minute for Arca's), so that a
+// pooled connection is not one the server is closing.
+const MaxIdle = 20 * time.Second
+
+// NewPool returns a pool of connections to addr.
+func NewPool(addr string, tlsConf *tls.Config) *Pool {
+	return &Pool{addr: addr, tlsConf: tlsConf}
+}
+
+// Call starts the call method with md as its metadata, on an idle
+// connection if there is one and on a new one otherwise. It returns
+// ErrUnsupported when the server does not negotiate the data channel.
+func (p *Pool) Call(ctx context.Context, method string, md map[string]string) (*Stream, error) {
+	if c := p.take(); c != nil {
+		if s, err := start(ctx, c, p, method, md); err == nil {
+			return s, nil
+		}
+		// The server closed it while it was idle; a new one will do.
+	}
+	c, err := dialConn(ctx, p.addr, p.tlsConf)
+	if err != nil {
+		return nil, err
+	}
+	return start(ctx, c, p, method, md)
+}
+
+// take returns the most recently used idle connection that is still fresh,
+// closing those that are not.
+func (p *Pool) take() *conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(p.idle) > 0 {
+		c := p.idle[len(p.idle)-1]
+		p.idle = p.idle[:len(p.idle)-1]
+		if time.Since(c.idleSince) < MaxIdle && c.alive() {
+			return c
+		}
+		c.tls.Close()
+	}
+	return nil
+}
+
+func (p *Pool) put(c *conn) {
+	c.idleSince = time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.idle = append(p.idle, c)
+}
+
+// Close closes the idle connections; those in a call close when it ends.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.idle {
+		c.tls.Close()
+	}
+	p.idle = nil
 }
 
 // MetadataOf is the call metadata gRPC would send for ctx: what the context
@@ -110,15 +239,14 @@ func MetadataOf(ctx context.Context, creds map[string]string) map[string]string 
 }
 
 func (s *Stream) close() {
-	s.closeOnce.Do(func() { s.conn.Close() })
+	s.closeOnce.Do(func() { s.c.tls.Close() })
 }
 
 // read delivers the server's frames until its end.
 func (s *Stream) read() {
 	defer close(s.msgs)
-	fr := NewReader(s.conn, bufferSize)
 	for {
-		kind, body, err := fr.Next()
+		kind, body, err := s.c.r.Next()
 		if err != nil {
 			s.finish(s.failure(err))
 			return
@@ -138,7 +266,11 @@ func (s *Stream) read() {
 				s.finish(status.Errorf(codes.Internal, "data channel: bad end of call: %v", err))
 				return
 			}
-			s.finish(decodeStatus(end.Status))
+			err := decodeStatus(end.Status)
+			// Only a call that ended well leaves the connection at a call
+			// boundary: a failed one may still have the server draining.
+			s.reusable = err == nil && s.c.raw && s.pool != nil
+			s.finish(err)
 			return
 		default:
 			s.finish(status.Errorf(codes.Internal, "data channel: unexpected frame kind %d from the server", kind))
@@ -184,7 +316,26 @@ func (s *Stream) failure(err error) error {
 func (s *Stream) finish(err error) {
 	s.end = err
 	close(s.ended)
-	// Nothing more will come; the connection is done.
+	if !s.reusable {
+		// Nothing more will come; the connection is done.
+		s.stopWatch()
+		s.close()
+	}
+}
+
+// release hands the connection of a call that ended to the pool, or closes
+// it. It runs on the caller's goroutine, once RecvMsg has seen the end: by
+// then the stream writes nothing more, so the next call has the connection
+// to itself.
+func (s *Stream) release() {
+	if s.released {
+		return
+	}
+	s.released = true
+	if s.reusable && s.closeSent && s.stopWatch() {
+		s.pool.put(s.c)
+		return
+	}
 	s.stopWatch()
 	s.close()
 }
@@ -207,7 +358,7 @@ func (s *Stream) SendMsg(m any) error {
 	if !ok {
 		return status.Errorf(codes.Internal, "data channel: %T is not a protobuf message", m)
 	}
-	if err := s.w.SendMsg(msg, s.raw); err != nil {
+	if err := s.c.w.SendMsg(msg, s.c.raw); err != nil {
 		if errors.Is(err, ErrFrameTooLarge) {
 			return status.Error(codes.ResourceExhausted, err.Error())
 		}
@@ -222,8 +373,9 @@ func (s *Stream) CloseSend() error {
 	if s.isEnded() {
 		return nil
 	}
+	s.closeSent = true
 	// A failure here shows in RecvMsg, as in gRPC.
-	_ = s.w.Write(KindCloseSend, nil)
+	_ = s.c.w.Write(KindCloseSend, nil)
 	return nil
 }
 
@@ -232,9 +384,27 @@ func (s *Stream) CloseSend() error {
 // is valid until the second RecvMsg after this one: the buffer is then
 // reused, which is as long as overlap.Copy needs it.
 func (s *Stream) RecvMsg(m any) error {
+	if err := s.recv(m); err != nil {
+		return err
+	}
+	if s.oneReply {
+		// As gRPC does for a call that answers once: the end follows the
+		// answer, and its status is the call's.
+		if err := s.recv(m); err != io.EOF {
+			if err == nil {
+				err = status.Error(codes.Internal, "data channel: more than one answer to a call that has one")
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Stream) recv(m any) error {
 	select {
 	case f, ok := <-s.msgs:
 		if !ok {
+			s.release()
 			if s.end != nil {
 				return s.end
 			}

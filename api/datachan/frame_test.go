@@ -161,3 +161,16 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+func TestAnswersOnce(t *testing.T) {
+	for method, want := range map[string]bool{
+		arcapb.Transfer_Put_FullMethodName:     true,
+		arcapb.Transfer_Get_FullMethodName:     false,
+		arcapb.Transfer_PutMany_FullMethodName: false,
+		"/arca.v1.Admin/RemoveUser":            false,
+	} {
+		if got := answersOnce(method); got != want {
+			t.Errorf("answersOnce(%s) = %v, want %v", method, got, want)
+		}
+	}
+}
