@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +21,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/arca-data/arca/icommands"
+	"github.com/arca-data/arca/internal/bytesize"
 	"github.com/arca-data/arca/internal/testldap"
 	"github.com/arca-data/arca/internal/testzone"
 	"github.com/arca-data/arca/zones"
@@ -109,6 +112,7 @@ func scriptParams(dir string, cfg zones.ServerConfig, more func(*testscript.Env)
 			"glob":      cmdGlob,
 			"capture":   cmdCapture,
 			"waitfor":   cmdWaitfor,
+			"mkfile":    cmdMkfile,
 		},
 	}
 }
@@ -255,6 +259,28 @@ func cmdJSONLines(ts *testscript.TestScript, neg bool, args []string) {
 	if count >= 0 && len(lines) != count {
 		ts.Fatalf("jsonlines: %s has %d lines, want %d", from, len(lines), count)
 	}
+}
+
+// mkfile PATH SIZE writes a file of SIZE bytes (a number, or one that
+// internal/bytesize reads, such as 4MiB+3 for 4 MiB and 3 bytes), whose
+// contents depend on its path, so that two files of a tree never match by
+// chance.
+func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: mkfile PATH SIZE")
+	}
+	var size int64
+	for _, part := range strings.Split(args[1], "+") {
+		n, err := bytesize.Parse(part)
+		if err != nil {
+			ts.Fatalf("mkfile: %v", err)
+		}
+		size += n
+	}
+	seed := sha256.Sum256([]byte(args[0]))
+	data := make([]byte, size)
+	rand.NewChaCha8(seed).Read(data)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), data, 0o644))
 }
 
 // cmptree DIR1 DIR2 requires two local trees to hold the same directories
