@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
@@ -57,16 +54,6 @@ type Stream struct {
 	closeOnce sync.Once
 }
 
-// conn is a data-channel connection with its framing, which a Pool keeps
-// between calls.
-type conn struct {
-	tls       *tls.Conn
-	w         *Writer
-	r         *Reader
-	raw       bool // version 2: data frames, and one call after another
-	idleSince time.Time
-}
-
 var _ grpc.ClientStream = (*Stream)(nil)
 
 // frame is a response frame handed from the reading goroutine to RecvMsg.
@@ -86,28 +73,6 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config, method string, 
 		return nil, err
 	}
 	return start(ctx, c, nil, method, md)
-}
-
-func dialConn(ctx context.Context, addr string, tlsConf *tls.Config) (*conn, error) {
-	conf := tlsConf.Clone()
-	if len(conf.NextProtos) == 0 {
-		conf.NextProtos = Protocols
-	}
-	d := tls.Dialer{Config: conf}
-	raw, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		if strings.Contains(err.Error(), "no application protocol") {
-			return nil, ErrUnsupported
-		}
-		return nil, status.Errorf(codes.Unavailable, "data channel to %s: %v", addr, err)
-	}
-	tc := raw.(*tls.Conn)
-	version := tc.ConnectionState().NegotiatedProtocol
-	if !slices.Contains(Protocols, version) {
-		tc.Close()
-		return nil, ErrUnsupported
-	}
-	return &conn{tls: tc, w: NewWriter(tc, bufferSize), r: NewReader(tc, bufferSize), raw: version == Protocol}, nil
 }
 
 // start starts the call method on c. After a clean end, c goes back to
@@ -136,90 +101,6 @@ func answersOnce(method string) bool {
 		}
 	}
 	return false
-}
-
-// alive reports whether an idle connection still works: a read that must
-// not wait finds nothing to read, rather than the end the server sends when
-// it closes a connection (shutting down, or tired of waiting).
-func (c *conn) alive() bool {
-	c.tls.SetReadDeadline(time.Unix(1, 0)) // long past: the read does not wait
-	defer c.tls.SetReadDeadline(time.Time{})
-	var b [1]byte
-	_, err := c.tls.Read(b[:])
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// Pool keeps the data-channel connections to one server between calls.
-// Version 2 runs one call after another on a connection, so that a tree of
-// files pays for a TLS handshake per concurrent transfer, not per file. It
-// is safe for concurrent use.
-type Pool struct {
-	addr    string
-	tlsConf *tls.Config
-
-	mu   sync.Mutex
-	idle []*conn // most recently used last
-}
-
-// MaxIdle is how long a Pool keeps an unused connection: well below the
-// time a server waits for the next call (a minute for Arca's), so that a
-// pooled connection is not one the server is closing.
-const MaxIdle = 20 * time.Second
-
-// NewPool returns a pool of connections to addr.
-func NewPool(addr string, tlsConf *tls.Config) *Pool {
-	return &Pool{addr: addr, tlsConf: tlsConf}
-}
-
-// Call starts the call method with md as its metadata, on an idle
-// connection if there is one and on a new one otherwise. It returns
-// ErrUnsupported when the server does not negotiate the data channel.
-func (p *Pool) Call(ctx context.Context, method string, md map[string]string) (*Stream, error) {
-	if c := p.take(); c != nil {
-		if s, err := start(ctx, c, p, method, md); err == nil {
-			return s, nil
-		}
-		// The server closed it while it was idle; a new one will do.
-	}
-	c, err := dialConn(ctx, p.addr, p.tlsConf)
-	if err != nil {
-		return nil, err
-	}
-	return start(ctx, c, p, method, md)
-}
-
-// take returns the most recently used idle connection that is still fresh,
-// closing those that are not.
-func (p *Pool) take() *conn {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for len(p.idle) > 0 {
-		c := p.idle[len(p.idle)-1]
-		p.idle = p.idle[:len(p.idle)-1]
-		if time.Since(c.idleSince) < MaxIdle && c.alive() {
-			return c
-		}
-		c.tls.Close()
-	}
-	return nil
-}
-
-func (p *Pool) put(c *conn) {
-	c.idleSince = time.Now()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.idle = append(p.idle, c)
-}
-
-// Close closes the idle connections; those in a call close when it ends.
-func (p *Pool) Close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.idle {
-		c.tls.Close()
-	}
-	p.idle = nil
 }
 
 // MetadataOf is the call metadata gRPC would send for ctx: what the context
