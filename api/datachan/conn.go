@@ -3,10 +3,9 @@ package datachan
 import (
 	"context"
 	"crypto/tls"
-	"errors"
-	"net"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -45,14 +44,25 @@ func dialConn(ctx context.Context, addr string, tlsConf *tls.Config) (*conn, err
 	return &conn{tls: tc, w: NewWriter(tc, bufferSize), r: NewReader(tc, bufferSize), raw: version == Protocol}, nil
 }
 
-// alive reports whether an idle connection still works: a read that must
-// not wait finds nothing to read, rather than the end the server sends when
-// it closes a connection (shutting down, or tired of waiting).
+// alive reports whether an idle connection still works: the server has
+// sent nothing on it, neither the end of the connection (shutting down, or
+// tired of waiting) nor anything else, which at a call boundary it never
+// does.
 func (c *conn) alive() bool {
-	c.tls.SetReadDeadline(time.Unix(1, 0)) // long past: the read does not wait
-	defer c.tls.SetReadDeadline(time.Time{})
-	var b [1]byte
-	_, err := c.tls.Read(b[:])
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	tcp, ok := c.tls.NetConn().(syscall.Conn)
+	if !ok {
+		return true
+	}
+	raw, err := tcp.SyscallConn()
+	if err != nil {
+		return false
+	}
+	quiet := false
+	if err := raw.Read(func(fd uintptr) bool {
+		quiet = nothingToRead(fd)
+		return true // done, whatever the answer: never wait
+	}); err != nil {
+		return false
+	}
+	return quiet
 }
