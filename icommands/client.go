@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"google.golang.org/grpc"
@@ -41,6 +42,7 @@ type client struct {
 
 	// For the data channel (datachannel.go).
 	data          *datachan.Pool
+	chunks        sync.Pool // *[]byte of chunkSize, for uploads
 	creds         tokenCreds
 	noDataChannel atomic.Bool
 }
@@ -117,6 +119,18 @@ func dialWith(dir string, env Environment, token, ticket string) (*client, error
 		rules: arcapb.NewRulesClient(conn), registry: arcapb.NewRegistryClient(conn),
 	}, nil
 }
+
+// chunk returns a buffer of chunkSize bytes, one that an upload gave back if
+// it can: a tree of files then reuses a few megabytes instead of touching
+// fresh memory for every file.
+func (c *client) chunk() []byte {
+	if b, ok := c.chunks.Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, chunkSize)
+}
+
+func (c *client) recycleChunk(b []byte) { c.chunks.Put(&b) }
 
 func (c *client) close() {
 	c.data.Close()

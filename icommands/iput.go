@@ -295,7 +295,9 @@ func putFile(ctx context.Context, c *client, j putJob, o iputOptions, prog *prog
 			return nil, putError(stream, j, err)
 		}
 		// The next chunk is read (and hashed) while the one before is sent.
-		bufs := [2][]byte{make([]byte, chunkSize), make([]byte, chunkSize)}
+		bufs := [2][]byte{c.chunk(), c.chunk()}
+		defer c.recycleChunk(bufs[0])
+		defer c.recycleChunk(bufs[1])
 		k := 0
 		var readErr error
 		_, err := overlap.Copy(sender{stream}, func() ([]byte, error) {

@@ -37,7 +37,6 @@ type Stream struct {
 	pool *Pool // where the connection goes after a clean end; nil: closed
 
 	msgs  chan frame    // response messages, closed at the end of the call
-	free  chan []byte   // frame buffers RecvMsg is done with, for read to reuse
 	held  [2][]byte     // the data of the last two data frames RecvMsg returned
 	turn  int           // which of held the next data frame replaces
 	ended chan struct{} // closed when the server's end (or a failure) is known
@@ -80,7 +79,7 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config, method string, 
 func start(ctx context.Context, c *conn, pool *Pool, method string, md map[string]string) (*Stream, error) {
 	s := &Stream{
 		ctx: ctx, c: c, pool: pool, oneReply: answersOnce(method),
-		msgs: make(chan frame, 4), free: make(chan []byte, 8), ended: make(chan struct{}),
+		msgs: make(chan frame, 4), ended: make(chan struct{}),
 	}
 	s.stopWatch = context.AfterFunc(ctx, s.close)
 	if err := c.w.Write(KindMessage, &arcapb.DataCall{Method: method, Metadata: md}); err != nil {
@@ -165,7 +164,7 @@ func (s *Stream) read() {
 func (s *Stream) copyOf(body []byte) []byte {
 	var buf []byte
 	select {
-	case buf = <-s.free:
+	case buf = <-s.c.free:
 	default:
 	}
 	if cap(buf) < len(body) {
@@ -182,7 +181,7 @@ func (s *Stream) recycle(buf []byte) {
 		return
 	}
 	select {
-	case s.free <- buf:
+	case s.c.free <- buf:
 	default: // enough spare buffers already
 	}
 }

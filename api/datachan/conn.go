@@ -20,6 +20,9 @@ type conn struct {
 	r         *Reader
 	raw       bool // version 2: data frames, and one call after another
 	idleSince time.Time
+	// free holds the buffers of received frames that calls are done with,
+	// for the next frames, of this call or the next on the connection.
+	free chan []byte
 }
 
 func dialConn(ctx context.Context, addr string, tlsConf *tls.Config) (*conn, error) {
@@ -41,7 +44,8 @@ func dialConn(ctx context.Context, addr string, tlsConf *tls.Config) (*conn, err
 		tc.Close()
 		return nil, ErrUnsupported
 	}
-	return &conn{tls: tc, w: NewWriter(tc, bufferSize), r: NewReader(tc, bufferSize), raw: version == Protocol}, nil
+	return &conn{tls: tc, w: NewWriter(tc, bufferSize), r: NewReader(tc, bufferSize), raw: version == Protocol,
+		free: make(chan []byte, 8)}, nil
 }
 
 // alive reports whether an idle connection still works: the server has
