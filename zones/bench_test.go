@@ -139,14 +139,13 @@ func (z *benchZone) run(b *testing.B, out io.Writer, name string, args ...string
 	b.Fatalf("no icommand %s", name)
 }
 
-// BenchmarkIputTreeMiB uploads and downloads a tree of 1,000 files of
-// 1 MiB, the size between one message and the data channel, beside cp -r
-// of the same tree.
-func BenchmarkIputTreeMiB(b *testing.B) {
-	files, size := benchFiles(b, 1000), 1<<20
-	dir := benchDir(b)
+// makeTree writes dir/tree with files of size random bytes each.
+func makeTree(b *testing.B, dir string, files, size int) string {
+	b.Helper()
 	tree := filepath.Join(dir, "tree")
-	os.MkdirAll(tree, 0o755)
+	if err := os.MkdirAll(tree, 0o755); err != nil {
+		b.Fatal(err)
+	}
 	buf := make([]byte, size)
 	for i := range files {
 		rand.Read(buf)
@@ -154,6 +153,38 @@ func BenchmarkIputTreeMiB(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	return tree
+}
+
+// BenchmarkIgetTree10k downloads with iget -r a collection of 10,000 data
+// objects of 4 KiB: the way back of IputTree10k.
+func BenchmarkIgetTree10k(b *testing.B) {
+	files, size := benchFiles(b, 10_000), 4<<10
+	dir := benchDir(b)
+	tree := makeTree(b, dir, files, size)
+	z := startBenchZone(b, filepath.Join(dir, "zone"))
+	defer z.stop()
+	z.run(b, nil, "iput", "-r", tree, "tree")
+	b.ResetTimer()
+	defer reportCPU(b, processCPU(), processCPU)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		dst := filepath.Join(dir, "back")
+		os.RemoveAll(dst)
+		syscall.Sync()
+		b.StartTimer()
+		z.run(b, nil, "iget", "-r", "tree", dst)
+	}
+	b.ReportMetric(float64(files*b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
+// BenchmarkIputTreeMiB uploads and downloads a tree of 1,000 files of
+// 1 MiB, the size between one message and the data channel, beside cp -r
+// of the same tree.
+func BenchmarkIputTreeMiB(b *testing.B) {
+	files, size := benchFiles(b, 1000), 1<<20
+	dir := benchDir(b)
+	tree := makeTree(b, dir, files, size)
 	z := startBenchZone(b, filepath.Join(dir, "zone"))
 	defer z.stop()
 	total := int64(files) * int64(size)
@@ -195,15 +226,7 @@ func BenchmarkIputTreeMiB(b *testing.B) {
 func BenchmarkIputTree10k(b *testing.B) {
 	files, size := benchFiles(b, 10_000), 4<<10
 	dir := benchDir(b)
-	tree := filepath.Join(dir, "tree")
-	os.MkdirAll(tree, 0o755)
-	buf := make([]byte, size)
-	for i := range files {
-		rand.Read(buf)
-		if err := os.WriteFile(filepath.Join(tree, fmt.Sprintf("f%05d.dat", i)), buf, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	tree := makeTree(b, dir, files, size)
 	z := startBenchZone(b, filepath.Join(dir, "zone"))
 	defer z.stop()
 	run := 0

@@ -446,7 +446,9 @@ func (s *Service) Get(req *arcapb.GetRequest, stream grpc.ServerStreamingServer[
 	if err := stream.Send(&arcapb.GetResponse{Part: &arcapb.GetResponse_Header{Header: head}}); err != nil {
 		return err
 	}
-	buf := make([]byte, getChunk)
+	// A chunk, or less for a smaller replica: a tree of small files should
+	// not cost a fresh megabyte each. At least a byte, to see the end.
+	buf := make([]byte, min(getChunk, max(rep.Size, 1)))
 	for {
 		n, err := io.ReadFull(rc, buf)
 		if n > 0 {
