@@ -15,8 +15,9 @@ type Pool struct {
 	addr    string
 	tlsConf *tls.Config
 
-	mu   sync.Mutex
-	idle []*conn // most recently used last
+	mu     sync.Mutex
+	idle   []*conn // most recently used last
+	closed bool
 }
 
 // MaxIdle is how long a Pool keeps an unused connection: well below the
@@ -66,6 +67,10 @@ func (p *Pool) put(c *conn) {
 	c.idleSince = time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed {
+		c.tls.Close()
+		return
+	}
 	p.idle = append(p.idle, c)
 }
 
@@ -73,6 +78,7 @@ func (p *Pool) put(c *conn) {
 func (p *Pool) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.closed = true
 	for _, c := range p.idle {
 		c.tls.Close()
 	}

@@ -49,8 +49,8 @@ func TestIdleConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lis.Close()
-	// The server keeps the first connection and reads a frame from it, and
-	// closes the second after its handshake.
+	// The server keeps the first connection and reads a frame from it,
+	// closes the second after its handshake, and keeps the third.
 	got := make(chan []byte, 1)
 	done := make(chan struct{})
 	defer close(done)
@@ -67,6 +67,16 @@ func TestIdleConnections(t *testing.T) {
 		}
 		second.(*tls.Conn).Handshake()
 		second.Close()
+		// A third connection, for the closed pool.
+		go func() {
+			third, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			third.(*tls.Conn).Handshake()
+			<-done
+			third.Close()
+		}()
 		_, body, err := NewReader(first, 64).Next()
 		if err == nil {
 			got <- append([]byte(nil), body...)
@@ -116,5 +126,20 @@ func TestIdleConnections(t *testing.T) {
 	open.idleSince = time.Now().Add(-MaxIdle - time.Second)
 	if c := p.take(); c != nil {
 		t.Errorf("take handed out a connection idle for %s", time.Since(c.idleSince).Round(time.Second))
+	}
+
+	// A closed pool keeps nothing: a call that ends after Close closes
+	// its connection.
+	late, err := dialConn(ctx, lis.Addr().String(), clientConf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	p.put(late)
+	if c := p.take(); c != nil {
+		t.Error("a closed pool handed out a connection")
+	}
+	if late.alive() {
+		t.Error("a connection put into a closed pool was left open")
 	}
 }
