@@ -90,14 +90,22 @@ func (m *portMux) route(ctx context.Context, c net.Conn) {
 	}
 }
 
+// isClosed reports whether Close was called.
+func (m *portMux) isClosed() bool {
+	select {
+	case <-m.closed:
+		return true
+	default:
+		return false
+	}
+}
+
 // add registers an idle data-channel connection; false once closing.
 func (m *portMux) add(tc *tls.Conn) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	select {
-	case <-m.closed:
+	if m.isClosed() {
 		return false
-	default:
 	}
 	m.conns[tc] = false
 	return true
@@ -114,10 +122,8 @@ func (m *portMux) remove(tc *tls.Conn) {
 func (m *portMux) begin(tc *tls.Conn) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	select {
-	case <-m.closed:
+	if m.isClosed() {
 		return false
-	default:
 	}
 	m.conns[tc] = true
 	m.calls.Add(1)
@@ -131,10 +137,8 @@ func (m *portMux) end(tc *tls.Conn) {
 	defer m.mu.Unlock()
 	m.conns[tc] = false
 	m.calls.Done()
-	select {
-	case <-m.closed:
+	if m.isClosed() {
 		tc.Close()
-	default:
 	}
 }
 
