@@ -47,7 +47,11 @@ type dataEnv struct {
 
 func newDataEnv(t *testing.T) *dataEnv {
 	t.Helper()
-	z := testzone.StartZone(t, t.TempDir(), zones.ServerConfig{})
+	return newDataEnvFor(t, testzone.StartZone(t, t.TempDir(), zones.ServerConfig{}))
+}
+
+func newDataEnvFor(t *testing.T, z *testzone.Zone) *dataEnv {
+	t.Helper()
 	pemBytes, err := os.ReadFile(z.CAFile)
 	if err != nil {
 		t.Fatal(err)
@@ -243,6 +247,33 @@ func TestDataChannelReuse(t *testing.T) {
 				t.Errorf("a refused put and a get made %d connections, want %d", n, tc.afterFail)
 			}
 		})
+	}
+}
+
+// TestDataChannelIdleShutdown: a connection a client keeps for its next
+// call neither holds up the server's shutdown (a call that is running does:
+// cmd/arca's TestSIGTERMDrains) nor outlives it.
+func TestDataChannelIdleShutdown(t *testing.T) {
+	z := testzone.StartZone(t, t.TempDir(), zones.ServerConfig{ShutdownGrace: 20 * time.Second})
+	e := newDataEnvFor(t, z)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e.pool = datachan.NewPool(z.Addr, e.tls)
+	defer e.pool.Close()
+	if _, err := e.put(ctx, e.token, "/tempZone/home/rods/idle", []byte("kept for the next call")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	z.Stop()
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the server took %s to stop with an idle data-channel connection open; the grace is 20s", took.Round(time.Millisecond))
+	}
+	// The server closed the idle connection as it stopped: the client sees
+	// that before using it, and its next call fails to connect rather than
+	// in the middle.
+	_, err := e.pool.Call(ctx, arcapb.Transfer_Put_FullMethodName, map[string]string{"authorization": "Bearer " + e.token})
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("a call after the server stopped: %v; want a refused connection", err)
 	}
 }
 
