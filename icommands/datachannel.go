@@ -10,17 +10,16 @@ import (
 	"github.com/arca-data/arca/api/datachan"
 )
 
-// dataChannelMin is the size from which a file moves through the data
-// channel (api/arca/v1/datachannel.proto) rather than a gRPC stream: below it
-// a second TLS handshake costs more than HTTP/2's framing does.
-const dataChannelMin = 512 << 10
-
-// dialData starts method on a data-channel connection, one the client used
-// before if it can (see datachan.Pool). It returns a nil
-// stream, and no error, when the server has no data channel, so that the
-// caller uses gRPC; it remembers that for the client's later transfers.
-func (c *client) dialData(ctx context.Context, method string, size int64) (*datachan.Stream, error) {
-	if size < dataChannelMin || c.noDataChannel.Load() {
+// dialData starts method on a data-channel connection (see
+// api/arca/v1/datachannel.proto), one the client used before if it can (see
+// datachan.Pool). Every transfer that does not fit one message goes this
+// way: with connections reused, it costs less than a gRPC stream for files
+// of any size (300 KiB files: iput +13%, iget +15%; 4 KiB gets: +10-50%).
+// It returns a nil stream, and no error, when the server has no data
+// channel, so that the caller uses gRPC; it remembers that for the client's
+// later transfers.
+func (c *client) dialData(ctx context.Context, method string) (*datachan.Stream, error) {
+	if c.noDataChannel.Load() {
 		return nil, nil
 	}
 	md, err := c.creds.GetRequestMetadata(ctx)
@@ -35,9 +34,9 @@ func (c *client) dialData(ctx context.Context, method string, size int64) (*data
 	return s, err
 }
 
-// putStream opens the upload of a file of size bytes.
-func (c *client) putStream(ctx context.Context, size int64) (arcapb.Transfer_PutClient, error) {
-	s, err := c.dialData(ctx, arcapb.Transfer_Put_FullMethodName, size)
+// putStream opens the upload of a file.
+func (c *client) putStream(ctx context.Context) (arcapb.Transfer_PutClient, error) {
+	s, err := c.dialData(ctx, arcapb.Transfer_Put_FullMethodName)
 	if err != nil {
 		return nil, err
 	}
@@ -47,9 +46,9 @@ func (c *client) putStream(ctx context.Context, size int64) (arcapb.Transfer_Put
 	return &grpc.GenericClientStream[arcapb.PutRequest, arcapb.Entry]{ClientStream: s}, nil
 }
 
-// getStream opens the download of a data object of size bytes.
-func (c *client) getStream(ctx context.Context, req *arcapb.GetRequest, size int64) (arcapb.Transfer_GetClient, error) {
-	s, err := c.dialData(ctx, arcapb.Transfer_Get_FullMethodName, size)
+// getStream opens the download of a data object.
+func (c *client) getStream(ctx context.Context, req *arcapb.GetRequest) (arcapb.Transfer_GetClient, error) {
+	s, err := c.dialData(ctx, arcapb.Transfer_Get_FullMethodName)
 	if err != nil {
 		return nil, err
 	}

@@ -182,7 +182,7 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Ask without waiting first, so that a recall from tape can be told.
-	stream, err := c.getStream(ctx, &arcapb.GetRequest{Path: j.src.String(), NoWait: true}, j.size)
+	stream, err := c.getStream(ctx, &arcapb.GetRequest{Path: j.src.String(), NoWait: true})
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +191,7 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 		if o.notify != nil {
 			o.notify("%s is being recalled from tape; waiting for it", j.src)
 		}
-		if stream, err = c.getStream(ctx, &arcapb.GetRequest{Path: j.src.String()}, j.size); err != nil {
+		if stream, err = c.getStream(ctx, &arcapb.GetRequest{Path: j.src.String()}); err != nil {
 			return nil, err
 		}
 		first, err = stream.Recv()

@@ -267,7 +267,7 @@ func putFile(ctx context.Context, c *client, j putJob, o iputOptions, prog *prog
 	defer f.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // a failed upload ends its stream, so the server aborts it
-	stream, err := c.putStream(ctx, j.size)
+	stream, err := c.putStream(ctx)
 	if err != nil {
 		return nil, err
 	}
