@@ -81,8 +81,8 @@ type Reader struct {
 const MinDropSize = 4 * Window
 
 // NewReader returns a reader of f from offset off, which must be f's current
-// offset. It drops what it read only if the file is at least size bytes
-// long, size being at least MinDropSize.
+// offset; size is the file's length. Only a file of at least MinDropSize
+// has what it read dropped: a smaller one is f itself.
 func NewReader(f *os.File, off, size int64) io.ReadCloser {
 	if size < MinDropSize {
 		return f
