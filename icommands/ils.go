@@ -92,6 +92,7 @@ func ils(ctx context.Context, a *app, c *client, w *bufio.Writer, arg string, o 
 		return err
 	}
 	header := ""
+	listed := false // something was printed, a header or a lone data object
 	printHeader := func(h string) {
 		header = h
 		fmt.Fprintf(w, "%s:\n", h)
@@ -102,7 +103,7 @@ func ils(ctx context.Context, a *app, c *client, w *bufio.Writer, arg string, o 
 	for {
 		resp, err := stream.Recv()
 		if err == io.EOF {
-			if header == "" && !a.json {
+			if !listed && !a.json {
 				// Nothing came: an empty collection still gets its header.
 				printHeader(p.String())
 			}
@@ -127,6 +128,7 @@ func ils(ctx context.Context, a *app, c *client, w *bufio.Writer, arg string, o 
 				printHeader(parent)
 			}
 			printEntry(w, e, o, parent == "")
+			listed = true
 		}
 		w.Flush()
 	}
