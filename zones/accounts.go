@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/catalog/query"
 	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones/ldapauth"
 )
@@ -160,6 +162,16 @@ func (z *Zone) MakeUser(ctx context.Context, caller catalog.User, name string, t
 		if name == PublicGroup {
 			return fmt.Errorf("%w: %q is reserved", catalog.ErrInvalidName, name)
 		}
+		// A home left behind by someone else would not be the new user's:
+		// refuse, as iRODS does, rather than make an account locked out of
+		// its own home.
+		for _, p := range []catalog.Path{z.Home(name), z.TrashHome(name)} {
+			if _, err := z.cat.Stat(ctx, p); err == nil {
+				return fmt.Errorf("create user %s: %s: %w; remove or rename it first", name, p, catalog.ErrExists)
+			} else if !errors.Is(err, catalog.ErrNotFound) {
+				return err
+			}
+		}
 		hash := ""
 		if password != "" {
 			var err error
@@ -191,6 +203,9 @@ func (z *Zone) ModifyUser(ctx context.Context, caller catalog.User, name, field,
 			if value == "" {
 				return fmt.Errorf("%w: empty password", catalog.ErrInvalidArgument)
 			}
+			if u.Type == catalog.UserTypeGroup {
+				return fmt.Errorf("%w: %s is a group; groups do not log in", catalog.ErrInvalidArgument, u.Name)
+			}
 			if u.Auth == catalog.AuthLDAP {
 				return fmt.Errorf("%w: %s logs in with LDAP, whose directory holds the password (iadmin moduser %s auth native first)", catalog.ErrInvalidArgument, u.Name, u.Name)
 			}
@@ -198,18 +213,32 @@ func (z *Zone) ModifyUser(ctx context.Context, caller catalog.User, name, field,
 				return err
 			}
 		case "type":
-			if u.Type, err = catalog.ParseUserType(value); err != nil {
+			typ, err := catalog.ParseUserType(value)
+			if err != nil {
 				return err
 			}
+			if err := z.checkTypeChange(u, caller, typ); err != nil {
+				return err
+			}
+			u.Type = typ
 		case "info":
 			u.Info = value
 		case "auth":
 			if u.Type == catalog.UserTypeGroup {
 				return fmt.Errorf("%w: %s is a group; groups do not log in", catalog.ErrInvalidArgument, u.Name)
 			}
-			if u.Auth, err = catalog.ParseAuthSource(value); err != nil {
+			auth, err := catalog.ParseAuthSource(value)
+			if err != nil {
 				return err
 			}
+			if auth != catalog.AuthNative && u.Name == DefaultAdmin {
+				// The way in when the directory is down or misconfigured.
+				return fmt.Errorf("%w: %s logs in with Arca's own password, always", catalog.ErrPermission, u.UserID())
+			}
+			if auth == catalog.AuthLDAP && z.ldap == nil {
+				return fmt.Errorf("%w: this server has no LDAP directory (--ldap-url): %s could not log in", catalog.ErrInvalidArgument, u.Name)
+			}
+			u.Auth = auth
 			if u.Auth == catalog.AuthLDAP {
 				u.PasswordHash = "" // Arca keeps no password of a directory user
 			}
@@ -228,7 +257,26 @@ func (z *Zone) ModifyUser(ctx context.Context, caller catalog.User, name, field,
 	return u, err
 }
 
-// RemoveUser deletes an account whose home and trash are empty.
+// checkTypeChange refuses the type changes that would leave the zone
+// without its administrator or turn a group into an account: rods stays
+// rodsadmin, an administrator does not demote itself, and a group's type
+// is not a user type.
+func (z *Zone) checkTypeChange(u, caller catalog.User, typ catalog.UserType) error {
+	switch {
+	case typ == u.Type:
+		return nil
+	case u.Type == catalog.UserTypeGroup:
+		return fmt.Errorf("%w: %s is a group, not an account", catalog.ErrInvalidArgument, u.Name)
+	case u.Name == DefaultAdmin:
+		return fmt.Errorf("%w: %s is the zone's administrator and stays %s", catalog.ErrPermission, u.UserID(), catalog.UserTypeAdmin)
+	case u.UserID() == caller.UserID():
+		return fmt.Errorf("%w: an administrator cannot change its own type; another one can", catalog.ErrPermission)
+	}
+	return nil
+}
+
+// RemoveUser deletes an account whose home and trash are empty and that
+// owns nothing elsewhere.
 func (z *Zone) RemoveUser(ctx context.Context, caller catalog.User, name string) error {
 	return z.do(ctx, &Op{Name: "user.remove", Caller: caller}, func(ctx context.Context) error {
 		id := catalog.UserID{Name: name, Zone: z.name}
@@ -256,6 +304,13 @@ func (z *Zone) RemoveUser(ctx context.Context, caller catalog.User, name string)
 				return fmt.Errorf("remove user %s: %s: %w", name, p, catalog.ErrNotEmpty)
 			}
 		}
+		// Owners are kept by name: what the account still owns elsewhere
+		// would belong to the next account of that name.
+		if owned, err := z.ownedBy(ctx, caller, id); err != nil {
+			return err
+		} else if owned != "" {
+			return fmt.Errorf("remove user %s: %w: it still owns %s; remove what it owns first", name, catalog.ErrNotEmpty, owned)
+		}
 		for _, p := range []catalog.Path{z.Home(name), z.TrashHome(name)} {
 			if _, err := z.cat.RemoveCollection(ctx, p, false); err != nil && !errors.Is(err, catalog.ErrNotFound) {
 				return fmt.Errorf("remove user %s: %w", name, err)
@@ -268,6 +323,32 @@ func (z *Zone) RemoveUser(ctx context.Context, caller catalog.User, name string)
 		}
 		return z.cat.RemoveUser(ctx, id)
 	})
+}
+
+// ownedBy returns the path of a data object or collection that id owns
+// outside its home and trash, or "" when there is none.
+func (z *Zone) ownedBy(ctx context.Context, caller catalog.User, id catalog.UserID) (string, error) {
+	who := catalog.Caller{User: caller.UserID(), Admin: true}
+	// User and zone names hold no quotes (catalog.ValidateUserName).
+	for _, text := range []string{
+		fmt.Sprintf("select COLL_NAME, DATA_NAME where DATA_OWNER_NAME = '%s' and DATA_OWNER_ZONE = '%s' limit 1", id.Name, id.Zone),
+		fmt.Sprintf("select COLL_NAME where COLL_OWNER_NAME = '%s' and COLL_OWNER_ZONE = '%s' and COLL_NAME <> '%s' and COLL_NAME <> '%s' limit 1",
+			id.Name, id.Zone, z.TrashHome(id.Name), z.Home(id.Name)),
+	} {
+		q, err := query.Parse(text)
+		if err != nil {
+			return "", err
+		}
+		var found string
+		err = z.cat.Query(ctx, q, who, func(row []string) error {
+			found = strings.Join(row, "/")
+			return nil
+		})
+		if err != nil || found != "" {
+			return found, err
+		}
+	}
+	return "", nil
 }
 
 // ListUsers returns every account but groups, as iadmin lu (iadmin lg

@@ -45,7 +45,11 @@ func scanUser(s interface{ Scan(...any) error }) (catalog.User, error) {
 // CreateUser adds an account.
 func (c *Catalog) CreateUser(ctx context.Context, u catalog.User) (catalog.User, error) {
 	fail := func(err error) (catalog.User, error) {
-		return catalog.User{}, fmt.Errorf("create user %s: %w", u.UserID(), err)
+		kind := "user"
+		if u.Type == catalog.UserTypeGroup {
+			kind = "group"
+		}
+		return catalog.User{}, fmt.Errorf("create %s %s: %w", kind, u.UserID(), err)
 	}
 	if err := checkUser("user", u.UserID()); err != nil {
 		return fail(err)

@@ -62,7 +62,9 @@ func mapErr(what string, err error) error {
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return fmt.Errorf("%s: %w (%v)", what, catalog.ErrExists, err)
+			// What exists is said by the caller; the table and columns
+			// would only show a user the catalog's insides.
+			return fmt.Errorf("%s: %w", what, catalog.ErrExists)
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 			return fmt.Errorf("%s: %w (%v)", what, catalog.ErrConflict, err)
 		case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
