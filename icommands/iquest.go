@@ -28,7 +28,7 @@ FORMAT is printf-style with one %s per column, as in iRODS ("%s/%s").
 A query that finds nothing prints CAT_NO_ROWS_FOUND and succeeds.
 A malformed query is a usage error (exit 2) that points at its column.`,
 		Example: `  iquest "select COLL_NAME, DATA_NAME where META_DATA_ATTR_NAME = 'project' and META_DATA_ATTR_VALUE like 'abc%'"
-  iquest "%s/%s" "select COLL_NAME, DATA_NAME where DATA_SIZE > 1000000 order by DATA_SIZE desc limit 10"
+  iquest "%s/%s %s" "select COLL_NAME, DATA_NAME, DATA_SIZE where DATA_SIZE > 1000000 order by DATA_SIZE desc limit 10"
   iquest "select META_DATA_ATTR_VALUE, count(DATA_ID) where META_DATA_ATTR_NAME = 'project' group by META_DATA_ATTR_VALUE"
   iquest --json "select DATA_NAME, DATA_CHECKSUM where COLL_NAME = '/tempZone/home/alice'"`,
 		Args: rangeArgs(1, 2),
