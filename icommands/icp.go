@@ -2,6 +2,7 @@ package icommands
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -68,6 +69,10 @@ func copyOne(ctx context.Context, a *app, c *client, from, to catalog.Path, reso
 }
 
 func copyTree(ctx context.Context, a *app, c *client, from, to catalog.Path, resource string, force bool) error {
+	if to.HasPrefix(from) {
+		// The copy would be listed as a part of what is copied.
+		return fmt.Errorf("cannot copy %s into itself (%s)", from, to)
+	}
 	if _, err := c.ns.MakeCollection(ctx, &arcapb.MakeCollectionRequest{Path: to.String(), Parents: true}); err != nil {
 		return err
 	}

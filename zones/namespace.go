@@ -151,6 +151,9 @@ func (z *Zone) Rename(ctx context.Context, caller catalog.User, from, to catalog
 		if to.HasPrefix(from) {
 			return fmt.Errorf("%w: cannot move %s into itself (%s)", catalog.ErrInvalidArgument, from, to)
 		}
+		if err := z.checkNotStructural(ctx, from, "moved"); err != nil {
+			return err
+		}
 		return z.cat.Rename(ctx, from, to)
 	})
 }
@@ -174,9 +177,10 @@ func (z *Zone) Remove(ctx context.Context, caller catalog.User, p catalog.Path, 
 		if e.Collection != nil && !recursive {
 			return fmt.Errorf("%w: %s is a collection: use -r to remove it", catalog.ErrInvalidArgument, p)
 		}
-		if e.Collection != nil && (p.Parent().IsRoot() || p == z.Home(caller.Name) || p == z.TrashHome(caller.Name) ||
-			p.Parent() == z.zoneRoot() || p.Parent().Parent() == z.zoneRoot() && p.Parent().Name() == "trash") {
-			return fmt.Errorf("%w: %s is a zone, home or trash collection and cannot be removed", catalog.ErrPermission, p)
+		if e.Collection != nil {
+			if err := z.checkNotStructural(ctx, p, "removed"); err != nil {
+				return err
+			}
 		}
 		if force || z.isTrash(p) {
 			return z.deleteEntry(ctx, e, &res)
@@ -363,6 +367,29 @@ func (z *Zone) emptyCollection(ctx context.Context, root catalog.Path, res *Remo
 }
 
 // isTrash reports whether p lies in a trash collection.
+// checkNotStructural refuses to remove or move (done) a collection that the
+// zone's layout rests on: a zone, its home and trash, the trash's home, and
+// the home and trash of every user and group. Removing a user removes its
+// home and trash (iadmin rmuser).
+func (z *Zone) checkNotStructural(ctx context.Context, p catalog.Path, done string) error {
+	root := z.zoneRoot()
+	homes := catalog.MustPath("/" + z.name + "/home")
+	trashHomes := catalog.MustPath("/" + z.name + "/trash/home")
+	// The root, zones, their home and trash, and the trash's home.
+	structural := p.IsRoot() || p.Parent().IsRoot() || p.Parent() == root || p == trashHomes
+	if !structural && (p.Parent() == homes || p.Parent() == trashHomes) {
+		_, err := z.cat.User(ctx, catalog.UserID{Name: p.Name(), Zone: z.name})
+		if err != nil && !errors.Is(err, catalog.ErrNotFound) {
+			return err
+		}
+		structural = err == nil
+	}
+	if structural {
+		return fmt.Errorf("%w: %s is a zone, home or trash collection and cannot be %s", catalog.ErrPermission, p, done)
+	}
+	return nil
+}
+
 func (z *Zone) isTrash(p catalog.Path) bool {
 	return strings.HasPrefix(p.String(), "/"+z.name+"/trash/")
 }

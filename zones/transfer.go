@@ -381,6 +381,10 @@ func (z *Zone) Copy(ctx context.Context, caller catalog.User, from, to catalog.P
 	var obj catalog.DataObject
 	op := &Op{Name: "copy", Caller: caller, Path: from, Dest: to, Resource: resource}
 	err := z.do(ctx, op, func(ctx context.Context) error {
+		if from == to {
+			// An overwrite would read the replica that it replaces.
+			return fmt.Errorf("%w: cannot copy %s onto itself", catalog.ErrInvalidArgument, from)
+		}
 		_, rep, rc, err := z.open(ctx, from, 0, 0)
 		if err != nil {
 			return err
