@@ -2,6 +2,8 @@ package icommands
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -50,8 +52,27 @@ func (c *client) intoCollection(ctx context.Context, arg, name string) (catalog.
 	if err != nil {
 		return catalog.Path{}, err
 	}
-	if e, err := c.stat(ctx, to); err == nil && e.Kind == arcapb.EntryKind_ENTRY_KIND_COLLECTION {
+	e, err := c.stat(ctx, to)
+	if err == nil && e.Kind == arcapb.EntryKind_ENTRY_KIND_COLLECTION {
 		return to.Join(name)
 	}
+	if into(arg) {
+		return catalog.Path{}, notACollection(to, err)
+	}
 	return to, nil
+}
+
+// into reports whether a target argument ends in a slash: as with cp, it
+// names a collection to go into, never a new name.
+func into(arg string) bool {
+	return len(arg) > 1 && strings.HasSuffix(arg, "/")
+}
+
+// notACollection is the error for a target written as a collection (with
+// a trailing slash) that is not one: statErr is what looking it up gave.
+func notACollection(p catalog.Path, statErr error) error {
+	if statErr != nil {
+		return fmt.Errorf("%s/: no such collection: %w", p, statErr)
+	}
+	return fmt.Errorf("%s/: not a collection", p)
 }
