@@ -1,6 +1,8 @@
 package icommands
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -30,23 +32,25 @@ func newIrm(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Every path is tried, as rm does: one that cannot be removed
+			// does not keep the others.
+			var firstErr error
 			for _, arg := range args {
-				p, err := c.resolve(arg)
-				if err != nil {
-					return err
+				err := removeOne(cmd.Context(), a, c, arg, recursive, force)
+				if err == nil {
+					continue
 				}
-				resp, err := c.ns.Remove(cmd.Context(), &arcapb.RemoveRequest{Path: p.String(), Recursive: recursive, Force: force})
-				if err != nil {
-					return err
+				if len(args) > 1 {
+					fmt.Fprintf(a.Err, "irm: %s\n", message(err))
 				}
-				if a.json {
-					if err := a.printJSON(map[string]any{"path": p.String(), "data_objects": resp.DataObjects,
-						"collections": resp.Collections, "trash_path": resp.TrashPath}); err != nil {
-						return err
-					}
+				if firstErr == nil {
+					firstErr = err
 				}
 			}
-			return nil
+			if firstErr != nil && len(args) > 1 {
+				return exitError{code: exitCode(firstErr), err: errors.New("some paths could not be removed")}
+			}
+			return firstErr
 		},
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "remove collections and their contents")
@@ -86,4 +90,21 @@ empty another user's trash with -u, or every user's with -M.`,
 	cmd.Flags().StringVarP(&user, "user", "u", "", "empty this user's trash (administrators)")
 	cmd.Flags().BoolVarP(&all, "all", "M", false, "empty every user's trash (administrators)")
 	return cmd
+}
+
+// removeOne removes the data object or collection arg.
+func removeOne(ctx context.Context, a *app, c *client, arg string, recursive, force bool) error {
+	p, err := c.resolve(arg)
+	if err != nil {
+		return err
+	}
+	resp, err := c.ns.Remove(ctx, &arcapb.RemoveRequest{Path: p.String(), Recursive: recursive, Force: force})
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return a.printJSON(map[string]any{"path": p.String(), "data_objects": resp.DataObjects,
+			"collections": resp.Collections, "trash_path": resp.TrashPath})
+	}
+	return nil
 }
