@@ -31,18 +31,24 @@ type igetOptions struct {
 func newIget(a *app) *cobra.Command {
 	var o igetOptions
 	cmd := &cobra.Command{
-		Use:   "iget [-r] [-f] [-K] [-N THREADS] DATA_OBJECT|COLLECTION... [LOCAL]",
+		Use:   "iget [-r] [-f] [-K] [-N THREADS] DATA_OBJECT|COLLECTION... [LOCAL|-]",
 		Short: "Download data objects and collections",
 		Long: `iget downloads data objects into local files, and with -r collections
-into directories: "iget -r COLL DIR" creates DIR/<collection name>. A file
-appears under its name only once it is complete. -K verifies the SHA-256 of
-what arrived against the catalog. -f overwrites existing local files.
+into directories: "iget -r COLL DIR" creates DIR/<collection name> when DIR
+is an existing directory; otherwise DIR itself becomes the copy of COLL, as
+with cp -r. A file appears under its name only once it is complete. -K
+verifies the SHA-256 of what arrived against the catalog. -f overwrites
+existing local files. New files get mode 0666 less the umask, as with cp.
+"iget DATA_OBJECT -" writes the data object to standard output, as in
+iRODS (name a local file called - as ./-). With -K a checksum mismatch is
+found only at the end, after the bytes were written, and iget fails.
 A data object whose replicas are all on tape is recalled first: iget says so
 and waits, or with --no-wait queues the recall and fails at once (try again
 later).`,
 		Example: `  iget results.csv
   iget -K big.tar /scratch/
-  iget -r run42 ~/data       # creates ~/data/run42`,
+  iget -r run42 ~/data       # creates ~/data/run42 if ~/data exists, else ~/data is the copy
+  iget -K table.csv - | head # to standard output`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("name at least one data object")
@@ -54,6 +60,10 @@ later).`,
 				return usagef("-N must be between 1 and 256, got %d", o.threads)
 			}
 			o.notify = func(format string, args ...any) { fmt.Fprintf(a.Err, "iget: "+format+"\n", args...) }
+			// "-" as the target is standard output, as in iRODS.
+			if len(args) > 1 && args[len(args)-1] == "-" {
+				return runIgetStdout(cmd.Context(), a, args[:len(args)-1], o)
+			}
 			return runIget(cmd.Context(), a, args, o)
 		},
 	}
@@ -104,6 +114,11 @@ func runIget(ctx context.Context, a *app, args []string, o igetOptions) error {
 			local = filepath.Join(target, p.Name())
 		}
 		if e.Kind == arcapb.EntryKind_ENTRY_KIND_DATA_OBJECT {
+			if targetGiven && statErr != nil && endsInSeparator(target) {
+				// "iget a.txt newdir/" asks for newdir/a.txt; newdir must
+				// exist, as with cp. Say so before downloading anything.
+				return partError(target, statErr)
+			}
 			jobs = append(jobs, getJob{src: p, local: local, size: e.Size})
 			total += e.Size
 			continue
@@ -173,7 +188,74 @@ func planCollection(ctx context.Context, c *client, coll catalog.Path, dir strin
 	}
 }
 
-// getFile downloads one data object into a temporary file beside its
+// runIgetStdout writes one data object to standard output ("iget OBJ -").
+// The bytes go out as they arrive, so with -K a mismatch can only be told
+// after they were written.
+func runIgetStdout(ctx context.Context, a *app, sources []string, o igetOptions) error {
+	if o.recursive {
+		return usagef("-r cannot write to standard output (-): name a local directory")
+	}
+	if len(sources) != 1 {
+		return usagef("standard output (-) takes one data object, got %d", len(sources))
+	}
+	if a.json {
+		return usagef("--json cannot be used with standard output (-): both would write there")
+	}
+	c, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := c.resolve(sources[0])
+	if err != nil {
+		return err
+	}
+	e, err := c.stat(ctx, p)
+	if err != nil {
+		return err
+	}
+	if e.Kind != arcapb.EntryKind_ENTRY_KIND_DATA_OBJECT {
+		return usagef("%s is a collection: only a data object can go to standard output", p)
+	}
+	// The bar goes to standard error; if standard output is the same
+	// terminal, it would be drawn over the data, so then only count.
+	prog := &progress{}
+	if !isTerminal(a.Out) {
+		prog = newProgress(a, e.Size, "iget")
+	}
+	defer prog.finish()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, head, err := openGet(ctx, c, p, o)
+	if err != nil {
+		return err
+	}
+	var h hash.Hash
+	if o.verify {
+		h = resources.NewHash()
+	}
+	n, recvErr, writeErr := receive(a.Out, stream, h, prog)
+	if recvErr != nil {
+		if n > 0 {
+			return fmt.Errorf("%s: %w (the first %d bytes were already written to standard output)", p, recvErr, n)
+		}
+		return fmt.Errorf("%s: %w", p, recvErr)
+	}
+	if writeErr != nil {
+		return fmt.Errorf("%s: writing to standard output: %w", p, writeErr)
+	}
+	if n != head.Size {
+		return fmt.Errorf("%s: received %d bytes, the catalog says %d; they were already written to standard output", p, n, head.Size)
+	}
+	if h != nil {
+		if got := resources.FormatChecksum(h.Sum(nil)); got != head.Checksum {
+			return fmt.Errorf("%s: checksum mismatch: received %s, the catalog says %s; the bytes were already written to standard output", p, got, head.Checksum)
+		}
+	}
+	prog.fileDone()
+	return nil
+}
+
+// getFile downloads one data object into a hidden part file beside its
 // destination and renames it into place when it is complete and verified.
 func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *progress) (*arcapb.Entry, error) {
 	if _, err := os.Lstat(j.local); err == nil && !o.force {
@@ -181,31 +263,15 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// Ask without waiting first, so that a recall from tape can be told.
-	stream, err := c.getStream(ctx, &arcapb.GetRequest{Path: j.src.String(), NoWait: true})
+	stream, head, err := openGet(ctx, c, j.src, o)
 	if err != nil {
 		return nil, err
 	}
-	first, err := stream.Recv()
-	if isStaging(err) && !o.noWait {
-		if o.notify != nil {
-			o.notify("%s is being recalled from tape; waiting for it", j.src)
-		}
-		if stream, err = c.getStream(ctx, &arcapb.GetRequest{Path: j.src.String()}); err != nil {
-			return nil, err
-		}
-		first, err = stream.Recv()
-	}
+	// Errors about the part file name j.local: the part file's own name
+	// means nothing to the user, and it is removed on failure.
+	tmp, err := createPart(j.local)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", j.src, err)
-	}
-	head := first.GetHeader()
-	if head == nil {
-		return nil, fmt.Errorf("%s: the server sent data before the header", j.src)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(j.local), "."+filepath.Base(j.local)+".arca-part-*")
-	if err != nil {
-		return nil, localError(err)
+		return nil, partError(j.local, err)
 	}
 	done := false
 	defer func() {
@@ -218,11 +284,70 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 	if o.verify {
 		h = resources.NewHash()
 	}
+	// A large download goes to disk while it streams and leaves the page
+	// cache behind it, instead of filling memory with dirty pages.
+	n, recvErr, writeErr := receive(nocache.NewWriter(tmp), stream, h, prog)
+	if recvErr != nil {
+		return nil, fmt.Errorf("%s: %w", j.src, recvErr)
+	}
+	if writeErr != nil {
+		return nil, partError(j.local, writeErr)
+	}
+	if n != head.Size {
+		return nil, fmt.Errorf("%s: received %d bytes, the catalog says %d", j.src, n, head.Size)
+	}
+	if h != nil {
+		if got := resources.FormatChecksum(h.Sum(nil)); got != head.Checksum {
+			return nil, fmt.Errorf("%s: checksum mismatch: received %s, the catalog says %s; the file was not kept", j.src, got, head.Checksum)
+		}
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, partError(j.local, err)
+	}
+	if err := os.Rename(tmp.Name(), j.local); err != nil {
+		return nil, partError(j.local, err)
+	}
+	done = true
+	prog.fileDone()
+	return head, nil
+}
+
+// openGet starts the download of src and returns the stream positioned
+// after its header, and the header.
+func openGet(ctx context.Context, c *client, src catalog.Path, o igetOptions) (arcapb.Transfer_GetClient, *arcapb.Entry, error) {
+	// Ask without waiting first, so that a recall from tape can be told.
+	stream, err := c.getStream(ctx, &arcapb.GetRequest{Path: src.String(), NoWait: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	first, err := stream.Recv()
+	if isStaging(err) && !o.noWait {
+		if o.notify != nil {
+			o.notify("%s is being recalled from tape; waiting for it", src)
+		}
+		if stream, err = c.getStream(ctx, &arcapb.GetRequest{Path: src.String()}); err != nil {
+			return nil, nil, err
+		}
+		first, err = stream.Recv()
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", src, err)
+	}
+	head := first.GetHeader()
+	if head == nil {
+		return nil, nil, fmt.Errorf("%s: the server sent data before the header", src)
+	}
+	return stream, head, nil
+}
+
+// receive writes the data that follows the header on stream to w, hashing
+// it into h if h is set, and returns how many bytes w took. recvErr is a
+// failure of the stream, writeErr one of w; they are told apart because
+// they are reported about different things.
+func receive(w io.Writer, stream arcapb.Transfer_GetClient, h hash.Hash, prog *progress) (n int64, recvErr, writeErr error) {
 	// The next chunk is received (and hashed) while the one before is
-	// written. A large download goes to disk while it streams and leaves
-	// the page cache behind it, instead of filling memory with dirty pages.
-	var recvErr error
-	n, err := overlap.Copy(nocache.NewWriter(tmp), func() ([]byte, error) {
+	// written.
+	n, err := overlap.Copy(w, func() ([]byte, error) {
 		msg, err := stream.Recv()
 		if err != nil {
 			if err != io.EOF {
@@ -240,28 +365,9 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 		return data, nil
 	})
 	if recvErr != nil {
-		return nil, fmt.Errorf("%s: %w", j.src, recvErr)
+		return n, recvErr, nil
 	}
-	if err != nil {
-		return nil, localError(err)
-	}
-	if n != head.Size {
-		return nil, fmt.Errorf("%s: received %d bytes, the catalog says %d", j.src, n, head.Size)
-	}
-	if h != nil {
-		if got := resources.FormatChecksum(h.Sum(nil)); got != head.Checksum {
-			return nil, fmt.Errorf("%s: checksum mismatch: received %s, the catalog says %s; the file was not kept", j.src, got, head.Checksum)
-		}
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, localError(err)
-	}
-	if err := os.Rename(tmp.Name(), j.local); err != nil {
-		return nil, localError(err)
-	}
-	done = true
-	prog.fileDone()
-	return head, nil
+	return n, nil, err
 }
 
 // isStaging reports whether err says a replica is being recalled.
