@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/codes"
@@ -120,43 +121,58 @@ func runIput(ctx context.Context, a *app, args []string, o iputOptions) error {
 		default:
 			return err
 		}
+		// A trailing slash asks for an existing collection to put files
+		// into; only a directory may become it, as with cp.
+		if into(targetArg) && !targetIsColl && (err == nil || !isLocalDir(sources[0])) {
+			return notACollection(target, err)
+		}
 		if !targetIsColl && len(sources) > 1 {
 			return fmt.Errorf("%s is not a collection: with several sources the target must be one", target)
 		}
 	}
 
-	var jobs []putJob
-	var total int64
+	var plan putPlan
 	for _, src := range sources {
-		fi, err := os.Stat(src)
-		if err != nil {
-			return localError(err)
-		}
-		dest := target
-		if targetIsColl {
-			if dest, err = target.Join(filepath.Base(filepath.Clean(src))); err != nil {
-				return fmt.Errorf("local name %q cannot be a data object name: %w", filepath.Base(src), err)
-			}
-		}
-		if !fi.IsDir() {
-			jobs = append(jobs, putJob{local: src, size: fi.Size(), dest: dest})
-			total += fi.Size()
-			continue
-		}
-		if !o.recursive {
-			return usagef("%s is a directory: use -r", src)
-		}
-		dirJobs, size, err := planDirectory(ctx, c, src, dest)
+		fi, err := statLocal(src)
 		if err != nil {
 			return err
 		}
-		jobs = append(jobs, dirJobs...)
-		total += size
+		dest := target
+		if targetIsColl {
+			// The absolute path gives ".", ".." and "dir/." the name of the
+			// directory they are, as cp -r does.
+			abs, err := filepath.Abs(src)
+			if err != nil {
+				return localError(err)
+			}
+			if dest, err = target.Join(filepath.Base(abs)); err != nil {
+				return fmt.Errorf("local name %q cannot be a data object name: %w", filepath.Base(abs), err)
+			}
+		}
+		switch {
+		case fi.IsDir():
+			if !o.recursive {
+				return usagef("%s is a directory: use -r", src)
+			}
+			if err := planDirectory(ctx, c, src, dest, &plan); err != nil {
+				return err
+			}
+		case fi.Mode().IsRegular():
+			plan.add(putJob{local: src, size: fi.Size(), dest: dest})
+		default:
+			plan.fail(notRegular(src, fi.Mode()))
+		}
 	}
+	jobs := plan.jobs
 
-	prog := newProgress(a, total, "iput")
+	// What cannot be uploaded counts as a failed transfer; it is reported
+	// before the progress display starts.
+	log := &transferLog{a: a, total: len(jobs) + len(plan.failed)}
+	for _, err := range plan.failed {
+		log.fail(err)
+	}
+	prog := newProgress(a, plan.total, "iput")
 	defer prog.finish()
-	log := &transferLog{a: a, total: len(jobs)}
 	printed := func(j putJob, e *arcapb.Entry) error {
 		if a.json {
 			return a.printJSON(map[string]any{"local": j.local, "path": e.Path, "size": e.Size, "checksum": e.Checksum})
@@ -206,56 +222,187 @@ func splitBySize(jobs []putJob, limit int64) (small, large []putJob) {
 	return small, large
 }
 
-// planDirectory creates the collections of a local tree and lists its files.
-func planDirectory(ctx context.Context, c *client, dir string, dest catalog.Path) ([]putJob, int64, error) {
-	var jobs []putJob
-	var total int64
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return localError(err)
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		logical := dest
-		if rel != "." {
-			for _, part := range splitPath(rel) {
-				if logical, err = logical.Join(part); err != nil {
-					return fmt.Errorf("local path %q cannot be a logical path: %w", path, err)
-				}
-			}
-		}
-		switch {
-		case d.IsDir():
-			_, err := c.ns.MakeCollection(ctx, &arcapb.MakeCollectionRequest{Path: logical.String(), Parents: rel == "."})
-			if err != nil && status.Code(err) != codes.AlreadyExists {
-				return err
-			}
-		case d.Type().IsRegular():
-			fi, err := d.Info()
-			if err != nil {
-				return localError(err)
-			}
-			jobs = append(jobs, putJob{local: path, size: fi.Size(), dest: logical})
-			total += fi.Size()
-		}
-		return nil
-	})
-	return jobs, total, err
+// putPlan is what iput will upload, and the local entries it will not:
+// each of those counts as a failed transfer, so that one bad entry neither
+// stops the rest nor goes unnoticed.
+type putPlan struct {
+	jobs   []putJob
+	total  int64 // bytes in jobs
+	failed []error
 }
 
-func splitPath(rel string) []string {
-	var parts []string
-	for rel != "" && rel != "." {
-		dir, file := filepath.Split(rel)
-		parts = append([]string{file}, parts...)
-		rel = filepath.Clean(dir)
-		if dir == "" {
-			break
+func (p *putPlan) add(j putJob) {
+	p.jobs = append(p.jobs, j)
+	p.total += j.size
+}
+
+func (p *putPlan) fail(err error) { p.failed = append(p.failed, err) }
+
+// planDirectory creates the collections of the local tree dir under dest
+// and adds its files to plan. Symbolic links are followed, as iRODS does: a
+// link to a file is uploaded under the link's name, a link to a directory
+// is walked like a directory. Only the catalog's errors stop the walk; a
+// local entry that cannot be uploaded is added to plan's failures.
+func planDirectory(ctx context.Context, c *client, dir string, dest catalog.Path, plan *putPlan) error {
+	resolved, err := realPath(dir)
+	if err != nil {
+		return err
+	}
+	w := &treeWalk{ctx: ctx, c: c, plan: plan}
+	return w.dir(dir, resolved, dest, true)
+}
+
+// treeWalk is one planDirectory.
+type treeWalk struct {
+	ctx  context.Context
+	c    *client
+	plan *putPlan
+	// open is the real path (symbolic links resolved) of every directory
+	// being walked, the top one first. A link to one of them, or to a
+	// directory holding one, leads back to it: a loop. Real paths rather
+	// than device and inode numbers because they work on every system and
+	// also catch a link to a directory above the top one.
+	open []string
+}
+
+// dir walks the local directory local, whose real path is resolved, into
+// the collection dest; top says it is the directory iput was given.
+func (w *treeWalk) dir(local, resolved string, dest catalog.Path, top bool) error {
+	// Read before the collection is made, so that an unreadable directory
+	// leaves no empty collection behind.
+	entries, err := os.ReadDir(local)
+	if err != nil {
+		w.plan.fail(localError(err))
+		return nil
+	}
+	_, err = w.c.ns.MakeCollection(w.ctx, &arcapb.MakeCollectionRequest{Path: dest.String(), Parents: top})
+	if err != nil && status.Code(err) != codes.AlreadyExists {
+		return fmt.Errorf("make collection for %s: %w", local, err)
+	}
+	w.open = append(w.open, resolved)
+	defer func() { w.open = w.open[:len(w.open)-1] }()
+	for _, e := range entries {
+		path := filepath.Join(local, e.Name())
+		logical, err := dest.Join(e.Name())
+		if err != nil {
+			w.plan.fail(fmt.Errorf("local path %q cannot be a logical path: %w", path, err))
+			continue
+		}
+		isLink := e.Type()&fs.ModeSymlink != 0
+		fi, err := entryInfo(path, e, isLink)
+		if err != nil {
+			w.plan.fail(err)
+			continue
+		}
+		switch {
+		case fi.IsDir():
+			// Below a real path, an entry that is not a link is the real
+			// path plus its name: only links need resolving.
+			sub := filepath.Join(resolved, e.Name())
+			if isLink {
+				if sub, err = realPath(path); err != nil {
+					w.plan.fail(err)
+					continue
+				}
+				if err := w.loop(path, sub); err != nil {
+					w.plan.fail(err)
+					continue
+				}
+			}
+			if err := w.dir(path, sub, logical, false); err != nil {
+				return err
+			}
+		case fi.Mode().IsRegular():
+			w.plan.add(putJob{local: path, size: fi.Size(), dest: logical})
+		default:
+			w.plan.fail(notRegular(path, fi.Mode()))
 		}
 	}
-	return parts
+	return nil
+}
+
+// loop is the error of the link path to the directory resolved when that
+// directory is being walked or holds one being walked, else nil.
+func (w *treeWalk) loop(path, resolved string) error {
+	prefix := resolved
+	if !strings.HasSuffix(prefix, string(filepath.Separator)) {
+		prefix += string(filepath.Separator) // the root already ends in one
+	}
+	for _, open := range w.open {
+		switch {
+		case open == resolved:
+			return fmt.Errorf("%s: symbolic link loop: it leads back to %s", path, resolved)
+		case strings.HasPrefix(open, prefix):
+			return fmt.Errorf("%s: symbolic link loop: it leads to %s, which holds %s", path, resolved, open)
+		}
+	}
+	return nil
+}
+
+// entryInfo is what the directory entry e at path is; for a symbolic link,
+// what it leads to.
+func entryInfo(path string, e fs.DirEntry, isLink bool) (fs.FileInfo, error) {
+	if isLink {
+		return statLocal(path)
+	}
+	fi, err := e.Info()
+	if err != nil {
+		return nil, localError(err)
+	}
+	return fi, nil
+}
+
+// statLocal is os.Stat, which follows symbolic links, with an error that
+// says so when path is a link to nothing.
+func statLocal(path string) (fs.FileInfo, error) {
+	fi, err := os.Stat(path)
+	if err == nil {
+		return fi, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		if to, lerr := os.Readlink(path); lerr == nil {
+			return nil, fmt.Errorf("%s: dangling symbolic link to %s: %w", path, to, errLocalNotFound)
+		}
+	}
+	return nil, localError(err)
+}
+
+// realPath is the absolute path of the local directory dir with every
+// symbolic link resolved.
+func realPath(dir string) (string, error) {
+	resolved, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", localError(err)
+	}
+	abs, err := filepath.Abs(resolved)
+	if err != nil {
+		return "", localError(err)
+	}
+	return abs, nil
+}
+
+// isLocalDir reports whether path is a local directory, or a link to one.
+func isLocalDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// notRegular is the error for a local file that is neither a directory nor
+// a regular file. Such a file is never opened: opening a named pipe blocks
+// until something writes to it, and a device may never end.
+func notRegular(path string, mode fs.FileMode) error {
+	kind := "special file"
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		kind = "named pipe"
+	case mode&fs.ModeSocket != 0:
+		kind = "socket"
+	case mode&fs.ModeCharDevice != 0:
+		kind = "character device"
+	case mode&fs.ModeDevice != 0:
+		kind = "block device"
+	}
+	return fmt.Errorf("%s: not a regular file (%s)", path, kind)
 }
 
 // putFile uploads one file; it returns after the server has committed it.
