@@ -107,7 +107,10 @@ type Replicas interface {
 	// transaction (an AVU the object already has is kept, not an error), marks
 	// the object's other good replicas stale, and returns
 	// the replicas it superseded on the same resource (already removed from
-	// the catalog) so that the caller deletes their bytes. It fails with
+	// the catalog) so that the caller deletes their bytes. The committed
+	// replica takes the lowest number of those it superseded, if that is
+	// lower than its own: an overwrite keeps the replica's number, as in
+	// iRODS (see CommittedNumber). It fails with
 	// ErrLocked if holder no longer holds the replica or its lease has ended;
 	// the holder can still AbortReplica then. It fails with
 	// ErrQuotaExceeded, changing nothing, when the commit would take a

@@ -17,7 +17,8 @@ type Replication interface {
 	// checksum c.Checksum; otherwise the commit fails with ErrConflict and
 	// the caller aborts the copy. Replicas on the same resource as the copy
 	// (an older, stale one it refreshes) are removed and returned so that
-	// the caller deletes their bytes. c.Metadata must be empty. It fails
+	// the caller deletes their bytes; the copy takes the lowest of their
+	// numbers, as CommitReplica's replica does. c.Metadata must be empty. It fails
 	// with ErrLocked as CommitReplica does.
 	CommitCopy(ctx context.Context, c ReplicaCommit, source int) (superseded []Replica, err error)
 	// TrimReplica removes a good or stale replica and returns it, so that

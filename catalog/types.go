@@ -246,3 +246,12 @@ type Session struct {
 	CreateTime time.Time
 	Expires    time.Time
 }
+
+// CommittedNumber is the number that CommitReplica gives a replica numbered
+// number that superseded the replicas superseded: the lowest of them all.
+func CommittedNumber(number int, superseded []Replica) int {
+	for _, r := range superseded {
+		number = min(number, r.Number)
+	}
+	return number
+}

@@ -82,6 +82,7 @@ func (z *Zone) copyReplica(ctx context.Context, obj catalog.DataObject, src cata
 	z.removeBytes(context.WithoutCancel(ctx), superseded)
 	rep.Status, rep.Size, rep.Checksum, rep.LockHolder = catalog.ReplicaGood, info.Size, info.Checksum, ""
 	rep.LeaseExpiry, rep.ModifyTime = time.Time{}, time.Now().UTC()
+	rep.Number = catalog.CommittedNumber(rep.Number, superseded)
 	return rep, nil
 }
 

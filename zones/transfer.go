@@ -1,12 +1,14 @@
 package zones
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -132,7 +134,7 @@ func (z *Zone) put(ctx context.Context, caller catalog.User, req PutRequest, bod
 	if len(copies) == 0 {
 		return obj, nil
 	}
-	return z.fanOut(ctx, target, obj, rep.Number, copies), nil
+	return z.fanOut(ctx, target, obj, catalog.CommittedNumber(rep.Number, superseded), copies), nil
 }
 
 // fanOut copies the replica just written to the other leaves a write to
@@ -161,7 +163,8 @@ func (z *Zone) fanOut(ctx context.Context, target *rescNode, obj catalog.DataObj
 }
 
 // afterCommit is what CommitReplica made of obj, derived here rather than
-// read back, to spare every put a catalog query: the new replica is good,
+// read back, to spare every put a catalog query: the new replica is good
+// (under the number of a replica it superseded, if that is lower),
 // superseded replicas are gone, and other good replicas are stale.
 func afterCommit(obj catalog.DataObject, rep catalog.Replica, info resources.Info, superseded []catalog.Replica) catalog.DataObject {
 	gone := map[int]bool{}
@@ -177,11 +180,13 @@ func afterCommit(obj catalog.DataObject, rep catalog.Replica, info resources.Inf
 		case r.Number == rep.Number:
 			r.Status, r.Size, r.Checksum, r.ModifyTime = catalog.ReplicaGood, info.Size, info.Checksum, now
 			r.LockHolder, r.LeaseExpiry = "", time.Time{}
+			r.Number = catalog.CommittedNumber(r.Number, superseded)
 		case r.Status == catalog.ReplicaGood:
 			r.Status = catalog.ReplicaStale
 		}
 		reps = append(reps, r)
 	}
+	slices.SortFunc(reps, func(a, b catalog.Replica) int { return cmp.Compare(a.Number, b.Number) })
 	obj.Replicas = reps
 	obj.ModifyTime = now
 	return obj

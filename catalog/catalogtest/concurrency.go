@@ -57,14 +57,17 @@ var concurrencyTests = []test{
 	{"ContendedOverwrites", func(t *testing.T, f *fixture) {
 		// Writers race to overwrite one object. Each success must be
 		// accounted for: every committed replica but the last is handed
-		// back as superseded exactly once.
+		// back as superseded exactly once. Replicas are told apart by their
+		// checksums, unique per write: an overwrite keeps the replica's
+		// number, so every commit ends as the first replica's number.
 		const goroutines, each = 8, 5
 		first := f.put("hot", demoResc, "sha2:0")
+		number := first.Replicas[0].Number
 		var (
 			mu         sync.Mutex
-			committed  = []int{first.Replicas[0].Number}
-			superseded []int
-			checksum   = map[int]string{first.Replicas[0].Number: "sha2:0"}
+			committed  = []string{"sha2:0"}
+			superseded []string
+			written    = map[string]bool{"sha2:0": true}
 		)
 		deadline := time.Now().Add(30 * time.Second)
 		var wg sync.WaitGroup
@@ -90,7 +93,7 @@ var concurrencyTests = []test{
 					// Noted before the commit: a later writer may supersede
 					// this replica before this goroutine hears back.
 					mu.Lock()
-					checksum[r.Number] = sum
+					written[sum] = true
 					mu.Unlock()
 					sup, err := f.cat.CommitReplica(f.ctx, catalog.ReplicaCommit{Object: r.ObjectID, Number: r.Number,
 						Holder: holder, Size: 1, Checksum: sum})
@@ -98,12 +101,15 @@ var concurrencyTests = []test{
 						errs <- err
 						return
 					}
+					if n := catalog.CommittedNumber(r.Number, sup); n != number {
+						t.Errorf("%s committed replica %d superseding %+v: it became number %d, want %d", holder, r.Number, sup, n, number)
+					}
 					mu.Lock()
-					committed = append(committed, r.Number)
+					committed = append(committed, sum)
 					for _, s := range sup {
-						superseded = append(superseded, s.Number)
-						if s.Checksum != checksum[s.Number] {
-							t.Errorf("superseded replica %d has checksum %q, want %q", s.Number, s.Checksum, checksum[s.Number])
+						superseded = append(superseded, s.Checksum)
+						if !written[s.Checksum] {
+							t.Errorf("superseded replica %d has checksum %q, which no writer wrote", s.Number, s.Checksum)
 						}
 					}
 					mu.Unlock()
@@ -124,14 +130,14 @@ var concurrencyTests = []test{
 		if len(committed) != goroutines*each+1 {
 			t.Fatalf("%d commits, want %d", len(committed), goroutines*each+1)
 		}
-		accounted := append(slices.Clone(superseded), last.Number)
+		accounted := append(slices.Clone(superseded), last.Checksum)
 		slices.Sort(accounted)
 		slices.Sort(committed)
 		if !slices.Equal(accounted, committed) {
-			t.Errorf("superseded %v plus final %d != committed %v", superseded, last.Number, committed)
+			t.Errorf("superseded %v plus final %s != committed %v", superseded, last.Checksum, committed)
 		}
-		if last.Number != committed[len(committed)-1] || last.Checksum != checksum[last.Number] {
-			t.Errorf("final replica %+v is not the last committed (%d, %s)", last, committed[len(committed)-1], checksum[committed[len(committed)-1]])
+		if last.Number != number || last.Status != catalog.ReplicaGood {
+			t.Errorf("final replica %+v, want good number %d", last, number)
 		}
 	}},
 	{"CreateSameCollection", func(t *testing.T, f *fixture) {

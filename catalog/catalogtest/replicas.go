@@ -121,18 +121,22 @@ var replicaTests = []test{
 			t.Fatalf("superseded %+v, want the old replica", sup)
 		}
 		sameReplica(t, "superseded", sup[0], old.Replicas[0])
+		// The overwrite keeps the replica's number, as in iRODS.
 		got := f.object("o")
-		if len(got.Replicas) != 1 || got.Replicas[0].Number != 1 || got.Replicas[0].Checksum != "sha2:new" ||
+		if len(got.Replicas) != 1 || got.Replicas[0].Number != 0 || got.Replicas[0].Checksum != "sha2:new" ||
 			got.Replicas[0].Status != catalog.ReplicaGood {
 			t.Fatalf("after overwrite: %+v", got.Replicas)
 		}
 		if got.ID != old.ID || !got.CreateTime.Equal(old.CreateTime) || got.ModifyTime.Before(old.ModifyTime) {
 			t.Errorf("object after overwrite %+v, before %+v", got, old)
 		}
-		// Numbers continue from the highest.
+		if n := catalog.CommittedNumber(r.Number, sup); n != 0 {
+			t.Errorf("CommittedNumber(%d, superseded) = %d, want 0", r.Number, n)
+		}
+		// The next one is numbered after the highest there is.
 		_, r = must2(f.cat.BeginReplica(f.ctx, f.newReplica(f.path("o"), demoResc, "w3")))(t)
-		if r.Number != 2 {
-			t.Errorf("next replica number %d, want 2", r.Number)
+		if r.Number != 1 {
+			t.Errorf("next replica number %d, want 1", r.Number)
 		}
 	}},
 	{"OverwriteOtherResource", func(t *testing.T, f *fixture) {
@@ -157,9 +161,11 @@ var replicaTests = []test{
 		if len(sup) != 1 || sup[0].Number != a.Replicas[0].Number || sup[0].PhysicalPath != a.Replicas[0].PhysicalPath {
 			t.Fatalf("superseded %+v, want demoResc's old replica", sup)
 		}
+		// The new replica on demoResc keeps the number of the one it replaced.
 		c := f.object("o")
-		if len(c.Replicas) != 2 || c.Replicas[0].Number != 1 || c.Replicas[0].Status != catalog.ReplicaStale ||
-			c.Replicas[1].Number != 2 || c.Replicas[1].Status != catalog.ReplicaGood || c.Replicas[1].Checksum != "sha2:3" {
+		if len(c.Replicas) != 2 || c.Replicas[0].Number != 0 || c.Replicas[0].Status != catalog.ReplicaGood ||
+			c.Replicas[0].Checksum != "sha2:3" || c.Replicas[0].Resource != demoResc ||
+			c.Replicas[1].Number != 1 || c.Replicas[1].Status != catalog.ReplicaStale {
 			t.Fatalf("after rewriting demoResc: %+v", c.Replicas)
 		}
 	}},

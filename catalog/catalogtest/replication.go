@@ -45,11 +45,13 @@ var replicationTests = []test{
 			}
 		}
 		// CommitReplica, by contrast, makes the others stale.
+		// The write on otherResc replaces the copy there, under its number.
 		w := f.beginCopy("a", otherResc, "write")
-		must(f.cat.CommitReplica(f.ctx, catalog.ReplicaCommit{Object: o.ID, Number: w.Number, Holder: "write", Size: 2, Checksum: "sha2:B"}))(t)
+		sup = must(f.cat.CommitReplica(f.ctx, catalog.ReplicaCommit{Object: o.ID, Number: w.Number, Holder: "write", Size: 2, Checksum: "sha2:B"}))(t)
 		got = f.object("a")
-		if st := statuses(got); len(st) != 2 || st[src.Number] != catalog.ReplicaStale || st[w.Number] != catalog.ReplicaGood {
-			t.Fatalf("after an overwrite: %v", st)
+		if st := statuses(got); len(st) != 2 || st[src.Number] != catalog.ReplicaStale || st[cp.Number] != catalog.ReplicaGood ||
+			catalog.CommittedNumber(w.Number, sup) != cp.Number {
+			t.Fatalf("after an overwrite: %v, superseded %+v", st, sup)
 		}
 	}},
 	{"CommitCopyRefreshesStale", func(t *testing.T, f *fixture) {
@@ -63,7 +65,8 @@ var replicationTests = []test{
 		if len(sup) != 1 || sup[0].Number != first.Number || sup[0].PhysicalPath != first.PhysicalPath {
 			t.Fatalf("superseded %+v, want the stale replica %d", sup, first.Number)
 		}
-		if st := statuses(f.object("a")); len(st) != 2 || st[w.Number] != catalog.ReplicaGood || st[cp.Number] != catalog.ReplicaGood {
+		// The refreshed replica keeps the stale one's number.
+		if st := statuses(f.object("a")); len(st) != 2 || st[w.Number] != catalog.ReplicaGood || st[first.Number] != catalog.ReplicaGood {
 			t.Fatalf("after refresh: %v", st)
 		}
 	}},

@@ -407,6 +407,9 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 			}
 		}
 		slices.SortFunc(superseded, func(a, b catalog.Replica) int { return cmp.Compare(a.Number, b.Number) })
+		if n := catalog.CommittedNumber(rc.Number, superseded); n != rc.Number {
+			sets[0][c.p("num")] = n
+		}
 		replaced := r.Size
 		for _, s := range superseded {
 			replaced += s.Size

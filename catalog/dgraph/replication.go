@@ -67,9 +67,12 @@ func (c *Catalog) CommitCopy(ctx context.Context, rc catalog.ReplicaCommit, sour
 		if err := t.del(dels...); err != nil {
 			return err
 		}
-		return t.set(map[string]any{"uid": r.UID, c.p("status"): int(catalog.ReplicaGood), c.p("size"): rc.Size,
-			c.p("sum"): rc.Checksum, c.p("holder"): "", c.p("lease"): 0, c.p("mtime"): now, c.p("ver"): randVer()},
-			map[string]any{"uid": o.UID, c.p("ver"): randVer()})
+		done := map[string]any{"uid": r.UID, c.p("status"): int(catalog.ReplicaGood), c.p("size"): rc.Size,
+			c.p("sum"): rc.Checksum, c.p("holder"): "", c.p("lease"): 0, c.p("mtime"): now, c.p("ver"): randVer()}
+		if n := catalog.CommittedNumber(rc.Number, superseded); n != rc.Number {
+			done[c.p("num")] = n
+		}
+		return t.set(done, map[string]any{"uid": o.UID, c.p("ver"): randVer()})
 	})
 	if err != nil {
 		return fail(err)

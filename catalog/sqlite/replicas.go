@@ -225,6 +225,11 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 			if superseded, err = supersede(w, id, rc.Number, r.Resource); err != nil {
 				return err
 			}
+			if n := catalog.CommittedNumber(rc.Number, superseded); n != rc.Number {
+				if _, err := w.exec(`UPDATE replicas SET number = ? WHERE object_id = ? AND number = ?`, n, id, rc.Number); err != nil {
+					return err
+				}
+			}
 		}
 		replaced := r.Size
 		for _, s := range superseded {
