@@ -257,6 +257,37 @@ func (z *Zone) ModifyUser(ctx context.Context, caller catalog.User, name, field,
 	return u, err
 }
 
+// ChangePassword sets the caller's own password (ipasswd). The current one
+// must be given and is checked as a login is, throttled alike: a session
+// token left on a shared machine is not enough to take the account over.
+// Every session of the caller ends, as with iadmin moduser password.
+func (z *Zone) ChangePassword(ctx context.Context, caller catalog.User, current, next string) error {
+	return z.do(ctx, &Op{Name: "user.password", Caller: caller}, func(ctx context.Context) error {
+		if caller.Auth == catalog.AuthLDAP {
+			return fmt.Errorf("%w: %s logs in with LDAP: change the password in the directory", catalog.ErrInvalidArgument, caller.Name)
+		}
+		if next == "" {
+			return fmt.Errorf("%w: empty password", catalog.ErrInvalidArgument)
+		}
+		if _, _, _, err := z.Login(ctx, caller.UserID(), current); err != nil {
+			return err
+		}
+		u, err := z.cat.User(ctx, caller.UserID())
+		if err != nil {
+			return err
+		}
+		if u.PasswordHash, err = HashPassword(next); err != nil {
+			return err
+		}
+		if err := z.cat.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		z.sessions.forget("", u.UserID())
+		_, err = z.cat.RemoveSessions(ctx, u.UserID())
+		return err
+	})
+}
+
 // checkTypeChange refuses the type changes that would leave the zone
 // without its administrator or turn a group into an account: rods stays
 // rodsadmin, an administrator does not demote itself, and a group's type

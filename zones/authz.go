@@ -116,8 +116,8 @@ func requirements(op *Op) ([]need, error) {
 		// account yet). The directory's word is the permission; rules may
 		// still deny them.
 		return nil, errByZone
-	case "trash.remove", "logout", "whoami":
-		return nil, nil // acts only on the caller's own trash and sessions
+	case "trash.remove", "logout", "whoami", "user.password":
+		return nil, nil // acts only on the caller's own trash, sessions and password
 	case "user.create", "user.modify", "user.remove", "user.list", "trash.remove.others":
 		return nil, errAdminOnly
 	case "metadata.list":

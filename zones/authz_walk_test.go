@@ -488,6 +488,22 @@ func walkCases() []walkCase {
 				return err
 			}},
 
+		{method: arcapb.Admin_ChangePassword_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				user := c.caller.user
+				if user == "" {
+					user = "bob"
+				}
+				// To the same password: it ends every session of the
+				// caller, whose walk goes on with a new one.
+				_, err := c.admin().ChangePassword(ctx, &arcapb.ChangePasswordRequest{
+					CurrentPassword: walkPassword(user), NewPassword: walkPassword(user)}, c.opts()...)
+				if err == nil {
+					c.token = c.env.login(ctx, user)
+				}
+				return err
+			}},
+
 		// Access
 		{method: arcapb.Access_SetAccess_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessOwn),
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {

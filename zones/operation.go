@@ -9,6 +9,7 @@ import (
 // Op is one client-visible operation, as hooks (rules, audit, provenance) see
 // it. Names are dotted and stable: "put", "get", "list", "stat", "mkdir",
 // "rename", "remove", "trash.remove", "copy", "checksum", "user.create",
+// "user.password" (ipasswd),
 // "user.provision" and "group.sync.join" (done by the zone at a login),
 // "metadata.add", ...
 type Op struct {

@@ -487,6 +487,13 @@ func (s *Service) ModifyUser(ctx context.Context, req *arcapb.ModifyUserRequest)
 	return userPB(u), nil
 }
 
+func (s *Service) ChangePassword(ctx context.Context, req *arcapb.ChangePasswordRequest) (*arcapb.ChangePasswordResponse, error) {
+	if err := s.zone.ChangePassword(ctx, caller(ctx), req.CurrentPassword, req.NewPassword); err != nil {
+		return nil, err
+	}
+	return &arcapb.ChangePasswordResponse{}, nil
+}
+
 func (s *Service) RemoveUser(ctx context.Context, req *arcapb.RemoveUserRequest) (*arcapb.RemoveUserResponse, error) {
 	if err := s.zone.RemoveUser(ctx, caller(ctx), req.Name); err != nil {
 		return nil, err

@@ -2004,6 +2004,94 @@ func (x *MakeUserRequest) GetPassword() string {
 	return ""
 }
 
+type ChangePasswordRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	CurrentPassword string                 `protobuf:"bytes,1,opt,name=current_password,json=currentPassword,proto3" json:"current_password,omitempty"`
+	NewPassword     string                 `protobuf:"bytes,2,opt,name=new_password,json=newPassword,proto3" json:"new_password,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ChangePasswordRequest) Reset() {
+	*x = ChangePasswordRequest{}
+	mi := &file_arca_v1_arca_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangePasswordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangePasswordRequest) ProtoMessage() {}
+
+func (x *ChangePasswordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangePasswordRequest.ProtoReflect.Descriptor instead.
+func (*ChangePasswordRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ChangePasswordRequest) GetCurrentPassword() string {
+	if x != nil {
+		return x.CurrentPassword
+	}
+	return ""
+}
+
+func (x *ChangePasswordRequest) GetNewPassword() string {
+	if x != nil {
+		return x.NewPassword
+	}
+	return ""
+}
+
+type ChangePasswordResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangePasswordResponse) Reset() {
+	*x = ChangePasswordResponse{}
+	mi := &file_arca_v1_arca_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangePasswordResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangePasswordResponse) ProtoMessage() {}
+
+func (x *ChangePasswordResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_arca_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangePasswordResponse.ProtoReflect.Descriptor instead.
+func (*ChangePasswordResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{30}
+}
+
 type ModifyUserRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -2016,7 +2104,7 @@ type ModifyUserRequest struct {
 
 func (x *ModifyUserRequest) Reset() {
 	*x = ModifyUserRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[29]
+	mi := &file_arca_v1_arca_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2028,7 +2116,7 @@ func (x *ModifyUserRequest) String() string {
 func (*ModifyUserRequest) ProtoMessage() {}
 
 func (x *ModifyUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[29]
+	mi := &file_arca_v1_arca_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2041,7 +2129,7 @@ func (x *ModifyUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModifyUserRequest.ProtoReflect.Descriptor instead.
 func (*ModifyUserRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{29}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ModifyUserRequest) GetName() string {
@@ -2074,7 +2162,7 @@ type RemoveUserRequest struct {
 
 func (x *RemoveUserRequest) Reset() {
 	*x = RemoveUserRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[30]
+	mi := &file_arca_v1_arca_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2086,7 +2174,7 @@ func (x *RemoveUserRequest) String() string {
 func (*RemoveUserRequest) ProtoMessage() {}
 
 func (x *RemoveUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[30]
+	mi := &file_arca_v1_arca_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2099,7 +2187,7 @@ func (x *RemoveUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveUserRequest.ProtoReflect.Descriptor instead.
 func (*RemoveUserRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{30}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RemoveUserRequest) GetName() string {
@@ -2117,7 +2205,7 @@ type RemoveUserResponse struct {
 
 func (x *RemoveUserResponse) Reset() {
 	*x = RemoveUserResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[31]
+	mi := &file_arca_v1_arca_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2129,7 +2217,7 @@ func (x *RemoveUserResponse) String() string {
 func (*RemoveUserResponse) ProtoMessage() {}
 
 func (x *RemoveUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[31]
+	mi := &file_arca_v1_arca_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2142,7 +2230,7 @@ func (x *RemoveUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveUserResponse.ProtoReflect.Descriptor instead.
 func (*RemoveUserResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{31}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{33}
 }
 
 type ListUsersRequest struct {
@@ -2153,7 +2241,7 @@ type ListUsersRequest struct {
 
 func (x *ListUsersRequest) Reset() {
 	*x = ListUsersRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[32]
+	mi := &file_arca_v1_arca_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2165,7 +2253,7 @@ func (x *ListUsersRequest) String() string {
 func (*ListUsersRequest) ProtoMessage() {}
 
 func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[32]
+	mi := &file_arca_v1_arca_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2178,7 +2266,7 @@ func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{32}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{34}
 }
 
 type ListUsersResponse struct {
@@ -2190,7 +2278,7 @@ type ListUsersResponse struct {
 
 func (x *ListUsersResponse) Reset() {
 	*x = ListUsersResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[33]
+	mi := &file_arca_v1_arca_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2202,7 +2290,7 @@ func (x *ListUsersResponse) String() string {
 func (*ListUsersResponse) ProtoMessage() {}
 
 func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[33]
+	mi := &file_arca_v1_arca_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2215,7 +2303,7 @@ func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{33}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListUsersResponse) GetUsers() []*User {
@@ -2236,7 +2324,7 @@ type AVU struct {
 
 func (x *AVU) Reset() {
 	*x = AVU{}
-	mi := &file_arca_v1_arca_proto_msgTypes[34]
+	mi := &file_arca_v1_arca_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2248,7 +2336,7 @@ func (x *AVU) String() string {
 func (*AVU) ProtoMessage() {}
 
 func (x *AVU) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[34]
+	mi := &file_arca_v1_arca_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2261,7 +2349,7 @@ func (x *AVU) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AVU.ProtoReflect.Descriptor instead.
 func (*AVU) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{34}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AVU) GetAttribute() string {
@@ -2297,7 +2385,7 @@ type MetadataTarget struct {
 
 func (x *MetadataTarget) Reset() {
 	*x = MetadataTarget{}
-	mi := &file_arca_v1_arca_proto_msgTypes[35]
+	mi := &file_arca_v1_arca_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2309,7 +2397,7 @@ func (x *MetadataTarget) String() string {
 func (*MetadataTarget) ProtoMessage() {}
 
 func (x *MetadataTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[35]
+	mi := &file_arca_v1_arca_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2322,7 +2410,7 @@ func (x *MetadataTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetadataTarget.ProtoReflect.Descriptor instead.
 func (*MetadataTarget) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{35}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *MetadataTarget) GetKind() MetadataTargetKind {
@@ -2349,7 +2437,7 @@ type AddMetadataRequest struct {
 
 func (x *AddMetadataRequest) Reset() {
 	*x = AddMetadataRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[36]
+	mi := &file_arca_v1_arca_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2361,7 +2449,7 @@ func (x *AddMetadataRequest) String() string {
 func (*AddMetadataRequest) ProtoMessage() {}
 
 func (x *AddMetadataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[36]
+	mi := &file_arca_v1_arca_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2374,7 +2462,7 @@ func (x *AddMetadataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMetadataRequest.ProtoReflect.Descriptor instead.
 func (*AddMetadataRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{36}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *AddMetadataRequest) GetTarget() *MetadataTarget {
@@ -2400,7 +2488,7 @@ type AddMetadataResponse struct {
 
 func (x *AddMetadataResponse) Reset() {
 	*x = AddMetadataResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[37]
+	mi := &file_arca_v1_arca_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2412,7 +2500,7 @@ func (x *AddMetadataResponse) String() string {
 func (*AddMetadataResponse) ProtoMessage() {}
 
 func (x *AddMetadataResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[37]
+	mi := &file_arca_v1_arca_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2425,7 +2513,7 @@ func (x *AddMetadataResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMetadataResponse.ProtoReflect.Descriptor instead.
 func (*AddMetadataResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{37}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AddMetadataResponse) GetAdded() int64 {
@@ -2445,7 +2533,7 @@ type SetMetadataRequest struct {
 
 func (x *SetMetadataRequest) Reset() {
 	*x = SetMetadataRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[38]
+	mi := &file_arca_v1_arca_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2457,7 +2545,7 @@ func (x *SetMetadataRequest) String() string {
 func (*SetMetadataRequest) ProtoMessage() {}
 
 func (x *SetMetadataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[38]
+	mi := &file_arca_v1_arca_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2470,7 +2558,7 @@ func (x *SetMetadataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMetadataRequest.ProtoReflect.Descriptor instead.
 func (*SetMetadataRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{38}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SetMetadataRequest) GetTarget() *MetadataTarget {
@@ -2495,7 +2583,7 @@ type SetMetadataResponse struct {
 
 func (x *SetMetadataResponse) Reset() {
 	*x = SetMetadataResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[39]
+	mi := &file_arca_v1_arca_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2507,7 +2595,7 @@ func (x *SetMetadataResponse) String() string {
 func (*SetMetadataResponse) ProtoMessage() {}
 
 func (x *SetMetadataResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[39]
+	mi := &file_arca_v1_arca_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2520,7 +2608,7 @@ func (x *SetMetadataResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMetadataResponse.ProtoReflect.Descriptor instead.
 func (*SetMetadataResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{39}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{41}
 }
 
 type RemoveMetadataRequest struct {
@@ -2534,7 +2622,7 @@ type RemoveMetadataRequest struct {
 
 func (x *RemoveMetadataRequest) Reset() {
 	*x = RemoveMetadataRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[40]
+	mi := &file_arca_v1_arca_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2546,7 +2634,7 @@ func (x *RemoveMetadataRequest) String() string {
 func (*RemoveMetadataRequest) ProtoMessage() {}
 
 func (x *RemoveMetadataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[40]
+	mi := &file_arca_v1_arca_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2559,7 +2647,7 @@ func (x *RemoveMetadataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMetadataRequest.ProtoReflect.Descriptor instead.
 func (*RemoveMetadataRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{40}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RemoveMetadataRequest) GetTarget() *MetadataTarget {
@@ -2592,7 +2680,7 @@ type RemoveMetadataResponse struct {
 
 func (x *RemoveMetadataResponse) Reset() {
 	*x = RemoveMetadataResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[41]
+	mi := &file_arca_v1_arca_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2604,7 +2692,7 @@ func (x *RemoveMetadataResponse) String() string {
 func (*RemoveMetadataResponse) ProtoMessage() {}
 
 func (x *RemoveMetadataResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[41]
+	mi := &file_arca_v1_arca_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2617,7 +2705,7 @@ func (x *RemoveMetadataResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMetadataResponse.ProtoReflect.Descriptor instead.
 func (*RemoveMetadataResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{41}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *RemoveMetadataResponse) GetRemoved() []*AVU {
@@ -2638,7 +2726,7 @@ type ModifyMetadataRequest struct {
 
 func (x *ModifyMetadataRequest) Reset() {
 	*x = ModifyMetadataRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[42]
+	mi := &file_arca_v1_arca_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2650,7 +2738,7 @@ func (x *ModifyMetadataRequest) String() string {
 func (*ModifyMetadataRequest) ProtoMessage() {}
 
 func (x *ModifyMetadataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[42]
+	mi := &file_arca_v1_arca_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2663,7 +2751,7 @@ func (x *ModifyMetadataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModifyMetadataRequest.ProtoReflect.Descriptor instead.
 func (*ModifyMetadataRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{42}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ModifyMetadataRequest) GetTarget() *MetadataTarget {
@@ -2695,7 +2783,7 @@ type ModifyMetadataResponse struct {
 
 func (x *ModifyMetadataResponse) Reset() {
 	*x = ModifyMetadataResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[43]
+	mi := &file_arca_v1_arca_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2707,7 +2795,7 @@ func (x *ModifyMetadataResponse) String() string {
 func (*ModifyMetadataResponse) ProtoMessage() {}
 
 func (x *ModifyMetadataResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[43]
+	mi := &file_arca_v1_arca_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2720,7 +2808,7 @@ func (x *ModifyMetadataResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModifyMetadataResponse.ProtoReflect.Descriptor instead.
 func (*ModifyMetadataResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{43}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{45}
 }
 
 type ListMetadataRequest struct {
@@ -2734,7 +2822,7 @@ type ListMetadataRequest struct {
 
 func (x *ListMetadataRequest) Reset() {
 	*x = ListMetadataRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[44]
+	mi := &file_arca_v1_arca_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2746,7 +2834,7 @@ func (x *ListMetadataRequest) String() string {
 func (*ListMetadataRequest) ProtoMessage() {}
 
 func (x *ListMetadataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[44]
+	mi := &file_arca_v1_arca_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2759,7 +2847,7 @@ func (x *ListMetadataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMetadataRequest.ProtoReflect.Descriptor instead.
 func (*ListMetadataRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{44}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListMetadataRequest) GetTarget() *MetadataTarget {
@@ -2785,7 +2873,7 @@ type ListMetadataResponse struct {
 
 func (x *ListMetadataResponse) Reset() {
 	*x = ListMetadataResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[45]
+	mi := &file_arca_v1_arca_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2797,7 +2885,7 @@ func (x *ListMetadataResponse) String() string {
 func (*ListMetadataResponse) ProtoMessage() {}
 
 func (x *ListMetadataResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[45]
+	mi := &file_arca_v1_arca_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2810,7 +2898,7 @@ func (x *ListMetadataResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMetadataResponse.ProtoReflect.Descriptor instead.
 func (*ListMetadataResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{45}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListMetadataResponse) GetAvus() []*AVU {
@@ -2829,7 +2917,7 @@ type QueryRequest struct {
 
 func (x *QueryRequest) Reset() {
 	*x = QueryRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[46]
+	mi := &file_arca_v1_arca_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2841,7 +2929,7 @@ func (x *QueryRequest) String() string {
 func (*QueryRequest) ProtoMessage() {}
 
 func (x *QueryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[46]
+	mi := &file_arca_v1_arca_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2854,7 +2942,7 @@ func (x *QueryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryRequest.ProtoReflect.Descriptor instead.
 func (*QueryRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{46}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *QueryRequest) GetQuery() string {
@@ -2874,7 +2962,7 @@ type QueryResponse struct {
 
 func (x *QueryResponse) Reset() {
 	*x = QueryResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[47]
+	mi := &file_arca_v1_arca_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2886,7 +2974,7 @@ func (x *QueryResponse) String() string {
 func (*QueryResponse) ProtoMessage() {}
 
 func (x *QueryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[47]
+	mi := &file_arca_v1_arca_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2899,7 +2987,7 @@ func (x *QueryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryResponse.ProtoReflect.Descriptor instead.
 func (*QueryResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{47}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *QueryResponse) GetColumns() []string {
@@ -2925,7 +3013,7 @@ type QueryRow struct {
 
 func (x *QueryRow) Reset() {
 	*x = QueryRow{}
-	mi := &file_arca_v1_arca_proto_msgTypes[48]
+	mi := &file_arca_v1_arca_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2937,7 +3025,7 @@ func (x *QueryRow) String() string {
 func (*QueryRow) ProtoMessage() {}
 
 func (x *QueryRow) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[48]
+	mi := &file_arca_v1_arca_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2950,7 +3038,7 @@ func (x *QueryRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryRow.ProtoReflect.Descriptor instead.
 func (*QueryRow) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{48}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *QueryRow) GetValues() []string {
@@ -2969,7 +3057,7 @@ type MakeGroupRequest struct {
 
 func (x *MakeGroupRequest) Reset() {
 	*x = MakeGroupRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[49]
+	mi := &file_arca_v1_arca_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2981,7 +3069,7 @@ func (x *MakeGroupRequest) String() string {
 func (*MakeGroupRequest) ProtoMessage() {}
 
 func (x *MakeGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[49]
+	mi := &file_arca_v1_arca_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2994,7 +3082,7 @@ func (x *MakeGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MakeGroupRequest.ProtoReflect.Descriptor instead.
 func (*MakeGroupRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{49}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *MakeGroupRequest) GetName() string {
@@ -3013,7 +3101,7 @@ type RemoveGroupRequest struct {
 
 func (x *RemoveGroupRequest) Reset() {
 	*x = RemoveGroupRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[50]
+	mi := &file_arca_v1_arca_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3025,7 +3113,7 @@ func (x *RemoveGroupRequest) String() string {
 func (*RemoveGroupRequest) ProtoMessage() {}
 
 func (x *RemoveGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[50]
+	mi := &file_arca_v1_arca_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3038,7 +3126,7 @@ func (x *RemoveGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupRequest.ProtoReflect.Descriptor instead.
 func (*RemoveGroupRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{50}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RemoveGroupRequest) GetName() string {
@@ -3056,7 +3144,7 @@ type RemoveGroupResponse struct {
 
 func (x *RemoveGroupResponse) Reset() {
 	*x = RemoveGroupResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[51]
+	mi := &file_arca_v1_arca_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3068,7 +3156,7 @@ func (x *RemoveGroupResponse) String() string {
 func (*RemoveGroupResponse) ProtoMessage() {}
 
 func (x *RemoveGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[51]
+	mi := &file_arca_v1_arca_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3081,7 +3169,7 @@ func (x *RemoveGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupResponse.ProtoReflect.Descriptor instead.
 func (*RemoveGroupResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{51}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{53}
 }
 
 type GroupMemberRequest struct {
@@ -3094,7 +3182,7 @@ type GroupMemberRequest struct {
 
 func (x *GroupMemberRequest) Reset() {
 	*x = GroupMemberRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[52]
+	mi := &file_arca_v1_arca_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3106,7 +3194,7 @@ func (x *GroupMemberRequest) String() string {
 func (*GroupMemberRequest) ProtoMessage() {}
 
 func (x *GroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[52]
+	mi := &file_arca_v1_arca_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3119,7 +3207,7 @@ func (x *GroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*GroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{52}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *GroupMemberRequest) GetGroup() string {
@@ -3144,7 +3232,7 @@ type GroupMemberResponse struct {
 
 func (x *GroupMemberResponse) Reset() {
 	*x = GroupMemberResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[53]
+	mi := &file_arca_v1_arca_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3156,7 +3244,7 @@ func (x *GroupMemberResponse) String() string {
 func (*GroupMemberResponse) ProtoMessage() {}
 
 func (x *GroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[53]
+	mi := &file_arca_v1_arca_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3169,7 +3257,7 @@ func (x *GroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*GroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{53}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{55}
 }
 
 type ListGroupsRequest struct {
@@ -3182,7 +3270,7 @@ type ListGroupsRequest struct {
 
 func (x *ListGroupsRequest) Reset() {
 	*x = ListGroupsRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[54]
+	mi := &file_arca_v1_arca_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3194,7 +3282,7 @@ func (x *ListGroupsRequest) String() string {
 func (*ListGroupsRequest) ProtoMessage() {}
 
 func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[54]
+	mi := &file_arca_v1_arca_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3207,7 +3295,7 @@ func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{54}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ListGroupsRequest) GetGroup() string {
@@ -3227,7 +3315,7 @@ type ListGroupsResponse struct {
 
 func (x *ListGroupsResponse) Reset() {
 	*x = ListGroupsResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[55]
+	mi := &file_arca_v1_arca_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3239,7 +3327,7 @@ func (x *ListGroupsResponse) String() string {
 func (*ListGroupsResponse) ProtoMessage() {}
 
 func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[55]
+	mi := &file_arca_v1_arca_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3252,7 +3340,7 @@ func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{55}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ListGroupsResponse) GetGroups() []*User {
@@ -3278,7 +3366,7 @@ type UserInfoRequest struct {
 
 func (x *UserInfoRequest) Reset() {
 	*x = UserInfoRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[56]
+	mi := &file_arca_v1_arca_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3290,7 +3378,7 @@ func (x *UserInfoRequest) String() string {
 func (*UserInfoRequest) ProtoMessage() {}
 
 func (x *UserInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[56]
+	mi := &file_arca_v1_arca_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3303,7 +3391,7 @@ func (x *UserInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserInfoRequest.ProtoReflect.Descriptor instead.
 func (*UserInfoRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{56}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *UserInfoRequest) GetName() string {
@@ -3324,7 +3412,7 @@ type UserInfoResponse struct {
 
 func (x *UserInfoResponse) Reset() {
 	*x = UserInfoResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[57]
+	mi := &file_arca_v1_arca_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3336,7 +3424,7 @@ func (x *UserInfoResponse) String() string {
 func (*UserInfoResponse) ProtoMessage() {}
 
 func (x *UserInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[57]
+	mi := &file_arca_v1_arca_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3349,7 +3437,7 @@ func (x *UserInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserInfoResponse.ProtoReflect.Descriptor instead.
 func (*UserInfoResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{57}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *UserInfoResponse) GetUser() *User {
@@ -3388,7 +3476,7 @@ type SetAccessRequest struct {
 
 func (x *SetAccessRequest) Reset() {
 	*x = SetAccessRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[58]
+	mi := &file_arca_v1_arca_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3400,7 +3488,7 @@ func (x *SetAccessRequest) String() string {
 func (*SetAccessRequest) ProtoMessage() {}
 
 func (x *SetAccessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[58]
+	mi := &file_arca_v1_arca_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3413,7 +3501,7 @@ func (x *SetAccessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessRequest.ProtoReflect.Descriptor instead.
 func (*SetAccessRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{58}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SetAccessRequest) GetPath() string {
@@ -3459,7 +3547,7 @@ type SetAccessResponse struct {
 
 func (x *SetAccessResponse) Reset() {
 	*x = SetAccessResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[59]
+	mi := &file_arca_v1_arca_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3471,7 +3559,7 @@ func (x *SetAccessResponse) String() string {
 func (*SetAccessResponse) ProtoMessage() {}
 
 func (x *SetAccessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[59]
+	mi := &file_arca_v1_arca_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3484,7 +3572,7 @@ func (x *SetAccessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessResponse.ProtoReflect.Descriptor instead.
 func (*SetAccessResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{59}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{61}
 }
 
 type SetInheritanceRequest struct {
@@ -3499,7 +3587,7 @@ type SetInheritanceRequest struct {
 
 func (x *SetInheritanceRequest) Reset() {
 	*x = SetInheritanceRequest{}
-	mi := &file_arca_v1_arca_proto_msgTypes[60]
+	mi := &file_arca_v1_arca_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3511,7 +3599,7 @@ func (x *SetInheritanceRequest) String() string {
 func (*SetInheritanceRequest) ProtoMessage() {}
 
 func (x *SetInheritanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[60]
+	mi := &file_arca_v1_arca_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3524,7 +3612,7 @@ func (x *SetInheritanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetInheritanceRequest.ProtoReflect.Descriptor instead.
 func (*SetInheritanceRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{60}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *SetInheritanceRequest) GetPath() string {
@@ -3563,7 +3651,7 @@ type SetInheritanceResponse struct {
 
 func (x *SetInheritanceResponse) Reset() {
 	*x = SetInheritanceResponse{}
-	mi := &file_arca_v1_arca_proto_msgTypes[61]
+	mi := &file_arca_v1_arca_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3575,7 +3663,7 @@ func (x *SetInheritanceResponse) String() string {
 func (*SetInheritanceResponse) ProtoMessage() {}
 
 func (x *SetInheritanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_arca_proto_msgTypes[61]
+	mi := &file_arca_v1_arca_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3588,7 +3676,7 @@ func (x *SetInheritanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetInheritanceResponse.ProtoReflect.Descriptor instead.
 func (*SetInheritanceResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_arca_proto_rawDescGZIP(), []int{61}
+	return file_arca_v1_arca_proto_rawDescGZIP(), []int{63}
 }
 
 var File_arca_v1_arca_proto protoreflect.FileDescriptor
@@ -3725,7 +3813,11 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\x0fMakeUserRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
-	"\bpassword\x18\x03 \x01(\tR\bpassword\"S\n" +
+	"\bpassword\x18\x03 \x01(\tR\bpassword\"e\n" +
+	"\x15ChangePasswordRequest\x12)\n" +
+	"\x10current_password\x18\x01 \x01(\tR\x0fcurrentPassword\x12!\n" +
+	"\fnew_password\x18\x02 \x01(\tR\vnewPassword\"\x18\n" +
+	"\x16ChangePasswordResponse\"S\n" +
 	"\x11ModifyUserRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05field\x18\x02 \x01(\tR\x05field\x12\x14\n" +
@@ -3836,7 +3928,7 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\bTransfer\x12,\n" +
 	"\x03Put\x12\x13.arca.v1.PutRequest\x1a\x0e.arca.v1.Entry(\x01\x12@\n" +
 	"\aPutMany\x12\x17.arca.v1.PutManyRequest\x1a\x18.arca.v1.PutManyResponse(\x010\x01\x122\n" +
-	"\x03Get\x12\x13.arca.v1.GetRequest\x1a\x14.arca.v1.GetResponse0\x012\xa6\x05\n" +
+	"\x03Get\x12\x13.arca.v1.GetRequest\x1a\x14.arca.v1.GetResponse0\x012\xf9\x05\n" +
 	"\x05Admin\x123\n" +
 	"\bMakeUser\x12\x18.arca.v1.MakeUserRequest\x1a\r.arca.v1.User\x127\n" +
 	"\n" +
@@ -3850,7 +3942,8 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\x11RemoveGroupMember\x12\x1b.arca.v1.GroupMemberRequest\x1a\x1c.arca.v1.GroupMemberResponse\x12E\n" +
 	"\n" +
 	"ListGroups\x12\x1a.arca.v1.ListGroupsRequest\x1a\x1b.arca.v1.ListGroupsResponse\x12?\n" +
-	"\bUserInfo\x12\x18.arca.v1.UserInfoRequest\x1a\x19.arca.v1.UserInfoResponse2\x9f\x01\n" +
+	"\bUserInfo\x12\x18.arca.v1.UserInfoRequest\x1a\x19.arca.v1.UserInfoResponse\x12Q\n" +
+	"\x0eChangePassword\x12\x1e.arca.v1.ChangePasswordRequest\x1a\x1f.arca.v1.ChangePasswordResponse2\x9f\x01\n" +
 	"\x06Access\x12B\n" +
 	"\tSetAccess\x12\x19.arca.v1.SetAccessRequest\x1a\x1a.arca.v1.SetAccessResponse\x12Q\n" +
 	"\x0eSetInheritance\x12\x1e.arca.v1.SetInheritanceRequest\x1a\x1f.arca.v1.SetInheritanceResponse2\x93\x03\n" +
@@ -3876,7 +3969,7 @@ func file_arca_v1_arca_proto_rawDescGZIP() []byte {
 }
 
 var file_arca_v1_arca_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_arca_v1_arca_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
+var file_arca_v1_arca_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
 var file_arca_v1_arca_proto_goTypes = []any{
 	(EntryKind)(0),                 // 0: arca.v1.EntryKind
 	(MetadataTargetKind)(0),        // 1: arca.v1.MetadataTargetKind
@@ -3909,40 +4002,42 @@ var file_arca_v1_arca_proto_goTypes = []any{
 	(*GetRequest)(nil),             // 28: arca.v1.GetRequest
 	(*GetResponse)(nil),            // 29: arca.v1.GetResponse
 	(*MakeUserRequest)(nil),        // 30: arca.v1.MakeUserRequest
-	(*ModifyUserRequest)(nil),      // 31: arca.v1.ModifyUserRequest
-	(*RemoveUserRequest)(nil),      // 32: arca.v1.RemoveUserRequest
-	(*RemoveUserResponse)(nil),     // 33: arca.v1.RemoveUserResponse
-	(*ListUsersRequest)(nil),       // 34: arca.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),      // 35: arca.v1.ListUsersResponse
-	(*AVU)(nil),                    // 36: arca.v1.AVU
-	(*MetadataTarget)(nil),         // 37: arca.v1.MetadataTarget
-	(*AddMetadataRequest)(nil),     // 38: arca.v1.AddMetadataRequest
-	(*AddMetadataResponse)(nil),    // 39: arca.v1.AddMetadataResponse
-	(*SetMetadataRequest)(nil),     // 40: arca.v1.SetMetadataRequest
-	(*SetMetadataResponse)(nil),    // 41: arca.v1.SetMetadataResponse
-	(*RemoveMetadataRequest)(nil),  // 42: arca.v1.RemoveMetadataRequest
-	(*RemoveMetadataResponse)(nil), // 43: arca.v1.RemoveMetadataResponse
-	(*ModifyMetadataRequest)(nil),  // 44: arca.v1.ModifyMetadataRequest
-	(*ModifyMetadataResponse)(nil), // 45: arca.v1.ModifyMetadataResponse
-	(*ListMetadataRequest)(nil),    // 46: arca.v1.ListMetadataRequest
-	(*ListMetadataResponse)(nil),   // 47: arca.v1.ListMetadataResponse
-	(*QueryRequest)(nil),           // 48: arca.v1.QueryRequest
-	(*QueryResponse)(nil),          // 49: arca.v1.QueryResponse
-	(*QueryRow)(nil),               // 50: arca.v1.QueryRow
-	(*MakeGroupRequest)(nil),       // 51: arca.v1.MakeGroupRequest
-	(*RemoveGroupRequest)(nil),     // 52: arca.v1.RemoveGroupRequest
-	(*RemoveGroupResponse)(nil),    // 53: arca.v1.RemoveGroupResponse
-	(*GroupMemberRequest)(nil),     // 54: arca.v1.GroupMemberRequest
-	(*GroupMemberResponse)(nil),    // 55: arca.v1.GroupMemberResponse
-	(*ListGroupsRequest)(nil),      // 56: arca.v1.ListGroupsRequest
-	(*ListGroupsResponse)(nil),     // 57: arca.v1.ListGroupsResponse
-	(*UserInfoRequest)(nil),        // 58: arca.v1.UserInfoRequest
-	(*UserInfoResponse)(nil),       // 59: arca.v1.UserInfoResponse
-	(*SetAccessRequest)(nil),       // 60: arca.v1.SetAccessRequest
-	(*SetAccessResponse)(nil),      // 61: arca.v1.SetAccessResponse
-	(*SetInheritanceRequest)(nil),  // 62: arca.v1.SetInheritanceRequest
-	(*SetInheritanceResponse)(nil), // 63: arca.v1.SetInheritanceResponse
-	(*status.Status)(nil),          // 64: google.rpc.Status
+	(*ChangePasswordRequest)(nil),  // 31: arca.v1.ChangePasswordRequest
+	(*ChangePasswordResponse)(nil), // 32: arca.v1.ChangePasswordResponse
+	(*ModifyUserRequest)(nil),      // 33: arca.v1.ModifyUserRequest
+	(*RemoveUserRequest)(nil),      // 34: arca.v1.RemoveUserRequest
+	(*RemoveUserResponse)(nil),     // 35: arca.v1.RemoveUserResponse
+	(*ListUsersRequest)(nil),       // 36: arca.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),      // 37: arca.v1.ListUsersResponse
+	(*AVU)(nil),                    // 38: arca.v1.AVU
+	(*MetadataTarget)(nil),         // 39: arca.v1.MetadataTarget
+	(*AddMetadataRequest)(nil),     // 40: arca.v1.AddMetadataRequest
+	(*AddMetadataResponse)(nil),    // 41: arca.v1.AddMetadataResponse
+	(*SetMetadataRequest)(nil),     // 42: arca.v1.SetMetadataRequest
+	(*SetMetadataResponse)(nil),    // 43: arca.v1.SetMetadataResponse
+	(*RemoveMetadataRequest)(nil),  // 44: arca.v1.RemoveMetadataRequest
+	(*RemoveMetadataResponse)(nil), // 45: arca.v1.RemoveMetadataResponse
+	(*ModifyMetadataRequest)(nil),  // 46: arca.v1.ModifyMetadataRequest
+	(*ModifyMetadataResponse)(nil), // 47: arca.v1.ModifyMetadataResponse
+	(*ListMetadataRequest)(nil),    // 48: arca.v1.ListMetadataRequest
+	(*ListMetadataResponse)(nil),   // 49: arca.v1.ListMetadataResponse
+	(*QueryRequest)(nil),           // 50: arca.v1.QueryRequest
+	(*QueryResponse)(nil),          // 51: arca.v1.QueryResponse
+	(*QueryRow)(nil),               // 52: arca.v1.QueryRow
+	(*MakeGroupRequest)(nil),       // 53: arca.v1.MakeGroupRequest
+	(*RemoveGroupRequest)(nil),     // 54: arca.v1.RemoveGroupRequest
+	(*RemoveGroupResponse)(nil),    // 55: arca.v1.RemoveGroupResponse
+	(*GroupMemberRequest)(nil),     // 56: arca.v1.GroupMemberRequest
+	(*GroupMemberResponse)(nil),    // 57: arca.v1.GroupMemberResponse
+	(*ListGroupsRequest)(nil),      // 58: arca.v1.ListGroupsRequest
+	(*ListGroupsResponse)(nil),     // 59: arca.v1.ListGroupsResponse
+	(*UserInfoRequest)(nil),        // 60: arca.v1.UserInfoRequest
+	(*UserInfoResponse)(nil),       // 61: arca.v1.UserInfoResponse
+	(*SetAccessRequest)(nil),       // 62: arca.v1.SetAccessRequest
+	(*SetAccessResponse)(nil),      // 63: arca.v1.SetAccessResponse
+	(*SetInheritanceRequest)(nil),  // 64: arca.v1.SetInheritanceRequest
+	(*SetInheritanceResponse)(nil), // 65: arca.v1.SetInheritanceResponse
+	(*status.Status)(nil),          // 66: google.rpc.Status
 }
 var file_arca_v1_arca_proto_depIdxs = []int32{
 	8,  // 0: arca.v1.LoginResponse.user:type_name -> arca.v1.User
@@ -3954,26 +4049,26 @@ var file_arca_v1_arca_proto_depIdxs = []int32{
 	10, // 6: arca.v1.ChecksumResponse.replicas:type_name -> arca.v1.Replica
 	25, // 7: arca.v1.PutRequest.header:type_name -> arca.v1.PutHeader
 	24, // 8: arca.v1.PutRequest.trailer:type_name -> arca.v1.PutTrailer
-	36, // 9: arca.v1.PutHeader.metadata:type_name -> arca.v1.AVU
+	38, // 9: arca.v1.PutHeader.metadata:type_name -> arca.v1.AVU
 	25, // 10: arca.v1.PutManyRequest.file:type_name -> arca.v1.PutHeader
 	9,  // 11: arca.v1.PutManyResponse.entry:type_name -> arca.v1.Entry
-	64, // 12: arca.v1.PutManyResponse.status:type_name -> google.rpc.Status
+	66, // 12: arca.v1.PutManyResponse.status:type_name -> google.rpc.Status
 	9,  // 13: arca.v1.GetResponse.header:type_name -> arca.v1.Entry
 	8,  // 14: arca.v1.ListUsersResponse.users:type_name -> arca.v1.User
 	1,  // 15: arca.v1.MetadataTarget.kind:type_name -> arca.v1.MetadataTargetKind
-	37, // 16: arca.v1.AddMetadataRequest.target:type_name -> arca.v1.MetadataTarget
-	36, // 17: arca.v1.AddMetadataRequest.avus:type_name -> arca.v1.AVU
-	37, // 18: arca.v1.SetMetadataRequest.target:type_name -> arca.v1.MetadataTarget
-	36, // 19: arca.v1.SetMetadataRequest.avu:type_name -> arca.v1.AVU
-	37, // 20: arca.v1.RemoveMetadataRequest.target:type_name -> arca.v1.MetadataTarget
-	36, // 21: arca.v1.RemoveMetadataRequest.avu:type_name -> arca.v1.AVU
-	36, // 22: arca.v1.RemoveMetadataResponse.removed:type_name -> arca.v1.AVU
-	37, // 23: arca.v1.ModifyMetadataRequest.target:type_name -> arca.v1.MetadataTarget
-	36, // 24: arca.v1.ModifyMetadataRequest.old:type_name -> arca.v1.AVU
-	36, // 25: arca.v1.ModifyMetadataRequest.new:type_name -> arca.v1.AVU
-	37, // 26: arca.v1.ListMetadataRequest.target:type_name -> arca.v1.MetadataTarget
-	36, // 27: arca.v1.ListMetadataResponse.avus:type_name -> arca.v1.AVU
-	50, // 28: arca.v1.QueryResponse.rows:type_name -> arca.v1.QueryRow
+	39, // 16: arca.v1.AddMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	38, // 17: arca.v1.AddMetadataRequest.avus:type_name -> arca.v1.AVU
+	39, // 18: arca.v1.SetMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	38, // 19: arca.v1.SetMetadataRequest.avu:type_name -> arca.v1.AVU
+	39, // 20: arca.v1.RemoveMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	38, // 21: arca.v1.RemoveMetadataRequest.avu:type_name -> arca.v1.AVU
+	38, // 22: arca.v1.RemoveMetadataResponse.removed:type_name -> arca.v1.AVU
+	39, // 23: arca.v1.ModifyMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	38, // 24: arca.v1.ModifyMetadataRequest.old:type_name -> arca.v1.AVU
+	38, // 25: arca.v1.ModifyMetadataRequest.new:type_name -> arca.v1.AVU
+	39, // 26: arca.v1.ListMetadataRequest.target:type_name -> arca.v1.MetadataTarget
+	38, // 27: arca.v1.ListMetadataResponse.avus:type_name -> arca.v1.AVU
+	52, // 28: arca.v1.QueryResponse.rows:type_name -> arca.v1.QueryRow
 	8,  // 29: arca.v1.ListGroupsResponse.groups:type_name -> arca.v1.User
 	8,  // 30: arca.v1.UserInfoResponse.user:type_name -> arca.v1.User
 	2,  // 31: arca.v1.Auth.Login:input_type -> arca.v1.LoginRequest
@@ -3991,57 +4086,59 @@ var file_arca_v1_arca_proto_depIdxs = []int32{
 	26, // 43: arca.v1.Transfer.PutMany:input_type -> arca.v1.PutManyRequest
 	28, // 44: arca.v1.Transfer.Get:input_type -> arca.v1.GetRequest
 	30, // 45: arca.v1.Admin.MakeUser:input_type -> arca.v1.MakeUserRequest
-	31, // 46: arca.v1.Admin.ModifyUser:input_type -> arca.v1.ModifyUserRequest
-	32, // 47: arca.v1.Admin.RemoveUser:input_type -> arca.v1.RemoveUserRequest
-	34, // 48: arca.v1.Admin.ListUsers:input_type -> arca.v1.ListUsersRequest
-	51, // 49: arca.v1.Admin.MakeGroup:input_type -> arca.v1.MakeGroupRequest
-	52, // 50: arca.v1.Admin.RemoveGroup:input_type -> arca.v1.RemoveGroupRequest
-	54, // 51: arca.v1.Admin.AddGroupMember:input_type -> arca.v1.GroupMemberRequest
-	54, // 52: arca.v1.Admin.RemoveGroupMember:input_type -> arca.v1.GroupMemberRequest
-	56, // 53: arca.v1.Admin.ListGroups:input_type -> arca.v1.ListGroupsRequest
-	58, // 54: arca.v1.Admin.UserInfo:input_type -> arca.v1.UserInfoRequest
-	60, // 55: arca.v1.Access.SetAccess:input_type -> arca.v1.SetAccessRequest
-	62, // 56: arca.v1.Access.SetInheritance:input_type -> arca.v1.SetInheritanceRequest
-	38, // 57: arca.v1.Metadata.AddMetadata:input_type -> arca.v1.AddMetadataRequest
-	40, // 58: arca.v1.Metadata.SetMetadata:input_type -> arca.v1.SetMetadataRequest
-	42, // 59: arca.v1.Metadata.RemoveMetadata:input_type -> arca.v1.RemoveMetadataRequest
-	44, // 60: arca.v1.Metadata.ModifyMetadata:input_type -> arca.v1.ModifyMetadataRequest
-	46, // 61: arca.v1.Metadata.ListMetadata:input_type -> arca.v1.ListMetadataRequest
-	48, // 62: arca.v1.Query.Run:input_type -> arca.v1.QueryRequest
-	3,  // 63: arca.v1.Auth.Login:output_type -> arca.v1.LoginResponse
-	5,  // 64: arca.v1.Auth.Logout:output_type -> arca.v1.LogoutResponse
-	7,  // 65: arca.v1.Auth.WhoAmI:output_type -> arca.v1.WhoAmIResponse
-	9,  // 66: arca.v1.Namespace.Stat:output_type -> arca.v1.Entry
-	14, // 67: arca.v1.Namespace.List:output_type -> arca.v1.ListResponse
-	9,  // 68: arca.v1.Namespace.MakeCollection:output_type -> arca.v1.Entry
-	9,  // 69: arca.v1.Namespace.Rename:output_type -> arca.v1.Entry
-	18, // 70: arca.v1.Namespace.Remove:output_type -> arca.v1.RemoveResponse
-	18, // 71: arca.v1.Namespace.RemoveTrash:output_type -> arca.v1.RemoveResponse
-	9,  // 72: arca.v1.Namespace.Copy:output_type -> arca.v1.Entry
-	22, // 73: arca.v1.Namespace.Checksum:output_type -> arca.v1.ChecksumResponse
-	9,  // 74: arca.v1.Transfer.Put:output_type -> arca.v1.Entry
-	27, // 75: arca.v1.Transfer.PutMany:output_type -> arca.v1.PutManyResponse
-	29, // 76: arca.v1.Transfer.Get:output_type -> arca.v1.GetResponse
-	8,  // 77: arca.v1.Admin.MakeUser:output_type -> arca.v1.User
-	8,  // 78: arca.v1.Admin.ModifyUser:output_type -> arca.v1.User
-	33, // 79: arca.v1.Admin.RemoveUser:output_type -> arca.v1.RemoveUserResponse
-	35, // 80: arca.v1.Admin.ListUsers:output_type -> arca.v1.ListUsersResponse
-	8,  // 81: arca.v1.Admin.MakeGroup:output_type -> arca.v1.User
-	53, // 82: arca.v1.Admin.RemoveGroup:output_type -> arca.v1.RemoveGroupResponse
-	55, // 83: arca.v1.Admin.AddGroupMember:output_type -> arca.v1.GroupMemberResponse
-	55, // 84: arca.v1.Admin.RemoveGroupMember:output_type -> arca.v1.GroupMemberResponse
-	57, // 85: arca.v1.Admin.ListGroups:output_type -> arca.v1.ListGroupsResponse
-	59, // 86: arca.v1.Admin.UserInfo:output_type -> arca.v1.UserInfoResponse
-	61, // 87: arca.v1.Access.SetAccess:output_type -> arca.v1.SetAccessResponse
-	63, // 88: arca.v1.Access.SetInheritance:output_type -> arca.v1.SetInheritanceResponse
-	39, // 89: arca.v1.Metadata.AddMetadata:output_type -> arca.v1.AddMetadataResponse
-	41, // 90: arca.v1.Metadata.SetMetadata:output_type -> arca.v1.SetMetadataResponse
-	43, // 91: arca.v1.Metadata.RemoveMetadata:output_type -> arca.v1.RemoveMetadataResponse
-	45, // 92: arca.v1.Metadata.ModifyMetadata:output_type -> arca.v1.ModifyMetadataResponse
-	47, // 93: arca.v1.Metadata.ListMetadata:output_type -> arca.v1.ListMetadataResponse
-	49, // 94: arca.v1.Query.Run:output_type -> arca.v1.QueryResponse
-	63, // [63:95] is the sub-list for method output_type
-	31, // [31:63] is the sub-list for method input_type
+	33, // 46: arca.v1.Admin.ModifyUser:input_type -> arca.v1.ModifyUserRequest
+	34, // 47: arca.v1.Admin.RemoveUser:input_type -> arca.v1.RemoveUserRequest
+	36, // 48: arca.v1.Admin.ListUsers:input_type -> arca.v1.ListUsersRequest
+	53, // 49: arca.v1.Admin.MakeGroup:input_type -> arca.v1.MakeGroupRequest
+	54, // 50: arca.v1.Admin.RemoveGroup:input_type -> arca.v1.RemoveGroupRequest
+	56, // 51: arca.v1.Admin.AddGroupMember:input_type -> arca.v1.GroupMemberRequest
+	56, // 52: arca.v1.Admin.RemoveGroupMember:input_type -> arca.v1.GroupMemberRequest
+	58, // 53: arca.v1.Admin.ListGroups:input_type -> arca.v1.ListGroupsRequest
+	60, // 54: arca.v1.Admin.UserInfo:input_type -> arca.v1.UserInfoRequest
+	31, // 55: arca.v1.Admin.ChangePassword:input_type -> arca.v1.ChangePasswordRequest
+	62, // 56: arca.v1.Access.SetAccess:input_type -> arca.v1.SetAccessRequest
+	64, // 57: arca.v1.Access.SetInheritance:input_type -> arca.v1.SetInheritanceRequest
+	40, // 58: arca.v1.Metadata.AddMetadata:input_type -> arca.v1.AddMetadataRequest
+	42, // 59: arca.v1.Metadata.SetMetadata:input_type -> arca.v1.SetMetadataRequest
+	44, // 60: arca.v1.Metadata.RemoveMetadata:input_type -> arca.v1.RemoveMetadataRequest
+	46, // 61: arca.v1.Metadata.ModifyMetadata:input_type -> arca.v1.ModifyMetadataRequest
+	48, // 62: arca.v1.Metadata.ListMetadata:input_type -> arca.v1.ListMetadataRequest
+	50, // 63: arca.v1.Query.Run:input_type -> arca.v1.QueryRequest
+	3,  // 64: arca.v1.Auth.Login:output_type -> arca.v1.LoginResponse
+	5,  // 65: arca.v1.Auth.Logout:output_type -> arca.v1.LogoutResponse
+	7,  // 66: arca.v1.Auth.WhoAmI:output_type -> arca.v1.WhoAmIResponse
+	9,  // 67: arca.v1.Namespace.Stat:output_type -> arca.v1.Entry
+	14, // 68: arca.v1.Namespace.List:output_type -> arca.v1.ListResponse
+	9,  // 69: arca.v1.Namespace.MakeCollection:output_type -> arca.v1.Entry
+	9,  // 70: arca.v1.Namespace.Rename:output_type -> arca.v1.Entry
+	18, // 71: arca.v1.Namespace.Remove:output_type -> arca.v1.RemoveResponse
+	18, // 72: arca.v1.Namespace.RemoveTrash:output_type -> arca.v1.RemoveResponse
+	9,  // 73: arca.v1.Namespace.Copy:output_type -> arca.v1.Entry
+	22, // 74: arca.v1.Namespace.Checksum:output_type -> arca.v1.ChecksumResponse
+	9,  // 75: arca.v1.Transfer.Put:output_type -> arca.v1.Entry
+	27, // 76: arca.v1.Transfer.PutMany:output_type -> arca.v1.PutManyResponse
+	29, // 77: arca.v1.Transfer.Get:output_type -> arca.v1.GetResponse
+	8,  // 78: arca.v1.Admin.MakeUser:output_type -> arca.v1.User
+	8,  // 79: arca.v1.Admin.ModifyUser:output_type -> arca.v1.User
+	35, // 80: arca.v1.Admin.RemoveUser:output_type -> arca.v1.RemoveUserResponse
+	37, // 81: arca.v1.Admin.ListUsers:output_type -> arca.v1.ListUsersResponse
+	8,  // 82: arca.v1.Admin.MakeGroup:output_type -> arca.v1.User
+	55, // 83: arca.v1.Admin.RemoveGroup:output_type -> arca.v1.RemoveGroupResponse
+	57, // 84: arca.v1.Admin.AddGroupMember:output_type -> arca.v1.GroupMemberResponse
+	57, // 85: arca.v1.Admin.RemoveGroupMember:output_type -> arca.v1.GroupMemberResponse
+	59, // 86: arca.v1.Admin.ListGroups:output_type -> arca.v1.ListGroupsResponse
+	61, // 87: arca.v1.Admin.UserInfo:output_type -> arca.v1.UserInfoResponse
+	32, // 88: arca.v1.Admin.ChangePassword:output_type -> arca.v1.ChangePasswordResponse
+	63, // 89: arca.v1.Access.SetAccess:output_type -> arca.v1.SetAccessResponse
+	65, // 90: arca.v1.Access.SetInheritance:output_type -> arca.v1.SetInheritanceResponse
+	41, // 91: arca.v1.Metadata.AddMetadata:output_type -> arca.v1.AddMetadataResponse
+	43, // 92: arca.v1.Metadata.SetMetadata:output_type -> arca.v1.SetMetadataResponse
+	45, // 93: arca.v1.Metadata.RemoveMetadata:output_type -> arca.v1.RemoveMetadataResponse
+	47, // 94: arca.v1.Metadata.ModifyMetadata:output_type -> arca.v1.ModifyMetadataResponse
+	49, // 95: arca.v1.Metadata.ListMetadata:output_type -> arca.v1.ListMetadataResponse
+	51, // 96: arca.v1.Query.Run:output_type -> arca.v1.QueryResponse
+	64, // [64:97] is the sub-list for method output_type
+	31, // [31:64] is the sub-list for method input_type
 	31, // [31:31] is the sub-list for extension type_name
 	31, // [31:31] is the sub-list for extension extendee
 	0,  // [0:31] is the sub-list for field type_name
@@ -4067,7 +4164,7 @@ func file_arca_v1_arca_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arca_v1_arca_proto_rawDesc), len(file_arca_v1_arca_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   62,
+			NumMessages:   64,
 			NumExtensions: 0,
 			NumServices:   7,
 		},

@@ -784,6 +784,7 @@ const (
 	Admin_RemoveGroupMember_FullMethodName = "/arca.v1.Admin/RemoveGroupMember"
 	Admin_ListGroups_FullMethodName        = "/arca.v1.Admin/ListGroups"
 	Admin_UserInfo_FullMethodName          = "/arca.v1.Admin/UserInfo"
+	Admin_ChangePassword_FullMethodName    = "/arca.v1.Admin/ChangePassword"
 )
 
 // AdminClient is the client API for Admin service.
@@ -806,6 +807,9 @@ type AdminClient interface {
 	// UserInfo describes an account, with the groups of a user or the members
 	// of a group (iuserinfo); every user may ask.
 	UserInfo(ctx context.Context, in *UserInfoRequest, opts ...grpc.CallOption) (*UserInfoResponse, error)
+	// ChangePassword sets the caller's own password (ipasswd), given the
+	// current one, and ends every session of the caller.
+	ChangePassword(ctx context.Context, in *ChangePasswordRequest, opts ...grpc.CallOption) (*ChangePasswordResponse, error)
 }
 
 type adminClient struct {
@@ -916,6 +920,16 @@ func (c *adminClient) UserInfo(ctx context.Context, in *UserInfoRequest, opts ..
 	return out, nil
 }
 
+func (c *adminClient) ChangePassword(ctx context.Context, in *ChangePasswordRequest, opts ...grpc.CallOption) (*ChangePasswordResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangePasswordResponse)
+	err := c.cc.Invoke(ctx, Admin_ChangePassword_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -936,6 +950,9 @@ type AdminServer interface {
 	// UserInfo describes an account, with the groups of a user or the members
 	// of a group (iuserinfo); every user may ask.
 	UserInfo(context.Context, *UserInfoRequest) (*UserInfoResponse, error)
+	// ChangePassword sets the caller's own password (ipasswd), given the
+	// current one, and ends every session of the caller.
+	ChangePassword(context.Context, *ChangePasswordRequest) (*ChangePasswordResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -975,6 +992,9 @@ func (UnimplementedAdminServer) ListGroups(context.Context, *ListGroupsRequest) 
 }
 func (UnimplementedAdminServer) UserInfo(context.Context, *UserInfoRequest) (*UserInfoResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UserInfo not implemented")
+}
+func (UnimplementedAdminServer) ChangePassword(context.Context, *ChangePasswordRequest) (*ChangePasswordResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ChangePassword not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -1177,6 +1197,24 @@ func _Admin_UserInfo_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_ChangePassword_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangePasswordRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ChangePassword(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_ChangePassword_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ChangePassword(ctx, req.(*ChangePasswordRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1223,6 +1261,10 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UserInfo",
 			Handler:    _Admin_UserInfo_Handler,
+		},
+		{
+			MethodName: "ChangePassword",
+			Handler:    _Admin_ChangePassword_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
