@@ -58,6 +58,14 @@ func OpenDriver(rec catalog.Resource) (resources.Resource, error) {
 		if rec.Location == "" {
 			return nil, fmt.Errorf("%w: resource %s: a posix resource needs a vault directory", catalog.ErrInvalidArgument, rec.Name)
 		}
+		// A vault that is gone (an unmounted file system, a moved data
+		// directory) is not made again: files would go where nobody looks,
+		// or fill the file system below the mount point.
+		if fi, err := os.Stat(rec.Location); err != nil {
+			return nil, fmt.Errorf("resource %s: vault directory %s: %w (made when the resource was; mount or restore it)", rec.Name, rec.Location, err)
+		} else if !fi.IsDir() {
+			return nil, fmt.Errorf("resource %s: vault %s is not a directory", rec.Name, rec.Location)
+		}
 		return posix.Open(rec.Location)
 	case "s3":
 		cfg, err := S3Config(rec.Location, rec.Context)

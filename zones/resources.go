@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -38,13 +39,14 @@ func (z *Zone) MakeResource(ctx context.Context, caller catalog.User, rec catalo
 			return err
 		}
 		if rec.Type != "s3" && rec.Location != "" {
-			all, err := z.cat.ListResources(ctx)
-			if err != nil {
+			if err := z.checkLocationApart(ctx, rec); err != nil {
 				return err
 			}
-			for _, o := range all {
-				if o.Location == rec.Location && o.Type != "s3" {
-					return fmt.Errorf("%w: resource %s uses %s already", catalog.ErrExists, o.Name, rec.Location)
+			if rec.Type != "tape" {
+				// Made here, once: later a missing vault is an error (see
+				// OpenDriver), not a new empty one.
+				if err := os.MkdirAll(rec.Location, 0o700); err != nil {
+					return fmt.Errorf("resource %s: %w", rec.Name, err)
 				}
 			}
 		}
@@ -57,6 +59,55 @@ func (z *Zone) MakeResource(ctx context.Context, caller catalog.User, rec catalo
 		return err
 	})
 	return out, err
+}
+
+// checkLocationApart refuses a local location that is, holds or lies
+// inside another resource's, or that holds the server's data directory:
+// fsck would take the other's files (or the catalog and keys) for orphans
+// of this resource, and fsck --repair delete them.
+func (z *Zone) checkLocationApart(ctx context.Context, rec catalog.Resource) error {
+	loc := realLocation(rec.Location)
+	if z.dataDir != "" && within(realLocation(z.dataDir), loc) {
+		return fmt.Errorf("%w: %s holds the server's data directory %s", catalog.ErrInvalidArgument, rec.Location, z.dataDir)
+	}
+	all, err := z.cat.ListResources(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range all {
+		if o.Type == "s3" || o.Location == "" {
+			continue
+		}
+		other := realLocation(o.Location)
+		switch {
+		case other == loc:
+			return fmt.Errorf("%w: resource %s uses %s already", catalog.ErrExists, o.Name, o.Location)
+		case within(loc, other):
+			return fmt.Errorf("%w: %s lies inside %s, the vault of resource %s", catalog.ErrInvalidArgument, rec.Location, o.Location, o.Name)
+		case within(other, loc):
+			return fmt.Errorf("%w: %s holds %s, the vault of resource %s", catalog.ErrInvalidArgument, rec.Location, o.Location, o.Name)
+		}
+	}
+	return nil
+}
+
+// realLocation is the directory path with symbolic links resolved as far
+// as it exists, so that two names of one directory compare equal.
+func realLocation(p string) string {
+	p = filepath.Clean(p)
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	if parent := filepath.Dir(p); parent != p {
+		return filepath.Join(realLocation(parent), filepath.Base(p))
+	}
+	return p
+}
+
+// within reports whether path is dir or lies below it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // tryOpen opens the driver of a storage resource and closes it again, so

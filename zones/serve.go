@@ -70,7 +70,12 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	if cfg.ShutdownGrace == 0 {
 		cfg.ShutdownGrace = 30 * time.Second
 	}
-	if cfg.Lease == 0 {
+	switch {
+	case cfg.Lease < 0 || cfg.Lease > 0 && cfg.Lease < minLease:
+		return fmt.Errorf("lease %v: want at least %v (a put renews its lease a few times per lease)", cfg.Lease, minLease)
+	case cfg.SessionTTL < 0:
+		return fmt.Errorf("session TTL %v: cannot be negative", cfg.SessionTTL)
+	case cfg.Lease == 0:
 		cfg.Lease = time.Minute
 	}
 	if cfg.MaintenanceInterval == 0 {
@@ -107,9 +112,12 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	defer cat.Close()
 
 	zone := New(cat, Options{Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, SessionTTL: cfg.SessionTTL, ServerID: serverID(dir),
-		LDAP: ldapLogin})
+		LDAP: ldapLogin, DataDir: dir})
 	boot := BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}
 	if _, err := cat.User(ctx, catalog.UserID{Name: DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {
+		if err := checkNewZone(ctx, cat, zoneName, boot.VaultDir); err != nil {
+			return err
+		}
 		pw, err := adminPassword(dir, cfg.Out)
 		if err != nil {
 			return err
@@ -321,4 +329,38 @@ func adminPassword(dir string, out io.Writer) (string, error) {
 	}
 	fmt.Fprintf(out, "arca: generated the password of %s; it is in %s\n", DefaultAdmin, path)
 	return pw, nil
+}
+
+// minLease is the shortest lease a server takes.
+const minLease = time.Second
+
+// checkNewZone refuses to make a new zone over what an existing one left:
+// a catalog that holds another zone's administrator (the file DIR/zone,
+// which names the zone, was lost, or --zone is wrong), or files in the
+// vault with a catalog that knows nothing (catalog.db was lost, or
+// --catalog points elsewhere). Either way a new zone would take the old
+// one's files for orphans, which fsck --repair deletes.
+func checkNewZone(ctx context.Context, cat catalog.Catalog, zoneName, vault string) error {
+	users, err := cat.Users(ctx)
+	if err != nil {
+		return err
+	}
+	var zones []string
+	for _, u := range users {
+		if u.Name == DefaultAdmin {
+			zones = append(zones, u.Zone)
+		}
+	}
+	if len(zones) > 0 {
+		return fmt.Errorf("the catalog is zone %s's, not %s's: start with --zone %s (DIR/zone, which names the zone, may have been lost)",
+			strings.Join(zones, ", "), zoneName, zones[0])
+	}
+	entries, err := os.ReadDir(vault)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("%s holds files, but the catalog has no zone: restore the catalog, or point --catalog at it; a new zone would take those files for orphans", vault)
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,9 @@ type Options struct {
 	OpenResource func(catalog.Resource) (resources.Resource, error)
 	// LDAP, if set, logs users in with a directory as well.
 	LDAP *LDAPLogin
+	// DataDir is the server's data directory (catalog, keys), if it has
+	// one: no resource's vault may hold it.
+	DataDir string
 }
 
 // Zone runs the operations of one zone over its catalog and resources.
@@ -63,6 +67,7 @@ type Zone struct {
 	sessions   sessionCache
 	groupCache groupCache
 	ldap       *LDAPLogin
+	dataDir    string
 	// dummyHash is checked when a login names no user, so that a failed
 	// login takes as long whether or not the user exists.
 	dummyHash string
@@ -113,6 +118,7 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 		openResc:   opts.OpenResource,
 		rescs:      map[string]openResource{},
 		ldap:       opts.LDAP,
+		dataDir:    opts.DataDir,
 	}
 }
 
@@ -235,6 +241,10 @@ func (z *Zone) Bootstrap(ctx context.Context, b BootstrapOptions) error {
 		vault, err := filepath.Abs(b.VaultDir)
 		if err != nil {
 			return err
+		}
+		// Made here, once: later a missing vault is an error (see OpenDriver).
+		if err := os.MkdirAll(vault, 0o700); err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
 		}
 		if _, err := z.cat.CreateResource(ctx, catalog.Resource{Name: z.defResc, Type: "posix", Location: vault, Status: "up"}); err != nil {
 			return fmt.Errorf("bootstrap: %w", err)
