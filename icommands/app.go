@@ -83,7 +83,7 @@ func Commands(s *Streams) []*cobra.Command {
 		newIinit(a), newIexit(a), newIenv(a), newIpwd(a), newIcd(a),
 		newIls(a), newImkdir(a), newIput(a), newIget(a), newIrm(a),
 		newIrmtrash(a), newImv(a), newIcp(a), newIchksum(a), newIadmin(a), newIquest(a),
-		newImeta(a), newIchmod(a), newIuserinfo(a), newIticket(a), newIquota(a), newIreg(a),
+		newImeta(a), newIchmod(a), newIuserinfo(a), newIpasswd(a), newIticket(a), newIquota(a), newIreg(a),
 		newIlsresc(a), newIrepl(a), newItrim(a), newIphymv(a),
 		newIrule(a), newIqstat(a), newIqdel(a),
 	}

@@ -3,6 +3,7 @@ package icommands
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -46,7 +47,7 @@ login; the server must present a certificate that chains to it.`,
 	return cmd
 }
 
-func runIinit(ctx context.Context, a *app, cmd *cobra.Command, env Environment, ca string) error {
+func runIinit(ctx context.Context, a *app, cmd *cobra.Command, env Environment, ca string) (err error) {
 	dir, err := configDir(a.Getenv)
 	if err != nil {
 		return err
@@ -67,13 +68,24 @@ func runIinit(ctx context.Context, a *app, cmd *cobra.Command, env Environment, 
 	}
 	env.CAFile = filepath.Join(dir, caFile)
 	if ca != "" {
-		pemBytes, err := os.ReadFile(ca)
-		if err != nil {
-			return localError(fmt.Errorf("--ca: %w", err))
+		pemBytes, rerr := os.ReadFile(ca)
+		if rerr != nil {
+			return localError(fmt.Errorf("--ca: %w", rerr))
 		}
-		if err := writeFileAtomic(env.CAFile, pemBytes, 0o644); err != nil {
-			return err
+		if !x509.NewCertPool().AppendCertsFromPEM(pemBytes) {
+			return fmt.Errorf("--ca %s holds no PEM certificate", ca)
 		}
+		// The CA in use until now stays if this login fails: a wrong --ca
+		// must not break the next iinit too.
+		restore, rerr := replaceFile(env.CAFile, pemBytes)
+		if rerr != nil {
+			return rerr
+		}
+		defer func() {
+			if err != nil { // runIinit's result
+				restore()
+			}
+		}()
 	} else if _, err := os.Stat(env.CAFile); err != nil {
 		return usagef("--ca FILE is needed the first time: the zone's CA certificate (DIR/tls/ca.pem of the server)")
 	}
@@ -86,35 +98,59 @@ func runIinit(ctx context.Context, a *app, cmd *cobra.Command, env Environment, 
 			return err
 		}
 	}
+	var expires int64
+	if env, expires, err = logIn(ctx, dir, env, password); err != nil {
+		return err
+	}
+	if a.json {
+		return a.printJSON(map[string]any{"user": env.User, "zone": env.Zone, "host": env.Host, "port": env.Port, "home": env.Home, "expires_unix": expires})
+	}
+	return nil
+}
+
+// logIn logs in to the zone of env with password, and stores the session
+// and env, its working collection reset to the home, in dir. It returns
+// env so completed and when the session expires.
+func logIn(ctx context.Context, dir string, env Environment, password string) (Environment, int64, error) {
 	c, err := dialWith(dir, env, "", "")
 	if err != nil {
-		return err
+		return env, 0, err
 	}
 	defer c.close()
 	resp, err := c.auth.Login(ctx, &arcapb.LoginRequest{User: env.User, Zone: env.Zone, Password: password})
 	if err != nil {
-		return fmt.Errorf("log in to %s:%d as %s#%s: %w", env.Host, env.Port, env.User, env.Zone, err)
+		return env, 0, fmt.Errorf("log in to %s:%d as %s#%s: %w", env.Host, env.Port, env.User, env.Zone, err)
 	}
 	if err := writeFileAtomic(filepath.Join(dir, sessionFile), []byte(resp.Token+"\n"), 0o600); err != nil {
-		return err
+		return env, 0, err
 	}
 	authed, err := dialWith(dir, env, resp.Token, "")
 	if err != nil {
-		return err
+		return env, 0, err
 	}
 	defer authed.close()
 	who, err := authed.auth.WhoAmI(ctx, &arcapb.WhoAmIRequest{})
 	if err != nil {
-		return err
+		return env, 0, err
 	}
 	env.Home, env.Cwd, env.DefaultResource = who.Home, who.Home, who.DefaultResource
-	if err := saveEnvironment(dir, env); err != nil {
-		return err
+	return env, resp.ExpiresUnix, saveEnvironment(dir, env)
+}
+
+// replaceFile writes data to path and returns what puts back the file that
+// was there (or removes path if there was none).
+func replaceFile(path string, data []byte) (restore func(), err error) {
+	old, rerr := os.ReadFile(path)
+	if err := writeFileAtomic(path, data, 0o644); err != nil {
+		return nil, err
 	}
-	if a.json {
-		return a.printJSON(map[string]any{"user": env.User, "zone": env.Zone, "host": env.Host, "port": env.Port, "home": env.Home, "expires_unix": resp.ExpiresUnix})
-	}
-	return nil
+	return func() {
+		if rerr == nil {
+			writeFileAtomic(path, old, 0o644)
+		} else {
+			os.Remove(path)
+		}
+	}, nil
 }
 
 // anonymousUser has no account and no password: it stores the connection
