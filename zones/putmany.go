@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/arca-data/arca/api/arcapb"
@@ -45,14 +46,44 @@ func (s *Service) PutMany(stream grpc.BidiStreamingServer[arcapb.PutManyRequest,
 	// Every put started is waited for: its answer, or its cleanup when the
 	// stream ended under it, happens before the call returns.
 	defer running.Wait()
+	// Requests are received apart, so that a shutdown is seen while the
+	// stream waits for the next one.
+	type received struct {
+		msg *arcapb.PutManyRequest
+		err error
+	}
+	requests := make(chan received)
+	go func() {
+		for {
+			msg, err := stream.Recv()
+			select {
+			case requests <- received{msg, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	slots := make(chan struct{}, putManyWindow)
 	for {
+		var r received
 		select {
 		case slots <- struct{}{}:
+			select {
+			case r = <-requests:
+			case <-s.draining:
+				return s.drained(&running, &sendMu, &sendErr)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		case <-s.draining:
+			return s.drained(&running, &sendMu, &sendErr)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		msg, err := stream.Recv()
+		msg, err := r.msg, r.err
 		if err == io.EOF {
 			running.Wait()
 			sendMu.Lock()
@@ -75,6 +106,19 @@ func (s *Service) PutMany(stream grpc.BidiStreamingServer[arcapb.PutManyRequest,
 			send(resp)
 		}()
 	}
+}
+
+// drained ends a PutMany stream at a shutdown: the puts started are
+// answered, the rest of the stream is refused, so that the client tells
+// the files stored from those that were not.
+func (s *Service) drained(running *sync.WaitGroup, sendMu *sync.Mutex, sendErr *error) error {
+	running.Wait()
+	sendMu.Lock()
+	defer sendMu.Unlock()
+	if *sendErr != nil {
+		return *sendErr
+	}
+	return status.Error(codes.Unavailable, "the server is shutting down: files not answered were not stored; run again")
 }
 
 // putWhole stores a file that came whole in its header.

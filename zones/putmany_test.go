@@ -216,3 +216,37 @@ func TestPutManyCancelled(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestPutManyShutdown stops the server while a PutMany stream is open:
+// the files answered are stored, and the stream ends at once with
+// Unavailable, instead of taking files until the grace period cuts them
+// off mid-way.
+func TestPutManyShutdown(t *testing.T) {
+	e := newDataEnv(t)
+	ctx, cancel := context.WithTimeout(authCtx(context.Background(), e.token), time.Minute)
+	defer cancel()
+	stream, err := arcapb.NewTransferClient(e.grpc).PutMany(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		p := fmt.Sprintf("/tempZone/home/rods/before-%d", i)
+		if err := stream.Send(&arcapb.PutManyRequest{Id: uint64(i), File: &arcapb.PutHeader{Path: p, Size: 1, Data: []byte("x")}}); err != nil {
+			t.Fatal(err)
+		}
+		if resp, err := stream.Recv(); err != nil || resp.Status != nil {
+			t.Fatalf("file %d: %v, %v", i, resp, err)
+		}
+	}
+	stopped := make(chan struct{})
+	go func() { e.zone.Stop(); close(stopped) }()
+	start := time.Now()
+	_, err = stream.Recv()
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "shutting down") {
+		t.Fatalf("after the shutdown began: %v; want Unavailable, shutting down", err)
+	}
+	<-stopped
+	if waited := time.Since(start); waited > 10*time.Second {
+		t.Errorf("the shutdown took %v with an idle PutMany stream open", waited)
+	}
+}

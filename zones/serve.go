@@ -201,6 +201,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	case <-ctx.Done():
 	}
 	cfg.Logger.Info("shutting down: draining in-flight requests", "grace", cfg.ShutdownGrace)
+	svc.Drain()
 	mux.Close()
 	graceCtx, cancelGrace := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
 	defer cancelGrace()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -32,10 +33,19 @@ type Service struct {
 	arcapb.UnimplementedRegistryServer
 	arcapb.UnimplementedRulesServer
 	zone *Zone
+	// draining is closed when the server shuts down: streams that take
+	// one request after another (PutMany) take no more.
+	draining  chan struct{}
+	drainOnce sync.Once
 }
 
 // NewService returns the gRPC face of z.
-func NewService(z *Zone) *Service { return &Service{zone: z} }
+func NewService(z *Zone) *Service { return &Service{zone: z, draining: make(chan struct{})} }
+
+// Drain tells the streams that take one request after another to finish
+// what they have started and take nothing new: a shutdown waits for them,
+// and what they took after it began could only be cut off mid-way.
+func (s *Service) Drain() { s.drainOnce.Do(func() { close(s.draining) }) }
 
 // Register adds every Arca service to s.
 func (s *Service) Register(g *grpc.Server) {
