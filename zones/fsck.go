@@ -76,6 +76,11 @@ func (z *Zone) Fsck(ctx context.Context, caller catalog.User, req FsckRequest, r
 		}
 		var toRepair []catalog.ID
 		for _, leaf := range leaves {
+			// The run stops when its caller is gone (the client left, the
+			// server shuts down): every loop below checks ctx.
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			ids, err := z.fsckLeaf(ctx, leaf, req, report)
 			if err != nil {
 				return err
@@ -96,6 +101,9 @@ func (z *Zone) fsckStuck(ctx context.Context, req FsckRequest, report func(Findi
 		return err
 	}
 	for _, r := range reps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if req.Resource != "" && r.Resource != req.Resource {
 			continue
 		}
@@ -122,33 +130,55 @@ func (z *Zone) fsckStuck(ctx context.Context, req FsckRequest, report func(Findi
 
 // fsckLeaf checks one storage resource and returns the objects whose good
 // replicas there are bad.
+//
+// It reads the catalog once (one ReplicasOn pass) for the checks of the
+// replicas, and at most once more, at the end, to confirm the orphans it
+// found: the cost is two passes per resource, not one per stray file.
 func (z *Zone) fsckLeaf(ctx context.Context, leaf *rescNode, req FsckRequest, report func(Finding) error) ([]catalog.ID, error) {
 	d, _, err := z.resource(ctx, leaf.name())
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
 		return nil, report(Finding{Kind: FindUnreadable, Resource: leaf.name(), Detail: err.Error()})
 	}
 	// Storage is listed before the catalog is read, as FindOrphans does, so
-	// that a file being written is never taken for an orphan.
+	// that a file being written is never taken for an orphan: a replica is
+	// registered (intermediate, with its lease) before its file is created,
+	// so every file the listing holds that a put or a copy writes already
+	// has its replica in the catalog when the pass below reads it; a file
+	// created after the listing is not in it, and is not looked at at all.
 	files := map[string]resources.Info{}
 	if err := d.Walk(ctx, func(i resources.Info) error {
 		files[i.Key] = i
 		return nil
 	}); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
 		return nil, report(Finding{Kind: FindUnreadable, Resource: leaf.name(), Detail: "walk: " + err.Error()})
 	}
-	known := map[string]bool{}
-	var bad []catalog.ID
+	known := make(map[string]bool, len(files))
 	var reps []catalog.Replica
 	if err := z.cat.ReplicasOn(ctx, leaf.name(), func(r catalog.Replica) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		known[r.PhysicalPath] = true
-		reps = append(reps, r)
+		if r.Status == catalog.ReplicaGood {
+			reps = append(reps, r)
+		}
 		return nil
 	}); err != nil {
-		return nil, err
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
+		return nil, fmt.Errorf("fsck %s: %w", leaf.name(), err)
 	}
+	var bad []catalog.ID
 	for _, r := range reps {
-		if r.Status != catalog.ReplicaGood {
-			continue
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		f := Finding{Resource: leaf.name(), Replica: r.Number, PhysicalPath: r.PhysicalPath}
 		info, ok := files[r.PhysicalPath]
@@ -178,51 +208,138 @@ func (z *Zone) fsckLeaf(ctx context.Context, leaf *rescNode, req FsckRequest, re
 		if f.Kind == "" {
 			continue
 		}
-		obj, err := z.cat.DataObjectByID(ctx, r.ObjectID)
-		if err == nil {
-			f.Path = obj.Path
+		if err := ctx.Err(); err != nil {
+			return nil, err // the file checks failed because the run was cancelled
 		}
-		if req.Repair && f.Kind != FindUnreadable {
-			// Bad bytes are never served again.
-			if err := z.cat.MarkStale(ctx, r.ObjectID, r.Number); err != nil {
-				f.Repair = "not marked stale: " + err.Error()
-			} else {
-				f.Repair = "marked stale"
-				bad = append(bad, r.ObjectID)
+		// The replica was read from the catalog before its file was looked
+		// at; an overwrite, a trim or a removal since then replaces or
+		// removes it, and deletes its file after the catalog changed. Read
+		// it again: only a replica that is still there, good and the same
+		// is a finding. (An overwrite keeps the replica's number, so marking
+		// a replaced replica stale would mark the new, good one.)
+		obj, current, err := z.fsckReread(ctx, r)
+		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, cerr
+			}
+			// Not confirmed: reported, but nothing is changed.
+			f.Detail += "; the catalog could not be read again to confirm it: " + err.Error()
+			if req.Repair {
+				f.Repair = "not marked stale: not confirmed"
+			}
+		} else if !current {
+			continue // replaced or removed meanwhile: its file went with it
+		} else {
+			f.Path = obj.Path
+			if req.Repair && f.Kind != FindUnreadable {
+				// Bad bytes are never served again.
+				if err := z.cat.MarkStale(ctx, r.ObjectID, r.Number); err != nil {
+					f.Repair = "not marked stale: " + err.Error()
+				} else {
+					f.Repair = "marked stale"
+					bad = append(bad, r.ObjectID)
+				}
 			}
 		}
 		if err := report(f); err != nil {
 			return nil, err
 		}
 	}
-	for key, info := range files {
-		if known[key] {
-			continue
+	if err := z.fsckOrphans(ctx, d, leaf.name(), files, known, req, report); err != nil {
+		return nil, err
+	}
+	return bad, nil
+}
+
+// fsckReread reads replica r again from the catalog. current says whether
+// it is still there as it was: good, with the same physical path, size and
+// checksum. An object that is gone is not an error.
+func (z *Zone) fsckReread(ctx context.Context, r catalog.Replica) (obj catalog.DataObject, current bool, err error) {
+	obj, err = z.cat.DataObjectByID(ctx, r.ObjectID)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return obj, false, nil
+	}
+	if err != nil {
+		return obj, false, err
+	}
+	for _, c := range obj.Replicas {
+		if c.Number == r.Number && c.Resource == r.Resource {
+			return obj, c.Status == catalog.ReplicaGood && c.PhysicalPath == r.PhysicalPath &&
+				c.Size == r.Size && c.Checksum == r.Checksum, nil
 		}
-		// A replica may have been registered since the listing.
-		var still bool
-		if err := z.cat.ReplicasOn(ctx, leaf.name(), func(r catalog.Replica) error {
-			if r.PhysicalPath == key {
-				still = true
-			}
-			return nil
-		}); err == nil && still {
-			continue
+	}
+	return obj, false, nil
+}
+
+// fsckOrphans reports, and with Repair removes, the files of the listing
+// that no replica of the first catalog pass (known) points to.
+//
+// A file can also get its replica after that pass: ireg registers a file
+// already in the vault. So the candidates are confirmed by one more pass
+// over the catalog, after all the other checks and just before the
+// removals; a candidate that has a replica by then is left alone. If that
+// pass fails, nothing is confirmed and nothing is removed: a failed check
+// never leads to a deletion. Candidates are collected before the pass, so
+// a resource costs two catalog passes however many stray files it holds.
+func (z *Zone) fsckOrphans(ctx context.Context, d resources.Resource, resc string, files map[string]resources.Info, known map[string]bool, req FsckRequest, report func(Finding) error) error {
+	candidates := map[string]bool{}
+	for key := range files {
+		if !known[key] {
+			candidates[key] = true
 		}
-		f := Finding{Kind: FindOrphan, Resource: leaf.name(), PhysicalPath: key,
+	}
+	if len(candidates) == 0 {
+		return nil
+	}
+	if err := z.cat.ReplicasOn(ctx, resc, func(r catalog.Replica) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		delete(candidates, r.PhysicalPath) // registered since the first pass
+		return nil
+	}); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		f := Finding{Kind: FindUnreadable, Resource: resc,
+			Detail: fmt.Sprintf("%d files had no replica in the catalog, but the catalog could not be read again to confirm that they are orphans: %v",
+				len(candidates), err)}
+		if req.Repair {
+			f.Repair = "no file removed: not confirmed"
+		}
+		return report(f)
+	}
+	orphans := make([]string, 0, len(candidates))
+	for key := range candidates {
+		orphans = append(orphans, key)
+	}
+	slices.Sort(orphans)
+	for _, key := range orphans {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		info := files[key]
+		f := Finding{Kind: FindOrphan, Resource: resc, PhysicalPath: key,
 			Detail: fmt.Sprintf("%d bytes, modified %s; no replica points to it", info.Size, info.ModTime.Format(time.RFC3339))}
 		if req.Repair {
-			if err := d.Remove(ctx, key); err != nil {
+			err := d.Remove(ctx, key)
+			switch {
+			case errors.Is(err, resources.ErrNotFound):
+				continue // gone since the listing: its removal was in flight
+			case err != nil:
+				if cerr := ctx.Err(); cerr != nil {
+					return cerr
+				}
 				f.Repair = "not removed: " + err.Error()
-			} else {
+			default:
 				f.Repaired, f.Repair = true, "removed"
 			}
 		}
 		if err := report(f); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return bad, nil
+	return nil
 }
 
 // fsckRepair refreshes the stale replicas of the objects whose good
@@ -230,6 +347,9 @@ func (z *Zone) fsckLeaf(ctx context.Context, leaf *rescNode, req FsckRequest, re
 func (z *Zone) fsckRepair(ctx context.Context, t *rescTree, ids []catalog.ID, req FsckRequest, report func(Finding) error) error {
 	seen := map[catalog.ID]bool{}
 	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if seen[id] {
 			continue
 		}
