@@ -133,13 +133,16 @@ func Run(ctx context.Context, root *cobra.Command, args []string, s *Streams) in
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	root.SilenceErrors, root.SilenceUsage = true, true
+	// A command line that does not parse is a usage error for every
+	// subcommand (arca server too), not only for the icommands.
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
 	code := exitCode(err)
 	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") ||
-		strings.Contains(err.Error(), "arg(s)") {
+		strings.HasPrefix(err.Error(), "required flag(s)") || strings.Contains(err.Error(), "arg(s)") {
 		code = ExitUsage
 	}
 	name := root.Name()

@@ -133,3 +133,22 @@ func mustRemove(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestPortTakenMakesNothing checks that a server that cannot listen leaves
+// no new zone behind: no catalog, no generated administrator password.
+func TestPortTakenMakesNothing(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := filepath.Join(t.TempDir(), "zone")
+	t.Setenv("ARCA_ADMIN_PASSWORD", "")
+	err = zones.Run(context.Background(), zones.ServerConfig{DataDir: dir, Addr: taken.Addr().String(), Out: io.Discard, Logger: discardLogger()})
+	if err == nil || !strings.Contains(err.Error(), "listen") {
+		t.Fatalf("Run on a taken port: %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the data directory was made: %v", err)
+	}
+}

@@ -85,16 +85,23 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	if err != nil {
 		return err
 	}
+	host, _, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", cfg.Addr, err)
+	}
+	// The port first: a server that cannot listen makes nothing, not even
+	// a new zone's catalog and administrator password.
+	lis, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer lis.Close()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
 	zoneName, err := zoneOf(dir, cfg.Zone)
 	if err != nil {
 		return err
-	}
-	host, _, err := net.SplitHostPort(cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("--addr %q: %w", cfg.Addr, err)
 	}
 	tlsConf, err := loadOrCreateTLS(filepath.Join(dir, "tls"), []string{host})
 	if err != nil {
@@ -144,10 +151,6 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		go reopenOnSignal(ctx, cfg, audit)
 	}
 
-	lis, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	svc := NewService(zone)
 	// One port, two protocols by ALPN: gRPC, and the data channel for
 	// large transfers (zones/datachannel.go).
