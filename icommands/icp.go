@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
@@ -59,6 +61,9 @@ object owned by you, checked against the source's checksum.`,
 
 func copyOne(ctx context.Context, a *app, c *client, from, to catalog.Path, resource string, force bool) error {
 	e, err := c.ns.Copy(ctx, &arcapb.CopyRequest{From: from.String(), To: to.String(), Resource: resource, Overwrite: force})
+	if status.Code(err) == codes.AlreadyExists && !force {
+		return fmt.Errorf("%w (use -f to overwrite)", err)
+	}
 	if err != nil {
 		return err
 	}

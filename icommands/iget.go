@@ -140,7 +140,7 @@ func runIget(ctx context.Context, a *app, args []string, o igetOptions) error {
 	}
 	prog := newProgress(a, total, "iget")
 	defer prog.finish()
-	return runParallel(ctx, a, jobs, o.threads, func(ctx context.Context, j getJob) error {
+	return runParallel(ctx, a, "iget", jobs, o.threads, func(ctx context.Context, j getJob) error {
 		e, err := getFile(ctx, c, j, o, prog)
 		if err != nil {
 			return err

@@ -167,7 +167,7 @@ func runIput(ctx context.Context, a *app, args []string, o iputOptions) error {
 
 	// What cannot be uploaded counts as a failed transfer; it is reported
 	// before the progress display starts.
-	log := &transferLog{a: a, total: len(jobs) + len(plan.failed)}
+	log := &transferLog{a: a, name: "iput", total: len(jobs) + len(plan.failed)}
 	for _, err := range plan.failed {
 		log.fail(err)
 	}

@@ -6,10 +6,10 @@ import (
 	"sync"
 )
 
-// runParallel runs do for every job with n workers. Every job is tried; the
+// runParallel runs do for every job with n workers, for the command name. Every job is tried; the
 // errors are printed as they happen and summarised at the end.
-func runParallel[J any](ctx context.Context, a *app, jobs []J, n int, do func(context.Context, J) error) error {
-	log := &transferLog{a: a, total: len(jobs)}
+func runParallel[J any](ctx context.Context, a *app, name string, jobs []J, n int, do func(context.Context, J) error) error {
+	log := &transferLog{a: a, name: name, total: len(jobs)}
 	runEach(ctx, log, jobs, n, do)
 	return log.result(ctx)
 }
@@ -43,6 +43,7 @@ func runEach[J any](ctx context.Context, log *transferLog, jobs []J, n int, do f
 // happen, and sums them up at the end.
 type transferLog struct {
 	a      *app
+	name   string // the command's, which prefixes each failure as its other errors
 	total  int
 	mu     sync.Mutex
 	failed int
@@ -60,7 +61,7 @@ func (l *transferLog) fail(err error) {
 		if l.a.json {
 			writeJSONLine(l.a.Err, map[string]any{"error": message(err), "exit_code": exitCode(err)})
 		} else {
-			fmt.Fprintf(l.a.Err, "error: %s\n", message(err))
+			fmt.Fprintf(l.a.Err, "%s: %s\n", l.name, message(err))
 		}
 	}
 }

@@ -96,6 +96,10 @@ func (z *Zone) put(ctx context.Context, caller catalog.User, req PutRequest, bod
 		LeaseExpiry:  time.Now().Add(z.lease),
 		Overwrite:    req.Overwrite,
 	})
+	if errors.Is(err, catalog.ErrExists) && !req.Overwrite {
+		// The catalog's words name its steps; a user asked for a name.
+		return catalog.DataObject{}, fmt.Errorf("%s: a data object of that name %w", req.Path, catalog.ErrExists)
+	}
 	if err != nil {
 		return catalog.DataObject{}, err
 	}
