@@ -214,11 +214,11 @@ func entryJSON(e *arcapb.Entry) map[string]any {
 		m["size"], m["checksum"] = e.Size, e.Checksum
 		reps := make([]map[string]any, len(e.Replicas))
 		for i, r := range e.Replicas {
-			reps[i] = map[string]any{"number": r.Number, "resource": r.Resource, "physical_path": r.PhysicalPath,
+			reps[i] = map[string]any{"number": r.Number, "resource": r.Resource,
 				"size": r.Size, "checksum": r.Checksum, "status": r.Status,
 				"modify_time": time.Unix(0, r.ModifyUnixNano).UTC().Format(time.RFC3339Nano)}
-			if r.Hierarchy != "" { // sent with -L
-				reps[i]["hierarchy"], reps[i]["online"] = r.Hierarchy, r.Online
+			if r.Hierarchy != "" { // sent with -L, as the full physical path
+				reps[i]["hierarchy"], reps[i]["online"], reps[i]["physical_path"] = r.Hierarchy, r.Online, r.PhysicalPath
 			}
 		}
 		m["replicas"] = reps

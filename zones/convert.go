@@ -43,7 +43,11 @@ func entryPB(e catalog.Entry, replicas, acl bool) *arcapb.Entry {
 	if r, ok := o.Newest(); ok {
 		out.Size, out.Checksum = r.Size, r.Checksum
 		if !replicas {
-			out.Replicas = []*arcapb.Replica{replicaPB(r)}
+			// The newest replica alone, for ils -l. Where its bytes are is
+			// shown with every replica (ils -L), as a full path there.
+			one := replicaPB(r)
+			one.PhysicalPath = ""
+			out.Replicas = []*arcapb.Replica{one}
 		}
 	}
 	if replicas {
