@@ -42,6 +42,10 @@ func newZone(t *testing.T, files map[string][]byte) *zone {
 	if err := z.Bootstrap(ctx, zones.BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}); err != nil {
 		t.Fatal(err)
 	}
+	// Registered as iadmin mkresc does, which makes the vault directory.
+	if err := os.MkdirAll(filepath.Join(dir, "archive"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cat.CreateResource(ctx, catalog.Resource{Name: "archiveResc", Type: "posix", Location: filepath.Join(dir, "archive"), Status: "up"}); err != nil {
 		t.Fatal(err)
 	}
