@@ -61,10 +61,13 @@ func OpenDriver(rec catalog.Resource) (resources.Resource, error) {
 		// A vault that is gone (an unmounted file system, a moved data
 		// directory) is not made again: files would go where nobody looks,
 		// or fill the file system below the mount point.
+		// Unavailable, not "not found": it is the storage that is missing,
+		// not what the user asked for.
 		if fi, err := os.Stat(rec.Location); err != nil {
-			return nil, fmt.Errorf("resource %s: vault directory %s: %w (made when the resource was; mount or restore it)", rec.Name, rec.Location, err)
+			return nil, fmt.Errorf("%w: resource %s: vault directory %s: %v (made when the resource was; mount or restore it)",
+				resources.ErrUnavailable, rec.Name, rec.Location, err)
 		} else if !fi.IsDir() {
-			return nil, fmt.Errorf("resource %s: vault %s is not a directory", rec.Name, rec.Location)
+			return nil, fmt.Errorf("%w: resource %s: vault %s is not a directory", resources.ErrUnavailable, rec.Name, rec.Location)
 		}
 		return posix.Open(rec.Location)
 	case "s3":

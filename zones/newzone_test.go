@@ -2,6 +2,8 @@ package zones_test
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"io"
 	"net"
 	"os"
@@ -10,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources"
 	"github.com/arca-data/arca/zones"
 )
 
@@ -106,6 +110,12 @@ func TestMissingVaultIsNotMadeAgain(t *testing.T) {
 	}
 	if _, err := os.Stat(vault); !os.IsNotExist(err) {
 		t.Errorf("the vault was made again at start: %v", err)
+	}
+	// Using it fails as storage that is unavailable, not as a data object
+	// that is not found (exit 3 would tell the user the wrong thing).
+	_, err := zones.OpenDriver(catalog.Resource{Name: "demoResc", Type: "posix", Location: vault})
+	if !errors.Is(err, resources.ErrUnavailable) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, resources.ErrNotFound) {
+		t.Errorf("OpenDriver of a vault that has gone: %v; want ErrUnavailable alone", err)
 	}
 }
 
