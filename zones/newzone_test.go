@@ -3,8 +3,8 @@ package zones_test
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
