@@ -278,3 +278,55 @@ func vaultBytes(t *testing.T, dir string) int64 {
 	}
 	return n
 }
+
+// TestSecondSignalStopsAtOnce sends SIGTERM to a real "arca server" while
+// a download is held up by its reader, so that the server drains, and then
+// SIGTERM again: the second one ends the process at once, for an operator
+// who will not wait for the grace period.
+func TestSecondSignalStopsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	tmp := t.TempDir()
+	bin, data, work, cli := processSetup(t, tmp)
+	writeBigFile(t, filepath.Join(work, "big.bin"), 64<<20)
+	srv := startServer(t, bin, data, "127.0.0.1:0")
+	cli.mustRun("iinit", "--host", "127.0.0.1", "--port", srv.port, "--ca", filepath.Join(data, "tls", "ca.pem"))
+	cli.mustRun("iput", "big.bin")
+
+	// iget to a pipe that nobody reads: once the pipe and the connection's
+	// buffers are full, the server's Get waits, in flight.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	iget := exec.Command(bin, "iget", "big.bin", "-")
+	iget.Dir, iget.Env, iget.Stdout = work, cli.env, w
+	if err := iget.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	defer func() { iget.Process.Kill(); iget.Wait() }()
+	time.Sleep(2 * time.Second)
+
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-srv.done:
+		t.Fatalf("the server stopped at the first SIGTERM: the download was not in flight, the test proves nothing\n%s", tail(srv.log(), 10))
+	case <-time.After(time.Second):
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-srv.done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the server still runs 5s after a second SIGTERM\n%s", tail(srv.log(), 10))
+	}
+	if ws, ok := srv.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("the server ended with %v; want killed by the second SIGTERM", srv.cmd.ProcessState)
+	}
+}
