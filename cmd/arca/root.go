@@ -54,7 +54,9 @@ the embedded catalog (DIR/catalog.db), the POSIX resource demoResc
 (DIR/vault), a TLS CA and server certificate (DIR/tls/ca.pem is what clients
 trust) and the administrator rods, whose password comes from
 $ARCA_ADMIN_PASSWORD or is generated into DIR/admin-password. Later starts
-reuse all of it. SIGINT or SIGTERM drain in-flight requests and stop.
+reuse all of it; a DIR that lost its catalog or the file DIR/zone is refused
+rather than started as a new, empty zone. SIGINT or SIGTERM drain in-flight
+requests and stop; a second one stops at once.
 
 Rules (YAML files of CEL rules) load from DIR/rules and every --rules
 directory, and reload when a file changes; a change that does not load is
