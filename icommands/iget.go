@@ -56,8 +56,11 @@ later).`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.threads == 0 {
+				o.threads = 1 // iRODS's -N 0: no parallel transfers
+			}
 			if o.threads < 1 || o.threads > 256 {
-				return usagef("-N must be between 1 and 256, got %d", o.threads)
+				return usagef("-N must be between 0 and 256, got %d", o.threads)
 			}
 			o.notify = func(format string, args ...any) { fmt.Fprintf(a.Err, "iget: "+format+"\n", args...) }
 			// "-" as the target is standard output, as in iRODS.
@@ -71,7 +74,7 @@ later).`,
 	f.BoolVarP(&o.recursive, "recursive", "r", false, "download collections")
 	f.BoolVarP(&o.force, "force", "f", false, "overwrite existing local files")
 	f.BoolVarP(&o.verify, "verify", "K", false, "verify checksums")
-	f.IntVarP(&o.threads, "threads", "N", 8, "files downloaded at once")
+	f.IntVarP(&o.threads, "threads", "N", 8, "files downloaded at once (0: one at a time, as 1)")
 	addTicketFlag(a, cmd)
 	f.BoolVar(&o.noWait, "no-wait", false, "do not wait for a recall from tape: queue it and fail")
 	return cmd

@@ -65,8 +65,11 @@ the object has.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.threads == 0 {
+				o.threads = 1 // iRODS's -N 0: no parallel transfers
+			}
 			if o.threads < 1 || o.threads > 256 {
-				return usagef("-N must be between 1 and 256, got %d", o.threads)
+				return usagef("-N must be between 0 and 256, got %d", o.threads)
 			}
 			if cmd.Flags().Changed("metadata") {
 				// Checked before anything is uploaded.
@@ -84,7 +87,7 @@ the object has.`,
 	f.BoolVarP(&o.force, "force", "f", false, "overwrite existing data objects")
 	f.BoolVarP(&o.verify, "verify", "K", false, "verify the checksum end to end")
 	f.StringVarP(&o.resource, "resource", "R", "", "target resource")
-	f.IntVarP(&o.threads, "threads", "N", 32, "files uploaded at once")
+	f.IntVarP(&o.threads, "threads", "N", 32, "files uploaded at once (0: one at a time, as 1)")
 	f.StringVar(&o.metadata, "metadata", "", `AVUs to attach to every object: "attr;value;unit;..."`)
 	addTicketFlag(a, cmd)
 	return cmd
