@@ -107,3 +107,28 @@ func message(err error) string {
 	}
 	return err.Error()
 }
+
+// eachPath runs do for every path argument of the command name, as rm does
+// with its operands: one that fails does not keep the others. With one
+// path its error is the result; with several each failure is printed as
+// it happens, and the result says that some could not be done (the past
+// participle done, as "removed"), with the exit status of the first.
+func eachPath(a *app, name, done string, paths []string, do func(path string) error) error {
+	var first error
+	for _, p := range paths {
+		err := do(p)
+		if err == nil {
+			continue
+		}
+		if len(paths) > 1 {
+			fmt.Fprintf(a.Err, "%s: %s\n", name, message(err))
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if first != nil && len(paths) > 1 {
+		return exitError{code: exitCode(first), err: fmt.Errorf("some paths could not be %s", done)}
+	}
+	return first
+}

@@ -3,7 +3,6 @@ package icommands
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -44,22 +43,13 @@ replica.`,
 			}
 			w := bufio.NewWriterSize(a.Out, 64<<10)
 			defer w.Flush()
-			var firstErr error
-			for _, arg := range args {
-				if err := ils(cmd.Context(), a, c, w, arg, o); err != nil {
-					w.Flush()
-					if len(args) > 1 {
-						fmt.Fprintf(a.Err, "ils: %s\n", message(err))
-					}
-					if firstErr == nil {
-						firstErr = err
-					}
+			return eachPath(a, "ils", "listed", args, func(arg string) error {
+				err := ils(cmd.Context(), a, c, w, arg, o)
+				if err != nil {
+					w.Flush() // what came before the error, before it
 				}
-			}
-			if firstErr != nil && len(args) > 1 {
-				return exitError{code: exitCode(firstErr), err: errors.New("some paths could not be listed")}
-			}
-			return firstErr
+				return err
+			})
 		},
 	}
 	f := cmd.Flags()

@@ -2,7 +2,6 @@ package icommands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -32,25 +31,9 @@ func newIrm(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// Every path is tried, as rm does: one that cannot be removed
-			// does not keep the others.
-			var firstErr error
-			for _, arg := range args {
-				err := removeOne(cmd.Context(), a, c, arg, recursive, force)
-				if err == nil {
-					continue
-				}
-				if len(args) > 1 {
-					fmt.Fprintf(a.Err, "irm: %s\n", message(err))
-				}
-				if firstErr == nil {
-					firstErr = err
-				}
-			}
-			if firstErr != nil && len(args) > 1 {
-				return exitError{code: exitCode(firstErr), err: errors.New("some paths could not be removed")}
-			}
-			return firstErr
+			return eachPath(a, "irm", "removed", args, func(arg string) error {
+				return removeOne(cmd.Context(), a, c, arg, recursive, force)
+			})
 		},
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "remove collections and their contents")
