@@ -20,6 +20,10 @@ var (
 	// ErrPermission means the store refused the server's own credentials
 	// (an S3 access key without the right policy, a vault it cannot write).
 	ErrPermission = errors.New("storage permission denied")
+	// ErrCorrupt means stored bytes do not match what the store itself
+	// recorded of them (a tape index's checksum): the copy is bad, not
+	// missing or out of reach.
+	ErrCorrupt = errors.New("stored bytes are corrupt")
 )
 
 // Resource stores byte streams under keys. A key is a slash-separated

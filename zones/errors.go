@@ -42,6 +42,7 @@ var errorCodes = []struct {
 	{catalog.ErrLocked, codes.Aborted},
 	{catalog.ErrConflict, codes.Aborted},
 	{ErrChecksumMismatch, codes.DataLoss},
+	{resources.ErrCorrupt, codes.DataLoss},
 	{resources.ErrStaging, codes.Unavailable},
 	{resources.ErrUnavailable, codes.Unavailable},
 	{context.Canceled, codes.Canceled},

@@ -375,3 +375,40 @@ func TestCopyOfBadSourceRefused(t *testing.T) {
 		t.Errorf("read of an object with only a stale replica: %v", err)
 	}
 }
+
+// TestGetPassesOverWrongSize checks that a read, with another good replica
+// to fall back on, does not send a replica whose file has not the size the
+// catalog says (the client would fail at the end) but reads the other.
+func TestGetPassesOverWrongSize(t *testing.T) {
+	e := newFaultEnv(t)
+	e.mkresc("a", "posix")
+	e.mkresc("b", "posix")
+	e.mkresc("rep", "replication")
+	e.child("rep", "a")
+	e.child("rep", "b")
+	data := resourcetest.Data(9, 64<<10)
+	if err := e.put("x.dat", "rep", data, false); err != nil {
+		t.Fatal(err)
+	}
+	_, first, rc, err := e.zone.Open(e.ctx, e.rods, e.path("x.dat"), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	// Cut the file of the replica a read picks.
+	if err := os.Truncate(filepath.Join(e.dir, first.Resource, first.PhysicalPath), 100); err != nil {
+		t.Fatal(err)
+	}
+	_, got, rc, err := e.zone.Open(e.ctx, e.rods, e.path("x.dat"), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Resource == first.Resource || !bytes.Equal(b, data) {
+		t.Errorf("read replica %d on %s, %d bytes; want the other replica than %s, whole", got.Number, got.Resource, len(b), first.Resource)
+	}
+}

@@ -199,6 +199,10 @@ func (z *Zone) fsckLeaf(ctx context.Context, leaf *rescNode, req FsckRequest, re
 		if f.Kind == "" && req.VerifyChecksums && r.Checksum != "" {
 			sum, err := d.Checksum(ctx, r.PhysicalPath)
 			switch {
+			case errors.Is(err, resources.ErrCorrupt):
+				// The store found the bytes bad itself (a tape's index):
+				// a mismatch, which repair replaces from a good replica.
+				f.Kind, f.Detail = FindChecksumMismatch, err.Error()
 			case err != nil:
 				f.Kind, f.Detail = FindUnreadable, err.Error()
 			case sum != r.Checksum:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -81,5 +82,68 @@ func TestTapeRecallMounts(t *testing.T) {
 		objects, objects/perCart, mounts, after.Recalls-before.Recalls, time.Since(start).Round(time.Millisecond))
 	if mounts > objects/perCart {
 		t.Errorf("%d mounts, want at most %d", mounts, objects/perCart)
+	}
+}
+
+// TestFsckRepairsCorruptTape corrupts the bytes of a replica on a tape
+// cartridge while a good replica is on disk: fsck -K --repair marks the
+// tape replica stale and copies it again from the good one, so that it is
+// never the intact copy that a later itrim takes away.
+func TestFsckRepairsCorruptTape(t *testing.T) {
+	e := newFaultEnv(t)
+	lib := filepath.Join(e.dir, "tape")
+	if _, err := e.zone.MakeResource(e.ctx, e.rods, catalog.Resource{Name: "tp", Type: "tape", Location: lib,
+		Context: "cartridge_size=8MiB;keep_online=no"}); err != nil {
+		t.Fatal(err)
+	}
+	data := resourcetest.Data(3, 300<<10)
+	if err := e.put("x.dat", "demoResc", data, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.zone.Replicate(e.ctx, e.rods, ReplicateRequest{Path: e.path("x.dat"), Dest: "tp"}, func(ReplicaChange) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	carts, _ := filepath.Glob(filepath.Join(lib, "cartridges", "*.tar"))
+	if len(carts) != 1 {
+		t.Fatalf("cartridges: %q", carts)
+	}
+	f, err := os.OpenFile(carts[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("XXXX"), 512+5000); err != nil { // in the data, past the tar header
+		t.Fatal(err)
+	}
+	f.Close()
+
+	var found []Finding
+	if err := e.zone.Fsck(e.ctx, e.rods, FsckRequest{Repair: true, VerifyChecksums: true, Resource: "tp"},
+		func(f Finding) error { found = append(found, f); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 2 || found[0].Kind != FindChecksumMismatch || found[0].Repair != "marked stale" ||
+		found[1].Kind != "repair" || !found[1].Repaired {
+		t.Fatalf("findings %+v; want a checksum mismatch on tp, marked stale, then refreshed", found)
+	}
+	// Repaired: the tape replica is good again, and its bytes are the file's.
+	obj, err := e.cat.DataObject(e.ctx, e.path("x.dat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range obj.Replicas {
+		if r.Status != catalog.ReplicaGood {
+			t.Errorf("after the repair, replica %d on %s is %s", r.Number, r.Resource, r.Status)
+		}
+	}
+	d, _, err := e.zone.resource(e.ctx, "tp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range obj.Replicas {
+		if r.Resource == "tp" {
+			if sum, err := d.Checksum(e.ctx, r.PhysicalPath); err != nil || sum != r.Checksum {
+				t.Errorf("tape replica after the repair: %s, %v; want %s", sum, err, r.Checksum)
+			}
+		}
 	}
 }

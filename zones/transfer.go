@@ -369,6 +369,17 @@ func (z *Zone) openWith(ctx context.Context, p catalog.Path, o OpenOptions) (cat
 			tried = append(tried, fmt.Sprintf("replica %d on %s: %v", rep.Number, rep.Resource, err))
 			continue
 		}
+		// With another replica to fall back on, one whose file has not the
+		// size the catalog says is passed over rather than sent: the client
+		// would find out only at the end, and fail.
+		if number == 0 && len(candidates) > 1 {
+			if info, err := resc.Stat(ctx, rep.PhysicalPath); err == nil && info.Size != rep.Size {
+				z.log.Warn("a replica's file has the wrong size; reading another", "path", p, "replica", rep.Number,
+					"resource", rep.Resource, "size", info.Size, "catalog_size", rep.Size)
+				tried = append(tried, fmt.Sprintf("replica %d on %s: %d bytes in storage, %d in the catalog", rep.Number, rep.Resource, info.Size, rep.Size))
+				continue
+			}
+		}
 		rc, err := resc.Open(ctx, rep.PhysicalPath, offset)
 		if err != nil {
 			tried = append(tried, fmt.Sprintf("replica %d on %s: %v", rep.Number, rep.Resource, err))

@@ -440,11 +440,11 @@ func (r *Resource) recallRun(path string, e entry) (int64, error) {
 		err = cerr
 	}
 	if err == nil && n != e.Size {
-		err = fmt.Errorf("cartridge %d ends %d bytes into %q of %d bytes", e.Cart, n, e.Key, e.Size)
+		err = fmt.Errorf("%w: cartridge %d ends %d bytes into %q of %d bytes", resources.ErrCorrupt, e.Cart, n, e.Key, e.Size)
 	}
 	if err == nil && e.Checksum != "" && resources.FormatChecksum(h.Sum(nil)) != e.Checksum {
-		err = fmt.Errorf("%q on cartridge %d at %d: checksum %s, the index says %s",
-			e.Key, e.Cart, e.Off, resources.FormatChecksum(h.Sum(nil)), e.Checksum)
+		err = fmt.Errorf("%w: %q on cartridge %d at %d: checksum %s, the index says %s",
+			resources.ErrCorrupt, e.Key, e.Cart, e.Off, resources.FormatChecksum(h.Sum(nil)), e.Checksum)
 	}
 	if err != nil {
 		os.Remove(tmp)

@@ -3,6 +3,7 @@ package tape_test
 import (
 	"archive/tar"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -195,5 +196,35 @@ func TestStageEviction(t *testing.T) {
 	}
 	if ok, _ := r.Staged(t.Context(), "f0"); !ok {
 		t.Errorf("f0 not online after its recall")
+	}
+}
+
+// TestCorruptCartridge checks that bytes that went bad on a cartridge are
+// reported as corrupt (resources.ErrCorrupt), which fsck repairs from a
+// good replica, and not as unreadable, which it leaves alone.
+func TestCorruptCartridge(t *testing.T) {
+	dir := t.TempDir()
+	r := open(t, tape.Config{Dir: dir, CartridgeSize: 1 << 20})
+	data := resourcetest.Data(7, 100<<10)
+	resourcetest.Put(t, r, "d/x.bin", data)
+	r.Close()
+	carts, _ := filepath.Glob(filepath.Join(dir, "cartridges", "*.tar"))
+	if len(carts) != 1 {
+		t.Fatalf("cartridges: %q", carts)
+	}
+	f, err := os.OpenFile(carts[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Past the tar header of the one file: in its data.
+	if _, err := f.WriteAt([]byte("XXXX"), 512+1000); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	os.RemoveAll(filepath.Join(dir, "stage"))
+	r2 := open(t, tape.Config{Dir: dir, CartridgeSize: 1 << 20})
+	_, err = r2.Checksum(t.Context(), "d/x.bin")
+	if !errors.Is(err, resources.ErrCorrupt) {
+		t.Fatalf("Checksum of a corrupt file on tape: %v; want ErrCorrupt", err)
 	}
 }
