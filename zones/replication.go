@@ -409,6 +409,14 @@ func (z *Zone) trimOne(ctx context.Context, t *rescTree, obj catalog.DataObject,
 			continue
 		}
 		ch := ReplicaChange{Path: obj.Path, Action: "trimmed", Resource: r.Resource, Replica: r.Number}
+		if n, ok := t.nodes[r.Resource]; ok && !n.up() {
+			// Its file could not be removed: the catalog would forget a
+			// file that stays, for fsck to find as an orphan.
+			ch.Action, ch.Err = "failed", fmt.Errorf("%w: resource %s is down: its replica's file cannot be removed; bring it up and trim again",
+				resources.ErrUnavailable, n.hierarchy())
+			out = append(out, ch)
+			continue
+		}
 		if !req.DryRun {
 			removed, err := z.cat.TrimReplica(ctx, obj.ID, r.Number)
 			if err != nil {
