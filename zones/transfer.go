@@ -441,33 +441,43 @@ func (z *Zone) Checksum(ctx context.Context, caller catalog.User, p catalog.Path
 		if !verify {
 			return nil
 		}
-		var bad []string
+		// Bytes that differ are told apart from bytes that could not be
+		// read: corruption is not an outage.
+		var bad, unread []string
 		for _, rep := range obj.Good() {
+			where := fmt.Sprintf("replica %d on %s", rep.Number, rep.Resource)
 			resc, _, err := z.resource(ctx, rep.Resource)
 			if err != nil {
-				bad = append(bad, fmt.Sprintf("replica %d on %s: %v", rep.Number, rep.Resource, err))
+				unread = append(unread, fmt.Sprintf("%s: %v", where, err))
 				continue
 			}
 			st, err := resc.Stat(ctx, rep.PhysicalPath)
 			if err != nil {
-				bad = append(bad, fmt.Sprintf("replica %d on %s: %v", rep.Number, rep.Resource, err))
+				unread = append(unread, fmt.Sprintf("%s: %v", where, err))
 				continue
 			}
 			if st.Size != rep.Size {
-				bad = append(bad, fmt.Sprintf("replica %d on %s: size %d in storage, %d in the catalog", rep.Number, rep.Resource, st.Size, rep.Size))
+				bad = append(bad, fmt.Sprintf("%s: size %d in storage, %d in the catalog", where, st.Size, rep.Size))
 				continue
 			}
 			sum, err := resc.Checksum(ctx, rep.PhysicalPath)
-			if err != nil {
-				bad = append(bad, fmt.Sprintf("replica %d on %s: %v", rep.Number, rep.Resource, err))
-				continue
-			}
-			if sum != rep.Checksum {
-				bad = append(bad, fmt.Sprintf("replica %d on %s: checksum %s in storage, %s in the catalog", rep.Number, rep.Resource, sum, rep.Checksum))
+			switch {
+			case errors.Is(err, resources.ErrCorrupt):
+				bad = append(bad, fmt.Sprintf("%s: %v", where, err))
+			case err != nil:
+				unread = append(unread, fmt.Sprintf("%s: %v", where, err))
+			case sum != rep.Checksum:
+				bad = append(bad, fmt.Sprintf("%s: checksum %s in storage, %s in the catalog", where, sum, rep.Checksum))
 			}
 		}
 		if len(bad) > 0 {
+			if len(unread) > 0 {
+				bad = append(bad, "not read: "+strings.Join(unread, "; "))
+			}
 			return fmt.Errorf("%w: %s: %s", ErrChecksumMismatch, p, strings.Join(bad, "; "))
+		}
+		if len(unread) > 0 {
+			return fmt.Errorf("%w: %s could not be verified: %s", resources.ErrUnavailable, p, strings.Join(unread, "; "))
 		}
 		return nil
 	})
