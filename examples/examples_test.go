@@ -248,6 +248,36 @@ func TestRetention(t *testing.T) {
 	if _, err := z.cat.Stat(ctx, catalog.MustPath(home+"kept.csv")); err != nil {
 		t.Errorf("the retained object: %v", err)
 	}
+
+	// Nor is a retained object removed or moved with its collection, to the
+	// trash or for good: the rule is asked for every object inside, and
+	// nothing changes.
+	proj := home + "proj"
+	if _, err := z.MakeCollection(ctx, z.alice, catalog.MustPath(proj+"/sub"), true); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"/a.csv", "/sub/locked.csv"} {
+		if err := z.put(t, z.alice, proj+n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(proj+"/sub/locked.csv", catalog.TargetDataObject, time.Now().AddDate(1, 0, 0).Format("2006-01-02"))
+	for _, force := range []bool{false, true} {
+		_, err = z.Remove(ctx, z.alice, catalog.MustPath(proj), true, force)
+		deniedBy(t, err, "retention-lock")
+	}
+	err = z.Rename(ctx, z.alice, catalog.MustPath(proj), catalog.MustPath(home+"moved"))
+	deniedBy(t, err, "retention-lock")
+	for _, n := range []string{"/a.csv", "/sub/locked.csv"} {
+		if _, err := z.cat.Stat(ctx, catalog.MustPath(proj+n)); err != nil {
+			t.Errorf("after the refusals, %s: %v", proj+n, err)
+		}
+	}
+	// Once nothing inside is retained, the collection goes.
+	set(proj+"/sub/locked.csv", catalog.TargetDataObject, "2001-01-01")
+	if _, err := z.Remove(ctx, z.alice, catalog.MustPath(proj), true, true); err != nil {
+		t.Errorf("remove of the collection after retention: %v", err)
+	}
 }
 
 func TestResourceBySize(t *testing.T) {

@@ -600,6 +600,13 @@ type Decision struct {
 	Actions []string
 }
 
+// Watches reports whether any rule of the set in use fires on op in the
+// phase when: a caller can skip the work of preparing requests that no
+// rule would look at.
+func (e *Engine) Watches(when When, op string) bool {
+	return len(e.set.Load().matching(when, op)) > 0
+}
+
 // DryRun evaluates the pre rules on req as Before would, but runs no
 // action and does not stop at the first deny: it reports every rule that
 // fires, in order. Nothing is audited.

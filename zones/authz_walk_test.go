@@ -625,9 +625,16 @@ func walkCases() []walkCase {
 				_, err := c.rules().CheckRules(ctx, &arcapb.CheckRulesRequest{Files: []*arcapb.RuleFile{{Name: "r.yaml", Content: []byte("rules: []")}}}, c.opts()...)
 				return err
 			}},
-		{method: arcapb.Rules_DryRun_FullMethodName, allow: anyone,
+		// A dry run is asked as the operation would be: what rules say of
+		// it shows what they read.
+		{method: arcapb.Rules_DryRun_FullMethodName, variant: "put", allow: collAtLeast(catalog.AccessWrite),
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
-				_, err := c.rules().DryRun(ctx, &arcapb.DryRunRequest{Op: "put", Path: f.obj + ".new"}, c.opts()...)
+				_, err := c.rules().DryRun(ctx, &arcapb.DryRunRequest{Op: "put", Path: f.coll + "/dry.new"}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_DryRun_FullMethodName, variant: "get", allow: objAtLeast(catalog.AccessRead),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rules().DryRun(ctx, &arcapb.DryRunRequest{Op: "get", Path: f.obj}, c.opts()...)
 				return err
 			}},
 		{method: arcapb.Rules_ListAudit_FullMethodName, allow: adminOnly,

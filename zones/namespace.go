@@ -154,6 +154,11 @@ func (z *Zone) Rename(ctx context.Context, caller catalog.User, from, to catalog
 		if err := z.checkNotStructural(ctx, from, "moved"); err != nil {
 			return err
 		}
+		if e, err := z.cat.Stat(ctx, from); err == nil && e.Collection != nil {
+			if err := z.checkRulesInside(ctx, &Op{Name: "rename", Caller: caller, Path: from, Dest: to}, from); err != nil {
+				return err
+			}
+		}
 		return z.cat.Rename(ctx, from, to)
 	})
 }
@@ -179,6 +184,9 @@ func (z *Zone) Remove(ctx context.Context, caller catalog.User, p catalog.Path, 
 		}
 		if e.Collection != nil {
 			if err := z.checkNotStructural(ctx, p, "removed"); err != nil {
+				return err
+			}
+			if err := z.checkRulesInside(ctx, &Op{Name: "remove", Caller: caller, Path: p}, p); err != nil {
 				return err
 			}
 		}

@@ -128,6 +128,15 @@ func (z *Zone) DryRun(ctx context.Context, caller catalog.User, op Op) (string, 
 			return errNoRules
 		}
 		op.Caller = caller
+		// What rules say of an operation shows what they read (metadata,
+		// sizes, whether an object exists): only who may attempt the
+		// operation may ask.
+		// The caller's own access, not a ticket's: authorizing by a ticket
+		// would spend one of its uses.
+		noTicket := context.WithValue(ctx, ticketKey{}, nil)
+		if err := z.authorize(noTicket, &op); err != nil {
+			return fmt.Errorf("dry run of %s: %w", op.Name, err)
+		}
 		version, out = z.rules.DryRun(ctx, z.ruleRequest(&op))
 		return nil
 	})
@@ -171,5 +180,34 @@ func (z *Zone) RemoveJob(ctx context.Context, caller catalog.User, id catalog.ID
 			return fmt.Errorf("job %d: %w", id, catalog.ErrNotFound)
 		}
 		return z.cat.RemoveJob(ctx, id)
+	})
+}
+
+// checkRulesInside runs the pre rules of op, a remove or rename of the
+// collection coll, on every data object below it, as if each were the
+// operation's target: a rule that guards objects (a retention lock) is not
+// passed by removing or moving their collection, as iRODS fires its
+// policy for each object too. The first refusal refuses the whole
+// operation, before anything has changed.
+func (z *Zone) checkRulesInside(ctx context.Context, op *Op, coll catalog.Path) error {
+	if z.rules == nil || !z.rules.Watches(rules.Pre, op.Name) {
+		return nil
+	}
+	all := func(catalog.Path, []catalog.ACE) bool { return true }
+	return z.listCollection(ctx, all, coll, true, func(page []catalog.Entry) error {
+		for _, e := range page {
+			if e.Object == nil {
+				continue
+			}
+			sub := *op
+			sub.Path = e.Object.Path
+			if !op.Dest.IsZero() {
+				sub.Dest = e.Object.Path.Rebase(coll, op.Dest)
+			}
+			if _, err := z.rules.Before(ctx, z.ruleRequest(&sub)); err != nil {
+				return fmt.Errorf("%s, inside %s: %w", e.Object.Path, coll, err)
+			}
+		}
+		return nil
 	})
 }
