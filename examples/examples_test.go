@@ -493,3 +493,33 @@ func TestNightlyReplication(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestActionLoopStops runs a rule whose action sets the rule off again: it
+// stops at rules.MaxActionDepth, says so in the audit log, and the
+// operation returns.
+func TestActionLoopStops(t *testing.T) {
+	z := newZone(t, map[string][]byte{"loop.yaml": []byte(`rules:
+  - name: repl-again
+    on: [replicate]
+    when: post
+    condition: object.path.startsWith("/tempZone/home/alice/")
+    then:
+      - replicate: {resource: "'archiveResc'"}
+`)})
+	p := "/tempZone/home/alice/a.dat"
+	if err := z.put(t, z.alice, p); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := z.Replicate(ctx, z.rods, zones.ReplicateRequest{Path: catalog.MustPath(p), Dest: "archiveResc"}, func(zones.ReplicaChange) error { return nil })
+	if err != nil {
+		t.Fatalf("irepl under a looping rule: %v", err)
+	}
+	if n := strings.Count(z.audit.String(), `"rule":"repl-again"`); n == 0 || n > 4*rules.MaxActionDepth {
+		t.Errorf("%d audit records of repl-again; want a few, up to the depth limit", n)
+	}
+	if !strings.Contains(z.audit.String(), "rule actions loop") {
+		t.Errorf("the audit log does not say the actions looped:\n%s", z.audit.String())
+	}
+}

@@ -433,11 +433,37 @@ func (e *Engine) run(ctx context.Context, set *Set, r *Rule, when When, a *compi
 		return err
 	}
 	args, err := evalArgs(ctx, a, act)
+	if depth := actionDepth(ctx); err == nil && depth >= MaxActionDepth {
+		err = fmt.Errorf("%w: actions of rules set off rules %d deep; a rule's action sets off a rule that acts again",
+			ErrActionLoop, depth)
+	}
 	if err == nil {
-		err = a.action.Run(ctx, &Call{Rule: r.Name, Phase: when, Request: req, Args: args, Effects: eff})
+		err = a.action.Run(withActionDepth(ctx), &Call{Rule: r.Name, Phase: when, Request: req, Args: args, Effects: eff})
 	}
 	e.recordAction(ctx, set, r, req, a.name, err)
 	return err
+}
+
+// MaxActionDepth is how deep actions may set off rules whose actions set off
+// rules in turn: an action that replicates fires the replicate rules, whose
+// actions may act again, but a rule that undoes another (or redoes itself)
+// would go on forever.
+const MaxActionDepth = 8
+
+// ErrActionLoop is the failure of an action nested past MaxActionDepth.
+var ErrActionLoop = errors.New("rule actions loop")
+
+type actionDepthKey struct{}
+
+// actionDepth is how many actions ctx runs inside.
+func actionDepth(ctx context.Context) int {
+	d, _ := ctx.Value(actionDepthKey{}).(int)
+	return d
+}
+
+// withActionDepth is ctx one action deeper.
+func withActionDepth(ctx context.Context) context.Context {
+	return context.WithValue(ctx, actionDepthKey{}, actionDepth(ctx)+1)
 }
 
 func evalArgs(ctx context.Context, a *compiledAction, act activation) (map[string]any, error) {
