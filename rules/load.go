@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -128,6 +129,14 @@ func (e *Engine) Watch(ctx context.Context, dirs ...string) error {
 				e.log.Error("watch rules", "err", err)
 			case <-timer:
 				timer = nil
+				if empty := e.emptied(dirs); empty != "" {
+					// Rewritten in place and not yet whole (scp, rsync
+					// --inplace): loading it would drop its rules, a deny
+					// among them, until the rest arrives.
+					e.log.Warn("a rule file whose rules are in use is empty: taken as a write in progress, the rules in use are kept "+
+						"(write rule files whole, by rename; to drop a file's rules, remove it or write \"rules: []\")", "file", empty)
+					continue
+				}
 				set, err := e.LoadDirs(dirs...)
 				if err != nil {
 					e.log.Error("rules changed but do not load; the rules in use are kept", "version", e.Current().Version, "err", err)
@@ -138,4 +147,23 @@ func (e *Engine) Watch(ctx context.Context, dirs ...string) error {
 		}
 	}()
 	return nil
+}
+
+// emptied returns a rule file of dirs that is empty now while rules of the
+// set in use came from it, or "".
+func (e *Engine) emptied(dirs []string) string {
+	inUse := map[string]bool{}
+	for _, r := range e.Current().Rules {
+		inUse[r.File] = true
+	}
+	files, err := ReadDirs(dirs...)
+	if err != nil {
+		return "" // LoadDirs reports it
+	}
+	for path, b := range files {
+		if inUse[path] && len(bytes.TrimSpace(b)) == 0 {
+			return path
+		}
+	}
+	return ""
 }
