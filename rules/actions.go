@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"context"
 	"fmt"
 	"sort"
@@ -66,6 +67,26 @@ type Effects struct {
 type Registry struct {
 	mu      sync.RWMutex
 	actions map[string]*Action
+	ops     []string // the operations rules may name in "on", if known
+}
+
+// RegisterOperations makes names the operations that rules may fire on:
+// an "on" entry that matches none of them is a load error, so that a
+// mistyped deny rule is refused rather than never firing. Without it any
+// name is taken.
+func (r *Registry) RegisterOperations(names ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ops = append(r.ops, names...)
+	slices.Sort(r.ops)
+	r.ops = slices.Compact(r.ops)
+}
+
+// Operations returns the operations registered, sorted.
+func (r *Registry) Operations() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return slices.Clone(r.ops)
 }
 
 // NewRegistry returns an empty registry.

@@ -142,9 +142,13 @@ func (c *compiler) rule(s *ruleSpec) *Rule {
 	if len(s.On) == 0 {
 		c.errorf(s, nil, `a rule needs "on": the operations it fires on, e.g. [put] or ["metadata.*"]`)
 	}
+	ops := c.reg.Operations()
 	for _, op := range s.On {
-		if op == "" || strings.ContainsAny(op, " \t") || strings.Contains(strings.TrimSuffix(op, "*"), "*") {
+		switch {
+		case op == "" || strings.ContainsAny(op, " \t") || strings.Contains(strings.TrimSuffix(op, "*"), "*"):
 			c.errorf(s, nil, "on: %q is not an operation name or a pattern like \"metadata.*\" or \"*\"", op)
+		case len(ops) > 0 && !slices.ContainsFunc(ops, func(known string) bool { return MatchOp(op, known) }):
+			c.errorf(s, nil, "on: %q names no operation (known: %s)", op, strings.Join(ops, ", "))
 		}
 	}
 	if r.When == "" {

@@ -533,3 +533,33 @@ tests:
 		t.Error("an unreadable test file passed")
 	}
 }
+
+// TestUnknownOperation checks that with the operations registered, an "on"
+// that names none of them (a typo) is a load error, so that a deny rule
+// meant for it is refused rather than never firing.
+func TestUnknownOperation(t *testing.T) {
+	reg := testRegistry(t, &recorder{})
+	reg.RegisterOperations("put", "remove", "metadata.set")
+	e, err := New(Options{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		on, want string // want "": it loads
+	}{
+		{"[remove]", ""},
+		{"['metadata.*']", ""},
+		{"['*']", ""},
+		{"[delete]", `on: "delete" names no operation (known: metadata.set, put, remove)`},
+		{"[put, rm]", `on: "rm" names no operation`},
+		{"['ticket.*']", `on: "ticket.*" names no operation`},
+	} {
+		_, err := e.Compile(map[string][]byte{"f.yaml": []byte("rules:\n  - name: r\n    on: " + tc.on + "\n    deny: \"'no'\"\n")})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("on: %s: %v", tc.on, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("on: %s: %v; want an error containing %q", tc.on, err, tc.want)
+		}
+	}
+}

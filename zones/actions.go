@@ -128,6 +128,7 @@ func (z *Zone) RegisterActions(reg *rules.Registry, audit *slog.Logger) error {
 			return err
 		}
 	}
+	reg.RegisterOperations(OperationNames...)
 	return nil
 }
 

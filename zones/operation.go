@@ -6,6 +6,21 @@ import (
 	"github.com/arca-data/arca/catalog"
 )
 
+// OperationNames are the names of every operation that an Op may carry,
+// for rules to name in "on" (a name not here is a rule file's error).
+// TestOperationNames checks that authorization knows each of them.
+var OperationNames = []string{
+	"acl.inherit", "acl.set", "audit.list", "checksum", "checksum.update", "copy", "fsck", "get",
+	"group.add", "group.create", "group.list", "group.remove", "group.sync.join", "group.sync.leave",
+	"job.list", "job.remove", "list", "logout", "metadata.add", "metadata.list", "metadata.modify",
+	"metadata.remove", "metadata.set", "mkdir", "physmove", "put", "query", "quota.list", "quota.list.all",
+	"quota.set", "register", "remove", "rename", "replicate", "resource.child", "resource.create",
+	"resource.list", "resource.modify", "resource.remove", "rules.check", "rules.dryrun", "rules.list",
+	"stage", "stat", "ticket.create", "ticket.list", "ticket.list.all", "ticket.modify", "ticket.remove",
+	"ticket.show", "trash.remove", "trash.remove.others", "trim", "user.create", "user.info", "user.list",
+	"user.modify", "user.password", "user.provision", "user.remove", "whoami",
+}
+
 // Op is one client-visible operation, as hooks (rules, audit, provenance) see
 // it. Names are dotted and stable: "put", "get", "list", "stat", "mkdir",
 // "rename", "remove", "trash.remove", "copy", "checksum", "user.create",
