@@ -1,9 +1,9 @@
 package rules
 
 import (
-	"slices"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
