@@ -179,7 +179,13 @@ func (z *Zone) RemoveJob(ctx context.Context, caller catalog.User, id catalog.ID
 			// Someone else's job is not shown to the caller either.
 			return fmt.Errorf("job %d: %w", id, catalog.ErrNotFound)
 		}
-		return z.cat.RemoveJob(ctx, id)
+		if err := z.cat.RemoveJob(ctx, id); err != nil {
+			return err
+		}
+		// Policy work that will not run: the steward should be able to
+		// tell who cancelled it.
+		z.log.Info("job removed", "job", int64(id), "rule", j.Rule, "owner", j.Owner.String(), "by", caller.UserID().String())
+		return nil
 	})
 }
 
