@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -352,8 +353,39 @@ func (z *Zone) RemoveUser(ctx context.Context, caller catalog.User, name string)
 		if _, err := z.cat.RemoveSessions(ctx, id); err != nil {
 			return err
 		}
-		return z.cat.RemoveUser(ctx, id)
+		if err := z.cat.RemoveUser(ctx, id); err != nil {
+			return err
+		}
+		return z.forgetInTickets(ctx, id)
 	})
+}
+
+// forgetInTickets takes the removed user or group id off the tickets that
+// name it among those who may use them: tickets keep names, and the next
+// account of that name must not inherit the place. A ticket left naming
+// nobody ends, rather than opening to everyone.
+func (z *Zone) forgetInTickets(ctx context.Context, id catalog.UserID) error {
+	all, err := z.cat.ListTickets(ctx, catalog.UserID{})
+	if err != nil {
+		return fmt.Errorf("tickets naming %s: %w", id, err)
+	}
+	for _, t := range all {
+		users := slices.DeleteFunc(slices.Clone(t.Users), func(u catalog.UserID) bool { return u == id })
+		groups := slices.DeleteFunc(slices.Clone(t.Groups), func(g catalog.UserID) bool { return g == id })
+		switch {
+		case len(users) == len(t.Users) && len(groups) == len(t.Groups):
+			continue
+		case len(users)+len(groups) == 0:
+			err = z.cat.RemoveTicket(ctx, t.ID)
+		default:
+			t.Users, t.Groups = users, groups
+			err = z.cat.UpdateTicket(ctx, t)
+		}
+		if err != nil && !errors.Is(err, catalog.ErrNotFound) {
+			return fmt.Errorf("ticket %d naming %s: %w", t.ID, id, err)
+		}
+	}
+	return nil
 }
 
 // ownedBy returns the path of a data object or collection that id owns

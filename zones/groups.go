@@ -43,7 +43,10 @@ func (z *Zone) RemoveGroup(ctx context.Context, caller catalog.User, name string
 		}
 		err := z.cat.RemoveGroup(ctx, id)
 		z.groupCache.forget(catalog.UserID{})
-		return err
+		if err != nil {
+			return err
+		}
+		return z.forgetInTickets(ctx, id)
 	})
 }
 
