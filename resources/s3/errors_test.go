@@ -24,7 +24,7 @@ func TestMapErr(t *testing.T) {
 		want error
 	}{
 		{resp("NoSuchKey", 404), resources.ErrNotFound},
-		{resp("NoSuchBucket", 404), resources.ErrNotFound},
+		{resp("NoSuchBucket", 404), resources.ErrUnavailable},
 		{resp("", 404), resources.ErrNotFound},
 		{resp("AccessDenied", 403), resources.ErrPermission},
 		{resp("InvalidAccessKeyId", 403), resources.ErrPermission},

@@ -209,8 +209,12 @@ func mapErr(err error) error {
 	var resp minio.ErrorResponse
 	if errors.As(err, &resp) {
 		switch resp.Code {
-		case "NoSuchKey", "NoSuchBucket", "NotFound", "NoSuchUpload":
+		case "NoSuchKey", "NotFound", "NoSuchUpload":
 			return fmt.Errorf("%w: %w", resources.ErrNotFound, err)
+		case "NoSuchBucket":
+			// The store is gone, not a key in it: a caller must not take
+			// every object for missing (or a user's request for wrong).
+			return fmt.Errorf("%w: %w", resources.ErrUnavailable, err)
 		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled",
 			"AccountProblem", "InvalidToken", "ExpiredToken":
 			return fmt.Errorf("%w: %w", resources.ErrPermission, err)
