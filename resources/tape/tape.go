@@ -76,11 +76,23 @@ type Resource struct {
 	log        *os.File
 	writing    map[string]bool
 	recalls    map[string]*recall
+	failed     map[string]recallFailure // the last recall of a key, if it failed lately
 	appendCart int
 	appendUsed int64 // bytes of appendCart used or reserved
 	staged     map[string]stagedFile
 	stageUsed  int64
 }
+
+// recallFailure is a recall that failed, and when.
+type recallFailure struct {
+	err error
+	at  time.Time
+}
+
+// RecallRetryAfter is how long Staged reports a failed recall before a new
+// one may be tried: a client polling with --no-wait hears the failure
+// instead of "being recalled" for ever.
+const RecallRetryAfter = time.Minute
 
 // stagedFile is an online copy, for the eviction of the least recently used.
 type stagedFile struct {
@@ -111,7 +123,7 @@ func Open(cfg Config) (*Resource, error) {
 			os.Remove(filepath.Join(dir, "spool", f.Name()))
 		}
 	}
-	r := &Resource{cfg: cfg, index: map[string]entry{}, writing: map[string]bool{}, recalls: map[string]*recall{},
+	r := &Resource{cfg: cfg, index: map[string]entry{}, writing: map[string]bool{}, recalls: map[string]*recall{}, failed: map[string]recallFailure{},
 		staged: map[string]stagedFile{}}
 	if err := r.replay(); err != nil {
 		return nil, err
@@ -216,7 +228,11 @@ func (r *Resource) record(e entry) error {
 	if _, err := r.log.Write(append(b, '\n')); err != nil {
 		return err
 	}
-	return r.log.Sync()
+	if err := r.log.Sync(); err != nil {
+		return err
+	}
+	delete(r.failed, e.Key) // a failed recall was of the bytes now replaced or gone
+	return nil
 }
 
 func (r *Resource) errorf(op, key string, err error) error {
@@ -300,7 +316,17 @@ func (r *Resource) Staged(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	fi, err := os.Stat(r.stagePath(key))
-	return err == nil && fi.Size() == e.Size, nil
+	if err == nil && fi.Size() == e.Size {
+		return true, nil
+	}
+	r.mu.Lock()
+	f, failed := r.failed[key]
+	r.mu.Unlock()
+	if failed && time.Since(f.at) < RecallRetryAfter {
+		return false, fmt.Errorf("the last recall failed %s ago, tried again after %s: %w",
+			time.Since(f.at).Round(time.Second), RecallRetryAfter, f.err)
+	}
+	return false, nil
 }
 
 // Evict drops the online copy of key; the next read recalls it from tape.
@@ -412,6 +438,11 @@ func (r *Resource) stage(ctx context.Context, keys []string) (map[string]*recall
 			r.mu.Lock()
 			rc.err = err
 			delete(r.recalls, key)
+			if err != nil {
+				r.failed[key] = recallFailure{err: err, at: time.Now()}
+			} else {
+				delete(r.failed, key)
+			}
 			r.mu.Unlock()
 			close(rc.done)
 		}()

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -226,5 +227,38 @@ func TestCorruptCartridge(t *testing.T) {
 	_, err = r2.Checksum(t.Context(), "d/x.bin")
 	if !errors.Is(err, resources.ErrCorrupt) {
 		t.Fatalf("Checksum of a corrupt file on tape: %v; want ErrCorrupt", err)
+	}
+}
+
+// TestFailedRecallIsReported checks that after a recall failed, Staged says
+// so (a client polling with --no-wait hears the failure, not "being
+// recalled" for ever), and that a new write of the key forgets it.
+func TestFailedRecallIsReported(t *testing.T) {
+	dir := t.TempDir()
+	r := open(t, tape.Config{Dir: dir, CartridgeSize: 1 << 20, DropOnWrite: true})
+	resourcetest.Put(t, r, "d/x.bin", resourcetest.Data(1, 10<<10))
+	if staged, err := r.Staged(t.Context(), "d/x.bin"); staged || err != nil {
+		t.Fatalf("Staged after a write that drops: %v, %v; want false, nil", staged, err)
+	}
+	carts := filepath.Join(dir, "cartridges")
+	if err := os.Rename(carts, carts+".gone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Open(t.Context(), "d/x.bin", 0); err == nil {
+		t.Fatal("read with the cartridges gone succeeded")
+	}
+	staged, err := r.Staged(t.Context(), "d/x.bin")
+	if staged || err == nil || !strings.Contains(err.Error(), "the last recall failed") {
+		t.Fatalf("Staged after a failed recall: %v, %v; want the failure", staged, err)
+	}
+	if err := os.Rename(carts+".gone", carts); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Remove(t.Context(), "d/x.bin"); err != nil {
+		t.Fatal(err)
+	}
+	resourcetest.Put(t, r, "d/x.bin", resourcetest.Data(2, 10<<10))
+	if _, err := r.Staged(t.Context(), "d/x.bin"); err != nil {
+		t.Errorf("Staged after a new write of the key: %v; want the old failure forgotten", err)
 	}
 }
