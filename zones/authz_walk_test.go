@@ -25,6 +25,7 @@ import (
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
+	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/rules"
 )
 
@@ -827,7 +828,7 @@ func newWalkEnv(t *testing.T) *walkEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cat.Close() })
-	z := New(cat, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	z := New(cat, Options{Drivers: drivers.Default(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	reg := rules.NewRegistry()
 	if err := z.RegisterActions(reg, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)

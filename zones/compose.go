@@ -10,6 +10,7 @@ import (
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/internal/bytesize"
 	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/resources/compose"
 )
 
 // treeTTL is how long a loaded resource tree is used. Changes made through
@@ -18,7 +19,7 @@ import (
 const treeTTL = 2 * time.Second
 
 // tree returns the resource tree, from a short-lived cache.
-func (z *Zone) tree(ctx context.Context) (*rescTree, error) {
+func (z *Zone) tree(ctx context.Context) (*compose.Tree, error) {
 	z.mu.Lock()
 	t, at := z.treeCache, z.treeAt
 	z.mu.Unlock()
@@ -70,14 +71,14 @@ func queueRecall(ctx context.Context, d resources.Resource, rep catalog.Replica)
 // stageToCache: a read of an object whose best replica is on the archive of
 // a compound copies it to the compound's cache first and reads that, as
 // iRODS's compound does. If that fails, the archive replica is read.
-func (z *Zone) stageToCache(ctx context.Context, t *rescTree, obj catalog.DataObject, rep catalog.Replica, noWait bool) catalog.Replica {
-	n, ok := t.nodes[rep.Resource]
+func (z *Zone) stageToCache(ctx context.Context, t *compose.Tree, obj catalog.DataObject, rep catalog.Replica, noWait bool) catalog.Replica {
+	n, ok := t.Lookup(rep.Resource)
 	if !ok {
 		return rep
 	}
-	var archive *rescNode
-	for m := n; m.parent != nil; m = m.parent {
-		if m.role() == "archive" {
+	var archive *compose.Node
+	for m := n; m.Parent != nil; m = m.Parent {
+		if m.Role() == "archive" {
 			archive = m
 			break
 		}
@@ -85,7 +86,7 @@ func (z *Zone) stageToCache(ctx context.Context, t *rescTree, obj catalog.DataOb
 	if archive == nil {
 		return rep
 	}
-	cache, _, err := archive.parent.child("cache").writeTargets()
+	cache, _, err := archive.Parent.Child("cache").WriteTargets()
 	if err != nil {
 		return rep
 	}
@@ -96,12 +97,12 @@ func (z *Zone) stageToCache(ctx context.Context, t *rescTree, obj catalog.DataOb
 			}
 		}
 	}
-	staged, err := z.copyReplica(ctx, obj, rep, cache.name())
+	staged, err := z.copyReplica(ctx, obj, rep, cache.Name())
 	if err != nil {
-		z.log.Warn("stage to cache failed; reading the archive", "path", obj.Path, "cache", cache.hierarchy(), "err", err)
+		z.log.Warn("stage to cache failed; reading the archive", "path", obj.Path, "cache", cache.Hierarchy(), "err", err)
 		return rep
 	}
-	z.enforceWatermarks(ctx, archive.parent) // the staged replica is the newest: it stays
+	z.enforceWatermarks(ctx, archive.Parent) // the staged replica is the newest: it stays
 	return staged
 }
 
@@ -110,27 +111,27 @@ func (z *Zone) stageToCache(ctx context.Context, t *rescTree, obj catalog.DataOb
 // cache exceed it, the least recently modified ones that also have a good
 // replica on the archive are trimmed until low_water (default: high_water)
 // is reached.
-func (z *Zone) enforceWatermarks(ctx context.Context, target *rescNode) {
-	var compounds []*rescNode
-	var walk func(n *rescNode)
-	walk = func(n *rescNode) {
-		if n.rec.Type == "compound" {
+func (z *Zone) enforceWatermarks(ctx context.Context, target *compose.Node) {
+	var compounds []*compose.Node
+	var walk func(n *compose.Node)
+	walk = func(n *compose.Node) {
+		if n.Rec.Type == "compound" {
 			compounds = append(compounds, n)
 		}
-		for _, c := range n.children {
+		for _, c := range n.Children {
 			walk(c)
 		}
 	}
 	walk(target)
 	for _, c := range compounds {
 		if err := z.trimCache(ctx, c); err != nil {
-			z.log.Warn("cache watermarks", "resource", c.name(), "err", err)
+			z.log.Warn("cache watermarks", "resource", c.Name(), "err", err)
 		}
 	}
 }
 
-func (z *Zone) trimCache(ctx context.Context, comp *rescNode) error {
-	hv, ok := comp.ctx["high_water"]
+func (z *Zone) trimCache(ctx context.Context, comp *compose.Node) error {
+	hv, ok := comp.Params["high_water"]
 	if !ok {
 		return nil
 	}
@@ -139,19 +140,19 @@ func (z *Zone) trimCache(ctx context.Context, comp *rescNode) error {
 		return fmt.Errorf("high_water=%q: %w", hv, err)
 	}
 	low := high
-	if lv, ok := comp.ctx["low_water"]; ok {
+	if lv, ok := comp.Params["low_water"]; ok {
 		if low, err = bytesize.Parse(lv); err != nil {
 			return fmt.Errorf("low_water=%q: %w", lv, err)
 		}
 	}
-	cache, archive := comp.child("cache"), comp.child("archive")
+	cache, archive := comp.Child("cache"), comp.Child("archive")
 	if cache == nil || archive == nil {
 		return nil
 	}
 	var used int64
 	var reps []catalog.Replica
-	for _, leaf := range cache.leaves() {
-		err := z.cat.ReplicasOn(ctx, leaf.name(), func(r catalog.Replica) error {
+	for _, leaf := range cache.Leaves() {
+		err := z.cat.ReplicasOn(ctx, leaf.Name(), func(r catalog.Replica) error {
 			if r.Status != catalog.ReplicaIntermediate {
 				used += r.Size
 				reps = append(reps, r)
@@ -168,7 +169,7 @@ func (z *Zone) trimCache(ctx context.Context, comp *rescNode) error {
 	slices.SortFunc(reps, func(a, b catalog.Replica) int { return a.ModifyTime.Compare(b.ModifyTime) })
 	archived := func(obj catalog.DataObject) bool {
 		for _, r := range obj.Replicas {
-			if n := archive.find(r.Resource); n != nil && r.Status == catalog.ReplicaGood {
+			if n := archive.Find(r.Resource); n != nil && r.Status == catalog.ReplicaGood {
 				return true
 			}
 		}
@@ -188,21 +189,8 @@ func (z *Zone) trimCache(ctx context.Context, comp *rescNode) error {
 		}
 		z.removeBytes(context.WithoutCancel(ctx), []catalog.Replica{removed})
 		used -= r.Size
-		z.log.Info("trimmed a cache replica above the high watermark", "resource", comp.name(),
+		z.log.Info("trimmed a cache replica above the high watermark", "resource", comp.Name(),
 			"path", obj.Path, "replica", r.Number, "size", strconv.FormatInt(r.Size, 10))
-	}
-	return nil
-}
-
-// find returns the node named name at or below n.
-func (n *rescNode) find(name string) *rescNode {
-	if n.name() == name {
-		return n
-	}
-	for _, c := range n.children {
-		if f := c.find(name); f != nil {
-			return f
-		}
 	}
 	return nil
 }

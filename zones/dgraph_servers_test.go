@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/rules"
 )
 
@@ -50,7 +51,7 @@ func dgraphServers(t *testing.T, n int, counter *jobCounter, ruleYAML string) ([
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { cat.Close() })
-		z := New(cat, Options{Logger: quiet, ServerID: server, Lease: 3 * time.Second})
+		z := New(cat, Options{Drivers: drivers.Default(), Logger: quiet, ServerID: server, Lease: 3 * time.Second})
 		if err := z.Bootstrap(t.Context(), BootstrapOptions{VaultDir: vault}); err != nil {
 			t.Fatalf("bootstrap %s: %v", server, err)
 		}

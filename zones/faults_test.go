@@ -16,6 +16,7 @@ import (
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
 	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/resources/faulty"
 	"github.com/arca-data/arca/resources/posix"
 	"github.com/arca-data/arca/resources/resourcetest"
@@ -46,9 +47,9 @@ func newFaultEnv(t *testing.T) *faultEnv {
 	e := &faultEnv{t: t, ctx: ctx, cat: cat, dir: dir, faults: map[string]*faulty.Resource{}}
 	e.zone = New(cat, Options{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		OpenResource: func(rec catalog.Resource) (resources.Resource, error) {
+		Drivers: faultyDrivers{Registry: drivers.Default(), open: func(rec catalog.Resource) (resources.Resource, error) {
 			if rec.Type != "posix" {
-				return OpenDriver(rec)
+				return drivers.Default().Open(rec)
 			}
 			p, err := posix.Open(rec.Location)
 			if err != nil {
@@ -59,7 +60,7 @@ func newFaultEnv(t *testing.T) *faultEnv {
 			e.faults[rec.Name] = f
 			e.mu.Unlock()
 			return f, nil
-		},
+		}},
 	})
 	if err := e.zone.Bootstrap(ctx, BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}); err != nil {
 		t.Fatal(err)
@@ -412,3 +413,11 @@ func TestGetPassesOverWrongSize(t *testing.T) {
 		t.Errorf("read replica %d on %s, %d bytes; want the other replica than %s, whole", got.Number, got.Resource, len(b), first.Resource)
 	}
 }
+
+// faultyDrivers opens posix resources wrapped for fault injection.
+type faultyDrivers struct {
+	*drivers.Registry
+	open func(catalog.Resource) (resources.Resource, error)
+}
+
+func (d faultyDrivers) Open(rec catalog.Resource) (resources.Resource, error) { return d.open(rec) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/resources/compose"
 )
 
 // FsckRequest is arca fsck.
@@ -54,16 +55,16 @@ func (z *Zone) Fsck(ctx context.Context, caller catalog.User, req FsckRequest, r
 		if err != nil {
 			return err
 		}
-		var leaves []*rescNode
+		var leaves []*compose.Node
 		if req.Resource != "" {
-			n, err := t.node(req.Resource)
+			n, err := t.Node(req.Resource)
 			if err != nil {
 				return err
 			}
-			leaves = n.leaves()
+			leaves = n.Leaves()
 		} else {
-			for _, n := range t.nodes {
-				if n.storage() {
+			for _, n := range t.Nodes() {
+				if n.Storage() {
 					leaves = append(leaves, n)
 				}
 			}
@@ -91,8 +92,8 @@ func (z *Zone) Fsck(ctx context.Context, caller catalog.User, req FsckRequest, r
 	})
 }
 
-func sortNodes(ns []*rescNode) {
-	slices.SortFunc(ns, func(a, b *rescNode) int { return strings.Compare(a.name(), b.name()) })
+func sortNodes(ns []*compose.Node) {
+	slices.SortFunc(ns, func(a, b *compose.Node) int { return strings.Compare(a.Name(), b.Name()) })
 }
 
 func (z *Zone) fsckStuck(ctx context.Context, req FsckRequest, report func(Finding) error) error {
@@ -134,13 +135,13 @@ func (z *Zone) fsckStuck(ctx context.Context, req FsckRequest, report func(Findi
 // It reads the catalog once (one ReplicasOn pass) for the checks of the
 // replicas, and at most once more, at the end, to confirm the orphans it
 // found: the cost is two passes per resource, not one per stray file.
-func (z *Zone) fsckLeaf(ctx context.Context, leaf *rescNode, req FsckRequest, report func(Finding) error) ([]catalog.ID, error) {
-	d, _, err := z.resource(ctx, leaf.name())
+func (z *Zone) fsckLeaf(ctx context.Context, leaf *compose.Node, req FsckRequest, report func(Finding) error) ([]catalog.ID, error) {
+	d, _, err := z.resource(ctx, leaf.Name())
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, cerr
 		}
-		return nil, report(Finding{Kind: FindUnreadable, Resource: leaf.name(), Detail: err.Error()})
+		return nil, report(Finding{Kind: FindUnreadable, Resource: leaf.Name(), Detail: err.Error()})
 	}
 	// Storage is listed before the catalog is read, as FindOrphans does, so
 	// that a file being written is never taken for an orphan: a replica is
@@ -156,11 +157,11 @@ func (z *Zone) fsckLeaf(ctx context.Context, leaf *rescNode, req FsckRequest, re
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, cerr
 		}
-		return nil, report(Finding{Kind: FindUnreadable, Resource: leaf.name(), Detail: "walk: " + err.Error()})
+		return nil, report(Finding{Kind: FindUnreadable, Resource: leaf.Name(), Detail: "walk: " + err.Error()})
 	}
 	known := make(map[string]bool, len(files))
 	var reps []catalog.Replica
-	if err := z.cat.ReplicasOn(ctx, leaf.name(), func(r catalog.Replica) error {
+	if err := z.cat.ReplicasOn(ctx, leaf.Name(), func(r catalog.Replica) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -173,14 +174,14 @@ func (z *Zone) fsckLeaf(ctx context.Context, leaf *rescNode, req FsckRequest, re
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, cerr
 		}
-		return nil, fmt.Errorf("fsck %s: %w", leaf.name(), err)
+		return nil, fmt.Errorf("fsck %s: %w", leaf.Name(), err)
 	}
 	var bad []catalog.ID
 	for _, r := range reps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		f := Finding{Resource: leaf.name(), Replica: r.Number, PhysicalPath: r.PhysicalPath}
+		f := Finding{Resource: leaf.Name(), Replica: r.Number, PhysicalPath: r.PhysicalPath}
 		info, ok := files[r.PhysicalPath]
 		if !ok {
 			// Listed before: look again, it may have been written since.
@@ -249,7 +250,7 @@ func (z *Zone) fsckLeaf(ctx context.Context, leaf *rescNode, req FsckRequest, re
 			return nil, err
 		}
 	}
-	if err := z.fsckOrphans(ctx, d, leaf.name(), files, known, req, report); err != nil {
+	if err := z.fsckOrphans(ctx, d, leaf.Name(), files, known, req, report); err != nil {
 		return nil, err
 	}
 	return bad, nil
@@ -348,7 +349,7 @@ func (z *Zone) fsckOrphans(ctx context.Context, d resources.Resource, resc strin
 
 // fsckRepair refreshes the stale replicas of the objects whose good
 // replicas were found bad, from the good replicas they still have.
-func (z *Zone) fsckRepair(ctx context.Context, t *rescTree, ids []catalog.ID, req FsckRequest, report func(Finding) error) error {
+func (z *Zone) fsckRepair(ctx context.Context, t *compose.Tree, ids []catalog.ID, req FsckRequest, report func(Finding) error) error {
 	seen := map[catalog.ID]bool{}
 	for _, id := range ids {
 		if err := ctx.Err(); err != nil {

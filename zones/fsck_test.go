@@ -15,6 +15,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
+	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/resources/resourcetest"
 )
 
@@ -95,7 +96,7 @@ func newFsckEnv(tb testing.TB) *fsckEnv {
 	tb.Cleanup(func() { inner.Close() })
 	cat := &fsckCatalog{Catalog: inner}
 	e := &fsckEnv{tb: tb, ctx: ctx, cat: cat, vault: filepath.Join(dir, fsckResc), data: map[string][]byte{}}
-	e.zone = New(cat, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e.zone = New(cat, Options{Drivers: drivers.Default(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err := e.zone.Bootstrap(ctx, BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}); err != nil {
 		tb.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
+	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/rules"
 )
 
@@ -53,7 +54,7 @@ func actionZone(t *testing.T, path, server string, action rules.Action) (*Zone, 
 	}
 	t.Cleanup(func() { cat.Close() })
 	quiet := slog.New(slog.DiscardHandler)
-	z := New(cat, Options{Logger: quiet, ServerID: server})
+	z := New(cat, Options{Drivers: drivers.Default(), Logger: quiet, ServerID: server})
 	reg := rules.NewRegistry()
 	if err := reg.Register(action); err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
 	"github.com/arca-data/arca/internal/testldap"
+	"github.com/arca-data/arca/resources/drivers"
 )
 
 const ldapTestAdminPassword = "native-rods-password"
@@ -66,7 +67,7 @@ func ldapZoneTB(t testing.TB, d testldap.Directory, edit func(*LDAPConfig)) (*Zo
 		t.Fatal(err)
 	}
 	log := &lockedBuffer{}
-	z := New(cat, Options{LDAP: login, Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	z := New(cat, Options{Drivers: drivers.Default(), LDAP: login, Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	hash, err := HashPassword(ldapTestAdminPassword)
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
+	"github.com/arca-data/arca/resources/drivers"
 )
 
 func TestLoginThrottleDelay(t *testing.T) {
@@ -170,7 +171,7 @@ func TestLoginThrottleSerializes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cat.Close()
-	z := New(cat, Options{Logger: slog.New(slog.DiscardHandler)})
+	z := New(cat, Options{Drivers: drivers.Default(), Logger: slog.New(slog.DiscardHandler)})
 	hash, err := HashPassword("rods-pw")
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/zones"
 )
 
@@ -113,9 +114,9 @@ func TestMissingVaultIsNotMadeAgain(t *testing.T) {
 	}
 	// Using it fails as storage that is unavailable, not as a data object
 	// that is not found (exit 3 would tell the user the wrong thing).
-	_, err := zones.OpenDriver(catalog.Resource{Name: "demoResc", Type: "posix", Location: vault})
+	_, err := drivers.Default().Open(catalog.Resource{Name: "demoResc", Type: "posix", Location: vault})
 	if !errors.Is(err, resources.ErrUnavailable) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, resources.ErrNotFound) {
-		t.Errorf("OpenDriver of a vault that has gone: %v; want ErrUnavailable alone", err)
+		t.Errorf("Opening a vault that has gone: %v; want ErrUnavailable alone", err)
 	}
 }
 

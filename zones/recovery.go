@@ -8,6 +8,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/resources/compose"
 )
 
 // ResolveExpired removes intermediate replicas whose lease has ended: their
@@ -59,7 +60,7 @@ func (z *Zone) FindOrphans(ctx context.Context) ([]Orphan, error) {
 	}
 	var orphans []Orphan
 	for _, rec := range rescs {
-		if !isStorageType(rec.Type) {
+		if !compose.IsStorageType(rec.Type) {
 			continue // coordinating resources hold no files
 		}
 		resc, _, err := z.resource(ctx, rec.Name)

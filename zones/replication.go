@@ -11,6 +11,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/resources/compose"
 )
 
 // copyReplica copies the good replica src of obj to the storage resource
@@ -142,14 +143,14 @@ func (z *Zone) Replicate(ctx context.Context, caller catalog.User, req Replicate
 		if err != nil {
 			return err
 		}
-		var dest *rescNode
+		var dest *compose.Node
 		if req.Dest != "" {
-			if dest, err = t.node(req.Dest); err != nil {
+			if dest, err = t.Node(req.Dest); err != nil {
 				return err
 			}
 		}
 		if req.Source != "" {
-			if _, err := t.node(req.Source); err != nil {
+			if _, err := t.Node(req.Source); err != nil {
 				return err
 			}
 		}
@@ -214,7 +215,7 @@ func (z *Zone) eachObjectAt(ctx context.Context, caller catalog.User, p catalog.
 
 // pickSource returns the best good replica of obj to copy from, below the
 // resource source if it is set.
-func (z *Zone) pickSource(ctx context.Context, t *rescTree, obj catalog.DataObject, source string) (catalog.Replica, error) {
+func (z *Zone) pickSource(ctx context.Context, t *compose.Tree, obj catalog.DataObject, source string) (catalog.Replica, error) {
 	good, why := z.readableReplicas(ctx, t, obj)
 	for _, r := range good {
 		if source == "" || isBelow(t, r.Resource, source) {
@@ -228,9 +229,9 @@ func (z *Zone) pickSource(ctx context.Context, t *rescTree, obj catalog.DataObje
 }
 
 // isBelow reports whether the resource leaf is at or below resource top.
-func isBelow(t *rescTree, leaf, top string) bool {
-	for n := t.nodes[leaf]; n != nil; n = n.parent {
-		if n.name() == top {
+func isBelow(t *compose.Tree, leaf, top string) bool {
+	for n, _ := t.Lookup(leaf); n != nil; n = n.Parent {
+		if n.Name() == top {
 			return true
 		}
 	}
@@ -239,25 +240,25 @@ func isBelow(t *rescTree, leaf, top string) bool {
 
 // wantedLeaves are the leaves that should hold a good replica of an object
 // that has replicas below dest: every leaf a write to dest reaches.
-func wantedLeaves(dest *rescNode) ([]*rescNode, error) {
-	p, more, err := dest.writeTargets()
+func wantedLeaves(dest *compose.Node) ([]*compose.Node, error) {
+	p, more, err := dest.WriteTargets()
 	if err != nil {
 		return nil, err
 	}
-	if dest.rec.Type == "replication" {
+	if dest.Rec.Type == "replication" {
 		// Every child that is up, not only those a write picked.
-		var all []*rescNode
-		for _, c := range dest.children {
-			if lp, lm, err := c.writeTargets(); err == nil {
+		var all []*compose.Node
+		for _, c := range dest.Children {
+			if lp, lm, err := c.WriteTargets(); err == nil {
 				all = append(append(all, lp), lm...)
 			}
 		}
 		return all, nil
 	}
-	return append([]*rescNode{p}, more...), nil
+	return append([]*compose.Node{p}, more...), nil
 }
 
-func (z *Zone) replicateOne(ctx context.Context, t *rescTree, obj catalog.DataObject, dest *rescNode, req ReplicateRequest) ReplicaChange {
+func (z *Zone) replicateOne(ctx context.Context, t *compose.Tree, obj catalog.DataObject, dest *compose.Node, req ReplicateRequest) ReplicaChange {
 	ch := ReplicaChange{Path: obj.Path, Action: "unchanged", Object: obj}
 	failed := func(err error) ReplicaChange {
 		ch.Action, ch.Err = "failed", err
@@ -266,7 +267,7 @@ func (z *Zone) replicateOne(ctx context.Context, t *rescTree, obj catalog.DataOb
 	// The leaves to fill: below dest; with -a also every leaf holding a
 	// stale replica, and every leaf of a replication or compound tree that
 	// holds a replica of obj.
-	var targets []*rescNode
+	var targets []*compose.Node
 	if dest != nil {
 		leaves, err := wantedLeaves(dest)
 		if err != nil {
@@ -275,16 +276,16 @@ func (z *Zone) replicateOne(ctx context.Context, t *rescTree, obj catalog.DataOb
 		targets = leaves
 	}
 	if req.UpdateStale {
-		roots := map[string]*rescNode{}
+		roots := map[string]*compose.Node{}
 		for _, r := range obj.Replicas {
-			n, ok := t.nodes[r.Resource]
+			n, ok := t.Lookup(r.Resource)
 			if !ok {
 				continue
 			}
-			if r.Status == catalog.ReplicaStale && n.up() {
+			if r.Status == catalog.ReplicaStale && n.Up() {
 				targets = append(targets, n)
 			}
-			roots[n.root().name()] = n.root()
+			roots[n.Root().Name()] = n.Root()
 		}
 		for _, root := range roots {
 			if leaves, err := wantedLeaves(root); err == nil {
@@ -296,7 +297,7 @@ func (z *Zone) replicateOne(ctx context.Context, t *rescTree, obj catalog.DataOb
 	for _, leaf := range dedupe(targets) {
 		have := false
 		for _, r := range obj.Replicas {
-			if r.Resource == leaf.name() && r.Status == catalog.ReplicaGood {
+			if r.Resource == leaf.Name() && r.Status == catalog.ReplicaGood {
 				have = true
 			}
 		}
@@ -307,13 +308,13 @@ func (z *Zone) replicateOne(ctx context.Context, t *rescTree, obj catalog.DataOb
 		if err != nil {
 			return failed(err)
 		}
-		hadStale := slices.ContainsFunc(obj.Replicas, func(r catalog.Replica) bool { return r.Resource == leaf.name() })
-		rep, err := z.copyReplica(ctx, obj, src, leaf.name())
+		hadStale := slices.ContainsFunc(obj.Replicas, func(r catalog.Replica) bool { return r.Resource == leaf.Name() })
+		rep, err := z.copyReplica(ctx, obj, src, leaf.Name())
 		if err != nil {
 			return failed(err)
 		}
-		done = append(done, leaf.name())
-		ch.Resource, ch.Replica = leaf.name(), rep.Number
+		done = append(done, leaf.Name())
+		ch.Resource, ch.Replica = leaf.Name(), rep.Number
 		if hadStale {
 			ch.Action = "updated"
 		} else if ch.Action != "updated" {
@@ -330,12 +331,12 @@ func (z *Zone) replicateOne(ctx context.Context, t *rescTree, obj catalog.DataOb
 	return ch
 }
 
-func dedupe(ns []*rescNode) []*rescNode {
+func dedupe(ns []*compose.Node) []*compose.Node {
 	seen := map[string]bool{}
-	var out []*rescNode
+	var out []*compose.Node
 	for _, n := range ns {
-		if !seen[n.name()] {
-			seen[n.name()] = true
+		if !seen[n.Name()] {
+			seen[n.Name()] = true
 			out = append(out, n)
 		}
 	}
@@ -368,7 +369,7 @@ func (z *Zone) Trim(ctx context.Context, caller catalog.User, req TrimRequest, r
 			return err
 		}
 		if req.Resource != "" {
-			if _, err := t.node(req.Resource); err != nil {
+			if _, err := t.Node(req.Resource); err != nil {
 				return err
 			}
 		}
@@ -383,7 +384,7 @@ func (z *Zone) Trim(ctx context.Context, caller catalog.User, req TrimRequest, r
 	})
 }
 
-func (z *Zone) trimOne(ctx context.Context, t *rescTree, obj catalog.DataObject, req TrimRequest) []ReplicaChange {
+func (z *Zone) trimOne(ctx context.Context, t *compose.Tree, obj catalog.DataObject, req TrimRequest) []ReplicaChange {
 	cands := slices.Clone(obj.Replicas)
 	// Stale first, then oldest.
 	slices.SortStableFunc(cands, func(a, b catalog.Replica) int {
@@ -409,11 +410,11 @@ func (z *Zone) trimOne(ctx context.Context, t *rescTree, obj catalog.DataObject,
 			continue
 		}
 		ch := ReplicaChange{Path: obj.Path, Action: "trimmed", Resource: r.Resource, Replica: r.Number}
-		if n, ok := t.nodes[r.Resource]; ok && !n.up() {
+		if n, ok := t.Lookup(r.Resource); ok && !n.Up() {
 			// Its file could not be removed: the catalog would forget a
 			// file that stays, for fsck to find as an orphan.
 			ch.Action, ch.Err = "failed", fmt.Errorf("%w: resource %s is down: its replica's file cannot be removed; bring it up and trim again",
-				resources.ErrUnavailable, n.hierarchy())
+				resources.ErrUnavailable, n.Hierarchy())
 			out = append(out, ch)
 			continue
 		}
@@ -463,7 +464,7 @@ func (z *Zone) PhysMove(ctx context.Context, caller catalog.User, req PhysMoveRe
 		if err != nil {
 			return err
 		}
-		dest, err := t.node(req.Dest)
+		dest, err := t.Node(req.Dest)
 		if err != nil {
 			return err
 		}
@@ -473,31 +474,31 @@ func (z *Zone) PhysMove(ctx context.Context, caller catalog.User, req PhysMoveRe
 	})
 }
 
-func (z *Zone) moveOne(ctx context.Context, t *rescTree, obj catalog.DataObject, dest *rescNode, source string) ReplicaChange {
+func (z *Zone) moveOne(ctx context.Context, t *compose.Tree, obj catalog.DataObject, dest *compose.Node, source string) ReplicaChange {
 	ch := ReplicaChange{Path: obj.Path, Action: "moved", Object: obj}
 	src, err := z.pickSource(ctx, t, obj, source)
 	if err != nil {
 		ch.Action, ch.Err = "failed", err
 		return ch
 	}
-	if isBelow(t, src.Resource, dest.name()) {
+	if isBelow(t, src.Resource, dest.Name()) {
 		ch.Action = "unchanged"
 		return ch
 	}
-	leaf, _, err := dest.writeTargets()
+	leaf, _, err := dest.WriteTargets()
 	if err != nil {
 		ch.Action, ch.Err = "failed", err
 		return ch
 	}
-	rep, err := z.copyReplica(ctx, obj, src, leaf.name())
+	rep, err := z.copyReplica(ctx, obj, src, leaf.Name())
 	if err != nil {
 		ch.Action, ch.Err = "failed", err
 		return ch
 	}
-	ch.Resource, ch.Replica = leaf.name(), rep.Number
+	ch.Resource, ch.Replica = leaf.Name(), rep.Number
 	removed, err := z.cat.TrimReplica(ctx, obj.ID, src.Number)
 	if err != nil && !errors.Is(err, catalog.ErrNotFound) {
-		ch.Action, ch.Err = "failed", fmt.Errorf("copied to %s as replica %d, but the source stays: %w", leaf.name(), rep.Number, err)
+		ch.Action, ch.Err = "failed", fmt.Errorf("copied to %s as replica %d, but the source stays: %w", leaf.Name(), rep.Number, err)
 		return ch
 	}
 	if err == nil {

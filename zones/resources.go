@@ -10,7 +10,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/resources"
-	"github.com/arca-data/arca/resources/tape"
+	"github.com/arca-data/arca/resources/compose"
 )
 
 // ResourceInfo is a resource with its place in the tree.
@@ -35,7 +35,7 @@ func (z *Zone) MakeResource(ctx context.Context, caller catalog.User, rec catalo
 		if _, err := z.cat.Resource(ctx, rec.Name); err == nil {
 			return fmt.Errorf("resource %s: %w", rec.Name, catalog.ErrExists)
 		}
-		if err := checkResourceRecord(&rec); err != nil {
+		if err := z.checkResourceRecord(&rec); err != nil {
 			return err
 		}
 		if rec.Type != "s3" && rec.Location != "" {
@@ -114,10 +114,10 @@ func within(path, dir string) bool {
 // that a wrong location or credentials are refused with the driver's
 // error; the zone opens its own on first use.
 func (z *Zone) tryOpen(rec catalog.Resource) error {
-	if !isStorageType(rec.Type) {
+	if !compose.IsStorageType(rec.Type) {
 		return nil
 	}
-	d, err := z.openResc(rec)
+	d, err := z.drivers.Open(rec)
 	if err != nil {
 		return fmt.Errorf("resource %s: %w", rec.Name, err)
 	}
@@ -126,39 +126,15 @@ func (z *Zone) tryOpen(rec catalog.Resource) error {
 }
 
 // checkResourceRecord validates type, location and context.
-func checkResourceRecord(rec *catalog.Resource) error {
-	if !isStorageType(rec.Type) && !isCoordinatingType(rec.Type) {
+func (z *Zone) checkResourceRecord(rec *catalog.Resource) error {
+	if !compose.IsStorageType(rec.Type) && !compose.IsCoordinatingType(rec.Type) {
 		return fmt.Errorf("%w: unknown resource type %q (want %s or %s)", catalog.ErrInvalidArgument, rec.Type,
-			strings.Join(storageTypes, ", "), strings.Join(coordinatingTypes, ", "))
+			strings.Join(compose.StorageTypes, ", "), strings.Join(compose.CoordinatingTypes, ", "))
 	}
-	if _, err := parseContext(rec.Context); err != nil {
+	if _, err := resources.ParseContext(rec.Context); err != nil {
 		return fmt.Errorf("%w: %v", catalog.ErrInvalidArgument, err)
 	}
-	switch rec.Type {
-	case "posix", "unixfilesystem", "tape":
-		// iRODS writes HOST:/path; the host is this server.
-		if _, path, ok := strings.Cut(rec.Location, ":"); ok && strings.HasPrefix(path, "/") {
-			rec.Location = path
-		}
-		if !filepath.IsAbs(rec.Location) {
-			return fmt.Errorf("%w: a %s resource needs an absolute directory as its location, not %q", catalog.ErrInvalidArgument, rec.Type, rec.Location)
-		}
-		rec.Location = filepath.Clean(rec.Location)
-		if rec.Type == "tape" {
-			if _, err := tape.ParseContext(rec.Location, rec.Context); err != nil {
-				return fmt.Errorf("%w: %v", catalog.ErrInvalidArgument, err)
-			}
-		}
-	case "s3":
-		if _, err := S3Config(rec.Location, rec.Context); err != nil {
-			return fmt.Errorf("%w: %v", catalog.ErrInvalidArgument, err)
-		}
-	default:
-		if rec.Location != "" {
-			return fmt.Errorf("%w: a %s resource holds no data and takes no location (got %q)", catalog.ErrInvalidArgument, rec.Type, rec.Location)
-		}
-	}
-	return nil
+	return z.drivers.Check(rec)
 }
 
 // ModifyResource is iadmin modresc NAME status|comment|context VALUE.
@@ -180,8 +156,8 @@ func (z *Zone) ModifyResource(ctx context.Context, caller catalog.User, name, fi
 		case "context":
 			if rec.Type == "compound" {
 				// The roles of the children stay unless named.
-				old, _ := parseContext(rec.Context)
-				kv, err := parseContext(value)
+				old, _ := resources.ParseContext(rec.Context)
+				kv, err := resources.ParseContext(value)
 				if err != nil {
 					return fmt.Errorf("%w: %v", catalog.ErrInvalidArgument, err)
 				}
@@ -190,10 +166,10 @@ func (z *Zone) ModifyResource(ctx context.Context, caller catalog.User, name, fi
 						kv[role] = old[role]
 					}
 				}
-				value = formatContext(kv)
+				value = resources.FormatContext(kv)
 			}
 			rec.Context = value
-			if err := checkResourceRecord(&rec); err != nil {
+			if err := z.checkResourceRecord(&rec); err != nil {
 				return err
 			}
 			if rec.Type != "tape" { // a tape library runs already; its context was parsed above
@@ -259,40 +235,40 @@ func (z *Zone) AddChild(ctx context.Context, caller catalog.User, parent, child,
 		if err != nil {
 			return err
 		}
-		p, err := t.node(parent)
+		p, err := t.Node(parent)
 		if err != nil {
 			return err
 		}
-		c, err := t.node(child)
+		c, err := t.Node(child)
 		if err != nil {
 			return err
 		}
 		switch {
-		case !isCoordinatingType(p.rec.Type):
-			return fmt.Errorf("%w: %s is a %s resource; only replication, compound, random and passthru resources take children", catalog.ErrInvalidArgument, parent, p.rec.Type)
-		case c.parent != nil:
-			return fmt.Errorf("%w: %s is already a child of %s", catalog.ErrExists, child, c.parent.name())
+		case !compose.IsCoordinatingType(p.Rec.Type):
+			return fmt.Errorf("%w: %s is a %s resource; only replication, compound, random and passthru resources take children", catalog.ErrInvalidArgument, parent, p.Rec.Type)
+		case c.Parent != nil:
+			return fmt.Errorf("%w: %s is already a child of %s", catalog.ErrExists, child, c.Parent.Name())
 		case child == z.defResc:
 			return fmt.Errorf("%w: %s is the zone's default resource and stays a root", catalog.ErrInvalidArgument, child)
-		case p.rec.Type == "passthru" && len(p.children) > 0:
-			return fmt.Errorf("%w: passthru resource %s has its one child already (%s)", catalog.ErrInvalidArgument, parent, p.children[0].name())
-		case p.rec.Type == "compound" && role != "cache" && role != "archive":
+		case p.Rec.Type == "passthru" && len(p.Children) > 0:
+			return fmt.Errorf("%w: passthru resource %s has its one child already (%s)", catalog.ErrInvalidArgument, parent, p.Children[0].Name())
+		case p.Rec.Type == "compound" && role != "cache" && role != "archive":
 			return fmt.Errorf("%w: a child of compound resource %s needs the role cache or archive", catalog.ErrInvalidArgument, parent)
-		case p.rec.Type != "compound" && role != "":
+		case p.Rec.Type != "compound" && role != "":
 			return fmt.Errorf("%w: role %q means something only below a compound resource", catalog.ErrInvalidArgument, role)
 		}
-		if p.rec.Type == "compound" {
-			if taken := p.ctx[role]; taken != "" && p.find(taken) != nil {
+		if p.Rec.Type == "compound" {
+			if taken := p.Params[role]; taken != "" && p.Find(taken) != nil {
 				return fmt.Errorf("%w: compound resource %s has its %s already (%s)", catalog.ErrExists, parent, role, taken)
 			}
-			p.ctx[role] = child
-			p.rec.Context = formatContext(p.ctx)
-			if err := z.cat.UpdateResource(ctx, p.rec); err != nil {
+			p.Params[role] = child
+			p.Rec.Context = resources.FormatContext(p.Params)
+			if err := z.cat.UpdateResource(ctx, p.Rec); err != nil {
 				return err
 			}
 		}
-		c.rec.Parent = parent
-		if err := z.cat.UpdateResource(ctx, c.rec); err != nil {
+		c.Rec.Parent = parent
+		if err := z.cat.UpdateResource(ctx, c.Rec); err != nil {
 			return err
 		}
 		z.forgetResources(parent, child)
@@ -319,13 +295,13 @@ func (z *Zone) RemoveChild(ctx context.Context, caller catalog.User, parent, chi
 			return err
 		}
 		if p.Type == "compound" {
-			kv, _ := parseContext(p.Context)
+			kv, _ := resources.ParseContext(p.Context)
 			for _, role := range []string{"cache", "archive"} {
 				if kv[role] == child {
 					delete(kv, role)
 				}
 			}
-			p.Context = formatContext(kv)
+			p.Context = resources.FormatContext(kv)
 			if err := z.cat.UpdateResource(ctx, p); err != nil {
 				return err
 			}
@@ -350,12 +326,12 @@ func (z *Zone) ListResources(ctx context.Context, caller catalog.User) ([]Resour
 		if err != nil {
 			return err
 		}
-		t := buildTree(recs)
+		t := compose.Build(recs)
 		for _, r := range recs {
-			n := t.nodes[r.Name]
-			info := ResourceInfo{Resource: r, Role: n.role(), Hierarchy: n.hierarchy()}
-			for _, c := range n.children {
-				info.Children = append(info.Children, c.name())
+			n, _ := t.Lookup(r.Name)
+			info := ResourceInfo{Resource: r, Role: n.Role(), Hierarchy: n.Hierarchy()}
+			for _, c := range n.Children {
+				info.Children = append(info.Children, c.Name())
 			}
 			out = append(out, info)
 		}
@@ -371,14 +347,14 @@ func (z *Zone) rebalance(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	top, err := t.node(name)
+	top, err := t.Node(name)
 	if err != nil {
 		return err
 	}
 	seen := map[catalog.ID]bool{}
 	var ids []catalog.ID
-	for _, leaf := range top.leaves() {
-		if err := z.cat.ReplicasOn(ctx, leaf.name(), func(r catalog.Replica) error {
+	for _, leaf := range top.Leaves() {
+		if err := z.cat.ReplicasOn(ctx, leaf.Name(), func(r catalog.Replica) error {
 			if !seen[r.ObjectID] {
 				seen[r.ObjectID] = true
 				ids = append(ids, r.ObjectID)

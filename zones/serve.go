@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/rules"
 )
 
@@ -118,7 +119,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	}
 	defer cat.Close()
 
-	zone := New(cat, Options{Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, SessionTTL: cfg.SessionTTL, ServerID: serverID(dir),
+	zone := New(cat, Options{Drivers: drivers.Default(), Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, SessionTTL: cfg.SessionTTL, ServerID: serverID(dir),
 		LDAP: ldapLogin, DataDir: dir})
 	boot := BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}
 	if _, err := cat.User(ctx, catalog.UserID{Name: DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {

@@ -219,8 +219,8 @@ func (s *Service) showPhysicalPaths(ctx context.Context, e *arcapb.Entry) {
 	for _, r := range e.Replicas {
 		r.Hierarchy, r.Online = r.Resource, true
 		if t != nil {
-			if n, ok := t.nodes[r.Resource]; ok {
-				r.Hierarchy = n.hierarchy()
+			if n, ok := t.Lookup(r.Resource); ok {
+				r.Hierarchy = n.Hierarchy()
 			}
 		}
 		r.Online = s.zone.online(ctx, r.Resource, r.PhysicalPath)

@@ -31,10 +31,10 @@ func resourcePB(r ResourceInfo) *arcapb.Resource {
 func (s *resourcesService) info(ctx context.Context, r catalog.Resource) *arcapb.Resource {
 	info := ResourceInfo{Resource: r, Hierarchy: r.Name}
 	if t, err := s.zone.loadTree(ctx); err == nil {
-		if n, ok := t.nodes[r.Name]; ok {
-			info.Role, info.Hierarchy = n.role(), n.hierarchy()
-			for _, c := range n.children {
-				info.Children = append(info.Children, c.name())
+		if n, ok := t.Lookup(r.Name); ok {
+			info.Role, info.Hierarchy = n.Role(), n.Hierarchy()
+			for _, c := range n.Children {
+				info.Children = append(info.Children, c.Name())
 			}
 		}
 	}

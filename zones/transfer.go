@@ -15,6 +15,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/resources/compose"
 )
 
 // ErrChecksumMismatch means bytes did not match the checksum they should have.
@@ -67,19 +68,19 @@ func (z *Zone) put(ctx context.Context, caller catalog.User, req PutRequest, bod
 	if err != nil {
 		return catalog.DataObject{}, err
 	}
-	target, err := t.node(req.Resource)
+	target, err := t.Node(req.Resource)
 	if err != nil {
 		return catalog.DataObject{}, err
 	}
-	if target.role() == "archive" {
+	if target.Role() == "archive" {
 		return catalog.DataObject{}, fmt.Errorf("%w: resource %s is the archive of compound resource %s (DIRECT_ARCHIVE_ACCESS): write to %s",
-			catalog.ErrInvalidArgument, target.name(), target.parent.name(), target.root().name())
+			catalog.ErrInvalidArgument, target.Name(), target.Parent.Name(), target.Root().Name())
 	}
-	primary, copies, err := target.writeTargets()
+	primary, copies, err := target.WriteTargets()
 	if err != nil {
 		return catalog.DataObject{}, err
 	}
-	resc, _, err := z.resource(ctx, primary.name())
+	resc, _, err := z.resource(ctx, primary.Name())
 	if err != nil {
 		return catalog.DataObject{}, err
 	}
@@ -90,7 +91,7 @@ func (z *Zone) put(ctx context.Context, caller catalog.User, req PutRequest, bod
 	obj, rep, err := z.cat.BeginReplica(ctx, catalog.NewReplica{
 		Path:         req.Path,
 		Owner:        caller.UserID(),
-		Resource:     primary.name(),
+		Resource:     primary.Name(),
 		PhysicalPath: physicalPath(req.Path),
 		Holder:       holder,
 		LeaseExpiry:  time.Now().Add(z.lease),
@@ -146,7 +147,7 @@ func (z *Zone) put(ctx context.Context, caller catalog.User, req PutRequest, bod
 // archive of a compound). The client's bytes are already safe in one good
 // replica, so a failed copy does not fail the put: it is logged and left
 // missing, for irepl -a or fsck --repair to fill.
-func (z *Zone) fanOut(ctx context.Context, target *rescNode, obj catalog.DataObject, number int, copies []*rescNode) catalog.DataObject {
+func (z *Zone) fanOut(ctx context.Context, target *compose.Node, obj catalog.DataObject, number int, copies []*compose.Node) catalog.DataObject {
 	var src catalog.Replica
 	for _, r := range obj.Replicas {
 		if r.Number == number {
@@ -154,9 +155,9 @@ func (z *Zone) fanOut(ctx context.Context, target *rescNode, obj catalog.DataObj
 		}
 	}
 	for _, leaf := range copies {
-		if _, err := z.copyReplica(ctx, obj, src, leaf.name()); err != nil {
+		if _, err := z.copyReplica(ctx, obj, src, leaf.Name()); err != nil {
 			z.log.Warn("a replica the resource tree asks for is missing; irepl -a repairs it",
-				"path", obj.Path, "resource", leaf.hierarchy(), "err", err)
+				"path", obj.Path, "resource", leaf.Hierarchy(), "err", err)
 		}
 	}
 	z.enforceWatermarks(ctx, target)

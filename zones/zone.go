@@ -18,6 +18,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/resources/compose"
 	"github.com/arca-data/arca/rules"
 )
 
@@ -40,15 +41,34 @@ type Options struct {
 	// ServerID names this server process among the servers of the zone; it
 	// prefixes lock holders so a restarted server recognises its own dead writes.
 	ServerID string
-	// OpenResource opens the driver for a catalog resource; nil means
-	// OpenDriver (posix, s3, tape).
-	OpenResource func(catalog.Resource) (resources.Resource, error)
+	// Drivers opens and checks storage resources (resources/drivers is
+	// the registry the server passes).
+	Drivers Drivers
 	// LDAP, if set, logs users in with a directory as well.
 	LDAP *LDAPLogin
 	// DataDir is the server's data directory (catalog, keys), if it has
 	// one: no resource's vault may hold it.
 	DataDir string
 }
+
+// Drivers opens storage resources and checks their records; the zone asks
+// nothing else of the storage drivers.
+type Drivers interface {
+	Open(rec catalog.Resource) (resources.Resource, error)
+	// Check validates a storage resource's location and context without
+	// touching storage, normalising the location in place.
+	Check(rec *catalog.Resource) error
+}
+
+// noDrivers is a zone without storage: the rule tools build one to learn
+// what the zone offers.
+type noDrivers struct{}
+
+func (noDrivers) Open(rec catalog.Resource) (resources.Resource, error) {
+	return nil, fmt.Errorf("%w: resource %s: this zone opens no storage", resources.ErrUnavailable, rec.Name)
+}
+
+func (noDrivers) Check(*catalog.Resource) error { return nil }
 
 // Zone runs the operations of one zone over its catalog and resources.
 type Zone struct {
@@ -60,7 +80,7 @@ type Zone struct {
 	lease      time.Duration
 	holderBase string
 	holderSeq  atomic.Uint64
-	openResc   func(catalog.Resource) (resources.Resource, error)
+	drivers    Drivers
 	hooks      []Hook
 	rules      *rules.Engine
 	auditPath  string
@@ -75,7 +95,7 @@ type Zone struct {
 
 	mu        sync.Mutex
 	rescs     map[string]openResource
-	treeCache *rescTree
+	treeCache *compose.Tree
 	treeAt    time.Time
 }
 
@@ -96,8 +116,8 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.OpenResource == nil {
-		opts.OpenResource = OpenDriver
+	if opts.Drivers == nil {
+		opts.Drivers = noDrivers{}
 	}
 	if opts.ServerID == "" {
 		opts.ServerID = "arca"
@@ -115,7 +135,7 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 		sessionTTL: opts.SessionTTL,
 		lease:      opts.Lease,
 		holderBase: opts.ServerID + "/" + hex.EncodeToString(boot) + "/",
-		openResc:   opts.OpenResource,
+		drivers:    opts.Drivers,
 		rescs:      map[string]openResource{},
 		ldap:       opts.LDAP,
 		dataDir:    opts.DataDir,
@@ -171,7 +191,7 @@ func (z *Zone) resource(ctx context.Context, name string) (resources.Resource, c
 		z.rescs[name] = openResource{driver: cached.driver, rec: rec, checked: time.Now()}
 		return usable(cached.driver, rec)
 	}
-	d, err := z.openResc(rec)
+	d, err := z.drivers.Open(rec)
 	if err != nil {
 		return nil, rec, fmt.Errorf("open resource %s: %w", name, err)
 	}
@@ -242,7 +262,7 @@ func (z *Zone) Bootstrap(ctx context.Context, b BootstrapOptions) error {
 		if err != nil {
 			return err
 		}
-		// Made here, once: later a missing vault is an error (see OpenDriver).
+		// Made here, once: later a missing vault is an error (see resources/drivers).
 		if err := os.MkdirAll(vault, 0o700); err != nil {
 			return fmt.Errorf("bootstrap: %w", err)
 		}

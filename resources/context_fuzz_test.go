@@ -1,4 +1,4 @@
-package zones
+package resources
 
 import "testing"
 
@@ -9,13 +9,13 @@ func FuzzResourceContext(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		kv, err := parseContext(s)
+		kv, err := ParseContext(s)
 		if err != nil {
 			return
 		}
-		again, err := parseContext(formatContext(kv))
+		again, err := ParseContext(FormatContext(kv))
 		if err != nil {
-			t.Fatalf("parseContext(formatContext(%v)): %v", kv, err)
+			t.Fatalf("ParseContext(FormatContext(%v)): %v", kv, err)
 		}
 		for k, v := range kv {
 			if again[k] != v {

@@ -1,47 +1,114 @@
-package zones
+// Package drivers is the explicit registry from a storage resource's type
+// to the code that opens it: posix (and iRODS's unixfilesystem), s3 and tape.
+// Each driver parses its own location and context. Only the composition root
+// (internal/server) and tests import it; the zone sees the small interface it
+// defines for itself.
+package drivers
 
 import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/internal/bytesize"
 	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/resources/compose"
 	"github.com/arca-data/arca/resources/posix"
 	"github.com/arca-data/arca/resources/s3"
 	"github.com/arca-data/arca/resources/tape"
 )
 
-// Resource types. Storage types hold bytes and have a driver; coordinating
-// types route to their children (see tree.go).
-var (
-	storageTypes      = []string{"posix", "unixfilesystem", "s3", "tape"}
-	coordinatingTypes = []string{"replication", "compound", "random", "passthru"}
-)
-
-func isStorageType(t string) bool {
-	for _, s := range storageTypes {
-		if s == t {
-			return true
-		}
-	}
-	return false
+// Driver opens and checks one type of storage resource.
+type Driver struct {
+	// Open opens the resource's storage.
+	Open func(rec catalog.Resource) (resources.Resource, error)
+	// Check validates the location and context of a new or changed record
+	// without touching storage, normalising the location in place.
+	Check func(rec *catalog.Resource) error
 }
 
-func isCoordinatingType(t string) bool {
-	for _, s := range coordinatingTypes {
-		if s == t {
-			return true
-		}
-	}
-	return false
+// Registry maps resource types to drivers.
+type Registry struct {
+	drivers map[string]Driver
 }
 
-// OpenDriver opens the driver of a storage resource from its catalog record:
+// New returns a registry with the given drivers.
+func New(drivers map[string]Driver) *Registry {
+	return &Registry{drivers: drivers}
+}
+
+// Default is the registry of every driver Arca ships.
+func Default() *Registry {
+	return New(map[string]Driver{
+		"posix":          {Open: openStorage, Check: checkDirectory},
+		"unixfilesystem": {Open: openStorage, Check: checkDirectory},
+		"tape":           {Open: openStorage, Check: checkTape},
+		"s3":             {Open: openStorage, Check: checkS3},
+	})
+}
+
+// Open opens the driver of a storage resource from its catalog record.
+func (r *Registry) Open(rec catalog.Resource) (resources.Resource, error) {
+	if _, ok := r.drivers[rec.Type]; !ok {
+		if compose.IsCoordinatingType(rec.Type) {
+			return nil, fmt.Errorf("%w: resource %s is a %s resource: it routes to its children and holds no data itself", catalog.ErrInvalidArgument, rec.Name, rec.Type)
+		}
+		return nil, fmt.Errorf("%w: resource %s has type %q, which this server cannot open", catalog.ErrInvalidArgument, rec.Name, rec.Type)
+	}
+	return r.drivers[rec.Type].Open(rec)
+}
+
+// Check validates a storage resource's record; coordinating resources take
+// no location.
+func (r *Registry) Check(rec *catalog.Resource) error {
+	d, ok := r.drivers[rec.Type]
+	if !ok {
+		if compose.IsCoordinatingType(rec.Type) {
+			if rec.Location != "" {
+				return fmt.Errorf("%w: a %s resource holds no data and takes no location (got %q)", catalog.ErrInvalidArgument, rec.Type, rec.Location)
+			}
+			return nil
+		}
+		return fmt.Errorf("%w: unknown resource type %q (want %s or %s)", catalog.ErrInvalidArgument, rec.Type,
+			strings.Join(compose.StorageTypes, ", "), strings.Join(compose.CoordinatingTypes, ", "))
+	}
+	if err := d.Check(rec); err != nil {
+		return fmt.Errorf("%w: %v", catalog.ErrInvalidArgument, err)
+	}
+	return nil
+}
+
+// checkDirectory normalises a vault or library location: iRODS writes
+// HOST:/path, and the host is this server.
+func checkDirectory(rec *catalog.Resource) error {
+	if _, path, ok := strings.Cut(rec.Location, ":"); ok && strings.HasPrefix(path, "/") {
+		rec.Location = path
+	}
+	if !filepath.IsAbs(rec.Location) {
+		return fmt.Errorf("a %s resource needs an absolute directory as its location, not %q", rec.Type, rec.Location)
+	}
+	rec.Location = filepath.Clean(rec.Location)
+	return nil
+}
+
+func checkTape(rec *catalog.Resource) error {
+	if err := checkDirectory(rec); err != nil {
+		return err
+	}
+	_, err := tape.ParseContext(rec.Location, rec.Context)
+	return err
+}
+
+func checkS3(rec *catalog.Resource) error {
+	_, err := S3Config(rec.Location, rec.Context)
+	return err
+}
+
+// openStorage opens the driver of a storage resource from its catalog record:
 //
 //	posix, unixfilesystem  Location is the vault directory
 //	s3                     Location is BUCKET[/PREFIX]; Context
@@ -50,9 +117,7 @@ func isCoordinatingType(t string) bool {
 //	                       two lines, as iRODS's S3_AUTH_FILE
 //	tape                   Location is the library directory; Context as
 //	                       tape.ParseContext
-//
-// It is the default of Options.OpenResource.
-func OpenDriver(rec catalog.Resource) (resources.Resource, error) {
+func openStorage(rec catalog.Resource) (resources.Resource, error) {
 	switch rec.Type {
 	case "posix", "unixfilesystem":
 		if rec.Location == "" {
@@ -88,7 +153,7 @@ func OpenDriver(rec catalog.Resource) (resources.Resource, error) {
 		}
 		return tape.Open(cfg)
 	}
-	if isCoordinatingType(rec.Type) {
+	if compose.IsCoordinatingType(rec.Type) {
 		return nil, fmt.Errorf("%w: resource %s is a %s resource: it routes to its children and holds no data itself", catalog.ErrInvalidArgument, rec.Name, rec.Type)
 	}
 	return nil, fmt.Errorf("%w: resource %s has type %q, which this server cannot open", catalog.ErrInvalidArgument, rec.Name, rec.Type)
@@ -102,7 +167,7 @@ func S3Config(location, rescContext string) (s3.Config, error) {
 		return cfg, fmt.Errorf("s3 location %q: want BUCKET or BUCKET/PREFIX", location)
 	}
 	cfg.Bucket, cfg.Prefix = bucket, prefix
-	kv, err := parseContext(rescContext)
+	kv, err := resources.ParseContext(rescContext)
 	if err != nil {
 		return cfg, err
 	}
@@ -148,35 +213,4 @@ func S3Config(location, rescContext string) (s3.Config, error) {
 		return cfg, fmt.Errorf("s3 context: no auth_file= with the access and secret keys")
 	}
 	return cfg, nil
-}
-
-// parseContext splits "k=v;k=v" into a map; empty parts are skipped.
-func parseContext(s string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, part := range strings.Split(s, ";") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(part, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return nil, fmt.Errorf("context %q: want key=value;key=value", s)
-		}
-		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
-	}
-	return out, nil
-}
-
-// formatContext renders kv as "k=v;k=v" in key order.
-func formatContext(kv map[string]string) string {
-	keys := make([]string, 0, len(kv))
-	for k := range kv {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, k+"="+kv[k])
-	}
-	return strings.Join(parts, ";")
 }
