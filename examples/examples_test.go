@@ -68,7 +68,7 @@ func newZone(t *testing.T, files map[string][]byte) *zone {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice, err := z.MakeUser(ctx, rods, "alice", catalog.UserTypeUser, "")
+	alice, err := z.MakeUser(ctx, zones.As(rods), "alice", catalog.UserTypeUser, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func example(t *testing.T, names ...string) map[string][]byte {
 func (z *zone) put(t *testing.T, who catalog.User, path string, avus ...catalog.AVU) error {
 	t.Helper()
 	data := []byte("contents of " + path)
-	_, err := z.Put(context.Background(), who, zones.PutRequest{Path: catalog.MustPath(path), Size: int64(len(data)), Metadata: avus}, bytes.NewReader(data))
+	_, err := z.Put(context.Background(), zones.As(who), zones.PutRequest{Path: catalog.MustPath(path), Size: int64(len(data)), Metadata: avus}, bytes.NewReader(data))
 	return err
 }
 
@@ -168,9 +168,9 @@ func TestNoTmpFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	// No way around it by renaming or copying.
-	err := z.Rename(ctx, z.alice, catalog.MustPath("/tempZone/home/alice/results.tmp.csv"), catalog.MustPath("/tempZone/home/alice/x.tmp"))
+	err := z.Rename(ctx, zones.As(z.alice), catalog.MustPath("/tempZone/home/alice/results.tmp.csv"), catalog.MustPath("/tempZone/home/alice/x.tmp"))
 	deniedBy(t, err, "no-tmp-files")
-	_, err = z.Copy(ctx, z.alice, catalog.MustPath("/tempZone/home/alice/results.tmp.csv"), catalog.MustPath("/tempZone/home/alice/y.tmp"), "", false)
+	_, err = z.Copy(ctx, zones.As(z.alice), catalog.MustPath("/tempZone/home/alice/results.tmp.csv"), catalog.MustPath("/tempZone/home/alice/y.tmp"), "", false)
 	deniedBy(t, err, "no-tmp-files")
 	z.gone(t, "/tempZone/home/alice/y.tmp")
 }
@@ -189,7 +189,7 @@ func TestStampIngest(t *testing.T) {
 	if at, err := time.Parse(time.RFC3339Nano, m["ingested_at"]); err != nil || time.Since(at) > time.Minute {
 		t.Errorf("ingested_at = %q (%v)", m["ingested_at"], err)
 	}
-	jobs, err := z.ListJobs(ctx, z.alice)
+	jobs, err := z.ListJobs(ctx, zones.As(z.alice))
 	if err != nil || len(jobs) != 1 || jobs[0].Rule != "stamp-ingest" {
 		t.Fatalf("jobs = %+v, %v", jobs, err)
 	}
@@ -212,7 +212,7 @@ func TestRetention(t *testing.T) {
 	home := "/tempZone/home/alice/"
 	for _, n := range []string{"kept.csv", "expired.csv", "free.csv", "records/inherited.csv"} {
 		if strings.Contains(n, "/") {
-			if _, err := z.MakeCollection(ctx, z.alice, catalog.MustPath(home+"records"), false); err != nil {
+			if _, err := z.MakeCollection(ctx, zones.As(z.alice), catalog.MustPath(home+"records"), false); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -222,7 +222,7 @@ func TestRetention(t *testing.T) {
 	}
 	set := func(path string, kind catalog.AVUTargetKind, value string) {
 		target := catalog.AVUTarget{Kind: kind, Path: catalog.MustPath(path)}
-		if err := z.SetMetadata(ctx, z.alice, target, catalog.AVU{Attribute: "retention_until", Value: value}); err != nil {
+		if err := z.SetMetadata(ctx, zones.As(z.alice), target, catalog.AVU{Attribute: "retention_until", Value: value}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -230,19 +230,19 @@ func TestRetention(t *testing.T) {
 	set(home+"expired.csv", catalog.TargetDataObject, "2001-01-01")
 	set(home+"records", catalog.TargetCollection, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
 
-	_, err := z.Remove(ctx, z.alice, catalog.MustPath(home+"kept.csv"), false, true)
+	_, err := z.Remove(ctx, zones.As(z.alice), catalog.MustPath(home+"kept.csv"), false, true)
 	deniedBy(t, err, "retention-lock")
 	if !strings.Contains(err.Error(), "is under retention until") {
 		t.Errorf("message: %v", err)
 	}
-	err = z.Rename(ctx, z.alice, catalog.MustPath(home+"kept.csv"), catalog.MustPath(home+"elsewhere.csv"))
+	err = z.Rename(ctx, zones.As(z.alice), catalog.MustPath(home+"kept.csv"), catalog.MustPath(home+"elsewhere.csv"))
 	deniedBy(t, err, "retention-lock")
-	_, err = z.Remove(ctx, z.alice, catalog.MustPath(home+"records/inherited.csv"), false, true)
+	_, err = z.Remove(ctx, zones.As(z.alice), catalog.MustPath(home+"records/inherited.csv"), false, true)
 	deniedBy(t, err, "retention-lock")
-	if _, err := z.Remove(ctx, z.alice, catalog.MustPath(home+"expired.csv"), false, true); err != nil {
+	if _, err := z.Remove(ctx, zones.As(z.alice), catalog.MustPath(home+"expired.csv"), false, true); err != nil {
 		t.Errorf("remove after retention: %v", err)
 	}
-	if _, err := z.Remove(ctx, z.alice, catalog.MustPath(home+"free.csv"), false, true); err != nil {
+	if _, err := z.Remove(ctx, zones.As(z.alice), catalog.MustPath(home+"free.csv"), false, true); err != nil {
 		t.Errorf("remove without retention: %v", err)
 	}
 	if _, err := z.cat.Stat(ctx, catalog.MustPath(home+"kept.csv")); err != nil {
@@ -253,7 +253,7 @@ func TestRetention(t *testing.T) {
 	// trash or for good: the rule is asked for every object inside, and
 	// nothing changes.
 	proj := home + "proj"
-	if _, err := z.MakeCollection(ctx, z.alice, catalog.MustPath(proj+"/sub"), true); err != nil {
+	if _, err := z.MakeCollection(ctx, zones.As(z.alice), catalog.MustPath(proj+"/sub"), true); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"/a.csv", "/sub/locked.csv"} {
@@ -263,10 +263,10 @@ func TestRetention(t *testing.T) {
 	}
 	set(proj+"/sub/locked.csv", catalog.TargetDataObject, time.Now().AddDate(1, 0, 0).Format("2006-01-02"))
 	for _, force := range []bool{false, true} {
-		_, err = z.Remove(ctx, z.alice, catalog.MustPath(proj), true, force)
+		_, err = z.Remove(ctx, zones.As(z.alice), catalog.MustPath(proj), true, force)
 		deniedBy(t, err, "retention-lock")
 	}
-	err = z.Rename(ctx, z.alice, catalog.MustPath(proj), catalog.MustPath(home+"moved"))
+	err = z.Rename(ctx, zones.As(z.alice), catalog.MustPath(proj), catalog.MustPath(home+"moved"))
 	deniedBy(t, err, "retention-lock")
 	for _, n := range []string{"/a.csv", "/sub/locked.csv"} {
 		if _, err := z.cat.Stat(ctx, catalog.MustPath(proj+n)); err != nil {
@@ -275,7 +275,7 @@ func TestRetention(t *testing.T) {
 	}
 	// Once nothing inside is retained, the collection goes.
 	set(proj+"/sub/locked.csv", catalog.TargetDataObject, "2001-01-01")
-	if _, err := z.Remove(ctx, z.alice, catalog.MustPath(proj), true, true); err != nil {
+	if _, err := z.Remove(ctx, zones.As(z.alice), catalog.MustPath(proj), true, true); err != nil {
 		t.Errorf("remove of the collection after retention: %v", err)
 	}
 }
@@ -316,7 +316,7 @@ func TestRequireProject(t *testing.T) {
 	z := newZone(t, example(t, "require-project.yaml"))
 	ctx := context.Background()
 	for _, p := range []string{"/tempZone/projects", "/tempZone/projects/p1", "/tempZone/projects/p2"} {
-		if _, err := z.MakeCollection(ctx, z.rods, catalog.MustPath(p), false); err != nil {
+		if _, err := z.MakeCollection(ctx, zones.As(z.rods), catalog.MustPath(p), false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -327,7 +327,7 @@ func TestRequireProject(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A project on the collection is enough, and objects inherit it.
-	if err := z.SetMetadata(ctx, z.rods, catalog.CollectionTarget(catalog.MustPath("/tempZone/projects/p2")), catalog.AVU{Attribute: "project", Value: "p2"}); err != nil {
+	if err := z.SetMetadata(ctx, zones.As(z.rods), catalog.CollectionTarget(catalog.MustPath("/tempZone/projects/p2")), catalog.AVU{Attribute: "project", Value: "p2"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := z.put(t, z.rods, "/tempZone/projects/p2/raw.dat"); err != nil {
@@ -348,7 +348,7 @@ func TestAccessTime(t *testing.T) {
 	if err := z.put(t, z.alice, "/tempZone/home/alice/a.dat"); err != nil {
 		t.Fatal(err)
 	}
-	if err := z.SetMetadata(ctx, z.alice, catalog.ObjectTarget(catalog.MustPath("/tempZone/home/alice/a.dat")), catalog.AVU{Attribute: "embargo_until", Value: "2999-01-01"}); err != nil {
+	if err := z.SetMetadata(ctx, zones.As(z.alice), catalog.ObjectTarget(catalog.MustPath("/tempZone/home/alice/a.dat")), catalog.AVU{Attribute: "embargo_until", Value: "2999-01-01"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := z.cat.User(ctx, catalog.UserID{Name: "rods", Zone: "tempZone"}); err != nil {
@@ -356,7 +356,7 @@ func TestAccessTime(t *testing.T) {
 	}
 	// rods is not the owner: the embargo rule warns (it is in warn mode)
 	// and the read goes on.
-	_, _, rc, err := z.Open(ctx, z.rods, catalog.MustPath("/tempZone/home/alice/a.dat"), 0, 0)
+	_, _, rc, err := z.Open(ctx, zones.As(z.rods), catalog.MustPath("/tempZone/home/alice/a.dat"), 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +393,7 @@ func TestReplicateProjects(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for _, p := range []string{"/tempZone/projects", "/tempZone/projects/p1"} {
-		if _, err := z.MakeCollection(ctx, z.rods, catalog.MustPath(p), false); err != nil {
+		if _, err := z.MakeCollection(ctx, zones.As(z.rods), catalog.MustPath(p), false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -450,7 +450,7 @@ func TestNightlyReplication(t *testing.T) {
 		t.Fatalf("jobs after a reload: %+v", again)
 	}
 	for _, p := range []string{"/tempZone/projects", "/tempZone/projects/p1"} {
-		if _, err := z.MakeCollection(ctx, z.rods, catalog.MustPath(p), false); err != nil {
+		if _, err := z.MakeCollection(ctx, zones.As(z.rods), catalog.MustPath(p), false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -512,7 +512,7 @@ func TestActionLoopStops(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := z.Replicate(ctx, z.rods, zones.ReplicateRequest{Path: catalog.MustPath(p), Dest: "archiveResc"}, func(zones.ReplicaChange) error { return nil })
+	err := z.Replicate(ctx, zones.As(z.rods), zones.ReplicateRequest{Path: catalog.MustPath(p), Dest: "archiveResc"}, func(zones.ReplicaChange) error { return nil })
 	if err != nil {
 		t.Fatalf("irepl under a looping rule: %v", err)
 	}

@@ -51,16 +51,13 @@ type client struct {
 // with every call, only over TLS.
 type tokenCreds struct{ token, ticket string }
 
-// ticketMetadata is the gRPC metadata key of a ticket (zones.TicketMetadata).
-const ticketMetadata = "arca-ticket"
-
 func (t tokenCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
 	md := map[string]string{}
 	if t.token != "" {
 		md["authorization"] = "Bearer " + t.token
 	}
 	if t.ticket != "" {
-		md[ticketMetadata] = t.ticket
+		md[arcapb.TicketMetadata] = t.ticket
 	}
 	return md, nil
 }
@@ -97,7 +94,7 @@ func dialWith(dir string, env Environment, token, ticket string) (*client, error
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(credentials.NewTLS(tlsConf)),
 		grpc.WithPerRPCCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(8<<20)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(arcapb.MaxMessageSize)),
 		// See the server's transferWindow: defaults cap a large transfer.
 		grpc.WithInitialWindowSize(16<<20),
 		grpc.WithInitialConnWindowSize(32<<20),

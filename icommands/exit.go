@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/arca-data/arca/api/arcapb"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -42,9 +43,6 @@ type exitError struct {
 func (e exitError) Error() string { return e.err.Error() }
 func (e exitError) Unwrap() error { return e.err }
 
-// PolicyReason is the ErrorInfo reason a zone gives when a rule denies.
-const PolicyReason = "POLICY_DENIED"
-
 // exitCode is the one table from errors to exit statuses.
 func exitCode(err error) int {
 	var ue usageError
@@ -67,7 +65,7 @@ func exitCode(err error) int {
 		return ExitFailure
 	}
 	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok && info.Reason == PolicyReason {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.Reason == arcapb.PolicyReason {
 			return ExitPolicy
 		}
 	}

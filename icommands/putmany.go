@@ -17,8 +17,8 @@ import (
 )
 
 // putManyLimit is the largest file iput sends over a PutMany stream (the
-// server's zones.PutManyMaxFile); larger files get a Put stream of their own.
-const putManyLimit = 256 << 10
+// server's arcapb.PutManyMaxFile); larger files get a Put stream of their own.
+const putManyLimit = arcapb.PutManyMaxFile
 
 // errPutManyUnsupported means the server has no PutMany: the files go one
 // Put stream each, as before it existed.

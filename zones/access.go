@@ -12,7 +12,7 @@ import (
 // adminMode (ichmod -M) from a rodsadmin. With recursive it also changes
 // everything below a collection that the caller owns, leaving alone what it
 // does not own (a rodsadmin changes everything).
-func (z *Zone) SetAccess(ctx context.Context, caller catalog.User, p catalog.Path, principal string, level catalog.AccessLevel, recursive, adminMode bool) error {
+func (z *Zone) SetAccess(ctx context.Context, caller Principal, p catalog.Path, principal string, level catalog.AccessLevel, recursive, adminMode bool) error {
 	id, err := catalog.ParseUserID(principal, z.name)
 	if err != nil {
 		return err
@@ -37,7 +37,7 @@ func (z *Zone) SetAccess(ctx context.Context, caller catalog.User, p catalog.Pat
 // SetInheritance sets the inheritance flag of the collection p (ichmod
 // inherit|noinherit), and with recursive of the collections below it that
 // the caller owns.
-func (z *Zone) SetInheritance(ctx context.Context, caller catalog.User, p catalog.Path, inherit, recursive, adminMode bool) error {
+func (z *Zone) SetInheritance(ctx context.Context, caller Principal, p catalog.Path, inherit, recursive, adminMode bool) error {
 	op := &Op{Name: "acl.inherit", Caller: caller, Path: p, AdminMode: adminMode}
 	return z.do(ctx, op, func(ctx context.Context) error {
 		set := func(q catalog.Path) error { return z.cat.SetInheritance(ctx, q, inherit) }
@@ -51,17 +51,17 @@ func (z *Zone) SetInheritance(ctx context.Context, caller catalog.User, p catalo
 // walkOwned calls fn with every collection below p, and with objects every
 // data object, that caller owns (everything for a rodsadmin). p itself is
 // not visited; a data object at p has nothing below it.
-func (z *Zone) walkOwned(ctx context.Context, caller catalog.User, p catalog.Path, objects bool, fn func(catalog.Path) error) error {
+func (z *Zone) walkOwned(ctx context.Context, caller Principal, p catalog.Path, objects bool, fn func(catalog.Path) error) error {
 	e, err := z.cat.Stat(ctx, p)
 	if err != nil || e.Collection == nil {
 		return err
 	}
-	groups, err := z.groupsOf(ctx, caller)
+	groups, err := z.groupsOf(ctx, caller.User)
 	if err != nil {
 		return err
 	}
 	owns := func(acl []catalog.ACE) bool {
-		return isAdmin(caller, z.name) || accessOf(caller, groups, acl) >= catalog.AccessOwn
+		return isAdmin(caller.User, z.name) || accessOf(caller.User, groups, acl) >= catalog.AccessOwn
 	}
 	var walk func(catalog.Path) error
 	walk = func(c catalog.Path) error {

@@ -83,7 +83,7 @@ func (z *Zone) RegisterActions(reg *rules.Registry, audit *slog.Logger) error {
 				if err != nil {
 					return err
 				}
-				return z.Replicate(ctx, actor, ReplicateRequest{Path: p, Dest: c.String("resource"), Recursive: true}, failedChange)
+				return z.Replicate(ctx, As(actor), ReplicateRequest{Path: p, Dest: c.String("resource"), Recursive: true}, failedChange)
 			},
 		},
 		{
@@ -103,7 +103,7 @@ func (z *Zone) RegisterActions(reg *rules.Registry, audit *slog.Logger) error {
 				if err != nil {
 					return err
 				}
-				return z.Trim(ctx, actor, TrimRequest{Path: p, Keep: int(keep), Resource: c.String("resource"), Recursive: true}, failedChange)
+				return z.Trim(ctx, As(actor), TrimRequest{Path: p, Keep: int(keep), Resource: c.String("resource"), Recursive: true}, failedChange)
 			},
 		},
 		{
@@ -119,7 +119,7 @@ func (z *Zone) RegisterActions(reg *rules.Registry, audit *slog.Logger) error {
 				if err != nil {
 					return err
 				}
-				return z.PhysMove(ctx, actor, PhysMoveRequest{Path: p, Source: c.String("from"), Dest: c.String("resource"), Recursive: true}, failedChange)
+				return z.PhysMove(ctx, As(actor), PhysMoveRequest{Path: p, Source: c.String("from"), Dest: c.String("resource"), Recursive: true}, failedChange)
 			},
 		},
 	}

@@ -58,7 +58,7 @@ func (z *Zone) SetAuditLog(path string) { z.auditPath = path }
 
 // ListAudit returns the newest audit records that match f, oldest first.
 // Administrators only.
-func (z *Zone) ListAudit(ctx context.Context, caller catalog.User, f AuditFilter) ([]AuditRecord, error) {
+func (z *Zone) ListAudit(ctx context.Context, caller Principal, f AuditFilter) ([]AuditRecord, error) {
 	var out []AuditRecord
 	err := z.do(ctx, &Op{Name: "audit.list", Caller: caller}, func(ctx context.Context) error {
 		if z.auditPath == "" {

@@ -159,12 +159,12 @@ func (z *Zone) authorize(ctx context.Context, op *Op) error {
 	if _, err := requirements(op); errors.Is(err, errByZone) {
 		return nil
 	}
-	pt, hasTicket := ticketFrom(ctx)
-	if isAnonymous(op.Caller) {
+	hasTicket := op.Caller.Ticket != ""
+	if isAnonymous(op.Caller.User) {
 		if !hasTicket {
 			return fmt.Errorf("%s: %w: no session", op.Name, ErrUnauthenticated)
 		}
-		if err := z.authorizeTicket(ctx, op, pt); err != nil {
+		if err := z.authorizeTicket(ctx, op); err != nil {
 			return fmt.Errorf("%s: %w", op.Name, err)
 		}
 		return nil
@@ -173,7 +173,7 @@ func (z *Zone) authorize(ctx context.Context, op *Op) error {
 	if err == nil || !hasTicket || !errors.Is(err, catalog.ErrPermission) {
 		return err
 	}
-	if terr := z.authorizeTicket(ctx, op, pt); terr != nil {
+	if terr := z.authorizeTicket(ctx, op); terr != nil {
 		return fmt.Errorf("%w; with the ticket: %v", err, terr)
 	}
 	return nil
@@ -183,7 +183,7 @@ func (z *Zone) authorize(ctx context.Context, op *Op) error {
 // access: its grants, its groups' and public's, or its being an administrator.
 func (z *Zone) authorizeCaller(ctx context.Context, op *Op) error {
 	needs, err := requirements(op)
-	admin := isAdmin(op.Caller, z.name)
+	admin := isAdmin(op.Caller.User, z.name)
 	switch {
 	case errors.Is(err, errAdminOnly) && !admin:
 		return fmt.Errorf("%s: %w: %s", op.Name, catalog.ErrPermission, err)
@@ -194,7 +194,7 @@ func (z *Zone) authorizeCaller(ctx context.Context, op *Op) error {
 	case admin || len(needs) == 0:
 		return nil
 	}
-	groups, err := z.groupsOf(ctx, op.Caller)
+	groups, err := z.groupsOf(ctx, op.Caller.User)
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func (z *Zone) checkZone(op *Op) error {
 	return nil
 }
 
-func (z *Zone) check(ctx context.Context, caller catalog.User, groups []catalog.UserID, n need) error {
+func (z *Zone) check(ctx context.Context, caller Principal, groups []catalog.UserID, n need) error {
 	e, err := z.cat.Stat(ctx, n.path)
 	if errors.Is(err, catalog.ErrNotFound) && n.parentIfMissing {
 		parent := n.path.Parent()
@@ -249,7 +249,7 @@ func (z *Zone) check(ctx context.Context, caller catalog.User, groups []catalog.
 	} else if err != nil {
 		return err
 	}
-	if level := accessOf(caller, groups, aclOf(e)); level < n.level {
+	if level := accessOf(caller.User, groups, aclOf(e)); level < n.level {
 		return fmt.Errorf("%w: %s needs %s access, %s has %s", catalog.ErrPermission, e.Path(), n.level, caller.UserID(), level)
 	}
 	if n.tree && e.Collection != nil {
@@ -260,9 +260,9 @@ func (z *Zone) check(ctx context.Context, caller catalog.User, groups []catalog.
 
 // checkTree checks that caller has level on every data object and
 // collection below the collection p.
-func (z *Zone) checkTree(ctx context.Context, caller catalog.User, groups []catalog.UserID, p catalog.Path, level catalog.AccessLevel) error {
+func (z *Zone) checkTree(ctx context.Context, caller Principal, groups []catalog.UserID, p catalog.Path, level catalog.AccessLevel) error {
 	denied := func(q catalog.Path, acl []catalog.ACE) error {
-		if have := accessOf(caller, groups, acl); have < level {
+		if have := accessOf(caller.User, groups, acl); have < level {
 			return fmt.Errorf("%w: %s needs %s access, %s has %s", catalog.ErrPermission, q, level, caller.UserID(), have)
 		}
 		return nil
@@ -328,13 +328,13 @@ func canRead(u catalog.User, groups []catalog.UserID, zone string, acl []catalog
 // readable is the filter of the listing op, after authorize: what the
 // caller may read, and what the ticket that allowed op covers.
 func (z *Zone) readable(ctx context.Context, op *Op) (func(p catalog.Path, acl []catalog.ACE) bool, error) {
-	groups, err := z.groupsOf(ctx, op.Caller)
+	groups, err := z.groupsOf(ctx, op.Caller.User)
 	if err != nil {
 		return nil, err
 	}
 	t := op.ViaTicket
 	return func(p catalog.Path, acl []catalog.ACE) bool {
-		return (t != nil && t.Covers(p)) || canRead(op.Caller, groups, z.name, acl)
+		return (t != nil && t.Covers(p)) || canRead(op.Caller.User, groups, z.name, acl)
 	}, nil
 }
 
@@ -345,7 +345,7 @@ func ownerFor(op *Op) catalog.User {
 	if t := op.ViaTicket; t != nil {
 		return catalog.User{Name: t.Owner.Name, Zone: t.Owner.Zone}
 	}
-	return op.Caller
+	return op.Caller.User
 }
 
 // groupsOf returns the groups u belongs to (public, implicit, is not among

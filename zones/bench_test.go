@@ -19,9 +19,9 @@ import (
 	"time"
 
 	"github.com/arca-data/arca/icommands"
+	"github.com/arca-data/arca/internal/server"
 	"github.com/arca-data/arca/resources"
 	"github.com/arca-data/arca/rules"
-	"github.com/arca-data/arca/zones"
 )
 
 // benchDir is where a benchmark keeps its zone and files: a fresh temporary
@@ -57,14 +57,14 @@ func startBenchZoneOn(b *testing.B, dir, catalogURL string) *benchZone {
 	b.Setenv("ARCA_ADMIN_PASSWORD", "benchpw")
 	// The server runs in this process: give it the Ps arca server takes.
 	if os.Getenv("GOMAXPROCS") == "" {
-		prev := runtime.GOMAXPROCS(zones.ServerProcs(runtime.GOMAXPROCS(0)))
+		prev := runtime.GOMAXPROCS(server.ServerProcs(runtime.GOMAXPROCS(0)))
 		b.Cleanup(func() { runtime.GOMAXPROCS(prev) })
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- zones.Run(ctx, zones.ServerConfig{DataDir: dir, Catalog: catalogURL, Addr: "127.0.0.1:0", Out: io.Discard,
+		done <- server.Run(ctx, server.ServerConfig{DataDir: dir, Catalog: catalogURL, Addr: "127.0.0.1:0", Out: io.Discard,
 			Logger: discardLogger(), Ready: func(a net.Addr) { ready <- a }})
 	}()
 	var addr net.Addr

@@ -218,7 +218,7 @@ type StageResult struct {
 // Stage queues the recalls of every data object at or below p (with
 // recursive) whose best replica is on tape and not online, all at once per
 // resource, so that the library orders them by cartridge and position.
-func (z *Zone) Stage(ctx context.Context, caller catalog.User, p catalog.Path, recursive bool) (StageResult, error) {
+func (z *Zone) Stage(ctx context.Context, caller Principal, p catalog.Path, recursive bool) (StageResult, error) {
 	var res StageResult
 	err := z.do(ctx, &Op{Name: "stage", Caller: caller, Path: p}, func(ctx context.Context) error {
 		t, err := z.tree(ctx)

@@ -28,7 +28,7 @@ func (e *faultEnv) replicasOf(name string) map[string]catalog.ReplicaStatus {
 
 func (e *faultEnv) modresc(name, field, value string) {
 	e.t.Helper()
-	if _, err := e.zone.ModifyResource(e.ctx, e.rods, name, field, value); err != nil {
+	if _, err := e.zone.ModifyResource(e.ctx, As(e.rods), name, field, value); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -81,13 +81,13 @@ func TestRandomAndPassthru(t *testing.T) {
 	if err := e.put("closed", "pt", []byte("x"), false); err == nil || !strings.Contains(err.Error(), "write=0") {
 		t.Errorf("put through a passthru with write=0: %v", err)
 	}
-	if _, _, rc, err := e.zone.Open(e.ctx, e.rods, e.path("o1"), 0, 0); err != nil {
+	if _, _, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("o1"), 0, 0); err != nil {
 		t.Errorf("read below a passthru with write=0: %v", err)
 	} else {
 		rc.Close()
 	}
 	// A passthru takes one child.
-	if _, err := e.zone.AddChild(e.ctx, e.rods, "pt", "r1", ""); err == nil {
+	if _, err := e.zone.AddChild(e.ctx, As(e.rods), "pt", "r1", ""); err == nil {
 		t.Errorf("a second child of a passthru was added")
 	}
 }
@@ -98,15 +98,15 @@ func TestRandomAndPassthru(t *testing.T) {
 func TestCompoundWatermarks(t *testing.T) {
 	e := newFaultEnv(t)
 	e.mkresc("cache", "posix")
-	if _, err := e.zone.MakeResource(e.ctx, e.rods, catalog.Resource{Name: "arch", Type: "tape",
+	if _, err := e.zone.MakeResource(e.ctx, As(e.rods), catalog.Resource{Name: "arch", Type: "tape",
 		Location: filepath.Join(e.dir, "tape"), Context: "drives=1;cartridge_size=16MiB;keep_online=no"}); err != nil {
 		t.Fatal(err)
 	}
 	e.mkresc("comp", "compound")
-	if _, err := e.zone.AddChild(e.ctx, e.rods, "comp", "cache", "cache"); err != nil {
+	if _, err := e.zone.AddChild(e.ctx, As(e.rods), "comp", "cache", "cache"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.zone.AddChild(e.ctx, e.rods, "comp", "arch", "archive"); err != nil {
+	if _, err := e.zone.AddChild(e.ctx, As(e.rods), "comp", "arch", "archive"); err != nil {
 		t.Fatal(err)
 	}
 	// Roles survive a context change.
@@ -134,7 +134,7 @@ func TestCompoundWatermarks(t *testing.T) {
 	if reps := e.replicasOf("f0"); reps["cache"] == catalog.ReplicaGood {
 		t.Fatalf("f0 still on the cache: %v", reps)
 	}
-	_, rep, rc, err := e.zone.Open(e.ctx, e.rods, e.path("f0"), 0, 0)
+	_, rep, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("f0"), 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestCompoundWatermarks(t *testing.T) {
 // Reads prefer a good replica on the fastest medium that is up.
 func TestReadPrefersFastMedium(t *testing.T) {
 	e := newFaultEnv(t)
-	if _, err := e.zone.MakeResource(e.ctx, e.rods, catalog.Resource{Name: "tp", Type: "tape",
+	if _, err := e.zone.MakeResource(e.ctx, As(e.rods), catalog.Resource{Name: "tp", Type: "tape",
 		Location: filepath.Join(e.dir, "tape"), Context: "keep_online=no"}); err != nil {
 		t.Fatal(err)
 	}
@@ -157,10 +157,10 @@ func TestReadPrefersFastMedium(t *testing.T) {
 	if err := e.put("x", "tp", []byte("bytes"), false); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.zone.Replicate(e.ctx, e.rods, ReplicateRequest{Path: e.path("x"), Dest: "disk"}, func(ch ReplicaChange) error { return ch.Err }); err != nil {
+	if err := e.zone.Replicate(e.ctx, As(e.rods), ReplicateRequest{Path: e.path("x"), Dest: "disk"}, func(ch ReplicaChange) error { return ch.Err }); err != nil {
 		t.Fatal(err)
 	}
-	_, rep, rc, err := e.zone.Open(e.ctx, e.rods, e.path("x"), 0, 0)
+	_, rep, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("x"), 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestReadPrefersFastMedium(t *testing.T) {
 		t.Errorf("read from %s, want disk before tape", rep.Resource)
 	}
 	e.modresc("disk", "status", "down")
-	_, rep, rc, err = e.zone.Open(e.ctx, e.rods, e.path("x"), 0, 0)
+	_, rep, rc, err = e.zone.Open(e.ctx, As(e.rods), e.path("x"), 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/catalog/dgraph"
 	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/rules"
 )
@@ -46,7 +47,11 @@ func dgraphServers(t *testing.T, n int, counter *jobCounter, ruleYAML string) ([
 	var zs []*Zone
 	for i := range n {
 		server := fmt.Sprintf("server%d", i+1)
-		cat, err := OpenCatalog(t.Context(), url, t.TempDir())
+		daddr, dopts, err := dgraph.ParseURL(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat, err := dgraph.Open(t.Context(), daddr, dopts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +113,7 @@ func TestDgraphTwoServersJobsRunOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			p := catalog.MustPath(fmt.Sprintf("%s/f%02d", home, i))
-			_, err := zs[i%2].Put(ctx, rods, PutRequest{Path: p, Size: 1}, strings.NewReader("x"))
+			_, err := zs[i%2].Put(ctx, As(rods), PutRequest{Path: p, Size: 1}, strings.NewReader("x"))
 			errs <- err
 		}()
 	}
@@ -167,7 +172,7 @@ func TestDgraphTwoServersLeaseBlocks(t *testing.T) {
 	body, w := io.Pipe()
 	putA := make(chan error, 1)
 	go func() {
-		_, err := a.Put(ctx, rods, PutRequest{Path: p, Size: -1}, body)
+		_, err := a.Put(ctx, As(rods), PutRequest{Path: p, Size: -1}, body)
 		putA <- err
 	}()
 	if _, err := w.Write([]byte("from A, ")); err != nil {
@@ -189,7 +194,7 @@ func TestDgraphTwoServersLeaseBlocks(t *testing.T) {
 		{"create", false, catalog.ErrExists},
 	}
 	for _, tc := range tests {
-		_, err := b.Put(ctx, rods, PutRequest{Path: p, Size: 4, Overwrite: tc.overwrite}, strings.NewReader("B!!!"))
+		_, err := b.Put(ctx, As(rods), PutRequest{Path: p, Size: 4, Overwrite: tc.overwrite}, strings.NewReader("B!!!"))
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s through B while A writes: %v, want %v", tc.name, err, tc.want)
 		}
@@ -197,7 +202,7 @@ func TestDgraphTwoServersLeaseBlocks(t *testing.T) {
 
 	// A's renewals reach B: once B sees the lease moved, it is still locked.
 	heldReplica(t, b, p, first.LeaseExpiry)
-	if _, err := b.Put(ctx, rods, PutRequest{Path: p, Size: 4, Overwrite: true}, strings.NewReader("B!!!")); !errors.Is(err, catalog.ErrLocked) {
+	if _, err := b.Put(ctx, As(rods), PutRequest{Path: p, Size: 4, Overwrite: true}, strings.NewReader("B!!!")); !errors.Is(err, catalog.ErrLocked) {
 		t.Errorf("overwrite through B after A renewed its lease: %v, want ErrLocked", err)
 	}
 
@@ -208,10 +213,10 @@ func TestDgraphTwoServersLeaseBlocks(t *testing.T) {
 	if err := <-putA; err != nil {
 		t.Fatalf("put through A: %v", err)
 	}
-	if _, err := b.Put(ctx, rods, PutRequest{Path: p, Size: 4, Overwrite: true}, strings.NewReader("B!!!")); err != nil {
+	if _, err := b.Put(ctx, As(rods), PutRequest{Path: p, Size: 4, Overwrite: true}, strings.NewReader("B!!!")); err != nil {
 		t.Fatalf("overwrite through B after A finished: %v", err)
 	}
-	_, _, rc, err := a.Open(ctx, rods, p, 0, 0)
+	_, _, rc, err := a.Open(ctx, As(rods), p, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

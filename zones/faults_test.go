@@ -77,14 +77,14 @@ func (e *faultEnv) mkresc(name, typ string) {
 	if typ == "posix" {
 		loc = filepath.Join(e.dir, name)
 	}
-	if _, err := e.zone.MakeResource(e.ctx, e.rods, catalog.Resource{Name: name, Type: typ, Location: loc}); err != nil {
+	if _, err := e.zone.MakeResource(e.ctx, As(e.rods), catalog.Resource{Name: name, Type: typ, Location: loc}); err != nil {
 		e.t.Fatal(err)
 	}
 }
 
 func (e *faultEnv) child(parent, child string) {
 	e.t.Helper()
-	if _, err := e.zone.AddChild(e.ctx, e.rods, parent, child, ""); err != nil {
+	if _, err := e.zone.AddChild(e.ctx, As(e.rods), parent, child, ""); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -105,7 +105,7 @@ func (e *faultEnv) path(name string) catalog.Path {
 }
 
 func (e *faultEnv) put(name, resc string, data []byte, overwrite bool) error {
-	_, err := e.zone.Put(e.ctx, e.rods, PutRequest{Path: e.path(name), Size: int64(len(data)), Resource: resc, Overwrite: overwrite},
+	_, err := e.zone.Put(e.ctx, As(e.rods), PutRequest{Path: e.path(name), Size: int64(len(data)), Resource: resc, Overwrite: overwrite},
 		bytes.NewReader(data))
 	return err
 }
@@ -239,7 +239,7 @@ func TestFaultsReplicationConverges(t *testing.T) {
 		t.Fatalf("%d of %d objects lack a good replica before the repair; want 4 of 5 (the faults did not act)", incomplete, len(names))
 	}
 	for _, n := range names {
-		err := e.zone.Replicate(e.ctx, e.rods, ReplicateRequest{Path: e.path(n), UpdateStale: true}, func(ch ReplicaChange) error {
+		err := e.zone.Replicate(e.ctx, As(e.rods), ReplicateRequest{Path: e.path(n), UpdateStale: true}, func(ch ReplicaChange) error {
 			if ch.Err != nil {
 				t.Errorf("irepl -a %s: %v", n, ch.Err)
 			}
@@ -310,7 +310,7 @@ func TestFsckRepairs(t *testing.T) {
 
 	var found []Finding
 	collect := func(f Finding) error { found = append(found, f); return nil }
-	if err := e.zone.Fsck(e.ctx, e.rods, FsckRequest{VerifyChecksums: true}, collect); err != nil {
+	if err := e.zone.Fsck(e.ctx, As(e.rods), FsckRequest{VerifyChecksums: true}, collect); err != nil {
 		t.Fatal(err)
 	}
 	kinds := map[string]int{}
@@ -322,7 +322,7 @@ func TestFsckRepairs(t *testing.T) {
 		t.Fatalf("fsck found %v, want %v: %+v", kinds, want, found)
 	}
 	found = nil
-	if err := e.zone.Fsck(e.ctx, e.rods, FsckRequest{VerifyChecksums: true, Repair: true}, collect); err != nil {
+	if err := e.zone.Fsck(e.ctx, As(e.rods), FsckRequest{VerifyChecksums: true, Repair: true}, collect); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range found {
@@ -333,7 +333,7 @@ func TestFsckRepairs(t *testing.T) {
 	e.checkGoodIsGood()
 	e.checkConverged(names, "a", "b")
 	found = nil
-	if err := e.zone.Fsck(e.ctx, e.rods, FsckRequest{VerifyChecksums: true}, collect); err != nil {
+	if err := e.zone.Fsck(e.ctx, As(e.rods), FsckRequest{VerifyChecksums: true}, collect); err != nil {
 		t.Fatal(err)
 	}
 	if len(found) != 0 {
@@ -355,7 +355,7 @@ func TestCopyOfBadSourceRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	var chErr error
-	err := e.zone.Replicate(e.ctx, e.rods, ReplicateRequest{Path: e.path("x"), Dest: "a"}, func(ch ReplicaChange) error {
+	err := e.zone.Replicate(e.ctx, As(e.rods), ReplicateRequest{Path: e.path("x"), Dest: "a"}, func(ch ReplicaChange) error {
 		chErr = ch.Err
 		return nil
 	})
@@ -371,7 +371,7 @@ func TestCopyOfBadSourceRefused(t *testing.T) {
 		t.Errorf("files without a replica: %+v", got)
 	}
 	// A read now says why nothing can be read.
-	_, _, _, err = e.zone.Open(e.ctx, e.rods, e.path("x"), 0, 0)
+	_, _, _, err = e.zone.Open(e.ctx, As(e.rods), e.path("x"), 0, 0)
 	if !errors.Is(err, resources.ErrUnavailable) {
 		t.Errorf("read of an object with only a stale replica: %v", err)
 	}
@@ -391,7 +391,7 @@ func TestGetPassesOverWrongSize(t *testing.T) {
 	if err := e.put("x.dat", "rep", data, false); err != nil {
 		t.Fatal(err)
 	}
-	_, first, rc, err := e.zone.Open(e.ctx, e.rods, e.path("x.dat"), 0, 0)
+	_, first, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("x.dat"), 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +400,7 @@ func TestGetPassesOverWrongSize(t *testing.T) {
 	if err := os.Truncate(filepath.Join(e.dir, first.Resource, first.PhysicalPath), 100); err != nil {
 		t.Fatal(err)
 	}
-	_, got, rc, err := e.zone.Open(e.ctx, e.rods, e.path("x.dat"), 0, 0)
+	_, got, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("x.dat"), 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ type Finding struct {
 // its lease. With Repair, a bad good replica is marked stale and refreshed
 // from another good one, an orphan file is removed, and a stuck
 // intermediate replica is resolved. report hears of every finding.
-func (z *Zone) Fsck(ctx context.Context, caller catalog.User, req FsckRequest, report func(Finding) error) error {
+func (z *Zone) Fsck(ctx context.Context, caller Principal, req FsckRequest, report func(Finding) error) error {
 	return z.do(ctx, &Op{Name: "fsck", Caller: caller, Resource: req.Resource}, func(ctx context.Context) error {
 		t, err := z.loadTree(ctx)
 		if err != nil {

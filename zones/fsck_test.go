@@ -103,7 +103,7 @@ func newFsckEnv(tb testing.TB) *fsckEnv {
 	if e.rods, err = inner.User(ctx, catalog.UserID{Name: DefaultAdmin, Zone: DefaultZone}); err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := e.zone.MakeResource(ctx, e.rods, catalog.Resource{Name: fsckResc, Type: "posix", Location: e.vault}); err != nil {
+	if _, err := e.zone.MakeResource(ctx, As(e.rods), catalog.Resource{Name: fsckResc, Type: "posix", Location: e.vault}); err != nil {
 		tb.Fatal(err)
 	}
 	if err := os.MkdirAll(e.vault, 0o700); err != nil {
@@ -120,7 +120,7 @@ func (e *fsckEnv) path(name string) catalog.Path {
 func (e *fsckEnv) put(name string, seed uint64, overwrite bool) {
 	e.tb.Helper()
 	data := resourcetest.Data(seed, 1000+int(seed%100))
-	if _, err := e.zone.Put(e.ctx, e.rods, PutRequest{Path: e.path(name), Size: int64(len(data)), Resource: fsckResc, Overwrite: overwrite},
+	if _, err := e.zone.Put(e.ctx, As(e.rods), PutRequest{Path: e.path(name), Size: int64(len(data)), Resource: fsckResc, Overwrite: overwrite},
 		bytes.NewReader(data)); err != nil {
 		e.tb.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func (e *fsckEnv) checkCommitted() {
 func (e *fsckEnv) fsck(ctx context.Context, req FsckRequest) ([]Finding, error) {
 	var found []Finding
 	req.Resource = fsckResc
-	err := e.zone.Fsck(ctx, e.rods, req, func(f Finding) error {
+	err := e.zone.Fsck(ctx, As(e.rods), req, func(f Finding) error {
 		found = append(found, f)
 		return nil
 	})
@@ -474,7 +474,7 @@ func TestFsckCancelled(t *testing.T) {
 		defer cancel()
 		n := 0
 		start := time.Now()
-		err := e.zone.Fsck(ctx, e.rods, FsckRequest{Repair: true, Resource: fsckResc}, func(Finding) error {
+		err := e.zone.Fsck(ctx, As(e.rods), FsckRequest{Repair: true, Resource: fsckResc}, func(Finding) error {
 			n++
 			cancel()
 			return nil // the report does not fail: the walk must see ctx itself

@@ -14,7 +14,7 @@ func (z *Zone) groupID(name string) (catalog.UserID, error) {
 }
 
 // MakeGroup creates a group (iadmin mkgroup).
-func (z *Zone) MakeGroup(ctx context.Context, caller catalog.User, name string) (catalog.User, error) {
+func (z *Zone) MakeGroup(ctx context.Context, caller Principal, name string) (catalog.User, error) {
 	var g catalog.User
 	id, err := z.groupID(name)
 	if err != nil {
@@ -32,7 +32,7 @@ func (z *Zone) MakeGroup(ctx context.Context, caller catalog.User, name string) 
 }
 
 // RemoveGroup deletes a group with its memberships and grants (iadmin rmgroup).
-func (z *Zone) RemoveGroup(ctx context.Context, caller catalog.User, name string) error {
+func (z *Zone) RemoveGroup(ctx context.Context, caller Principal, name string) error {
 	id, err := z.groupID(name)
 	if err != nil {
 		return err
@@ -51,16 +51,16 @@ func (z *Zone) RemoveGroup(ctx context.Context, caller catalog.User, name string
 }
 
 // AddToGroup puts a user in a group (iadmin atg).
-func (z *Zone) AddToGroup(ctx context.Context, caller catalog.User, group, user string) error {
+func (z *Zone) AddToGroup(ctx context.Context, caller Principal, group, user string) error {
 	return z.changeMember(ctx, caller, "group.add", group, user)
 }
 
 // RemoveFromGroup takes a user out of a group (iadmin rfg).
-func (z *Zone) RemoveFromGroup(ctx context.Context, caller catalog.User, group, user string) error {
+func (z *Zone) RemoveFromGroup(ctx context.Context, caller Principal, group, user string) error {
 	return z.changeMember(ctx, caller, "group.remove_member", group, user)
 }
 
-func (z *Zone) changeMember(ctx context.Context, caller catalog.User, name, group, user string) error {
+func (z *Zone) changeMember(ctx context.Context, caller Principal, name, group, user string) error {
 	gid, err := z.groupID(group)
 	if err != nil {
 		return err
@@ -82,7 +82,7 @@ func (z *Zone) changeMember(ctx context.Context, caller catalog.User, name, grou
 }
 
 // ListGroups returns every group (iadmin lg).
-func (z *Zone) ListGroups(ctx context.Context, caller catalog.User) ([]catalog.User, error) {
+func (z *Zone) ListGroups(ctx context.Context, caller Principal) ([]catalog.User, error) {
 	var out []catalog.User
 	err := z.do(ctx, &Op{Name: "group.list", Caller: caller}, func(ctx context.Context) error {
 		var err error
@@ -94,7 +94,7 @@ func (z *Zone) ListGroups(ctx context.Context, caller catalog.User) ([]catalog.U
 
 // GroupMembers returns the members of a group (iadmin lg GROUP). Those of
 // public are every user of the zone.
-func (z *Zone) GroupMembers(ctx context.Context, caller catalog.User, group string) ([]catalog.UserID, error) {
+func (z *Zone) GroupMembers(ctx context.Context, caller Principal, group string) ([]catalog.UserID, error) {
 	gid, err := z.groupID(group)
 	if err != nil {
 		return nil, err
@@ -132,7 +132,7 @@ type UserInfo struct {
 
 // DescribeUser returns an account with its groups, or a group with its
 // members (iuserinfo). Every user may ask about every account.
-func (z *Zone) DescribeUser(ctx context.Context, caller catalog.User, name string) (UserInfo, error) {
+func (z *Zone) DescribeUser(ctx context.Context, caller Principal, name string) (UserInfo, error) {
 	var info UserInfo
 	id := caller.UserID()
 	if name != "" {

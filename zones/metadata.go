@@ -9,7 +9,7 @@ import (
 
 // metadataOp is the operation name with its target and AVUs; Path and
 // Resource are filled from the target, for the permission check and hooks.
-func metadataOp(name string, caller catalog.User, t catalog.AVUTarget, avus ...catalog.AVU) *Op {
+func metadataOp(name string, caller Principal, t catalog.AVUTarget, avus ...catalog.AVU) *Op {
 	op := &Op{Name: name, Caller: caller, Target: t, AVUs: avus}
 	switch t.Kind {
 	case catalog.TargetDataObject, catalog.TargetCollection:
@@ -21,7 +21,7 @@ func metadataOp(name string, caller catalog.User, t catalog.AVUTarget, avus ...c
 }
 
 // AddMetadata attaches avus to t, all or none.
-func (z *Zone) AddMetadata(ctx context.Context, caller catalog.User, t catalog.AVUTarget, avus []catalog.AVU) error {
+func (z *Zone) AddMetadata(ctx context.Context, caller Principal, t catalog.AVUTarget, avus []catalog.AVU) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (z *Zone) AddMetadata(ctx context.Context, caller catalog.User, t catalog.A
 }
 
 // SetMetadata replaces every AVU of t with avu's attribute by avu.
-func (z *Zone) SetMetadata(ctx context.Context, caller catalog.User, t catalog.AVUTarget, avu catalog.AVU) error {
+func (z *Zone) SetMetadata(ctx context.Context, caller Principal, t catalog.AVUTarget, avu catalog.AVU) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (z *Zone) SetMetadata(ctx context.Context, caller catalog.User, t catalog.A
 
 // RemoveMetadata removes the AVU avu of t, or with wildcard every AVU that
 // matches the LIKE patterns of avu, and returns what it removed.
-func (z *Zone) RemoveMetadata(ctx context.Context, caller catalog.User, t catalog.AVUTarget, avu catalog.AVU, wildcard bool) ([]catalog.AVU, error) {
+func (z *Zone) RemoveMetadata(ctx context.Context, caller Principal, t catalog.AVUTarget, avu catalog.AVU, wildcard bool) ([]catalog.AVU, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (z *Zone) RemoveMetadata(ctx context.Context, caller catalog.User, t catalo
 }
 
 // ModifyMetadata replaces the AVU old of t by new.
-func (z *Zone) ModifyMetadata(ctx context.Context, caller catalog.User, t catalog.AVUTarget, old, new catalog.AVU) error {
+func (z *Zone) ModifyMetadata(ctx context.Context, caller Principal, t catalog.AVUTarget, old, new catalog.AVU) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (z *Zone) ModifyMetadata(ctx context.Context, caller catalog.User, t catalo
 
 // ListMetadata returns the AVUs of t, only those with attribute if it is
 // not empty.
-func (z *Zone) ListMetadata(ctx context.Context, caller catalog.User, t catalog.AVUTarget, attribute string) ([]catalog.AVU, error) {
+func (z *Zone) ListMetadata(ctx context.Context, caller Principal, t catalog.AVUTarget, attribute string) ([]catalog.AVU, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}

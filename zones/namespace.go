@@ -14,7 +14,7 @@ import (
 const listPage = 1000
 
 // Stat returns the collection or data object at p.
-func (z *Zone) Stat(ctx context.Context, caller catalog.User, p catalog.Path) (catalog.Entry, error) {
+func (z *Zone) Stat(ctx context.Context, caller Principal, p catalog.Path) (catalog.Entry, error) {
 	var e catalog.Entry
 	err := z.do(ctx, &Op{Name: "stat", Caller: caller, Path: p}, func(ctx context.Context) error {
 		var err error
@@ -28,7 +28,7 @@ func (z *Zone) Stat(ctx context.Context, caller catalog.User, p catalog.Path) (c
 // data objects and then the sub-collections of a collection, in name order.
 // With recursive it descends into every readable sub-collection after
 // listing a collection's own entries. Entries the caller may not read are left out.
-func (z *Zone) List(ctx context.Context, caller catalog.User, p catalog.Path, recursive bool, fn func([]catalog.Entry) error) error {
+func (z *Zone) List(ctx context.Context, caller Principal, p catalog.Path, recursive bool, fn func([]catalog.Entry) error) error {
 	op := &Op{Name: "list", Caller: caller, Path: p}
 	return z.do(ctx, op, func(ctx context.Context) error {
 		e, err := z.cat.Stat(ctx, p)
@@ -104,7 +104,7 @@ func (z *Zone) listCollection(ctx context.Context, readable func(catalog.Path, [
 
 // MakeCollection creates p, owned by the caller; with parents it creates the
 // missing collections above it too and does not mind p existing.
-func (z *Zone) MakeCollection(ctx context.Context, caller catalog.User, p catalog.Path, parents bool) (catalog.Collection, error) {
+func (z *Zone) MakeCollection(ctx context.Context, caller Principal, p catalog.Path, parents bool) (catalog.Collection, error) {
 	if !parents {
 		var c catalog.Collection
 		err := z.do(ctx, &Op{Name: "mkdir", Caller: caller, Path: p}, func(ctx context.Context) error {
@@ -146,7 +146,7 @@ func (z *Zone) MakeCollection(ctx context.Context, caller catalog.User, p catalo
 }
 
 // Rename moves a data object or a collection tree.
-func (z *Zone) Rename(ctx context.Context, caller catalog.User, from, to catalog.Path) error {
+func (z *Zone) Rename(ctx context.Context, caller Principal, from, to catalog.Path) error {
 	return z.do(ctx, &Op{Name: "rename", Caller: caller, Path: from, Dest: to}, func(ctx context.Context) error {
 		if to.HasPrefix(from) {
 			return fmt.Errorf("%w: cannot move %s into itself (%s)", catalog.ErrInvalidArgument, from, to)
@@ -172,7 +172,7 @@ type RemoveResult struct {
 
 // Remove moves p to the caller's trash, or deletes it for good with force.
 // A collection needs recursive.
-func (z *Zone) Remove(ctx context.Context, caller catalog.User, p catalog.Path, recursive, force bool) (RemoveResult, error) {
+func (z *Zone) Remove(ctx context.Context, caller Principal, p catalog.Path, recursive, force bool) (RemoveResult, error) {
 	var res RemoveResult
 	err := z.do(ctx, &Op{Name: "remove", Caller: caller, Path: p}, func(ctx context.Context) error {
 		e, err := z.cat.Stat(ctx, p)
@@ -253,7 +253,7 @@ func (z *Zone) removeBytes(ctx context.Context, reps []catalog.Replica) {
 // trashTarget is where p goes in the caller's trash: below
 // /zone/trash/home/<user>, keeping its path relative to the caller's home
 // (or to the zone), with a time suffix if that name is taken.
-func (z *Zone) trashTarget(ctx context.Context, caller catalog.User, p catalog.Path) (catalog.Path, error) {
+func (z *Zone) trashTarget(ctx context.Context, caller Principal, p catalog.Path) (catalog.Path, error) {
 	home, trash := z.Home(caller.Name), z.TrashHome(caller.Name)
 	var rel catalog.Path
 	if p.HasPrefix(home) {
@@ -274,7 +274,7 @@ func (z *Zone) trashTarget(ctx context.Context, caller catalog.User, p catalog.P
 	return suffixed, nil
 }
 
-func (z *Zone) ensureTrashParents(ctx context.Context, caller catalog.User, trash, dir catalog.Path) error {
+func (z *Zone) ensureTrashParents(ctx context.Context, caller Principal, trash, dir catalog.Path) error {
 	if err := z.ensureCollection(ctx, trash, caller.UserID()); err != nil {
 		return err
 	}
@@ -292,7 +292,7 @@ func (z *Zone) ensureTrashParents(ctx context.Context, caller catalog.User, tras
 
 // RemoveTrash empties the trash of user (the caller's own when empty), or
 // with all the trash of every user.
-func (z *Zone) RemoveTrash(ctx context.Context, caller catalog.User, user string, all bool) (RemoveResult, error) {
+func (z *Zone) RemoveTrash(ctx context.Context, caller Principal, user string, all bool) (RemoveResult, error) {
 	var res RemoveResult
 	name := "trash.remove"
 	if all || (user != "" && user != caller.Name) {

@@ -21,6 +21,25 @@ var OperationNames = []string{
 	"user.modify", "user.password", "user.provision", "user.remove", "whoami",
 }
 
+// Principal is who asks for an operation, as the transport established it:
+// the authenticated user (or the anonymous user when the call presented
+// only a ticket), the ticket presented with the call, and the client's host.
+// The transport passes it explicitly to every zone method; nothing about
+// the caller rides in the context.
+type Principal struct {
+	catalog.User
+	// Ticket is the ticket string presented with the call, if any: the
+	// operation may use it where the caller's own access does not reach.
+	Ticket string
+	// Host is the client's IP address ("" when unknown or in-process), for
+	// a ticket's allowed hosts.
+	Host string
+}
+
+// As is the principal of u acting in-process: no ticket, no client host
+// (rule actions, jobs, tests).
+func As(u catalog.User) Principal { return Principal{User: u} }
+
 // Op is one client-visible operation, as hooks (rules, audit, provenance) see
 // it. Names are dotted and stable: "put", "get", "list", "stat", "mkdir",
 // "rename", "remove", "trash.remove", "copy", "checksum", "user.create",
@@ -29,7 +48,7 @@ var OperationNames = []string{
 // "metadata.add", ...
 type Op struct {
 	Name     string
-	Caller   catalog.User
+	Caller   Principal
 	Path     catalog.Path // the object or collection acted on, if any
 	Dest     catalog.Path // the target of rename and copy
 	Resource string       // the target resource of put and copy
@@ -45,6 +64,8 @@ type Op struct {
 	// Group is the group a "group.*" operation acts on; for "acl.set" the
 	// user or group granted.
 	Group catalog.UserID
+	// Account is the account a "user.*" or "logout" operation acts on.
+	Account catalog.UserID
 	// AdminMode is ichmod -M: a rodsadmin changing an ACL as such.
 	AdminMode bool
 	// Owner is the owner of the ticket a "ticket.*" operation acts on.

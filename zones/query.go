@@ -13,7 +13,7 @@ const queryPage = 500
 
 // Query parses text and runs it, calling fn with the column names and pages
 // of rows. The catalog returns only what the caller may read.
-func (z *Zone) Query(ctx context.Context, caller catalog.User, text string, fn func(columns []string, rows [][]string) error) error {
+func (z *Zone) Query(ctx context.Context, caller Principal, text string, fn func(columns []string, rows [][]string) error) error {
 	return z.do(ctx, &Op{Name: "query", Caller: caller}, func(ctx context.Context) error {
 		q, err := query.Parse(text)
 		if err != nil {
@@ -31,11 +31,11 @@ func (z *Zone) Query(ctx context.Context, caller catalog.User, text string, fn f
 			page = page[:0]
 			return err
 		}
-		groups, err := z.groupsOf(ctx, caller)
+		groups, err := z.groupsOf(ctx, caller.User)
 		if err != nil {
 			return err
 		}
-		who := catalog.Caller{User: caller.UserID(), Admin: isAdmin(caller, z.name), Groups: groups}
+		who := catalog.Caller{User: caller.UserID(), Admin: isAdmin(caller.User, z.name), Groups: groups}
 		err = z.cat.Query(ctx, q, who, func(row []string) error {
 			page = append(page, append([]string(nil), row...)) // the catalog reuses row
 			if len(page) == queryPage {

@@ -11,7 +11,7 @@ import (
 
 // SetQuota sets or, with both maxima 0, removes a quota (iadmin suq, sgq,
 // scq): rodsadmin only.
-func (z *Zone) SetQuota(ctx context.Context, caller catalog.User, q catalog.Quota) error {
+func (z *Zone) SetQuota(ctx context.Context, caller Principal, q catalog.Quota) error {
 	op := &Op{Name: "quota.set", Caller: caller, Path: q.Path, Group: q.Principal, Resource: q.Resource}
 	return z.do(ctx, op, func(ctx context.Context) error {
 		return z.cat.SetQuota(ctx, q)
@@ -21,7 +21,7 @@ func (z *Zone) SetQuota(ctx context.Context, caller catalog.User, q catalog.Quot
 // ListQuotas returns the quotas that concern the caller with their usage:
 // its own, its groups', and those of collections it may read; with all
 // (rodsadmin) every quota.
-func (z *Zone) ListQuotas(ctx context.Context, caller catalog.User, all bool) ([]catalog.Quota, error) {
+func (z *Zone) ListQuotas(ctx context.Context, caller Principal, all bool) ([]catalog.Quota, error) {
 	name := "quota.list"
 	if all {
 		name = "quota.list.all"
@@ -33,7 +33,7 @@ func (z *Zone) ListQuotas(ctx context.Context, caller catalog.User, all bool) ([
 			out = qs
 			return err
 		}
-		groups, err := z.groupsOf(ctx, caller)
+		groups, err := z.groupsOf(ctx, caller.User)
 		if err != nil {
 			return err
 		}
@@ -54,7 +54,7 @@ func (z *Zone) ListQuotas(ctx context.Context, caller catalog.User, all bool) ([
 				} else if err != nil {
 					return err
 				}
-				if !canRead(caller, groups, z.name, c.ACL) {
+				if !canRead(caller.User, groups, z.name, c.ACL) {
 					continue
 				}
 			}

@@ -134,26 +134,13 @@ const expiredSessionRetention = 24 * time.Hour
 
 // RunMaintenance resolves expired intermediate replicas and ended sessions
 // every interval until ctx ends.
-//
-// With an LDAP directory it also ends, every LDAPLogin.RecheckInterval, the
-// sessions of LDAP users the directory no longer holds.
 func (z *Zone) RunMaintenance(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	var recheck <-chan time.Time // nil without LDAP: never fires
-	if z.ldap != nil {
-		rt := time.NewTicker(z.ldap.recheckInterval())
-		defer rt.Stop()
-		recheck = rt.C
-	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-recheck:
-			if _, err := z.RecheckLDAPSessions(ctx); err != nil && ctx.Err() == nil {
-				z.log.Warn("re-check LDAP users with sessions", "err", err)
-			}
 		case <-t.C:
 			if _, err := z.ResolveExpired(ctx); err != nil && ctx.Err() == nil {
 				z.log.Warn("resolve expired replicas", "err", err)

@@ -13,7 +13,7 @@ import (
 // transaction (ireg), as good replicas: rodsadmin only, as in iRODS. With
 // verify each file is looked up on its resource first: it must be there,
 // with the size given (a size of -1 is taken from the file).
-func (z *Zone) Register(ctx context.Context, caller catalog.User, objs []catalog.RegisteredObject, parents, verify bool) error {
+func (z *Zone) Register(ctx context.Context, caller Principal, objs []catalog.RegisteredObject, parents, verify bool) error {
 	if len(objs) == 0 {
 		return nil
 	}

@@ -15,6 +15,8 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/internal/server"
+	"github.com/arca-data/arca/internal/tlsca"
 	"github.com/arca-data/arca/zones"
 )
 
@@ -28,7 +30,7 @@ func (bearer) RequireTransportSecurity() bool { return true }
 // benchConn is a gRPC connection to a bench zone, logged in as user.
 func benchConn(b *testing.B, dir, addr, user, password string) *grpc.ClientConn {
 	b.Helper()
-	tlsConf, err := zones.ClientTLS(filepath.Join(dir, "tls", "ca.pem"), "127.0.0.1")
+	tlsConf, err := tlsca.ClientTLS(filepath.Join(dir, "tls", "ca.pem"), "127.0.0.1")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -85,7 +87,7 @@ func BenchmarkRegister(b *testing.B) {
 		ready := make(chan net.Addr, 1)
 		done := make(chan error, 1)
 		go func() {
-			done <- zones.Run(ctx, zones.ServerConfig{DataDir: dir, Addr: "127.0.0.1:0", Out: io.Discard,
+			done <- server.Run(ctx, server.ServerConfig{DataDir: dir, Addr: "127.0.0.1:0", Out: io.Discard,
 				Logger: discardLogger(), Ready: func(a net.Addr) { ready <- a }})
 		}()
 		addr := (<-ready).String()

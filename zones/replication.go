@@ -133,7 +133,7 @@ type ReplicateRequest struct {
 // object below a collection, with Recursive) to req.Dest, and with
 // UpdateStale refreshes every stale replica from a good one. report hears
 // of every object.
-func (z *Zone) Replicate(ctx context.Context, caller catalog.User, req ReplicateRequest, report func(ReplicaChange) error) error {
+func (z *Zone) Replicate(ctx context.Context, caller Principal, req ReplicateRequest, report func(ReplicaChange) error) error {
 	op := &Op{Name: "replicate", Caller: caller, Path: req.Path, Resource: req.Dest}
 	return z.do(ctx, op, func(ctx context.Context) error {
 		if req.Dest == "" && !req.UpdateStale {
@@ -162,12 +162,12 @@ func (z *Zone) Replicate(ctx context.Context, caller catalog.User, req Replicate
 
 // eachObject calls fn for the data object at p, or every data object
 // below the collection p when recursive, that caller may write.
-func (z *Zone) eachObject(ctx context.Context, caller catalog.User, p catalog.Path, recursive bool, fn func(catalog.DataObject) error) error {
+func (z *Zone) eachObject(ctx context.Context, caller Principal, p catalog.Path, recursive bool, fn func(catalog.DataObject) error) error {
 	return z.eachObjectAt(ctx, caller, p, recursive, catalog.AccessWrite, fn)
 }
 
 // eachObjectAt is eachObject for the objects caller has level on.
-func (z *Zone) eachObjectAt(ctx context.Context, caller catalog.User, p catalog.Path, recursive bool, level catalog.AccessLevel, fn func(catalog.DataObject) error) error {
+func (z *Zone) eachObjectAt(ctx context.Context, caller Principal, p catalog.Path, recursive bool, level catalog.AccessLevel, fn func(catalog.DataObject) error) error {
 	e, err := z.cat.Stat(ctx, p)
 	if err != nil {
 		return err
@@ -178,18 +178,18 @@ func (z *Zone) eachObjectAt(ctx context.Context, caller catalog.User, p catalog.
 	if !recursive {
 		return fmt.Errorf("%s is a collection: %w (use -r)", p, catalog.ErrNotDataObject)
 	}
-	groups, err := z.groupsOf(ctx, caller)
+	groups, err := z.groupsOf(ctx, caller.User)
 	if err != nil {
 		return err
 	}
-	admin := isAdmin(caller, z.name)
+	admin := isAdmin(caller.User, z.name)
 	for after := ""; ; {
 		objs, err := z.cat.ListObjects(ctx, p, after, listPage)
 		if err != nil {
 			return err
 		}
 		for _, o := range objs {
-			if !admin && accessOf(caller, groups, o.ACL) < level {
+			if !admin && accessOf(caller.User, groups, o.ACL) < level {
 				continue
 			}
 			if err := fn(o); err != nil {
@@ -355,7 +355,7 @@ type TrimRequest struct {
 // Trim is itrim: it removes replicas of the object (or of every object
 // below a collection) down to req.Keep, stale ones first, then the oldest;
 // the last good replica always stays.
-func (z *Zone) Trim(ctx context.Context, caller catalog.User, req TrimRequest, report func(ReplicaChange) error) error {
+func (z *Zone) Trim(ctx context.Context, caller Principal, req TrimRequest, report func(ReplicaChange) error) error {
 	if req.Keep == 0 {
 		req.Keep = 2
 	}
@@ -454,7 +454,7 @@ type PhysMoveRequest struct {
 
 // PhysMove is iphymv: it copies a good replica to req.Dest, then removes
 // the replica it came from.
-func (z *Zone) PhysMove(ctx context.Context, caller catalog.User, req PhysMoveRequest, report func(ReplicaChange) error) error {
+func (z *Zone) PhysMove(ctx context.Context, caller Principal, req PhysMoveRequest, report func(ReplicaChange) error) error {
 	op := &Op{Name: "physmove", Caller: caller, Path: req.Path, Resource: req.Dest}
 	return z.do(ctx, op, func(ctx context.Context) error {
 		if req.Dest == "" {

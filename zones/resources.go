@@ -25,7 +25,7 @@ type ResourceInfo struct {
 // resource is opened first (an S3 bucket is created if missing), so that a
 // wrong location or wrong credentials are refused before anything is
 // registered.
-func (z *Zone) MakeResource(ctx context.Context, caller catalog.User, rec catalog.Resource) (catalog.Resource, error) {
+func (z *Zone) MakeResource(ctx context.Context, caller Principal, rec catalog.Resource) (catalog.Resource, error) {
 	var out catalog.Resource
 	err := z.do(ctx, &Op{Name: "resource.create", Caller: caller, Resource: rec.Name}, func(ctx context.Context) error {
 		rec.Status, rec.Parent = "up", ""
@@ -138,7 +138,7 @@ func (z *Zone) checkResourceRecord(rec *catalog.Resource) error {
 }
 
 // ModifyResource is iadmin modresc NAME status|comment|context VALUE.
-func (z *Zone) ModifyResource(ctx context.Context, caller catalog.User, name, field, value string) (catalog.Resource, error) {
+func (z *Zone) ModifyResource(ctx context.Context, caller Principal, name, field, value string) (catalog.Resource, error) {
 	var out catalog.Resource
 	err := z.do(ctx, &Op{Name: "resource.modify", Caller: caller, Resource: name}, func(ctx context.Context) error {
 		rec, err := z.cat.Resource(ctx, name)
@@ -198,7 +198,7 @@ func (z *Zone) ModifyResource(ctx context.Context, caller catalog.User, name, fi
 
 // RemoveResource is iadmin rmresc: the catalog refuses while replicas or
 // children remain.
-func (z *Zone) RemoveResource(ctx context.Context, caller catalog.User, name string) error {
+func (z *Zone) RemoveResource(ctx context.Context, caller Principal, name string) error {
 	return z.do(ctx, &Op{Name: "resource.remove", Caller: caller, Resource: name}, func(ctx context.Context) error {
 		if name == z.defResc {
 			return fmt.Errorf("%w: %s is the zone's default resource", catalog.ErrInvalidArgument, name)
@@ -228,7 +228,7 @@ func (z *Zone) RemoveResource(ctx context.Context, caller catalog.User, name str
 }
 
 // AddChild is iadmin addchildtoresc PARENT CHILD [ROLE].
-func (z *Zone) AddChild(ctx context.Context, caller catalog.User, parent, child, role string) (catalog.Resource, error) {
+func (z *Zone) AddChild(ctx context.Context, caller Principal, parent, child, role string) (catalog.Resource, error) {
 	var out catalog.Resource
 	err := z.do(ctx, &Op{Name: "resource.child", Caller: caller, Resource: parent}, func(ctx context.Context) error {
 		t, err := z.loadTree(ctx)
@@ -280,7 +280,7 @@ func (z *Zone) AddChild(ctx context.Context, caller catalog.User, parent, child,
 
 // RemoveChild is iadmin rmchildfromresc PARENT CHILD. The child keeps its
 // replicas and becomes a root.
-func (z *Zone) RemoveChild(ctx context.Context, caller catalog.User, parent, child string) (catalog.Resource, error) {
+func (z *Zone) RemoveChild(ctx context.Context, caller Principal, parent, child string) (catalog.Resource, error) {
 	var out catalog.Resource
 	err := z.do(ctx, &Op{Name: "resource.child", Caller: caller, Resource: parent}, func(ctx context.Context) error {
 		c, err := z.cat.Resource(ctx, child)
@@ -319,7 +319,7 @@ func (z *Zone) RemoveChild(ctx context.Context, caller catalog.User, parent, chi
 
 // ListResources is ilsresc: every resource with its place in the tree,
 // ordered by name.
-func (z *Zone) ListResources(ctx context.Context, caller catalog.User) ([]ResourceInfo, error) {
+func (z *Zone) ListResources(ctx context.Context, caller Principal) ([]ResourceInfo, error) {
 	var out []ResourceInfo
 	err := z.do(ctx, &Op{Name: "resource.list", Caller: caller}, func(ctx context.Context) error {
 		recs, err := z.cat.ListResources(ctx)

@@ -62,7 +62,7 @@ func (z *Zone) Rules() *rules.Engine { return z.rules }
 func (z *Zone) ruleRequest(op *Op) *rules.Request {
 	return &rules.Request{
 		Op: op.Name, Path: op.Path, Dest: op.Dest, Resource: op.Resource, Size: op.Size,
-		AVUs: op.AVUs, Group: op.Group.Name, AdminMode: op.AdminMode, User: op.Caller, Zone: z.name,
+		AVUs: op.AVUs, Group: op.Group.Name, AdminMode: op.AdminMode, User: op.Caller.User, Zone: z.name,
 	}
 }
 
@@ -90,7 +90,7 @@ func (h ruleHook) After(ctx context.Context, op *Op, err error) {
 var errNoRules = fmt.Errorf("%w: this zone runs no rule engine", resources.ErrUnavailable)
 
 // ListRules returns the rule set in use.
-func (z *Zone) ListRules(ctx context.Context, caller catalog.User) (*rules.Set, error) {
+func (z *Zone) ListRules(ctx context.Context, caller Principal) (*rules.Set, error) {
 	var set *rules.Set
 	err := z.do(ctx, &Op{Name: "rules.list", Caller: caller}, func(ctx context.Context) error {
 		if z.rules == nil {
@@ -104,7 +104,7 @@ func (z *Zone) ListRules(ctx context.Context, caller catalog.User) (*rules.Set, 
 
 // CheckRules compiles rule files with the zone's environment and actions,
 // without loading them.
-func (z *Zone) CheckRules(ctx context.Context, caller catalog.User, files map[string][]byte) (*rules.Set, error) {
+func (z *Zone) CheckRules(ctx context.Context, caller Principal, files map[string][]byte) (*rules.Set, error) {
 	var set *rules.Set
 	err := z.do(ctx, &Op{Name: "rules.check", Caller: caller}, func(ctx context.Context) error {
 		if z.rules == nil {
@@ -118,7 +118,7 @@ func (z *Zone) CheckRules(ctx context.Context, caller catalog.User, files map[st
 }
 
 // DryRun reports what the pre rules would decide on op, run by caller.
-func (z *Zone) DryRun(ctx context.Context, caller catalog.User, op Op) (string, []rules.Decision, error) {
+func (z *Zone) DryRun(ctx context.Context, caller Principal, op Op) (string, []rules.Decision, error) {
 	var (
 		version string
 		out     []rules.Decision
@@ -128,13 +128,13 @@ func (z *Zone) DryRun(ctx context.Context, caller catalog.User, op Op) (string, 
 			return errNoRules
 		}
 		op.Caller = caller
+		// The caller's own access, not a ticket's: authorizing by a ticket
+		// would spend one of its uses.
+		op.Caller.Ticket = ""
 		// What rules say of an operation shows what they read (metadata,
 		// sizes, whether an object exists): only who may attempt the
 		// operation may ask.
-		// The caller's own access, not a ticket's: authorizing by a ticket
-		// would spend one of its uses.
-		noTicket := context.WithValue(ctx, ticketKey{}, nil)
-		if err := z.authorize(noTicket, &op); err != nil {
+		if err := z.authorize(ctx, &op); err != nil {
 			return fmt.Errorf("dry run of %s: %w", op.Name, err)
 		}
 		version, out = z.rules.DryRun(ctx, z.ruleRequest(&op))
@@ -145,10 +145,10 @@ func (z *Zone) DryRun(ctx context.Context, caller catalog.User, op Op) (string, 
 
 // ListJobs returns the scheduled jobs the caller may see: its own, or
 // every job for an administrator.
-func (z *Zone) ListJobs(ctx context.Context, caller catalog.User) ([]catalog.Job, error) {
+func (z *Zone) ListJobs(ctx context.Context, caller Principal) ([]catalog.Job, error) {
 	var out []catalog.Job
 	err := z.do(ctx, &Op{Name: "job.list", Caller: caller}, func(ctx context.Context) error {
-		admin := isAdmin(caller, z.name)
+		admin := isAdmin(caller.User, z.name)
 		for after := catalog.ID(0); ; {
 			page, err := z.cat.ListJobs(ctx, after, listPage)
 			if err != nil {
@@ -169,13 +169,13 @@ func (z *Zone) ListJobs(ctx context.Context, caller catalog.User) ([]catalog.Job
 }
 
 // RemoveJob deletes a job of the caller's, or any job for an administrator.
-func (z *Zone) RemoveJob(ctx context.Context, caller catalog.User, id catalog.ID) error {
+func (z *Zone) RemoveJob(ctx context.Context, caller Principal, id catalog.ID) error {
 	return z.do(ctx, &Op{Name: "job.remove", Caller: caller}, func(ctx context.Context) error {
 		j, err := z.cat.Job(ctx, id)
 		if err != nil {
 			return err
 		}
-		if !isAdmin(caller, z.name) && j.Owner != caller.UserID() {
+		if !isAdmin(caller.User, z.name) && j.Owner != caller.UserID() {
 			// Someone else's job is not shown to the caller either.
 			return fmt.Errorf("job %d: %w", id, catalog.ErrNotFound)
 		}

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/arca-data/arca/internal/server"
 	"github.com/arca-data/arca/internal/testzone"
-	"github.com/arca-data/arca/zones"
 )
 
 // TestServerRulesDirs: --rules directories load beside DIR/rules; rules
@@ -20,7 +20,7 @@ func TestServerRulesDirs(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(extra, "r.yaml"), []byte(good), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	z := testzone.StartZone(t, filepath.Join(t.TempDir(), "zone"), zones.ServerConfig{RulesDirs: []string{extra}})
+	z := testzone.StartZone(t, filepath.Join(t.TempDir(), "zone"), server.ServerConfig{RulesDirs: []string{extra}})
 	z.Stop()
 	if !strings.Contains(z.Log(), `msg="rules loaded"`) || !strings.Contains(z.Log(), "rules=1") {
 		t.Errorf("log:\n%s", z.Log())
@@ -39,7 +39,7 @@ func TestServerRulesDirs(t *testing.T) {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			err := zones.Run(ctx, zones.ServerConfig{DataDir: filepath.Join(t.TempDir(), "zone"), Addr: "127.0.0.1:0",
+			err := server.Run(ctx, server.ServerConfig{DataDir: filepath.Join(t.TempDir(), "zone"), Addr: "127.0.0.1:0",
 				Logger: discardLogger(), Out: discardWriter{}, RulesDirs: []string{tc.dir}})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("start: %v, want an error containing %q", err, tc.want)

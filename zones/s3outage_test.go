@@ -45,7 +45,7 @@ func TestS3OutageDuringPut(t *testing.T) {
 	if err := os.WriteFile(auth, []byte(srv.Config.AccessKey+"\n"+srv.Config.SecretKey+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.zone.MakeResource(e.ctx, e.rods, catalog.Resource{Name: "s3resc", Type: "s3", Location: "outage/zone",
+	if _, err := e.zone.MakeResource(e.ctx, As(e.rods), catalog.Resource{Name: "s3resc", Type: "s3", Location: "outage/zone",
 		Context: "endpoint=" + srv.Config.Endpoint + ";auth_file=" + auth + ";part_size=5MiB;threads=2"}); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestS3OutageDuringPut(t *testing.T) {
 	}
 	const size = 64 << 20
 	body := &stopAfter{n: size, limit: size - 20<<20, stop: srv.Stop}
-	_, err := e.zone.Put(e.ctx, e.rods, PutRequest{Path: e.path("new"), Size: size, Resource: "s3resc"}, body)
+	_, err := e.zone.Put(e.ctx, As(e.rods), PutRequest{Path: e.path("new"), Size: size, Resource: "s3resc"}, body)
 	if err == nil {
 		t.Fatal("a put through a dead S3 server succeeded")
 	}
@@ -66,7 +66,7 @@ func TestS3OutageDuringPut(t *testing.T) {
 		t.Errorf("after the failed put the new object is there: %v", err)
 	}
 	// An overwrite onto the dead server fails and leaves the old replica good.
-	_, err = e.zone.Put(e.ctx, e.rods, PutRequest{Path: e.path("old"), Size: 3, Resource: "s3resc", Overwrite: true}, strings.NewReader("new"))
+	_, err = e.zone.Put(e.ctx, As(e.rods), PutRequest{Path: e.path("old"), Size: 3, Resource: "s3resc", Overwrite: true}, strings.NewReader("new"))
 	if err == nil {
 		t.Fatal("an overwrite to a dead S3 server succeeded")
 	}

@@ -23,12 +23,12 @@ func TestTapeRecallMounts(t *testing.T) {
 	const objects, perCart, size = 100, 10, 32 << 10
 	e := newFaultEnv(t)
 	ctx := fmt.Sprintf("drives=2;cartridge_size=%d;mount_latency=5ms;rewind_latency=2ms;seek_rate=1GiB;keep_online=no;stage_size=64MiB", perCart*(size+2048))
-	if _, err := e.zone.MakeResource(e.ctx, e.rods, catalog.Resource{Name: "tp", Type: "tape",
+	if _, err := e.zone.MakeResource(e.ctx, As(e.rods), catalog.Resource{Name: "tp", Type: "tape",
 		Location: filepath.Join(e.dir, "tape"), Context: ctx}); err != nil {
 		t.Fatal(err)
 	}
 	coll := catalog.MustPath(e.zone.Home(DefaultAdmin).String() + "/run")
-	if _, err := e.zone.MakeCollection(e.ctx, e.rods, coll, false); err != nil {
+	if _, err := e.zone.MakeCollection(e.ctx, As(e.rods), coll, false); err != nil {
 		t.Fatal(err)
 	}
 	for i := range objects {
@@ -46,7 +46,7 @@ func TestTapeRecallMounts(t *testing.T) {
 	}
 	before := lib.Stats()
 	start := time.Now()
-	res, err := e.zone.Stage(e.ctx, e.rods, coll, true)
+	res, err := e.zone.Stage(e.ctx, As(e.rods), coll, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestTapeRecallMounts(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for i := range names {
-				_, _, rc, err := e.zone.Open(e.ctx, e.rods, e.path(fmt.Sprintf("run/%03d", i)), 0, 0)
+				_, _, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path(fmt.Sprintf("run/%03d", i)), 0, 0)
 				if err != nil {
 					t.Error(err)
 					continue
@@ -92,7 +92,7 @@ func TestTapeRecallMounts(t *testing.T) {
 func TestFsckRepairsCorruptTape(t *testing.T) {
 	e := newFaultEnv(t)
 	lib := filepath.Join(e.dir, "tape")
-	if _, err := e.zone.MakeResource(e.ctx, e.rods, catalog.Resource{Name: "tp", Type: "tape", Location: lib,
+	if _, err := e.zone.MakeResource(e.ctx, As(e.rods), catalog.Resource{Name: "tp", Type: "tape", Location: lib,
 		Context: "cartridge_size=8MiB;keep_online=no"}); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestFsckRepairsCorruptTape(t *testing.T) {
 	if err := e.put("x.dat", "demoResc", data, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.zone.Replicate(e.ctx, e.rods, ReplicateRequest{Path: e.path("x.dat"), Dest: "tp"}, func(ReplicaChange) error { return nil }); err != nil {
+	if err := e.zone.Replicate(e.ctx, As(e.rods), ReplicateRequest{Path: e.path("x.dat"), Dest: "tp"}, func(ReplicaChange) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	carts, _ := filepath.Glob(filepath.Join(lib, "cartridges", "*.tar"))
@@ -117,7 +117,7 @@ func TestFsckRepairsCorruptTape(t *testing.T) {
 	f.Close()
 
 	var found []Finding
-	if err := e.zone.Fsck(e.ctx, e.rods, FsckRequest{Repair: true, VerifyChecksums: true, Resource: "tp"},
+	if err := e.zone.Fsck(e.ctx, As(e.rods), FsckRequest{Repair: true, VerifyChecksums: true, Resource: "tp"},
 		func(f Finding) error { found = append(found, f); return nil }); err != nil {
 		t.Fatal(err)
 	}

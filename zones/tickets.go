@@ -24,36 +24,14 @@ func (z *Zone) Anonymous() catalog.User {
 // account row (every account has an id).
 func isAnonymous(u catalog.User) bool { return u.ID == 0 }
 
-type ticketKey struct{}
-
-// presentedTicket is a ticket a call carries and where the call came from.
-type presentedTicket struct {
-	secret string
-	host   string // the client's address, for a ticket's allowed hosts
-}
-
-// WithTicket returns ctx carrying the ticket string secret, presented from
-// host (an IP address; "" when unknown): every operation run with it may use
-// the ticket where the caller's own access does not reach.
-func WithTicket(ctx context.Context, secret, host string) context.Context {
-	if secret == "" {
-		return ctx
-	}
-	return context.WithValue(ctx, ticketKey{}, presentedTicket{secret: secret, host: host})
-}
-
-func ticketFrom(ctx context.Context) (presentedTicket, bool) {
-	t, ok := ctx.Value(ticketKey{}).(presentedTicket)
-	return t, ok
-}
-
 // authorizeTicket decides op by the ticket the call presents, and counts
 // the use. A ticket lets its holder stat, list and get what it covers; a
 // write ticket also put there (overwrite a data object, or create one in a
 // covered collection). Anything else, and anything beyond its limits,
 // expiry or allowed users, groups and hosts, is refused.
-func (z *Zone) authorizeTicket(ctx context.Context, op *Op, pt presentedTicket) error {
-	t, err := z.cat.TicketByHash(ctx, catalog.TicketHash(pt.secret))
+func (z *Zone) authorizeTicket(ctx context.Context, op *Op) error {
+	pt := op.Caller
+	t, err := z.cat.TicketByHash(ctx, catalog.TicketHash(pt.Ticket))
 	if errors.Is(err, catalog.ErrNotFound) {
 		return fmt.Errorf("%w: no such ticket, or what it was for is gone", catalog.ErrPermission)
 	}
@@ -74,7 +52,7 @@ func (z *Zone) authorizeTicket(ctx context.Context, op *Op, pt presentedTicket) 
 		return refuse("%s is not among its users", op.Caller.UserID())
 	}
 	if len(t.Groups) > 0 {
-		groups, err := z.groupsOf(ctx, op.Caller)
+		groups, err := z.groupsOf(ctx, op.Caller.User)
 		if err != nil {
 			return err
 		}
@@ -82,8 +60,8 @@ func (z *Zone) authorizeTicket(ctx context.Context, op *Op, pt presentedTicket) 
 			return refuse("%s is in none of its groups", op.Caller.UserID())
 		}
 	}
-	if len(t.Hosts) > 0 && !hostAllowed(ctx, pt.host, t.Hosts) {
-		return refuse("calls from %q are not allowed", pt.host)
+	if len(t.Hosts) > 0 && !hostAllowed(ctx, pt.Host, t.Hosts) {
+		return refuse("calls from %q are not allowed", pt.Host)
 	}
 	var use catalog.TicketUse
 	switch op.Name {
@@ -172,7 +150,7 @@ func (z *Zone) ticketByRef(ctx context.Context, ref string) (catalog.Ticket, err
 // CreateTicket makes a ticket of typ for the data object or collection at p
 // and returns its string, shown this once; secret, if not empty, is the
 // string the caller chose.
-func (z *Zone) CreateTicket(ctx context.Context, caller catalog.User, p catalog.Path, typ catalog.TicketType, secret string) (string, catalog.Ticket, error) {
+func (z *Zone) CreateTicket(ctx context.Context, caller Principal, p catalog.Path, typ catalog.TicketType, secret string) (string, catalog.Ticket, error) {
 	if _, err := catalog.ParseTicketType(string(typ)); err != nil {
 		return "", catalog.Ticket{}, err
 	}
@@ -204,7 +182,7 @@ func (z *Zone) CreateTicket(ctx context.Context, caller catalog.User, p catalog.
 
 // ModifyTicket applies one change, in iticket mod's words (see
 // catalog.ParseTicketMod), to the ticket ref.
-func (z *Zone) ModifyTicket(ctx context.Context, caller catalog.User, ref string, args []string) (catalog.Ticket, error) {
+func (z *Zone) ModifyTicket(ctx context.Context, caller Principal, ref string, args []string) (catalog.Ticket, error) {
 	mod, err := catalog.ParseTicketMod(args, time.Now())
 	if err != nil {
 		return catalog.Ticket{}, err
@@ -293,7 +271,7 @@ func validHostName(s string) bool {
 
 // ListTickets returns the caller's tickets; with ref only that one (which
 // the caller must own), with all every ticket of the zone (rodsadmin).
-func (z *Zone) ListTickets(ctx context.Context, caller catalog.User, ref string, all bool) ([]catalog.Ticket, error) {
+func (z *Zone) ListTickets(ctx context.Context, caller Principal, ref string, all bool) ([]catalog.Ticket, error) {
 	if ref != "" {
 		t, err := z.ticketByRef(ctx, ref)
 		if err != nil {
@@ -319,7 +297,7 @@ func (z *Zone) ListTickets(ctx context.Context, caller catalog.User, ref string,
 }
 
 // RemoveTicket deletes the ticket ref, which the caller must own.
-func (z *Zone) RemoveTicket(ctx context.Context, caller catalog.User, ref string) error {
+func (z *Zone) RemoveTicket(ctx context.Context, caller Principal, ref string) error {
 	t, err := z.ticketByRef(ctx, ref)
 	if err != nil {
 		return err

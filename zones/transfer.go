@@ -42,7 +42,7 @@ type PutRequest struct {
 // catalog transaction only after the bytes are durable and their checksum is
 // known (and matches, when the client gave one). On any failure the partial
 // file and the intermediate replica are removed.
-func (z *Zone) Put(ctx context.Context, caller catalog.User, req PutRequest, body io.Reader) (catalog.DataObject, error) {
+func (z *Zone) Put(ctx context.Context, caller Principal, req PutRequest, body io.Reader) (catalog.DataObject, error) {
 	if req.Resource == "" {
 		req.Resource = z.defResc
 	}
@@ -57,13 +57,13 @@ func (z *Zone) Put(ctx context.Context, caller catalog.User, req PutRequest, bod
 	err := z.do(ctx, op, func(ctx context.Context) error {
 		var err error
 		req.Resource = op.Resource // a rule may have chosen another
-		obj, err = z.put(ctx, ownerFor(op), req, body)
+		obj, err = z.put(ctx, As(ownerFor(op)), req, body)
 		return err
 	})
 	return obj, err
 }
 
-func (z *Zone) put(ctx context.Context, caller catalog.User, req PutRequest, body io.Reader) (catalog.DataObject, error) {
+func (z *Zone) put(ctx context.Context, caller Principal, req PutRequest, body io.Reader) (catalog.DataObject, error) {
 	t, err := z.tree(ctx)
 	if err != nil {
 		return catalog.DataObject{}, err
@@ -84,7 +84,7 @@ func (z *Zone) put(ctx context.Context, caller catalog.User, req PutRequest, bod
 	if err != nil {
 		return catalog.DataObject{}, err
 	}
-	if err := z.checkQuota(ctx, caller, req); err != nil {
+	if err := z.checkQuota(ctx, caller.User, req); err != nil {
 		return catalog.DataObject{}, err
 	}
 	holder := z.newHolder()
@@ -295,7 +295,7 @@ func truncateName(name string, n int) string {
 
 // Open returns a reader of the data object at p from offset, with the object
 // and the replica it reads. number picks a replica; 0 picks a good one.
-func (z *Zone) Open(ctx context.Context, caller catalog.User, p catalog.Path, number int, offset int64) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
+func (z *Zone) Open(ctx context.Context, caller Principal, p catalog.Path, number int, offset int64) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
 	var (
 		obj catalog.DataObject
 		rep catalog.Replica
@@ -323,7 +323,7 @@ type OpenOptions struct {
 }
 
 // OpenWith is Open with options.
-func (z *Zone) OpenWith(ctx context.Context, caller catalog.User, p catalog.Path, o OpenOptions) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
+func (z *Zone) OpenWith(ctx context.Context, caller Principal, p catalog.Path, o OpenOptions) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
 	var (
 		obj catalog.DataObject
 		rep catalog.Replica
@@ -395,7 +395,7 @@ func (z *Zone) openWith(ctx context.Context, p catalog.Path, o OpenOptions) (cat
 }
 
 // Copy copies the data object from to the new data object to.
-func (z *Zone) Copy(ctx context.Context, caller catalog.User, from, to catalog.Path, resource string, overwrite bool) (catalog.DataObject, error) {
+func (z *Zone) Copy(ctx context.Context, caller Principal, from, to catalog.Path, resource string, overwrite bool) (catalog.DataObject, error) {
 	if resource == "" {
 		resource = z.defResc
 	}
@@ -411,7 +411,7 @@ func (z *Zone) Copy(ctx context.Context, caller catalog.User, from, to catalog.P
 			return err
 		}
 		defer rc.Close()
-		obj, err = z.put(ctx, ownerFor(op), PutRequest{Path: to, Size: rep.Size, Resource: op.Resource, Overwrite: overwrite, Checksum: rep.Checksum}, rc)
+		obj, err = z.put(ctx, As(ownerFor(op)), PutRequest{Path: to, Size: rep.Size, Resource: op.Resource, Overwrite: overwrite, Checksum: rep.Checksum}, rc)
 		return err
 	})
 	return obj, err
@@ -426,7 +426,7 @@ type ChecksumResult struct {
 // Checksum returns the checksum of the data object at p. With verify it
 // reads every good replica and compares its bytes with the catalog: size and
 // checksum; a difference is an ErrChecksumMismatch naming the replica.
-func (z *Zone) Checksum(ctx context.Context, caller catalog.User, p catalog.Path, verify bool) (ChecksumResult, error) {
+func (z *Zone) Checksum(ctx context.Context, caller Principal, p catalog.Path, verify bool) (ChecksumResult, error) {
 	var res ChecksumResult
 	err := z.do(ctx, &Op{Name: "checksum", Caller: caller, Path: p}, func(ctx context.Context) error {
 		obj, err := z.cat.DataObject(ctx, p)

@@ -34,7 +34,6 @@ const (
 type Options struct {
 	Name            string
 	DefaultResource string
-	SessionTTL      time.Duration
 	// Lease is how long an intermediate replica stays locked without renewal.
 	Lease  time.Duration
 	Logger *slog.Logger
@@ -44,8 +43,9 @@ type Options struct {
 	// Drivers opens and checks storage resources (resources/drivers is
 	// the registry the server passes).
 	Drivers Drivers
-	// LDAP, if set, logs users in with a directory as well.
-	LDAP *LDAPLogin
+	// Directory says that this server logs users in with a directory
+	// (zones/auth), so that accounts may be switched to it.
+	Directory bool
 	// DataDir is the server's data directory (catalog, keys), if it has
 	// one: no resource's vault may hold it.
 	DataDir string
@@ -76,7 +76,6 @@ type Zone struct {
 	cat        catalog.Catalog
 	log        *slog.Logger
 	defResc    string
-	sessionTTL time.Duration
 	lease      time.Duration
 	holderBase string
 	holderSeq  atomic.Uint64
@@ -84,14 +83,9 @@ type Zone struct {
 	hooks      []Hook
 	rules      *rules.Engine
 	auditPath  string
-	sessions   sessionCache
 	groupCache groupCache
-	ldap       *LDAPLogin
+	directory  bool
 	dataDir    string
-	// dummyHash is checked when a login names no user, so that a failed
-	// login takes as long whether or not the user exists.
-	dummyHash string
-	throttle  *loginThrottle
 
 	mu        sync.Mutex
 	rescs     map[string]openResource
@@ -107,9 +101,6 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 	if opts.DefaultResource == "" {
 		opts.DefaultResource = DefaultResource
 	}
-	if opts.SessionTTL == 0 {
-		opts.SessionTTL = 8 * time.Hour
-	}
 	if opts.Lease == 0 {
 		opts.Lease = time.Minute
 	}
@@ -124,20 +115,16 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 	}
 	boot := make([]byte, 6)
 	rand.Read(boot)
-	dummy, _ := HashPassword(hex.EncodeToString(boot))
 	return &Zone{
-		dummyHash:  dummy,
-		throttle:   newLoginThrottle(),
 		name:       opts.Name,
 		cat:        cat,
 		log:        opts.Logger,
 		defResc:    opts.DefaultResource,
-		sessionTTL: opts.SessionTTL,
 		lease:      opts.Lease,
 		holderBase: opts.ServerID + "/" + hex.EncodeToString(boot) + "/",
 		drivers:    opts.Drivers,
 		rescs:      map[string]openResource{},
-		ldap:       opts.LDAP,
+		directory:  opts.Directory,
 		dataDir:    opts.DataDir,
 	}
 }

@@ -24,8 +24,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/internal/server"
 	"github.com/arca-data/arca/internal/testzone"
-	"github.com/arca-data/arca/zones"
 )
 
 // api is a logged-in connection to a zone through the generated clients.
@@ -265,7 +265,7 @@ func snapshot(t *testing.T, a *api, z *testzone.Zone) string {
 // gRPC API, past the checks of the icommands: every one is refused with
 // InvalidArgument and a message naming the problem, and nothing changes.
 func TestBadPathsAPI(t *testing.T) {
-	z := testzone.StartZone(t, t.TempDir(), zones.ServerConfig{})
+	z := testzone.StartZone(t, t.TempDir(), server.ServerConfig{})
 	a := dialZone(t, z, "rods", testzone.AdminPassword)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -374,7 +374,7 @@ func checkInvalidUTF8(t *testing.T, err error) {
 
 // TestBadNamesAPI sends malformed user names where the API takes names.
 func TestBadNamesAPI(t *testing.T) {
-	z := testzone.StartZone(t, t.TempDir(), zones.ServerConfig{})
+	z := testzone.StartZone(t, t.TempDir(), server.ServerConfig{})
 	a := dialZone(t, z, "rods", testzone.AdminPassword)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -433,7 +433,7 @@ func TestBadInputCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	z := testzone.StartZone(t, t.TempDir(), zones.ServerConfig{})
+	z := testzone.StartZone(t, t.TempDir(), server.ServerConfig{})
 	work := t.TempDir()
 	env := append(os.Environ(), "ARCA_CONFIG_DIR="+filepath.Join(work, ".arca"), "HOME="+work,
 		"ARCA_PASSWORD="+testzone.AdminPassword)

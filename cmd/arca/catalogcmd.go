@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arca-data/arca/catalog/migrate"
-	"github.com/arca-data/arca/zones"
+	"github.com/arca-data/arca/internal/server"
 )
 
 // newCatalogCommand is "arca catalog": administration of catalogs.
@@ -42,12 +42,12 @@ own.`,
 				return fmt.Errorf("--from and --to are required")
 			}
 			ctx := cmd.Context()
-			src, err := zones.OpenCatalog(ctx, from, "")
+			src, err := server.OpenCatalog(ctx, from, "")
 			if err != nil {
 				return fmt.Errorf("--from: %w", err)
 			}
 			defer src.Close()
-			dst, err := zones.OpenCatalog(ctx, to, "")
+			dst, err := server.OpenCatalog(ctx, to, "")
 			if err != nil {
 				return fmt.Errorf("--to: %w", err)
 			}

@@ -370,8 +370,8 @@ func buildArca(t *testing.T, dir string) string {
 	return bin
 }
 
-// server is an "arca server" process.
-type server struct {
+// serverProc is an "arca server" process.
+type serverProc struct {
 	t          *testing.T
 	cmd        *exec.Cmd
 	addr, port string
@@ -380,20 +380,20 @@ type server struct {
 	done       chan struct{}
 }
 
-func (s *server) Write(p []byte) (int, error) {
+func (s *serverProc) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.stderr.Write(p)
 }
 
-func (s *server) log() string {
+func (s *serverProc) log() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.stderr.String()
 }
 
 // kill sends SIGKILL and waits for the process to end.
-func (s *server) kill() {
+func (s *serverProc) kill() {
 	s.cmd.Process.Kill()
 	<-s.done
 }
@@ -402,15 +402,15 @@ var servingLine = regexp.MustCompile(`serving on (127\.0\.0\.1:(\d+));`)
 
 // startServer starts "arca server" with a 2s lease and waits for its
 // "serving on" line.
-func startServer(t *testing.T, bin, data, addr string) *server {
+func startServer(t *testing.T, bin, data, addr string) *serverProc {
 	t.Helper()
 	return startServerWith(t, bin, data, addr)
 }
 
 // startServerWith is startServer with more flags for "arca server".
-func startServerWith(t *testing.T, bin, data, addr string, flags ...string) *server {
+func startServerWith(t *testing.T, bin, data, addr string, flags ...string) *serverProc {
 	t.Helper()
-	s := &server{t: t, done: make(chan struct{})}
+	s := &serverProc{t: t, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, append([]string{"server", "--data", data, "--addr", addr, "--lease", "2s"}, flags...)...)
 	s.cmd.Env = append(os.Environ(), "ARCA_ADMIN_PASSWORD=crash-test-password")
 	s.cmd.Stderr = s

@@ -14,15 +14,16 @@ import (
 	"time"
 
 	"github.com/arca-data/arca/icommands"
+	"github.com/arca-data/arca/internal/server"
 	"github.com/arca-data/arca/internal/testldap"
 	"github.com/arca-data/arca/internal/testzone"
-	"github.com/arca-data/arca/zones"
+	"github.com/arca-data/arca/zones/auth"
 )
 
 // ldapServerConfig is the test directory as a zone's LDAP settings:
 // StartTLS, the service account, provisioning on.
-func ldapServerConfig(d testldap.Directory) zones.LDAPConfig {
-	return zones.LDAPConfig{URL: d.URL, Base: d.People, GroupBase: d.Groups, CAFile: d.CAFile,
+func ldapServerConfig(d testldap.Directory) auth.LDAPConfig {
+	return auth.LDAPConfig{URL: d.URL, Base: d.People, GroupBase: d.Groups, CAFile: d.CAFile,
 		BindDN: d.BindDN, BindPasswordFile: d.BindPasswordFile, Provision: true}
 }
 
@@ -33,7 +34,7 @@ func ldapServerConfig(d testldap.Directory) zones.LDAPConfig {
 func TestLDAPLoginEndToEnd(t *testing.T) {
 	d := testldap.Get(t)
 	tmp := t.TempDir()
-	z := testzone.StartZone(t, filepath.Join(tmp, "zone"), zones.ServerConfig{LDAP: ldapServerConfig(d)})
+	z := testzone.StartZone(t, filepath.Join(tmp, "zone"), server.ServerConfig{LDAP: ldapServerConfig(d)})
 	user := func(name, password string) *inprocCLI {
 		return newInprocCLI(t, filepath.Join(tmp, name, ".arca"), map[string]string{
 			"HOME": filepath.Join(tmp, name), "ARCA_PASSWORD": password})
@@ -164,7 +165,7 @@ func TestServerLDAPFlagsAndConfigFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.file != "" {
-				if err := os.WriteFile(filepath.Join(data, zones.ConfigFileName), []byte(tc.file), 0o600); err != nil {
+				if err := os.WriteFile(filepath.Join(data, server.ConfigFileName), []byte(tc.file), 0o600); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arca-data/arca/icommands"
+	"github.com/arca-data/arca/internal/server"
 	"github.com/arca-data/arca/zones"
 )
 
@@ -44,7 +45,7 @@ and tape storage. "arca server" runs a zone; the icommands (ils, iput, iget,
 }
 
 func newServerCommand(logTo io.Writer) *cobra.Command {
-	var flags zones.ServerConfig
+	var flags server.ServerConfig
 	var logLevel, configPath string
 	cmd := &cobra.Command{
 		Use:   "server --data DIR [--addr HOST:PORT] [--zone NAME] [--config FILE] [--catalog URL] [--ldap-url URL ...]",
@@ -98,19 +99,19 @@ every login.`,
 			cfg.Logger = slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: level}))
 			cfg.Out = cmd.OutOrStdout()
 			if os.Getenv("GOMAXPROCS") == "" { // an operator's choice wins
-				runtime.GOMAXPROCS(zones.ServerProcs(runtime.GOMAXPROCS(0)))
+				runtime.GOMAXPROCS(server.ServerProcs(runtime.GOMAXPROCS(0)))
 			}
 			// SIGHUP reopens the audit log, for logrotate.
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
 			cfg.ReopenLogs = hup
-			return zones.Run(cmd.Context(), cfg)
+			return server.Run(cmd.Context(), cfg)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&flags.DataDir, "data", "", "directory of the zone's catalog, vault and TLS files (required)")
-	f.StringVar(&configPath, "config", "", "configuration file (default DIR/"+zones.ConfigFileName+" if it exists)")
+	f.StringVar(&configPath, "config", "", "configuration file (default DIR/"+server.ConfigFileName+" if it exists)")
 	f.StringVar(&flags.Addr, "addr", fmt.Sprintf("127.0.0.1:%d", zones.DefaultPort), "address to listen on")
 	f.StringVar(&flags.Zone, "zone", "", "zone name (first start only; default tempZone)")
 	f.StringVar(&flags.Catalog, "catalog", "", "catalog URL: sqlite://PATH or dgraph://HOST:PORT (default sqlite://DIR/catalog.db)")
@@ -135,15 +136,15 @@ every login.`,
 
 // serverConfig merges the configuration file and the flags given: a flag
 // on the command line wins over the file, the file over a flag's default.
-func serverConfig(cmd *cobra.Command, flags zones.ServerConfig, logLevel, configPath string) (zones.ServerConfig, slog.Level, error) {
+func serverConfig(cmd *cobra.Command, flags server.ServerConfig, logLevel, configPath string) (server.ServerConfig, slog.Level, error) {
 	explicit := configPath != ""
 	if !explicit {
-		configPath = filepath.Join(flags.DataDir, zones.ConfigFileName)
+		configPath = filepath.Join(flags.DataDir, server.ConfigFileName)
 	}
-	var file zones.ConfigFile
+	var file server.ConfigFile
 	if _, err := os.Stat(configPath); err == nil || explicit {
-		if file, err = zones.LoadConfig(configPath); err != nil {
-			return zones.ServerConfig{}, 0, fmt.Errorf("--config: %w", err)
+		if file, err = server.LoadConfig(configPath); err != nil {
+			return server.ServerConfig{}, 0, fmt.Errorf("--config: %w", err)
 		}
 	}
 	cfg, level := file.ServerConfig()
@@ -175,11 +176,11 @@ func serverConfig(cmd *cobra.Command, flags zones.ServerConfig, logLevel, config
 	}
 	if set("log-level") || file.LogLevel == "" {
 		if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-			return zones.ServerConfig{}, 0, fmt.Errorf("--log-level: %w", err)
+			return server.ServerConfig{}, 0, fmt.Errorf("--log-level: %w", err)
 		}
 	}
 	if l.URL == "" && (set("ldap-base") || set("ldap-group-base") || set("ldap-bind-dn") || set("ldap-ca")) {
-		return zones.ServerConfig{}, 0, fmt.Errorf("--ldap-* flags need --ldap-url (or an ldap section in the configuration file)")
+		return server.ServerConfig{}, 0, fmt.Errorf("--ldap-* flags need --ldap-url (or an ldap section in the configuration file)")
 	}
 	return cfg, level, nil
 }

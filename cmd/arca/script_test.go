@@ -22,9 +22,9 @@ import (
 
 	"github.com/arca-data/arca/icommands"
 	"github.com/arca-data/arca/internal/bytesize"
+	"github.com/arca-data/arca/internal/server"
 	"github.com/arca-data/arca/internal/testldap"
 	"github.com/arca-data/arca/internal/testzone"
-	"github.com/arca-data/arca/zones"
 )
 
 // TestMain makes the test binary answer to "arca" and to every icommand
@@ -46,7 +46,7 @@ func TestMain(m *testing.M) {
 //	ARCA_ADMIN_PASSWORD             the password of rods
 //	ARCA_CONFIG_DIR=$WORK/.arca, HOME=$WORK/home
 func TestScript(t *testing.T) {
-	testscript.Run(t, scriptParams("testdata/script", zones.ServerConfig{}, nil))
+	testscript.Run(t, scriptParams("testdata/script", server.ServerConfig{}, nil))
 }
 
 // TestScriptLDAP runs testdata/ldap/*.txtar like TestScript, against a
@@ -56,7 +56,7 @@ func TestScript(t *testing.T) {
 //	LDAP_PASSWORD_<user>   the directory's password of alice, bob, carol, dave, rods
 func TestScriptLDAP(t *testing.T) {
 	d := testldap.Get(t)
-	testscript.Run(t, scriptParams("testdata/ldap", zones.ServerConfig{LDAP: ldapServerConfig(d)}, func(e *testscript.Env) {
+	testscript.Run(t, scriptParams("testdata/ldap", server.ServerConfig{LDAP: ldapServerConfig(d)}, func(e *testscript.Env) {
 		for user, pw := range d.Passwords {
 			e.Setenv("LDAP_PASSWORD_"+user, pw)
 		}
@@ -65,7 +65,7 @@ func TestScriptLDAP(t *testing.T) {
 
 // scriptParams runs the scripts in dir, each against a zone of its own
 // served with cfg; more, if set, adds to each script's environment.
-func scriptParams(dir string, cfg zones.ServerConfig, more func(*testscript.Env)) testscript.Params {
+func scriptParams(dir string, cfg server.ServerConfig, more func(*testscript.Env)) testscript.Params {
 	return testscript.Params{
 		Dir:                 dir,
 		RequireExplicitExec: true,

@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arca-data/arca/icommands"
+	"github.com/arca-data/arca/internal/server"
 	"github.com/arca-data/arca/internal/testzone"
-	"github.com/arca-data/arca/zones"
 )
 
 // TestSessionExpires logs in to a zone whose sessions last 2s, and checks
@@ -26,7 +26,7 @@ func TestSessionExpires(t *testing.T) {
 	// Long enough that the first commands finish on a loaded machine.
 	const ttl = 5 * time.Second
 	tmp := t.TempDir()
-	z := testzone.StartZone(t, filepath.Join(tmp, "zone"), zones.ServerConfig{SessionTTL: ttl})
+	z := testzone.StartZone(t, filepath.Join(tmp, "zone"), server.ServerConfig{SessionTTL: ttl})
 	cli := newInprocCLI(t, filepath.Join(tmp, ".arca"), map[string]string{
 		"HOME":          filepath.Join(tmp, "home"),
 		"ARCA_PASSWORD": testzone.AdminPassword,
@@ -132,7 +132,7 @@ func TestSessionExpires(t *testing.T) {
 func TestSessionExpiredAfterMaintenance(t *testing.T) {
 	const ttl, sweep = 4 * time.Second, 100 * time.Millisecond
 	tmp := t.TempDir()
-	z := testzone.StartZone(t, filepath.Join(tmp, "zone"), zones.ServerConfig{SessionTTL: ttl, MaintenanceInterval: sweep})
+	z := testzone.StartZone(t, filepath.Join(tmp, "zone"), server.ServerConfig{SessionTTL: ttl, MaintenanceInterval: sweep})
 	cli := newInprocCLI(t, filepath.Join(tmp, ".arca"), map[string]string{
 		"HOME":          filepath.Join(tmp, "home"),
 		"ARCA_PASSWORD": testzone.AdminPassword,

@@ -20,7 +20,7 @@ import (
 )
 
 // defaultShutdownGrace is what "arca server" gives in-flight requests after
-// SIGTERM (zones.ServerConfig.ShutdownGrace; the binary has no flag for it).
+// SIGTERM (server.ServerConfig.ShutdownGrace; the binary has no flag for it).
 const defaultShutdownGrace = 30 * time.Second
 
 // TestSIGTERMDrains sends SIGTERM to a real "arca server" process while

@@ -10,14 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arca-data/arca/internal/server"
 	"github.com/arca-data/arca/internal/testzone"
-	"github.com/arca-data/arca/zones"
+	"github.com/arca-data/arca/internal/tlsca"
 )
 
 // TestServerTLSVersions: the zone server speaks TLS 1.2 and 1.3, and refuses
 // a client that offers at most TLS 1.1 or 1.0.
 func TestServerTLSVersions(t *testing.T) {
-	z := testzone.StartZone(t, filepath.Join(t.TempDir(), "zone"), zones.ServerConfig{})
+	z := testzone.StartZone(t, filepath.Join(t.TempDir(), "zone"), server.ServerConfig{})
 	pemBytes, err := os.ReadFile(z.CAFile)
 	if err != nil {
 		t.Fatal(err)
@@ -58,8 +59,8 @@ func TestServerTLSVersions(t *testing.T) {
 // server before sending a password, and stores no session.
 func TestClientRefusesForeignCA(t *testing.T) {
 	tmp := t.TempDir()
-	z := testzone.StartZone(t, filepath.Join(tmp, "zone"), zones.ServerConfig{})
-	other := testzone.StartZone(t, filepath.Join(tmp, "other"), zones.ServerConfig{})
+	z := testzone.StartZone(t, filepath.Join(tmp, "zone"), server.ServerConfig{})
+	other := testzone.StartZone(t, filepath.Join(tmp, "other"), server.ServerConfig{})
 	cli := newInprocCLI(t, filepath.Join(tmp, ".arca"), map[string]string{"HOME": tmp, "ARCA_PASSWORD": testzone.AdminPassword})
 	r := cli.run("iinit", "--host", z.Host, "--port", z.Port, "--ca", other.CAFile)
 	if r.code == 0 || !strings.Contains(r.stderr, "certificate") {
@@ -72,7 +73,7 @@ func TestClientRefusesForeignCA(t *testing.T) {
 		t.Errorf("the server saw a login:\n%s", z.Log())
 	}
 	// The client's TLS configuration alone, against the same server.
-	conf, err := zones.ClientTLS(other.CAFile, z.Host)
+	conf, err := tlsca.ClientTLS(other.CAFile, z.Host)
 	if err != nil {
 		t.Fatal(err)
 	}

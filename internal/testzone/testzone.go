@@ -1,5 +1,5 @@
 // Package testzone starts real Arca zones inside a test process: the same
-// zones.Run that "arca server" runs, on a free loopback port, with a data
+// server.Run that "arca server" runs, on a free loopback port, with a data
 // directory the test chooses.
 package testzone
 
@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/arca-data/arca/zones"
+	"github.com/arca-data/arca/internal/server"
 )
 
 // AdminPassword is the password of rods in every zone Start creates: Start
@@ -61,14 +61,14 @@ func (z *Zone) Stop() { z.stop() }
 // earlier through stop.
 func Start(t testing.TB, dir string) (addr, caFile string, stop func()) {
 	t.Helper()
-	z := StartZone(t, dir, zones.ServerConfig{})
+	z := StartZone(t, dir, server.ServerConfig{})
 	return z.Addr, z.CAFile, z.Stop
 }
 
 // StartZone is Start with more of the server's configuration: cfg.DataDir,
 // cfg.Addr, cfg.Logger, cfg.Out and cfg.Ready are set by StartZone. The
 // server's log is kept in the Zone and, when the test fails, printed.
-func StartZone(t testing.TB, dir string, cfg zones.ServerConfig) *Zone {
+func StartZone(t testing.TB, dir string, cfg server.ServerConfig) *Zone {
 	t.Helper()
 	os.Setenv("ARCA_ADMIN_PASSWORD", AdminPassword)
 	abs, err := filepath.Abs(dir)
@@ -88,7 +88,7 @@ func StartZone(t testing.TB, dir string, cfg zones.ServerConfig) *Zone {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- zones.Run(ctx, cfg) }()
+	go func() { done <- server.Run(ctx, cfg) }()
 	var once sync.Once
 	var runErr error
 	z.stop = func() {

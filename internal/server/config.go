@@ -1,0 +1,182 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/zones/auth"
+)
+
+// ConfigFileName is the server's configuration file in its data directory.
+// It is optional; `arca server` flags override what it says.
+const ConfigFileName = "arca.yaml"
+
+// maxConfigSize bounds what ParseConfig reads: a configuration file is
+// small, and a huge one is a mistake.
+const maxConfigSize = 1 << 20
+
+// ConfigFile is the server's configuration file:
+//
+//	addr: 0.0.0.0:1247
+//	zone: tempZone            # first start only, like --zone
+//	log_level: info
+//	lease: 1m
+//	session_ttl: 8h
+//	ldap:
+//	  url: ldaps://ldap.example.org        # or ldap://... (StartTLS)
+//	  base: ou=people,dc=example,dc=org
+//	  user_attr: uid
+//	  user_filter: (objectClass=inetOrgPerson)
+//	  group_base: ou=groups,dc=example,dc=org
+//	  group_attr: cn
+//	  group_map: {"Lab Members": lab}     # optional: only these groups, renamed
+//	  bind_dn: cn=arca,ou=services,dc=example,dc=org
+//	  bind_password_file: ldap-password   # mode 0600; relative to this file
+//	  ca: ldap-ca.pem                     # relative to this file
+//	  provision: true
+//	  timeout: 10s
+//	  recheck_interval: 10m               # end sessions of users gone from the directory
+//
+// Unknown keys are an error, so that a misspelt setting is not ignored.
+type ConfigFile struct {
+	Addr       string        `yaml:"addr,omitempty"`
+	Zone       string        `yaml:"zone,omitempty"`
+	Catalog    string        `yaml:"catalog,omitempty"` // sqlite://PATH or dgraph://HOST:PORT
+	LogLevel   string        `yaml:"log_level,omitempty"`
+	Lease      time.Duration `yaml:"lease,omitempty"`
+	SessionTTL time.Duration `yaml:"session_ttl,omitempty"`
+	LDAP       *LDAPFile     `yaml:"ldap,omitempty"`
+}
+
+// LDAPFile is the ldap section of the configuration file.
+type LDAPFile struct {
+	URL              string            `yaml:"url,omitempty"`
+	Base             string            `yaml:"base,omitempty"`
+	UserAttr         string            `yaml:"user_attr,omitempty"`
+	UserFilter       string            `yaml:"user_filter,omitempty"`
+	GroupBase        string            `yaml:"group_base,omitempty"`
+	GroupAttr        string            `yaml:"group_attr,omitempty"`
+	GroupMap         map[string]string `yaml:"group_map,omitempty"`
+	BindDN           string            `yaml:"bind_dn,omitempty"`
+	BindPasswordFile string            `yaml:"bind_password_file,omitempty"`
+	CA               string            `yaml:"ca,omitempty"`
+	Provision        *bool             `yaml:"provision,omitempty"`
+	// InsecurePlainLoopback allows ldap:// without StartTLS to a loopback
+	// address: for tests only.
+	InsecurePlainLoopback bool          `yaml:"insecure_plain_loopback,omitempty"`
+	Timeout               time.Duration `yaml:"timeout,omitempty"`
+	// RecheckInterval is how often users with live sessions are looked up
+	// in the directory; 0 means DefaultLDAPRecheck.
+	RecheckInterval time.Duration `yaml:"recheck_interval,omitempty"`
+}
+
+// ParseConfig reads a configuration file's text and checks every value.
+func ParseConfig(data []byte) (ConfigFile, error) {
+	var c ConfigFile
+	if len(data) > maxConfigSize {
+		return c, fmt.Errorf("configuration: %d bytes is more than the %d a configuration may have", len(data), maxConfigSize)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return ConfigFile{}, fmt.Errorf("configuration: %w", err)
+	}
+	var more any
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return ConfigFile{}, errors.New("configuration: one YAML document only")
+	}
+	if err := c.validate(); err != nil {
+		return ConfigFile{}, fmt.Errorf("configuration: %w", err)
+	}
+	if c.LDAP != nil && len(c.LDAP.GroupMap) == 0 {
+		c.LDAP.GroupMap = nil // "group_map: {}" says what no group_map says
+	}
+	return c, nil
+}
+
+// LoadConfig reads and checks the configuration file at path. Relative
+// file names in it are taken relative to the file's directory.
+func LoadConfig(path string) (ConfigFile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ConfigFile{}, err
+	}
+	c, err := ParseConfig(data)
+	if err != nil {
+		return ConfigFile{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if l := c.LDAP; l != nil {
+		dir := filepath.Dir(path)
+		for _, p := range []*string{&l.CA, &l.BindPasswordFile} {
+			if *p != "" && !filepath.IsAbs(*p) {
+				*p = filepath.Join(dir, *p)
+			}
+		}
+	}
+	return c, nil
+}
+
+func (c ConfigFile) validate() error {
+	if c.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+			return fmt.Errorf("addr %q: %w", c.Addr, err)
+		}
+	}
+	if c.Zone != "" {
+		if err := catalog.ValidateUserName(c.Zone); err != nil {
+			return fmt.Errorf("zone: %w", err)
+		}
+	}
+	if c.LogLevel != "" {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+			return fmt.Errorf("log_level: %w", err)
+		}
+	}
+	if c.Lease < 0 || c.SessionTTL < 0 {
+		return errors.New("lease and session_ttl cannot be negative")
+	}
+	if c.LDAP != nil {
+		if c.LDAP.URL == "" {
+			return errors.New("ldap: url is missing")
+		}
+		if err := c.LDAP.config().Check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// config is the file's ldap section as an auth.LDAPConfig, with its defaults.
+func (l *LDAPFile) config() auth.LDAPConfig {
+	provision := true
+	if l.Provision != nil {
+		provision = *l.Provision
+	}
+	return auth.LDAPConfig{URL: l.URL, Base: l.Base, UserAttr: l.UserAttr, UserFilter: l.UserFilter, GroupBase: l.GroupBase,
+		GroupAttr: l.GroupAttr, GroupMap: l.GroupMap, BindDN: l.BindDN, BindPasswordFile: l.BindPasswordFile,
+		CAFile: l.CA, Provision: provision, InsecurePlainLoopback: l.InsecurePlainLoopback, Timeout: l.Timeout,
+		RecheckInterval: l.RecheckInterval}
+}
+
+// ServerConfig is what the file says, as a ServerConfig; a caller sets its
+// flags over it.
+func (c ConfigFile) ServerConfig() (ServerConfig, slog.Level) {
+	var level slog.Level
+	level.UnmarshalText([]byte(c.LogLevel)) // checked by ParseConfig; "" is info
+	sc := ServerConfig{Addr: c.Addr, Zone: c.Zone, Catalog: c.Catalog, Lease: c.Lease, SessionTTL: c.SessionTTL}
+	if c.LDAP != nil {
+		sc.LDAP = c.LDAP.config()
+	}
+	return sc, level
+}

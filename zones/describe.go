@@ -1,0 +1,49 @@
+package zones
+
+import (
+	"context"
+
+	"github.com/arca-data/arca/catalog"
+)
+
+// DefaultResource is where a put goes when neither the client nor a rule
+// chooses.
+func (z *Zone) DefaultResource() string { return z.defResc }
+
+// ReplicaLocation is what ils -L shows of a replica beyond its catalog
+// record: its resource hierarchy, where its bytes are for a person, and
+// whether they can be read without a recall.
+type ReplicaLocation struct {
+	Hierarchy    string
+	PhysicalPath string
+	Online       bool
+}
+
+// LocateReplica describes where the bytes of a replica on resource, at the
+// vault key, are. The caller has already been allowed to see the replica
+// (it came from Stat or List).
+func (z *Zone) LocateReplica(ctx context.Context, resource, key string) ReplicaLocation {
+	loc := ReplicaLocation{Hierarchy: resource}
+	if t, err := z.tree(ctx); err == nil {
+		if n, ok := t.Lookup(resource); ok {
+			loc.Hierarchy = n.Hierarchy()
+		}
+	}
+	loc.Online = z.online(ctx, resource, key)
+	loc.PhysicalPath = z.displayPath(ctx, resource, key)
+	return loc
+}
+
+// DescribeResource places the resource r in the tree.
+func (z *Zone) DescribeResource(ctx context.Context, r catalog.Resource) ResourceInfo {
+	info := ResourceInfo{Resource: r, Hierarchy: r.Name}
+	if t, err := z.loadTree(ctx); err == nil {
+		if n, ok := t.Lookup(r.Name); ok {
+			info.Role, info.Hierarchy = n.Role(), n.Hierarchy()
+			for _, c := range n.Children {
+				info.Children = append(info.Children, c.Name())
+			}
+		}
+	}
+	return info
+}
