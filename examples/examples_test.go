@@ -14,6 +14,8 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
+	"github.com/arca-data/arca/policies"
+	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones"
 )
@@ -38,7 +40,7 @@ func newZone(t *testing.T, files map[string][]byte) *zone {
 	}
 	t.Cleanup(func() { cat.Close() })
 	quiet := slog.New(slog.DiscardHandler)
-	z := zones.New(cat, zones.Options{Logger: quiet})
+	z := zones.New(cat, zones.Options{Drivers: drivers.Default(), Logger: quiet})
 	if err := z.Bootstrap(ctx, zones.BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +53,7 @@ func newZone(t *testing.T, files map[string][]byte) *zone {
 	}
 	audit := &bytes.Buffer{}
 	reg := rules.NewRegistry()
-	if err := z.RegisterActions(reg, slog.New(slog.NewJSONHandler(audit, nil))); err != nil {
+	if err := policies.Register(reg, z, slog.New(slog.NewJSONHandler(audit, nil))); err != nil {
 		t.Fatal(err)
 	}
 	e, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: quiet, Audit: slog.New(slog.NewJSONHandler(audit, nil))})

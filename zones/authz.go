@@ -32,112 +32,6 @@ type need struct {
 	ownerOf catalog.UserID
 }
 
-// requirements is the one table of what each operation needs. Administrators
-// pass every check; everything else is decided here and nowhere else.
-func requirements(op *Op) ([]need, error) {
-	switch op.Name {
-	case "stat", "get", "checksum", "list":
-		return []need{{path: op.Path, level: catalog.AccessRead}}, nil
-	case "checksum.update":
-		return []need{{path: op.Path, level: catalog.AccessWrite}}, nil
-	case "put":
-		return []need{{path: op.Path, level: catalog.AccessWrite, parentIfMissing: true}}, nil
-	case "mkdir":
-		return []need{{path: op.Path.Parent(), level: catalog.AccessWrite}}, nil
-	case "rename":
-		return []need{
-			{path: op.Path, level: catalog.AccessOwn},
-			{path: op.Dest.Parent(), level: catalog.AccessWrite},
-		}, nil
-	case "copy":
-		return []need{
-			{path: op.Path, level: catalog.AccessRead},
-			{path: op.Dest, level: catalog.AccessWrite, parentIfMissing: true},
-		}, nil
-	case "remove":
-		return []need{{path: op.Path, level: catalog.AccessOwn, tree: true}}, nil
-	case "acl.set", "acl.inherit":
-		// iRODS: changing an ACL or the inheritance flag needs own; with
-		// -M (admin mode) a rodsadmin may change any. Recursive changes
-		// touch only what the caller owns below (see SetAccess).
-		if op.AdminMode {
-			return nil, errAdminOnly
-		}
-		return []need{{path: op.Path, level: catalog.AccessOwn}}, nil
-	case "group.create", "group.remove":
-		return nil, errAdminOnly
-	case "group.add", "group.remove_member":
-		// iRODS lets a groupadmin manage the members of its own groups.
-		return []need{{groupAdminOf: op.Group}}, nil
-	case "group.list", "user.info":
-		return nil, nil // every user may see users, groups and memberships
-	case "query":
-		return nil, nil // the catalog filters rows by what the caller may read
-	case "ticket.create":
-		// iRODS: only who owns an object or collection may hand out tickets for it.
-		return []need{{path: op.Path, level: catalog.AccessOwn}}, nil
-	case "ticket.modify", "ticket.remove", "ticket.show":
-		return []need{{ownerOf: op.Owner}}, nil
-	case "ticket.list":
-		return nil, nil // the caller's own tickets
-	case "ticket.list.all":
-		return nil, errAdminOnly
-	case "register":
-		// iRODS: ireg is for rodsadmin (the files are the server's).
-		return nil, errAdminOnly
-	case "quota.set", "quota.list.all":
-		return nil, errAdminOnly
-	case "quota.list":
-		return nil, nil // filtered to what concerns the caller
-	case "replicate", "trim", "physmove":
-		// iRODS asks write permission to add, trim or move replicas; the
-		// objects below a collection are filtered by the same level.
-		return []need{{path: op.Path, level: catalog.AccessWrite}}, nil
-	case "resource.list":
-		return nil, nil // every user may see the resources, as in iRODS
-	case "stage":
-		// Reading is what a recall prepares; objects below a collection
-		// are filtered by the same level.
-		return []need{{path: op.Path, level: catalog.AccessRead}}, nil
-	case "resource.create", "resource.modify", "resource.remove", "resource.child", "fsck":
-		return nil, errAdminOnly
-	case "rules.list", "rules.check", "rules.dryrun":
-		return nil, nil // policy is no secret: every user may read and test it
-	case "audit.list":
-		return nil, errAdminOnly
-	case "job.list", "job.remove":
-		// Users see and remove their own jobs, administrators every job:
-		// decided against the job's owner in ListJobs and RemoveJob.
-		return nil, nil
-	case "user.provision", "group.sync.join", "group.sync.leave":
-		// Done by the zone itself, never asked for by a client: at login,
-		// after the directory has authenticated the user, on the user's
-		// behalf (the caller is that user, who for user.provision has no
-		// account yet). The directory's word is the permission; rules may
-		// still deny them.
-		return nil, errByZone
-	case "trash.remove", "logout", "whoami", "user.password":
-		return nil, nil // acts only on the caller's own trash, sessions and password
-	case "user.create", "user.modify", "user.remove", "user.list", "trash.remove.others":
-		return nil, errAdminOnly
-	case "metadata.list":
-		// AVUs of data objects and collections are read like the object;
-		// those of resources and users every user may see, as in iRODS.
-		if isPathTarget(op.Target) {
-			return []need{{path: op.Path, level: catalog.AccessRead}}, nil
-		}
-		return nil, nil
-	case "metadata.add", "metadata.set", "metadata.remove", "metadata.modify":
-		// iRODS: changing metadata needs modify_metadata, which write and
-		// own include; AVUs of resources and users only rodsadmin changes.
-		if isPathTarget(op.Target) {
-			return []need{{path: op.Path, level: catalog.AccessWrite}}, nil
-		}
-		return nil, errAdminOnly
-	}
-	return nil, fmt.Errorf("operation %q has no permission rule: %w", op.Name, catalog.ErrPermission)
-}
-
 var errAdminOnly = errors.New("administrators only")
 
 // errByZone marks operations the zone does on a user's behalf, which no
@@ -163,6 +57,9 @@ func (z *Zone) authorize(ctx context.Context, op *Op) error {
 	if isAnonymous(op.Caller.User) {
 		if !hasTicket {
 			return fmt.Errorf("%s: %w: no session", op.Name, ErrUnauthenticated)
+		}
+		if op.Name == OpWhoAmI {
+			return nil // who holds a ticket may learn that it acts as anonymous
 		}
 		if err := z.authorizeTicket(ctx, op); err != nil {
 			return fmt.Errorf("%s: %w", op.Name, err)

@@ -47,3 +47,14 @@ func (z *Zone) DescribeResource(ctx context.Context, r catalog.Resource) Resourc
 	}
 	return info
 }
+
+// WhoAmI returns the caller's account as the zone sees it (iuserinfo of
+// oneself, ienv). A ticket-only caller is the anonymous user.
+func (z *Zone) WhoAmI(ctx context.Context, caller Principal) (catalog.User, error) {
+	var u catalog.User
+	err := z.do(ctx, &Op{Name: OpWhoAmI, Caller: caller}, func(context.Context) error {
+		u = caller.User
+		return nil
+	})
+	return u, err
+}

@@ -60,7 +60,7 @@ func (z *Zone) RemoveFromGroup(ctx context.Context, caller Principal, group, use
 	return z.changeMember(ctx, caller, "group.remove_member", group, user)
 }
 
-func (z *Zone) changeMember(ctx context.Context, caller Principal, name, group, user string) error {
+func (z *Zone) changeMember(ctx context.Context, caller Principal, name OpName, group, user string) error {
 	gid, err := z.groupID(group)
 	if err != nil {
 		return err
@@ -69,7 +69,7 @@ func (z *Zone) changeMember(ctx context.Context, caller Principal, name, group, 
 	if err != nil {
 		return err
 	}
-	return z.do(ctx, &Op{Name: name, Caller: caller, Group: gid}, func(ctx context.Context) error {
+	return z.do(ctx, &Op{Name: name, Caller: caller, Group: gid, Account: uid}, func(ctx context.Context) error {
 		if gid.Name == PublicGroup {
 			return fmt.Errorf("%w: every user belongs to %s", catalog.ErrInvalidArgument, gid)
 		}

@@ -9,7 +9,7 @@ import (
 
 // metadataOp is the operation name with its target and AVUs; Path and
 // Resource are filled from the target, for the permission check and hooks.
-func metadataOp(name string, caller Principal, t catalog.AVUTarget, avus ...catalog.AVU) *Op {
+func metadataOp(name OpName, caller Principal, t catalog.AVUTarget, avus ...catalog.AVU) *Op {
 	op := &Op{Name: name, Caller: caller, Target: t, AVUs: avus}
 	switch t.Kind {
 	case catalog.TargetDataObject, catalog.TargetCollection:

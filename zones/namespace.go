@@ -294,9 +294,9 @@ func (z *Zone) ensureTrashParents(ctx context.Context, caller Principal, trash, 
 // with all the trash of every user.
 func (z *Zone) RemoveTrash(ctx context.Context, caller Principal, user string, all bool) (RemoveResult, error) {
 	var res RemoveResult
-	name := "trash.remove"
+	name := OpTrashRemove
 	if all || (user != "" && user != caller.Name) {
-		name = "trash.remove.others"
+		name = OpTrashRemoveOther
 	}
 	if user == "" {
 		user = caller.Name

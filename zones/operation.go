@@ -6,21 +6,6 @@ import (
 	"github.com/arca-data/arca/catalog"
 )
 
-// OperationNames are the names of every operation that an Op may carry,
-// for rules to name in "on" (a name not here is a rule file's error).
-// TestOperationNames checks that authorization knows each of them.
-var OperationNames = []string{
-	"acl.inherit", "acl.set", "audit.list", "checksum", "checksum.update", "copy", "fsck", "get",
-	"group.add", "group.create", "group.list", "group.remove", "group.sync.join", "group.sync.leave",
-	"job.list", "job.remove", "list", "logout", "metadata.add", "metadata.list", "metadata.modify",
-	"metadata.remove", "metadata.set", "mkdir", "physmove", "put", "query", "quota.list", "quota.list.all",
-	"quota.set", "register", "remove", "rename", "replicate", "resource.child", "resource.create",
-	"resource.list", "resource.modify", "resource.remove", "rules.check", "rules.dryrun", "rules.list",
-	"stage", "stat", "ticket.create", "ticket.list", "ticket.list.all", "ticket.modify", "ticket.remove",
-	"ticket.show", "trash.remove", "trash.remove.others", "trim", "user.create", "user.info", "user.list",
-	"user.modify", "user.password", "user.provision", "user.remove", "whoami",
-}
-
 // Principal is who asks for an operation, as the transport established it:
 // the authenticated user (or the anonymous user when the call presented
 // only a ticket), the ticket presented with the call, and the client's host.
@@ -47,7 +32,7 @@ func As(u catalog.User) Principal { return Principal{User: u} }
 // "user.provision" and "group.sync.join" (done by the zone at a login),
 // "metadata.add", ...
 type Op struct {
-	Name     string
+	Name     OpName
 	Caller   Principal
 	Path     catalog.Path // the object or collection acted on, if any
 	Dest     catalog.Path // the target of rename and copy

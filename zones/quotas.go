@@ -22,9 +22,9 @@ func (z *Zone) SetQuota(ctx context.Context, caller Principal, q catalog.Quota) 
 // its own, its groups', and those of collections it may read; with all
 // (rodsadmin) every quota.
 func (z *Zone) ListQuotas(ctx context.Context, caller Principal, all bool) ([]catalog.Quota, error) {
-	name := "quota.list"
+	name := OpQuotaList
 	if all {
-		name = "quota.list.all"
+		name = OpQuotaListAll
 	}
 	var out []catalog.Quota
 	err := z.do(ctx, &Op{Name: name, Caller: caller}, func(ctx context.Context) error {

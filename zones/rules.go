@@ -61,7 +61,7 @@ func (z *Zone) Rules() *rules.Engine { return z.rules }
 
 func (z *Zone) ruleRequest(op *Op) *rules.Request {
 	return &rules.Request{
-		Op: op.Name, Path: op.Path, Dest: op.Dest, Resource: op.Resource, Size: op.Size,
+		Op: string(op.Name), Path: op.Path, Dest: op.Dest, Resource: op.Resource, Size: op.Size,
 		AVUs: op.AVUs, Group: op.Group.Name, AdminMode: op.AdminMode, User: op.Caller.User, Zone: z.name,
 	}
 }
@@ -196,7 +196,7 @@ func (z *Zone) RemoveJob(ctx context.Context, caller Principal, id catalog.ID) e
 // policy for each object too. The first refusal refuses the whole
 // operation, before anything has changed.
 func (z *Zone) checkRulesInside(ctx context.Context, op *Op, coll catalog.Path) error {
-	if z.rules == nil || !z.rules.Watches(rules.Pre, op.Name) {
+	if z.rules == nil || !z.rules.Watches(rules.Pre, string(op.Name)) {
 		return nil
 	}
 	all := func(catalog.Path, []catalog.ACE) bool { return true }

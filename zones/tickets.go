@@ -283,9 +283,9 @@ func (z *Zone) ListTickets(ctx context.Context, caller Principal, ref string, al
 		}
 		return []catalog.Ticket{t}, nil
 	}
-	name, owner := "ticket.list", caller.UserID()
+	name, owner := OpTicketList, caller.UserID()
 	if all {
-		name, owner = "ticket.list.all", catalog.UserID{}
+		name, owner = OpTicketListAll, catalog.UserID{}
 	}
 	var out []catalog.Ticket
 	err := z.do(ctx, &Op{Name: name, Caller: caller}, func(ctx context.Context) error {

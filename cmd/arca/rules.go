@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/arca-data/arca/policies"
 	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones"
 )
@@ -67,7 +68,7 @@ a case fails.`,
 func offlineEngine() (*rules.Engine, error) {
 	quiet := slog.New(slog.DiscardHandler)
 	reg := rules.NewRegistry()
-	if err := zones.New(nil, zones.Options{Logger: quiet}).RegisterActions(reg, quiet); err != nil {
+	if err := policies.Register(reg, nil, quiet); err != nil {
 		return nil, err
 	}
 	return rules.New(rules.Options{Registry: reg, Logger: quiet})

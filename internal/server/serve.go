@@ -21,6 +21,7 @@ import (
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/internal/passwordhash"
 	"github.com/arca-data/arca/internal/tlsca"
+	"github.com/arca-data/arca/policies"
 	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones"
@@ -256,7 +257,7 @@ func startRules(dir string, cfg ServerConfig, zone *zones.Zone, cat catalog.Cata
 	audit := slog.New(slog.NewJSONHandler(f, nil))
 	zone.SetAuditLog(f.path)
 	reg := rules.NewRegistry()
-	if err := zone.RegisterActions(reg, audit); err != nil {
+	if err := policies.Register(reg, zone, audit); err != nil {
 		f.Close()
 		return nil, nil, err
 	}

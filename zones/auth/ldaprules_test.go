@@ -10,6 +10,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/internal/testldap"
+	"github.com/arca-data/arca/policies"
 	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones"
 )
@@ -39,7 +40,7 @@ func TestLDAPProvisionRules(t *testing.T) {
 	z, _ := ldapZone(t, d, nil)
 	ctx := context.Background()
 	reg := rules.NewRegistry()
-	if err := z.RegisterActions(reg, slog.New(slog.DiscardHandler)); err != nil {
+	if err := policies.Register(reg, z, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	e, err := rules.New(rules.Options{Registry: reg, Catalog: z.cat, Logger: slog.New(slog.DiscardHandler)})

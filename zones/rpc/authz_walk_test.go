@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +29,7 @@ import (
 	"github.com/arca-data/arca/catalog/sqlite"
 	"github.com/arca-data/arca/internal/passwordhash"
 	"github.com/arca-data/arca/internal/tlsca"
+	"github.com/arca-data/arca/policies"
 	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones"
@@ -816,12 +819,13 @@ func walkCases() []walkCase {
 
 // walkEnv is a zone served over TLS gRPC on loopback.
 type walkEnv struct {
-	t    *testing.T
-	zone *zones.Zone
-	auth *auth.Authenticator
-	cat  *sqlite.Catalog
-	conn *grpc.ClientConn
-	seq  int
+	t     *testing.T
+	zone  *zones.Zone
+	auth  *auth.Authenticator
+	fired *firedOps
+	cat   *sqlite.Catalog
+	conn  *grpc.ClientConn
+	seq   int
 }
 
 func newWalkEnv(t *testing.T) *walkEnv {
@@ -835,7 +839,7 @@ func newWalkEnv(t *testing.T) *walkEnv {
 	t.Cleanup(func() { cat.Close() })
 	z := zones.New(cat, zones.Options{Drivers: drivers.Default(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	reg := rules.NewRegistry()
-	if err := z.RegisterActions(reg, slog.New(slog.DiscardHandler)); err != nil {
+	if err := policies.Register(reg, z, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	engine, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: slog.New(slog.DiscardHandler)})
@@ -843,6 +847,8 @@ func newWalkEnv(t *testing.T) *walkEnv {
 		t.Fatal(err)
 	}
 	z.UseRules(engine)
+	fired := &firedOps{names: map[zones.OpName]bool{}}
+	z.AddHook(fired)
 	z.SetAuditLog(filepath.Join(dir, "audit.log"))
 	hash, err := passwordhash.Hash(walkPassword(zones.DefaultAdmin))
 	if err != nil {
@@ -889,7 +895,7 @@ func newWalkEnv(t *testing.T) *walkEnv {
 	}
 	t.Cleanup(func() { conn.Close() })
 
-	e := &walkEnv{t: t, zone: z, auth: svc.auth, cat: cat, conn: conn}
+	e := &walkEnv{t: t, zone: z, auth: svc.auth, cat: cat, conn: conn, fired: fired}
 	rods := e.user(zones.DefaultAdmin)
 	for _, c := range walkCallers {
 		if c.user == "" || c.user == zones.DefaultAdmin {
@@ -1092,6 +1098,49 @@ func TestAuthzWalk(t *testing.T) {
 		matrix.WriteByte('\n')
 	}
 	t.Logf("decisions (+ allowed, - refused, . other error):\n%s", matrix.String())
+
+	// Both directions of the operation table: every operation a client can
+	// ask for fired during the walk, and every operation that fired is in
+	// the table (so rules can name it). Those the zone does at a login are
+	// proven by zones/auth's LDAP tests.
+	for _, name := range zones.OperationNames() {
+		info, _ := zones.LookupOperation(name)
+		if !info.ByZone && !e.fired.has(zones.OpName(name)) {
+			t.Errorf("operation %s is in the table but never fired in the walk: a rule naming it would never run", name)
+		}
+	}
+	for _, name := range e.fired.all() {
+		if _, ok := zones.LookupOperation(string(name)); !ok {
+			t.Errorf("operation %s fired but is not in the table: no rule can name it", name)
+		}
+	}
+}
+
+// firedOps records the name of every operation the dispatcher runs.
+type firedOps struct {
+	mu    sync.Mutex
+	names map[zones.OpName]bool
+}
+
+func (f *firedOps) Before(_ context.Context, op *zones.Op) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.names[op.Name] = true
+	return nil
+}
+
+func (f *firedOps) After(context.Context, *zones.Op, error) {}
+
+func (f *firedOps) has(name zones.OpName) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.names[name]
+}
+
+func (f *firedOps) all() []zones.OpName {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Collect(maps.Keys(f.names))
 }
 
 // TestAuthzWalkHidden checks that what a caller may not read does not show

@@ -190,8 +190,11 @@ func (s *Service) Logout(ctx context.Context, req *arcapb.LogoutRequest) (*arcap
 }
 
 func (s *Service) WhoAmI(ctx context.Context, _ *arcapb.WhoAmIRequest) (*arcapb.WhoAmIResponse, error) {
-	u := caller(ctx)
-	return &arcapb.WhoAmIResponse{User: userPB(u.User), Zone: s.zone.Name(), Home: s.zone.Home(u.Name).String(), DefaultResource: s.zone.DefaultResource()}, nil
+	u, err := s.zone.WhoAmI(ctx, caller(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &arcapb.WhoAmIResponse{User: userPB(u), Zone: s.zone.Name(), Home: s.zone.Home(u.Name).String(), DefaultResource: s.zone.DefaultResource()}, nil
 }
 
 // Namespace

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/arca-data/arca/api/arcapb"
@@ -72,9 +73,12 @@ func (s *Service) CheckRules(ctx context.Context, req *arcapb.CheckRulesRequest)
 }
 
 func (s *Service) DryRun(ctx context.Context, req *arcapb.DryRunRequest) (*arcapb.DryRunResponse, error) {
-	op := zones.Op{Name: req.Op, Resource: req.Resource, Size: req.Size}
+	op := zones.Op{Name: zones.OpName(req.Op), Resource: req.Resource, Size: req.Size}
 	if op.Name == "" {
 		return nil, errors.Join(catalog.ErrInvalidArgument, errors.New("dry run of which operation?"))
+	}
+	if _, ok := zones.LookupOperation(req.Op); !ok {
+		return nil, fmt.Errorf("%w: dry run of %q: no such operation", catalog.ErrInvalidArgument, cut(req.Op))
 	}
 	var err error
 	if req.Path != "" {
@@ -158,4 +162,13 @@ func (s *Service) ListAudit(ctx context.Context, req *arcapb.ListAuditRequest) (
 		})
 	}
 	return resp, nil
+}
+
+// cut shortens what a client sent for an error message.
+func cut(s string) string {
+	const max = 100
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
 }

@@ -1,4 +1,9 @@
-package zones
+// Package policies holds the actions that rules call, declared as data
+// (name, arguments, phases) and run against a small interface that the
+// zone satisfies. The policy packages below it (lifecycle, qos, dmp,
+// provenance, pid, certificates) add their own actions and rule sets the
+// same way.
+package policies
 
 import (
 	"context"
@@ -10,15 +15,42 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/rules"
+	"github.com/arca-data/arca/zones"
 )
 
-// RegisterActions registers the zone's rule actions in reg. Actions act as
-// the zone, not as the user: a rule is the administrators' policy, and the
-// operation that fired it has passed authorization already. audit is the
-// audit log the audit action writes to.
-//
-// Policy code adds its own actions to the same registry after this.
-func (z *Zone) RegisterActions(reg *rules.Registry, audit *slog.Logger) error {
+// Zone is what the shipped actions ask of the zone. Actions act as the
+// zone, not as the user: a rule is the administrators' policy, and the
+// operation that fired it has passed authorization already.
+type Zone interface {
+	// Name is the zone's name, for user names without #zone.
+	Name() string
+	// RuleActor is who actions that are zone operations act as.
+	RuleActor(ctx context.Context) (zones.Principal, error)
+	SetMetadataByRule(ctx context.Context, p catalog.Path, avu catalog.AVU) error
+	RemoveMetadataByRule(ctx context.Context, p catalog.Path, pattern catalog.AVU) error
+	SetAccessByRule(ctx context.Context, p catalog.Path, who catalog.UserID, level catalog.AccessLevel) error
+	ResourceExists(ctx context.Context, name string) error
+	Replicate(ctx context.Context, caller zones.Principal, req zones.ReplicateRequest, report func(zones.ReplicaChange) error) error
+	Trim(ctx context.Context, caller zones.Principal, req zones.TrimRequest, report func(zones.ReplicaChange) error) error
+	PhysMove(ctx context.Context, caller zones.Principal, req zones.PhysMoveRequest, report func(zones.ReplicaChange) error) error
+}
+
+// Register adds the shipped actions, run against z, and the names of the
+// zone's operations to reg. audit is the audit log the audit action writes
+// to. z may be nil where the actions are only compiled and checked, never
+// run (arca rules check and test).
+func Register(reg *rules.Registry, z Zone, audit *slog.Logger) error {
+	for _, a := range Actions(z, audit) {
+		if err := reg.Register(a); err != nil {
+			return err
+		}
+	}
+	reg.RegisterOperations(zones.OperationNames()...)
+	return nil
+}
+
+// Actions are the shipped actions as data.
+func Actions(z Zone, audit *slog.Logger) []rules.Action {
 	pathArg := rules.Arg{Name: "path", Type: cel.StringType, Doc: "what to act on; default: the operation's object (for rename and copy: the destination)"}
 	actions := []rules.Action{
 		{
@@ -30,7 +62,7 @@ func (z *Zone) RegisterActions(reg *rules.Registry, audit *slog.Logger) error {
 				{Name: "unit", Type: cel.StringType},
 				pathArg,
 			},
-			Run: z.actionMetadataSet,
+			Run: func(ctx context.Context, c *rules.Call) error { return metadataSet(ctx, z, c) },
 		},
 		{
 			Name: "metadata.remove",
@@ -40,7 +72,7 @@ func (z *Zone) RegisterActions(reg *rules.Registry, audit *slog.Logger) error {
 				{Name: "value", Type: cel.StringType},
 				pathArg,
 			},
-			Run: z.actionMetadataRemove,
+			Run: func(ctx context.Context, c *rules.Call) error { return metadataRemove(ctx, z, c) },
 		},
 		{
 			Name: "acl.set",
@@ -50,14 +82,14 @@ func (z *Zone) RegisterActions(reg *rules.Registry, audit *slog.Logger) error {
 				{Name: "level", Type: cel.StringType, Required: true},
 				pathArg,
 			},
-			Run: z.actionACLSet,
+			Run: func(ctx context.Context, c *rules.Call) error { return aclSet(ctx, z, c) },
 		},
 		{
 			Name:   "resource.choose",
 			Doc:    "store a put or copy on this resource instead of the one asked for",
 			Args:   []rules.Arg{{Name: "name", Type: cel.StringType, Required: true}},
 			Phases: []rules.When{rules.Pre},
-			Run:    z.actionResourceChoose,
+			Run:    func(ctx context.Context, c *rules.Call) error { return resourceChoose(ctx, z, c) },
 		},
 		{
 			Name: "audit",
@@ -79,11 +111,11 @@ func (z *Zone) RegisterActions(reg *rules.Registry, audit *slog.Logger) error {
 				if err != nil {
 					return err
 				}
-				actor, err := z.ruleActor(ctx)
+				actor, err := z.RuleActor(ctx)
 				if err != nil {
 					return err
 				}
-				return z.Replicate(ctx, As(actor), ReplicateRequest{Path: p, Dest: c.String("resource"), Recursive: true}, failedChange)
+				return z.Replicate(ctx, actor, zones.ReplicateRequest{Path: p, Dest: c.String("resource"), Recursive: true}, failedChange)
 			},
 		},
 		{
@@ -99,11 +131,11 @@ func (z *Zone) RegisterActions(reg *rules.Registry, audit *slog.Logger) error {
 				if f, ok := c.Args["keep"].(float64); ok { // from a job's JSON
 					keep = int64(f)
 				}
-				actor, err := z.ruleActor(ctx)
+				actor, err := z.RuleActor(ctx)
 				if err != nil {
 					return err
 				}
-				return z.Trim(ctx, As(actor), TrimRequest{Path: p, Keep: int(keep), Resource: c.String("resource"), Recursive: true}, failedChange)
+				return z.Trim(ctx, actor, zones.TrimRequest{Path: p, Keep: int(keep), Resource: c.String("resource"), Recursive: true}, failedChange)
 			},
 		},
 		{
@@ -115,21 +147,15 @@ func (z *Zone) RegisterActions(reg *rules.Registry, audit *slog.Logger) error {
 				if err != nil {
 					return err
 				}
-				actor, err := z.ruleActor(ctx)
+				actor, err := z.RuleActor(ctx)
 				if err != nil {
 					return err
 				}
-				return z.PhysMove(ctx, As(actor), PhysMoveRequest{Path: p, Source: c.String("from"), Dest: c.String("resource"), Recursive: true}, failedChange)
+				return z.PhysMove(ctx, actor, zones.PhysMoveRequest{Path: p, Source: c.String("from"), Dest: c.String("resource"), Recursive: true}, failedChange)
 			},
 		},
 	}
-	for _, a := range actions {
-		if err := reg.Register(a); err != nil {
-			return err
-		}
-	}
-	reg.RegisterOperations(OperationNames...)
-	return nil
+	return actions
 }
 
 // actionPath is what an action acts on: its path argument, else the
@@ -156,24 +182,8 @@ func actionPathString(c *rules.Call) string {
 	return p.String()
 }
 
-// pathTarget is the AVU target of the object or collection at p.
-func (z *Zone) pathTarget(ctx context.Context, p catalog.Path) (catalog.AVUTarget, error) {
-	e, err := z.cat.Stat(ctx, p)
-	if err != nil {
-		return catalog.AVUTarget{}, err
-	}
-	if e.Collection != nil {
-		return catalog.CollectionTarget(p), nil
-	}
-	return catalog.ObjectTarget(p), nil
-}
-
-func (z *Zone) actionMetadataSet(ctx context.Context, c *rules.Call) error {
+func metadataSet(ctx context.Context, z Zone, c *rules.Call) error {
 	p, err := actionPath(c)
-	if err != nil {
-		return err
-	}
-	t, err := z.pathTarget(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -181,15 +191,11 @@ func (z *Zone) actionMetadataSet(ctx context.Context, c *rules.Call) error {
 	if err := avu.Validate(); err != nil {
 		return err
 	}
-	return z.cat.SetMetadata(ctx, t, avu)
+	return z.SetMetadataByRule(ctx, p, avu)
 }
 
-func (z *Zone) actionMetadataRemove(ctx context.Context, c *rules.Call) error {
+func metadataRemove(ctx context.Context, z Zone, c *rules.Call) error {
 	p, err := actionPath(c)
-	if err != nil {
-		return err
-	}
-	t, err := z.pathTarget(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -198,7 +204,7 @@ func (z *Zone) actionMetadataRemove(ctx context.Context, c *rules.Call) error {
 	if v := c.String("value"); v != "" {
 		pattern.Value = escapeLike(v)
 	}
-	_, err = z.cat.RemoveMetadataMatching(ctx, t, pattern)
+	err = z.RemoveMetadataByRule(ctx, p, pattern)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return nil // nothing to remove is what the rule wants
 	}
@@ -218,12 +224,12 @@ func escapeLike(s string) string {
 	return string(out)
 }
 
-func (z *Zone) actionACLSet(ctx context.Context, c *rules.Call) error {
+func aclSet(ctx context.Context, z Zone, c *rules.Call) error {
 	p, err := actionPath(c)
 	if err != nil {
 		return err
 	}
-	who, err := catalog.ParseUserID(c.String("user"), z.name)
+	who, err := catalog.ParseUserID(c.String("user"), z.Name())
 	if err != nil {
 		return err
 	}
@@ -231,31 +237,21 @@ func (z *Zone) actionACLSet(ctx context.Context, c *rules.Call) error {
 	if err != nil {
 		return err
 	}
-	return z.cat.SetAccess(ctx, p, who, level)
+	return z.SetAccessByRule(ctx, p, who, level)
 }
 
-func (z *Zone) actionResourceChoose(ctx context.Context, c *rules.Call) error {
+func resourceChoose(ctx context.Context, z Zone, c *rules.Call) error {
 	name := c.String("name")
-	if _, err := z.cat.Resource(ctx, name); err != nil {
+	if err := z.ResourceExists(ctx, name); err != nil {
 		return fmt.Errorf("resource.choose %q: %w", name, err)
 	}
 	c.Effects.Resource = name
 	return nil
 }
 
-// ruleActor is who rule actions that are zone operations act as: the
-// zone's administrator, as the rules are the administrators' policy.
-func (z *Zone) ruleActor(ctx context.Context) (catalog.User, error) {
-	u, err := z.cat.User(ctx, catalog.UserID{Name: DefaultAdmin, Zone: z.name})
-	if err != nil {
-		return catalog.User{}, fmt.Errorf("the rules' actor %s: %w", DefaultAdmin, err)
-	}
-	return u, nil
-}
-
 // failedChange turns the first failed change of a replica operation into
 // the action's error, so that a job retries it.
-func failedChange(ch ReplicaChange) error {
+func failedChange(ch zones.ReplicaChange) error {
 	if ch.Action == "failed" && ch.Err != nil {
 		return fmt.Errorf("%s: %w", ch.Path, ch.Err)
 	}
