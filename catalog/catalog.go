@@ -2,11 +2,18 @@
 // every metadata backend (SQLite, Dgraph) implements. The interface speaks of
 // collections, data objects, replicas, users and resources, never of SQL or
 // graph queries, and every backend passes the suite in catalog/catalogtest.
+//
+// What can be checked without a catalog is checked here, once: the Validate
+// methods of the request types and the Check functions. Backends call them
+// before they touch storage, so that both refuse the same requests in the
+// same words, and check only what needs the stored state.
 package catalog
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"time"
 )
 
@@ -152,6 +159,116 @@ type ReplicaCommit struct {
 	// Metadata is attached to the object with the commit, so that a new
 	// object never appears good without its ingest metadata.
 	Metadata []AVU
+}
+
+// Validate checks r without a catalog. A request for "/" is ErrExists
+// rather than ErrInvalidArgument: the root collection is already there.
+func (r NewReplica) Validate() error {
+	switch {
+	case r.Path.IsZero():
+		return invalid("empty path")
+	case r.Path.IsRoot():
+		return fmt.Errorf("/ is a collection: %w", ErrExists)
+	case r.Resource == "":
+		return invalid("no resource")
+	case r.PhysicalPath == "":
+		return invalid("no physical path")
+	case r.Holder == "":
+		return invalid("no lock holder")
+	}
+	if err := CheckLeaseExpiry(r.LeaseExpiry); err != nil {
+		return err
+	}
+	return CheckUserID("owner", r.Owner)
+}
+
+// Validate checks c for CommitReplica without a catalog. The holder is not
+// checked here: whether it still holds the replica is the catalog's to say.
+func (c ReplicaCommit) Validate() error {
+	if c.Size < 0 {
+		return invalid("size %d", c.Size)
+	}
+	for _, a := range c.Metadata {
+		if err := a.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateCopy checks c for CommitCopy of replica source without a catalog.
+func (c ReplicaCommit) ValidateCopy(source int) error {
+	switch {
+	case c.Size < 0:
+		return invalid("size %d", c.Size)
+	case len(c.Metadata) > 0:
+		return invalid("a copy carries no metadata")
+	case source == c.Number:
+		return invalid("a replica cannot be a copy of itself")
+	}
+	return nil
+}
+
+// CheckLeaseExpiry checks the end of a replica's lease (BeginReplica,
+// RenewLease): a lease must end, or a dead writer's replica would stay
+// locked for ever.
+func CheckLeaseExpiry(until time.Time) error {
+	if until.IsZero() {
+		return invalid("no lease expiry")
+	}
+	return CheckTime("lease expiry", until)
+}
+
+// CheckLimit refuses a limit below one, as every method that takes one does.
+func CheckLimit(n int) error {
+	if n < 1 {
+		return invalid("limit %d", n)
+	}
+	return nil
+}
+
+// CheckTime refuses a time that unix nanoseconds cannot hold (before 1678 or
+// after 2262): both backends store times so, and such a time would wrap
+// around silently. The zero time, which means "none", passes; what names
+// the time in the error.
+func CheckTime(what string, t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	if t.Before(time.Unix(0, math.MinInt64+1)) || t.After(time.Unix(0, math.MaxInt64)) {
+		return fmt.Errorf("%w: %s %s is out of range", ErrInvalidArgument, what, t)
+	}
+	return nil
+}
+
+// CheckRename checks the paths of Rename: the root has nowhere to go.
+func CheckRename(from, to Path) error {
+	if err := CheckPath(from); err != nil {
+		return err
+	}
+	if err := CheckPath(to); err != nil {
+		return err
+	}
+	if from.IsRoot() {
+		return invalid("cannot rename /")
+	}
+	return nil
+}
+
+// CheckRemoveCollection checks the path of RemoveCollection: the root stays.
+func CheckRemoveCollection(p Path) error {
+	if err := CheckPath(p); err != nil {
+		return err
+	}
+	if p.IsRoot() {
+		return invalid("cannot remove /")
+	}
+	return nil
+}
+
+// invalid is an ErrInvalidArgument that says what is wrong.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidArgument, fmt.Sprintf(format, args...))
 }
 
 // Accounts manages users.

@@ -54,3 +54,16 @@ func validateUserName(s string) error {
 
 // ValidateUserName checks a user, group or zone name.
 func ValidateUserName(s string) error { return validateUserName(s) }
+
+// CheckUserID checks a principal that a request names; what says which
+// (owner, principal, ...). The error wraps both ErrInvalidArgument and
+// ErrInvalidName.
+func CheckUserID(what string, u UserID) error {
+	if err := ValidateUserName(u.Name); err != nil {
+		return fmt.Errorf("%w: %s %q: %w", ErrInvalidArgument, what, u.String(), err)
+	}
+	if err := ValidateUserName(u.Zone); err != nil {
+		return fmt.Errorf("%w: zone of %s %q: %w", ErrInvalidArgument, what, u.String(), err)
+	}
+	return nil
+}

@@ -32,6 +32,38 @@ type Job struct {
 	CreateTime  time.Time
 }
 
+// Validate checks j for AddJob without a catalog. Work and Every are the
+// job runner's to understand; the catalog stores them as they are.
+func (j Job) Validate() error {
+	if j.Rule == "" {
+		return invalid("no rule")
+	}
+	if j.Due.IsZero() {
+		return invalid("no due time")
+	}
+	if err := CheckUserID("owner", j.Owner); err != nil {
+		return err
+	}
+	return CheckTime("due time", j.Due)
+}
+
+// CheckJobClaim checks the holder and lease of ClaimJobs: a claim without
+// them could never be told from an unclaimed job, nor taken over.
+func CheckJobClaim(holder string, lease time.Duration) error {
+	if holder == "" || lease <= 0 {
+		return invalid("a claim needs a holder and a lease")
+	}
+	return nil
+}
+
+// CheckJobLease checks the new end of a job's lease (RenewJob).
+func CheckJobLease(until time.Time) error {
+	if until.IsZero() {
+		return invalid("no lease end")
+	}
+	return CheckTime("lease end", until)
+}
+
 // Jobs is the queue of scheduled work. A job is claimed with a lease
 // before it runs, so that of several servers on one catalog exactly one
 // runs it; a claim whose server died is taken over when its lease ends.

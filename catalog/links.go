@@ -32,6 +32,25 @@ func (l Link) Validate() error {
 	return nil
 }
 
+// CheckDepth refuses a depth below one for Chain and Linked.
+func CheckDepth(depth int) error {
+	if depth < 1 {
+		return invalid("depth %d", depth)
+	}
+	return nil
+}
+
+// CheckChain checks the relation and depth of Chain.
+func CheckChain(relation string, depth int) error {
+	if err := CheckDepth(depth); err != nil {
+		return err
+	}
+	if relation == "" {
+		return invalid("no relation")
+	}
+	return nil
+}
+
 // Links stores relations between collections and data objects and answers
 // the graph queries of provenance: derivation chains and everything linked
 // to an entry.

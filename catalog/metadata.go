@@ -181,6 +181,44 @@ type AVUBatch struct {
 	AVUs   []AVU
 }
 
+// Validate checks b's target and AVUs (see ValidateAVUs).
+func (b AVUBatch) Validate() error {
+	if err := b.Target.Validate(); err != nil {
+		return err
+	}
+	return ValidateAVUs(b.AVUs)
+}
+
+// ValidateBatch checks every item of AddMetadataBulk before any is added,
+// so that one bad item adds nothing; with more than one item, the error
+// says which.
+func ValidateBatch(batch []AVUBatch) error {
+	if len(batch) == 0 {
+		return invalid("no target given")
+	}
+	for i, b := range batch {
+		if err := b.Validate(); err != nil {
+			if len(batch) > 1 {
+				return fmt.Errorf("item %d (%s): %w", i+1, b.Target, err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateAVUChange checks the AVUs of ModifyMetadata; the error says
+// whether old or new is wrong.
+func ValidateAVUChange(old, new AVU) error {
+	if err := old.Validate(); err != nil {
+		return fmt.Errorf("old: %w", err)
+	}
+	if err := new.Validate(); err != nil {
+		return fmt.Errorf("new: %w", err)
+	}
+	return nil
+}
+
 // Metadata manages the AVUs of data objects, collections, resources and
 // users. A target that does not exist is ErrNotFound; a data object target
 // naming a collection is ErrNotDataObject, and the reverse ErrNotCollection.

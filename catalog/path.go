@@ -191,3 +191,12 @@ func (p Path) Rebase(old, new Path) Path {
 	}
 	return Path{s: new.s + rest}
 }
+
+// CheckPath refuses the zero Path, which a caller gets only by not setting
+// one: every Path made by ParsePath is valid.
+func CheckPath(p Path) error {
+	if p.IsZero() {
+		return invalid("empty path")
+	}
+	return nil
+}

@@ -39,6 +39,25 @@ type Quota struct {
 	UsedBytes, UsedObjects int64
 }
 
+// Validate checks q for SetQuota without a catalog: limits of 0 or more,
+// a known kind, and no resource on a collection quota. That its user,
+// group, collection and resource exist is the catalog's to check.
+func (q Quota) Validate() error {
+	if q.MaxBytes < 0 || q.MaxObjects < 0 {
+		return invalid("quota limits are 0 or more")
+	}
+	switch q.Kind {
+	case QuotaUser, QuotaGroup:
+	case QuotaCollection:
+		if q.Resource != "" {
+			return invalid("a collection quota counts every resource")
+		}
+	default:
+		return invalid("unknown quota kind %q", string(q.Kind))
+	}
+	return nil
+}
+
 // Name is how messages name the quota: "user alice#z total",
 // "group lab on demoResc", "collection /z/home/lab".
 func (q Quota) Name() string {

@@ -42,6 +42,9 @@ func (o RegisteredObject) Validate() error {
 			return fmt.Errorf("register %s: %w", o.Path, err)
 		}
 	}
+	if err := CheckUserID("owner", o.Owner); err != nil {
+		return fmt.Errorf("register %s: %w", o.Path, err)
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +68,43 @@ type Ticket struct {
 	Hosts  []string
 }
 
+// Validate checks t for CreateTicket without a catalog: its hash, type,
+// path and owner, and what ValidateUpdate checks.
+func (t Ticket) Validate() error {
+	if t.Hash == "" {
+		return invalid("empty ticket hash")
+	}
+	if _, err := ParseTicketType(string(t.Type)); err != nil {
+		return err
+	}
+	if err := CheckPath(t.Path); err != nil {
+		return err
+	}
+	if err := CheckUserID("owner", t.Owner); err != nil {
+		return err
+	}
+	return t.ValidateUpdate()
+}
+
+// ValidateUpdate checks what UpdateTicket stores: the limits, the allowed
+// users, groups and hosts, and the expiry.
+func (t Ticket) ValidateUpdate() error {
+	if t.UsesLimit < 0 || t.WriteFileLimit < 0 || t.WriteByteLimit < 0 {
+		return invalid("ticket limits are 0 or more")
+	}
+	for _, u := range slices.Concat(t.Users, t.Groups) {
+		if err := CheckUserID("allowed user or group", u); err != nil {
+			return err
+		}
+	}
+	for _, h := range t.Hosts {
+		if h == "" {
+			return invalid("empty allowed host")
+		}
+	}
+	return CheckTime("expiry", t.Expires)
+}
+
 // Covers reports whether the ticket reaches p: its own entry, or anything
 // below its collection.
 func (t Ticket) Covers(p Path) bool {
@@ -82,6 +120,15 @@ type TicketUse struct {
 	Files int64 // data objects written
 	Bytes int64 // bytes written
 	Now   time.Time
+}
+
+// Validate checks u for UseTicket and ReturnTicketUse: a negative use would
+// give a ticket back what it never spent.
+func (u TicketUse) Validate() error {
+	if u.Uses < 0 || u.Files < 0 || u.Bytes < 0 {
+		return invalid("negative use")
+	}
+	return nil
 }
 
 // Tickets stores tickets. Limits are enforced by UseTicket in one

@@ -23,6 +23,18 @@ type Collection struct {
 	Inherit bool
 }
 
+// Validate checks c for CreateCollection without a catalog: its Path and
+// Owner. "/" is ErrExists rather than ErrInvalidArgument: it is always there.
+func (c Collection) Validate() error {
+	if err := CheckPath(c.Path); err != nil {
+		return err
+	}
+	if c.Path.IsRoot() {
+		return ErrExists
+	}
+	return CheckUserID("owner", c.Owner)
+}
+
 // DataObject is a logical file. Its bytes live in one or more replicas.
 type DataObject struct {
 	ID         ID
@@ -133,6 +145,16 @@ func ParseUserType(s string) (UserType, error) {
 	return "", fmt.Errorf("%w: unknown user type %q (want rodsadmin, rodsuser or groupadmin)", ErrInvalidArgument, s)
 }
 
+// Validate checks that t is a type the catalog stores. Unlike ParseUserType,
+// which reads what a user types, it takes rodsgroup: groups are accounts too.
+func (t UserType) Validate() error {
+	switch t {
+	case UserTypeAdmin, UserTypeUser, UserTypeGroupAdmin, UserTypeGroup:
+		return nil
+	}
+	return invalid("unknown user type %q", string(t))
+}
+
 // User is an account of a zone.
 type User struct {
 	ID           ID
@@ -169,6 +191,15 @@ func ParseAuthSource(s string) (AuthSource, error) {
 	return "", fmt.Errorf("%w: unknown authentication %q (want native or ldap)", ErrInvalidArgument, s)
 }
 
+// Validate checks that a is a source the catalog knows.
+func (a AuthSource) Validate() error {
+	switch a {
+	case AuthNative, AuthLDAP:
+		return nil
+	}
+	return invalid("unknown authentication %q", string(a))
+}
+
 // String is "native" or "ldap".
 func (a AuthSource) String() string {
 	if a == AuthNative {
@@ -179,6 +210,19 @@ func (a AuthSource) String() string {
 
 // UserID returns the identity of u.
 func (u User) UserID() UserID { return UserID{Name: u.Name, Zone: u.Zone} }
+
+// Validate checks u for CreateUser (a group too) without a catalog.
+// UpdateUser checks only u.Type and u.Auth: it finds the account by name,
+// and a name that cannot exist is simply not found.
+func (u User) Validate() error {
+	if err := CheckUserID("user", u.UserID()); err != nil {
+		return err
+	}
+	if err := u.Type.Validate(); err != nil {
+		return err
+	}
+	return u.Auth.Validate()
+}
 
 // Resource is a storage resource registered in the catalog.
 type Resource struct {
@@ -192,6 +236,23 @@ type Resource struct {
 	Parent     string // coordinating resource this one is a child of
 	CreateTime time.Time
 	ModifyTime time.Time
+}
+
+// Validate checks r for CreateResource and UpdateResource without a
+// catalog; that its parent exists and makes no cycle is the catalog's to
+// check. A resource name follows the rules of user names, so that it can
+// be a key with a separator no name holds.
+func (r Resource) Validate() error {
+	if err := ValidateUserName(r.Name); err != nil {
+		return fmt.Errorf("%w: resource name: %w", ErrInvalidArgument, err)
+	}
+	if r.Type == "" {
+		return invalid("resource %s has no type", r.Name)
+	}
+	if r.Parent == r.Name {
+		return invalid("resource %s cannot be its own parent", r.Name)
+	}
+	return nil
 }
 
 // AccessLevel orders permissions as iRODS does: null < read < write < own.
@@ -239,12 +300,42 @@ type ACE struct {
 	Level     AccessLevel
 }
 
+// Validate checks a grant of SetAccess; AccessNull is valid there, as the
+// grant that removes one.
+func (a ACE) Validate() error {
+	if err := CheckUserID("principal", a.Principal); err != nil {
+		return err
+	}
+	if a.Level < AccessNull || a.Level > AccessOwn {
+		return invalid("access level %d", int(a.Level))
+	}
+	return nil
+}
+
 // Session is a login: a token, stored only as its hash, that expires.
 type Session struct {
 	TokenHash  string
 	User       UserID
 	CreateTime time.Time
 	Expires    time.Time
+}
+
+// Validate checks s for CreateSession without a catalog. A zero CreateTime
+// is allowed: the catalog then takes its own clock.
+func (s Session) Validate() error {
+	switch {
+	case s.TokenHash == "":
+		return invalid("empty token hash")
+	case s.Expires.IsZero():
+		return invalid("no expiry")
+	}
+	if err := CheckUserID("user", s.User); err != nil {
+		return err
+	}
+	if err := CheckTime("expiry", s.Expires); err != nil {
+		return err
+	}
+	return CheckTime("create time", s.CreateTime)
 }
 
 // CommittedNumber is the number that CommitReplica gives a replica numbered

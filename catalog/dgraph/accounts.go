@@ -44,22 +44,6 @@ func sortUserIDs(us []catalog.UserID) {
 	})
 }
 
-func checkUserAuth(a catalog.AuthSource) error {
-	switch a {
-	case catalog.AuthNative, catalog.AuthLDAP:
-		return nil
-	}
-	return invalid("unknown authentication %q", string(a))
-}
-
-func checkUserType(t catalog.UserType) error {
-	switch t {
-	case catalog.UserTypeAdmin, catalog.UserTypeUser, catalog.UserTypeGroupAdmin, catalog.UserTypeGroup:
-		return nil
-	}
-	return invalid("unknown user type %q", string(t))
-}
-
 // userByID reads the account id; nil when there is none.
 func (t *tx) userByID(id catalog.UserID) (*userNode, error) {
 	var out struct {
@@ -80,13 +64,7 @@ func (c *Catalog) CreateUser(ctx context.Context, u catalog.User) (catalog.User,
 	fail := func(err error) (catalog.User, error) {
 		return catalog.User{}, fmt.Errorf("create user %s: %w", u.UserID(), err)
 	}
-	if err := checkUser("user", u.UserID()); err != nil {
-		return fail(err)
-	}
-	if err := checkUserType(u.Type); err != nil {
-		return fail(err)
-	}
-	if err := checkUserAuth(u.Auth); err != nil {
+	if err := u.Validate(); err != nil {
 		return fail(err)
 	}
 	out := u
@@ -168,10 +146,10 @@ func (c *Catalog) Users(ctx context.Context) ([]catalog.User, error) {
 // UpdateUser stores the type, password hash and info of u.
 func (c *Catalog) UpdateUser(ctx context.Context, u catalog.User) error {
 	fail := func(err error) error { return fmt.Errorf("update user %s: %w", u.UserID(), err) }
-	if err := checkUserType(u.Type); err != nil {
+	if err := u.Type.Validate(); err != nil {
 		return fail(err)
 	}
-	if err := checkUserAuth(u.Auth); err != nil {
+	if err := u.Auth.Validate(); err != nil {
 		return fail(err)
 	}
 	err := c.write(ctx, func(t *tx) error {
@@ -255,19 +233,7 @@ func (c *Catalog) RemoveUser(ctx context.Context, id catalog.UserID) error {
 // CreateSession stores a login session.
 func (c *Catalog) CreateSession(ctx context.Context, s catalog.Session) error {
 	fail := func(err error) error { return fmt.Errorf("create session of %s: %w", s.User, err) }
-	switch {
-	case s.TokenHash == "":
-		return fail(invalid("empty token hash"))
-	case s.Expires.IsZero():
-		return fail(invalid("no expiry"))
-	}
-	if err := checkUser("user", s.User); err != nil {
-		return fail(err)
-	}
-	if err := checkTime("expiry", s.Expires); err != nil {
-		return fail(err)
-	}
-	if err := checkTime("create time", s.CreateTime); err != nil {
+	if err := s.Validate(); err != nil {
 		return fail(err)
 	}
 	err := c.write(ctx, func(t *tx) error {
@@ -385,7 +351,7 @@ func (c *Catalog) RemoveSessions(ctx context.Context, user catalog.UserID) (int,
 
 // SessionUsers returns the users with a session that has not expired at now.
 func (c *Catalog) SessionUsers(ctx context.Context, now time.Time) ([]catalog.UserID, error) {
-	if err := checkTime("time", now); err != nil {
+	if err := catalog.CheckTime("time", now); err != nil {
 		return nil, fmt.Errorf("session users: %w", err)
 	}
 	var out []catalog.UserID
@@ -419,7 +385,7 @@ func (c *Catalog) SessionUsers(ctx context.Context, now time.Time) ([]catalog.Us
 
 // RemoveExpiredSessions deletes sessions that expired before at.
 func (c *Catalog) RemoveExpiredSessions(ctx context.Context, at time.Time) (int, error) {
-	if err := checkTime("time", at); err != nil {
+	if err := catalog.CheckTime("time", at); err != nil {
 		return 0, fmt.Errorf("remove expired sessions: %w", err)
 	}
 	n, err := c.removeSessions(ctx, `query q($v: int) { n(func: lt(P.sexp, $v)) @filter(eq(P.kind, "s")) { uid } }`, fmt.Sprint(nanos(at)))

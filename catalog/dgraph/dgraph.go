@@ -529,35 +529,10 @@ func fromNanos(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-func checkTime(what string, t time.Time) error {
-	if t.IsZero() {
-		return nil
-	}
-	if t.Before(time.Unix(0, math.MinInt64+1)) || t.After(time.Unix(0, math.MaxInt64)) {
-		return fmt.Errorf("%w: %s %s is out of range", catalog.ErrInvalidArgument, what, t)
-	}
-	return nil
-}
-
+// invalid wraps ErrInvalidArgument, for the checks that need the stored
+// state; what a request alone shows is checked in package catalog.
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", catalog.ErrInvalidArgument, fmt.Sprintf(format, args...))
-}
-
-func checkUser(what string, u catalog.UserID) error {
-	if err := catalog.ValidateUserName(u.Name); err != nil {
-		return fmt.Errorf("%w: %s %q: %w", catalog.ErrInvalidArgument, what, u.String(), err)
-	}
-	if err := catalog.ValidateUserName(u.Zone); err != nil {
-		return fmt.Errorf("%w: zone of %s %q: %w", catalog.ErrInvalidArgument, what, u.String(), err)
-	}
-	return nil
-}
-
-func checkPath(p catalog.Path) error {
-	if p.IsZero() {
-		return invalid("empty path")
-	}
-	return nil
 }
 
 // idOf turns a Dgraph uid ("0x1f") into a catalog ID.

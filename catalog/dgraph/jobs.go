@@ -81,16 +81,7 @@ func (c *Catalog) AddJob(ctx context.Context, j catalog.Job) (catalog.Job, error
 	fail := func(err error) (catalog.Job, error) {
 		return catalog.Job{}, fmt.Errorf("add job of rule %s: %w", j.Rule, err)
 	}
-	if j.Rule == "" {
-		return fail(invalid("no rule"))
-	}
-	if j.Due.IsZero() {
-		return fail(invalid("no due time"))
-	}
-	if err := checkUser("owner", j.Owner); err != nil {
-		return fail(err)
-	}
-	if err := checkTime("due time", j.Due); err != nil {
+	if err := j.Validate(); err != nil {
 		return fail(err)
 	}
 	j.Due = fromNanos(nanos(j.Due))
@@ -139,8 +130,8 @@ func (c *Catalog) Job(ctx context.Context, id catalog.ID) (catalog.Job, error) {
 
 // ListJobs returns up to limit jobs with IDs above after, by ID.
 func (c *Catalog) ListJobs(ctx context.Context, after catalog.ID, limit int) ([]catalog.Job, error) {
-	if limit < 1 {
-		return nil, fmt.Errorf("list jobs: %w", invalid("limit %d", limit))
+	if err := catalog.CheckLimit(limit); err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
 	}
 	var out []catalog.Job
 	err := c.read(ctx, func(t *tx) error {
@@ -171,11 +162,11 @@ func (c *Catalog) RemoveJob(ctx context.Context, id catalog.ID) error {
 
 // ClaimJobs claims up to limit due jobs for holder.
 func (c *Catalog) ClaimJobs(ctx context.Context, holder string, at time.Time, lease time.Duration, limit int) ([]catalog.Job, error) {
-	if limit < 1 {
-		return nil, fmt.Errorf("claim jobs: %w", invalid("limit %d", limit))
+	if err := catalog.CheckLimit(limit); err != nil {
+		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
-	if holder == "" || lease <= 0 {
-		return nil, fmt.Errorf("claim jobs: %w", invalid("a claim needs a holder and a lease"))
+	if err := catalog.CheckJobClaim(holder, lease); err != nil {
+		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
 	var out []catalog.Job
 	err := c.write(ctx, func(t *tx) error {
@@ -221,7 +212,7 @@ func (t *tx) heldJob(id catalog.ID, holder string) (catalog.Job, error) {
 
 // FinishJob ends a successful run.
 func (c *Catalog) FinishJob(ctx context.Context, id catalog.ID, holder string, next time.Time) error {
-	if err := checkTime("next run", next); err != nil {
+	if err := catalog.CheckTime("next run", next); err != nil {
 		return err
 	}
 	return c.write(ctx, func(t *tx) error {
@@ -239,7 +230,7 @@ func (c *Catalog) FinishJob(ctx context.Context, id catalog.ID, holder string, n
 
 // RetryJob ends a failed run.
 func (c *Catalog) RetryJob(ctx context.Context, id catalog.ID, holder string, at time.Time, msg string) error {
-	if err := checkTime("retry time", at); err != nil {
+	if err := catalog.CheckTime("retry time", at); err != nil {
 		return err
 	}
 	return c.write(ctx, func(t *tx) error {
@@ -259,11 +250,8 @@ func (c *Catalog) RetryJob(ctx context.Context, id catalog.ID, holder string, at
 
 // RenewJob extends a held job's lease.
 func (c *Catalog) RenewJob(ctx context.Context, id catalog.ID, holder string, until time.Time) error {
-	if until.IsZero() {
-		return fmt.Errorf("renew job %d: %w", id, invalid("no lease end"))
-	}
-	if err := checkTime("lease end", until); err != nil {
-		return err
+	if err := catalog.CheckJobLease(until); err != nil {
+		return fmt.Errorf("renew job %d: %w", id, err)
 	}
 	return c.write(ctx, func(t *tx) error {
 		j, err := t.heldJob(id, holder)

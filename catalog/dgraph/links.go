@@ -244,11 +244,8 @@ func (t *tx) neighbours(uids []string, rel string, both bool) ([]step, error) {
 
 // Chain follows links of relation out of p, level by level.
 func (c *Catalog) Chain(ctx context.Context, p catalog.Path, relation string, depth int) ([]catalog.Link, error) {
-	if depth < 1 {
-		return nil, fmt.Errorf("chain of %s: %w", p, invalid("depth %d", depth))
-	}
-	if relation == "" {
-		return nil, fmt.Errorf("chain of %s: %w", p, invalid("no relation"))
+	if err := catalog.CheckChain(relation, depth); err != nil {
+		return nil, fmt.Errorf("chain of %s: %w", p, err)
 	}
 	var out []catalog.Link
 	err := c.read(ctx, func(t *tx) error {
@@ -297,8 +294,8 @@ func (c *Catalog) Chain(ctx context.Context, p catalog.Path, relation string, de
 
 // Linked returns what is reachable from p through links in either direction.
 func (c *Catalog) Linked(ctx context.Context, p catalog.Path, depth int) ([]catalog.Path, error) {
-	if depth < 1 {
-		return nil, fmt.Errorf("linked to %s: %w", p, invalid("depth %d", depth))
+	if err := catalog.CheckDepth(depth); err != nil {
+		return nil, fmt.Errorf("linked to %s: %w", p, err)
 	}
 	var out []catalog.Path
 	err := c.read(ctx, func(t *tx) error {

@@ -134,20 +134,8 @@ func (c *Catalog) AddMetadataBulk(ctx context.Context, batch []catalog.AVUBatch)
 		}
 		return fmt.Errorf("add metadata: %w", err)
 	}
-	if len(batch) == 0 {
-		return fail(invalid("no target given"))
-	}
-	for i, b := range batch {
-		err := b.Target.Validate()
-		if err == nil {
-			err = catalog.ValidateAVUs(b.AVUs)
-		}
-		if err != nil {
-			if len(batch) > 1 {
-				err = fmt.Errorf("item %d (%s): %w", i+1, b.Target, err)
-			}
-			return fail(err)
-		}
+	if err := catalog.ValidateBatch(batch); err != nil {
+		return fail(err)
 	}
 	err := c.write(ctx, func(t *tx) error {
 		// Items naming one target are added together, so that an AVU given
@@ -277,13 +265,7 @@ func (c *Catalog) RemoveMetadataMatching(ctx context.Context, target catalog.AVU
 
 // ModifyMetadata replaces the AVU old of t by new.
 func (c *Catalog) ModifyMetadata(ctx context.Context, target catalog.AVUTarget, old, new catalog.AVU) error {
-	var bad error
-	if err := old.Validate(); err != nil {
-		bad = fmt.Errorf("old: %w", err)
-	} else if err := new.Validate(); err != nil {
-		bad = fmt.Errorf("new: %w", err)
-	}
-	err := c.changeAVUs(ctx, target, bad, func(t *tx, uid string, have []avuNode) error {
+	err := c.changeAVUs(ctx, target, catalog.ValidateAVUChange(old, new), func(t *tx, uid string, have []avuNode) error {
 		var found *avuNode
 		for i, a := range have {
 			if a.avu() == old {

@@ -96,7 +96,7 @@ func newACL(parent *node, owner catalog.UserID) (acl, who []string) {
 
 // Stat returns the collection or data object at p.
 func (c *Catalog) Stat(ctx context.Context, p catalog.Path) (catalog.Entry, error) {
-	if err := checkPath(p); err != nil {
+	if err := catalog.CheckPath(p); err != nil {
 		return catalog.Entry{}, fmt.Errorf("stat: %w", err)
 	}
 	var e catalog.Entry
@@ -126,7 +126,7 @@ func (c *Catalog) Stat(ctx context.Context, p catalog.Path) (catalog.Entry, erro
 
 // Collection returns the collection at p.
 func (c *Catalog) Collection(ctx context.Context, p catalog.Path) (catalog.Collection, error) {
-	if err := checkPath(p); err != nil {
+	if err := catalog.CheckPath(p); err != nil {
 		return catalog.Collection{}, fmt.Errorf("collection: %w", err)
 	}
 	var coll catalog.Collection
@@ -146,7 +146,7 @@ func (c *Catalog) Collection(ctx context.Context, p catalog.Path) (catalog.Colle
 
 // DataObject returns the data object at p with its ACL and replicas.
 func (c *Catalog) DataObject(ctx context.Context, p catalog.Path) (catalog.DataObject, error) {
-	if err := checkPath(p); err != nil {
+	if err := catalog.CheckPath(p); err != nil {
 		return catalog.DataObject{}, fmt.Errorf("data object: %w", err)
 	}
 	var o catalog.DataObject
@@ -170,13 +170,7 @@ func (c *Catalog) CreateCollection(ctx context.Context, in catalog.Collection) (
 	fail := func(err error) (catalog.Collection, error) {
 		return catalog.Collection{}, fmt.Errorf("create collection %s: %w", p, err)
 	}
-	if err := checkPath(p); err != nil {
-		return fail(err)
-	}
-	if p.IsRoot() {
-		return fail(catalog.ErrExists)
-	}
-	if err := checkUser("owner", in.Owner); err != nil {
+	if err := in.Validate(); err != nil {
 		return fail(err)
 	}
 	var out catalog.Collection
@@ -222,11 +216,11 @@ func (c *Catalog) ListObjects(ctx context.Context, coll catalog.Path, after stri
 	fail := func(err error) ([]catalog.DataObject, error) {
 		return nil, fmt.Errorf("list data objects of %s: %w", coll, err)
 	}
-	if err := checkPath(coll); err != nil {
+	if err := catalog.CheckPath(coll); err != nil {
 		return fail(err)
 	}
-	if limit <= 0 {
-		return fail(invalid("limit %d", limit))
+	if err := catalog.CheckLimit(limit); err != nil {
+		return fail(err)
 	}
 	var out []catalog.DataObject
 	err := c.read(ctx, func(t *tx) error {
@@ -287,11 +281,11 @@ func (c *Catalog) ListCollections(ctx context.Context, coll catalog.Path, after 
 	fail := func(err error) ([]catalog.Collection, error) {
 		return nil, fmt.Errorf("list collections of %s: %w", coll, err)
 	}
-	if err := checkPath(coll); err != nil {
+	if err := catalog.CheckPath(coll); err != nil {
 		return fail(err)
 	}
-	if limit <= 0 {
-		return fail(invalid("limit %d", limit))
+	if err := catalog.CheckLimit(limit); err != nil {
+		return fail(err)
 	}
 	var out []catalog.Collection
 	err := c.read(ctx, func(t *tx) error {
@@ -350,14 +344,8 @@ func (c *Catalog) Rename(ctx context.Context, from, to catalog.Path) error {
 	fail := func(err error) error {
 		return fmt.Errorf("rename %s to %s: %w", from, to, err)
 	}
-	if err := checkPath(from); err != nil {
+	if err := catalog.CheckRename(from, to); err != nil {
 		return fail(err)
-	}
-	if err := checkPath(to); err != nil {
-		return fail(err)
-	}
-	if from.IsRoot() {
-		return fail(invalid("cannot rename /"))
 	}
 	err := c.write(ctx, func(t *tx) error {
 		src, err := t.at(from)
@@ -460,7 +448,7 @@ func (c *Catalog) RemoveDataObject(ctx context.Context, p catalog.Path) ([]catal
 	fail := func(err error) ([]catalog.Replica, error) {
 		return nil, fmt.Errorf("remove data object %s: %w", p, err)
 	}
-	if err := checkPath(p); err != nil {
+	if err := catalog.CheckPath(p); err != nil {
 		return fail(err)
 	}
 	var out []catalog.Replica
@@ -494,11 +482,8 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 	fail := func(err error) ([]catalog.Replica, error) {
 		return nil, fmt.Errorf("remove collection %s: %w", p, err)
 	}
-	if err := checkPath(p); err != nil {
+	if err := catalog.CheckRemoveCollection(p); err != nil {
 		return fail(err)
-	}
-	if p.IsRoot() {
-		return fail(invalid("cannot remove /"))
 	}
 	var out []catalog.Replica
 	err := c.write(ctx, func(t *tx) error {
@@ -569,7 +554,7 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 // SetInheritance sets the inheritance flag of the collection at p.
 func (c *Catalog) SetInheritance(ctx context.Context, p catalog.Path, inherit bool) error {
 	fail := func(err error) error { return fmt.Errorf("set inheritance of %s: %w", p, err) }
-	if err := checkPath(p); err != nil {
+	if err := catalog.CheckPath(p); err != nil {
 		return fail(err)
 	}
 	err := c.write(ctx, func(t *tx) error {
@@ -593,14 +578,11 @@ func (c *Catalog) SetAccess(ctx context.Context, p catalog.Path, principal catal
 	fail := func(err error) error {
 		return fmt.Errorf("set access of %s on %s: %w", principal, p, err)
 	}
-	if err := checkPath(p); err != nil {
+	if err := catalog.CheckPath(p); err != nil {
 		return fail(err)
 	}
-	if err := checkUser("principal", principal); err != nil {
+	if err := (catalog.ACE{Principal: principal, Level: level}).Validate(); err != nil {
 		return fail(err)
-	}
-	if level < catalog.AccessNull || level > catalog.AccessOwn {
-		return fail(invalid("access level %d", int(level)))
 	}
 	err := c.write(ctx, func(t *tx) error {
 		n, err := t.at(p)

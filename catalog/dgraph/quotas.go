@@ -249,12 +249,13 @@ func (t *tx) checkQuotas(o *node, resource string, grew int64, newObjects int) e
 // SetQuota sets or removes the quota q names.
 func (c *Catalog) SetQuota(ctx context.Context, q catalog.Quota) error {
 	fail := func(err error) error { return fmt.Errorf("set quota of %s: %w", q.Name(), err) }
-	if q.MaxBytes < 0 || q.MaxObjects < 0 {
-		return fail(invalid("quota limits are 0 or more"))
+	if err := q.Validate(); err != nil {
+		return fail(err)
 	}
 	remove := q.MaxBytes == 0 && q.MaxObjects == 0
 	err := c.write(ctx, func(t *tx) error {
 		var collUID string
+		// q.Validate let no other kind through.
 		switch q.Kind {
 		case catalog.QuotaUser, catalog.QuotaGroup:
 			u, err := t.userByID(q.Principal)
@@ -276,16 +277,11 @@ func (c *Catalog) SetQuota(ctx context.Context, q catalog.Quota) error {
 				}
 			}
 		case catalog.QuotaCollection:
-			if q.Resource != "" {
-				return invalid("a collection quota counts every resource")
-			}
 			n, err := t.collAt(q.Path)
 			if err != nil {
 				return err
 			}
 			collUID = n.UID
-		default:
-			return invalid("unknown quota kind %q", string(q.Kind))
 		}
 		key := quotaKey(q, collUID)
 		var old struct {

@@ -15,12 +15,6 @@ func (c *Catalog) Register(ctx context.Context, objs []catalog.RegisteredObject,
 		if err := o.Validate(); err != nil {
 			return err
 		}
-		if err := checkPath(o.Path); err != nil {
-			return fmt.Errorf("register %s: %w", o.Path, err)
-		}
-		if err := checkUser("owner", o.Owner); err != nil {
-			return fmt.Errorf("register %s: %w", o.Path, err)
-		}
 	}
 	var at catalog.Path
 	err := c.write(ctx, func(t *tx) error {

@@ -15,13 +15,8 @@ func (c *Catalog) CommitCopy(ctx context.Context, rc catalog.ReplicaCommit, sour
 	fail := func(err error) ([]catalog.Replica, error) {
 		return nil, fmt.Errorf("commit copy %d of replica %d of object %d: %w", rc.Number, source, rc.Object, err)
 	}
-	switch {
-	case rc.Size < 0:
-		return fail(invalid("size %d", rc.Size))
-	case len(rc.Metadata) > 0:
-		return fail(invalid("a copy carries no metadata"))
-	case source == rc.Number:
-		return fail(invalid("a replica cannot be a copy of itself"))
+	if err := rc.ValidateCopy(source); err != nil {
+		return fail(err)
 	}
 	var superseded []catalog.Replica
 	err := c.write(ctx, func(t *tx) error {

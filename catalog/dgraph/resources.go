@@ -32,15 +32,10 @@ func (r resNode) resource() catalog.Resource {
 	}
 }
 
+// checkResource validates r and gives it the default status.
 func checkResource(r *catalog.Resource) error {
-	if err := catalog.ValidateUserName(r.Name); err != nil {
-		return fmt.Errorf("%w: resource name: %w", catalog.ErrInvalidArgument, err)
-	}
-	if r.Type == "" {
-		return invalid("resource %s has no type", r.Name)
-	}
-	if r.Parent == r.Name {
-		return invalid("resource %s cannot be its own parent", r.Name)
+	if err := r.Validate(); err != nil {
+		return err
 	}
 	if r.Status == "" {
 		r.Status = "up"

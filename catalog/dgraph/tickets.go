@@ -44,23 +44,6 @@ func (n ticketNode) ticket() (catalog.Ticket, bool, error) {
 	return t, true, nil
 }
 
-func checkTicket(t catalog.Ticket) error {
-	if t.UsesLimit < 0 || t.WriteFileLimit < 0 || t.WriteByteLimit < 0 {
-		return invalid("ticket limits are 0 or more")
-	}
-	for _, u := range slices.Concat(t.Users, t.Groups) {
-		if err := checkUser("allowed user or group", u); err != nil {
-			return err
-		}
-	}
-	for _, h := range t.Hosts {
-		if h == "" {
-			return invalid("empty allowed host")
-		}
-	}
-	return checkTime("expiry", t.Expires)
-}
-
 func (t *tx) tickets(q string, vars map[string]string) ([]catalog.Ticket, error) {
 	var out struct {
 		N []ticketNode `json:"n"`
@@ -109,19 +92,7 @@ func (c *Catalog) CreateTicket(ctx context.Context, tk catalog.Ticket) (catalog.
 	fail := func(err error) (catalog.Ticket, error) {
 		return catalog.Ticket{}, fmt.Errorf("create ticket for %s: %w", tk.Path, err)
 	}
-	if tk.Hash == "" {
-		return fail(invalid("empty ticket hash"))
-	}
-	if _, err := catalog.ParseTicketType(string(tk.Type)); err != nil {
-		return fail(err)
-	}
-	if err := checkPath(tk.Path); err != nil {
-		return fail(err)
-	}
-	if err := checkUser("owner", tk.Owner); err != nil {
-		return fail(err)
-	}
-	if err := checkTicket(tk); err != nil {
+	if err := tk.Validate(); err != nil {
 		return fail(err)
 	}
 	err := c.write(ctx, func(t *tx) error {
@@ -214,7 +185,7 @@ func (c *Catalog) ListTickets(ctx context.Context, owner catalog.UserID) ([]cata
 
 // UpdateTicket stores the limits, expiry and allowed users, groups and hosts of t.
 func (c *Catalog) UpdateTicket(ctx context.Context, in catalog.Ticket) error {
-	if err := checkTicket(in); err != nil {
+	if err := in.ValidateUpdate(); err != nil {
 		return fmt.Errorf("update ticket %d: %w", in.ID, err)
 	}
 	err := c.write(ctx, func(t *tx) error {
@@ -249,8 +220,8 @@ func (c *Catalog) RemoveTicket(ctx context.Context, id catalog.ID) error {
 
 // UseTicket checks use against the ticket's expiry and limits and counts it.
 func (c *Catalog) UseTicket(ctx context.Context, id catalog.ID, use catalog.TicketUse) (catalog.Ticket, error) {
-	if use.Uses < 0 || use.Files < 0 || use.Bytes < 0 {
-		return catalog.Ticket{}, fmt.Errorf("use ticket %d: %w", id, invalid("negative use"))
+	if err := use.Validate(); err != nil {
+		return catalog.Ticket{}, fmt.Errorf("use ticket %d: %w", id, err)
 	}
 	var tk catalog.Ticket
 	err := c.write(ctx, func(t *tx) error {
@@ -286,8 +257,8 @@ func (c *Catalog) UseTicket(ctx context.Context, id catalog.ID, use catalog.Tick
 
 // ReturnTicketUse takes back use counted against the ticket id.
 func (c *Catalog) ReturnTicketUse(ctx context.Context, id catalog.ID, use catalog.TicketUse) error {
-	if use.Uses < 0 || use.Files < 0 || use.Bytes < 0 {
-		return fmt.Errorf("return use of ticket %d: %w", id, invalid("negative use"))
+	if err := use.Validate(); err != nil {
+		return fmt.Errorf("return use of ticket %d: %w", id, err)
 	}
 	err := c.write(ctx, func(t *tx) error {
 		tk, err := t.ticketByID(id)

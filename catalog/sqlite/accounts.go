@@ -10,22 +10,6 @@ import (
 	"github.com/arca-data/arca/catalog"
 )
 
-func checkUserType(t catalog.UserType) error {
-	switch t {
-	case catalog.UserTypeAdmin, catalog.UserTypeUser, catalog.UserTypeGroupAdmin, catalog.UserTypeGroup:
-		return nil
-	}
-	return invalid("unknown user type %q", string(t))
-}
-
-func checkUserAuth(a catalog.AuthSource) error {
-	switch a {
-	case catalog.AuthNative, catalog.AuthLDAP:
-		return nil
-	}
-	return invalid("unknown authentication %q", string(a))
-}
-
 const userCols = `id, name, zone, type, password_hash, auth, info, create_ns, modify_ns`
 
 func scanUser(s interface{ Scan(...any) error }) (catalog.User, error) {
@@ -51,13 +35,7 @@ func (c *Catalog) CreateUser(ctx context.Context, u catalog.User) (catalog.User,
 		}
 		return catalog.User{}, fmt.Errorf("create %s %s: %w", kind, u.UserID(), err)
 	}
-	if err := checkUser("user", u.UserID()); err != nil {
-		return fail(err)
-	}
-	if err := checkUserType(u.Type); err != nil {
-		return fail(err)
-	}
-	if err := checkUserAuth(u.Auth); err != nil {
+	if err := u.Validate(); err != nil {
 		return fail(err)
 	}
 	err := c.write(ctx, func(w *wtx) error {
@@ -132,10 +110,10 @@ func (c *Catalog) listUsers(ctx context.Context, where string, args ...any) ([]c
 // UpdateUser stores the type, password hash, authentication and info of u.
 func (c *Catalog) UpdateUser(ctx context.Context, u catalog.User) error {
 	fail := func(err error) error { return fmt.Errorf("update user %s: %w", u.UserID(), err) }
-	if err := checkUserType(u.Type); err != nil {
+	if err := u.Type.Validate(); err != nil {
 		return fail(err)
 	}
-	if err := checkUserAuth(u.Auth); err != nil {
+	if err := u.Auth.Validate(); err != nil {
 		return fail(err)
 	}
 	err := c.write(ctx, func(w *wtx) error {
@@ -220,19 +198,7 @@ func (c *Catalog) RemoveUser(ctx context.Context, id catalog.UserID) error {
 // CreateSession stores a login session.
 func (c *Catalog) CreateSession(ctx context.Context, s catalog.Session) error {
 	fail := func(err error) error { return fmt.Errorf("create session of %s: %w", s.User, err) }
-	switch {
-	case s.TokenHash == "":
-		return fail(invalid("empty token hash"))
-	case s.Expires.IsZero():
-		return fail(invalid("no expiry"))
-	}
-	if err := checkUser("user", s.User); err != nil {
-		return fail(err)
-	}
-	if err := checkTime("expiry", s.Expires); err != nil {
-		return fail(err)
-	}
-	if err := checkTime("create time", s.CreateTime); err != nil {
+	if err := s.Validate(); err != nil {
 		return fail(err)
 	}
 	err := c.write(ctx, func(w *wtx) error {
@@ -304,7 +270,7 @@ func (c *Catalog) RemoveSessions(ctx context.Context, user catalog.UserID) (int,
 
 // SessionUsers returns the users with a session that has not expired at now.
 func (c *Catalog) SessionUsers(ctx context.Context, now time.Time) ([]catalog.UserID, error) {
-	if err := checkTime("time", now); err != nil {
+	if err := catalog.CheckTime("time", now); err != nil {
 		return nil, fmt.Errorf("session users: %w", err)
 	}
 	var out []catalog.UserID
@@ -322,7 +288,7 @@ func (c *Catalog) SessionUsers(ctx context.Context, now time.Time) ([]catalog.Us
 
 // RemoveExpiredSessions deletes sessions that expired before at.
 func (c *Catalog) RemoveExpiredSessions(ctx context.Context, at time.Time) (int, error) {
-	if err := checkTime("time", at); err != nil {
+	if err := catalog.CheckTime("time", at); err != nil {
 		return 0, fmt.Errorf("remove expired sessions: %w", err)
 	}
 	var n int64

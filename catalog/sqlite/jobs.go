@@ -30,16 +30,7 @@ func (c *Catalog) AddJob(ctx context.Context, j catalog.Job) (catalog.Job, error
 	fail := func(err error) (catalog.Job, error) {
 		return catalog.Job{}, fmt.Errorf("add job of rule %s: %w", j.Rule, err)
 	}
-	if j.Rule == "" {
-		return fail(invalid("no rule"))
-	}
-	if j.Due.IsZero() {
-		return fail(invalid("no due time"))
-	}
-	if err := checkUser("owner", j.Owner); err != nil {
-		return fail(err)
-	}
-	if err := checkTime("due time", j.Due); err != nil {
+	if err := j.Validate(); err != nil {
 		return fail(err)
 	}
 	var key any
@@ -79,8 +70,8 @@ func (c *Catalog) Job(ctx context.Context, id catalog.ID) (catalog.Job, error) {
 
 // ListJobs returns jobs by ID.
 func (c *Catalog) ListJobs(ctx context.Context, after catalog.ID, limit int) ([]catalog.Job, error) {
-	if limit < 1 {
-		return nil, fmt.Errorf("list jobs: %w", invalid("limit %d", limit))
+	if err := catalog.CheckLimit(limit); err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
 	}
 	var out []catalog.Job
 	err := c.read(ctx, func(q *rtx) error {
@@ -120,11 +111,11 @@ func (c *Catalog) RemoveJob(ctx context.Context, id catalog.ID) error {
 
 // ClaimJobs claims due jobs in one write transaction.
 func (c *Catalog) ClaimJobs(ctx context.Context, holder string, at time.Time, lease time.Duration, limit int) ([]catalog.Job, error) {
-	if limit < 1 {
-		return nil, fmt.Errorf("claim jobs: %w", invalid("limit %d", limit))
+	if err := catalog.CheckLimit(limit); err != nil {
+		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
-	if holder == "" || lease <= 0 {
-		return nil, fmt.Errorf("claim jobs: %w", invalid("a claim needs a holder and a lease"))
+	if err := catalog.CheckJobClaim(holder, lease); err != nil {
+		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
 	var out []catalog.Job
 	err := c.write(ctx, func(w *wtx) error {
@@ -179,7 +170,7 @@ func heldBy(w *wtx, id catalog.ID, holder string) error {
 
 // FinishJob ends a successful run.
 func (c *Catalog) FinishJob(ctx context.Context, id catalog.ID, holder string, next time.Time) error {
-	if err := checkTime("next run", next); err != nil {
+	if err := catalog.CheckTime("next run", next); err != nil {
 		return err
 	}
 	return c.write(ctx, func(w *wtx) error {
@@ -197,11 +188,8 @@ func (c *Catalog) FinishJob(ctx context.Context, id catalog.ID, holder string, n
 
 // RenewJob extends a held job's lease.
 func (c *Catalog) RenewJob(ctx context.Context, id catalog.ID, holder string, until time.Time) error {
-	if until.IsZero() {
-		return fmt.Errorf("renew job %d: %w", id, invalid("no lease end"))
-	}
-	if err := checkTime("lease end", until); err != nil {
-		return err
+	if err := catalog.CheckJobLease(until); err != nil {
+		return fmt.Errorf("renew job %d: %w", id, err)
 	}
 	return c.write(ctx, func(w *wtx) error {
 		if err := heldBy(w, id, holder); err != nil {
@@ -214,7 +202,7 @@ func (c *Catalog) RenewJob(ctx context.Context, id catalog.ID, holder string, un
 
 // RetryJob ends a failed run.
 func (c *Catalog) RetryJob(ctx context.Context, id catalog.ID, holder string, at time.Time, msg string) error {
-	if err := checkTime("retry time", at); err != nil {
+	if err := catalog.CheckTime("retry time", at); err != nil {
 		return err
 	}
 	return c.write(ctx, func(w *wtx) error {

@@ -89,20 +89,8 @@ func (c *Catalog) AddMetadataBulk(ctx context.Context, batch []catalog.AVUBatch)
 		}
 		return fmt.Errorf("add metadata: %w", err)
 	}
-	if len(batch) == 0 {
-		return fail(invalid("no target given"))
-	}
-	for i, b := range batch {
-		err := b.Target.Validate()
-		if err == nil {
-			err = catalog.ValidateAVUs(b.AVUs)
-		}
-		if err != nil {
-			if len(batch) > 1 {
-				err = fmt.Errorf("item %d (%s): %w", i+1, b.Target, err)
-			}
-			return fail(err)
-		}
+	if err := catalog.ValidateBatch(batch); err != nil {
+		return fail(err)
 	}
 	err := c.write(ctx, func(w *wtx) error {
 		for _, b := range batch {
@@ -252,13 +240,7 @@ func collectAVUs(rows *sql.Rows, err error) ([]catalog.AVU, error) {
 
 // ModifyMetadata replaces the AVU old of t by new.
 func (c *Catalog) ModifyMetadata(ctx context.Context, t catalog.AVUTarget, old, new catalog.AVU) error {
-	var invalid error
-	if err := old.Validate(); err != nil {
-		invalid = fmt.Errorf("old: %w", err)
-	} else if err := new.Validate(); err != nil {
-		invalid = fmt.Errorf("new: %w", err)
-	}
-	err := c.changeAVUs(ctx, t, invalid, func(w *wtx, kind string, id int64) error {
+	err := c.changeAVUs(ctx, t, catalog.ValidateAVUChange(old, new), func(w *wtx, kind string, id int64) error {
 		res, err := w.exec(`UPDATE avus SET attribute = ?, value = ?, unit = ?
 			WHERE kind = ? AND target_id = ? AND attribute = ? AND value = ? AND unit = ?`,
 			new.Attribute, new.Value, new.Unit, kind, id, old.Attribute, old.Value, old.Unit)

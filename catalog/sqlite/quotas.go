@@ -91,8 +91,8 @@ func anyQuota(q querier) (bool, error) {
 // SetQuota sets or removes a quota.
 func (c *Catalog) SetQuota(ctx context.Context, q catalog.Quota) error {
 	fail := func(err error) error { return fmt.Errorf("set quota of %s: %w", q.Name(), err) }
-	if q.MaxBytes < 0 || q.MaxObjects < 0 {
-		return fail(invalid("quota limits are 0 or more"))
+	if err := q.Validate(); err != nil {
+		return fail(err)
 	}
 	remove := q.MaxBytes == 0 && q.MaxObjects == 0
 	if !remove {
@@ -103,6 +103,7 @@ func (c *Catalog) SetQuota(ctx context.Context, q catalog.Quota) error {
 			name, zone string
 			collID     int64
 		)
+		// q.Validate let no other kind through.
 		switch q.Kind {
 		case catalog.QuotaUser, catalog.QuotaGroup:
 			_, typ, err := userRow(w, q.Principal)
@@ -122,16 +123,11 @@ func (c *Catalog) SetQuota(ctx context.Context, q catalog.Quota) error {
 				}
 			}
 		case catalog.QuotaCollection:
-			if q.Resource != "" {
-				return invalid("a collection quota counts every resource")
-			}
 			coll, err := collAt(w, q.Path)
 			if err != nil {
 				return err
 			}
 			collID = int64(coll.ID)
-		default:
-			return invalid("unknown quota kind %q", string(q.Kind))
 		}
 		if remove {
 			_, err := w.exec(`DELETE FROM quotas WHERE kind = ? AND name = ? AND zone = ? AND coll_id = ? AND resource = ?`,

@@ -15,24 +15,7 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 	fail := func(err error) (catalog.DataObject, catalog.Replica, error) {
 		return catalog.DataObject{}, catalog.Replica{}, fmt.Errorf("begin replica of %s on %s: %w", r.Path, r.Resource, err)
 	}
-	switch {
-	case r.Path.IsZero():
-		return fail(invalid("empty path"))
-	case r.Path.IsRoot():
-		return fail(fmt.Errorf("/ is a collection: %w", catalog.ErrExists))
-	case r.Resource == "":
-		return fail(invalid("no resource"))
-	case r.PhysicalPath == "":
-		return fail(invalid("no physical path"))
-	case r.Holder == "":
-		return fail(invalid("no lock holder"))
-	case r.LeaseExpiry.IsZero():
-		return fail(invalid("no lease expiry"))
-	}
-	if err := checkTime("lease expiry", r.LeaseExpiry); err != nil {
-		return fail(err)
-	}
-	if err := checkUser("owner", r.Owner); err != nil {
+	if err := r.Validate(); err != nil {
 		return fail(err)
 	}
 	var (
@@ -162,10 +145,7 @@ func (c *Catalog) RenewLease(ctx context.Context, object catalog.ID, number int,
 	fail := func(err error) error {
 		return fmt.Errorf("renew lease of replica %d of object %d: %w", number, object, err)
 	}
-	if until.IsZero() {
-		return fail(invalid("no lease expiry"))
-	}
-	if err := checkTime("lease expiry", until); err != nil {
+	if err := catalog.CheckLeaseExpiry(until); err != nil {
 		return fail(err)
 	}
 	err := c.write(ctx, func(w *wtx) error {
@@ -188,13 +168,8 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 	fail := func(err error) ([]catalog.Replica, error) {
 		return nil, fmt.Errorf("commit replica %d of object %d: %w", rc.Number, rc.Object, err)
 	}
-	if rc.Size < 0 {
-		return fail(invalid("size %d", rc.Size))
-	}
-	for _, a := range rc.Metadata {
-		if err := a.Validate(); err != nil {
-			return fail(err)
-		}
+	if err := rc.Validate(); err != nil {
+		return fail(err)
 	}
 	var superseded []catalog.Replica
 	err := c.write(ctx, func(w *wtx) error {
@@ -315,10 +290,10 @@ func (c *Catalog) ExpiredReplicas(ctx context.Context, at time.Time, limit int) 
 	fail := func(err error) ([]catalog.Replica, error) {
 		return nil, fmt.Errorf("list expired replicas: %w", err)
 	}
-	if limit <= 0 {
-		return fail(invalid("limit %d", limit))
+	if err := catalog.CheckLimit(limit); err != nil {
+		return fail(err)
 	}
-	if err := checkTime("time", at); err != nil {
+	if err := catalog.CheckTime("time", at); err != nil {
 		return fail(err)
 	}
 	var out []catalog.Replica
@@ -339,7 +314,7 @@ func (c *Catalog) ResolveExpired(ctx context.Context, object catalog.ID, number 
 	fail := func(err error) (catalog.Replica, error) {
 		return catalog.Replica{}, fmt.Errorf("resolve expired replica %d of object %d: %w", number, object, err)
 	}
-	if err := checkTime("time", at); err != nil {
+	if err := catalog.CheckTime("time", at); err != nil {
 		return fail(err)
 	}
 	var out catalog.Replica

@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/arca-data/arca/catalog"
@@ -24,18 +23,6 @@ func nanos(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixNano()
-}
-
-// checkTime refuses times that unix nanoseconds cannot hold (before 1678 or
-// after 2262), which would otherwise wrap around silently.
-func checkTime(what string, t time.Time) error {
-	if t.IsZero() {
-		return nil
-	}
-	if t.Before(time.Unix(0, math.MinInt64+1)) || t.After(time.Unix(0, math.MaxInt64)) {
-		return fmt.Errorf("%w: %s %s is out of range", catalog.ErrInvalidArgument, what, t)
-	}
-	return nil
 }
 
 // fromNanos is the time of a stored value, in UTC.
@@ -74,29 +61,10 @@ func mapErr(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// invalid wraps ErrInvalidArgument.
+// invalid wraps ErrInvalidArgument, for the checks that need the stored
+// state; what a request alone shows is checked in package catalog.
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", catalog.ErrInvalidArgument, fmt.Sprintf(format, args...))
-}
-
-// checkUser validates a principal, wrapping both ErrInvalidArgument and
-// catalog.ErrInvalidName.
-func checkUser(what string, u catalog.UserID) error {
-	if err := catalog.ValidateUserName(u.Name); err != nil {
-		return fmt.Errorf("%w: %s %q: %w", catalog.ErrInvalidArgument, what, u.String(), err)
-	}
-	if err := catalog.ValidateUserName(u.Zone); err != nil {
-		return fmt.Errorf("%w: zone of %s %q: %w", catalog.ErrInvalidArgument, what, u.String(), err)
-	}
-	return nil
-}
-
-// checkPath refuses the zero Path.
-func checkPath(p catalog.Path) error {
-	if p.IsZero() {
-		return invalid("empty path")
-	}
-	return nil
 }
 
 // Column lists and scanners, kept beside each other.

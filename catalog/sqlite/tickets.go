@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/arca-data/arca/catalog"
 )
@@ -91,23 +90,6 @@ func storeAllowed(w *wtx, t catalog.Ticket) error {
 	return nil
 }
 
-func checkTicket(t catalog.Ticket) error {
-	if t.UsesLimit < 0 || t.WriteFileLimit < 0 || t.WriteByteLimit < 0 {
-		return invalid("ticket limits are 0 or more")
-	}
-	for _, u := range slices.Concat(t.Users, t.Groups) {
-		if err := checkUser("allowed user or group", u); err != nil {
-			return err
-		}
-	}
-	for _, h := range t.Hosts {
-		if h == "" {
-			return invalid("empty allowed host")
-		}
-	}
-	return checkTime("expiry", t.Expires)
-}
-
 // deleteTicketsOf removes the tickets of targets of kind whose id matches
 // cond (such as "= ?").
 func deleteTicketsOf(w *wtx, kind, cond string, args ...any) error {
@@ -124,19 +106,7 @@ func (c *Catalog) CreateTicket(ctx context.Context, t catalog.Ticket) (catalog.T
 	fail := func(err error) (catalog.Ticket, error) {
 		return catalog.Ticket{}, fmt.Errorf("create ticket for %s: %w", t.Path, err)
 	}
-	if t.Hash == "" {
-		return fail(invalid("empty ticket hash"))
-	}
-	if _, err := catalog.ParseTicketType(string(t.Type)); err != nil {
-		return fail(err)
-	}
-	if err := checkPath(t.Path); err != nil {
-		return fail(err)
-	}
-	if err := checkUser("owner", t.Owner); err != nil {
-		return fail(err)
-	}
-	if err := checkTicket(t); err != nil {
+	if err := t.Validate(); err != nil {
 		return fail(err)
 	}
 	err := c.write(ctx, func(w *wtx) error {
@@ -255,7 +225,7 @@ func (c *Catalog) ListTickets(ctx context.Context, owner catalog.UserID) ([]cata
 
 // UpdateTicket stores the limits, expiry and allowed lists of t.
 func (c *Catalog) UpdateTicket(ctx context.Context, t catalog.Ticket) error {
-	if err := checkTicket(t); err != nil {
+	if err := t.ValidateUpdate(); err != nil {
 		return fmt.Errorf("update ticket %d: %w", t.ID, err)
 	}
 	err := c.write(ctx, func(w *wtx) error {
@@ -299,8 +269,8 @@ func (c *Catalog) RemoveTicket(ctx context.Context, id catalog.ID) error {
 // UseTicket checks use against the ticket's expiry and limits and counts
 // it, in the one writer transaction, so concurrent uses cannot overshoot.
 func (c *Catalog) UseTicket(ctx context.Context, id catalog.ID, use catalog.TicketUse) (catalog.Ticket, error) {
-	if use.Uses < 0 || use.Files < 0 || use.Bytes < 0 {
-		return catalog.Ticket{}, fmt.Errorf("use ticket %d: %w", id, invalid("negative use"))
+	if err := use.Validate(); err != nil {
+		return catalog.Ticket{}, fmt.Errorf("use ticket %d: %w", id, err)
 	}
 	var t catalog.Ticket
 	err := c.write(ctx, func(w *wtx) error {
@@ -338,8 +308,8 @@ func (c *Catalog) UseTicket(ctx context.Context, id catalog.ID, use catalog.Tick
 
 // ReturnTicketUse takes back use counted against the ticket id.
 func (c *Catalog) ReturnTicketUse(ctx context.Context, id catalog.ID, use catalog.TicketUse) error {
-	if use.Uses < 0 || use.Files < 0 || use.Bytes < 0 {
-		return fmt.Errorf("return use of ticket %d: %w", id, invalid("negative use"))
+	if err := use.Validate(); err != nil {
+		return fmt.Errorf("return use of ticket %d: %w", id, err)
 	}
 	err := c.write(ctx, func(w *wtx) error {
 		res, err := w.exec(`UPDATE tickets SET uses_count = max(uses_count - ?, 0),
