@@ -136,18 +136,6 @@ func (s structVal) Equal(o ref.Val) ref.Val {
 func (s structVal) Type() ref.Type { return s.typ }
 func (s structVal) Value() any     { return s.v }
 
-// Variables is the documentation of the top-level variables, in order.
-var variableDocs = []struct{ name, typ, doc string }{
-	{"op", opTypeName, "the operation: its name and arguments"},
-	{"user", userTypeName, "the user who asked for it"},
-	{"object", objectTypeName, "the data object or collection it acts on (for a put: the object being written)"},
-	{"dest", objectTypeName, "the destination of a rename or copy"},
-	{"resource", resourceTypeName, "the target resource of a put or copy"},
-	{"zone", "string", "the name of the zone"},
-	{"now", "timestamp", "the time of the operation"},
-	{"error", "string", `how the operation ended, in post, except and finally rules: "" on success`},
-}
-
 // newEnv builds the one CEL environment of the engine.
 func newEnv() (*cel.Env, map[string]*structDef, error) {
 	defs := map[string]*structDef{
@@ -165,14 +153,15 @@ func newEnv() (*cel.Env, map[string]*structDef, error) {
 	prov := &provider{Provider: base.CELTypeProvider(), structs: defs}
 	env, err := base.Extend(
 		cel.CustomTypeProvider(prov),
-		cel.Variable("op", opType),
-		cel.Variable("user", userType),
-		cel.Variable("object", objectType),
-		cel.Variable("dest", objectType),
-		cel.Variable("resource", resourceTyp),
-		cel.Variable("zone", cel.StringType),
-		cel.Variable("now", cel.TimestampType),
-		cel.Variable("error", cel.StringType),
+		// The top-level variables:
+		cel.Variable("op", opType),             // the operation: its name and arguments
+		cel.Variable("user", userType),         // the user who asked for it
+		cel.Variable("object", objectType),     // the data object or collection it acts on (for a put: the object being written)
+		cel.Variable("dest", objectType),       // the destination of a rename or copy
+		cel.Variable("resource", resourceTyp),  // the target resource of a put or copy
+		cel.Variable("zone", cel.StringType),   // the name of the zone
+		cel.Variable("now", cel.TimestampType), // the time of the operation
+		cel.Variable("error", cel.StringType),  // how the operation ended, in post, except and finally rules: "" on success
 		cel.Constant("KiB", cel.IntType, types.Int(1<<10)),
 		cel.Constant("MiB", cel.IntType, types.Int(1<<20)),
 		cel.Constant("GiB", cel.IntType, types.Int(1<<30)),

@@ -1,7 +1,6 @@
 package catalogtest
 
 import (
-	"slices"
 	"testing"
 	"time"
 
@@ -333,14 +332,4 @@ var accessTests = []test{
 		equalACL(t, "c2", f.mkdir("c2", alice).ACL, catalog.ACE{Principal: alice, Level: catalog.AccessOwn})
 		equalACL(t, "c2 stored", f.collection("c2").ACL, catalog.ACE{Principal: alice, Level: catalog.AccessOwn})
 	}},
-}
-
-// sortedNumbers returns the replica numbers of o.
-func sortedNumbers(rs []catalog.Replica) []int {
-	var n []int
-	for _, r := range rs {
-		n = append(n, r.Number)
-	}
-	slices.Sort(n)
-	return n
 }

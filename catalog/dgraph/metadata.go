@@ -19,12 +19,6 @@ type avuNode struct {
 
 func (a avuNode) avu() catalog.AVU { return catalog.AVU{Attribute: a.Attr, Value: a.Val, Unit: a.Unit} }
 
-func sortAVUs(as []catalog.AVU) {
-	slices.SortFunc(as, func(a, b catalog.AVU) int {
-		return cmp.Or(strings.Compare(a.Attribute, b.Attribute), strings.Compare(a.Value, b.Value), strings.Compare(a.Unit, b.Unit))
-	})
-}
-
 // resolveTarget finds the uid of the node t names.
 func (t *tx) resolveTarget(target catalog.AVUTarget) (string, error) {
 	switch target.Kind {

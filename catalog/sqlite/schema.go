@@ -440,9 +440,6 @@ END;
 `,
 }
 
-// rootID is the id of the collection "/", made by the first migration.
-const rootID = 1
-
 // migrate applies the migrations the database has not seen.
 func migrate(ctx context.Context, conn *sql.Conn) error {
 	if _, err := conn.ExecContext(ctx,

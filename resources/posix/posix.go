@@ -578,15 +578,15 @@ func (w *writer) Abort() error {
 // discard closes and removes the file and prunes the directories left empty.
 func (w *writer) discard() error {
 	w.state = discarded
-	var err error
 	if w.f != nil {
-		err = w.f.Close()
+		// A failed close of a file that is removed next does not matter; if
+		// the removal fails, that is the error to report.
+		_ = w.f.Close()
 		w.f = nil
 	}
-	if rerr := w.r.root.Remove(w.key); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-		err = rerr
-	} else {
-		err = nil // a failed close of a file that is gone does not matter
+	err := w.r.root.Remove(w.key)
+	if errors.Is(err, fs.ErrNotExist) {
+		err = nil
 	}
 	w.r.prune(path.Dir(w.key))
 	return err
