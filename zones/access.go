@@ -26,6 +26,9 @@ func (z *Zone) SetAccess(ctx context.Context, caller Principal, p catalog.Path, 
 		if !recursive {
 			return set(p)
 		}
+		if err := z.checkRulesBelow(ctx, op, p, recursive, catalog.AccessOwn); err != nil {
+			return err
+		}
 		// Below first: granting null to oneself on p must not stop the walk.
 		if err := z.walkOwned(ctx, caller, p, true, set); err != nil {
 			return err
@@ -40,6 +43,9 @@ func (z *Zone) SetAccess(ctx context.Context, caller Principal, p catalog.Path, 
 func (z *Zone) SetInheritance(ctx context.Context, caller Principal, p catalog.Path, inherit, recursive, adminMode bool) error {
 	op := &Op{Name: "acl.inherit", Caller: caller, Path: p, AdminMode: adminMode}
 	return z.do(ctx, op, func(ctx context.Context) error {
+		if err := z.checkRulesBelow(ctx, op, p, recursive, catalog.AccessOwn); err != nil {
+			return err
+		}
 		set := func(q catalog.Path) error { return z.cat.SetInheritance(ctx, q, inherit) }
 		if err := set(p); err != nil || !recursive {
 			return err

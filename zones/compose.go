@@ -220,7 +220,11 @@ type StageResult struct {
 // resource, so that the library orders them by cartridge and position.
 func (z *Zone) Stage(ctx context.Context, caller Principal, p catalog.Path, recursive bool) (StageResult, error) {
 	var res StageResult
-	err := z.do(ctx, &Op{Name: "stage", Caller: caller, Path: p}, func(ctx context.Context) error {
+	op := &Op{Name: OpStage, Caller: caller, Path: p}
+	err := z.do(ctx, op, func(ctx context.Context) error {
+		if err := z.checkRulesBelow(ctx, op, p, recursive, catalog.AccessRead); err != nil {
+			return err
+		}
 		t, err := z.tree(ctx)
 		if err != nil {
 			return err

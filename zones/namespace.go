@@ -155,7 +155,7 @@ func (z *Zone) Rename(ctx context.Context, caller Principal, from, to catalog.Pa
 			return err
 		}
 		if e, err := z.cat.Stat(ctx, from); err == nil && e.Collection != nil {
-			if err := z.checkRulesInside(ctx, &Op{Name: "rename", Caller: caller, Path: from, Dest: to}, from); err != nil {
+			if err := z.checkRulesInside(ctx, &Op{Name: OpRename, Caller: caller, Path: from, Dest: to}, from, nil); err != nil {
 				return err
 			}
 		}
@@ -186,7 +186,7 @@ func (z *Zone) Remove(ctx context.Context, caller Principal, p catalog.Path, rec
 			if err := z.checkNotStructural(ctx, p, "removed"); err != nil {
 				return err
 			}
-			if err := z.checkRulesInside(ctx, &Op{Name: "remove", Caller: caller, Path: p}, p); err != nil {
+			if err := z.checkRulesInside(ctx, &Op{Name: OpRemove, Caller: caller, Path: p}, p, nil); err != nil {
 				return err
 			}
 		}
@@ -306,7 +306,8 @@ func (z *Zone) RemoveTrash(ctx context.Context, caller Principal, user string, a
 	if err := catalog.ValidateUserName(user); err != nil {
 		return res, fmt.Errorf("trash of user: %w", err)
 	}
-	err := z.do(ctx, &Op{Name: name, Caller: caller}, func(ctx context.Context) error {
+	op := &Op{Name: name, Caller: caller}
+	err := z.do(ctx, op, func(ctx context.Context) error {
 		roots := []catalog.Path{z.TrashHome(user)}
 		if all {
 			roots = nil
@@ -316,6 +317,13 @@ func (z *Zone) RemoveTrash(ctx context.Context, caller Principal, user string, a
 			}
 			for _, c := range colls {
 				roots = append(roots, c.Path)
+			}
+		}
+		// Every object the purge takes passes the rules with its path, as
+		// irm does: the trash is no way around a rule that guards objects.
+		for _, root := range roots {
+			if err := z.checkRulesInside(ctx, op, root, nil); err != nil && !errors.Is(err, catalog.ErrNotFound) {
+				return err
 			}
 		}
 		for _, root := range roots {

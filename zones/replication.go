@@ -154,6 +154,9 @@ func (z *Zone) Replicate(ctx context.Context, caller Principal, req ReplicateReq
 				return err
 			}
 		}
+		if err := z.checkRulesBelow(ctx, op, req.Path, req.Recursive, catalog.AccessWrite); err != nil {
+			return err
+		}
 		return z.eachObject(ctx, caller, req.Path, req.Recursive, func(obj catalog.DataObject) error {
 			return report(z.replicateOne(ctx, t, obj, dest, req))
 		})
@@ -373,6 +376,9 @@ func (z *Zone) Trim(ctx context.Context, caller Principal, req TrimRequest, repo
 				return err
 			}
 		}
+		if err := z.checkRulesBelow(ctx, op, req.Path, req.Recursive, catalog.AccessWrite); err != nil {
+			return err
+		}
 		return z.eachObject(ctx, caller, req.Path, req.Recursive, func(obj catalog.DataObject) error {
 			for _, ch := range z.trimOne(ctx, t, obj, req) {
 				if err := report(ch); err != nil {
@@ -466,6 +472,9 @@ func (z *Zone) PhysMove(ctx context.Context, caller Principal, req PhysMoveReque
 		}
 		dest, err := t.Node(req.Dest)
 		if err != nil {
+			return err
+		}
+		if err := z.checkRulesBelow(ctx, op, req.Path, req.Recursive, catalog.AccessWrite); err != nil {
 			return err
 		}
 		return z.eachObject(ctx, caller, req.Path, req.Recursive, func(obj catalog.DataObject) error {

@@ -189,18 +189,22 @@ func (z *Zone) RemoveJob(ctx context.Context, caller Principal, id catalog.ID) e
 	})
 }
 
-// checkRulesInside runs the pre rules of op, a remove or rename of the
-// collection coll, on every data object below it, as if each were the
-// operation's target: a rule that guards objects (a retention lock) is not
-// passed by removing or moving their collection, as iRODS fires its
-// policy for each object too. The first refusal refuses the whole
-// operation, before anything has changed.
-func (z *Zone) checkRulesInside(ctx context.Context, op *Op, coll catalog.Path) error {
+// checkRulesInside runs the pre rules of op, an operation on the
+// collection coll that acts on what is inside it (remove, rename, a
+// recursive ichmod, irepl, itrim, iphymv, irmtrash), on every data object
+// below it that the operation will touch (touches; nil: every one), as if
+// each were the operation's target: a rule that guards objects (a
+// retention lock) is not passed by acting on their collection, as iRODS
+// fires its policy for each object too. The first refusal refuses the
+// whole operation, before anything has changed.
+func (z *Zone) checkRulesInside(ctx context.Context, op *Op, coll catalog.Path, touches func(catalog.Path, []catalog.ACE) bool) error {
 	if z.rules == nil || !z.rules.Watches(rules.Pre, string(op.Name)) {
 		return nil
 	}
-	all := func(catalog.Path, []catalog.ACE) bool { return true }
-	return z.listCollection(ctx, all, coll, true, func(page []catalog.Entry) error {
+	if touches == nil {
+		touches = func(catalog.Path, []catalog.ACE) bool { return true }
+	}
+	return z.listCollection(ctx, touches, coll, true, func(page []catalog.Entry) error {
 		for _, e := range page {
 			if e.Object == nil {
 				continue
@@ -216,4 +220,34 @@ func (z *Zone) checkRulesInside(ctx context.Context, op *Op, coll catalog.Path) 
 		}
 		return nil
 	})
+}
+
+// accessFilter is what caller has at least level on (everything for an
+// administrator), for checkRulesInside.
+func (z *Zone) accessFilter(ctx context.Context, caller Principal, level catalog.AccessLevel) (func(catalog.Path, []catalog.ACE) bool, error) {
+	if isAdmin(caller.User, z.name) {
+		return nil, nil
+	}
+	groups, err := z.groupsOf(ctx, caller.User)
+	if err != nil {
+		return nil, err
+	}
+	return func(_ catalog.Path, acl []catalog.ACE) bool { return accessOf(caller.User, groups, acl) >= level }, nil
+}
+
+// checkRulesBelow runs checkRulesInside when p is a collection and the
+// operation reaches below it, for the objects caller has level on.
+func (z *Zone) checkRulesBelow(ctx context.Context, op *Op, p catalog.Path, recursive bool, level catalog.AccessLevel) error {
+	if !recursive || z.rules == nil || !z.rules.Watches(rules.Pre, string(op.Name)) {
+		return nil
+	}
+	e, err := z.cat.Stat(ctx, p)
+	if err != nil || e.Collection == nil {
+		return nil // the operation itself says what is wrong with p
+	}
+	touches, err := z.accessFilter(ctx, op.Caller, level)
+	if err != nil {
+		return err
+	}
+	return z.checkRulesInside(ctx, op, p, touches)
 }
