@@ -251,6 +251,38 @@ func TestRetention(t *testing.T) {
 		t.Errorf("the retained object: %v", err)
 	}
 
+	// The attacks on a rule-based lock: an earlier date added beside the
+	// real one, an earlier date set over it, the date modified or removed
+	// (exactly or by a wildcard), the object overwritten by put or copy.
+	kept := home + "kept.csv"
+	keptTarget := catalog.AVUTarget{Kind: catalog.TargetDataObject, Path: catalog.MustPath(kept)}
+	if err := z.AddMetadata(ctx, zones.As(z.alice), keptTarget, []catalog.AVU{{Attribute: "retention_until", Value: "2000-01-01"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = z.Remove(ctx, zones.As(z.alice), catalog.MustPath(kept), false, true)
+	deniedBy(t, err, "retention-lock")
+	err = z.SetMetadata(ctx, zones.As(z.alice), keptTarget, catalog.AVU{Attribute: "retention_until", Value: "2000-01-01"})
+	deniedBy(t, err, "retention-date-only-later")
+	err = z.ModifyMetadata(ctx, zones.As(z.alice), keptTarget, catalog.AVU{Attribute: "retention_until", Value: "2000-01-01"}, catalog.AVU{Attribute: "retention_until", Value: "2001-01-01"})
+	deniedBy(t, err, "retention-date-only-later")
+	for _, pattern := range []catalog.AVU{{Attribute: "retention_until", Value: "%", Unit: "%"}, {Attribute: "%", Value: "%", Unit: "%"}, {Attribute: "retention_unti_", Value: "%", Unit: "%"}} {
+		_, err = z.RemoveMetadata(ctx, zones.As(z.alice), keptTarget, pattern, true)
+		deniedBy(t, err, "retention-date-only-later")
+	}
+	err = z.put(t, z.alice, kept)
+	deniedBy(t, err, "retention-no-overwrite")
+	if err := z.put(t, z.alice, home+"other.csv"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = z.Copy(ctx, zones.As(z.alice), catalog.MustPath(home+"other.csv"), catalog.MustPath(kept), "", true)
+	deniedBy(t, err, "retention-no-overwrite")
+	// Moving the date later is allowed, and still holds.
+	if err := z.SetMetadata(ctx, zones.As(z.alice), keptTarget, catalog.AVU{Attribute: "retention_until", Value: time.Now().AddDate(10, 0, 0).Format("2006-01-02")}); err != nil {
+		t.Errorf("extending the retention: %v", err)
+	}
+	_, err = z.Remove(ctx, zones.As(z.alice), catalog.MustPath(kept), false, true)
+	deniedBy(t, err, "retention-lock")
+
 	// Nor is a retained object removed or moved with its collection, to the
 	// trash or for good: the rule is asked for every object inside, and
 	// nothing changes.
@@ -275,8 +307,14 @@ func TestRetention(t *testing.T) {
 			t.Errorf("after the refusals, %s: %v", proj+n, err)
 		}
 	}
-	// Once nothing inside is retained, the collection goes.
-	set(proj+"/sub/locked.csv", catalog.TargetDataObject, "2001-01-01")
+	// A rodsadmin may release it; then nothing inside is retained, and the
+	// collection goes.
+	lockedTarget := catalog.AVUTarget{Kind: catalog.TargetDataObject, Path: catalog.MustPath(proj + "/sub/locked.csv")}
+	err = z.SetMetadata(ctx, zones.As(z.alice), lockedTarget, catalog.AVU{Attribute: "retention_until", Value: "2001-01-01"})
+	deniedBy(t, err, "retention-date-only-later")
+	if err := z.SetMetadata(ctx, zones.As(z.rods), lockedTarget, catalog.AVU{Attribute: "retention_until", Value: "2001-01-01"}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := z.Remove(ctx, zones.As(z.alice), catalog.MustPath(proj), true, true); err != nil {
 		t.Errorf("remove of the collection after retention: %v", err)
 	}
@@ -337,6 +375,24 @@ func TestRequireProject(t *testing.T) {
 	}
 	if got := z.avus(t, "/tempZone/projects/p2/raw.dat")["project"]; got != "p2" {
 		t.Errorf("inherited project = %q", got)
+	}
+	// The project AVU cannot be taken away after the put: not removed
+	// (exactly or by a wildcard), not modified; it may be set to another
+	// project.
+	raw := catalog.ObjectTarget(catalog.MustPath("/tempZone/projects/p1/raw.dat"))
+	for _, pattern := range []catalog.AVU{{Attribute: "project", Value: "%", Unit: "%"}, {Attribute: "%", Value: "%", Unit: "%"}, {Attribute: "p_oject", Value: "%", Unit: "%"}} {
+		_, err = z.RemoveMetadata(ctx, zones.As(z.rods), raw, pattern, true)
+		deniedBy(t, err, "keep-project")
+	}
+	_, err = z.RemoveMetadata(ctx, zones.As(z.rods), raw, catalog.AVU{Attribute: "project", Value: "p1"}, false)
+	deniedBy(t, err, "keep-project")
+	err = z.ModifyMetadata(ctx, zones.As(z.rods), raw, catalog.AVU{Attribute: "project", Value: "p1"}, catalog.AVU{Attribute: "projekt", Value: "p1"})
+	deniedBy(t, err, "keep-project")
+	if got := z.avus(t, "/tempZone/projects/p1/raw.dat")["project"]; got != "p1" {
+		t.Errorf("after the refused removals, project = %q", got)
+	}
+	if err := z.SetMetadata(ctx, zones.As(z.rods), raw, catalog.AVU{Attribute: "project", Value: "p1-renamed"}); err != nil {
+		t.Errorf("setting another project: %v", err)
 	}
 	// Homes are not projects.
 	if err := z.put(t, z.alice, "/tempZone/home/alice/raw.dat"); err != nil {
