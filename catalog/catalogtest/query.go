@@ -39,13 +39,13 @@ var (
 //	  A2.TXT      200 B  demoResc   project=apollo
 //	  star*q?[x]    5 B  demoResc   project=Gemini
 //	  per%cent_x    7 B  demoResc   project=Ap_llo%
-//	/tempZone/home/bob              bob
+//	/tempZone/home/bob              bob; group staff has read
 //	  b1.dat      300 B  demoResc + leaf1 (replica 2, the newer: replica 1 stale)
 //	                                project=Mercury; alice has read on it
 //	/tempZone/proj                  rods, public read; dept=physics [faculty];
 //	                                a quota
 //	  shared.dat   50 B  demoResc   public read; project=Apollo
-//	  secret.dat   60 B  demoResc   project=Apollo; only rods
+//	  secret.dat   60 B  demoResc   project=Apollo; only rods and group staff
 //
 // Resources demoResc (posix, tier=fast) and repl (replication) with child
 // leaf1. User alice has email=alice@example.org and is a member of group
@@ -116,6 +116,8 @@ func QueryFixture(t testing.TB, c catalog.Catalog) {
 	must(c.SetAccess(ctx, catalog.MustPath("/tempZone/home/bob/b1.dat"), qAlice, catalog.AccessRead))
 	must(c.SetAccess(ctx, catalog.MustPath("/tempZone/proj"), public, catalog.AccessRead))
 	must(c.SetAccess(ctx, catalog.MustPath("/tempZone/proj/shared.dat"), public, catalog.AccessRead))
+	must(c.SetAccess(ctx, catalog.MustPath("/tempZone/proj/secret.dat"), staff, catalog.AccessRead))
+	must(c.SetAccess(ctx, catalog.MustPath("/tempZone/home/bob"), staff, catalog.AccessRead))
 
 	must(c.AddMetadata(ctx, catalog.CollectionTarget(catalog.MustPath("/tempZone/proj")),
 		catalog.AVU{Attribute: "dept", Value: "physics", Unit: "faculty"}))
@@ -269,6 +271,21 @@ func testQueryRows(t *testing.T, c catalog.Catalog) {
 		{"zone of user", asAdmin, "select ZONE_NAME, USER_NAME where USER_NAME = 'bob'", []string{"tempZone|bob"}, false},
 		{"data acl", asAdmin, "select DATA_ACCESS_USER_NAME, DATA_ACCESS_USER_ZONE, DATA_ACCESS_NAME where DATA_NAME = 'b1.dat'",
 			[]string{"alice|tempZone|read", "bob|tempZone|own"}, false},
+		// USER_* beside an ACL column is the grantee of the ACL row, as
+		// in iRODS, where users audit access with exactly this query;
+		// without one it is the owner.
+		{"acl audit names the grantee", asAdmin, "select DATA_NAME, DATA_ACCESS_NAME, USER_NAME where COLL_NAME = '/tempZone/home/bob'",
+			[]string{"b1.dat|own|bob", "b1.dat|read|alice"}, false},
+		{"acl audit names a group grantee", asAdmin, "select DATA_NAME, DATA_ACCESS_NAME, USER_NAME, USER_TYPE where COLL_NAME = '/tempZone/proj' and DATA_NAME = 'secret.dat'",
+			[]string{"secret.dat|own|rods|rodsadmin", "secret.dat|read|staff|rodsgroup"}, false},
+		{"acl audit as a reader", asAlice, "select DATA_NAME, DATA_ACCESS_NAME, USER_NAME where DATA_NAME = 'b1.dat'",
+			[]string{"b1.dat|own|bob", "b1.dat|read|alice"}, false},
+		{"acl grantee condition", asAdmin, "select DATA_NAME where USER_NAME = 'staff' and DATA_ACCESS_NAME = 'read'",
+			[]string{"secret.dat"}, false},
+		{"acl grantee avu", asAdmin, "select USER_NAME, META_USER_ATTR_VALUE where DATA_NAME = 'b1.dat' and DATA_ACCESS_NAME = 'read'",
+			[]string{"alice|alice@example.org"}, false},
+		{"coll acl audit names the grantee", asAdmin, "select COLL_NAME, COLL_ACCESS_NAME, USER_NAME where COLL_NAME = '/tempZone/home/bob'",
+			[]string{"/tempZone/home/bob|own|bob", "/tempZone/home/bob|read|staff"}, false},
 		{"data acl filter", asAdmin, "select DATA_NAME where DATA_ACCESS_USER_NAME = 'public' and DATA_ACCESS_NAME = 'read'",
 			[]string{"shared.dat"}, false},
 		{"coll acl", asAdmin, "select COLL_NAME, COLL_ACCESS_USER_NAME, COLL_ACCESS_USER_ZONE, COLL_ACCESS_NAME where COLL_NAME like '/tempZone/p%'",

@@ -417,17 +417,26 @@ func (d *queryData) join(pl *plan, fn func(b *binding) error) error {
 			}
 			b.rs = nil
 		case tUser:
+			// Beside an ACL, the user is the grantee of the ACL row, as
+			// in iRODS; otherwise the owner of the object or collection.
 			us := d.users
-			var owner string
+			var who catalog.UserID
+			linked := true
 			switch {
+			case b.da != nil:
+				who = b.da.Principal
+			case b.ca != nil:
+				who = b.ca.Principal
 			case b.o != nil:
-				owner = b.o.Owner
+				who = parseUserKey(b.o.Owner)
 			case b.c != nil:
-				owner = b.c.Owner
+				who = parseUserKey(b.c.Owner)
+			default:
+				linked = false
 			}
-			if b.o != nil || b.c != nil {
+			if linked {
 				us = nil
-				if u := d.userByID[parseUserKey(owner)]; u != nil {
+				if u := d.userByID[who]; u != nil {
 					us = []*qUser{u}
 				}
 			}

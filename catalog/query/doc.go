@@ -76,7 +76,12 @@
 // same row of it, so "META_DATA_ATTR_NAME = 'project' and
 // META_DATA_ATTR_VALUE = 'x'" means one AVU with both; consequently
 // "META_DATA_ATTR_NAME = 'a' and META_DATA_ATTR_NAME = 'b'" matches nothing,
-// as in iRODS. Data objects have one row per replica, as in iRODS.
+// as in iRODS. Data objects have one row per replica, as in iRODS. A user
+// (USER_ columns) beside a data object or collection is the grantee of its
+// ACL row when the query names an ACL column (DATA_ACCESS_, else
+// COLL_ACCESS_), as iRODS joins them, so "select DATA_NAME,
+// DATA_ACCESS_NAME, USER_NAME" says who has which access; without an ACL
+// column it is the owner.
 // Query.Columns lists the columns a query uses. The WHERE condition filters
 // rows; the select items are projected; result rows are distinct, as
 // GenQuery1 makes them (iquest's no-distinct is an execution option, not

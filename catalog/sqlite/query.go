@@ -349,8 +349,9 @@ func (cp *compiler) expr(col *query.Column) string {
 // The object side (o, r, dm, da) is linked by object id, the collection
 // side (c, cm, ca) by collection id, which is o.coll_id when both are
 // present; a resource is the one of the replica r, a user (with USER_*
-// beside DATA_* or COLL_*) the owner of the object, else of the
-// collection; a zone is the first element of the collection path, or the
+// beside DATA_* or COLL_*) the grantee of the object's ACL row, else of
+// the collection's, when the query names an ACL column, and otherwise the
+// owner of the object, else of the collection; a zone is the first element of the collection path, or the
 // zone of the user.
 func compileQuery(q *query.Query, caller Caller) (string, []any, error) {
 	stmt, args, _, err := compileQueryWith(q, caller, false)
@@ -534,7 +535,14 @@ func compileQueryWith(q *query.Query, caller Caller, readMap bool) (string, []an
 		where = append(where, "rm.target_id = rs.id")
 	}
 	if u[tUser] {
+		// Beside an ACL, a user is the grantee of the ACL row, as in
+		// iRODS ("select DATA_NAME, DATA_ACCESS_NAME, USER_NAME" audits
+		// who may do what); otherwise the owner.
 		switch {
+		case u[tObjACL]:
+			where = append(where, "u.name = da.user_name AND u.zone = da.user_zone")
+		case u[tCollACL]:
+			where = append(where, "u.name = ca.user_name AND u.zone = ca.user_zone")
 		case u[tObj]:
 			where = append(where, "u.name = o.owner_name AND u.zone = o.owner_zone")
 		case u[tColl]:
