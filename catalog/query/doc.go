@@ -114,8 +114,12 @@
 // Every error of Parse is a *SyntaxError with the line and column of the
 // offending token, printed with a caret under it. Queries longer than
 // MaxQueryLength bytes, nested deeper than MaxDepth parentheses and NOTs (a
-// "||" group counts as one level, as it prints as a parenthesised OR), or
-// with more than MaxInList values in one IN are errors, as is invalid UTF-8.
+// "||" group counts as one level, as it prints as a parenthesised OR), with
+// more than MaxConditions conditions (each comparison, LIKE, IN or BETWEEN
+// is one, whatever joins them), more than MaxItems items in SELECT or in
+// ORDER BY, or more than MaxInList values in one IN are
+// errors, as is invalid UTF-8. Every query within the limits is one that
+// the backends can run.
 // Parse does not panic on any input.
 //
 // # Canonical form

@@ -379,6 +379,21 @@ func TestLimits(t *testing.T) {
 	check("nots", "select DATA_NAME where "+strings.Repeat("not ", MaxDepth+1)+"DATA_SIZE = 1", "nested too deeply")
 	check("in", "select DATA_NAME where DATA_SIZE in ("+strings.Repeat("1,", MaxInList)+"1)", "too many values in IN")
 
+	// Conditions and list items, however they are joined: 2,500 ORs made
+	// SQLite fail with "Expression tree is too large" (issue 23).
+	for _, tc := range []struct{ name, q string }{
+		{"or", "select DATA_NAME where " + strings.Repeat("DATA_NAME = 'x' or ", 2499) + "DATA_NAME = 'x'"},
+		{"or at limit+1", "select DATA_NAME where " + strings.Repeat("DATA_SIZE = 1 or ", MaxConditions) + "DATA_SIZE = 1"},
+		{"and", "select DATA_NAME where " + strings.Repeat("DATA_SIZE = 1 and ", MaxConditions) + "DATA_SIZE = 1"},
+		{"||", "select DATA_NAME where DATA_NAME = 'a'" + strings.Repeat(" || = 'a'", MaxConditions)},
+		{"mixed", "select DATA_NAME where " + strings.Repeat("(DATA_SIZE = 1 or DATA_NAME like 'a%' || = 'b') and ", MaxConditions/3+1) + "not DATA_SIZE between 1 and 2"},
+		{"nested", "select DATA_NAME where " + strings.Repeat("(DATA_SIZE in (1, 2) or ", 99) + strings.Repeat("DATA_SIZE = 1 or ", MaxConditions) + "DATA_SIZE = 1" + strings.Repeat(")", 99)},
+	} {
+		check(tc.name, tc.q, fmt.Sprintf("too many conditions: the limit is %d", MaxConditions))
+	}
+	check("select", "select "+strings.Repeat("DATA_NAME, ", MaxItems)+"DATA_SIZE", fmt.Sprintf("too many items in SELECT: the limit is %d", MaxItems))
+	check("order by", "select DATA_NAME order by "+strings.Repeat("DATA_NAME, ", MaxItems)+"DATA_NAME", "too many items in ORDER BY")
+
 	// A || group prints as a parenthesised OR, so it counts as a level.
 	check("||", "select DATA_NAME where "+strings.Repeat("not ", MaxDepth)+"DATA_NAME = 'a' || = 'b'", "nested too deeply")
 	mustParse(t, "select DATA_NAME where "+strings.Repeat("not ", MaxDepth-1)+"DATA_NAME = 'a' || = 'b'")
@@ -388,8 +403,11 @@ func TestLimits(t *testing.T) {
 	mustParse(t, "select DATA_NAME where "+strings.Repeat("(", MaxDepth)+"DATA_SIZE = 1"+strings.Repeat(")", MaxDepth))
 	mustParse(t, "select DATA_NAME where "+strings.Repeat("not ", MaxDepth)+"DATA_SIZE = 1")
 	mustParse(t, "select DATA_NAME where DATA_SIZE in ("+strings.Repeat("1,", MaxInList-1)+"1)")
-	mustParse(t, "select DATA_NAME where "+strings.Repeat("DATA_SIZE = 1 and ", 2000)+"DATA_SIZE = 1")
-	mustParse(t, "select DATA_NAME where "+strings.Repeat("DATA_SIZE = 1 or ", 2000)+"DATA_SIZE = 1")
+	mustParse(t, "select DATA_NAME where "+strings.Repeat("DATA_SIZE = 1 and ", MaxConditions-1)+"DATA_SIZE = 1")
+	mustParse(t, "select DATA_NAME where "+strings.Repeat("DATA_SIZE = 1 or ", MaxConditions-1)+"DATA_SIZE = 1")
+	mustParse(t, "select DATA_NAME where DATA_NAME = 'a'"+strings.Repeat(" || = 'a'", MaxConditions-1))
+	mustParse(t, "select "+strings.Repeat("DATA_NAME, ", MaxItems-1)+"DATA_SIZE")
+	mustParse(t, "select DATA_NAME order by "+strings.Repeat("DATA_NAME, ", MaxItems-1)+"DATA_NAME")
 	mustParse(t, "select DATA_NAME where DATA_NAME = '"+strings.Repeat("x", MaxQueryLength-100)+"'")
 	mustParse(t, "select DATA_NAME where DATA_MODIFY_TIME between '0000-01-01T00:00:00Z' and '9999-12-31T23:59:59.999999999Z'")
 	mustParse(t, fmt.Sprintf("select DATA_NAME where DATA_MODIFY_TIME between %d and %d limit 9223372036854775807", minUnix, maxUnix))
