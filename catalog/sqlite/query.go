@@ -204,7 +204,7 @@ var columns = map[string]colSpec{
 	"DATA_OWNER_NAME":  {tObj, "o.owner_name"},
 	"DATA_OWNER_ZONE":  {tObj, "o.owner_zone"},
 	"DATA_RESC_NAME":   {tRepl, "r.resource"},
-	"DATA_RESC_HIER":   {tRepl, "COALESCE((SELECT h.hier FROM resc_hier h WHERE h.name = r.resource), r.resource)"},
+	"DATA_RESC_HIER":   {tRepl, "COALESCE(rh.hier, r.resource)"},
 	"DATA_REPL_STATUS": {tRepl, "(2 - r.status)"}, // catalog 0 intermediate, 1 good, 2 stale -> iRODS 2, 1, 0
 	"DATA_PATH":        {tRepl, "r.physical_path"},
 	"DATA_CREATE_TIME": {tRepl, seconds("r.create_ns")},
@@ -318,7 +318,7 @@ type compiler struct {
 	objID   string // SQL of the row's data object id, "" if none
 	collID  string // SQL of the row's collection id, "" if none
 	args    []any
-	hierCTE bool
+	hierCTE bool // resc_hier rh is joined to the replica r
 }
 
 func (cp *compiler) arg(v any) string {
@@ -334,9 +334,6 @@ func (cp *compiler) expr(col *query.Column) string {
 		return cp.objID
 	case exprCollID:
 		return cp.collID
-	}
-	if col.Name == "DATA_RESC_HIER" {
-		cp.hierCTE = true
 	}
 	return s.expr
 }
@@ -564,9 +561,21 @@ func compileQueryWith(q *query.Query, caller Caller, readMap bool) (string, []an
 		}
 	}
 
+	// DATA_RESC_HIER is read from the hierarchy of every resource,
+	// joined once to the replica: as a subquery per mention, a query
+	// naming it a hundred times was "nested too deep" for SQLite.
+	for _, col := range q.Columns() {
+		if col.Name == "DATA_RESC_HIER" {
+			cp.hierCTE = true
+		}
+	}
 	var fromItems []string
 	for t := range nTables {
 		if !u[t] {
+			continue
+		}
+		if t == tRepl && cp.hierCTE {
+			fromItems = append(fromItems, from[t].item+" LEFT JOIN resc_hier rh ON rh.name = r.resource")
 			continue
 		}
 		fromItems = append(fromItems, from[t].item)
