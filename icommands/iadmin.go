@@ -65,7 +65,7 @@ the quota; nothing of it is kept.` + iadminRescHelp,
 			}
 			n, ok := want[sub]
 			if !ok {
-				return usagef("unknown subcommand %q (want %s)", sub, iadminSubs)
+				return usagef("unknown subcommand %s (want %s)", quoteArg(sub), iadminSubs)
 			}
 			if len(rest) < n[0] || len(rest) > n[1] {
 				return usagef("iadmin %s takes %d to %d arguments, got %d", sub, n[0], n[1], len(rest))
@@ -133,7 +133,7 @@ the quota; nothing of it is kept.` + iadminRescHelp,
 					}
 				}
 				if len(rest) == 1 && !found {
-					return exitError{code: ExitNotFound, err: fmt.Errorf("no user %q", rest[0])}
+					return exitError{code: ExitNotFound, err: fmt.Errorf("no user %s", quoteArg(rest[0]))}
 				}
 			case "mkgroup":
 				g, err := c.admin.MakeGroup(ctx, &arcapb.MakeGroupRequest{Name: rest[0]})

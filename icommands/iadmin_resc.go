@@ -66,7 +66,7 @@ func (a *app) runIadminResc(ctx context.Context, c *client, sub string, rest []s
 	case "rmchildfromresc":
 		r, err = c.rescs.RemoveChild(ctx, &arcapb.ChildRequest{Parent: rest[0], Child: rest[1]})
 	default:
-		return usagef("unknown subcommand %q", sub)
+		return usagef("unknown subcommand %s", quoteArg(sub))
 	}
 	if err != nil {
 		return err

@@ -42,7 +42,7 @@ ACLs and the flag.`,
 				return nil
 			}
 			if _, err := catalog.ParseAccessLevel(args[0]); err != nil {
-				return usagef("unknown access level %q (want null, read, write, own, read_object, modify_object, inherit or noinherit)", args[0])
+				return usagef("unknown access level %s (want null, read, write, own, read_object, modify_object, inherit or noinherit)", quoteArg(args[0]))
 			}
 			if len(args) < 3 {
 				return usagef("ichmod %s needs a user or group and at least one path", args[0])

@@ -31,7 +31,7 @@ session the zone no longer knows (it expired) counts as ended.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			full := len(args) == 1
 			if full && args[0] != "full" {
-				return usagef("unknown argument %q (did you mean full?)", args[0])
+				return usagef("unknown argument %s (did you mean full?)", quoteArg(args[0]))
 			}
 			dir, err := configDir(a.Getenv)
 			if err != nil {

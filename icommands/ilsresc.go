@@ -39,7 +39,7 @@ children show their role). With NAME, or -l, it describes resources in full.`,
 			if len(args) == 1 {
 				r, ok := byName[args[0]]
 				if !ok {
-					return exitError{code: ExitNotFound, err: fmt.Errorf("no resource %q", args[0])}
+					return exitError{code: ExitNotFound, err: fmt.Errorf("no resource %s", quoteArg(args[0]))}
 				}
 				if a.json {
 					return a.printJSON(resourceJSON(r))

@@ -151,7 +151,7 @@ func runIput(ctx context.Context, a *app, args []string, o iputOptions) error {
 				return localError(err)
 			}
 			if dest, err = target.Join(filepath.Base(abs)); err != nil {
-				return fmt.Errorf("local name %q cannot be a data object name: %w", filepath.Base(abs), err)
+				return fmt.Errorf("local name %s cannot be a data object name: %w", quoteArg(filepath.Base(abs)), err)
 			}
 		}
 		switch {
@@ -302,7 +302,7 @@ func (w *treeWalk) dir(local, resolved string, dest catalog.Path, top bool) erro
 		path := filepath.Join(local, e.Name())
 		logical, err := dest.Join(e.Name())
 		if err != nil {
-			w.plan.fail(fmt.Errorf("local path %q cannot be a logical path: %w", path, err))
+			w.plan.fail(fmt.Errorf("local path %s cannot be a logical path: %w", quoteArg(path), err))
 			continue
 		}
 		isLink := e.Type()&fs.ModeSymlink != 0

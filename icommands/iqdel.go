@@ -24,7 +24,7 @@ rule fires anew.`,
 			}
 			for _, s := range args {
 				if _, err := strconv.ParseInt(s, 10, 64); err != nil {
-					return usagef("%q is not a job ID", s)
+					return usagef("%s is not a job ID", quoteArg(s))
 				}
 			}
 			return nil

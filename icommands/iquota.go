@@ -126,7 +126,7 @@ func parseQuotaArgs(sub string, args []string) (*arcapb.QuotaInfo, error) {
 	}
 	if len(nums) > 1 {
 		if q.MaxObjects, err = strconv.ParseInt(nums[1], 10, 64); err != nil || q.MaxObjects < 0 {
-			return nil, usagef("iadmin %s: objects %q: want a whole number, 0 or more", sub, nums[1])
+			return nil, usagef("iadmin %s: objects %s: want a whole number, 0 or more", sub, quoteArg(nums[1]))
 		}
 	}
 	return q, nil

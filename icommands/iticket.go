@@ -87,7 +87,7 @@ func parseIticket(args []string, now time.Time) (iticketArgs, error) {
 			return in, usagef("iticket create read|write PATH [STRING]")
 		}
 		if _, err := catalog.ParseTicketType(rest[0]); err != nil {
-			return in, usagef("iticket create: %q is not read or write", rest[0])
+			return in, usagef("iticket create: %s is not read or write", quoteArg(rest[0]))
 		}
 		in.typ, in.path = rest[0], rest[1]
 		if len(rest) == 3 {
@@ -126,7 +126,7 @@ func parseIticket(args []string, now time.Time) (iticketArgs, error) {
 		}
 		in.sub, in.ticket = "delete", rest[0]
 	default:
-		return in, usagef("unknown subcommand %q (want create, mod, ls or delete)", in.sub)
+		return in, usagef("unknown subcommand %s (want create, mod, ls or delete)", quoteArg(in.sub))
 	}
 	return in, nil
 }
