@@ -5,6 +5,57 @@ import (
 	"testing"
 )
 
+// TestIadminPasswords checks that iadmin mkuser and moduser take a
+// password that is not on the command line, where ps shows it to every
+// local user: "-" or nothing reads it from standard input (a prompt on a
+// terminal), one line only; mkuser without one off a terminal does not
+// read standard input at all.
+func TestIadminPasswords(t *testing.T) {
+	s := newSession(t)
+	cases := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		login map[string]string // user -> password that must then log in ("" : none may)
+	}{
+		{"mkuser reads -", "alice pw\nnext line\n", []string{"mkuser", "alice", "rodsuser", "-"}, 0, map[string]string{"alice": "alice pw"}},
+		{"mkuser without a password reads nothing", "bob pw\n", []string{"mkuser", "bob", "rodsuser"}, 0, map[string]string{"bob": ""}},
+		{"mkuser with an argument", "", []string{"mkuser", "carol", "rodsuser", "carol pw"}, 0, map[string]string{"carol": "carol pw"}},
+		{"moduser password reads stdin", "new pw\r\n", []string{"moduser", "alice", "password"}, 0, map[string]string{"alice": "new pw"}},
+		{"moduser password -", "newer pw", []string{"moduser", "alice", "password", "-"}, 0, map[string]string{"alice": "newer pw"}},
+		{"moduser password with an argument", "", []string{"moduser", "bob", "password", "bob pw"}, 0, map[string]string{"bob": "bob pw"}},
+		{"moduser password, nothing on stdin", "", []string{"moduser", "alice", "password"}, 2, map[string]string{"alice": "newer pw"}},
+		{"moduser password, an empty line", "\n", []string{"moduser", "alice", "password", "-"}, 2, map[string]string{"alice": "newer pw"}},
+		{"moduser other field needs a value", "x\n", []string{"moduser", "alice", "info"}, 2, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.runIn(t, tc.stdin, append([]string{"iadmin"}, tc.args...)...)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", r.code, tc.code, r.err)
+			}
+			for user, pw := range tc.login {
+				if pw == "" {
+					for _, try := range []string{"", "bob pw"} {
+						if _, r := s.as(t, user, try); r.code == 0 {
+							t.Errorf("%s logs in with %q", user, try)
+						}
+					}
+					continue
+				}
+				if _, r := s.as(t, user, pw); r.code != 0 {
+					t.Errorf("%s cannot log in with %q: %s", user, pw, r.err)
+				}
+			}
+		})
+	}
+	help := s.must(t, "iadmin", "-h")
+	if !strings.Contains(help, "visible to every local user") {
+		t.Errorf("iadmin -h does not say that a password argument is visible:\n%s", help)
+	}
+}
+
 // TestOversizedInputIsCut runs commands with arguments of 100,000
 // characters that their errors repeat (the client's, and the zone's) and
 // checks that the message cuts them: messages repeated oversized input

@@ -15,9 +15,10 @@ import (
 // it as rods, with a configuration directory of its own: icommands run
 // through Run, as the arca binary runs them, with their streams captured.
 type session struct {
-	dir  string // a directory for local files
-	env  map[string]string
-	stop func()
+	dir            string // a directory for local files
+	env            map[string]string
+	stop           func()
+	host, port, ca string
 }
 
 // newSession starts a zone and logs in as rods.
@@ -29,13 +30,26 @@ func newSession(t *testing.T) *session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &session{dir: dir, stop: stop, env: map[string]string{
+	s := &session{dir: dir, stop: stop, host: host, port: port, ca: ca, env: map[string]string{
 		"ARCA_CONFIG_DIR": filepath.Join(dir, ".arca"),
 		"ARCA_PASSWORD":   testzone.AdminPassword,
 		"HOME":            filepath.Join(dir, "home"),
 	}}
 	s.must(t, "iinit", "--host", host, "--port", port, "--ca", ca)
 	return s
+}
+
+// as is a session of user, logged in with password in a configuration
+// directory of its own, sharing the zone of s; the login's result is
+// returned with it.
+func (s *session) as(t testing.TB, user, password string) (*session, result) {
+	t.Helper()
+	u := &session{dir: s.dir, stop: s.stop, host: s.host, port: s.port, ca: s.ca, env: map[string]string{
+		"ARCA_CONFIG_DIR": filepath.Join(t.TempDir(), ".arca"),
+		"ARCA_PASSWORD":   password,
+		"HOME":            s.env["HOME"],
+	}}
+	return u, u.run(t, "iinit", "--host", s.host, "--port", s.port, "--ca", s.ca, "--user", user)
 }
 
 // result is what one command did.
