@@ -27,6 +27,9 @@ func newIadmin(a *app) *cobra.Command {
   atg GROUP USER       add a user to a group
   rfg GROUP USER       remove a user from a group
   lg [GROUP]           list groups, or the members of one
+  lgd GROUP            show a group, as lu shows a user
+  lua [NAME]           how users log in (native or ldap): Arca's answer to
+                       iRODS's list of GSI/Kerberos names, which it has not
   suq USER RESOURCE|total BYTES [OBJECTS]    set a user quota
   sgq GROUP RESOURCE|total BYTES [OBJECTS]   set a group quota (its members together)
   scq COLLECTION BYTES [OBJECTS]             set a quota on everything below a collection
@@ -68,8 +71,8 @@ password, as when standard input is not a terminal: it is then not read).` + iad
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			sub, rest := args[0], args[1:]
-			want := map[string][2]int{"mkuser": {2, 3}, "moduser": {2, 3}, "rmuser": {1, 1}, "lu": {0, 1},
-				"mkgroup": {1, 1}, "rmgroup": {1, 1}, "atg": {2, 2}, "rfg": {2, 2}, "lg": {0, 1},
+			want := map[string][2]int{"mkuser": {2, 3}, "moduser": {2, 3}, "rmuser": {1, 1}, "lu": {0, 1}, "lua": {0, 1},
+				"mkgroup": {1, 1}, "rmgroup": {1, 1}, "atg": {2, 2}, "rfg": {2, 2}, "lg": {0, 1}, "lgd": {1, 1},
 				"suq": {3, 4}, "sgq": {3, 4}, "scq": {2, 3}, "lq": {0, 0}}
 			for k, v := range iadminRescArgs {
 				want[k] = v
@@ -140,6 +143,32 @@ password, as when standard input is not a terminal: it is then not read).` + iad
 				if _, err := c.admin.RemoveUser(ctx, &arcapb.RemoveUserRequest{Name: rest[0]}); err != nil {
 					return err
 				}
+			case "lua":
+				resp, err := c.admin.ListUsers(ctx, &arcapb.ListUsersRequest{})
+				if err != nil {
+					return err
+				}
+				found := false
+				for _, u := range resp.Users {
+					if u.Type == "rodsgroup" || (len(rest) == 1 && u.Name != rest[0]) {
+						continue
+					}
+					found = true
+					auth := u.Auth
+					if auth == "" {
+						auth = "native"
+					}
+					if a.json {
+						if err := a.printJSON(map[string]any{"name": u.Name, "zone": u.Zone, "auth": auth}); err != nil {
+							return err
+						}
+						continue
+					}
+					fmt.Fprintf(a.Out, "%s#%s %s\n", u.Name, u.Zone, auth)
+				}
+				if len(rest) == 1 && !found {
+					return exitError{code: ExitNotFound, err: fmt.Errorf("no user %s", quoteArg(rest[0]))}
+				}
 			case "lu":
 				resp, err := c.admin.ListUsers(ctx, &arcapb.ListUsersRequest{})
 				if err != nil {
@@ -157,8 +186,7 @@ password, as when standard input is not a terminal: it is then not read).` + iad
 							return err
 						}
 					case len(rest) == 1:
-						fmt.Fprintf(a.Out, "user_name: %s\nzone_name: %s\nuser_type_name: %s\nuser_auth: %s\nuser_info: %s\ncreate_time: %s\nmodify_time: %s\n",
-							u.Name, u.Zone, u.Type, u.Auth, u.Info, unixTime(u.CreateUnix), unixTime(u.ModifyUnix))
+						printUser(a, u)
 					default:
 						fmt.Fprintf(a.Out, "%s#%s\n", u.Name, u.Zone)
 					}
@@ -202,6 +230,22 @@ password, as when standard input is not a terminal: it is then not read).` + iad
 					return err
 				}
 				return printQuotas(a, resp.Quotas)
+			case "lgd":
+				resp, err := c.admin.ListGroups(ctx, &arcapb.ListGroupsRequest{})
+				if err != nil {
+					return err
+				}
+				for _, g := range resp.Groups {
+					if g.Name != rest[0] {
+						continue
+					}
+					if a.json {
+						return a.printJSON(userJSON(g))
+					}
+					printUser(a, g)
+					return nil
+				}
+				return exitError{code: ExitNotFound, err: fmt.Errorf("no group %s", quoteArg(rest[0]))}
 			case "lg":
 				req := &arcapb.ListGroupsRequest{}
 				if len(rest) == 1 {
@@ -236,7 +280,13 @@ password, as when standard input is not a terminal: it is then not read).` + iad
 	return cmd
 }
 
-const iadminSubs = "mkuser, moduser, rmuser, lu, mkgroup, rmgroup, atg, rfg, lg, suq, sgq, scq, lq, mkresc, modresc, rmresc, addchildtoresc or rmchildfromresc"
+const iadminSubs = "mkuser, moduser, rmuser, lu, lua, mkgroup, rmgroup, atg, rfg, lg, lgd, suq, sgq, scq, lq, mkresc, modresc, rmresc, addchildtoresc, rmchildfromresc or lr"
+
+// printUser describes a user or group as iRODS's iadmin lu NAME does.
+func printUser(a *app, u *arcapb.User) {
+	fmt.Fprintf(a.Out, "user_name: %s\nzone_name: %s\nuser_type_name: %s\nuser_auth: %s\nuser_info: %s\ncreate_time: %s\nmodify_time: %s\n",
+		u.Name, u.Zone, u.Type, u.Auth, u.Info, unixTime(u.CreateUnix), unixTime(u.ModifyUnix))
+}
 
 // userPassword is the password of user for mkuser (optional) or moduser
 // password: the argument given, unless it is "-" or missing; then one asked

@@ -1,6 +1,7 @@
 package icommands
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -92,6 +93,44 @@ func TestOversizedInputIsCut(t *testing.T) {
 			t.Logf("%s", r.err)
 			if r.err == "" {
 				t.Error("no message")
+			}
+		})
+	}
+}
+
+// TestIadminIRODSListings runs the listings iRODS administrators type:
+// lr (resources, as ilsresc), lgd (a group's details) and lua (how users
+// authenticate); each was an unknown subcommand.
+func TestIadminIRODSListings(t *testing.T) {
+	s := newSession(t)
+	s.must(t, "iadmin", "mkuser", "alice", "rodsuser")
+	s.must(t, "iadmin", "mkgroup", "lab")
+	cases := []struct {
+		args   []string
+		code   int
+		stdout []string // lines it holds
+	}{
+		{[]string{"lr"}, 0, []string{"demoResc"}},
+		{[]string{"lr", "demoResc"}, 0, []string{"resc_name: demoResc", "resc_type_name: posix"}},
+		{[]string{"lr", "nothing"}, 3, nil},
+		{[]string{"lgd", "lab"}, 0, []string{"user_name: lab", "user_type_name: rodsgroup"}},
+		{[]string{"lgd", "alice"}, 3, nil},
+		{[]string{"lgd"}, 2, nil},
+		{[]string{"lua"}, 0, []string{"alice#tempZone native", "rods#tempZone native"}},
+		{[]string{"lua", "alice"}, 0, []string{"alice#tempZone native"}},
+		{[]string{"lua", "lab"}, 3, nil},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			r := s.run(t, append([]string{"iadmin"}, tc.args...)...)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", r.code, tc.code, r.err)
+			}
+			lines := strings.Split(r.out, "\n")
+			for _, want := range tc.stdout {
+				if !slices.Contains(lines, want) {
+					t.Errorf("no line %q in\n%s", want, r.out)
+				}
 			}
 		})
 	}
