@@ -34,6 +34,7 @@ replica, removes orphan files and resolves stuck writes; every finding then
 says what was done. The exit status is 0 when nothing was found (or
 everything found was repaired), 1 otherwise. The summary is printed once:
 on standard output after a clean run, else on standard error.`,
+		Annotations: map[string]string{jsonLines: "finding (none after a clean run; the summary is the exit status)"},
 		Example: `  arca fsck
   arca fsck -K --json
   arca fsck --repair -R s3Resc`,

@@ -50,6 +50,7 @@ for it on the terminal without echo (twice, to catch a typo), or reads one
 line of standard input when that is not a terminal. mkuser without a
 password on a terminal asks too (an empty answer makes a user without a
 password, as when standard input is not a terminal: it is then not read).` + iadminRescHelp,
+		Annotations: map[string]string{jsonLines: "user, group, quota or resource listed by lu, lua, lg, lq or lr without a NAME (the other subcommands print one object)"},
 		Example: `  iadmin mkuser alice rodsuser              # asks for a password on a terminal
   printf '%s\n' "$PW" | iadmin mkuser alice rodsuser -
   iadmin moduser alice password             # asks, without echo
@@ -143,6 +144,9 @@ password, as when standard input is not a terminal: it is then not read).` + iad
 				if _, err := c.admin.RemoveUser(ctx, &arcapb.RemoveUserRequest{Name: rest[0]}); err != nil {
 					return err
 				}
+				if a.json {
+					return a.printJSON(map[string]any{"user": rest[0], "removed": true})
+				}
 			case "lua":
 				resp, err := c.admin.ListUsers(ctx, &arcapb.ListUsersRequest{})
 				if err != nil {
@@ -206,13 +210,22 @@ password, as when standard input is not a terminal: it is then not read).` + iad
 				if _, err := c.admin.RemoveGroup(ctx, &arcapb.RemoveGroupRequest{Name: rest[0]}); err != nil {
 					return err
 				}
+				if a.json {
+					return a.printJSON(map[string]any{"group": rest[0], "removed": true})
+				}
 			case "atg":
 				if _, err := c.admin.AddGroupMember(ctx, &arcapb.GroupMemberRequest{Group: rest[0], User: rest[1]}); err != nil {
 					return err
 				}
+				if a.json {
+					return a.printJSON(map[string]any{"group": rest[0], "user": rest[1], "member": true})
+				}
 			case "rfg":
 				if _, err := c.admin.RemoveGroupMember(ctx, &arcapb.GroupMemberRequest{Group: rest[0], User: rest[1]}); err != nil {
 					return err
+				}
+				if a.json {
+					return a.printJSON(map[string]any{"group": rest[0], "user": rest[1], "member": false})
 				}
 			case "suq", "sgq", "scq":
 				if quota.Path != "" {
@@ -222,8 +235,12 @@ password, as when standard input is not a terminal: it is then not read).` + iad
 					}
 					quota.Path = p.String()
 				}
-				_, err := c.quotas.SetQuota(ctx, &arcapb.SetQuotaRequest{Quota: quota})
-				return err
+				if _, err := c.quotas.SetQuota(ctx, &arcapb.SetQuotaRequest{Quota: quota}); err != nil {
+					return err
+				}
+				if a.json {
+					return a.printJSON(quotaJSON(quota))
+				}
 			case "lq":
 				resp, err := c.quotas.ListQuotas(ctx, &arcapb.ListQuotasRequest{All: true})
 				if err != nil {

@@ -62,7 +62,13 @@ func (a *app) runIadminResc(ctx context.Context, c *client, sub string, rest []s
 		}
 		r, err = c.rescs.ModifyResource(ctx, &arcapb.ModifyResourceRequest{Name: rest[0], Field: rest[1], Value: arg(2)})
 	case "rmresc":
-		_, err = c.rescs.RemoveResource(ctx, &arcapb.RemoveResourceRequest{Name: rest[0]})
+		if _, err := c.rescs.RemoveResource(ctx, &arcapb.RemoveResourceRequest{Name: rest[0]}); err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(map[string]any{"resource": rest[0], "removed": true})
+		}
+		return nil
 	case "lr":
 		return a.listResources(ctx, c, arg(0), false, false, true)
 	case "addchildtoresc":

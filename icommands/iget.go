@@ -45,6 +45,7 @@ found only at the end, after the bytes were written, and iget fails.
 A data object whose replicas are all on tape is recalled first: iget says so
 and waits, or with --no-wait queues the recall and fails at once (try again
 later).`,
+		Annotations: map[string]string{jsonLines: "file downloaded"},
 		Example: `  iget results.csv
   iget -K big.tar /scratch/
   iget -r run42 ~/data       # creates ~/data/run42 if ~/data exists, else ~/data is the copy

@@ -19,6 +19,7 @@ func newIlsresc(a *app) *cobra.Command {
 after those that are down. --tree draws every resource tree from its root
 (coordinating resources route, storage resources hold replicas; a compound's
 children show their role). With NAME, or -l, it describes resources in full.`,
+		Annotations: map[string]string{jsonLines: "resource (with NAME, one object)"},
 		Example: `  ilsresc
   ilsresc --tree
   ilsresc demoResc

@@ -173,6 +173,7 @@ Changing the AVUs of a data object or collection needs write access, listing
 them read access. Anyone may list the AVUs of resources and users; only a
 rodsadmin may change them. Words after NAME are taken as they are (a value
 may be "-12"); put "--" before a value that is "--json" or "-h".`,
+		Annotations: map[string]string{jsonLines: "AVU for ls (the other subcommands print one object)"},
 		Example: `  imeta add -d results.csv project abc-123
   imeta add -d results.csv size 12 GB
   imeta set -C run42 status done

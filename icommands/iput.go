@@ -55,6 +55,7 @@ triplets, the unit may be empty ("a;1;;b;2"), "\;" is a literal ";". They
 are recorded in the same catalog transaction that makes the object good, so
 no object appears without them; on an overwrite they are added to the AVUs
 the object has.`,
+		Annotations: map[string]string{jsonLines: "file uploaded"},
 		Example: `  iput results.csv
   iput -K big.tar /tempZone/home/alice/archive/
   iput -r -N 32 run42 projects/

@@ -42,10 +42,9 @@ are always distinct, so no-distinct only says so on standard error (COUNT
 counts every row, before rows are made distinct). iRODS's uppercase
 (case-insensitive conditions) is refused: conditions compare exactly.
 
---json prints one JSON object per row (JSON Lines), keyed by column:
-numbers as numbers, times as RFC 3339 strings in UTC, an aggregate over
-no rows as null; a query that finds nothing prints no line. iquest attrs
---json prints one JSON array.`,
+--json keys each row by column: integers and floats as numbers, times as
+RFC 3339 strings in UTC, an aggregate over no rows as null.`,
+		Annotations: map[string]string{jsonLines: "row (iquest attrs prints one array)"},
 		Example: `  iquest "select COLL_NAME, DATA_NAME where META_DATA_ATTR_NAME = 'project' and META_DATA_ATTR_VALUE like 'abc%'"
   iquest "%s/%s %s" "select COLL_NAME, DATA_NAME, DATA_SIZE where DATA_SIZE > 1000000 order by DATA_SIZE desc limit 10"
   iquest "select META_DATA_ATTR_VALUE, count(DATA_ID) where META_DATA_ATTR_NAME = 'project' group by META_DATA_ATTR_VALUE"
