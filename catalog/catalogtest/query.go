@@ -234,6 +234,23 @@ func testQueryRows(t *testing.T, c catalog.Catalog) {
 		{"like meta underscore wildcard", asAdmin, `select META_DATA_ATTR_VALUE where META_DATA_ATTR_VALUE like 'Ap_llo%'`,
 			[]string{"Ap_llo%", "Apollo"}, false},
 
+		// UPPER(column): ASCII letters compared in upper case (iquest
+		// uppercase); never answered from an index of the raw values.
+		{"upper eq", asAdmin, "select DATA_NAME where upper(DATA_NAME) = 'A1.TXT'", []string{"a1.txt"}, false},
+		{"upper like", asAdmin, "select DATA_NAME where upper(DATA_NAME) like 'A%.TXT'", []string{"A2.TXT", "a1.txt"}, false},
+		{"upper value as written", asAdmin, "select DATA_NAME where upper(DATA_NAME) = 'a1.txt'", nil, false},
+		{"upper in", asAdmin, "select DATA_NAME where upper(DATA_NAME) in ('A1.TXT', 'B1.DAT')", []string{"a1.txt", "b1.dat"}, false},
+		{"upper between", asAdmin, "select DATA_NAME where upper(DATA_NAME) between 'A' and 'B'", []string{"A2.TXT", "a1.txt"}, false},
+		{"upper not like", asAdmin, "select DATA_NAME where COLL_NAME = '/tempZone/home/alice' and upper(DATA_NAME) not like '%.TXT'",
+			[]string{"per%cent_x", "star*q?[x]"}, false},
+		{"upper genquery or", asAdmin, "select DATA_NAME where upper(DATA_NAME) like 'A1%' || = 'SHARED.DAT'", []string{"a1.txt", "shared.dat"}, false},
+		{"upper avu", asAdmin, "select DATA_NAME where META_DATA_ATTR_NAME = 'project' and upper(META_DATA_ATTR_VALUE) = 'APOLLO'",
+			[]string{"A2.TXT", "a1.txt", "secret.dat", "shared.dat"}, false},
+		{"upper coll", asAlice, "select COLL_NAME where upper(COLL_NAME) = '/TEMPZONE/PROJ'", []string{"/tempZone/proj"}, false},
+		{"upper count by avu", asAdmin, "select META_DATA_ATTR_VALUE, count(DATA_ID) where upper(META_DATA_ATTR_NAME) = 'PROJECT' and upper(META_DATA_ATTR_VALUE) like 'AP%'",
+			[]string{"Ap_llo%|1", "Apollo|3", "apollo|1"}, false},
+		{"upper as carol", asCarol, "select DATA_NAME where upper(DATA_NAME) like '%.DAT'", []string{"shared.dat"}, false},
+
 		// AVUs of every kind.
 		{"avu attr value", asAdmin, "select COLL_NAME, DATA_NAME where META_DATA_ATTR_NAME = 'project' and META_DATA_ATTR_VALUE = 'Apollo'",
 			[]string{"/tempZone/home/alice|a1.txt", "/tempZone/proj|secret.dat", "/tempZone/proj|shared.dat"}, false},
@@ -642,7 +659,7 @@ func testQueryLimits(t *testing.T, c catalog.Catalog) {
 		}
 		t.Run(col.Name, func(t *testing.T) {
 			// A user's queries carry the permission checks too.
-			for _, tc := range []struct {
+			cases := []struct {
 				caller catalog.Caller
 				text   string
 			}{
@@ -650,7 +667,14 @@ func testQueryLimits(t *testing.T, c catalog.Catalog) {
 				{asAlice, "select " + col.Name + " where " + strings.Repeat("not ", query.MaxDepth-1) + "(" + or(col, query.MaxConditions) + ")"},
 				{asAdmin, "select " + strings.Repeat(col.Name+", ", query.MaxItems-1) + col.Name +
 					" order by " + strings.Repeat(col.Name+", ", query.MaxItems-1) + col.Name},
-			} {
+			}
+			if col.Type == query.TypeString {
+				cases = append(cases, struct {
+					caller catalog.Caller
+					text   string
+				}{asAlice, "select " + col.Name + " where " + strings.ReplaceAll(or(col, query.MaxConditions), col.Name+" like", "upper("+col.Name+") like")})
+			}
+			for _, tc := range cases {
 				if err := run(t, tc.caller, tc.text); err != nil {
 					t.Errorf("%.100s... as %s: %v", tc.text, tc.caller.User.Name, err)
 				}

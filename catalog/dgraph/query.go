@@ -715,7 +715,7 @@ func (d *queryData) holds(b *binding, e query.Expr) bool {
 	case *query.Not:
 		return !d.holds(b, e.X)
 	case *query.Compare:
-		v := d.value(b, e.Column)
+		v := d.predValue(b, e)
 		lit := literal(e.Value)
 		if e.Value.Kind == query.KindTime {
 			whole := e.Value.Time.Nanosecond() == 0
@@ -749,10 +749,10 @@ func (d *queryData) holds(b *binding, e query.Expr) bool {
 		}
 		return false
 	case *query.Like:
-		s, ok := d.value(b, e.Column).(string)
+		s, ok := d.predValue(b, e).(string)
 		return ok && catalog.MatchLike(e.Pattern, s)
 	case *query.In:
-		v := d.value(b, e.Column)
+		v := d.predValue(b, e)
 		for _, x := range e.Values {
 			if x.Kind == query.KindTime && x.Time.Nanosecond() != 0 {
 				continue
@@ -763,7 +763,7 @@ func (d *queryData) holds(b *binding, e query.Expr) bool {
 		}
 		return false
 	case *query.Between:
-		v := d.value(b, e.Column)
+		v := d.predValue(b, e)
 		lo, hi := literal(e.Low), literal(e.High)
 		if e.Low.Kind == query.KindTime {
 			lo, hi = ceilSeconds(e.Low), e.High.Time.Unix()
@@ -771,6 +771,16 @@ func (d *queryData) holds(b *binding, e query.Expr) bool {
 		return compareValues(v, lo) >= 0 && compareValues(v, hi) <= 0
 	}
 	return false
+}
+
+// predValue is the value the predicate e compares: its column's, or for
+// UPPER(column) that with ASCII letters in upper case, as SQLite's upper().
+func (d *queryData) predValue(b *binding, e query.Expr) any {
+	v := d.value(b, query.PredicateColumn(e))
+	if s, ok := v.(string); ok && query.Upper(e) {
+		return query.UpperASCII(s)
+	}
+	return v
 }
 
 // permitted reports whether the caller may read the row's object and

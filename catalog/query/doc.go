@@ -20,7 +20,7 @@
 //	or        = and {"OR" and} .
 //	and       = not {"AND" not} .
 //	not       = "NOT" not | "(" or ")" | predicate .
-//	predicate = column body {"||" body} .
+//	predicate = (column | "UPPER" "(" column ")") body {"||" body} .
 //	body      = op value
 //	          | ["NOT"] "LIKE" string
 //	          | ["NOT"] "IN" "(" value {"," value} ")"
@@ -31,6 +31,12 @@
 //	string    = "'" {any character; '' stands for '} "'" .
 //	number    = ["-"] (digits ["." {digit}] | "." digits) [("e" | "E") ["+" | "-"] digits] .
 //	integer   = digits .
+//
+// UPPER(column), on string columns in conditions only, compares the
+// column's value with its ASCII letters a to z in upper case (UpperASCII,
+// as SQLite's upper()) with the value as written: "UPPER(DATA_NAME) =
+// 'A.TXT'" finds a.txt and A.TXT. It is how iquest's uppercase asks for
+// case-insensitive conditions; an index of the column cannot answer it.
 //
 // Precedence, tightest first: predicates, NOT, AND, OR. "||" is GenQuery1's
 // OR of several conditions on one column ("DATA_NAME like 'a%' || = 'b'")

@@ -449,9 +449,15 @@ func (p *parser) primary() (Expr, *SyntaxError) {
 		return e, nil
 	}
 	t := p.tok()
+	upper := false
 	if t.kind == tokIdent && p.toks[p.i+1].kind == tokLParen {
 		if _, ok := aggFuncs[strings.ToLower(t.text)]; ok {
 			return nil, p.errAt(t, "aggregates cannot be used in WHERE conditions")
+		}
+		if strings.EqualFold(t.text, "upper") {
+			upper = true
+		} else if _, ok := LookupColumn(t.text); !ok {
+			return nil, p.errAt(t, "unknown function %s: a condition takes a column or UPPER(COLUMN)", clip(t.text))
 		}
 	}
 	if t.kind != tokIdent || isReserved(t.text) {
@@ -460,13 +466,34 @@ func (p *parser) primary() (Expr, *SyntaxError) {
 	if err := p.countCondition(); err != nil {
 		return nil, err
 	}
-	c, err := p.column("a column")
-	if err != nil {
-		return nil, err
+	var c *Column
+	if upper {
+		p.next() // UPPER
+		p.next() // (
+		ct := p.tok()
+		var err *SyntaxError
+		if c, err = p.column("a column"); err != nil {
+			return nil, err
+		}
+		if c.Type != TypeString {
+			return nil, p.errAt(ct, "UPPER needs a string column; %s is a%s %s column", c.Name, article(c.Type), c.Type)
+		}
+		if p.tok().kind != tokRParen {
+			return nil, p.expected("')'")
+		}
+		p.next()
+	} else {
+		var err *SyntaxError
+		if c, err = p.column("a column"); err != nil {
+			return nil, err
+		}
 	}
 	e, err := p.predicate(c)
 	if err != nil {
 		return nil, err
+	}
+	if upper {
+		setUpper(e)
 	}
 	// GenQuery1: "COL like 'a%' || = 'b'" ORs conditions on one column.
 	if p.tok().kind != tokOrOr {
@@ -487,9 +514,29 @@ func (p *parser) primary() (Expr, *SyntaxError) {
 		if err != nil {
 			return nil, err
 		}
+		if upper {
+			setUpper(e)
+		}
 		terms = appendFlat[*Or](terms, e)
 	}
 	return &Or{Terms: terms}, nil
+}
+
+// setUpper marks the predicate e (or the one a NOT holds) as comparing
+// UPPER(column).
+func setUpper(e Expr) {
+	switch e := e.(type) {
+	case *Compare:
+		e.Upper = true
+	case *Like:
+		e.Upper = true
+	case *In:
+		e.Upper = true
+	case *Between:
+		e.Upper = true
+	case *Not:
+		setUpper(e.X)
+	}
 }
 
 // countCondition counts the condition that starts at the current token

@@ -109,6 +109,12 @@ func TestParseCanonical(t *testing.T) {
 		{"select DATA_RESC_NAME, sum(DATA_SIZE) group by DATA_RESC_NAME, DATA_OWNER_NAME", "select DATA_RESC_NAME, sum(DATA_SIZE) group by DATA_RESC_NAME, DATA_OWNER_NAME"},
 		{"select DATA_NAME group by DATA_NAME", "select DATA_NAME group by DATA_NAME"},
 		{"select DATA_NAME, DATA_NAME, count(DATA_NAME)", "select DATA_NAME, DATA_NAME, count(DATA_NAME) group by DATA_NAME"},
+		// UPPER(column) on string columns, for iquest uppercase.
+		{"select DATA_NAME where UPPER(data_name) = 'A.TXT'", "select DATA_NAME where upper(DATA_NAME) = 'A.TXT'"},
+		{"select DATA_NAME where upper ( DATA_NAME ) like 'A%' || = 'B' || not like 'C%'",
+			"select DATA_NAME where upper(DATA_NAME) like 'A%' or upper(DATA_NAME) = 'B' or upper(DATA_NAME) not like 'C%'"},
+		{"select DATA_NAME where not upper(DATA_NAME) in ('A', 'B') and upper(COLL_NAME) not between 'A' and 'B'",
+			"select DATA_NAME where upper(DATA_NAME) not in ('A', 'B') and upper(COLL_NAME) not between 'A' and 'B'"},
 		// ORDER BY, LIMIT, OFFSET.
 		{"select DATA_NAME, DATA_SIZE order by DATA_SIZE desc, DATA_NAME asc", "select DATA_NAME, DATA_SIZE order by DATA_SIZE desc, DATA_NAME"},
 		{"select DATA_NAME limit 0", "select DATA_NAME limit 0"},
@@ -244,6 +250,10 @@ func TestParseErrors(t *testing.T) {
 		{"select DATA_NAME where", 23, "expected a condition after WHERE, found end of query", 0},
 		{"select DATA_NAME where DATA_SIZE = 1 and", 41, "expected a condition after AND, found end of query", 0},
 		{"select DATA_NAME where DATA_SIZE = 1 DATA_NAME = 'x'", 38, "expected AND, OR, GROUP BY, ORDER BY, LIMIT, OFFSET or end of query, found DATA_NAME", 0},
+		{"select DATA_NAME where upper(DATA_SIZE) = 1", 30, "UPPER needs a string column; DATA_SIZE is an integer column", 0},
+		{"select DATA_NAME where upper(DATA_NAME = 'a'", 40, "expected ')' after DATA_NAME, found '='", 0},
+		{"select DATA_NAME where lower(DATA_NAME) = 'a'", 24, "unknown function lower: a condition takes a column or UPPER(COLUMN)", 0},
+		{"select upper(DATA_NAME)", 8, "unknown function upper: the aggregates are", 0},
 		{"select DATA_NAME where DATA_SIZE", 33, "expected an operator (=, <>, <, <=, >, >=, LIKE, NOT LIKE, IN, BETWEEN) after DATA_SIZE, found end of query", 0},
 		{"select DATA_NAME where DATA_SIZE not = 1", 38, "expected LIKE, IN or BETWEEN after NOT, found '='", 0},
 		{"select DATA_NAME where (DATA_SIZE = 1", 38, "expected ')' after number 1, found end of query", 0},

@@ -729,11 +729,11 @@ func (cp *compiler) cond(e query.Expr) (string, error) {
 		}
 		return "NOT (" + x + ")", nil
 	case *query.Compare:
-		return cp.compare(e.Column, e.Op, e.Value)
+		return cp.compare(cp.predExpr(e), e.Op, e.Value)
 	case *query.Like:
-		return cp.like(e.Column, e.Pattern)
+		return cp.like(cp.predExpr(e), e.Pattern)
 	case *query.In:
-		col := cp.expr(e.Column)
+		col := cp.predExpr(e)
 		var vals []string
 		for _, v := range e.Values {
 			if v.Kind == query.KindTime {
@@ -751,7 +751,7 @@ func (cp *compiler) cond(e query.Expr) (string, error) {
 		}
 		return col + " IN (" + strings.Join(vals, ", ") + ")", nil
 	case *query.Between:
-		col := cp.expr(e.Column)
+		col := cp.predExpr(e)
 		if e.Low.Kind == query.KindTime {
 			lo, hi := ceilSeconds(e.Low), floorSeconds(e.High)
 			return col + " BETWEEN " + cp.arg(lo) + " AND " + cp.arg(hi), nil
@@ -777,15 +777,24 @@ var opSQL = map[query.Op]string{
 	query.OpEq: "=", query.OpNe: "<>", query.OpLt: "<", query.OpLe: "<=", query.OpGt: ">", query.OpGe: ">=",
 }
 
-// compare compiles "col op v". Time columns hold whole unix seconds, so a
-// literal with a fraction of a second is rounded the way that keeps the
-// comparison exact.
-func (cp *compiler) compare(c *query.Column, op query.Op, v query.Value) (string, error) {
+// predExpr is the SQL of the column a predicate compares: upper(col) for
+// UPPER(col), which SQLite's upper() computes as query.UpperASCII does.
+func (cp *compiler) predExpr(e query.Expr) string {
+	col := cp.expr(query.PredicateColumn(e))
+	if query.Upper(e) {
+		return "upper(" + col + ")"
+	}
+	return col
+}
+
+// compare compiles "col op v", col the SQL of the column (predExpr). Time
+// columns hold whole unix seconds, so a literal with a fraction of a
+// second is rounded the way that keeps the comparison exact.
+func (cp *compiler) compare(col string, op query.Op, v query.Value) (string, error) {
 	sqlOp, ok := opSQL[op]
 	if !ok {
 		return "", fmt.Errorf("%w: unknown operator %v", catalog.ErrInvalidArgument, op)
 	}
-	col := cp.expr(c)
 	if v.Kind != query.KindTime {
 		return col + " " + sqlOp + " " + cp.arg(bindValue(v)), nil
 	}
@@ -807,12 +816,11 @@ func (cp *compiler) compare(c *query.Column, op query.Op, v query.Value) (string
 	return col + " " + sqlOp + " " + cp.arg(s), nil
 }
 
-// like compiles "col LIKE pattern" to GLOB, which SQLite matches
-// case-sensitively (its LIKE ignores ASCII case), with a range on the
-// literal prefix so that an index on col serves it. A pattern without
-// wildcards is an equality.
-func (cp *compiler) like(c *query.Column, pattern string) (string, error) {
-	col := cp.expr(c)
+// like compiles "col LIKE pattern" (col the SQL of the column, predExpr)
+// to GLOB, which SQLite matches case-sensitively (its LIKE ignores ASCII
+// case), with a range on the literal prefix so that an index on col
+// serves it. A pattern without wildcards is an equality.
+func (cp *compiler) like(col, pattern string) (string, error) {
 	prefix, exact := query.LikePrefix(pattern)
 	if exact {
 		return col + " = " + cp.arg(prefix), nil
