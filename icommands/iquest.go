@@ -19,7 +19,7 @@ import (
 func newIquest(a *app) *cobra.Command {
 	var noPage bool
 	cmd := &cobra.Command{
-		Use:   `iquest [--no-page] [no-distinct] [FORMAT] "select COLUMNS [where CONDITION] ..."  |  iquest attrs`,
+		Use:   `iquest [--no-page] [no-distinct] [uppercase] [FORMAT] "select COLUMNS [where CONDITION] ..."  |  iquest attrs`,
 		Short: "Query the catalog",
 		Long: `iquest runs a query over the catalog, with iRODS's GenQuery column names
 (COLL_NAME, DATA_NAME, DATA_SIZE, META_DATA_ATTR_NAME, ...). Beyond GenQuery:
@@ -36,11 +36,13 @@ USER_ columns beside an ACL column (DATA_ACCESS_NAME, COLL_ACCESS_NAME)
 name the user or group the ACL entry grants to, as in iRODS; otherwise the
 owner.
 
-iquest attrs lists the columns, with their types. As in iRODS, --no-page
-and no-distinct are accepted: rows are never paged (they stream), and they
-are always distinct, so no-distinct only says so on standard error (COUNT
-counts every row, before rows are made distinct). iRODS's uppercase
-(case-insensitive conditions) is refused: conditions compare exactly.
+iquest attrs lists the columns, with their types. As in iRODS, uppercase
+makes the conditions on text case-insensitive: each is sent as
+UPPER(COLUMN) compared with its value in upper case (ASCII letters; the
+language takes UPPER(COLUMN) in conditions too). --no-page and no-distinct
+are accepted: rows are never paged (they stream), and they are always
+distinct, so no-distinct only says so on standard error (COUNT counts
+every row, before rows are made distinct).
 
 --json keys each row by column: integers and floats as numbers, times as
 RFC 3339 strings in UTC, an aggregate over no rows as null.`,
@@ -50,6 +52,7 @@ RFC 3339 strings in UTC, an aggregate over no rows as null.`,
   iquest "select META_DATA_ATTR_VALUE, count(DATA_ID) where META_DATA_ATTR_NAME = 'project' group by META_DATA_ATTR_VALUE"
   iquest "%s %s %s" "select DATA_NAME, DATA_ACCESS_NAME, USER_NAME where COLL_NAME = '/tempZone/home/alice'"
   iquest --json "select DATA_NAME, DATA_CHECKSUM where COLL_NAME = '/tempZone/home/alice'"
+  iquest uppercase "%s" "select DATA_NAME where DATA_NAME like '%.tif'"   # also .TIF, .Tif
   iquest attrs`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			_, _, err := parseIquestArgs(args)
@@ -71,6 +74,10 @@ RFC 3339 strings in UTC, an aggregate over no rows as null.`,
 			if err != nil {
 				return usageError{err.Error()}
 			}
+			if opts.uppercase {
+				upperConditions(q)
+				text = q.String()
+			}
 			if format != "" {
 				if err := query.CheckFormat(format, len(q.Select)); err != nil {
 					return usageError{err.Error()}
@@ -89,10 +96,11 @@ RFC 3339 strings in UTC, an aggregate over no rows as null.`,
 
 // iquestOptions are iRODS's words before FORMAT.
 type iquestOptions struct {
-	attrs, noDistinct bool
+	attrs, noDistinct, uppercase bool
 }
 
-// parseIquestArgs reads "[no-distinct] [FORMAT] QUERY" or "attrs".
+// parseIquestArgs reads "[no-distinct] [uppercase] [FORMAT] QUERY" or
+// "attrs"; the words may come in either order.
 func parseIquestArgs(args []string) (iquestOptions, []string, error) {
 	var o iquestOptions
 	if len(args) == 1 && args[0] == "attrs" {
@@ -104,11 +112,10 @@ func parseIquestArgs(args []string) (iquestOptions, []string, error) {
 		case "no-distinct":
 			o.noDistinct = true
 		case "uppercase":
-			return o, nil, usagef("uppercase (case-insensitive conditions) is not supported: conditions compare exactly; " +
-				"match both cases with LIKE or IN, e.g. DATA_NAME in ('a.TXT', 'a.txt')")
+			o.uppercase = true
 		default:
 			if len(args) > 2 {
-				return o, nil, usagef("expects [no-distinct] [FORMAT] QUERY, got %d arguments", len(args))
+				return o, nil, usagef("expects [no-distinct] [uppercase] [FORMAT] QUERY, got %d arguments", len(args))
 			}
 			return o, args, nil
 		}
@@ -118,6 +125,35 @@ func parseIquestArgs(args []string) (iquestOptions, []string, error) {
 		return o, nil, usagef("name a query: iquest \"select COLUMNS [where CONDITION]\", or iquest attrs")
 	}
 	return o, args, nil
+}
+
+// upperConditions makes q's conditions on text case-insensitive, as
+// iquest's uppercase asks: each compares UPPER(COLUMN) with its values in
+// upper case.
+func upperConditions(q *query.Query) {
+	query.Walk(q.Where, func(e query.Expr) {
+		c := query.PredicateColumn(e)
+		if c == nil || c.Type != query.TypeString {
+			return
+		}
+		up := func(v *query.Value) { v.Str = query.UpperASCII(v.Str) }
+		switch p := e.(type) {
+		case *query.Compare:
+			p.Upper = true
+			up(&p.Value)
+		case *query.Like:
+			p.Upper, p.Pattern = true, query.UpperASCII(p.Pattern)
+		case *query.In:
+			p.Upper = true
+			for i := range p.Values {
+				up(&p.Values[i])
+			}
+		case *query.Between:
+			p.Upper = true
+			up(&p.Low)
+			up(&p.High)
+		}
+	})
 }
 
 // printAttrs lists the columns a query may name, as iquest attrs does.
