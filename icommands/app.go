@@ -100,13 +100,45 @@ func ArcaCommands(s *Streams) []*cobra.Command {
 	return cmds
 }
 
-// setup gives every command --json, the exit help and the shared error
-// handling.
+// jsonLines is the annotation of a command whose --json output is a
+// stream of objects, one a line (JSON Lines): its value says what each
+// object is. Every other command prints one JSON object.
+const jsonLines = "json-lines"
+
+// jsonHelp says what --json prints, for the end of a command's help.
+func jsonHelp(c *cobra.Command) string {
+	out := "With --json it prints one JSON object"
+	if what, ok := c.Annotations[jsonLines]; ok {
+		out = "With --json it prints one JSON object per " + what + ", one a line (JSON Lines; no line when there is none)"
+	}
+	return wrap(out+`; numbers are numbers. An error is one JSON object on standard error: {"error": MESSAGE, "exit_code": N}.`, 75)
+}
+
+// wrap breaks text into lines of at most width bytes, at spaces.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(text) {
+		if i > 0 && n+1+len(w) > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
+}
+
+// setup gives every command --json, the JSON and exit help and the shared
+// error handling.
 func setup(a *app, cmds []*cobra.Command) {
 	for _, c := range cmds {
 		c.Flags().BoolVar(&a.json, "json", false, "print machine-readable JSON")
 		c.SilenceErrors, c.SilenceUsage = true, true
-		c.Long = strings.TrimSpace(c.Long) + "\n" + exitHelp
+		c.Long = strings.TrimSpace(c.Long) + "\n\n" + jsonHelp(c) + "\n" + exitHelp
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err.Error()} })
 		c.PostRun = func(*cobra.Command, []string) { a.close() }
 	}

@@ -139,7 +139,7 @@ func (c *client) close() {
 func (c *client) resolve(arg string) (catalog.Path, error) {
 	p, err := catalog.Resolve(c.env.cwd(), arg)
 	if err != nil {
-		return catalog.Path{}, fmt.Errorf("logical path %q: %w", arg, err)
+		return catalog.Path{}, fmt.Errorf("logical path %s: %w", quoteArg(arg), err)
 	}
 	return p, nil
 }

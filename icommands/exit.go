@@ -92,7 +92,12 @@ func unwrapStatus(err error) error {
 
 // message renders err for a person: the server's words without gRPC's
 // "rpc error: code = ... desc =" wrapping.
+// Oversized input that the message repeats is cut (clipMessage).
 func message(err error) string {
+	return clipMessage(fullMessage(err))
+}
+
+func fullMessage(err error) string {
 	if errors.Is(err, context.Canceled) {
 		return "interrupted"
 	}

@@ -32,7 +32,9 @@ catalog and reports:
 With --repair it marks bad replicas stale and refreshes them from a good
 replica, removes orphan files and resolves stuck writes; every finding then
 says what was done. The exit status is 0 when nothing was found (or
-everything found was repaired), 1 otherwise.`,
+everything found was repaired), 1 otherwise. The summary is printed once:
+on standard output after a clean run, else on standard error.`,
+		Annotations: map[string]string{jsonLines: "finding (none after a clean run; the summary is the exit status)"},
 		Example: `  arca fsck
   arca fsck -K --json
   arca fsck --repair -R s3Resc`,
@@ -74,11 +76,13 @@ everything found was repaired), 1 otherwise.`,
 				}
 				fmt.Fprintln(a.Out, findingText(f))
 			}
+			// The summary, once: on stdout when all is well, else as the
+			// error on stderr.
+			if open > 0 {
+				return fmt.Errorf("%d finding(s), %d left unrepaired", found, open)
+			}
 			if !a.json {
 				fmt.Fprintf(a.Out, "fsck: %d finding(s), %d left unrepaired\n", found, open)
-			}
-			if open > 0 {
-				return fmt.Errorf("%d finding(s) left unrepaired", open)
 			}
 			return nil
 		},

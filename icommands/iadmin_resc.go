@@ -23,6 +23,7 @@ Resources (rodsadmin):
   rmresc NAME          (refused while replicas or children remain)
   addchildtoresc PARENT CHILD [cache|archive]
   rmchildfromresc PARENT CHILD
+  lr [NAME]            list resources, or describe one (as ilsresc)
 ilsresc lists resources and their trees.`
 
 const iadminRescExamples = `
@@ -37,6 +38,7 @@ const iadminRescExamples = `
 // iadminRescArgs are the argument counts of the resource subcommands.
 var iadminRescArgs = map[string][2]int{
 	"mkresc": {2, 4}, "modresc": {2, 3}, "rmresc": {1, 1}, "addchildtoresc": {2, 3}, "rmchildfromresc": {2, 2},
+	"lr": {0, 1},
 }
 
 // runIadminResc runs one resource subcommand.
@@ -60,13 +62,21 @@ func (a *app) runIadminResc(ctx context.Context, c *client, sub string, rest []s
 		}
 		r, err = c.rescs.ModifyResource(ctx, &arcapb.ModifyResourceRequest{Name: rest[0], Field: rest[1], Value: arg(2)})
 	case "rmresc":
-		_, err = c.rescs.RemoveResource(ctx, &arcapb.RemoveResourceRequest{Name: rest[0]})
+		if _, err := c.rescs.RemoveResource(ctx, &arcapb.RemoveResourceRequest{Name: rest[0]}); err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(map[string]any{"resource": rest[0], "removed": true})
+		}
+		return nil
+	case "lr":
+		return a.listResources(ctx, c, arg(0), false, false, true)
 	case "addchildtoresc":
 		r, err = c.rescs.AddChild(ctx, &arcapb.ChildRequest{Parent: rest[0], Child: rest[1], Role: arg(2)})
 	case "rmchildfromresc":
 		r, err = c.rescs.RemoveChild(ctx, &arcapb.ChildRequest{Parent: rest[0], Child: rest[1]})
 	default:
-		return usagef("unknown subcommand %q", sub)
+		return usagef("unknown subcommand %s", quoteArg(sub))
 	}
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ compares its size and checksum with the catalog; a mismatch is an error that
 names the replica. With -r it does so for every data object below a
 collection, under a "C- COLLECTION:" line for each collection. Every path
 is tried; the exit status is the first failure's.`,
+		Annotations: map[string]string{jsonLines: "data object"},
 		Example: `  ichksum results.csv
   ichksum -K results.csv      # re-read the bytes and verify
   ichksum -r -K run42         # every data object of a collection tree`,

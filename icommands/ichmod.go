@@ -25,6 +25,7 @@ ichmod inherit|noinherit sets a collection's inheritance flag: data objects
 and collections created in an inheriting collection copy its ACL (and new
 collections the flag). What exists already is not changed. ils -A shows
 ACLs and the flag.`,
+		Annotations: map[string]string{jsonLines: "path changed"},
 		Example: `  ichmod read bob run42.dat
   ichmod -r write staff /tempZone/home/alice/projects
   ichmod null bob run42.dat
@@ -42,7 +43,7 @@ ACLs and the flag.`,
 				return nil
 			}
 			if _, err := catalog.ParseAccessLevel(args[0]); err != nil {
-				return usagef("unknown access level %q (want null, read, write, own, read_object, modify_object, inherit or noinherit)", args[0])
+				return usagef("unknown access level %s (want null, read, write, own, read_object, modify_object, inherit or noinherit)", quoteArg(args[0]))
 			}
 			if len(args) < 3 {
 				return usagef("ichmod %s needs a user or group and at least one path", args[0])
@@ -71,6 +72,16 @@ ACLs and the flag.`,
 						_, err = c.access.SetAccess(ctx, &arcapb.SetAccessRequest{Path: p.String(), Principal: args[1],
 							Level: args[0], Recursive: recursive, AdminMode: adminMode})
 					}
+				}
+				if err == nil && a.json {
+					out := map[string]any{"path": p.String(), "recursive": recursive}
+					if inherit {
+						out["inherit"] = args[0] == "inherit"
+					} else {
+						lvl, _ := catalog.ParseAccessLevel(args[0]) // checked by Args
+						out["principal"], out["level"] = args[1], lvl.String()
+					}
+					err = a.printJSON(out)
 				}
 				if err != nil {
 					if len(paths) == 1 {

@@ -22,8 +22,11 @@ import (
 
 type igetOptions struct {
 	recursive, force, verify bool
-	threads                  int
-	noWait                   bool
+	// sum: hash what arrives, to report its checksum (--json), refusing
+	// bytes that differ from the catalog's checksum as -K does.
+	sum     bool
+	threads int
+	noWait  bool
 	// notify says what iget waits for (a recall from tape).
 	notify func(format string, args ...any)
 }
@@ -44,7 +47,10 @@ iRODS (name a local file called - as ./-). With -K a checksum mismatch is
 found only at the end, after the bytes were written, and iget fails.
 A data object whose replicas are all on tape is recalled first: iget says so
 and waits, or with --no-wait queues the recall and fails at once (try again
-later).`,
+later). With --json the checksum printed is that of the bytes received:
+iget computes it and, as with -K, keeps no file whose bytes differ from
+the catalog's checksum.`,
+		Annotations: map[string]string{jsonLines: "file downloaded"},
 		Example: `  iget results.csv
   iget -K big.tar /scratch/
   iget -r run42 ~/data       # creates ~/data/run42 if ~/data exists, else ~/data is the copy
@@ -63,6 +69,7 @@ later).`,
 				return usagef("-N must be between 0 and 256, got %d", o.threads)
 			}
 			o.notify = func(format string, args ...any) { fmt.Fprintf(a.Err, "iget: "+format+"\n", args...) }
+			o.sum = a.json
 			// "-" as the target is standard output, as in iRODS.
 			if len(args) > 1 && args[len(args)-1] == "-" {
 				return runIgetStdout(cmd.Context(), a, args[:len(args)-1], o)
@@ -284,7 +291,7 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 		}
 	}()
 	var h hash.Hash
-	if o.verify {
+	if o.verify || o.sum {
 		h = resources.NewHash()
 	}
 	// A large download goes to disk while it streams and leaves the page
@@ -300,9 +307,13 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 		return nil, fmt.Errorf("%s: received %d bytes, the catalog says %d", j.src, n, head.Size)
 	}
 	if h != nil {
-		if got := resources.FormatChecksum(h.Sum(nil)); got != head.Checksum {
+		// Without -K, an object with no checksum recorded has nothing to
+		// differ from.
+		got := resources.FormatChecksum(h.Sum(nil))
+		if got != head.Checksum && (o.verify || head.Checksum != "") {
 			return nil, fmt.Errorf("%s: checksum mismatch: received %s, the catalog says %s; the file was not kept", j.src, got, head.Checksum)
 		}
+		head.Checksum = got // what was received
 	}
 	if err := tmp.Close(); err != nil {
 		return nil, partError(j.local, err)

@@ -1,11 +1,11 @@
 package icommands
 
 import (
-	"bufio"
 	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,15 +174,57 @@ func initAnonymous(a *app, dir string, env Environment) error {
 
 // readPassword asks on the terminal, or reads one line from standard input.
 func readPassword(a *app, user string) (string, error) {
+	pw, err := readSecret(a, "Enter the password of "+user+": ")
+	if err != nil {
+		return "", errors.New("no password: set ARCA_PASSWORD or type it on standard input")
+	}
+	return pw, nil
+}
+
+// readSecret asks with prompt on the terminal, without echo, or reads one
+// line from standard input when it is not a terminal. It reads no further
+// than that line, so what follows on standard input is left for others (a
+// script's while-read loop, say). io.EOF means there was no line.
+func readSecret(a *app, prompt string) (string, error) {
 	if f, ok := a.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(a.Err, "Enter the password of %s: ", user)
+		fmt.Fprint(a.Err, prompt)
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(a.Err)
 		return string(b), err
 	}
-	line, err := bufio.NewReader(a.In).ReadString('\n')
-	if err != nil && line == "" {
-		return "", errors.New("no password: set ARCA_PASSWORD or type it on standard input")
+	br, ok := a.In.(io.ByteReader)
+	if !ok {
+		br = byteReader{a.In}
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	var line []byte
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			if len(line) == 0 {
+				return "", io.EOF
+			}
+			break
+		}
+		if c == '\n' {
+			break
+		}
+		line = append(line, c)
+	}
+	return strings.TrimRight(string(line), "\r"), nil
+}
+
+// byteReader reads one byte at a time from r.
+type byteReader struct{ r io.Reader }
+
+func (b byteReader) ReadByte() (byte, error) {
+	var p [1]byte
+	for {
+		n, err := b.r.Read(p[:])
+		if n == 1 {
+			return p[0], nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
 }

@@ -29,6 +29,7 @@ lines appear before the whole collection has been read.
 -l adds owner, replica number, resource, size, time and status (& good,
 X stale, ? intermediate); -L adds the checksum and physical path of every
 replica.`,
+		Annotations: map[string]string{jsonLines: "entry listed"},
 		Example: `  ils
   ils -l /tempZone/home/alice/run42
   ils -Lr projects

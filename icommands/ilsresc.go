@@ -1,6 +1,7 @@
 package icommands
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -18,6 +19,7 @@ func newIlsresc(a *app) *cobra.Command {
 after those that are down. --tree draws every resource tree from its root
 (coordinating resources route, storage resources hold replicas; a compound's
 children show their role). With NAME, or -l, it describes resources in full.`,
+		Annotations: map[string]string{jsonLines: "resource (with NAME, one object)"},
 		Example: `  ilsresc
   ilsresc --tree
   ilsresc demoResc
@@ -28,47 +30,59 @@ children show their role). With NAME, or -l, it describes resources in full.`,
 			if err != nil {
 				return err
 			}
-			resp, err := c.rescs.ListResources(cmd.Context(), &arcapb.ListResourcesRequest{})
-			if err != nil {
-				return err
-			}
-			byName := map[string]*arcapb.Resource{}
-			for _, r := range resp.Resources {
-				byName[r.Name] = r
-			}
+			name := ""
 			if len(args) == 1 {
-				r, ok := byName[args[0]]
-				if !ok {
-					return exitError{code: ExitNotFound, err: fmt.Errorf("no resource %q", args[0])}
-				}
-				if a.json {
-					return a.printJSON(resourceJSON(r))
-				}
-				fmt.Fprint(a.Out, describeResource(r))
-				return nil
+				name = args[0]
 			}
-			for _, r := range resp.Resources {
-				switch {
-				case a.json:
-					if err := a.printJSON(resourceJSON(r)); err != nil {
-						return err
-					}
-				case long:
-					fmt.Fprint(a.Out, describeResource(r)+"----\n")
-				case tree:
-					if r.Parent == "" {
-						printTree(a.Out, byName, r, "", "")
-					}
-				default:
-					fmt.Fprintln(a.Out, rescLabel(r))
-				}
-			}
-			return nil
+			return a.listResources(cmd.Context(), c, name, tree, long, false)
 		},
 	}
 	cmd.Flags().BoolVar(&tree, "tree", false, "draw the resource trees")
 	cmd.Flags().BoolVarP(&long, "long", "l", false, "describe every resource in full")
 	return cmd
+}
+
+// listResources lists the zone's resources, or describes the one named,
+// for ilsresc and iadmin lr (names: their names only, as iRODS's lr).
+func (a *app) listResources(ctx context.Context, c *client, name string, tree, long, names bool) error {
+	resp, err := c.rescs.ListResources(ctx, &arcapb.ListResourcesRequest{})
+	if err != nil {
+		return err
+	}
+	byName := map[string]*arcapb.Resource{}
+	for _, r := range resp.Resources {
+		byName[r.Name] = r
+	}
+	if name != "" {
+		r, ok := byName[name]
+		if !ok {
+			return exitError{code: ExitNotFound, err: fmt.Errorf("no resource %s", quoteArg(name))}
+		}
+		if a.json {
+			return a.printJSON(resourceJSON(r))
+		}
+		fmt.Fprint(a.Out, describeResource(r))
+		return nil
+	}
+	for _, r := range resp.Resources {
+		switch {
+		case a.json:
+			if err := a.printJSON(resourceJSON(r)); err != nil {
+				return err
+			}
+		case long:
+			fmt.Fprint(a.Out, describeResource(r)+"----\n")
+		case tree:
+			if r.Parent == "" {
+				printTree(a.Out, byName, r, "", "")
+			}
+		case names:
+			fmt.Fprintln(a.Out, r.Name)
+		default:
+			fmt.Fprintln(a.Out, rescLabel(r))
+		}
+	}
+	return nil
 }
 
 func rescLabel(r *arcapb.Resource) string {

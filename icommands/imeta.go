@@ -66,13 +66,13 @@ func parseImeta(args []string) (imetaArgs, error) {
 	in.sub = words[0]
 	arity, ok := imetaArity[in.sub]
 	if !ok {
-		return in, usagef("unknown subcommand %q (want add, set, rm, rmw, mod or ls)", in.sub)
+		return in, usagef("unknown subcommand %s (want add, set, rm, rmw, mod or ls)", quoteArg(in.sub))
 	}
 	if len(words) < 3 {
 		return in, usagef("imeta %s needs -d|-C|-R|-u and a name", in.sub)
 	}
 	if in.kind, ok = imetaKinds[words[1]]; !ok {
-		return in, usagef("imeta %s: %q is not -d, -C, -R or -u", in.sub, words[1])
+		return in, usagef("imeta %s: %s is not -d, -C, -R or -u", in.sub, quoteArg(words[1]))
 	}
 	in.name = words[2]
 	rest := words[3:]
@@ -125,7 +125,7 @@ func (in *imetaArgs) parseMod(rest []string) error {
 	seen := map[byte]bool{}
 	for _, c := range changes {
 		if !isChange(c) {
-			return usagef("imeta mod: %q is not n:NEWATTR, v:NEWVALUE or u:NEWUNIT", c)
+			return usagef("imeta mod: %s is not n:NEWATTR, v:NEWVALUE or u:NEWUNIT", quoteArg(c))
 		}
 		if seen[c[0]] {
 			return usagef("imeta mod: %s: given twice", c[:2])
@@ -173,6 +173,7 @@ Changing the AVUs of a data object or collection needs write access, listing
 them read access. Anyone may list the AVUs of resources and users; only a
 rodsadmin may change them. Words after NAME are taken as they are (a value
 may be "-12"); put "--" before a value that is "--json" or "-h".`,
+		Annotations: map[string]string{jsonLines: "AVU for ls (the other subcommands print one object)"},
 		Example: `  imeta add -d results.csv project abc-123
   imeta add -d results.csv size 12 GB
   imeta set -C run42 status done

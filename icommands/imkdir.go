@@ -9,9 +9,10 @@ import (
 func newImkdir(a *app) *cobra.Command {
 	var parents bool
 	cmd := &cobra.Command{
-		Use:   "imkdir [-p] COLLECTION...",
-		Short: "Make collections",
-		Long:  `imkdir creates collections. With -p it creates missing parents and accepts existing collections.`,
+		Use:         "imkdir [-p] COLLECTION...",
+		Short:       "Make collections",
+		Long:        `imkdir creates collections. With -p it creates missing parents and accepts existing collections.`,
+		Annotations: map[string]string{jsonLines: "collection made"},
 		Example: `  imkdir run42
   imkdir -p /tempZone/home/alice/projects/abc/raw`,
 		Args: func(cmd *cobra.Command, args []string) error {

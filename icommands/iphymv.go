@@ -17,6 +17,7 @@ func newIphymv(a *app) *cobra.Command {
 		Long: `iphymv moves a replica of each data object to DEST: it copies a good
 replica (from below SRC with -S), verifies the copy's checksum, marks it good,
 then removes the replica it came from.`,
+		Annotations: map[string]string{jsonLines: "replica moved (and with -v, object left unchanged)"},
 		Example: `  iphymv -R s3Resc results.csv
   iphymv -S demoResc -R tapeResc -r projects/2019`,
 		Args: func(cmd *cobra.Command, args []string) error {

@@ -45,7 +45,9 @@ func newIput(a *app) *cobra.Command {
 collections. TARGET is a new data object, or an existing collection to put
 into; without TARGET files go into the working collection.
 Files are uploaded concurrently (-N, default 32); "done" means the bytes are
-durable on the resource and the catalog has recorded a good replica.
+durable on the resource and the catalog has recorded a good replica. What
+is stored is what was read, even where the file's size says otherwise
+(files of /proc and /sys).
 -K computes the checksum while sending and the server refuses the upload if
 the bytes it stored differ. -f overwrites existing data objects.
 --metadata attaches AVUs to every data object put: "attr;value;unit;..."
@@ -53,6 +55,7 @@ triplets, the unit may be empty ("a;1;;b;2"), "\;" is a literal ";". They
 are recorded in the same catalog transaction that makes the object good, so
 no object appears without them; on an overwrite they are added to the AVUs
 the object has.`,
+		Annotations: map[string]string{jsonLines: "file uploaded"},
 		Example: `  iput results.csv
   iput -K big.tar /tempZone/home/alice/archive/
   iput -r -N 32 run42 projects/
@@ -149,7 +152,7 @@ func runIput(ctx context.Context, a *app, args []string, o iputOptions) error {
 				return localError(err)
 			}
 			if dest, err = target.Join(filepath.Base(abs)); err != nil {
-				return fmt.Errorf("local name %q cannot be a data object name: %w", filepath.Base(abs), err)
+				return fmt.Errorf("local name %s cannot be a data object name: %w", quoteArg(filepath.Base(abs)), err)
 			}
 		}
 		switch {
@@ -166,6 +169,12 @@ func runIput(ctx context.Context, a *app, args []string, o iputOptions) error {
 			plan.fail(notRegular(src, fi.Mode()))
 		}
 	}
+	return uploadPlan(ctx, a, c, &plan, o)
+}
+
+// uploadPlan uploads the files of plan and reports each, the entries it
+// could not upload among the failures.
+func uploadPlan(ctx context.Context, a *app, c *client, plan *putPlan, o iputOptions) error {
 	jobs := plan.jobs
 
 	// What cannot be uploaded counts as a failed transfer; it is reported
@@ -186,7 +195,12 @@ func runIput(ctx context.Context, a *app, args []string, o iputOptions) error {
 	// stream each, which is most of what a small file costs.
 	small, large := splitBySize(jobs, putManyLimit)
 	if len(small) > 1 {
+		var grew []putJob // longer than stat said: each over a Put stream
 		rest, err := putMany(ctx, c, small, o, o.threads, prog, func(j putJob, e *arcapb.Entry, err error) {
+			if errors.Is(err, errTooLargeForPutMany) {
+				grew = append(grew, j) // report is called under putMany's lock
+				return
+			}
 			if err == nil {
 				err = printed(j, e)
 			}
@@ -200,6 +214,7 @@ func runIput(ctx context.Context, a *app, args []string, o iputOptions) error {
 		case err != nil:
 			return err
 		}
+		large = append(large, grew...)
 	} else {
 		large = jobs
 	}
@@ -288,7 +303,7 @@ func (w *treeWalk) dir(local, resolved string, dest catalog.Path, top bool) erro
 		path := filepath.Join(local, e.Name())
 		logical, err := dest.Join(e.Name())
 		if err != nil {
-			w.plan.fail(fmt.Errorf("local path %q cannot be a logical path: %w", path, err))
+			w.plan.fail(fmt.Errorf("local path %s cannot be a logical path: %w", quoteArg(path), err))
 			continue
 		}
 		isLink := e.Type()&fs.ModeSymlink != 0
@@ -432,41 +447,32 @@ func putFile(ctx context.Context, c *client, j putJob, o iputOptions, prog *prog
 		header.Metadata = avusPB(o.avus)
 	}
 	if j.size <= inlineLimit {
-		data := make([]byte, j.size)
-		if _, err := io.ReadFull(r, data); err != nil {
+		// What is sent is what is read, not what stat said: procfs says
+		// 0 bytes and sysfs 4096 for files of other lengths. Up to a
+		// byte more than fits inline is read, to know whether it does.
+		data, err := io.ReadAll(io.LimitReader(r, inlineLimit+1))
+		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", j.local, err)
 		}
 		header.Data = data
+		header.Size = int64(len(data))
+		if len(data) > inlineLimit {
+			header.Size = -1 // longer than stat said: its length is known at the end
+		}
 		if err := stream.Send(&arcapb.PutRequest{Part: &arcapb.PutRequest_Header{Header: header}}); err != nil {
 			return nil, putError(stream, j, err)
+		}
+		if header.Size < 0 {
+			if err := sendBody(c, stream, j, r); err != nil {
+				return nil, err
+			}
 		}
 	} else {
 		if err := stream.Send(&arcapb.PutRequest{Part: &arcapb.PutRequest_Header{Header: header}}); err != nil {
 			return nil, putError(stream, j, err)
 		}
-		// The next chunk is read (and hashed) while the one before is sent.
-		bufs := [2][]byte{c.chunk(), c.chunk()}
-		defer c.recycleChunk(bufs[0])
-		defer c.recycleChunk(bufs[1])
-		k := 0
-		var readErr error
-		_, err := overlap.Copy(sender{stream}, func() ([]byte, error) {
-			buf := bufs[k%2] // overlap.Copy is done with the chunk before last
-			k++
-			n, err := io.ReadFull(r, buf)
-			if err == io.ErrUnexpectedEOF {
-				err = io.EOF
-			}
-			if err != nil && err != io.EOF {
-				readErr = fmt.Errorf("read %s: %w", j.local, err)
-			}
-			return buf[:n], err
-		})
-		if readErr != nil {
-			return nil, readErr
-		}
-		if err != nil {
-			return nil, putError(stream, j, err)
+		if err := sendBody(c, stream, j, r); err != nil {
+			return nil, err
 		}
 	}
 	sum := ""
@@ -485,6 +491,35 @@ func putFile(ctx context.Context, c *client, j putJob, o iputOptions, prog *prog
 	}
 	prog.fileDone()
 	return e, nil
+}
+
+// sendBody sends what is left of r as the data messages of the put stream.
+func sendBody(c *client, stream arcapb.Transfer_PutClient, j putJob, r io.Reader) error {
+	// The next chunk is read (and hashed) while the one before is sent.
+	bufs := [2][]byte{c.chunk(), c.chunk()}
+	defer c.recycleChunk(bufs[0])
+	defer c.recycleChunk(bufs[1])
+	k := 0
+	var readErr error
+	_, err := overlap.Copy(sender{stream}, func() ([]byte, error) {
+		buf := bufs[k%2] // overlap.Copy is done with the chunk before last
+		k++
+		n, err := io.ReadFull(r, buf)
+		if err == io.ErrUnexpectedEOF {
+			err = io.EOF
+		}
+		if err != nil && err != io.EOF {
+			readErr = fmt.Errorf("read %s: %w", j.local, err)
+		}
+		return buf[:n], err
+	})
+	if readErr != nil {
+		return readErr
+	}
+	if err != nil {
+		return putError(stream, j, err)
+	}
+	return nil
 }
 
 // sender sends what is written to it as the data messages of a put.

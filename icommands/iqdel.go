@@ -16,6 +16,7 @@ func newIqdel(a *app) *cobra.Command {
 		Long: `iqdel removes jobs from the queue iqstat shows: your own, or any job for
 an administrator. A periodic job removed is not scheduled again until its
 rule fires anew.`,
+		Annotations: map[string]string{jsonLines: "job removed"},
 		Example: `  iqdel 12
   iqdel 12 13 14`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -24,7 +25,7 @@ rule fires anew.`,
 			}
 			for _, s := range args {
 				if _, err := strconv.ParseInt(s, 10, 64); err != nil {
-					return usagef("%q is not a job ID", s)
+					return usagef("%s is not a job ID", quoteArg(s))
 				}
 			}
 			return nil

@@ -17,6 +17,7 @@ func newIqstat(a *app) *cobra.Command {
 		Long: `iqstat lists the jobs rules scheduled: your own, or every job for an
 administrator. A job is pending until it is due, running while a server
 holds it, and failed once it gave up retrying (iqdel removes it).`,
+		Annotations: map[string]string{jsonLines: "job"},
 		Example: `  iqstat
   iqstat --json`,
 		Args: exactArgs(0),

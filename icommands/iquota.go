@@ -19,6 +19,7 @@ func newIquota(a *app) *cobra.Command {
 members together) and those of collections you may read, each with the
 bytes and data objects used against its limits. -a shows every quota of
 the zone (rodsadmin). A rodsadmin sets quotas with iadmin suq, sgq and scq.`,
+		Annotations: map[string]string{jsonLines: "quota"},
 		Example: `  iquota
   iquota -a
   iquota --json | jq 'select(.kind == "collection")'`,
@@ -51,13 +52,7 @@ func quotaTarget(q *arcapb.QuotaInfo) string {
 func printQuotas(a *app, qs []*arcapb.QuotaInfo) error {
 	if a.json {
 		for _, q := range qs {
-			resource := q.Resource
-			if resource == "" {
-				resource = "total"
-			}
-			if err := a.printJSON(map[string]any{"kind": q.Kind, "name": quotaTarget(q), "resource": resource,
-				"max_bytes": q.MaxBytes, "used_bytes": q.UsedBytes, "max_objects": q.MaxObjects, "used_objects": q.UsedObjects,
-				"over": (q.MaxBytes > 0 && q.UsedBytes > q.MaxBytes) || (q.MaxObjects > 0 && q.UsedObjects > q.MaxObjects)}); err != nil {
+			if err := a.printJSON(quotaJSON(q)); err != nil {
 				return err
 			}
 		}
@@ -78,6 +73,18 @@ func printQuotas(a *app, qs []*arcapb.QuotaInfo) error {
 			usedOf(strconv.FormatInt(q.UsedObjects, 10), q.MaxObjects, strconv.FormatInt(q.MaxObjects, 10)))
 	}
 	return nil
+}
+
+// quotaJSON is the JSON shape of a quota, in iquota, iadmin lq and the
+// answer of iadmin suq, sgq and scq.
+func quotaJSON(q *arcapb.QuotaInfo) map[string]any {
+	resource := q.Resource
+	if resource == "" {
+		resource = "total"
+	}
+	return map[string]any{"kind": q.Kind, "name": quotaTarget(q), "resource": resource,
+		"max_bytes": q.MaxBytes, "used_bytes": q.UsedBytes, "max_objects": q.MaxObjects, "used_objects": q.UsedObjects,
+		"over": (q.MaxBytes > 0 && q.UsedBytes > q.MaxBytes) || (q.MaxObjects > 0 && q.UsedObjects > q.MaxObjects)}
 }
 
 func usedOf(used string, limit int64, limitText string) string {
@@ -126,7 +133,7 @@ func parseQuotaArgs(sub string, args []string) (*arcapb.QuotaInfo, error) {
 	}
 	if len(nums) > 1 {
 		if q.MaxObjects, err = strconv.ParseInt(nums[1], 10, 64); err != nil || q.MaxObjects < 0 {
-			return nil, usagef("iadmin %s: objects %q: want a whole number, 0 or more", sub, nums[1])
+			return nil, usagef("iadmin %s: objects %s: want a whole number, 0 or more", sub, quoteArg(nums[1]))
 		}
 	}
 	return q, nil

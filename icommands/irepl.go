@@ -21,6 +21,7 @@ source's size and checksum before it is marked good. -S takes the bytes
 from a replica below SRC. -a refreshes every stale replica from a good one,
 and fills the children of replication and compound resources that miss a
 replica. -r works through a collection tree.`,
+		Annotations: map[string]string{jsonLines: "replica changed (and with -v, object left unchanged)"},
 		Example: `  irepl -R s3Resc results.csv
   irepl -a results.csv            # repair stale and missing replicas
   irepl -r -R archive projects/run42

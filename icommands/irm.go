@@ -17,6 +17,7 @@ func newIrm(a *app) *cobra.Command {
 		Long: `irm moves data objects, and with -r collections, to the trash
 (/<zone>/trash/home/<user>), from where irmtrash deletes them for good.
 -f deletes at once, skipping the trash.`,
+		Annotations: map[string]string{jsonLines: "path removed"},
 		Example: `  irm old.csv
   irm -r run41
   irm -rf scratch      # no trash: gone for good`,

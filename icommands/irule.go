@@ -45,6 +45,7 @@ audit log: every decision that denied or warned, every action a rule ran
 and every job run, with the rule, the rule-set version, the operation, the
 user, the path, the time and the outcome; --rule, --user, --op, --outcome,
 --path (that path or below) and --since select records.`,
+		Annotations: map[string]string{jsonLines: "rule listed, or audit record with --audit (--check and --dry-run print one object)"},
 		Example: `  irule
   irule --check rules/no-tmp.yaml
   irule --check /etc/arca/rules

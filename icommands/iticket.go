@@ -38,6 +38,7 @@ mod changes one thing (0 removes a limit):
   add|remove user NAME, group NAME, host ADDRESS|NETWORK|HOSTNAME
                       when users or groups are listed, only they may use it;
                       when hosts are listed, only calls from them`,
+		Annotations: map[string]string{jsonLines: "ticket for ls (the other subcommands print one object)"},
 		Example: `  iticket create read projects/run42            # prints the ticket string
   iticket create write projects/inbox my-inbox-ticket-2026
   iticket mod 12 uses 10
@@ -87,7 +88,7 @@ func parseIticket(args []string, now time.Time) (iticketArgs, error) {
 			return in, usagef("iticket create read|write PATH [STRING]")
 		}
 		if _, err := catalog.ParseTicketType(rest[0]); err != nil {
-			return in, usagef("iticket create: %q is not read or write", rest[0])
+			return in, usagef("iticket create: %s is not read or write", quoteArg(rest[0]))
 		}
 		in.typ, in.path = rest[0], rest[1]
 		if len(rest) == 3 {
@@ -126,7 +127,7 @@ func parseIticket(args []string, now time.Time) (iticketArgs, error) {
 		}
 		in.sub, in.ticket = "delete", rest[0]
 	default:
-		return in, usagef("unknown subcommand %q (want create, mod, ls or delete)", in.sub)
+		return in, usagef("unknown subcommand %s (want create, mod, ls or delete)", quoteArg(in.sub))
 	}
 	return in, nil
 }
@@ -164,8 +165,13 @@ func runIticket(ctx context.Context, a *app, in iticketArgs, all bool) error {
 		}
 		return nil
 	case "delete":
-		_, err := c.tickets.RemoveTicket(ctx, &arcapb.RemoveTicketRequest{Ticket: in.ticket})
-		return err
+		if _, err := c.tickets.RemoveTicket(ctx, &arcapb.RemoveTicketRequest{Ticket: in.ticket}); err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(map[string]any{"ticket": in.ticket, "removed": true})
+		}
+		return nil
 	}
 	resp, err := c.tickets.ListTickets(ctx, &arcapb.ListTicketsRequest{Ticket: in.ticket, All: all || in.sub == "ls-all"})
 	if err != nil {

@@ -19,6 +19,7 @@ func newItrim(a *app) *cobra.Command {
 stale replicas first, then the oldest. With -S only replicas below RESC are
 removed. The last good replica of an object is never removed. --dryrun
 reports what would go.`,
+		Annotations: map[string]string{jsonLines: "replica trimmed (and with -v, object left unchanged)"},
 		Example: `  itrim -N 1 results.csv
   itrim -N 1 -S demoResc -r projects/run42
   itrim --dryrun -N 1 results.csv`,

@@ -33,8 +33,8 @@ func parseMetadataTriplets(s string) ([]catalog.AVU, error) {
 	switch len(fields) % 3 {
 	case 1:
 		if fields[len(fields)-1] != "" || len(fields) == 1 {
-			return nil, fmt.Errorf(`%w: metadata %q: attribute %q has no value (want "attr;value;unit;...")`,
-				catalog.ErrInvalidArgument, s, fields[len(fields)-1])
+			return nil, fmt.Errorf(`%w: metadata %s: attribute %s has no value (want "attr;value;unit;...")`,
+				catalog.ErrInvalidArgument, quoteArg(s), quoteArg(fields[len(fields)-1]))
 		}
 		fields = fields[:len(fields)-1] // "a;v;u;"
 	case 2:
@@ -45,7 +45,7 @@ func parseMetadataTriplets(s string) ([]catalog.AVU, error) {
 		avus = append(avus, catalog.AVU{Attribute: fields[i], Value: fields[i+1], Unit: fields[i+2]})
 	}
 	if err := catalog.ValidateAVUs(avus); err != nil {
-		return nil, fmt.Errorf("metadata %q: %w", s, err)
+		return nil, fmt.Errorf("metadata %s: %w", quoteArg(s), err)
 	}
 	return avus, nil
 }

@@ -143,18 +143,30 @@ func putMany(ctx context.Context, c *client, jobs []putJob, o iputOptions, n int
 	return nil, nil
 }
 
+// errTooLargeForPutMany is the error of a file that turned out longer than
+// PutMany takes, though stat said it was not (procfs says 0 bytes): it goes
+// over a Put stream of its own.
+var errTooLargeForPutMany = errors.New("longer than PutMany takes")
+
 // wholeFile reads the file of j into a put header, with its checksum when
-// o.verify asks for one (the server then refuses bytes that differ).
+// o.verify asks for one (the server then refuses bytes that differ). The
+// size sent is that of the bytes read, not stat's: procfs says 0 bytes and
+// sysfs 4096 for files of other lengths.
 func wholeFile(j putJob, o iputOptions, prog *progress) (*arcapb.PutHeader, string, error) {
-	data, err := os.ReadFile(j.local)
+	f, err := os.Open(j.local)
 	if err != nil {
 		return nil, "", localError(err)
 	}
-	if int64(len(data)) != j.size || len(data) > putManyLimit {
-		return nil, "", fmt.Errorf("%s: changed while being uploaded (%d bytes, was %d)", j.local, len(data), j.size)
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, putManyLimit+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", j.local, err)
+	}
+	if len(data) > putManyLimit {
+		return nil, "", fmt.Errorf("%s: %w", j.local, errTooLargeForPutMany)
 	}
 	prog.add(len(data))
-	h := &arcapb.PutHeader{Path: j.dest.String(), Size: j.size, Resource: o.resource, Overwrite: o.force, Data: data}
+	h := &arcapb.PutHeader{Path: j.dest.String(), Size: int64(len(data)), Resource: o.resource, Overwrite: o.force, Data: data}
 	if len(o.avus) > 0 {
 		h.Metadata = avusPB(o.avus)
 	}

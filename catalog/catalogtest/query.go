@@ -39,13 +39,13 @@ var (
 //	  A2.TXT      200 B  demoResc   project=apollo
 //	  star*q?[x]    5 B  demoResc   project=Gemini
 //	  per%cent_x    7 B  demoResc   project=Ap_llo%
-//	/tempZone/home/bob              bob
+//	/tempZone/home/bob              bob; group staff has read
 //	  b1.dat      300 B  demoResc + leaf1 (replica 2, the newer: replica 1 stale)
 //	                                project=Mercury; alice has read on it
 //	/tempZone/proj                  rods, public read; dept=physics [faculty];
 //	                                a quota
 //	  shared.dat   50 B  demoResc   public read; project=Apollo
-//	  secret.dat   60 B  demoResc   project=Apollo; only rods
+//	  secret.dat   60 B  demoResc   project=Apollo; only rods and group staff
 //
 // Resources demoResc (posix, tier=fast) and repl (replication) with child
 // leaf1. User alice has email=alice@example.org and is a member of group
@@ -116,6 +116,8 @@ func QueryFixture(t testing.TB, c catalog.Catalog) {
 	must(c.SetAccess(ctx, catalog.MustPath("/tempZone/home/bob/b1.dat"), qAlice, catalog.AccessRead))
 	must(c.SetAccess(ctx, catalog.MustPath("/tempZone/proj"), public, catalog.AccessRead))
 	must(c.SetAccess(ctx, catalog.MustPath("/tempZone/proj/shared.dat"), public, catalog.AccessRead))
+	must(c.SetAccess(ctx, catalog.MustPath("/tempZone/proj/secret.dat"), staff, catalog.AccessRead))
+	must(c.SetAccess(ctx, catalog.MustPath("/tempZone/home/bob"), staff, catalog.AccessRead))
 
 	must(c.AddMetadata(ctx, catalog.CollectionTarget(catalog.MustPath("/tempZone/proj")),
 		catalog.AVU{Attribute: "dept", Value: "physics", Unit: "faculty"}))
@@ -159,6 +161,7 @@ func testQueries(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"AllColumns", testQueryAllColumns},
 		{"StreamingStops", testQueryStreamingStops},
 		{"Injection", testQueryInjection},
+		{"Limits", testQueryLimits},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, c) })
 	}
@@ -231,6 +234,23 @@ func testQueryRows(t *testing.T, c catalog.Catalog) {
 		{"like meta underscore wildcard", asAdmin, `select META_DATA_ATTR_VALUE where META_DATA_ATTR_VALUE like 'Ap_llo%'`,
 			[]string{"Ap_llo%", "Apollo"}, false},
 
+		// UPPER(column): ASCII letters compared in upper case (iquest
+		// uppercase); never answered from an index of the raw values.
+		{"upper eq", asAdmin, "select DATA_NAME where upper(DATA_NAME) = 'A1.TXT'", []string{"a1.txt"}, false},
+		{"upper like", asAdmin, "select DATA_NAME where upper(DATA_NAME) like 'A%.TXT'", []string{"A2.TXT", "a1.txt"}, false},
+		{"upper value as written", asAdmin, "select DATA_NAME where upper(DATA_NAME) = 'a1.txt'", nil, false},
+		{"upper in", asAdmin, "select DATA_NAME where upper(DATA_NAME) in ('A1.TXT', 'B1.DAT')", []string{"a1.txt", "b1.dat"}, false},
+		{"upper between", asAdmin, "select DATA_NAME where upper(DATA_NAME) between 'A' and 'B'", []string{"A2.TXT", "a1.txt"}, false},
+		{"upper not like", asAdmin, "select DATA_NAME where COLL_NAME = '/tempZone/home/alice' and upper(DATA_NAME) not like '%.TXT'",
+			[]string{"per%cent_x", "star*q?[x]"}, false},
+		{"upper genquery or", asAdmin, "select DATA_NAME where upper(DATA_NAME) like 'A1%' || = 'SHARED.DAT'", []string{"a1.txt", "shared.dat"}, false},
+		{"upper avu", asAdmin, "select DATA_NAME where META_DATA_ATTR_NAME = 'project' and upper(META_DATA_ATTR_VALUE) = 'APOLLO'",
+			[]string{"A2.TXT", "a1.txt", "secret.dat", "shared.dat"}, false},
+		{"upper coll", asAlice, "select COLL_NAME where upper(COLL_NAME) = '/TEMPZONE/PROJ'", []string{"/tempZone/proj"}, false},
+		{"upper count by avu", asAdmin, "select META_DATA_ATTR_VALUE, count(DATA_ID) where upper(META_DATA_ATTR_NAME) = 'PROJECT' and upper(META_DATA_ATTR_VALUE) like 'AP%'",
+			[]string{"Ap_llo%|1", "Apollo|3", "apollo|1"}, false},
+		{"upper as carol", asCarol, "select DATA_NAME where upper(DATA_NAME) like '%.DAT'", []string{"shared.dat"}, false},
+
 		// AVUs of every kind.
 		{"avu attr value", asAdmin, "select COLL_NAME, DATA_NAME where META_DATA_ATTR_NAME = 'project' and META_DATA_ATTR_VALUE = 'Apollo'",
 			[]string{"/tempZone/home/alice|a1.txt", "/tempZone/proj|secret.dat", "/tempZone/proj|shared.dat"}, false},
@@ -269,6 +289,21 @@ func testQueryRows(t *testing.T, c catalog.Catalog) {
 		{"zone of user", asAdmin, "select ZONE_NAME, USER_NAME where USER_NAME = 'bob'", []string{"tempZone|bob"}, false},
 		{"data acl", asAdmin, "select DATA_ACCESS_USER_NAME, DATA_ACCESS_USER_ZONE, DATA_ACCESS_NAME where DATA_NAME = 'b1.dat'",
 			[]string{"alice|tempZone|read", "bob|tempZone|own"}, false},
+		// USER_* beside an ACL column is the grantee of the ACL row, as
+		// in iRODS, where users audit access with exactly this query;
+		// without one it is the owner.
+		{"acl audit names the grantee", asAdmin, "select DATA_NAME, DATA_ACCESS_NAME, USER_NAME where COLL_NAME = '/tempZone/home/bob'",
+			[]string{"b1.dat|own|bob", "b1.dat|read|alice"}, false},
+		{"acl audit names a group grantee", asAdmin, "select DATA_NAME, DATA_ACCESS_NAME, USER_NAME, USER_TYPE where COLL_NAME = '/tempZone/proj' and DATA_NAME = 'secret.dat'",
+			[]string{"secret.dat|own|rods|rodsadmin", "secret.dat|read|staff|rodsgroup"}, false},
+		{"acl audit as a reader", asAlice, "select DATA_NAME, DATA_ACCESS_NAME, USER_NAME where DATA_NAME = 'b1.dat'",
+			[]string{"b1.dat|own|bob", "b1.dat|read|alice"}, false},
+		{"acl grantee condition", asAdmin, "select DATA_NAME where USER_NAME = 'staff' and DATA_ACCESS_NAME = 'read'",
+			[]string{"secret.dat"}, false},
+		{"acl grantee avu", asAdmin, "select USER_NAME, META_USER_ATTR_VALUE where DATA_NAME = 'b1.dat' and DATA_ACCESS_NAME = 'read'",
+			[]string{"alice|alice@example.org"}, false},
+		{"coll acl audit names the grantee", asAdmin, "select COLL_NAME, COLL_ACCESS_NAME, USER_NAME where COLL_NAME = '/tempZone/home/bob'",
+			[]string{"/tempZone/home/bob|own|bob", "/tempZone/home/bob|read|staff"}, false},
 		{"data acl filter", asAdmin, "select DATA_NAME where DATA_ACCESS_USER_NAME = 'public' and DATA_ACCESS_NAME = 'read'",
 			[]string{"shared.dat"}, false},
 		{"coll acl", asAdmin, "select COLL_NAME, COLL_ACCESS_USER_NAME, COLL_ACCESS_USER_ZONE, COLL_ACCESS_NAME where COLL_NAME like '/tempZone/p%'",
@@ -586,4 +621,64 @@ func manyGroups(n int, last catalog.UserID) []catalog.UserID {
 		gs = append(gs, catalog.UserID{Name: fmt.Sprintf("g%d", i), Zone: "tempZone"})
 	}
 	return append(gs, last)
+}
+
+// testQueryLimits runs queries at the parser's limits (query.MaxConditions,
+// query.MaxItems, query.MaxDepth) on every column the backend serves: what
+// parses must run. 2,500 ORs failed in SQLite with "Expression tree is too
+// large", and 84 conditions on DATA_RESC_HIER with "subqueries nested too
+// deep", as errors that were not the caller's (exit 1).
+func testQueryLimits(t *testing.T, c catalog.Catalog) {
+	cond := func(col *query.Column) string {
+		switch col.Type {
+		case query.TypeString:
+			return col.Name + " like 'a%b'" // a range and a match
+		case query.TypeTime:
+			return col.Name + " between '2020-01-01' and 1"
+		}
+		return col.Name + " = 1"
+	}
+	or := func(col *query.Column, n int) string {
+		terms := make([]string, n)
+		for i := range terms {
+			terms[i] = cond(col)
+		}
+		return strings.Join(terms, " or ")
+	}
+	run := func(t *testing.T, caller catalog.Caller, text string) error {
+		t.Helper()
+		q, err := query.Parse(text)
+		if err != nil {
+			t.Fatalf("parse %.80q...: %v", text, err)
+		}
+		return c.Query(context.Background(), q, caller, func([]string) error { return nil })
+	}
+	for _, col := range query.Columns() {
+		if _, err := QueryRows(t, c, asAdmin, "select "+col.Name+" limit 1"); err != nil {
+			continue // not served by this backend (testQueryAllColumns checks the refusal)
+		}
+		t.Run(col.Name, func(t *testing.T) {
+			// A user's queries carry the permission checks too.
+			cases := []struct {
+				caller catalog.Caller
+				text   string
+			}{
+				{asAlice, "select " + col.Name + " where " + or(col, query.MaxConditions)},
+				{asAlice, "select " + col.Name + " where " + strings.Repeat("not ", query.MaxDepth-1) + "(" + or(col, query.MaxConditions) + ")"},
+				{asAdmin, "select " + strings.Repeat(col.Name+", ", query.MaxItems-1) + col.Name +
+					" order by " + strings.Repeat(col.Name+", ", query.MaxItems-1) + col.Name},
+			}
+			if col.Type == query.TypeString {
+				cases = append(cases, struct {
+					caller catalog.Caller
+					text   string
+				}{asAlice, "select " + col.Name + " where " + strings.ReplaceAll(or(col, query.MaxConditions), col.Name+" like", "upper("+col.Name+") like")})
+			}
+			for _, tc := range cases {
+				if err := run(t, tc.caller, tc.text); err != nil {
+					t.Errorf("%.100s... as %s: %v", tc.text, tc.caller.User.Name, err)
+				}
+			}
+		})
+	}
 }

@@ -417,17 +417,26 @@ func (d *queryData) join(pl *plan, fn func(b *binding) error) error {
 			}
 			b.rs = nil
 		case tUser:
+			// Beside an ACL, the user is the grantee of the ACL row, as
+			// in iRODS; otherwise the owner of the object or collection.
 			us := d.users
-			var owner string
+			var who catalog.UserID
+			linked := true
 			switch {
+			case b.da != nil:
+				who = b.da.Principal
+			case b.ca != nil:
+				who = b.ca.Principal
 			case b.o != nil:
-				owner = b.o.Owner
+				who = parseUserKey(b.o.Owner)
 			case b.c != nil:
-				owner = b.c.Owner
+				who = parseUserKey(b.c.Owner)
+			default:
+				linked = false
 			}
-			if b.o != nil || b.c != nil {
+			if linked {
 				us = nil
-				if u := d.userByID[parseUserKey(owner)]; u != nil {
+				if u := d.userByID[who]; u != nil {
 					us = []*qUser{u}
 				}
 			}
@@ -706,7 +715,7 @@ func (d *queryData) holds(b *binding, e query.Expr) bool {
 	case *query.Not:
 		return !d.holds(b, e.X)
 	case *query.Compare:
-		v := d.value(b, e.Column)
+		v := d.predValue(b, e)
 		lit := literal(e.Value)
 		if e.Value.Kind == query.KindTime {
 			whole := e.Value.Time.Nanosecond() == 0
@@ -740,10 +749,10 @@ func (d *queryData) holds(b *binding, e query.Expr) bool {
 		}
 		return false
 	case *query.Like:
-		s, ok := d.value(b, e.Column).(string)
+		s, ok := d.predValue(b, e).(string)
 		return ok && catalog.MatchLike(e.Pattern, s)
 	case *query.In:
-		v := d.value(b, e.Column)
+		v := d.predValue(b, e)
 		for _, x := range e.Values {
 			if x.Kind == query.KindTime && x.Time.Nanosecond() != 0 {
 				continue
@@ -754,7 +763,7 @@ func (d *queryData) holds(b *binding, e query.Expr) bool {
 		}
 		return false
 	case *query.Between:
-		v := d.value(b, e.Column)
+		v := d.predValue(b, e)
 		lo, hi := literal(e.Low), literal(e.High)
 		if e.Low.Kind == query.KindTime {
 			lo, hi = ceilSeconds(e.Low), e.High.Time.Unix()
@@ -762,6 +771,16 @@ func (d *queryData) holds(b *binding, e query.Expr) bool {
 		return compareValues(v, lo) >= 0 && compareValues(v, hi) <= 0
 	}
 	return false
+}
+
+// predValue is the value the predicate e compares: its column's, or for
+// UPPER(column) that with ASCII letters in upper case, as SQLite's upper().
+func (d *queryData) predValue(b *binding, e query.Expr) any {
+	v := d.value(b, query.PredicateColumn(e))
+	if s, ok := v.(string); ok && query.Upper(e) {
+		return query.UpperASCII(s)
+	}
+	return v
 }
 
 // permitted reports whether the caller may read the row's object and

@@ -91,6 +91,9 @@ func countByAVU(q *query.Query, pl *plan) *avuCount {
 // or value and its restriction (see restrictions) allows exactly the
 // values it does.
 func exactRestriction(e query.Expr) bool {
+	if query.Upper(e) {
+		return false
+	}
 	var col *query.Column
 	switch e := e.(type) {
 	case *query.Compare:

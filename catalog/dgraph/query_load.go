@@ -48,6 +48,9 @@ func restrictions(where query.Expr) map[string]*restriction {
 		}
 	}
 	for _, t := range terms {
+		if query.Upper(t) {
+			continue // UPPER(column): the index holds the values as they are
+		}
 		switch t := t.(type) {
 		case *query.Compare:
 			if t.Op != query.OpEq {

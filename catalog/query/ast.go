@@ -155,6 +155,10 @@ type Compare struct {
 	Column *Column
 	Op     Op
 	Value  Value
+	// Upper compares UPPER(Column), the column's value with its ASCII
+	// letters in upper case (UpperASCII), with the value as written. It
+	// is set on string columns only, as on Like, In and Between.
+	Upper bool
 }
 
 // Like is "Column LIKE Pattern" on a string column: % matches any run of
@@ -163,18 +167,21 @@ type Compare struct {
 type Like struct {
 	Column  *Column
 	Pattern string
+	Upper   bool // UPPER(Column) LIKE Pattern; see Compare.Upper
 }
 
 // In is "Column IN (Values...)" with at least one value.
 type In struct {
 	Column *Column
 	Values []Value
+	Upper  bool // UPPER(Column) IN (...); see Compare.Upper
 }
 
 // Between is "Column BETWEEN Low AND High", inclusive at both ends.
 type Between struct {
 	Column    *Column
 	Low, High Value
+	Upper     bool // UPPER(Column) BETWEEN ...; see Compare.Upper
 }
 
 func (*And) exprNode()     {}
@@ -199,6 +206,39 @@ func PredicateColumn(e Expr) *Column {
 		return e.Column
 	}
 	return nil
+}
+
+// Upper reports whether the predicate e compares UPPER(column): a backend
+// cannot answer it from an index of the column's values.
+func Upper(e Expr) bool {
+	switch e := e.(type) {
+	case *Compare:
+		return e.Upper
+	case *Like:
+		return e.Upper
+	case *In:
+		return e.Upper
+	case *Between:
+		return e.Upper
+	}
+	return false
+}
+
+// UpperASCII is s with the ASCII letters a to z in upper case and every
+// other byte as it is: what UPPER(column) compares, as SQLite's upper().
+func UpperASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'a' <= b[j] && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // Walk calls fn for e and every expression below it, parents first. A nil e
@@ -416,28 +456,36 @@ func writeExpr(b *strings.Builder, e Expr, min int) {
 	case *Not:
 		switch x := e.X.(type) {
 		case *Like:
-			fmt.Fprintf(b, "%s not like %s", x.Column.Name, quote(x.Pattern))
+			fmt.Fprintf(b, "%s not like %s", colText(x.Column, x.Upper), quote(x.Pattern))
 		case *In:
-			b.WriteString(x.Column.Name + " not in ")
+			b.WriteString(colText(x.Column, x.Upper) + " not in ")
 			writeValues(b, x.Values)
 		case *Between:
-			fmt.Fprintf(b, "%s not between %s and %s", x.Column.Name, x.Low, x.High)
+			fmt.Fprintf(b, "%s not between %s and %s", colText(x.Column, x.Upper), x.Low, x.High)
 		default:
 			b.WriteString("not ")
 			writeExpr(b, e.X, precNot)
 		}
 	case *Compare:
-		fmt.Fprintf(b, "%s %s %s", e.Column.Name, e.Op, e.Value)
+		fmt.Fprintf(b, "%s %s %s", colText(e.Column, e.Upper), e.Op, e.Value)
 	case *Like:
-		fmt.Fprintf(b, "%s like %s", e.Column.Name, quote(e.Pattern))
+		fmt.Fprintf(b, "%s like %s", colText(e.Column, e.Upper), quote(e.Pattern))
 	case *In:
-		b.WriteString(e.Column.Name + " in ")
+		b.WriteString(colText(e.Column, e.Upper) + " in ")
 		writeValues(b, e.Values)
 	case *Between:
-		fmt.Fprintf(b, "%s between %s and %s", e.Column.Name, e.Low, e.High)
+		fmt.Fprintf(b, "%s between %s and %s", colText(e.Column, e.Upper), e.Low, e.High)
 	default:
 		fmt.Fprintf(b, "<%T>", e)
 	}
+}
+
+// colText is a predicate's column as written: NAME, or upper(NAME).
+func colText(c *Column, upper bool) string {
+	if upper {
+		return "upper(" + c.Name + ")"
+	}
+	return c.Name
 }
 
 func writeValues(b *strings.Builder, vs []Value) {

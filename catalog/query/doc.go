@@ -20,7 +20,7 @@
 //	or        = and {"OR" and} .
 //	and       = not {"AND" not} .
 //	not       = "NOT" not | "(" or ")" | predicate .
-//	predicate = column body {"||" body} .
+//	predicate = (column | "UPPER" "(" column ")") body {"||" body} .
 //	body      = op value
 //	          | ["NOT"] "LIKE" string
 //	          | ["NOT"] "IN" "(" value {"," value} ")"
@@ -31,6 +31,12 @@
 //	string    = "'" {any character; '' stands for '} "'" .
 //	number    = ["-"] (digits ["." {digit}] | "." digits) [("e" | "E") ["+" | "-"] digits] .
 //	integer   = digits .
+//
+// UPPER(column), on string columns in conditions only, compares the
+// column's value with its ASCII letters a to z in upper case (UpperASCII,
+// as SQLite's upper()) with the value as written: "UPPER(DATA_NAME) =
+// 'A.TXT'" finds a.txt and A.TXT. It is how iquest's uppercase asks for
+// case-insensitive conditions; an index of the column cannot answer it.
 //
 // Precedence, tightest first: predicates, NOT, AND, OR. "||" is GenQuery1's
 // OR of several conditions on one column ("DATA_NAME like 'a%' || = 'b'")
@@ -76,7 +82,12 @@
 // same row of it, so "META_DATA_ATTR_NAME = 'project' and
 // META_DATA_ATTR_VALUE = 'x'" means one AVU with both; consequently
 // "META_DATA_ATTR_NAME = 'a' and META_DATA_ATTR_NAME = 'b'" matches nothing,
-// as in iRODS. Data objects have one row per replica, as in iRODS.
+// as in iRODS. Data objects have one row per replica, as in iRODS. A user
+// (USER_ columns) beside a data object or collection is the grantee of its
+// ACL row when the query names an ACL column (DATA_ACCESS_, else
+// COLL_ACCESS_), as iRODS joins them, so "select DATA_NAME,
+// DATA_ACCESS_NAME, USER_NAME" says who has which access; without an ACL
+// column it is the owner.
 // Query.Columns lists the columns a query uses. The WHERE condition filters
 // rows; the select items are projected; result rows are distinct, as
 // GenQuery1 makes them (iquest's no-distinct is an execution option, not
@@ -109,8 +120,12 @@
 // Every error of Parse is a *SyntaxError with the line and column of the
 // offending token, printed with a caret under it. Queries longer than
 // MaxQueryLength bytes, nested deeper than MaxDepth parentheses and NOTs (a
-// "||" group counts as one level, as it prints as a parenthesised OR), or
-// with more than MaxInList values in one IN are errors, as is invalid UTF-8.
+// "||" group counts as one level, as it prints as a parenthesised OR), with
+// more than MaxConditions conditions (each comparison, LIKE, IN or BETWEEN
+// is one, whatever joins them), more than MaxItems items in SELECT or in
+// ORDER BY, or more than MaxInList values in one IN are
+// errors, as is invalid UTF-8. Every query within the limits is one that
+// the backends can run.
 // Parse does not panic on any input.
 //
 // # Canonical form

@@ -18,6 +18,7 @@ var fuzzSeeds = []string{
 	"select DATA_NAME where DATA_SIZE =",
 	"select DATA_NAME\nwhere\tDATA_SZE = 'x",
 	"select DATA_NAME where ((((DATA_SIZE = 1))))",
+	"select DATA_NAME where upper(DATA_NAME) like 'A%' || = 'B' and not upper(COLL_NAME) in ('X')",
 }
 
 // FuzzParse checks that Parse never panics, that every error is a

@@ -9,11 +9,16 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of Parse. Exceeding one is a *SyntaxError.
+// Limits of Parse. Exceeding one is a *SyntaxError. MaxConditions and
+// MaxItems keep every query that parses within what the backends compile:
+// SQLite refuses expression trees deeper than 1000 (a chain of n ORs is n
+// deep) and more than 2000 result columns or ORDER BY terms.
 const (
 	MaxQueryLength = 64 << 10 // bytes
 	MaxDepth       = 100      // nested parentheses and NOTs
 	MaxInList      = 10000    // values in one IN list
+	MaxConditions  = 500      // conditions in WHERE (an IN or BETWEEN is one)
+	MaxItems       = 500      // items of a SELECT or an ORDER BY list (GROUP BY names each column once)
 )
 
 // Parse parses and type-checks a query. Every error is a *SyntaxError.
@@ -51,6 +56,7 @@ type parser struct {
 	toks  []token
 	i     int
 	depth int
+	conds int // conditions parsed so far
 }
 
 func (p *parser) tok() token { return p.toks[p.i] }
@@ -106,6 +112,9 @@ func (p *parser) query() (*Query, *SyntaxError) {
 	}
 	var sel []posItem
 	for {
+		if len(sel) == MaxItems {
+			return nil, p.errAt(p.tok(), "too many items in SELECT: the limit is %d", MaxItems)
+		}
 		it, t, err := p.selectItem("a column or aggregate")
 		if err != nil {
 			return nil, err
@@ -165,6 +174,9 @@ func (p *parser) query() (*Query, *SyntaxError) {
 			return nil, p.expected("BY")
 		}
 		for {
+			if len(q.OrderBy) == MaxItems {
+				return nil, p.errAt(p.tok(), "too many items in ORDER BY: the limit is %d", MaxItems)
+			}
 			it, t, err := p.selectItem("a column or aggregate")
 			if err != nil {
 				return nil, err
@@ -437,21 +449,51 @@ func (p *parser) primary() (Expr, *SyntaxError) {
 		return e, nil
 	}
 	t := p.tok()
+	upper := false
 	if t.kind == tokIdent && p.toks[p.i+1].kind == tokLParen {
 		if _, ok := aggFuncs[strings.ToLower(t.text)]; ok {
 			return nil, p.errAt(t, "aggregates cannot be used in WHERE conditions")
+		}
+		if strings.EqualFold(t.text, "upper") {
+			upper = true
+		} else if _, ok := LookupColumn(t.text); !ok {
+			return nil, p.errAt(t, "unknown function %s: a condition takes a column or UPPER(COLUMN)", clip(t.text))
 		}
 	}
 	if t.kind != tokIdent || isReserved(t.text) {
 		return nil, p.expected("a condition")
 	}
-	c, err := p.column("a column")
-	if err != nil {
+	if err := p.countCondition(); err != nil {
 		return nil, err
+	}
+	var c *Column
+	if upper {
+		p.next() // UPPER
+		p.next() // (
+		ct := p.tok()
+		var err *SyntaxError
+		if c, err = p.column("a column"); err != nil {
+			return nil, err
+		}
+		if c.Type != TypeString {
+			return nil, p.errAt(ct, "UPPER needs a string column; %s is a%s %s column", c.Name, article(c.Type), c.Type)
+		}
+		if p.tok().kind != tokRParen {
+			return nil, p.expected("')'")
+		}
+		p.next()
+	} else {
+		var err *SyntaxError
+		if c, err = p.column("a column"); err != nil {
+			return nil, err
+		}
 	}
 	e, err := p.predicate(c)
 	if err != nil {
 		return nil, err
+	}
+	if upper {
+		setUpper(e)
 	}
 	// GenQuery1: "COL like 'a%' || = 'b'" ORs conditions on one column.
 	if p.tok().kind != tokOrOr {
@@ -465,13 +507,46 @@ func (p *parser) primary() (Expr, *SyntaxError) {
 	terms := []Expr{e}
 	for p.tok().kind == tokOrOr {
 		p.next()
+		if err := p.countCondition(); err != nil {
+			return nil, err
+		}
 		e, err := p.predicate(c)
 		if err != nil {
 			return nil, err
 		}
+		if upper {
+			setUpper(e)
+		}
 		terms = appendFlat[*Or](terms, e)
 	}
 	return &Or{Terms: terms}, nil
+}
+
+// setUpper marks the predicate e (or the one a NOT holds) as comparing
+// UPPER(column).
+func setUpper(e Expr) {
+	switch e := e.(type) {
+	case *Compare:
+		e.Upper = true
+	case *Like:
+		e.Upper = true
+	case *In:
+		e.Upper = true
+	case *Between:
+		e.Upper = true
+	case *Not:
+		setUpper(e.X)
+	}
+}
+
+// countCondition counts the condition that starts at the current token
+// against MaxConditions.
+func (p *parser) countCondition() *SyntaxError {
+	if p.conds == MaxConditions {
+		return p.errAt(p.tok(), "too many conditions: the limit is %d (to compare a column with many values, write COLUMN IN ('a', 'b', ...), which takes up to %d)", MaxConditions, MaxInList)
+	}
+	p.conds++
+	return nil
 }
 
 // predicate parses what follows a column in a condition.

@@ -109,6 +109,12 @@ func TestParseCanonical(t *testing.T) {
 		{"select DATA_RESC_NAME, sum(DATA_SIZE) group by DATA_RESC_NAME, DATA_OWNER_NAME", "select DATA_RESC_NAME, sum(DATA_SIZE) group by DATA_RESC_NAME, DATA_OWNER_NAME"},
 		{"select DATA_NAME group by DATA_NAME", "select DATA_NAME group by DATA_NAME"},
 		{"select DATA_NAME, DATA_NAME, count(DATA_NAME)", "select DATA_NAME, DATA_NAME, count(DATA_NAME) group by DATA_NAME"},
+		// UPPER(column) on string columns, for iquest uppercase.
+		{"select DATA_NAME where UPPER(data_name) = 'A.TXT'", "select DATA_NAME where upper(DATA_NAME) = 'A.TXT'"},
+		{"select DATA_NAME where upper ( DATA_NAME ) like 'A%' || = 'B' || not like 'C%'",
+			"select DATA_NAME where upper(DATA_NAME) like 'A%' or upper(DATA_NAME) = 'B' or upper(DATA_NAME) not like 'C%'"},
+		{"select DATA_NAME where not upper(DATA_NAME) in ('A', 'B') and upper(COLL_NAME) not between 'A' and 'B'",
+			"select DATA_NAME where upper(DATA_NAME) not in ('A', 'B') and upper(COLL_NAME) not between 'A' and 'B'"},
 		// ORDER BY, LIMIT, OFFSET.
 		{"select DATA_NAME, DATA_SIZE order by DATA_SIZE desc, DATA_NAME asc", "select DATA_NAME, DATA_SIZE order by DATA_SIZE desc, DATA_NAME"},
 		{"select DATA_NAME limit 0", "select DATA_NAME limit 0"},
@@ -244,6 +250,10 @@ func TestParseErrors(t *testing.T) {
 		{"select DATA_NAME where", 23, "expected a condition after WHERE, found end of query", 0},
 		{"select DATA_NAME where DATA_SIZE = 1 and", 41, "expected a condition after AND, found end of query", 0},
 		{"select DATA_NAME where DATA_SIZE = 1 DATA_NAME = 'x'", 38, "expected AND, OR, GROUP BY, ORDER BY, LIMIT, OFFSET or end of query, found DATA_NAME", 0},
+		{"select DATA_NAME where upper(DATA_SIZE) = 1", 30, "UPPER needs a string column; DATA_SIZE is an integer column", 0},
+		{"select DATA_NAME where upper(DATA_NAME = 'a'", 40, "expected ')' after DATA_NAME, found '='", 0},
+		{"select DATA_NAME where lower(DATA_NAME) = 'a'", 24, "unknown function lower: a condition takes a column or UPPER(COLUMN)", 0},
+		{"select upper(DATA_NAME)", 8, "unknown function upper: the aggregates are", 0},
 		{"select DATA_NAME where DATA_SIZE", 33, "expected an operator (=, <>, <, <=, >, >=, LIKE, NOT LIKE, IN, BETWEEN) after DATA_SIZE, found end of query", 0},
 		{"select DATA_NAME where DATA_SIZE not = 1", 38, "expected LIKE, IN or BETWEEN after NOT, found '='", 0},
 		{"select DATA_NAME where (DATA_SIZE = 1", 38, "expected ')' after number 1, found end of query", 0},
@@ -379,6 +389,21 @@ func TestLimits(t *testing.T) {
 	check("nots", "select DATA_NAME where "+strings.Repeat("not ", MaxDepth+1)+"DATA_SIZE = 1", "nested too deeply")
 	check("in", "select DATA_NAME where DATA_SIZE in ("+strings.Repeat("1,", MaxInList)+"1)", "too many values in IN")
 
+	// Conditions and list items, however they are joined: 2,500 ORs made
+	// SQLite fail with "Expression tree is too large" (issue 23).
+	for _, tc := range []struct{ name, q string }{
+		{"or", "select DATA_NAME where " + strings.Repeat("DATA_NAME = 'x' or ", 2499) + "DATA_NAME = 'x'"},
+		{"or at limit+1", "select DATA_NAME where " + strings.Repeat("DATA_SIZE = 1 or ", MaxConditions) + "DATA_SIZE = 1"},
+		{"and", "select DATA_NAME where " + strings.Repeat("DATA_SIZE = 1 and ", MaxConditions) + "DATA_SIZE = 1"},
+		{"||", "select DATA_NAME where DATA_NAME = 'a'" + strings.Repeat(" || = 'a'", MaxConditions)},
+		{"mixed", "select DATA_NAME where " + strings.Repeat("(DATA_SIZE = 1 or DATA_NAME like 'a%' || = 'b') and ", MaxConditions/3+1) + "not DATA_SIZE between 1 and 2"},
+		{"nested", "select DATA_NAME where " + strings.Repeat("(DATA_SIZE in (1, 2) or ", 99) + strings.Repeat("DATA_SIZE = 1 or ", MaxConditions) + "DATA_SIZE = 1" + strings.Repeat(")", 99)},
+	} {
+		check(tc.name, tc.q, fmt.Sprintf("too many conditions: the limit is %d", MaxConditions))
+	}
+	check("select", "select "+strings.Repeat("DATA_NAME, ", MaxItems)+"DATA_SIZE", fmt.Sprintf("too many items in SELECT: the limit is %d", MaxItems))
+	check("order by", "select DATA_NAME order by "+strings.Repeat("DATA_NAME, ", MaxItems)+"DATA_NAME", "too many items in ORDER BY")
+
 	// A || group prints as a parenthesised OR, so it counts as a level.
 	check("||", "select DATA_NAME where "+strings.Repeat("not ", MaxDepth)+"DATA_NAME = 'a' || = 'b'", "nested too deeply")
 	mustParse(t, "select DATA_NAME where "+strings.Repeat("not ", MaxDepth-1)+"DATA_NAME = 'a' || = 'b'")
@@ -388,8 +413,11 @@ func TestLimits(t *testing.T) {
 	mustParse(t, "select DATA_NAME where "+strings.Repeat("(", MaxDepth)+"DATA_SIZE = 1"+strings.Repeat(")", MaxDepth))
 	mustParse(t, "select DATA_NAME where "+strings.Repeat("not ", MaxDepth)+"DATA_SIZE = 1")
 	mustParse(t, "select DATA_NAME where DATA_SIZE in ("+strings.Repeat("1,", MaxInList-1)+"1)")
-	mustParse(t, "select DATA_NAME where "+strings.Repeat("DATA_SIZE = 1 and ", 2000)+"DATA_SIZE = 1")
-	mustParse(t, "select DATA_NAME where "+strings.Repeat("DATA_SIZE = 1 or ", 2000)+"DATA_SIZE = 1")
+	mustParse(t, "select DATA_NAME where "+strings.Repeat("DATA_SIZE = 1 and ", MaxConditions-1)+"DATA_SIZE = 1")
+	mustParse(t, "select DATA_NAME where "+strings.Repeat("DATA_SIZE = 1 or ", MaxConditions-1)+"DATA_SIZE = 1")
+	mustParse(t, "select DATA_NAME where DATA_NAME = 'a'"+strings.Repeat(" || = 'a'", MaxConditions-1))
+	mustParse(t, "select "+strings.Repeat("DATA_NAME, ", MaxItems-1)+"DATA_SIZE")
+	mustParse(t, "select DATA_NAME order by "+strings.Repeat("DATA_NAME, ", MaxItems-1)+"DATA_NAME")
 	mustParse(t, "select DATA_NAME where DATA_NAME = '"+strings.Repeat("x", MaxQueryLength-100)+"'")
 	mustParse(t, "select DATA_NAME where DATA_MODIFY_TIME between '0000-01-01T00:00:00Z' and '9999-12-31T23:59:59.999999999Z'")
 	mustParse(t, fmt.Sprintf("select DATA_NAME where DATA_MODIFY_TIME between %d and %d limit 9223372036854775807", minUnix, maxUnix))

@@ -204,7 +204,7 @@ var columns = map[string]colSpec{
 	"DATA_OWNER_NAME":  {tObj, "o.owner_name"},
 	"DATA_OWNER_ZONE":  {tObj, "o.owner_zone"},
 	"DATA_RESC_NAME":   {tRepl, "r.resource"},
-	"DATA_RESC_HIER":   {tRepl, "COALESCE((SELECT h.hier FROM resc_hier h WHERE h.name = r.resource), r.resource)"},
+	"DATA_RESC_HIER":   {tRepl, "COALESCE(rh.hier, r.resource)"},
 	"DATA_REPL_STATUS": {tRepl, "(2 - r.status)"}, // catalog 0 intermediate, 1 good, 2 stale -> iRODS 2, 1, 0
 	"DATA_PATH":        {tRepl, "r.physical_path"},
 	"DATA_CREATE_TIME": {tRepl, seconds("r.create_ns")},
@@ -318,7 +318,7 @@ type compiler struct {
 	objID   string // SQL of the row's data object id, "" if none
 	collID  string // SQL of the row's collection id, "" if none
 	args    []any
-	hierCTE bool
+	hierCTE bool // resc_hier rh is joined to the replica r
 }
 
 func (cp *compiler) arg(v any) string {
@@ -335,9 +335,6 @@ func (cp *compiler) expr(col *query.Column) string {
 	case exprCollID:
 		return cp.collID
 	}
-	if col.Name == "DATA_RESC_HIER" {
-		cp.hierCTE = true
-	}
 	return s.expr
 }
 
@@ -349,8 +346,9 @@ func (cp *compiler) expr(col *query.Column) string {
 // The object side (o, r, dm, da) is linked by object id, the collection
 // side (c, cm, ca) by collection id, which is o.coll_id when both are
 // present; a resource is the one of the replica r, a user (with USER_*
-// beside DATA_* or COLL_*) the owner of the object, else of the
-// collection; a zone is the first element of the collection path, or the
+// beside DATA_* or COLL_*) the grantee of the object's ACL row, else of
+// the collection's, when the query names an ACL column, and otherwise the
+// owner of the object, else of the collection; a zone is the first element of the collection path, or the
 // zone of the user.
 func compileQuery(q *query.Query, caller Caller) (string, []any, error) {
 	stmt, args, _, err := compileQueryWith(q, caller, false)
@@ -534,7 +532,14 @@ func compileQueryWith(q *query.Query, caller Caller, readMap bool) (string, []an
 		where = append(where, "rm.target_id = rs.id")
 	}
 	if u[tUser] {
+		// Beside an ACL, a user is the grantee of the ACL row, as in
+		// iRODS ("select DATA_NAME, DATA_ACCESS_NAME, USER_NAME" audits
+		// who may do what); otherwise the owner.
 		switch {
+		case u[tObjACL]:
+			where = append(where, "u.name = da.user_name AND u.zone = da.user_zone")
+		case u[tCollACL]:
+			where = append(where, "u.name = ca.user_name AND u.zone = ca.user_zone")
 		case u[tObj]:
 			where = append(where, "u.name = o.owner_name AND u.zone = o.owner_zone")
 		case u[tColl]:
@@ -556,9 +561,21 @@ func compileQueryWith(q *query.Query, caller Caller, readMap bool) (string, []an
 		}
 	}
 
+	// DATA_RESC_HIER is read from the hierarchy of every resource,
+	// joined once to the replica: as a subquery per mention, a query
+	// naming it a hundred times was "nested too deep" for SQLite.
+	for _, col := range q.Columns() {
+		if col.Name == "DATA_RESC_HIER" {
+			cp.hierCTE = true
+		}
+	}
 	var fromItems []string
 	for t := range nTables {
 		if !u[t] {
+			continue
+		}
+		if t == tRepl && cp.hierCTE {
+			fromItems = append(fromItems, from[t].item+" LEFT JOIN resc_hier rh ON rh.name = r.resource")
 			continue
 		}
 		fromItems = append(fromItems, from[t].item)
@@ -712,11 +729,11 @@ func (cp *compiler) cond(e query.Expr) (string, error) {
 		}
 		return "NOT (" + x + ")", nil
 	case *query.Compare:
-		return cp.compare(e.Column, e.Op, e.Value)
+		return cp.compare(cp.predExpr(e), e.Op, e.Value)
 	case *query.Like:
-		return cp.like(e.Column, e.Pattern)
+		return cp.like(cp.predExpr(e), e.Pattern)
 	case *query.In:
-		col := cp.expr(e.Column)
+		col := cp.predExpr(e)
 		var vals []string
 		for _, v := range e.Values {
 			if v.Kind == query.KindTime {
@@ -734,7 +751,7 @@ func (cp *compiler) cond(e query.Expr) (string, error) {
 		}
 		return col + " IN (" + strings.Join(vals, ", ") + ")", nil
 	case *query.Between:
-		col := cp.expr(e.Column)
+		col := cp.predExpr(e)
 		if e.Low.Kind == query.KindTime {
 			lo, hi := ceilSeconds(e.Low), floorSeconds(e.High)
 			return col + " BETWEEN " + cp.arg(lo) + " AND " + cp.arg(hi), nil
@@ -760,15 +777,24 @@ var opSQL = map[query.Op]string{
 	query.OpEq: "=", query.OpNe: "<>", query.OpLt: "<", query.OpLe: "<=", query.OpGt: ">", query.OpGe: ">=",
 }
 
-// compare compiles "col op v". Time columns hold whole unix seconds, so a
-// literal with a fraction of a second is rounded the way that keeps the
-// comparison exact.
-func (cp *compiler) compare(c *query.Column, op query.Op, v query.Value) (string, error) {
+// predExpr is the SQL of the column a predicate compares: upper(col) for
+// UPPER(col), which SQLite's upper() computes as query.UpperASCII does.
+func (cp *compiler) predExpr(e query.Expr) string {
+	col := cp.expr(query.PredicateColumn(e))
+	if query.Upper(e) {
+		return "upper(" + col + ")"
+	}
+	return col
+}
+
+// compare compiles "col op v", col the SQL of the column (predExpr). Time
+// columns hold whole unix seconds, so a literal with a fraction of a
+// second is rounded the way that keeps the comparison exact.
+func (cp *compiler) compare(col string, op query.Op, v query.Value) (string, error) {
 	sqlOp, ok := opSQL[op]
 	if !ok {
 		return "", fmt.Errorf("%w: unknown operator %v", catalog.ErrInvalidArgument, op)
 	}
-	col := cp.expr(c)
 	if v.Kind != query.KindTime {
 		return col + " " + sqlOp + " " + cp.arg(bindValue(v)), nil
 	}
@@ -790,12 +816,11 @@ func (cp *compiler) compare(c *query.Column, op query.Op, v query.Value) (string
 	return col + " " + sqlOp + " " + cp.arg(s), nil
 }
 
-// like compiles "col LIKE pattern" to GLOB, which SQLite matches
-// case-sensitively (its LIKE ignores ASCII case), with a range on the
-// literal prefix so that an index on col serves it. A pattern without
-// wildcards is an equality.
-func (cp *compiler) like(c *query.Column, pattern string) (string, error) {
-	col := cp.expr(c)
+// like compiles "col LIKE pattern" (col the SQL of the column, predExpr)
+// to GLOB, which SQLite matches case-sensitively (its LIKE ignores ASCII
+// case), with a range on the literal prefix so that an index on col
+// serves it. A pattern without wildcards is an equality.
+func (cp *compiler) like(col, pattern string) (string, error) {
 	prefix, exact := query.LikePrefix(pattern)
 	if exact {
 		return col + " = " + cp.arg(prefix), nil
