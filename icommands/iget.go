@@ -2,6 +2,7 @@ package icommands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -151,7 +152,7 @@ func runIget(ctx context.Context, a *app, args []string, o igetOptions) error {
 	prog := newProgress(a, total, "iget")
 	defer prog.finish()
 	return runParallel(ctx, a, "iget", jobs, o.threads, func(ctx context.Context, j getJob) error {
-		e, err := getFile(ctx, c, j, o, prog)
+		e, err := getVerified(ctx, c, j, o, prog)
 		if err != nil {
 			return err
 		}
@@ -265,6 +266,29 @@ func runIgetStdout(ctx context.Context, a *app, sources []string, o igetOptions)
 	return nil
 }
 
+// errBytesDiffer is a download whose bytes differ from the catalog's
+// checksum.
+var errBytesDiffer = errors.New("checksum mismatch")
+
+// getVerified is getFile, and with -K, when the bytes received differ from
+// the catalog, it has the zone verify every good replica of the object
+// (ichksum -K: a replica found bad is marked stale and no longer served)
+// and tries once more, so that another good replica is read before iget
+// gives up.
+func getVerified(ctx context.Context, c *client, j getJob, o igetOptions, prog *progress) (*arcapb.Entry, error) {
+	e, err := getFile(ctx, c, j, o, prog)
+	if !o.verify || !errors.Is(err, errBytesDiffer) {
+		return e, err
+	}
+	if _, verr := c.ns.Checksum(ctx, &arcapb.ChecksumRequest{Path: j.src.String(), Verify: true}); verr == nil {
+		return e, err // every good replica checks out: the bytes went wrong on the way; nothing to fall back to
+	}
+	if again, aerr := getFile(ctx, c, j, o, prog); aerr == nil {
+		return again, nil
+	}
+	return e, err
+}
+
 // getFile downloads one data object into a hidden part file beside its
 // destination and renames it into place when it is complete and verified.
 func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *progress) (*arcapb.Entry, error) {
@@ -311,7 +335,7 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 		// differ from.
 		got := resources.FormatChecksum(h.Sum(nil))
 		if got != head.Checksum && (o.verify || head.Checksum != "") {
-			return nil, fmt.Errorf("%s: checksum mismatch: received %s, the catalog says %s; the file was not kept", j.src, got, head.Checksum)
+			return nil, fmt.Errorf("%s: %w: received %s, the catalog says %s; the file was not kept", j.src, errBytesDiffer, got, head.Checksum)
 		}
 		head.Checksum = got // what was received
 	}

@@ -29,6 +29,11 @@ const (
 	FindStuck            = "stuck_intermediate" // a write that died; its lease ended
 	FindUnreadable       = "unreadable"         // the resource could not be checked
 	FindRepair           = "repair"             // the refresh of an object whose replicas were bad
+	// FindNoGoodReplica is an object that has replicas but none good and
+	// none being written: it cannot be read. Reported on every run until a
+	// good replica is restored (irepl from a backup, iput -f) or the object
+	// is removed; no repair can make one.
+	FindNoGoodReplica = "no_good_replica"
 )
 
 // Finding is one inconsistency between catalog and storage.
@@ -75,20 +80,24 @@ func (z *Zone) Fsck(ctx context.Context, caller Principal, req FsckRequest, repo
 		if err := z.fsckStuck(ctx, req, report); err != nil {
 			return err
 		}
-		var toRepair []catalog.ID
+		var toRepair, stale []catalog.ID
 		for _, leaf := range leaves {
 			// The run stops when its caller is gone (the client left, the
 			// server shuts down): every loop below checks ctx.
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			ids, err := z.fsckLeaf(ctx, leaf, req, report)
+			ids, staleHere, err := z.fsckLeaf(ctx, leaf, req, report)
 			if err != nil {
 				return err
 			}
 			toRepair = append(toRepair, ids...)
+			stale = append(stale, staleHere...)
 		}
-		return z.fsckRepair(ctx, t, toRepair, req, report)
+		if err := z.fsckRepair(ctx, t, toRepair, req, report); err != nil {
+			return err
+		}
+		return z.fsckNoGoodReplica(ctx, append(stale, toRepair...), report)
 	})
 }
 
@@ -135,13 +144,13 @@ func (z *Zone) fsckStuck(ctx context.Context, req FsckRequest, report func(Findi
 // It reads the catalog once (one ReplicasOn pass) for the checks of the
 // replicas, and at most once more, at the end, to confirm the orphans it
 // found: the cost is two passes per resource, not one per stray file.
-func (z *Zone) fsckLeaf(ctx context.Context, leaf *compose.Node, req FsckRequest, report func(Finding) error) ([]catalog.ID, error) {
+func (z *Zone) fsckLeaf(ctx context.Context, leaf *compose.Node, req FsckRequest, report func(Finding) error) (bad, stale []catalog.ID, err error) {
 	d, _, err := z.resource(ctx, leaf.Name())
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
-			return nil, cerr
+			return nil, nil, cerr
 		}
-		return nil, report(Finding{Kind: FindUnreadable, Resource: leaf.Name(), Detail: err.Error()})
+		return nil, nil, report(Finding{Kind: FindUnreadable, Resource: leaf.Name(), Detail: err.Error()})
 	}
 	// Storage is listed before the catalog is read, as FindOrphans does, so
 	// that a file being written is never taken for an orphan: a replica is
@@ -155,9 +164,9 @@ func (z *Zone) fsckLeaf(ctx context.Context, leaf *compose.Node, req FsckRequest
 		return nil
 	}); err != nil {
 		if cerr := ctx.Err(); cerr != nil {
-			return nil, cerr
+			return nil, nil, cerr
 		}
-		return nil, report(Finding{Kind: FindUnreadable, Resource: leaf.Name(), Detail: "walk: " + err.Error()})
+		return nil, nil, report(Finding{Kind: FindUnreadable, Resource: leaf.Name(), Detail: "walk: " + err.Error()})
 	}
 	known := make(map[string]bool, len(files))
 	var reps []catalog.Replica
@@ -166,20 +175,22 @@ func (z *Zone) fsckLeaf(ctx context.Context, leaf *compose.Node, req FsckRequest
 			return err
 		}
 		known[r.PhysicalPath] = true
-		if r.Status == catalog.ReplicaGood {
+		switch r.Status {
+		case catalog.ReplicaGood:
 			reps = append(reps, r)
+		case catalog.ReplicaStale:
+			stale = append(stale, r.ObjectID)
 		}
 		return nil
 	}); err != nil {
 		if cerr := ctx.Err(); cerr != nil {
-			return nil, cerr
+			return nil, nil, cerr
 		}
-		return nil, fmt.Errorf("fsck %s: %w", leaf.Name(), err)
+		return nil, nil, fmt.Errorf("fsck %s: %w", leaf.Name(), err)
 	}
-	var bad []catalog.ID
 	for _, r := range reps {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		f := Finding{Resource: leaf.Name(), Replica: r.Number, PhysicalPath: r.PhysicalPath}
 		info, ok := files[r.PhysicalPath]
@@ -214,7 +225,7 @@ func (z *Zone) fsckLeaf(ctx context.Context, leaf *compose.Node, req FsckRequest
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err // the file checks failed because the run was cancelled
+			return nil, nil, err // the file checks failed because the run was cancelled
 		}
 		// The replica was read from the catalog before its file was looked
 		// at; an overwrite, a trim or a removal since then replaces or
@@ -225,7 +236,7 @@ func (z *Zone) fsckLeaf(ctx context.Context, leaf *compose.Node, req FsckRequest
 		obj, current, err := z.fsckReread(ctx, r)
 		if err != nil {
 			if cerr := ctx.Err(); cerr != nil {
-				return nil, cerr
+				return nil, nil, cerr
 			}
 			// Not confirmed: reported, but nothing is changed.
 			f.Detail += "; the catalog could not be read again to confirm it: " + err.Error()
@@ -247,13 +258,13 @@ func (z *Zone) fsckLeaf(ctx context.Context, leaf *compose.Node, req FsckRequest
 			}
 		}
 		if err := report(f); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := z.fsckOrphans(ctx, d, leaf.Name(), files, known, req, report); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return bad, nil
+	return bad, stale, nil
 }
 
 // fsckReread reads replica r again from the catalog. current says whether
@@ -372,6 +383,42 @@ func (z *Zone) fsckRepair(ctx context.Context, t *compose.Tree, ids []catalog.ID
 			f.Repair = "no good replica left to repair from; the object's bytes are lost unless a backup holds them"
 		default:
 			f.Repaired, f.Repair = true, "refreshed from a good replica"
+		}
+		if err := report(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fsckNoGoodReplica reports every object among ids (objects with a stale or
+// a bad replica) that has no good replica left and none being written.
+func (z *Zone) fsckNoGoodReplica(ctx context.Context, ids []catalog.ID, report func(Finding) error) error {
+	seen := map[catalog.ID]bool{}
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		obj, err := z.cat.DataObjectByID(ctx, id)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		if len(obj.Good()) > 0 || slices.ContainsFunc(obj.Replicas, func(r catalog.Replica) bool { return r.Status == catalog.ReplicaIntermediate }) {
+			continue
+		}
+		var where []string
+		for _, r := range obj.Replicas {
+			where = append(where, fmt.Sprintf("%d on %s (%s)", r.Number, r.Resource, r.Status))
+		}
+		f := Finding{Kind: FindNoGoodReplica, Path: obj.Path,
+			Detail: "no good replica: it cannot be read; replicas " + strings.Join(where, ", "),
+			Repair: "restore it from a copy (iput -f, irepl from a backup) or remove it"}
+		if len(obj.Replicas) > 0 {
+			f.Resource, f.Replica = obj.Replicas[0].Resource, obj.Replicas[0].Number
 		}
 		if err := report(f); err != nil {
 			return err

@@ -382,8 +382,9 @@ func TestFsckReplacedReplicas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(found) != 2 || found[0].Kind != FindMissing || found[0].PhysicalPath != lost.PhysicalPath || found[1].Kind != FindRepair {
-			t.Errorf("-K=%v: findings %+v, want o5 missing (and its repair attempt)", verify, found)
+		if len(found) != 3 || found[0].Kind != FindMissing || found[0].PhysicalPath != lost.PhysicalPath || found[1].Kind != FindRepair ||
+			found[2].Kind != FindNoGoodReplica || found[2].Path != e.path("o5") {
+			t.Errorf("-K=%v: findings %+v, want o5 missing, its repair attempt, and o5 left without a good replica", verify, found)
 		}
 		delete(e.data, "o5")
 		e.checkCommitted()
@@ -535,4 +536,45 @@ func BenchmarkFsckOrphans(b *testing.B) {
 	b.Run("orphans=0", func(b *testing.B) { run(b, 0) })
 	e.stray(1000)
 	b.Run("orphans=1000", func(b *testing.B) { run(b, 1000) })
+}
+
+// TestFsckNoGoodReplica: once repair has marked an object's only replica
+// stale (its bytes were corrupt), every later run reports the object as
+// unreadable, until a good replica is back.
+func TestFsckNoGoodReplica(t *testing.T) {
+	e := newFsckEnv(t)
+	e.put("only", 1, false)
+	e.put("fine", 2, false)
+	r := e.replica("only")
+	file := filepath.Join(e.vault, filepath.FromSlash(r.PhysicalPath))
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[0] ^= 0xff
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	found, err := e.fsck(e.ctx, FsckRequest{Repair: true, VerifyChecksums: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := fsckKinds(found); k[FindChecksumMismatch] != 1 || k[FindNoGoodReplica] != 1 {
+		t.Fatalf("repair run: %v; want the mismatch and the object left without a good replica", k)
+	}
+	for run := range 2 {
+		found, err := e.fsck(e.ctx, FsckRequest{VerifyChecksums: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found) != 1 || found[0].Kind != FindNoGoodReplica || found[0].Path != e.path("only") || found[0].Repaired {
+			t.Fatalf("run %d after the repair: %+v; want one unrepaired %s finding for %s", run, found, FindNoGoodReplica, e.path("only"))
+		}
+	}
+	// A new good replica resolves it.
+	e.put("only", 3, true)
+	found, err = e.fsck(e.ctx, FsckRequest{VerifyChecksums: true})
+	if err != nil || len(found) != 0 {
+		t.Fatalf("after an overwrite: %+v, %v; want nothing", found, err)
+	}
 }

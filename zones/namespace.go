@@ -308,6 +308,15 @@ func (z *Zone) RemoveTrash(ctx context.Context, caller Principal, user string, a
 	}
 	op := &Op{Name: name, Caller: caller}
 	err := z.do(ctx, op, func(ctx context.Context) error {
+		// Asked after authorization: only who may empty it learns whether
+		// the user exists.
+		if !all {
+			if _, err := z.cat.User(ctx, catalog.UserID{Name: user, Zone: z.name}); errors.Is(err, catalog.ErrNotFound) {
+				return fmt.Errorf("trash of user %s: no such user: %w", user, catalog.ErrNotFound)
+			} else if err != nil {
+				return err
+			}
+		}
 		roots := []catalog.Path{z.TrashHome(user)}
 		if all {
 			roots = nil

@@ -231,6 +231,10 @@ func (z *Zone) applyTicketMod(ctx context.Context, t *catalog.Ticket, mod catalo
 			}
 			if add {
 				u, err := z.cat.User(ctx, id)
+				if errors.Is(err, catalog.ErrNotFound) {
+					// The catalog's own words name the user again.
+					return fmt.Errorf("%s %s: %w", mod.Kind, id, catalog.ErrNotFound)
+				}
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", mod.Kind, id, err)
 				}

@@ -44,7 +44,7 @@ type PutRequest struct {
 // file and the intermediate replica are removed.
 func (z *Zone) Put(ctx context.Context, caller Principal, req PutRequest, body io.Reader) (catalog.DataObject, error) {
 	if req.Resource == "" {
-		req.Resource = z.defResc
+		req.Resource = z.overwriteTarget(ctx, req)
 	}
 	// Bad metadata is refused before a byte is stored.
 	for _, a := range req.Metadata {
@@ -63,6 +63,42 @@ func (z *Zone) Put(ctx context.Context, caller Principal, req PutRequest, body i
 	return obj, err
 }
 
+// overwriteTarget is where a put that names no resource goes: an
+// overwrite goes where the object's good replicas are (the root of the
+// tree holding most of them, as iRODS overwrites an existing replica), so a
+// replicated object stays replicated; a new object goes to the default
+// resource.
+func (z *Zone) overwriteTarget(ctx context.Context, req PutRequest) string {
+	if !req.Overwrite {
+		return z.defResc
+	}
+	obj, err := z.cat.DataObject(ctx, req.Path)
+	if err != nil {
+		return z.defResc
+	}
+	t, err := z.tree(ctx)
+	if err != nil {
+		return z.defResc
+	}
+	count := map[string]int{}
+	best := ""
+	for _, r := range obj.Good() {
+		n, ok := t.Lookup(r.Resource)
+		if !ok {
+			continue
+		}
+		root := n.Root().Name()
+		count[root]++
+		if best == "" || count[root] > count[best] || count[root] == count[best] && root < best {
+			best = root
+		}
+	}
+	if best == "" {
+		return z.defResc
+	}
+	return best
+}
+
 func (z *Zone) put(ctx context.Context, caller Principal, req PutRequest, body io.Reader) (catalog.DataObject, error) {
 	t, err := z.tree(ctx)
 	if err != nil {
@@ -71,6 +107,12 @@ func (z *Zone) put(ctx context.Context, caller Principal, req PutRequest, body i
 	target, err := t.Node(req.Resource)
 	if err != nil {
 		return catalog.DataObject{}, err
+	}
+	for up := target.Parent; up != nil; up = up.Parent {
+		if up.Rec.Type == "replication" {
+			return catalog.DataObject{}, fmt.Errorf("%w: resource %s is below replication resource %s (DIRECT_CHILD_ACCESS): write to %s, which writes every child",
+				catalog.ErrInvalidArgument, target.Name(), up.Name(), target.Root().Name())
+		}
 	}
 	if target.Role() == "archive" {
 		return catalog.DataObject{}, fmt.Errorf("%w: resource %s is the archive of compound resource %s (DIRECT_ARCHIVE_ACCESS): write to %s",
@@ -394,10 +436,32 @@ func (z *Zone) openWith(ctx context.Context, p catalog.Path, o OpenOptions) (cat
 	return obj, catalog.Replica{}, nil, fmt.Errorf("%w: no readable replica of %s (%s)", resources.ErrUnavailable, p, strings.Join(tried, "; "))
 }
 
+// markBad marks a good replica whose bytes were found to differ from the
+// catalog stale at once, so that it is never served again (fsck --repair
+// and irepl -a refresh it from a good one). It says what it did, for the
+// caller's message. A replica that changed since it was read (an
+// overwrite) is left alone: its new bytes were not the ones checked.
+func (z *Zone) markBad(ctx context.Context, rep catalog.Replica) string {
+	ctx = context.WithoutCancel(ctx)
+	_, current, err := z.fsckReread(ctx, rep)
+	switch {
+	case err != nil:
+		return fmt.Sprintf(" (not marked stale: %v)", err)
+	case !current:
+		return " (replaced meanwhile)"
+	}
+	if err := z.cat.MarkStale(ctx, rep.ObjectID, rep.Number); err != nil {
+		z.log.Warn("mark a corrupt replica stale", "object", int64(rep.ObjectID), "replica", rep.Number, "err", err)
+		return fmt.Sprintf(" (not marked stale: %v)", err)
+	}
+	z.log.Warn("replica marked stale: its bytes differ from the catalog", "object", int64(rep.ObjectID), "replica", rep.Number, "resource", rep.Resource)
+	return " (marked stale: it is no longer served)"
+}
+
 // Copy copies the data object from to the new data object to.
 func (z *Zone) Copy(ctx context.Context, caller Principal, from, to catalog.Path, resource string, overwrite bool) (catalog.DataObject, error) {
 	if resource == "" {
-		resource = z.defResc
+		resource = z.overwriteTarget(ctx, PutRequest{Path: to, Overwrite: overwrite})
 	}
 	var obj catalog.DataObject
 	op := &Op{Name: "copy", Caller: caller, Path: from, Dest: to, Resource: resource}
@@ -458,17 +522,17 @@ func (z *Zone) Checksum(ctx context.Context, caller Principal, p catalog.Path, v
 				continue
 			}
 			if st.Size != rep.Size {
-				bad = append(bad, fmt.Sprintf("%s: size %d in storage, %d in the catalog", where, st.Size, rep.Size))
+				bad = append(bad, fmt.Sprintf("%s: size %d in storage, %d in the catalog", where, st.Size, rep.Size)+z.markBad(ctx, rep))
 				continue
 			}
 			sum, err := resc.Checksum(ctx, rep.PhysicalPath)
 			switch {
 			case errors.Is(err, resources.ErrCorrupt):
-				bad = append(bad, fmt.Sprintf("%s: %v", where, err))
+				bad = append(bad, fmt.Sprintf("%s: %v", where, err)+z.markBad(ctx, rep))
 			case err != nil:
 				unread = append(unread, fmt.Sprintf("%s: %v", where, err))
 			case sum != rep.Checksum:
-				bad = append(bad, fmt.Sprintf("%s: checksum %s in storage, %s in the catalog", where, sum, rep.Checksum))
+				bad = append(bad, fmt.Sprintf("%s: checksum %s in storage, %s in the catalog", where, sum, rep.Checksum)+z.markBad(ctx, rep))
 			}
 		}
 		if len(bad) > 0 {
