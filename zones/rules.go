@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/arca-data/arca/catalog"
@@ -60,10 +61,23 @@ func (z *Zone) schedulePeriodic(set *rules.Set) {
 func (z *Zone) Rules() *rules.Engine { return z.rules }
 
 func (z *Zone) ruleRequest(op *Op) *rules.Request {
-	return &rules.Request{
+	req := &rules.Request{
 		Op: string(op.Name), Path: op.Path, Dest: op.Dest, Resource: op.Resource, Size: op.Size,
-		AVUs: op.AVUs, Group: op.Group.Name, AdminMode: op.AdminMode, User: op.Caller.User, Zone: z.name,
+		AVUs: op.AVUs, Group: op.Group.Name, Account: op.Account, Recursive: op.Recursive,
+		AdminMode: op.AdminMode, User: op.Caller.User, Zone: z.name,
 	}
+	switch op.Name {
+	case OpACLSet:
+		req.Grantee = op.Group
+	case OpMetadataModify:
+		if len(op.AVUs) == 2 {
+			req.AVUs, req.NewAVUs = op.AVUs[:1], op.AVUs[1:]
+		}
+	}
+	if slices.Contains(operations[op.Name].facts, FactLevel) {
+		req.Level = op.Level.String()
+	}
+	return req
 }
 
 func (h ruleHook) Before(ctx context.Context, op *Op) error {
