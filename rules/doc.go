@@ -81,7 +81,9 @@
 //	op.path, op.dest     what it acts on; the destination of rename and copy
 //	                     (dest is that object: dest.exists, dest.ancestors, ...)
 //	op.size              what a put announces; -1 when unknown (no other
-//	                     negative size gets this far)
+//	                     negative size gets this far: a bad request); a
+//	                     rule that bounds sizes decides about -1 too, as in
+//	                     op.size > 10 * GiB || op.size == -1
 //	op.metadata          the AVUs it gives: what put, metadata.add and
 //	                     metadata.set attach, what metadata.remove removes,
 //	                     the attribute metadata.list asks for; for

@@ -269,3 +269,31 @@ rules:
 		t.Errorf("the copy's job: %+v", c)
 	}
 }
+
+// TestPutNegativeSizeBeforeRules: a size below -1 is a bad request before
+// any rule reads op.size, so a limit on sizes is not passed by announcing
+// -7; -1 (unknown) reaches the rules, which decide about it.
+func TestPutNegativeSizeBeforeRules(t *testing.T) {
+	z := newRuleZone(t)
+	z.load(t, `
+rules:
+  - name: small
+    on: [put]
+    condition: op.size > 10 || op.size == -1
+    deny: "'too big, or unknown: ' + string(op.size)"
+`)
+	ctx := context.Background()
+	for _, size := range []int64{-7, -2} {
+		_, err := z.Put(ctx, zones.As(z.alice), zones.PutRequest{Path: catalog.MustPath("/tempZone/home/alice/x"), Size: size}, strings.NewReader("twenty bytes of data"))
+		if !errors.Is(err, catalog.ErrInvalidArgument) || errors.Is(err, rules.ErrDenied) {
+			t.Errorf("size %d: %v, want a bad request", size, err)
+		}
+	}
+	_, err := z.Put(ctx, zones.As(z.alice), zones.PutRequest{Path: catalog.MustPath("/tempZone/home/alice/x"), Size: -1}, strings.NewReader("twenty bytes of data"))
+	if !errors.Is(err, rules.ErrDenied) || !strings.Contains(err.Error(), "unknown: -1") {
+		t.Errorf("size -1: %v, want the rule's denial", err)
+	}
+	if _, err := z.cat.Stat(ctx, catalog.MustPath("/tempZone/home/alice/x")); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("a refused put left its object: %v", err)
+	}
+}
