@@ -157,6 +157,17 @@ func (z *Zone) DryRun(ctx context.Context, caller Principal, op Op) (string, []r
 	return version, out, err
 }
 
+// hiddenDenial is what the caller hears of err, the refusal of an
+// operation on an object below coll that it may not read: the rule, not
+// the object nor the rule's message.
+func hiddenDenial(err error, coll catalog.Path) error {
+	var d *rules.Denial
+	if errors.As(err, &d) {
+		return &rules.Denial{Rule: d.Rule, Message: "on an object inside " + coll.String() + " that you cannot read"}
+	}
+	return fmt.Errorf("an object inside %s that you cannot read: %w", coll, rules.ErrDenied)
+}
+
 // ListJobs returns the scheduled jobs the caller may see: its own, or
 // every job for an administrator.
 func (z *Zone) ListJobs(ctx context.Context, caller Principal) ([]catalog.Job, error) {
@@ -209,9 +220,18 @@ func (z *Zone) RemoveJob(ctx context.Context, caller Principal, id catalog.ID) e
 // passed by removing or moving their collection, as iRODS fires its
 // policy for each object too. The first refusal refuses the whole
 // operation, before anything has changed.
+//
+// A refusal that concerns an object the caller may not read does not name
+// it, nor show what the rule's message says of it: the caller hears which
+// rule refused, on an object it cannot read; the audit keeps the whole
+// decision.
 func (z *Zone) checkRulesInside(ctx context.Context, op *Op, coll catalog.Path) error {
 	if z.rules == nil || !z.rules.Watches(rules.Pre, string(op.Name)) {
 		return nil
+	}
+	readable, err := z.readable(ctx, op)
+	if err != nil {
+		return err
 	}
 	all := func(catalog.Path, []catalog.ACE) bool { return true }
 	return z.listCollection(ctx, all, coll, true, func(page []catalog.Entry) error {
@@ -224,8 +244,13 @@ func (z *Zone) checkRulesInside(ctx context.Context, op *Op, coll catalog.Path) 
 			if !op.Dest.IsZero() {
 				sub.Dest = e.Object.Path.Rebase(coll, op.Dest)
 			}
-			if _, err := z.rules.Before(ctx, z.ruleRequest(&sub)); err != nil {
+			_, err := z.rules.Before(ctx, z.ruleRequest(&sub))
+			switch {
+			case err == nil:
+			case readable(e.Object.Path, e.Object.ACL):
 				return fmt.Errorf("%s, inside %s: %w", e.Object.Path, coll, err)
+			default:
+				return hiddenDenial(err, coll)
 			}
 		}
 		return nil
