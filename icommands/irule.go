@@ -76,6 +76,8 @@ user, the path, the time and the outcome; --rule, --user, --op, --outcome,
 				return usagef("--check needs rule files")
 			case dryRun && len(args) != 2:
 				return usagef("--dry-run takes an operation and a path, got %d argument(s)", len(args))
+			case size < -1:
+				return usagef("--size %d: a size is at least 0, or -1 when unknown", size)
 			case modes == 0 && len(args) > 0:
 				return usagef("irule lists rules; to check files use --check FILE")
 			}
