@@ -24,6 +24,7 @@ func newIrule(a *app) *cobra.Command {
 		size     int64
 		resource string
 		dest     string
+		metadata string
 		filter   arcapb.ListAuditRequest
 		since    time.Duration
 	)
@@ -39,6 +40,11 @@ MESSAGE, and the exit status is 1 when there is one.
 
 With --dry-run it asks which pre rules would fire on an operation (put,
 get, remove, ...) of PATH by you, and what they would decide; nothing runs.
+Rules are evaluated only on what you may read: an object you may not read
+(or that is not there, in a collection you may not read) is refused.
+--metadata gives the AVUs of a metadata.* operation or a put, as iput
+takes them ("attr;value;unit;..."; for metadata.modify the old AVU, then
+the new).
 
 With --audit (administrators) it shows the newest records of the zone's
 audit log: every decision that denied or warned, every action a rule ran
@@ -51,6 +57,7 @@ user, the path, the time and the outcome; --rule, --user, --op, --outcome,
   irule --check /etc/arca/rules
   irule --dry-run put x.tmp
   irule --dry-run put big.dat --size 20000000000
+  irule --dry-run metadata.modify record.pdf --metadata 'retention_until;2030-01-01;;retention_until;2029-01-01;'
   irule --json
   irule --audit --outcome deny --since 24h
   irule --audit --rule retention-lock -n 20`,
@@ -70,6 +77,8 @@ user, the path, the time and the outcome; --rule, --user, --op, --outcome,
 				return usagef("--check needs rule files")
 			case dryRun && len(args) != 2:
 				return usagef("--dry-run takes an operation and a path, got %d argument(s)", len(args))
+			case size < -1:
+				return usagef("--size %d: a size is at least 0, or -1 when unknown", size)
 			case modes == 0 && len(args) > 0:
 				return usagef("irule lists rules; to check files use --check FILE")
 			}
@@ -122,6 +131,13 @@ user, the path, the time and the outcome; --rule, --user, --op, --outcome,
 					return usagef("%v", err)
 				}
 				req := &arcapb.DryRunRequest{Op: args[0], Path: p.String(), Size: size, Resource: resource}
+				if metadata != "" {
+					avus, err := parseMetadataTriplets(metadata)
+					if err != nil {
+						return usagef("--metadata: %v", err)
+					}
+					req.Metadata = avusPB(avus)
+				}
 				if dest != "" {
 					d, err := c.resolve(dest)
 					if err != nil {
@@ -168,6 +184,7 @@ user, the path, the time and the outcome; --rule, --user, --op, --outcome,
 	f.Int64Var(&size, "size", 0, "with --dry-run: the size the operation announces")
 	f.StringVarP(&resource, "resource", "R", "", "with --dry-run: the target resource")
 	f.StringVar(&dest, "dest", "", "with --dry-run: the destination of rename or copy")
+	f.StringVar(&metadata, "metadata", "", `with --dry-run: the AVUs the operation gives, "attr;value;unit;..."`)
 	f.BoolVar(&audit, "audit", false, "show the audit log (administrators)")
 	f.StringVar(&filter.Rule, "rule", "", "with --audit: records of this rule")
 	f.StringVar(&filter.User, "user", "", "with --audit: records of this user (name#zone)")

@@ -162,6 +162,7 @@ type JobWork struct {
 	Periodic string       `json:"periodic,omitempty"`
 	Op       string       `json:"op"`
 	Path     string       `json:"path,omitempty"`
+	Dest     string       `json:"dest,omitempty"` // of the rename or copy: where the object is now
 	User     string       `json:"user,omitempty"`
 	Zone     string       `json:"zone,omitempty"`
 	Actions  []StoredCall `json:"actions"`

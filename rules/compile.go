@@ -114,7 +114,7 @@ func (costEstimator) EstimateCallCost(function, overloadID string, target *check
 	case "glob":
 		// The product of pattern and path lengths, patterns being short.
 		return &checker.CallEstimate{CostEstimate: checker.CostEstimate{Min: 1, Max: 256 * sizeBound / 10}}
-	case "under", "byteSize", "date", "days":
+	case "under", "byteSize", "date", "days", "path.base", "path.dir", "path.components", "path.join":
 		return &checker.CallEstimate{CostEstimate: checker.CostEstimate{Min: 1, Max: sizeBound / 10}}
 	}
 	return nil

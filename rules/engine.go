@@ -487,6 +487,9 @@ func (e *Engine) schedule(ctx context.Context, r *Rule, a *compiledAction, act a
 	if !req.Path.IsZero() {
 		work.Path = req.Path.String()
 	}
+	if !req.Dest.IsZero() {
+		work.Dest = req.Dest.String()
+	}
 	for _, d := range a.do {
 		args, err := evalArgs(ctx, d, act)
 		if err != nil {
@@ -527,6 +530,13 @@ func (e *Engine) RunJobEvery(ctx context.Context, id int64, rule, every string, 
 			return err
 		}
 		req.Path = p
+	}
+	if w.Dest != "" {
+		p, err := parsePath(w.Dest)
+		if err != nil {
+			return err
+		}
+		req.Dest = p
 	}
 	for _, sc := range w.Actions {
 		a, ok := e.reg.Lookup(sc.Action)

@@ -56,6 +56,12 @@ type TestCase struct {
 	Size           int64             `yaml:"size"`
 	Resource       string            `yaml:"resource"`
 	Metadata       map[string]string `yaml:"metadata"`
+	NewMetadata    map[string]string `yaml:"new_metadata"`
+	Grantee        string            `yaml:"grantee"`
+	Level          string            `yaml:"level"`
+	Account        string            `yaml:"account"`
+	Group          string            `yaml:"group"`
+	Recursive      bool              `yaml:"recursive"`
 	Object         *TestObject       `yaml:"object"`
 	ParentMetadata map[string]string `yaml:"parent_metadata"`
 	Now            string            `yaml:"now"`
@@ -65,6 +71,10 @@ type TestCase struct {
 	Rule           string            `yaml:"rule"`
 	Message        string            `yaml:"message"`
 	Actions        []string          `yaml:"actions"`
+
+	// AncestorMetadata is the metadata of collections above the object,
+	// by path.
+	AncestorMetadata map[string]map[string]string `yaml:"ancestor_metadata"`
 }
 
 // TestObject is the object of a test case as the catalog has it.
@@ -156,10 +166,21 @@ func (e *Engine) runCase(ctx context.Context, tc *TestCase, zone string) error {
 			return err
 		}
 	}
-	for k, v := range tc.Metadata {
-		req.AVUs = append(req.AVUs, catalog.AVU{Attribute: k, Value: v})
+	req.AVUs, req.NewAVUs = caseAVUs(tc.Metadata), caseAVUs(tc.NewMetadata)
+	req.Level, req.Group, req.Recursive = tc.Level, tc.Group, tc.Recursive
+	if tc.Grantee != "" {
+		if req.Grantee, err = catalog.ParseUserID(tc.Grantee, zone); err != nil {
+			return err
+		}
+		if req.Group == "" {
+			req.Group = req.Grantee.Name // as the zone gives it
+		}
 	}
-	slices.SortFunc(req.AVUs, func(a, b catalog.AVU) int { return strings.Compare(a.Attribute, b.Attribute) })
+	if tc.Account != "" {
+		if req.Account, err = catalog.ParseUserID(tc.Account, zone); err != nil {
+			return err
+		}
+	}
 	req.Now = time.Now()
 	if tc.Now != "" {
 		if req.Now, err = ParseDate(tc.Now); err != nil {
@@ -182,6 +203,16 @@ func (e *Engine) runCase(ctx context.Context, tc *TestCase, zone string) error {
 	probe.set.Store(e.set.Load())
 	_, decisions := probe.Explain(ctx, req, when, opErr)
 	return checkDecisions(tc, when, decisions)
+}
+
+// caseAVUs is the AVUs of a map, by attribute.
+func caseAVUs(m map[string]string) []catalog.AVU {
+	var out []catalog.AVU
+	for k, v := range m {
+		out = append(out, catalog.AVU{Attribute: k, Value: v})
+	}
+	slices.SortFunc(out, func(a, b catalog.AVU) int { return strings.Compare(a.Attribute, b.Attribute) })
+	return out
 }
 
 func checkDecisions(tc *TestCase, when When, ds []Decision) error {
@@ -307,8 +338,10 @@ func (c *caseCatalog) ListMetadata(ctx context.Context, t catalog.AVUTarget) ([]
 		m = c.tc.UserMetadata
 	case t.Path == c.req.Path && c.tc.Object != nil:
 		m = c.tc.Object.Metadata
-	case !c.req.Path.IsZero() && !c.req.Path.IsRoot() && t.Path == c.req.Path.Parent():
+	case !c.req.Path.IsZero() && !c.req.Path.IsRoot() && t.Path == c.req.Path.Parent() && t.Kind == catalog.TargetCollection && c.tc.ParentMetadata != nil:
 		m = c.tc.ParentMetadata
+	case t.Kind == catalog.TargetCollection:
+		m = c.tc.AncestorMetadata[t.Path.String()]
 	}
 	var out []catalog.AVU
 	for k, v := range m {

@@ -174,7 +174,7 @@ type RemoveResult struct {
 // A collection needs recursive.
 func (z *Zone) Remove(ctx context.Context, caller Principal, p catalog.Path, recursive, force bool) (RemoveResult, error) {
 	var res RemoveResult
-	err := z.do(ctx, &Op{Name: "remove", Caller: caller, Path: p}, func(ctx context.Context) error {
+	err := z.do(ctx, &Op{Name: "remove", Caller: caller, Path: p, Recursive: recursive}, func(ctx context.Context) error {
 		e, err := z.cat.Stat(ctx, p)
 		if err != nil {
 			return err
@@ -186,7 +186,7 @@ func (z *Zone) Remove(ctx context.Context, caller Principal, p catalog.Path, rec
 			if err := z.checkNotStructural(ctx, p, "removed"); err != nil {
 				return err
 			}
-			if err := z.checkRulesInside(ctx, &Op{Name: OpRemove, Caller: caller, Path: p}, p, nil); err != nil {
+			if err := z.checkRulesInside(ctx, &Op{Name: OpRemove, Caller: caller, Path: p, Recursive: recursive}, p, nil); err != nil {
 				return err
 			}
 		}

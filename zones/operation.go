@@ -49,8 +49,14 @@ type Op struct {
 	// Group is the group a "group.*" operation acts on; for "acl.set" the
 	// user or group granted.
 	Group catalog.UserID
-	// Account is the account a "user.*" or "logout" operation acts on.
+	// Level is the access "acl.set" grants, or the access the ticket
+	// "ticket.create" makes gives (read or write).
+	Level catalog.AccessLevel
+	// Account is the account a "user.*" or "logout" operation acts on, and
+	// the member "group.add" and "group.remove_member" add or remove.
 	Account catalog.UserID
+	// Recursive is -r: the operation takes everything below a collection.
+	Recursive bool
 	// AdminMode is ichmod -M: a rodsadmin changing an ACL as such.
 	AdminMode bool
 	// Owner is the owner of the ticket a "ticket.*" operation acts on.

@@ -80,14 +80,16 @@ const (
 // Facts an operation gives rules beyond the caller (see Op): which of its
 // fields it sets.
 const (
-	FactPath     = "path"     // Op.Path
-	FactDest     = "dest"     // Op.Dest
-	FactResource = "resource" // Op.Resource
-	FactSize     = "size"     // Op.Size
-	FactAVUs     = "avus"     // Op.AVUs (and Target)
-	FactGroup    = "group"    // Op.Group
-	FactAccount  = "account"  // Op.Account
-	FactOwner    = "owner"    // Op.Owner
+	FactPath     = "path"      // Op.Path
+	FactDest     = "dest"      // Op.Dest
+	FactResource = "resource"  // Op.Resource
+	FactSize     = "size"      // Op.Size
+	FactAVUs     = "avus"      // Op.AVUs (and Target)
+	FactGroup    = "group"     // Op.Group
+	FactAccount  = "account"   // Op.Account
+	FactOwner    = "owner"     // Op.Owner
+	FactLevel    = "level"     // Op.Level
+	FactRecurse  = "recursive" // Op.Recursive
 )
 
 // operation is one row of the table: what an operation needs to be allowed,
@@ -145,16 +147,16 @@ var operations = map[OpName]operation{
 	// removal takes.
 	OpRemove: {needs: func(op *Op) ([]need, error) {
 		return []need{{path: op.Path, level: catalog.AccessOwn, tree: true}}, nil
-	}, facts: []string{FactPath}},
+	}, facts: []string{FactPath, FactRecurse}},
 	OpTrashRemove:      {needs: anyone, facts: []string{FactPath}},
 	OpTrashRemoveOther: {needs: adminOnly, facts: []string{FactPath}},
 	// iRODS: ireg is for rodsadmin (the files are the server's).
 	OpRegister: {needs: adminOnly, facts: []string{FactPath, FactResource}},
 	// iRODS asks write permission to add, trim or move replicas; the
 	// objects below a collection are filtered by the same level.
-	OpReplicate: {needs: writePath, facts: []string{FactPath, FactResource}},
-	OpTrim:      {needs: writePath, facts: []string{FactPath, FactResource}},
-	OpPhysMove:  {needs: writePath, facts: []string{FactPath, FactResource}},
+	OpReplicate: {needs: writePath, facts: []string{FactPath, FactResource, FactRecurse}},
+	OpTrim:      {needs: writePath, facts: []string{FactPath, FactResource, FactRecurse}},
+	OpPhysMove:  {needs: writePath, facts: []string{FactPath, FactResource, FactRecurse}},
 	// Reading is what a recall prepares.
 	OpStage: {needs: readPath, facts: []string{FactPath}},
 	OpFsck:  {needs: adminOnly, facts: []string{FactResource}},
@@ -163,8 +165,8 @@ var operations = map[OpName]operation{
 	// iRODS: changing an ACL or the inheritance flag needs own; with -M
 	// (admin mode) a rodsadmin may change any. Recursive changes touch only
 	// what the caller owns below (see SetAccess).
-	OpACLSet:     {needs: aclNeeds, facts: []string{FactPath, FactGroup}},
-	OpACLInherit: {needs: aclNeeds, facts: []string{FactPath}},
+	OpACLSet:     {needs: aclNeeds, facts: []string{FactPath, FactGroup, FactLevel, FactRecurse}},
+	OpACLInherit: {needs: aclNeeds, facts: []string{FactPath, FactRecurse}},
 	// AVUs of data objects and collections are read like the object; those
 	// of resources and users every user may see, as in iRODS. Changing them
 	// needs modify_metadata, which write and own include; AVUs of resources
@@ -197,7 +199,7 @@ var operations = map[OpName]operation{
 	OpGroupAdd:       {needs: groupAdmin, facts: []string{FactGroup, FactAccount}},
 	OpGroupRemoveMem: {needs: groupAdmin, facts: []string{FactGroup, FactAccount}},
 	// iRODS: only who owns an object or collection may hand out tickets.
-	OpTicketCreate:  {needs: ownPath, facts: []string{FactPath}},
+	OpTicketCreate:  {needs: ownPath, facts: []string{FactPath, FactLevel}},
 	OpTicketModify:  {needs: ticketOwner, facts: []string{FactOwner}},
 	OpTicketRemove:  {needs: ticketOwner, facts: []string{FactOwner}},
 	OpTicketShow:    {needs: ticketOwner, facts: []string{FactOwner}},

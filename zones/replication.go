@@ -134,7 +134,7 @@ type ReplicateRequest struct {
 // UpdateStale refreshes every stale replica from a good one. report hears
 // of every object.
 func (z *Zone) Replicate(ctx context.Context, caller Principal, req ReplicateRequest, report func(ReplicaChange) error) error {
-	op := &Op{Name: "replicate", Caller: caller, Path: req.Path, Resource: req.Dest}
+	op := &Op{Name: "replicate", Caller: caller, Path: req.Path, Resource: req.Dest, Recursive: req.Recursive}
 	return z.do(ctx, op, func(ctx context.Context) error {
 		if req.Dest == "" && !req.UpdateStale {
 			return fmt.Errorf("%w: name a destination resource (-R) or ask to update stale replicas (-a)", catalog.ErrInvalidArgument)
@@ -362,7 +362,7 @@ func (z *Zone) Trim(ctx context.Context, caller Principal, req TrimRequest, repo
 	if req.Keep == 0 {
 		req.Keep = 2
 	}
-	op := &Op{Name: "trim", Caller: caller, Path: req.Path, Resource: req.Resource}
+	op := &Op{Name: "trim", Caller: caller, Path: req.Path, Resource: req.Resource, Recursive: req.Recursive}
 	return z.do(ctx, op, func(ctx context.Context) error {
 		if req.Keep < 1 {
 			return fmt.Errorf("%w: keep %d replicas: at least one must stay", catalog.ErrInvalidArgument, req.Keep)
@@ -461,7 +461,7 @@ type PhysMoveRequest struct {
 // PhysMove is iphymv: it copies a good replica to req.Dest, then removes
 // the replica it came from.
 func (z *Zone) PhysMove(ctx context.Context, caller Principal, req PhysMoveRequest, report func(ReplicaChange) error) error {
-	op := &Op{Name: "physmove", Caller: caller, Path: req.Path, Resource: req.Dest}
+	op := &Op{Name: "physmove", Caller: caller, Path: req.Path, Resource: req.Dest, Recursive: req.Recursive}
 	return z.do(ctx, op, func(ctx context.Context) error {
 		if req.Dest == "" {
 			return fmt.Errorf("%w: name the destination resource (-R)", catalog.ErrInvalidArgument)

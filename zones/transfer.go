@@ -37,6 +37,25 @@ type PutRequest struct {
 	Metadata []catalog.AVU
 }
 
+// SizeUnknown is the size of a put whose client does not know how many
+// bytes will come (a pipe).
+const SizeUnknown = -1
+
+// Validate refuses what no transport may pass on: a negative size other
+// than SizeUnknown (a rule reading op.size > N would be passed by
+// announcing -7), and bad metadata.
+func (r PutRequest) Validate() error {
+	if r.Size < SizeUnknown {
+		return fmt.Errorf("%w: put %s: size %d: a size is at least 0, or %d when unknown", catalog.ErrInvalidArgument, r.Path, r.Size, SizeUnknown)
+	}
+	for _, a := range r.Metadata {
+		if err := a.Validate(); err != nil {
+			return fmt.Errorf("metadata of %s: %w", r.Path, err)
+		}
+	}
+	return nil
+}
+
 // Put stores body as the data object req.Path. It registers an intermediate
 // replica holding a lease before writing a byte, and marks it good in one
 // catalog transaction only after the bytes are durable and their checksum is
@@ -46,11 +65,9 @@ func (z *Zone) Put(ctx context.Context, caller Principal, req PutRequest, body i
 	if req.Resource == "" {
 		req.Resource = z.overwriteTarget(ctx, req)
 	}
-	// Bad metadata is refused before a byte is stored.
-	for _, a := range req.Metadata {
-		if err := a.Validate(); err != nil {
-			return catalog.DataObject{}, fmt.Errorf("metadata of %s: %w", req.Path, err)
-		}
+	// A bad request is refused before any rule or byte sees it.
+	if err := req.Validate(); err != nil {
+		return catalog.DataObject{}, err
 	}
 	var obj catalog.DataObject
 	op := &Op{Name: "put", Caller: caller, Path: req.Path, Resource: req.Resource, Size: req.Size, AVUs: req.Metadata}

@@ -485,12 +485,16 @@ func (x *CheckRulesResponse) GetErrors() []*RuleError {
 }
 
 type DryRunRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Op            string                 `protobuf:"bytes,1,opt,name=op,proto3" json:"op,omitempty"`
-	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
-	Dest          string                 `protobuf:"bytes,3,opt,name=dest,proto3" json:"dest,omitempty"`
-	Resource      string                 `protobuf:"bytes,4,opt,name=resource,proto3" json:"resource,omitempty"`
-	Size          int64                  `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Op       string                 `protobuf:"bytes,1,opt,name=op,proto3" json:"op,omitempty"`
+	Path     string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Dest     string                 `protobuf:"bytes,3,opt,name=dest,proto3" json:"dest,omitempty"`
+	Resource string                 `protobuf:"bytes,4,opt,name=resource,proto3" json:"resource,omitempty"`
+	// size: what a put announces; -1 when unknown.
+	Size int64 `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	// metadata: the AVUs a metadata.* operation (or a put) gives; for
+	// metadata.modify the old AVU, then the new.
+	Metadata      []*AVU `protobuf:"bytes,6,rep,name=metadata,proto3" json:"metadata,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -558,6 +562,13 @@ func (x *DryRunRequest) GetSize() int64 {
 		return x.Size
 	}
 	return 0
+}
+
+func (x *DryRunRequest) GetMetadata() []*AVU {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
 }
 
 type DryRunDecision struct {
@@ -1245,7 +1256,7 @@ var File_arca_v1_rules_proto protoreflect.FileDescriptor
 
 const file_arca_v1_rules_proto_rawDesc = "" +
 	"\n" +
-	"\x13arca/v1/rules.proto\x12\aarca.v1\"\x12\n" +
+	"\x13arca/v1/rules.proto\x12\aarca.v1\x1a\x12arca/v1/arca.proto\"\x12\n" +
 	"\x10ListRulesRequest\"\x9e\x02\n" +
 	"\bRuleInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
@@ -1280,13 +1291,14 @@ const file_arca_v1_rules_proto_rawDesc = "" +
 	"\amessage\x18\x05 \x01(\tR\amessage\"i\n" +
 	"\x12CheckRulesResponse\x12'\n" +
 	"\x05rules\x18\x01 \x03(\v2\x11.arca.v1.RuleInfoR\x05rules\x12*\n" +
-	"\x06errors\x18\x02 \x03(\v2\x12.arca.v1.RuleErrorR\x06errors\"w\n" +
+	"\x06errors\x18\x02 \x03(\v2\x12.arca.v1.RuleErrorR\x06errors\"\xa1\x01\n" +
 	"\rDryRunRequest\x12\x0e\n" +
 	"\x02op\x18\x01 \x01(\tR\x02op\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x12\n" +
 	"\x04dest\x18\x03 \x01(\tR\x04dest\x12\x1a\n" +
 	"\bresource\x18\x04 \x01(\tR\bresource\x12\x12\n" +
-	"\x04size\x18\x05 \x01(\x03R\x04size\"r\n" +
+	"\x04size\x18\x05 \x01(\x03R\x04size\x12(\n" +
+	"\bmetadata\x18\x06 \x03(\v2\f.arca.v1.AVUR\bmetadata\"r\n" +
 	"\x0eDryRunDecision\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x18\n" +
 	"\aoutcome\x18\x02 \x01(\tR\aoutcome\x12\x18\n" +
@@ -1382,32 +1394,34 @@ var file_arca_v1_rules_proto_goTypes = []any{
 	(*ListAuditRequest)(nil),   // 15: arca.v1.ListAuditRequest
 	(*AuditRecord)(nil),        // 16: arca.v1.AuditRecord
 	(*ListAuditResponse)(nil),  // 17: arca.v1.ListAuditResponse
+	(*AVU)(nil),                // 18: arca.v1.AVU
 }
 var file_arca_v1_rules_proto_depIdxs = []int32{
 	1,  // 0: arca.v1.ListRulesResponse.rules:type_name -> arca.v1.RuleInfo
 	3,  // 1: arca.v1.CheckRulesRequest.files:type_name -> arca.v1.RuleFile
 	1,  // 2: arca.v1.CheckRulesResponse.rules:type_name -> arca.v1.RuleInfo
 	5,  // 3: arca.v1.CheckRulesResponse.errors:type_name -> arca.v1.RuleError
-	8,  // 4: arca.v1.DryRunResponse.decisions:type_name -> arca.v1.DryRunDecision
-	11, // 5: arca.v1.ListJobsResponse.jobs:type_name -> arca.v1.JobInfo
-	16, // 6: arca.v1.ListAuditResponse.records:type_name -> arca.v1.AuditRecord
-	0,  // 7: arca.v1.Rules.ListRules:input_type -> arca.v1.ListRulesRequest
-	4,  // 8: arca.v1.Rules.CheckRules:input_type -> arca.v1.CheckRulesRequest
-	7,  // 9: arca.v1.Rules.DryRun:input_type -> arca.v1.DryRunRequest
-	10, // 10: arca.v1.Rules.ListJobs:input_type -> arca.v1.ListJobsRequest
-	13, // 11: arca.v1.Rules.RemoveJob:input_type -> arca.v1.RemoveJobRequest
-	15, // 12: arca.v1.Rules.ListAudit:input_type -> arca.v1.ListAuditRequest
-	2,  // 13: arca.v1.Rules.ListRules:output_type -> arca.v1.ListRulesResponse
-	6,  // 14: arca.v1.Rules.CheckRules:output_type -> arca.v1.CheckRulesResponse
-	9,  // 15: arca.v1.Rules.DryRun:output_type -> arca.v1.DryRunResponse
-	12, // 16: arca.v1.Rules.ListJobs:output_type -> arca.v1.ListJobsResponse
-	14, // 17: arca.v1.Rules.RemoveJob:output_type -> arca.v1.RemoveJobResponse
-	17, // 18: arca.v1.Rules.ListAudit:output_type -> arca.v1.ListAuditResponse
-	13, // [13:19] is the sub-list for method output_type
-	7,  // [7:13] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	18, // 4: arca.v1.DryRunRequest.metadata:type_name -> arca.v1.AVU
+	8,  // 5: arca.v1.DryRunResponse.decisions:type_name -> arca.v1.DryRunDecision
+	11, // 6: arca.v1.ListJobsResponse.jobs:type_name -> arca.v1.JobInfo
+	16, // 7: arca.v1.ListAuditResponse.records:type_name -> arca.v1.AuditRecord
+	0,  // 8: arca.v1.Rules.ListRules:input_type -> arca.v1.ListRulesRequest
+	4,  // 9: arca.v1.Rules.CheckRules:input_type -> arca.v1.CheckRulesRequest
+	7,  // 10: arca.v1.Rules.DryRun:input_type -> arca.v1.DryRunRequest
+	10, // 11: arca.v1.Rules.ListJobs:input_type -> arca.v1.ListJobsRequest
+	13, // 12: arca.v1.Rules.RemoveJob:input_type -> arca.v1.RemoveJobRequest
+	15, // 13: arca.v1.Rules.ListAudit:input_type -> arca.v1.ListAuditRequest
+	2,  // 14: arca.v1.Rules.ListRules:output_type -> arca.v1.ListRulesResponse
+	6,  // 15: arca.v1.Rules.CheckRules:output_type -> arca.v1.CheckRulesResponse
+	9,  // 16: arca.v1.Rules.DryRun:output_type -> arca.v1.DryRunResponse
+	12, // 17: arca.v1.Rules.ListJobs:output_type -> arca.v1.ListJobsResponse
+	14, // 18: arca.v1.Rules.RemoveJob:output_type -> arca.v1.RemoveJobResponse
+	17, // 19: arca.v1.Rules.ListAudit:output_type -> arca.v1.ListAuditResponse
+	14, // [14:20] is the sub-list for method output_type
+	8,  // [8:14] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_arca_v1_rules_proto_init() }
@@ -1415,6 +1429,7 @@ func file_arca_v1_rules_proto_init() {
 	if File_arca_v1_rules_proto != nil {
 		return
 	}
+	file_arca_v1_arca_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

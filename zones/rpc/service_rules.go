@@ -73,7 +73,7 @@ func (s *Service) CheckRules(ctx context.Context, req *arcapb.CheckRulesRequest)
 }
 
 func (s *Service) DryRun(ctx context.Context, req *arcapb.DryRunRequest) (*arcapb.DryRunResponse, error) {
-	op := zones.Op{Name: zones.OpName(req.Op), Resource: req.Resource, Size: req.Size}
+	op := zones.Op{Name: zones.OpName(req.Op), Resource: req.Resource, Size: req.Size, AVUs: avusFromPB(req.Metadata)}
 	if op.Name == "" {
 		return nil, errors.Join(catalog.ErrInvalidArgument, errors.New("dry run of which operation?"))
 	}
@@ -91,7 +91,7 @@ func (s *Service) DryRun(ctx context.Context, req *arcapb.DryRunRequest) (*arcap
 			return nil, err
 		}
 	}
-	if op.Resource == "" && (op.Name == "put" || op.Name == "copy") {
+	if op.Resource == "" && (op.Name == zones.OpPut || op.Name == zones.OpCopy) {
 		op.Resource = s.zone.DefaultResource()
 	}
 	version, decisions, err := s.zone.DryRun(ctx, caller(ctx), op)
