@@ -184,7 +184,14 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	go zone.RunMaintenance(maintCtx, cfg.MaintenanceInterval)
 	go authn.Run(maintCtx)
 	go zone.ReportOrphans(maintCtx)
-	if err := engine.Watch(maintCtx, ruleDirs(dir, cfg)...); err != nil {
+	loadLocal := func(files map[string][]byte) error {
+		set, err := engine.Compile(files)
+		if err == nil {
+			engine.Load(set)
+		}
+		return err
+	}
+	if err := engine.Watch(maintCtx, loadLocal, ruleDirs(dir, cfg)...); err != nil {
 		cfg.Logger.Warn("rule files are not watched: changes need a restart", "err", err)
 	}
 	jobsDone := make(chan struct{})
