@@ -49,6 +49,7 @@ type Catalog interface {
 	Registrar
 	Jobs
 	Links
+	RuleSets
 	Close() error
 }
 

@@ -1,8 +1,9 @@
 // Package examples holds data-steward scenarios that run in CI: the rule
 // files in examples/rules, each loaded into a real zone (SQLite catalog,
 // POSIX vault) by examples_test.go and exercised with the operations it is
-// about, so that an example cannot rot. Copy a file into DIR/rules of a
-// zone (or pass its directory to arca server --rules) to use it.
+// about, so that an example cannot rot. Load a file (with its test cases)
+// into a zone with irule load FILE..., or copy it into DIR/rules of a
+// server, to use it.
 //
 //	no-tmp-files.yaml      refuse *.tmp, *.swp, *.part and *~ on put, copy and rename
 //	stamp-ingest.yaml      who and when on every put, and a fixity job scheduled

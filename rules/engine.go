@@ -2,8 +2,6 @@ package rules
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -104,7 +102,7 @@ func New(opts Options) (*Engine, error) {
 	}
 	e := &Engine{env: env, defs: defs, reg: opts.Registry, cat: opts.Catalog, sched: opts.Scheduler,
 		log: opts.Logger, audit: opts.Audit, cost: opts.CostLimit, timeout: opts.Timeout}
-	e.set.Store(&Set{Version: "empty"})
+	e.set.Store(&Set{Digest: catalog.RuleSetDigest(nil)})
 	return e, nil
 }
 
@@ -116,8 +114,13 @@ func (e *Engine) SetScheduler(s Scheduler) { e.sched = s }
 
 // Set is a compiled rule set: every rule, ordered as they fire.
 type Set struct {
-	Version  string
-	Files    []string
+	// Version is the zone's version of the set in the catalog, a decimal
+	// number; "" for a set compiled but not (yet) the zone's.
+	Version string
+	// Digest is catalog.RuleSetDigest of the files the set was compiled
+	// from, test files included: the same files give the same digest.
+	Digest   string
+	Files    []string // the rule files, without test files
 	Rules    []*Rule
 	LoadedAt time.Time
 	index    sync.Map // indexKey -> []*Rule
@@ -219,8 +222,8 @@ func (e *Engine) runPeriodic(ctx context.Context, id int64, w JobWork, spec stri
 	return nil
 }
 
-// Compile parses and compiles rule files (name to contents) into one set.
-// Rules fire in this order: higher priority first; among equal
+// Compile parses and compiles rule files (name to contents) into one set;
+// test files among them (IsTestFile) are left for TestSet. Rules fire in this order: higher priority first; among equal
 // priorities, by file name, then in the order they are written. Every
 // problem of every file is reported, each with its file, line, column and
 // rule; nothing is returned unless all is well.
@@ -241,12 +244,14 @@ func (e *Engine) Compile(files map[string][]byte) (*Set, error) {
 			cel.EvalOptions(cel.OptOptimize),
 		},
 	}
-	h := sha256.New()
 	var rules []*Rule
+	var ruleFiles []string
 	seen := map[string]*Rule{}
 	for _, name := range names {
-		fmt.Fprintf(h, "%s\x00%d\x00", name, len(files[name]))
-		h.Write(files[name])
+		if IsTestFile(name) {
+			continue
+		}
+		ruleFiles = append(ruleFiles, name)
 		specs, errs := parseFile(name, files[name])
 		c.errs = append(c.errs, errs...)
 		for _, s := range specs {
@@ -278,7 +283,7 @@ func (e *Engine) Compile(files map[string][]byte) (*Set, error) {
 	for i, r := range rules {
 		r.order = i
 	}
-	return &Set{Version: hex.EncodeToString(h.Sum(nil))[:12], Files: names, Rules: rules, LoadedAt: time.Now()}, nil
+	return &Set{Digest: catalog.RuleSetDigest(files), Files: ruleFiles, Rules: rules, LoadedAt: time.Now()}, nil
 }
 
 // Before evaluates the pre rules of an operation. A rule that denies
@@ -571,7 +576,7 @@ func errAttr(err error) slog.Attr {
 // the server log too.
 func (e *Engine) record(ctx context.Context, set *Set, r *Rule, req *Request, outcome, msg string) {
 	e.audit.LogAttrs(ctx, slog.LevelInfo, "decision",
-		slog.String("rule", r.Name), slog.String("rules_version", set.Version), slog.String("op", req.Op),
+		slog.String("rule", r.Name), slog.String("rules_version", set.Version), slog.String("rules_digest", set.Digest), slog.String("op", req.Op),
 		slog.String("user", req.User.UserID().String()), slog.String("path", pathString(req.Path)),
 		slog.String("outcome", outcome), slog.String("message", msg))
 	switch outcome {
@@ -584,7 +589,7 @@ func (e *Engine) record(ctx context.Context, set *Set, r *Rule, req *Request, ou
 
 func (e *Engine) recordAction(ctx context.Context, set *Set, r *Rule, req *Request, action string, err error) {
 	e.audit.LogAttrs(ctx, slog.LevelInfo, "action",
-		slog.String("rule", r.Name), slog.String("rules_version", set.Version), slog.String("op", req.Op),
+		slog.String("rule", r.Name), slog.String("rules_version", set.Version), slog.String("rules_digest", set.Digest), slog.String("op", req.Op),
 		slog.String("user", req.User.UserID().String()), slog.String("path", pathString(req.Path)),
 		slog.String("action", action), slog.String("outcome", outcome(err)), errAttr(err))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,12 +107,41 @@ func (r TestResult) String() string {
 // RunTests runs the cases of a test file against the loaded rules. An
 // error means the file itself is unreadable.
 func (e *Engine) RunTests(ctx context.Context, file string, data []byte, zone string) ([]TestResult, error) {
+	return e.runTests(ctx, e.set.Load(), file, data, zone)
+}
+
+// TestSet runs the cases of every test file among files (IsTestFile), in
+// name order, against set, which need not be loaded: a rule set is tried
+// on its own test cases before it is put in use. An error means a test
+// file is unreadable; failing cases are in the results.
+func (e *Engine) TestSet(ctx context.Context, set *Set, files map[string][]byte, zone string) ([]TestResult, error) {
+	names := make([]string, 0, len(files))
+	for name := range files {
+		if IsTestFile(name) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	var out []TestResult
+	for _, name := range names {
+		res, err := e.runTests(ctx, set, name, files[name], zone)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res...)
+	}
+	return out, nil
+}
+
+func (e *Engine) runTests(ctx context.Context, set *Set, file string, data []byte, zone string) ([]TestResult, error) {
 	var doc struct {
 		Tests []yaml.Node `yaml:"tests"`
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		return nil, nil // an empty file holds no cases
+	} else if err != nil {
 		return nil, yamlError(file, err)
 	}
 	var out []TestResult
@@ -124,13 +154,13 @@ func (e *Engine) RunTests(ctx context.Context, file string, data []byte, zone st
 			continue
 		}
 		res.Name = tc.Name
-		res.Err = e.runCase(ctx, &tc, zone)
+		res.Err = e.runCase(ctx, set, &tc, zone)
 		out = append(out, res)
 	}
 	return out, nil
 }
 
-func (e *Engine) runCase(ctx context.Context, tc *TestCase, zone string) error {
+func (e *Engine) runCase(ctx context.Context, set *Set, tc *TestCase, zone string) error {
 	if tc.Op == "" || tc.Expect == "" {
 		return errors.New("a case needs op and expect")
 	}
@@ -200,7 +230,7 @@ func (e *Engine) runCase(ctx context.Context, tc *TestCase, zone string) error {
 	}
 	cat := &caseCatalog{tc: tc, req: req}
 	probe := &Engine{env: e.env, reg: e.reg, cat: cat, log: e.log, audit: e.audit, cost: e.cost, timeout: e.timeout}
-	probe.set.Store(e.set.Load())
+	probe.set.Store(set)
 	_, decisions := probe.Explain(ctx, req, when, opErr)
 	return checkDecisions(tc, when, decisions)
 }

@@ -72,6 +72,9 @@ const (
 	OpRulesList        OpName = "rules.list"
 	OpRulesCheck       OpName = "rules.check"
 	OpRulesDryRun      OpName = "rules.dryrun"
+	OpRulesLoad        OpName = "rules.load"
+	OpRulesRollback    OpName = "rules.rollback"
+	OpRulesHistory     OpName = "rules.history"
 	OpAuditList        OpName = "audit.list"
 	OpJobList          OpName = "job.list"
 	OpJobRemove        OpName = "job.remove"
@@ -219,6 +222,11 @@ var operations = map[OpName]operation{
 	OpRulesCheck:  {needs: anyone},
 	OpRulesDryRun: {needs: anyone},
 	OpAuditList:   {needs: adminOnly},
+	// The zone's rule set changes only by an administrator (iRODS:
+	// rodsadmin edits the rule base); its history is as public as it is.
+	OpRulesLoad:     {needs: adminOnly},
+	OpRulesRollback: {needs: adminOnly},
+	OpRulesHistory:  {needs: anyone},
 	// Users see and remove their own jobs, administrators every job:
 	// decided against the job's owner in ListJobs and RemoveJob.
 	OpJobList:   {needs: anyone},

@@ -82,6 +82,7 @@ type Zone struct {
 	drivers    Drivers
 	hooks      []Hook
 	rules      *rules.Engine
+	ruleSet    ruleSetState
 	auditPath  string
 	groupCache groupCache
 	directory  bool

@@ -438,6 +438,24 @@ CREATE TRIGGER replicas_usage_move AFTER UPDATE OF resource ON replicas
 		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
 END;
 `,
+	// 11: the versions of the zone's rule set (catalog.RuleSets), append
+	// only, and the files of each.
+	`
+CREATE TABLE rule_sets (
+	version     INTEGER PRIMARY KEY CHECK (version > 0),
+	digest      TEXT NOT NULL,
+	author_name TEXT NOT NULL,
+	author_zone TEXT NOT NULL,
+	create_ns   INTEGER NOT NULL,
+	comment     TEXT NOT NULL
+);
+CREATE TABLE rule_files (
+	version INTEGER NOT NULL REFERENCES rule_sets(version),
+	name    TEXT NOT NULL,
+	content BLOB NOT NULL,
+	PRIMARY KEY (version, name)
+) WITHOUT ROWID;
+`,
 }
 
 // migrate applies the migrations the database has not seen.

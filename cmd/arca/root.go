@@ -59,11 +59,23 @@ reuse all of it; a DIR that lost its catalog or the file DIR/zone is refused
 rather than started as a new, empty zone. SIGINT or SIGTERM drain in-flight
 requests and stop; a second one stops at once.
 
-Rules (YAML files of CEL rules) load from DIR/rules and every --rules
-directory, and reload when a file changes; a change that does not load is
-logged and the rules in use are kept. Rule decisions and actions are
-recorded in DIR/audit.log; SIGHUP reopens it, for log rotation (logrotate's
-create mode with a postrotate kill -HUP).
+Rules (YAML files of CEL rules, and test cases in *.test.yaml) are the
+zone's rule set, kept in the catalog as numbered versions; every server of
+the zone uses the newest, within a second of its loading. irule load
+(administrators) makes files the next version once they compile and pass
+their test cases; irule history and irule rollback show and undo changes.
+DIR/rules and every --rules directory are where this server takes rules
+from its directory: at the first start of a zone whose catalog has no rule
+set, their files become version 1; while it runs, a change to a file there
+is loaded as the next version, as irule load would (a change that does not
+compile or fails a test case is logged and the version in use stays, and a
+file is read only once its writer has closed it). At later starts the
+catalog's version is used, and a directory that differs from it is only
+reported: change a file, or run irule load, to load it. With several
+servers in one zone, keep rule files in one server's directory, or use
+irule load. Rule decisions and actions are recorded, with the rule set's
+version and digest, in DIR/audit.log; SIGHUP reopens it, for log rotation
+(logrotate's create mode with a postrotate kill -HUP).
 
 --catalog dgraph://HOST:PORT keeps the catalog in a Dgraph cluster instead
 (HOST:PORT is an alpha's gRPC port). Several servers, each with its own
@@ -129,7 +141,7 @@ every login.`,
 	f.StringVar(&l.BindPasswordFile, "ldap-bind-password-file", "", "file with the service account's password (mode 0600)")
 	f.StringVar(&l.CAFile, "ldap-ca", "", "CA certificate (PEM) the directory's certificate must chain to (default: the system's)")
 	f.BoolVar(&l.Provision, "ldap-provision", true, "create users on their first LDAP login; false: an administrator makes them")
-	f.StringArrayVar(&flags.RulesDirs, "rules", nil, "a directory of rule files, loaded beside DIR/rules (repeatable)")
+	f.StringArrayVar(&flags.RulesDirs, "rules", nil, "a directory of rule files, watched beside DIR/rules and loaded as the zone's rule set (repeatable)")
 	cmd.MarkFlagRequired("data")
 	return cmd
 }

@@ -151,7 +151,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		return fmt.Errorf("recovery: %w", err)
 	}
 
-	engine, audit, err := startRules(dir, cfg, zone, cat)
+	engine, audit, err := startRules(ctx, dir, cfg, zone, cat)
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,8 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	go zone.RunMaintenance(maintCtx, cfg.MaintenanceInterval)
 	go authn.Run(maintCtx)
 	go zone.ReportOrphans(maintCtx)
-	if err := engine.Watch(maintCtx, ruleDirs(dir, cfg)...); err != nil {
+	go zone.FollowRules(maintCtx, rulesPoll)
+	if err := engine.Watch(maintCtx, loadRuleDirs(maintCtx, zone, "changed on server "+serverID(dir)), ruleDirs(dir, cfg)...); err != nil {
 		cfg.Logger.Warn("rule files are not watched: changes need a restart", "err", err)
 	}
 	jobsDone := make(chan struct{})
@@ -232,16 +233,38 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	return nil
 }
 
-// ruleDirs are the directories rules are loaded from: DIR/rules first.
+// rulesPoll is how often a server asks the catalog whether the zone's
+// rule set has a new version: a new version is in use on every server
+// within this and the time to compile it.
+const rulesPoll = 500 * time.Millisecond
+
+// ruleDirs are the directories of rule files this server watches and, at
+// the first start of a zone, imports: DIR/rules first.
 func ruleDirs(dir string, cfg ServerConfig) []string {
 	return append([]string{filepath.Join(dir, "rules")}, cfg.RulesDirs...)
 }
 
-// startRules builds the zone's rule engine: its actions, the audit log
-// DIR/audit.log (JSON lines), and the rules of DIR/rules and
-// cfg.RulesDirs. Rules that do not load stop the start: a server must not
-// run without the policy its operators wrote.
-func startRules(dir string, cfg ServerConfig, zone *zones.Zone, cat catalog.Catalog) (*rules.Engine, *auditLog, error) {
+// loadRuleDirs loads the files of the rule directories as the zone's rule
+// set, through the path of irule load, as the zone's administrator.
+func loadRuleDirs(ctx context.Context, zone *zones.Zone, why string) func(files map[string][]byte) error {
+	return func(files map[string][]byte) error {
+		admin, err := zone.RuleActor(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = zone.LoadRules(ctx, admin, files, "rule directory "+why)
+		return err
+	}
+}
+
+// startRules builds the zone's rule engine (its actions and the audit log
+// DIR/audit.log, JSON lines) and puts the zone's rule set from the catalog
+// in use. A zone whose catalog has no rule set yet (a new zone, or one
+// from before rule sets were kept in the catalog) gets the files of
+// DIR/rules and cfg.RulesDirs as its version 1, through the path of irule
+// load. Rules that do not load stop the start: a server must not run
+// without the policy its operators wrote.
+func startRules(ctx context.Context, dir string, cfg ServerConfig, zone *zones.Zone, cat catalog.Catalog) (*rules.Engine, *auditLog, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "rules"), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("rules directory: %w", err)
 	}
@@ -254,25 +277,47 @@ func startRules(dir string, cfg ServerConfig, zone *zones.Zone, cat catalog.Cata
 	if err != nil {
 		return nil, nil, err
 	}
+	fail := func(err error) (*rules.Engine, *auditLog, error) {
+		f.Close()
+		return nil, nil, err
+	}
 	audit := slog.New(slog.NewJSONHandler(f, nil))
 	zone.SetAuditLog(f.path)
 	reg := rules.NewRegistry()
 	if err := policies.Register(reg, zone, audit); err != nil {
-		f.Close()
-		return nil, nil, err
+		return fail(err)
 	}
 	engine, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: cfg.Logger, Audit: audit})
 	if err != nil {
-		f.Close()
-		return nil, nil, err
+		return fail(err)
 	}
-	set, err := engine.LoadDirs(ruleDirs(dir, cfg)...)
-	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("rules do not load:\n%w", err)
-	}
-	cfg.Logger.Info("rules loaded", "version", set.Version, "rules", len(set.Rules), "files", len(set.Files))
 	zone.UseRules(engine)
+	if err := zone.SyncRules(ctx); err != nil {
+		return fail(fmt.Errorf("rules do not load:\n%w", err))
+	}
+	files, err := rules.ReadSetDirs(ruleDirs(dir, cfg)...)
+	if err != nil {
+		return fail(fmt.Errorf("rules do not load:\n%w", err))
+	}
+	version, digest := zone.RuleSetInUse()
+	switch {
+	case version == 0 && len(files) > 0:
+		err := loadRuleDirs(ctx, zone, "imported at the first start of server "+serverID(dir))(files)
+		if errors.Is(err, catalog.ErrConflict) {
+			// Another server of the zone imported its own at the same
+			// time: the zone's is what counts.
+			err = zone.SyncRules(ctx)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("rules do not load:\n%w", err))
+		}
+	case version > 0 && len(files) > 0 && catalog.RuleSetDigest(files) != digest:
+		cfg.Logger.Warn("the rule files of the rule directories are not the zone's rule set, which is in use; "+
+			"make them the zone's with irule load, or change one to have the directories loaded",
+			"dirs", strings.Join(ruleDirs(dir, cfg), ","), "version", version)
+	}
+	set := engine.Current()
+	cfg.Logger.Info("rules loaded", "version", set.Version, "digest", set.Digest, "rules", len(set.Rules), "files", len(set.Files))
 	return engine, f, nil
 }
 

@@ -22,6 +22,11 @@ import (
 // sets ARCA_ADMIN_PASSWORD to it, as an operator would.
 const AdminPassword = "rods-test-password"
 
+// startTimeout bounds a start: a Dgraph catalog on a loaded machine
+// (schema, bootstrap, recovery, each a few transactions) has been seen to
+// take more than 30 s.
+const startTimeout = 2 * time.Minute
+
 // Zone is a running zone.
 type Zone struct {
 	// Addr is host:port of the zone's gRPC endpoint.
@@ -103,9 +108,9 @@ func StartZone(t testing.TB, dir string, cfg server.ServerConfig) *Zone {
 	case err := <-done:
 		cancel()
 		t.Fatalf("zone in %s did not start: %v\nserver log:\n%s", abs, err, z.Log())
-	case <-time.After(30 * time.Second):
+	case <-time.After(startTimeout):
 		cancel()
-		t.Fatalf("zone in %s did not start within 30s\nserver log:\n%s", abs, z.Log())
+		t.Fatalf("zone in %s did not start within %v\nserver log:\n%s", abs, startTimeout, z.Log())
 	}
 	z.Host, z.Port, _ = net.SplitHostPort(z.Addr)
 	t.Cleanup(func() {

@@ -650,6 +650,31 @@ func walkCases() []walkCase {
 				_, err := c.rules().ListAudit(ctx, &arcapb.ListAuditRequest{Outcome: "deny"}, c.opts()...)
 				return err
 			}},
+		// The zone's rule set changes only by an administrator; its
+		// history is public.
+		{method: arcapb.Rules_LoadRules_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rules().LoadRules(ctx, &arcapb.LoadRulesRequest{Files: map[string][]byte{"walk.yaml": fmt.Appendf(nil, "# %d\nrules: []\n", f.seq)}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_RollbackRules_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				if v, _, err := c.env.cat.RuleSetVersion(ctx); err != nil {
+					return err
+				} else if v == 0 {
+					if _, err := c.env.cat.StoreRuleSet(ctx, catalog.RuleSet{Files: map[string][]byte{"walk.yaml": []byte("rules: []\n")},
+						Author: catalog.UserID{Name: zones.DefaultAdmin, Zone: c.env.zone.Name()}}, 0); err != nil {
+						return err
+					}
+				}
+				_, err := c.rules().RollbackRules(ctx, &arcapb.RollbackRulesRequest{Version: 1}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_RuleHistory_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().RuleHistory(ctx, &arcapb.RuleHistoryRequest{Limit: 5}, c.opts()...)
+				return err
+			}},
 		{method: arcapb.Rules_ListJobs_FullMethodName, allow: anyone,
 			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
 				_, err := c.rules().ListJobs(ctx, &arcapb.ListJobsRequest{}, c.opts()...)
