@@ -207,7 +207,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		Directory: ldapLogin != nil, DataDir: dir})
 	authn := auth.New(zone, auth.Options{SessionTTL: cfg.SessionTTL, LDAP: ldapLogin, Logger: cfg.Logger})
 	boot := zones.BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}
-	if _, err := cat.User(ctx, catalog.UserID{Name: zones.DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {
+	if rods, err := cat.User(ctx, catalog.UserID{Name: zones.DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {
 		if err := checkNewZone(ctx, cat, zoneName, boot.VaultDir); err != nil {
 			return err
 		}
@@ -219,6 +219,8 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 			return err
 		}
 	} else if err != nil {
+		return err
+	} else if err := adminPasswordAgain(ctx, cat, rods, dir, cfg); err != nil {
 		return err
 	}
 	if err := zone.Bootstrap(ctx, boot); err != nil {
@@ -427,6 +429,45 @@ func adminPassword(dir string, out io.Writer) (string, error) {
 	}
 	fmt.Fprintf(out, "arca: generated the password of %s; it is in %s\n", zones.DefaultAdmin, path)
 	return pw, nil
+}
+
+// adminPasswordAgain heeds ARCA_ADMIN_PASSWORD on a zone that exists only
+// where it cannot override a choice: rods still has the password generated
+// into DIR/admin-password at the first start (the README's walk-through
+// starts without the variable, then with it). Rods then gets the variable's
+// password, its sessions end, and the file goes. Otherwise the variable is
+// ignored, and the operator is told so, and how to change the password.
+func adminPasswordAgain(ctx context.Context, cat catalog.Catalog, rods catalog.User, dir string, cfg ServerConfig) error {
+	pw := os.Getenv("ARCA_ADMIN_PASSWORD")
+	if pw == "" || rods.Auth != catalog.AuthNative || passwordhash.Check(rods.PasswordHash, pw) {
+		return nil // nothing asked, or nothing to change
+	}
+	path := filepath.Join(dir, "admin-password")
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read the generated admin password: %w", err)
+	}
+	if generated := strings.TrimSpace(string(b)); generated == "" || !passwordhash.Check(rods.PasswordHash, generated) {
+		fmt.Fprintf(cfg.Out, "arca: ARCA_ADMIN_PASSWORD is ignored: zone %s exists and %s has a password set before; "+
+			"to change it, run ipasswd as %s, or iadmin moduser %s password\n", rods.Zone, rods.Name, rods.Name, rods.Name)
+		cfg.Logger.Warn("ARCA_ADMIN_PASSWORD ignored: the zone exists and the administrator's password was set before", "user", rods.Name)
+		return nil
+	}
+	if rods.PasswordHash, err = passwordhash.Hash(pw); err != nil {
+		return err
+	}
+	if err := cat.UpdateUser(ctx, rods); err != nil {
+		return fmt.Errorf("set the password of %s from ARCA_ADMIN_PASSWORD: %w", rods.Name, err)
+	}
+	if _, err := cat.RemoveSessions(ctx, rods.UserID()); err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("remove the generated admin password: %w", err)
+	}
+	fmt.Fprintf(cfg.Out, "arca: %s's password is now ARCA_ADMIN_PASSWORD's; the generated one is void and %s removed\n", rods.Name, path)
+	cfg.Logger.Info("administrator password set from ARCA_ADMIN_PASSWORD, replacing the generated one", "user", rods.Name)
+	return nil
 }
 
 // minLease is the shortest lease a server takes.
