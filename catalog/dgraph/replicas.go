@@ -389,11 +389,12 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 		for _, s := range superseded {
 			replaced += s.Size
 		}
-		newObject := 0
-		if len(o.Repls) == 1 {
-			newObject = 1
-		}
-		if err := t.checkQuotas(o, r.Resc, rc.Size-replaced, newObject); err != nil {
+		// The object counts from its first replica that is not
+		// intermediate on; puts in progress count nothing.
+		newObject := !slices.ContainsFunc(o.Repls, func(x repl) bool {
+			return x.Num != rc.Number && catalog.ReplicaStatus(x.Status) != catalog.ReplicaIntermediate
+		})
+		if err := t.checkQuotas(o, r.Resc, rc.Size-replaced, newObject, len(superseded) == 0); err != nil {
 			return err
 		}
 		if err := t.del(dels...); err != nil {

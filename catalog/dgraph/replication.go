@@ -56,7 +56,7 @@ func (c *Catalog) CommitCopy(ctx context.Context, rc catalog.ReplicaCommit, sour
 			}
 		}
 		slices.SortFunc(superseded, func(a, b catalog.Replica) int { return cmp.Compare(a.Number, b.Number) })
-		if err := t.checkQuotas(o, r.Resc, rc.Size-replaced, 0); err != nil {
+		if err := t.checkQuotas(o, r.Resc, rc.Size-replaced, false, len(superseded) == 0); err != nil {
 			return err
 		}
 		if err := t.del(dels...); err != nil {
