@@ -49,6 +49,7 @@ type Catalog interface {
 	Registrar
 	Jobs
 	Links
+	Deletions
 	Close() error
 }
 

@@ -174,6 +174,7 @@ const (
 	kindSession  = "s"
 	kindAVU      = "avu"
 	kindLink     = "l"
+	kindDeletion = "del"
 )
 
 // predicates are the names of the schema, without prefix, for Drop.
@@ -185,6 +186,7 @@ var predicates = []string{
 	"token", "suser", "sexp",
 	"of", "attr", "val", "unit",
 	"lfrom", "lto", "rel", "lkey", "lock", "auth", "doc", "jkey", "jdue", "thash", "towner", "qkey",
+	"dkey",
 }
 
 // schema of a catalog; "P." is replaced by the prefix. Times are unix
@@ -246,6 +248,7 @@ P.jdue: int @index(int) .
 P.thash: string @index(exact) @upsert .
 P.towner: string @index(exact) .
 P.qkey: string @index(exact) @upsert .
+P.dkey: string @index(exact) @upsert .
 
 `
 

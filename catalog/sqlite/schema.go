@@ -446,6 +446,24 @@ END;
 	// triggers follow the replica's status; the object triggers of
 	// migration 8 go, but for moves; usage is counted again.
 	migrationCountStored,
+	// 12: the files of removed replicas, recorded by the transaction that
+	// removes the replica, until the zone has deleted them (issue 23): a
+	// crash in between leaves a record that the next start deletes, not an
+	// orphan that only fsck finds. A new replica at a recorded file takes
+	// it over.
+	`
+CREATE TABLE pending_deletions (
+	resource      TEXT NOT NULL,
+	physical_path TEXT NOT NULL,
+	PRIMARY KEY (resource, physical_path)
+) WITHOUT ROWID;
+CREATE TRIGGER replicas_pending_deletion AFTER DELETE ON replicas BEGIN
+	INSERT OR IGNORE INTO pending_deletions (resource, physical_path) VALUES (OLD.resource, OLD.physical_path);
+END;
+CREATE TRIGGER replicas_take_over_deletion AFTER INSERT ON replicas BEGIN
+	DELETE FROM pending_deletions WHERE resource = NEW.resource AND physical_path = NEW.physical_path;
+END;
+`,
 }
 
 // The triggers of migration 11. A replica counts when its status is not
