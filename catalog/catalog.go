@@ -50,6 +50,7 @@ type Catalog interface {
 	Jobs
 	Links
 	RuleSets
+	Deletions
 	Close() error
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources"
 )
 
 // listPage is how many entries one catalog query and one streamed message hold.
@@ -212,8 +213,9 @@ func (z *Zone) Remove(ctx context.Context, caller Principal, p catalog.Path, rec
 }
 
 // deleteEntry removes e from the catalog, then its bytes from storage. The
-// catalog goes first: a crash in between leaves orphan files, which recovery
-// reports, and never a catalog entry whose bytes are gone.
+// catalog goes first, and records the files in the same transaction: a
+// crash in between leaves files that the next start deletes (see
+// DeletePending), and never a catalog entry whose bytes are gone.
 func (z *Zone) deleteEntry(ctx context.Context, e catalog.Entry, res *RemoveResult) error {
 	var reps []catalog.Replica
 	var err error
@@ -236,17 +238,26 @@ func (z *Zone) deleteEntry(ctx context.Context, e catalog.Entry, res *RemoveResu
 	return nil
 }
 
-// removeBytes deletes the files of replicas already gone from the catalog.
+// removeBytes deletes the files of replicas already gone from the catalog,
+// then forgets the deletions the catalog recorded for them. A file that
+// cannot be deleted stays recorded, for DeletePending.
 func (z *Zone) removeBytes(ctx context.Context, reps []catalog.Replica) {
+	done := make([]catalog.Deletion, 0, len(reps))
 	for _, r := range reps {
 		resc, _, err := z.resource(ctx, r.Resource)
 		if err == nil {
 			err = resc.Remove(ctx, r.PhysicalPath)
 		}
-		if err != nil {
-			z.log.Warn("replica removed from the catalog but its file remains; fsck will report it",
+		if err != nil && !errors.Is(err, resources.ErrNotFound) {
+			z.log.Warn("replica removed from the catalog but its file remains; it is deleted again at the next start",
 				"resource", r.Resource, "physical_path", r.PhysicalPath, "err", err)
+			continue
 		}
+		done = append(done, catalog.Deletion{Resource: r.Resource, PhysicalPath: r.PhysicalPath})
+	}
+	if err := z.cat.ForgetDeletions(ctx, done); err != nil {
+		z.log.Warn("files deleted, but the catalog still lists them for deletion; the next start deletes them again",
+			"files", len(done), "err", err)
 	}
 }
 

@@ -270,7 +270,9 @@ func (z *Zone) writeReplica(ctx context.Context, resc resources.Resource, rep ca
 		err = fmt.Errorf("%w: received %d bytes of %s, expected %d", catalog.ErrInvalidArgument, n, req.Path, req.Size)
 	}
 	if err != nil {
-		w.Abort()
+		if aerr := w.Abort(); aerr != nil {
+			z.log.Warn("partial file of a failed write not removed; it is deleted again later", "physical_path", rep.PhysicalPath, "err", aerr)
+		}
 		return resources.Info{}, fmt.Errorf("write %s: %w", req.Path, err)
 	}
 	info, err := w.Commit()
@@ -280,12 +282,12 @@ func (z *Zone) writeReplica(ctx context.Context, resc resources.Resource, rep ca
 	want := req.Checksum
 	if req.ExpectChecksum != nil {
 		if want, err = req.ExpectChecksum(); err != nil {
-			resc.Remove(context.WithoutCancel(ctx), rep.PhysicalPath)
+			z.logRemove(resc.Remove(context.WithoutCancel(ctx), rep.PhysicalPath), rep.PhysicalPath)
 			return resources.Info{}, fmt.Errorf("receive checksum of %s: %w", req.Path, err)
 		}
 	}
 	if want != "" && want != info.Checksum {
-		resc.Remove(context.WithoutCancel(ctx), rep.PhysicalPath)
+		z.logRemove(resc.Remove(context.WithoutCancel(ctx), rep.PhysicalPath), rep.PhysicalPath)
 		return resources.Info{}, fmt.Errorf("%w: %s: client sent %s, server computed %s; nothing was kept", ErrChecksumMismatch, req.Path, want, info.Checksum)
 	}
 	return info, nil

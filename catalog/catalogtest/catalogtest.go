@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Concurrency", concurrencyTests},
 		{"Links", linkTests},
 		{"RuleSets", ruleSetTests},
+		{"Deletions", deletionTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

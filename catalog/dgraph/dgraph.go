@@ -175,6 +175,7 @@ const (
 	kindAVU      = "avu"
 	kindLink     = "l"
 	kindRuleSet  = "rs"
+	kindDeletion = "del"
 )
 
 // predicates are the names of the schema, without prefix, for Drop.
@@ -187,6 +188,7 @@ var predicates = []string{
 	"of", "attr", "val", "unit",
 	"lfrom", "lto", "rel", "lkey", "lock", "auth", "doc", "jkey", "jdue", "thash", "towner", "qkey",
 	"rskey", "rsver", "rsfiles",
+	"dkey",
 }
 
 // schema of a catalog; "P." is replaced by the prefix. Times are unix
@@ -251,6 +253,7 @@ P.qkey: string @index(exact) @upsert .
 P.rskey: string @index(exact) @upsert .
 P.rsver: int @index(int) .
 P.rsfiles: string .
+P.dkey: string @index(exact) @upsert .
 
 `
 

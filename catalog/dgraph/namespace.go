@@ -414,11 +414,15 @@ func locked(o *node, path string, now int64) error {
 	return nil
 }
 
-// deleteObjectNodes deletes a data object node with its replicas and AVUs.
+// deleteObjectNodes deletes a data object node with its replicas and AVUs,
+// and records the replicas' files for deletion.
 func (t *tx) deleteObjectNodes(o *node, avus []uidOnly) error {
 	dels := []map[string]any{{"uid": o.UID}}
 	for _, r := range o.Repls {
 		dels = append(dels, map[string]any{"uid": r.UID})
+	}
+	if err := t.recordDeletions(o.Repls...); err != nil {
+		return err
 	}
 	for _, a := range avus {
 		dels = append(dels, map[string]any{"uid": a.UID})
@@ -519,6 +523,9 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 				objs = append(objs, objRepls{o.Path.Parent().String(), o.Path.Name(), o.Replicas})
 				for _, r := range s.Repls {
 					dels = append(dels, map[string]any{"uid": r.UID})
+				}
+				if err := t.recordDeletions(s.Repls...); err != nil {
+					return err
 				}
 			}
 			dels = append(dels, map[string]any{"uid": s.UID})

@@ -107,14 +107,8 @@ func (c *Catalog) Register(ctx context.Context, objs []catalog.RegisteredObject,
 				if rkeys[k] {
 					return fmt.Errorf("physical path %s on %s: %w", r.PhysicalPath, r.Resource, catalog.ErrExists)
 				}
-				var dup struct {
-					N []uidOnly `json:"n"`
-				}
-				if err := t.query(`query q($k: string) { n(func: eq(P.rkey, $k)) { uid } }`, map[string]string{"$k": k}, &dup); err != nil {
-					return err
-				}
-				if len(dup.N) > 0 {
-					return fmt.Errorf("physical path %s on %s: %w", r.PhysicalPath, r.Resource, catalog.ErrExists)
+				if err := t.takeFile(r.Resource, r.PhysicalPath); err != nil {
+					return fmt.Errorf("physical path %s on %s: %w", r.PhysicalPath, r.Resource, err)
 				}
 				rkeys[k] = true
 				if _, err := t.create(map[string]any{

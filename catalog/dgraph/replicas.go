@@ -68,15 +68,8 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 		} else if ru == "" {
 			return fmt.Errorf("resource %s: %w", r.Resource, catalog.ErrNotFound)
 		}
-		var taken struct {
-			N []uidOnly `json:"n"`
-		}
-		if err := t.query(`query q($k: string) { n(func: eq(P.rkey, $k)) { uid } }`,
-			map[string]string{"$k": rkey(r.Resource, r.PhysicalPath)}, &taken); err != nil {
-			return err
-		}
-		if len(taken.N) > 0 {
-			return fmt.Errorf("insert replica (physical path %s): %w", r.PhysicalPath, catalog.ErrExists)
+		if err := t.takeFile(r.Resource, r.PhysicalPath); err != nil {
+			return fmt.Errorf("insert replica (physical path %s): %w", r.PhysicalPath, err)
 		}
 		now := nowNS()
 		number := 0
@@ -178,6 +171,7 @@ func (c *Catalog) beginNew(ctx context.Context, r catalog.NewReplica) (catalog.D
 		here as var(func: eq(P.path, $p))
 		res as var(func: eq(P.rname, $res))
 		taken as var(func: eq(P.rkey, $k))
+		pending as var(func: eq(P.dkey, $k))
 	}`
 	now := nowNS()
 	lease := nanos(r.LeaseExpiry)
@@ -201,7 +195,7 @@ func (c *Catalog) beginNew(ctx context.Context, r catalog.NewReplica) (catalog.D
 		return catalog.DataObject{}, catalog.Replica{}, false, err
 	}
 	resp, err := c.upsert(ctx, q, vars, &api.Mutation{SetJson: js,
-		Cond: "@if(eq(len(a0), 1) AND eq(len(here), 0) AND eq(len(res), 1) AND eq(len(taken), 0))"})
+		Cond: "@if(eq(len(a0), 1) AND eq(len(here), 0) AND eq(len(res), 1) AND eq(len(taken), 0) AND eq(len(pending), 0))"})
 	if err != nil {
 		return catalog.DataObject{}, catalog.Replica{}, false, err
 	}
@@ -366,6 +360,7 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 			{"uid": o.UID, c.p("mtime"): now, c.p("ver"): randVer()},
 		}
 		var dels []map[string]any
+		var gone []repl
 		for _, x := range o.Repls {
 			if x.Num == rc.Number {
 				continue
@@ -379,6 +374,7 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 				rep.ObjectID = rc.Object
 				superseded = append(superseded, rep)
 				dels = append(dels, map[string]any{"uid": x.UID})
+				gone = append(gone, x)
 			}
 		}
 		slices.SortFunc(superseded, func(a, b catalog.Replica) int { return cmp.Compare(a.Number, b.Number) })
@@ -389,14 +385,18 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 		for _, s := range superseded {
 			replaced += s.Size
 		}
-		newObject := 0
-		if len(o.Repls) == 1 {
-			newObject = 1
-		}
-		if err := t.checkQuotas(o, r.Resc, rc.Size-replaced, newObject); err != nil {
+		// The object counts from its first replica that is not
+		// intermediate on; puts in progress count nothing.
+		newObject := !slices.ContainsFunc(o.Repls, func(x repl) bool {
+			return x.Num != rc.Number && catalog.ReplicaStatus(x.Status) != catalog.ReplicaIntermediate
+		})
+		if err := t.checkQuotas(o, r.Resc, rc.Size-replaced, newObject, len(superseded) == 0); err != nil {
 			return err
 		}
 		if err := t.del(dels...); err != nil {
+			return err
+		}
+		if err := t.recordDeletions(gone...); err != nil {
 			return err
 		}
 		if err := t.set(sets...); err != nil {
@@ -470,6 +470,9 @@ func (c *Catalog) commitOnly(ctx context.Context, rc catalog.ReplicaCommit) (boo
 func (t *tx) removeReplica(o *node, r *repl) error {
 	if len(o.Repls) > 1 {
 		if err := t.touch(o.UID); err != nil {
+			return err
+		}
+		if err := t.recordDeletions(*r); err != nil {
 			return err
 		}
 		return t.del(map[string]any{"uid": r.UID})

@@ -179,8 +179,9 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 			return err
 		}
 		id := int64(rc.Object)
-		var others int
-		if err := w.queryRow(`SELECT count(*) FROM replicas WHERE object_id = ? AND number <> ?`, id, rc.Number).Scan(&others); err != nil {
+		var others, counted int // other replicas; those of them that count (not intermediate)
+		if err := w.queryRow(`SELECT count(*), coalesce(sum(status <> 0), 0) FROM replicas WHERE object_id = ? AND number <> ?`,
+			id, rc.Number).Scan(&others, &counted); err != nil {
 			return err
 		}
 		if _, err := w.exec(`UPDATE replicas SET status = ?, size = ?, checksum = ?, lock_holder = '',
@@ -210,7 +211,7 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 		for _, s := range superseded {
 			replaced += s.Size
 		}
-		if err := checkQuotas(w, id, r.Resource, rc.Size > replaced, others == 0); err != nil {
+		if err := checkQuotas(w, id, r.Resource, rc.Size > replaced, counted == 0, len(superseded) == 0); err != nil {
 			return err
 		}
 		if err := mergeAVUs(w, kindObject, id, rc.Metadata); err != nil {

@@ -56,7 +56,7 @@ func (c *Catalog) CommitCopy(ctx context.Context, rc catalog.ReplicaCommit, sour
 		for _, s := range superseded {
 			replaced += s.Size
 		}
-		return checkQuotas(w, id, r.Resource, rc.Size > replaced, false)
+		return checkQuotas(w, id, r.Resource, rc.Size > replaced, false, len(superseded) == 0)
 	})
 	if err != nil {
 		return fail(err)

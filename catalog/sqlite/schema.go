@@ -456,6 +456,136 @@ CREATE TABLE rule_files (
 	PRIMARY KEY (version, name)
 ) WITHOUT ROWID;
 `,
+	// 12: usage counts what is stored, not what is being written (issue
+	// 23): a replica counts once it is no longer intermediate, a data
+	// object once it has such a replica. Puts in progress no longer count
+	// against each other, so that concurrent puts a quota fits all pass;
+	// the commit checks the quota exactly, in the single writer. The
+	// triggers follow the replica's status; the object triggers of
+	// migration 8 go, but for moves; usage is counted again.
+	migrationCountStored,
+	// 13: the files of removed replicas, recorded by the transaction that
+	// removes the replica, until the zone has deleted them (issue 23): a
+	// crash in between leaves a record that the next start deletes, not an
+	// orphan that only fsck finds. A new replica at a recorded file takes
+	// it over.
+	`
+CREATE TABLE pending_deletions (
+	resource      TEXT NOT NULL,
+	physical_path TEXT NOT NULL,
+	PRIMARY KEY (resource, physical_path)
+) WITHOUT ROWID;
+CREATE TRIGGER replicas_pending_deletion AFTER DELETE ON replicas BEGIN
+	INSERT OR IGNORE INTO pending_deletions (resource, physical_path) VALUES (OLD.resource, OLD.physical_path);
+END;
+CREATE TRIGGER replicas_take_over_deletion AFTER INSERT ON replicas BEGIN
+	DELETE FROM pending_deletions WHERE resource = NEW.resource AND physical_path = NEW.physical_path;
+END;
+`,
+}
+
+// The triggers of migration 11. A replica counts when its status is not
+// 0 (intermediate); a data object counts while one of its replicas does.
+// usage_coll's quota collections above a data object's collection, and the
+// bytes of the counted replicas of an object, as SQL for the triggers.
+const (
+	quotaCollsAbove = `(SELECT u.coll_id FROM usage_coll u JOIN collections qc ON qc.id = u.coll_id JOIN collections c ON c.id = (%s)
+		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/')`
+	objectColl = `SELECT coll_id FROM data_objects WHERE id = %s.object_id`
+)
+
+var migrationCountStored = `
+DROP TRIGGER replicas_usage_insert;
+DROP TRIGGER replicas_usage_delete;
+DROP TRIGGER replicas_usage_resize;
+DROP TRIGGER replicas_usage_move;
+DROP TRIGGER data_objects_usage_insert;
+DROP TRIGGER data_objects_usage_delete;
+DROP TRIGGER data_objects_usage_move;
+CREATE TRIGGER replicas_usage_insert AFTER INSERT ON replicas
+	WHEN NEW.status <> 0 AND NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN` + countReplica("NEW", 1, firstCounted) + `
+END;
+CREATE TRIGGER replicas_usage_count AFTER UPDATE OF status ON replicas
+	WHEN OLD.status = 0 AND NEW.status <> 0 AND NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN` + countReplica("NEW", 1, firstCounted) + `
+END;
+CREATE TRIGGER replicas_usage_delete AFTER DELETE ON replicas
+	WHEN OLD.status <> 0 AND NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN` + countReplica("OLD", -1, lastCounted) + `
+END;
+CREATE TRIGGER replicas_usage_uncount AFTER UPDATE OF status ON replicas
+	WHEN OLD.status <> 0 AND NEW.status = 0 AND NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN` + countReplica("OLD", -1, lastCounted) + `
+END;
+CREATE TRIGGER replicas_usage_resize AFTER UPDATE OF size, resource ON replicas
+	WHEN OLD.status <> 0 AND NEW.status <> 0 AND OLD.resource = NEW.resource AND OLD.size <> NEW.size
+	AND NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, NEW.resource, NEW.size - OLD.size, 0 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, '', NEW.size - OLD.size, 0 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes;
+	UPDATE usage_coll SET bytes = bytes + (NEW.size - OLD.size) WHERE coll_id IN ` + fmt.Sprintf(quotaCollsAbove, fmt.Sprintf(objectColl, "NEW")) + `;
+END;
+CREATE TRIGGER replicas_usage_move AFTER UPDATE OF resource ON replicas
+	WHEN OLD.status <> 0 AND NEW.status <> 0 AND OLD.resource <> NEW.resource
+	AND NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, OLD.resource, -OLD.size, -1 FROM data_objects WHERE id = OLD.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, NEW.resource, NEW.size, 1 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, '', NEW.size - OLD.size, 0 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes;
+	UPDATE usage_coll SET bytes = bytes + (NEW.size - OLD.size) WHERE NEW.size <> OLD.size AND coll_id IN ` + fmt.Sprintf(quotaCollsAbove, fmt.Sprintf(objectColl, "NEW")) + `;
+END;
+CREATE TRIGGER data_objects_usage_move AFTER UPDATE OF coll_id ON data_objects
+	WHEN OLD.coll_id <> NEW.coll_id AND NOT EXISTS (SELECT 1 FROM usage_hold)
+	AND EXISTS (SELECT 1 FROM replicas WHERE object_id = NEW.id AND status <> 0) BEGIN
+	UPDATE usage_coll SET objects = objects - 1,
+		bytes = bytes - (SELECT coalesce(sum(size), 0) FROM replicas WHERE object_id = OLD.id AND status <> 0)
+		WHERE coll_id IN ` + fmt.Sprintf(quotaCollsAbove, "OLD.coll_id") + `;
+	UPDATE usage_coll SET objects = objects + 1,
+		bytes = bytes + (SELECT coalesce(sum(size), 0) FROM replicas WHERE object_id = NEW.id AND status <> 0)
+		WHERE coll_id IN ` + fmt.Sprintf(quotaCollsAbove, "NEW.coll_id") + `;
+END;
+DELETE FROM usage_owner;
+INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+	SELECT o.owner_name, o.owner_zone, r.resource, sum(r.size), count(*)
+	FROM replicas r JOIN data_objects o ON o.id = r.object_id WHERE r.status <> 0
+	GROUP BY o.owner_name, o.owner_zone, r.resource;
+INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+	SELECT o.owner_name, o.owner_zone, '', sum(r.size), count(DISTINCT o.id)
+	FROM replicas r JOIN data_objects o ON o.id = r.object_id WHERE r.status <> 0
+	GROUP BY o.owner_name, o.owner_zone;
+` + recountCollectionsSQL + `1;
+`
+
+// firstCounted is 1 when the replica row is the only counted replica of its
+// object, seen from a trigger after it was inserted or counted; lastCounted
+// is 1 when no counted replica of the object is left, after the row was
+// deleted or uncounted. Both are 0 otherwise.
+const (
+	firstCounted = `(NOT EXISTS (SELECT 1 FROM replicas WHERE object_id = NEW.object_id AND number <> NEW.number AND status <> 0))`
+	lastCounted  = `(NOT EXISTS (SELECT 1 FROM replicas WHERE object_id = OLD.object_id AND status <> 0))`
+)
+
+// countReplica is the body of a trigger that adds (sign 1) or takes away
+// (sign -1) the replica row (NEW or OLD) from the usage: its bytes and one
+// replica on its resource, its bytes and, if object says so, its data
+// object in the owner's total and in the quota collections above it.
+func countReplica(row string, sign int, object string) string {
+	sz := fmt.Sprintf("%d * %s.size", sign, row)
+	obj := fmt.Sprintf("%d * %s", sign, object)
+	return `
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, ` + row + `.resource, ` + sz + `, ` + fmt.Sprint(sign) + ` FROM data_objects WHERE id = ` + row + `.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, '', ` + sz + `, ` + obj + ` FROM data_objects WHERE id = ` + row + `.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects;
+	UPDATE usage_coll SET bytes = bytes + ` + sz + `, objects = objects + ` + obj + `
+		WHERE (` + row + `.size <> 0 OR ` + object + `) AND coll_id IN ` + fmt.Sprintf(quotaCollsAbove, fmt.Sprintf(objectColl, row)) + `;`
 }
 
 // migrate applies the migrations the database has not seen.

@@ -46,6 +46,12 @@ const maxConfigSize = 1 << 20
 //	  provision: true
 //	  timeout: 10s
 //	  recheck_interval: 10m               # end sessions of users gone from the directory
+//	connections:                          # the defaults:
+//	  max: 4096                           # open at once, TLS handshakes included
+//	  per_host: 512                       # from one client IP address
+//	  idle_timeout: 2m                    # a gRPC connection without a call is closed
+//	  keepalive_time: 1m                  # a silent connection is pinged ...
+//	  keepalive_timeout: 20s              # ... and closed if it does not answer
 //
 // Unknown keys are an error, so that a misspelt setting is not ignored.
 type ConfigFile struct {
@@ -56,6 +62,8 @@ type ConfigFile struct {
 	Lease      time.Duration `yaml:"lease,omitempty"`
 	SessionTTL time.Duration `yaml:"session_ttl,omitempty"`
 	LDAP       *LDAPFile     `yaml:"ldap,omitempty"`
+	// Connections bound the connections clients keep open.
+	Connections ConnectionLimits `yaml:"connections,omitempty"`
 }
 
 // LDAPFile is the ldap section of the configuration file.
@@ -146,6 +154,9 @@ func (c ConfigFile) validate() error {
 	if c.Lease < 0 || c.SessionTTL < 0 {
 		return errors.New("lease and session_ttl cannot be negative")
 	}
+	if err := c.Connections.check(); err != nil {
+		return fmt.Errorf("connections: %w", err)
+	}
 	if c.LDAP != nil {
 		if c.LDAP.URL == "" {
 			return errors.New("ldap: url is missing")
@@ -174,7 +185,8 @@ func (l *LDAPFile) config() auth.LDAPConfig {
 func (c ConfigFile) ServerConfig() (ServerConfig, slog.Level) {
 	var level slog.Level
 	level.UnmarshalText([]byte(c.LogLevel)) // checked by ParseConfig; "" is info
-	sc := ServerConfig{Addr: c.Addr, Zone: c.Zone, Catalog: c.Catalog, Lease: c.Lease, SessionTTL: c.SessionTTL}
+	sc := ServerConfig{Addr: c.Addr, Zone: c.Zone, Catalog: c.Catalog, Lease: c.Lease, SessionTTL: c.SessionTTL,
+		Connections: c.Connections}
 	if c.LDAP != nil {
 		sc.LDAP = c.LDAP.config()
 	}

@@ -32,6 +32,12 @@ ldap:
   provision: false
   timeout: 5s
   recheck_interval: 30m
+connections:
+  max: 1000
+  per_host: 50
+  idle_timeout: 30s
+  keepalive_time: 15s
+  keepalive_timeout: 5s
 `
 
 func TestParseConfig(t *testing.T) {
@@ -50,6 +56,15 @@ func TestParseConfig(t *testing.T) {
 		RecheckInterval: 30 * time.Minute}
 	if !reflect.DeepEqual(sc.LDAP, want) {
 		t.Errorf("ldap = %+v\nwant   %+v", sc.LDAP, want)
+	}
+	if want := (ConnectionLimits{Max: 1000, PerHost: 50, IdleTimeout: 30 * time.Second, KeepaliveTime: 15 * time.Second,
+		KeepaliveTimeout: 5 * time.Second}); sc.Connections != want {
+		t.Errorf("connections = %+v\nwant          %+v", sc.Connections, want)
+	}
+	// What the file leaves out takes the defaults.
+	if got := (ConnectionLimits{PerHost: 8}).withDefaults(); got != (ConnectionLimits{Max: DefaultMaxConns, PerHost: 8,
+		IdleTimeout: DefaultIdleTimeout, KeepaliveTime: DefaultKeepaliveTime, KeepaliveTimeout: DefaultKeepaliveTimeout}) {
+		t.Errorf("defaults: %+v", got)
 	}
 
 	// Empty is fine, and provisioning is on unless the file says otherwise.
@@ -89,6 +104,10 @@ func TestParseConfigErrors(t *testing.T) {
 		"recheck too often":        "ldap:\n  url: ldaps://x\n  base: dc=x\n  recheck_interval: 1ms\n",
 		"tab indentation":          "ldap:\n\turl: ldaps://x\n",
 		"too large":                "# " + strings.Repeat("x", maxConfigSize) + "\n",
+		"negative max connections": "connections:\n  max: -1\n",
+		"negative idle timeout":    "connections:\n  idle_timeout: -1s\n",
+		"keepalive too often":      "connections:\n  keepalive_time: 100ms\n",
+		"unknown connections key":  "connections:\n  max_conns: 10\n",
 	} {
 		if _, err := ParseConfig([]byte(text)); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
@@ -31,6 +32,76 @@ import (
 
 // transferWindow is the HTTP/2 flow-control window of one stream.
 const transferWindow = 16 << 20
+
+// grpcReadBuffer is the read buffer of one gRPC connection, held as long as
+// the connection is open, idle or not. It sits on a TLS connection, whose
+// every Read returns at most one record (16 KiB): a larger buffer is never
+// filled, and at 1 MiB it was most of what a silent connection cost
+// (issue 23). The write buffer, 1 MiB, is taken from a pool for each write
+// and given back after it (grpc's shared write buffer): idle, it costs
+// nothing.
+const grpcReadBuffer = 32 << 10
+
+// Connection defaults (see ConnectionLimits).
+const (
+	DefaultMaxConns         = 4096
+	DefaultMaxConnsPerHost  = 512
+	DefaultIdleTimeout      = 2 * time.Minute
+	DefaultKeepaliveTime    = time.Minute
+	DefaultKeepaliveTimeout = 20 * time.Second
+)
+
+// ConnectionLimits bound the connections the server keeps, and so the
+// memory that clients can make it hold before they log in. Zero fields
+// take their defaults.
+type ConnectionLimits struct {
+	// Max is how many connections may be open at once, TLS handshakes
+	// included, and PerHost how many from one client IP address; one
+	// more is closed at once, and the refusal logged.
+	Max     int `yaml:"max,omitempty"`
+	PerHost int `yaml:"per_host,omitempty"`
+	// IdleTimeout closes a gRPC connection that has had no call for
+	// that long (clients reconnect when they need to).
+	IdleTimeout time.Duration `yaml:"idle_timeout,omitempty"`
+	// KeepaliveTime is how long a connection may be silent before the
+	// server pings it; KeepaliveTimeout how long it then waits for the
+	// answer before it closes the connection.
+	KeepaliveTime    time.Duration `yaml:"keepalive_time,omitempty"`
+	KeepaliveTimeout time.Duration `yaml:"keepalive_timeout,omitempty"`
+}
+
+// withDefaults fills in the zero fields.
+func (l ConnectionLimits) withDefaults() ConnectionLimits {
+	for _, f := range []struct {
+		v   *int
+		def int
+	}{{&l.Max, DefaultMaxConns}, {&l.PerHost, DefaultMaxConnsPerHost}} {
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	for _, f := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&l.IdleTimeout, DefaultIdleTimeout}, {&l.KeepaliveTime, DefaultKeepaliveTime}, {&l.KeepaliveTimeout, DefaultKeepaliveTimeout}} {
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	return l
+}
+
+// check refuses negative limits, and a keepalive time under gRPC's
+// minimum of one second.
+func (l ConnectionLimits) check() error {
+	switch {
+	case l.Max < 0 || l.PerHost < 0 || l.IdleTimeout < 0 || l.KeepaliveTimeout < 0:
+		return errors.New("connection limits and timeouts cannot be negative")
+	case l.KeepaliveTime != 0 && l.KeepaliveTime < time.Second:
+		return fmt.Errorf("keepalive time %v: want at least 1s", l.KeepaliveTime)
+	}
+	return nil
+}
 
 // ServerConfig is what `arca server` takes.
 type ServerConfig struct {
@@ -61,6 +132,8 @@ type ServerConfig struct {
 	// ReopenLogs, when it delivers, reopens DIR/audit.log for log rotation;
 	// arca server delivers SIGHUP.
 	ReopenLogs <-chan os.Signal
+	// Connections bounds the connections clients may keep open.
+	Connections ConnectionLimits
 }
 
 // Run serves a zone from cfg.DataDir until ctx ends, then drains in-flight
@@ -89,6 +162,10 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	if cfg.MaintenanceInterval == 0 {
 		cfg.MaintenanceInterval = cfg.Lease / 4
 	}
+	if err := cfg.Connections.check(); err != nil {
+		return err
+	}
+	conns := cfg.Connections.withDefaults()
 	dir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return err
@@ -130,7 +207,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		Directory: ldapLogin != nil, DataDir: dir})
 	authn := auth.New(zone, auth.Options{SessionTTL: cfg.SessionTTL, LDAP: ldapLogin, Logger: cfg.Logger})
 	boot := zones.BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}
-	if _, err := cat.User(ctx, catalog.UserID{Name: zones.DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {
+	if rods, err := cat.User(ctx, catalog.UserID{Name: zones.DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {
 		if err := checkNewZone(ctx, cat, zoneName, boot.VaultDir); err != nil {
 			return err
 		}
@@ -142,6 +219,8 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 			return err
 		}
 	} else if err != nil {
+		return err
+	} else if err := adminPasswordAgain(ctx, cat, rods, dir, cfg); err != nil {
 		return err
 	}
 	if err := zone.Bootstrap(ctx, boot); err != nil {
@@ -163,19 +242,26 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	svc := rpc.NewService(zone, authn)
 	// One port, two protocols by ALPN: gRPC, and the data channel for
 	// large transfers (zones/datachannel.go).
-	mux := rpc.NewPortMux(lis, tlsConf, svc.ServeData)
+	mux := rpc.NewPortMux(lis, tlsConf, svc.ServeData, rpc.ConnLimits{Max: conns.Max, PerHost: conns.PerHost}, cfg.Logger)
 	g := grpc.NewServer(
 		grpc.Creds(rpc.HandshakenTLS{}),
 		grpc.ChainUnaryInterceptor(svc.UnaryInterceptor),
 		grpc.ChainStreamInterceptor(svc.StreamInterceptor),
 		grpc.MaxRecvMsgSize(arcapb.MaxMessageSize),
-		// Large windows and buffers let one stream fill a fast link; the
-		// defaults (64 KiB windows, 32 KiB buffers) cap a 1 GiB put far
-		// below disk speed.
+		// Large windows let one stream fill a fast link; the default
+		// (64 KiB) caps a message of megabytes far below disk speed.
+		// A window costs no memory until data fills it.
 		grpc.InitialWindowSize(transferWindow),
 		grpc.InitialConnWindowSize(2*transferWindow),
 		grpc.WriteBufferSize(1<<20),
-		grpc.ReadBufferSize(1<<20),
+		grpc.ReadBufferSize(grpcReadBuffer),
+		// The HTTP/2 preface must follow the TLS handshake as quickly.
+		grpc.ConnectionTimeout(rpc.HandshakeTimeout),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle: conns.IdleTimeout,
+			Time:              conns.KeepaliveTime,
+			Timeout:           conns.KeepaliveTimeout,
+		}),
 	)
 	svc.Register(g)
 
@@ -388,6 +474,45 @@ func adminPassword(dir string, out io.Writer) (string, error) {
 	}
 	fmt.Fprintf(out, "arca: generated the password of %s; it is in %s\n", zones.DefaultAdmin, path)
 	return pw, nil
+}
+
+// adminPasswordAgain heeds ARCA_ADMIN_PASSWORD on a zone that exists only
+// where it cannot override a choice: rods still has the password generated
+// into DIR/admin-password at the first start (the README's walk-through
+// starts without the variable, then with it). Rods then gets the variable's
+// password, its sessions end, and the file goes. Otherwise the variable is
+// ignored, and the operator is told so, and how to change the password.
+func adminPasswordAgain(ctx context.Context, cat catalog.Catalog, rods catalog.User, dir string, cfg ServerConfig) error {
+	pw := os.Getenv("ARCA_ADMIN_PASSWORD")
+	if pw == "" || rods.Auth != catalog.AuthNative || passwordhash.Check(rods.PasswordHash, pw) {
+		return nil // nothing asked, or nothing to change
+	}
+	path := filepath.Join(dir, "admin-password")
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read the generated admin password: %w", err)
+	}
+	if generated := strings.TrimSpace(string(b)); generated == "" || !passwordhash.Check(rods.PasswordHash, generated) {
+		fmt.Fprintf(cfg.Out, "arca: ARCA_ADMIN_PASSWORD is ignored: zone %s exists and %s has a password set before; "+
+			"to change it, run ipasswd as %s, or iadmin moduser %s password\n", rods.Zone, rods.Name, rods.Name, rods.Name)
+		cfg.Logger.Warn("ARCA_ADMIN_PASSWORD ignored: the zone exists and the administrator's password was set before", "user", rods.Name)
+		return nil
+	}
+	if rods.PasswordHash, err = passwordhash.Hash(pw); err != nil {
+		return err
+	}
+	if err := cat.UpdateUser(ctx, rods); err != nil {
+		return fmt.Errorf("set the password of %s from ARCA_ADMIN_PASSWORD: %w", rods.Name, err)
+	}
+	if _, err := cat.RemoveSessions(ctx, rods.UserID()); err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("remove the generated admin password: %w", err)
+	}
+	fmt.Fprintf(cfg.Out, "arca: %s's password is now ARCA_ADMIN_PASSWORD's; the generated one is void and %s removed\n", rods.Name, path)
+	cfg.Logger.Info("administrator password set from ARCA_ADMIN_PASSWORD, replacing the generated one", "user", rods.Name)
+	return nil
 }
 
 // minLease is the shortest lease a server takes.

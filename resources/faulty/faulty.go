@@ -34,6 +34,10 @@ type Faults struct {
 	FailCommitAt int // Writer.Commit (the fsync); the file is aborted instead
 	FailOpenAt   int // Resource.Open and Resource.Checksum
 	FailReadAt   int // Read on a reader returned by Open
+	// FailRemoveAt counts Resource.Remove and Writer.Abort, the calls that
+	// delete a file; a failed one leaves the file, as a vault that turned
+	// read-only would.
+	FailRemoveAt int
 	// Sticky makes every call from the Nth on fail, as a full disk would,
 	// not only the Nth.
 	Sticky bool
@@ -44,8 +48,8 @@ type Faults struct {
 // Counts are the calls made since Wrap or the last Arm, and how many of them
 // failed by injection.
 type Counts struct {
-	Creates, Writes, Commits, Opens, Reads int64
-	Injected                               int64
+	Creates, Writes, Commits, Opens, Reads, Removes int64
+	Injected                                        int64
 }
 
 // Resource is a resources.Resource that fails as its Faults say.
@@ -65,6 +69,7 @@ const (
 	commit
 	open
 	read
+	remove
 	kinds
 )
 
@@ -96,6 +101,7 @@ func (r *Resource) Arm(f Faults) {
 	a.at[commit] = int64(f.FailCommitAt)
 	a.at[open] = int64(f.FailOpenAt)
 	a.at[read] = int64(f.FailReadAt)
+	a.at[remove] = int64(f.FailRemoveAt)
 	r.armed.Store(a)
 }
 
@@ -111,6 +117,7 @@ func (r *Resource) Counts() Counts {
 		Commits:  a.calls[commit].Load(),
 		Opens:    a.calls[open].Load(),
 		Reads:    a.calls[read].Load(),
+		Removes:  a.calls[remove].Load(),
 		Injected: a.injected.Load(),
 	}
 }
@@ -169,8 +176,11 @@ func (r *Resource) Stat(ctx context.Context, key string) (resources.Info, error)
 	return r.r.Stat(ctx, key)
 }
 
-// Remove passes through.
+// Remove fails when Faults.FailRemoveAt says so, leaving the file.
 func (r *Resource) Remove(ctx context.Context, key string) error {
+	if err := r.fault(remove, "remove", key); err != nil {
+		return err
+	}
 	return r.r.Remove(ctx, key)
 }
 
@@ -210,7 +220,14 @@ func (w *writer) Commit() (resources.Info, error) {
 	return w.w.Commit()
 }
 
-func (w *writer) Abort() error { return w.w.Abort() }
+// Abort counts as a Remove: when Faults.FailRemoveAt says so, it fails and
+// leaves the partial file.
+func (w *writer) Abort() error {
+	if err := w.r.fault(remove, "abort", w.key); err != nil {
+		return err
+	}
+	return w.w.Abort()
+}
 
 // fail records err and aborts the underlying writer, so that no file stays.
 func (w *writer) fail(err error) {

@@ -231,3 +231,46 @@ func TestArmRestartsCounts(t *testing.T) {
 		t.Error("Unwrap() = nil")
 	}
 }
+
+// TestFailRemove: a failed Remove or Abort leaves the file, as a vault
+// that turned read-only would.
+func TestFailRemove(t *testing.T) {
+	r, vault := wrap(t, faulty.Faults{FailRemoveAt: 1, Sticky: true})
+	w, err := r.Create(t.Context(), "done")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Remove(t.Context(), "done"); !errors.Is(err, faulty.ErrInjected) {
+		t.Errorf("Remove: %v, want ErrInjected", err)
+	}
+	partial, err := r.Create(t.Context(), "partial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := partial.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := partial.Abort(); !errors.Is(err, faulty.ErrInjected) {
+		t.Errorf("Abort: %v, want ErrInjected", err)
+	}
+	if _, err := r.Stat(t.Context(), "done"); err != nil {
+		t.Errorf("the file a failed Remove left: %v", err)
+	}
+	if c := r.Counts(); c.Removes != 2 || c.Injected != 2 {
+		t.Errorf("counts %+v", c)
+	}
+	r.Disarm()
+	if err := r.Remove(t.Context(), "done"); err != nil {
+		t.Errorf("Remove once disarmed: %v", err)
+	}
+	if err := partial.Abort(); err != nil {
+		t.Errorf("Abort once disarmed: %v", err)
+	}
+	checkEmpty(t, vault)
+}
