@@ -8,7 +8,7 @@ import (
 	"github.com/arca-data/arca/catalog"
 )
 
-// The triggers of migration 12 record a file in pending_deletions when its
+// The triggers of migration 13 record a file in pending_deletions when its
 // replica row goes, and drop the record when a new replica takes the file.
 
 // PendingDeletions returns recorded files in resource and path order.

@@ -159,7 +159,7 @@ func (c *Catalog) SetQuota(ctx context.Context, q catalog.Quota) error {
 
 // recountCollectionsSQL counts again the usage below the quota collections
 // that the condition appended selects: the bytes of replicas that are not
-// intermediate, and the data objects that have one (see migration 11).
+// intermediate, and the data objects that have one (see migration 12).
 const recountCollectionsSQL = `UPDATE usage_coll AS u SET
 		bytes = coalesce((SELECT sum(r.size) FROM collections qc, collections c JOIN data_objects o ON o.coll_id = c.id JOIN replicas r ON r.object_id = o.id
 			WHERE qc.id = u.coll_id AND r.status <> 0 AND (c.id = qc.id OR qc.path = '/' OR (c.path > qc.path || '/' AND c.path < qc.path || '0'))), 0),

@@ -436,7 +436,7 @@ func TestAVUQueryPlans(t *testing.T) {
 	}
 }
 
-// TestMigrationCountsStoredOnly checks that migration 11 counts the usage
+// TestMigrationCountsStoredOnly checks that migration 12 counts the usage
 // of a catalog again the new way: an object whose only replica is still
 // being written, which the triggers of migration 5 counted, counts nothing.
 func TestMigrationCountsStoredOnly(t *testing.T) {
