@@ -95,7 +95,11 @@
 //	                     own; null removes the grant); op.level is also the
 //	                     type of the ticket ticket.create makes
 //	op.account           the account user.* operations act on, the member
-//	                     group.add and group.remove_member add or remove
+//	                     group.add and group.remove_member add or remove,
+//	                     the user whose AVUs metadata.* acts on (imeta -u)
+//	op.resource          the target of put and copy, the resource of
+//	                     replicate, trim and physmove, the resource whose
+//	                     AVUs metadata.* acts on (imeta -R)
 //	op.group             the group of group.* operations
 //	op.recursive         ichmod -r, irm -r, irepl -r, itrim -r, iphymv -r
 //	op.admin             ichmod -M

@@ -35,8 +35,9 @@ type Request struct {
 	// Level is the access level acl.set grants (null, read, write, own),
 	// or the type of the ticket ticket.create makes (read, write).
 	Level string
-	// Account is the account a user.* operation acts on (and the member of
-	// group.add and group.remove_member).
+	// Account is the account a user.* operation acts on (the member of
+	// group.add and group.remove_member, the user whose AVUs a metadata.*
+	// operation acts on).
 	Account   catalog.UserID
 	Recursive bool // the operation takes everything below a collection (-r)
 	AdminMode bool
@@ -279,7 +280,7 @@ var opFields = []field{
 	{"name", types.StringType, "the operation: put, get, remove, rename, copy, mkdir, metadata.set, acl.set, ...", func(t any) ref.Val { return str(t.(*facts).req.Op) }},
 	{"path", types.StringType, "the path it acts on", func(t any) ref.Val { return pathStr(t.(*facts).req.Path) }},
 	{"dest", types.StringType, "the destination of rename and copy", func(t any) ref.Val { return pathStr(t.(*facts).req.Dest) }},
-	{"resource", types.StringType, "the target resource of put and copy", func(t any) ref.Val { return str(t.(*facts).req.Resource) }},
+	{"resource", types.StringType, "the target resource of put and copy; the resource of replicate, trim and physmove; the resource whose AVUs a metadata.* operation acts on (imeta -R)", func(t any) ref.Val { return str(t.(*facts).req.Resource) }},
 	{"size", types.IntType, "the size a put announces (-1: unknown)", func(t any) ref.Val { return types.Int(t.(*facts).req.Size) }},
 	{"metadata", stringMap, "AVUs the operation gives (attribute to value): those a put, metadata.add or metadata.set attaches, those metadata.remove removes, the attribute metadata.list asks for; the old AVU of metadata.modify", func(t any) ref.Val {
 		f := t.(*facts)
@@ -301,7 +302,7 @@ var opFields = []field{
 		return str(f.userName(f.req.Grantee))
 	}},
 	{"level", types.StringType, "the access acl.set grants (null, read, write, own; null removes a grant); the type of the ticket ticket.create makes (read, write)", func(t any) ref.Val { return str(t.(*facts).req.Level) }},
-	{"account", types.StringType, `the account a user.* operation acts on, and the member group.add and group.remove_member add or remove: "name", or "name#zone" for another zone`, func(t any) ref.Val {
+	{"account", types.StringType, `the account a user.* operation acts on, the member group.add and group.remove_member add or remove, the user whose AVUs a metadata.* operation acts on (imeta -u): "name", or "name#zone" for another zone`, func(t any) ref.Val {
 		f := t.(*facts)
 		return str(f.userName(f.req.Account))
 	}},

@@ -52,8 +52,9 @@ type Op struct {
 	// Level is the access "acl.set" grants, or the access the ticket
 	// "ticket.create" makes gives (read or write).
 	Level catalog.AccessLevel
-	// Account is the account a "user.*" or "logout" operation acts on, and
-	// the member "group.add" and "group.remove_member" add or remove.
+	// Account is the account a "user.*" or "logout" operation acts on, the
+	// member "group.add" and "group.remove_member" add or remove, and the
+	// user whose AVUs a "metadata.*" operation acts on.
 	Account catalog.UserID
 	// Recursive is -r: the operation takes everything below a collection.
 	Recursive bool

@@ -174,11 +174,11 @@ var operations = map[OpName]operation{
 	// of resources and users every user may see, as in iRODS. Changing them
 	// needs modify_metadata, which write and own include; AVUs of resources
 	// and users only rodsadmin changes.
-	OpMetadataList:   {needs: metadataRead, facts: []string{FactPath, FactAVUs}},
-	OpMetadataAdd:    {needs: metadataWrite, facts: []string{FactPath, FactAVUs}},
-	OpMetadataSet:    {needs: metadataWrite, facts: []string{FactPath, FactAVUs}},
-	OpMetadataRemove: {needs: metadataWrite, facts: []string{FactPath, FactAVUs}},
-	OpMetadataModify: {needs: metadataWrite, facts: []string{FactPath, FactAVUs}},
+	OpMetadataList:   {needs: metadataRead, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}},
+	OpMetadataAdd:    {needs: metadataWrite, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}},
+	OpMetadataSet:    {needs: metadataWrite, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}},
+	OpMetadataRemove: {needs: metadataWrite, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}},
+	OpMetadataModify: {needs: metadataWrite, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}},
 	OpUserCreate:     {needs: adminOnly, facts: []string{FactAccount}},
 	OpUserModify:     {needs: adminOnly, facts: []string{FactAccount}},
 	OpUserRemove:     {needs: adminOnly, facts: []string{FactAccount}},

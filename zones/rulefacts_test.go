@@ -119,7 +119,7 @@ rules:
     deny: >-
       "op=" + op.name + " path=" + op.path + " dest=" + op.dest + " level=" + op.level +
       " grantee=" + op.grantee + " group=" + op.group + " account=" + op.account +
-      " recursive=" + string(op.recursive) + " size=" + string(op.size) +
+      " recursive=" + string(op.recursive) + " size=" + string(op.size) + " resource=" + op.resource +
       " metadata=" + op.metadata.map(k, k + ":" + op.metadata[k]).join(",") +
       " new=" + op.newMetadata.map(k, k + ":" + op.newMetadata[k]).join(",") +
       " ancestors=" + object.ancestors.map(a, a.name + "{" + a.metadata.map(k, k + ":" + a.metadata[k]).join(",") + "}").join("/") +
@@ -179,6 +179,12 @@ func TestOperationsFillFacts(t *testing.T) {
 			_, err := z.RemoveMetadata(ctx, alice, catalog.ObjectTarget(obj), catalog.AVU{Attribute: "keep", Value: "2030-01-01"}, false)
 			return err
 		}, []string{"metadata=keep:2030-01-01 ", "new= "}},
+		{"metadata of a user", func() error {
+			return z.AddMetadata(ctx, rods, catalog.UserTarget(z.alice.UserID()), []catalog.AVU{{Attribute: "dept", Value: "physics"}})
+		}, []string{"op=metadata.add ", "account=alice ", "path= ", "new=dept:physics "}},
+		{"metadata of a resource", func() error {
+			return z.AddMetadata(ctx, rods, catalog.ResourceTarget("demoResc"), []catalog.AVU{{Attribute: "tier", Value: "fast"}})
+		}, []string{"op=metadata.add ", "resource=demoResc ", "account= ", "path= "}},
 		{"user.create", func() error { _, err := z.MakeUser(ctx, rods, "dave", catalog.UserTypeUser, ""); return err },
 			[]string{"op=user.create ", "account=dave ", "path= "}},
 		{"user.modify", func() error { _, err := z.ModifyUser(ctx, rods, "bob", "info", "x"); return err }, []string{"account=bob "}},

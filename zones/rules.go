@@ -207,7 +207,7 @@ func dryRunOp(op Op, facts []string) Op {
 	if has(FactDest) {
 		out.Dest = op.Dest
 	}
-	if has(FactResource) || (isMetadataOp(op.Name) && op.Path.IsZero()) {
+	if has(FactResource) {
 		out.Resource = op.Resource
 	}
 	if has(FactSize) {
