@@ -141,6 +141,10 @@ func Open(ctx context.Context, addr string, opts Options) (*Catalog, error) {
 		dg.Close()
 		return nil, fmt.Errorf("open dgraph catalog at %s: root collection: %w", addr, err)
 	}
+	if err := c.indexJobs(ctx); err != nil {
+		dg.Close()
+		return nil, fmt.Errorf("open dgraph catalog at %s: index jobs: %w", addr, err)
+	}
 	return c, nil
 }
 
@@ -185,6 +189,7 @@ var predicates = []string{
 	"token", "suser", "sexp",
 	"of", "attr", "val", "unit",
 	"lfrom", "lto", "rel", "lkey", "lock", "auth", "doc", "jkey", "jdue", "thash", "towner", "qkey",
+	"jrule", "jpath", "jpend",
 }
 
 // schema of a catalog; "P." is replaced by the prefix. Times are unix
@@ -246,6 +251,9 @@ P.jdue: int @index(int) .
 P.thash: string @index(exact) @upsert .
 P.towner: string @index(exact) .
 P.qkey: string @index(exact) @upsert .
+P.jrule: string @index(exact) .
+P.jpath: string @index(exact) .
+P.jpend: string @index(exact) @upsert .
 
 `
 

@@ -438,6 +438,16 @@ CREATE TRIGGER replicas_usage_move AFTER UPDATE OF resource ON replicas
 		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
 END;
 `,
+	// 11: jobs act on a path, and of the jobs of one rule on one path at
+	// most one is pending (not held, not failed); a run saves its progress
+	// in state. jobs_rule counts a rule's live jobs for its cap.
+	`
+ALTER TABLE jobs ADD COLUMN path TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN state BLOB;
+CREATE UNIQUE INDEX jobs_pending ON jobs(rule, path) WHERE path <> '' AND failed = 0 AND holder = '';
+CREATE INDEX jobs_rule ON jobs(rule, failed);
+CREATE INDEX jobs_path ON jobs(path) WHERE path <> '';
+`,
 }
 
 // migrate applies the migrations the database has not seen.
