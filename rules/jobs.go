@@ -394,7 +394,7 @@ func (e *Engine) runSelection(ctx context.Context, set *Set, r *Rule, j *JobRun)
 	}
 	if st.Done < st.After {
 		e.AuditJob(ctx, j.ID, r.Name, "", "skipped", fmt.Sprintf(
-			"the run resumed after a server stopped in its middle: the objects with catalog ids %d to %d it had claimed wait for the next run",
+			"the run resumed after a server lost it in the middle of a batch: of the objects with catalog ids %d to %d that server had claimed, those it did not finish wait for the next run",
 			st.Done+1, st.After))
 		st.Done = st.After
 	}
