@@ -466,6 +466,48 @@ func (e *Engine) runSelection(ctx context.Context, set *Set, r *Rule, j *JobRun)
 	return nil
 }
 
+// Selection calls fn with every data object the selection of the
+// periodic rule name selects now, in catalog id order, as a run of the
+// rule would take them (batch at a time; DefaultSelectBatch if 0), and
+// says how many there were. The selection runs as admin of zone.
+func (e *Engine) Selection(ctx context.Context, name, zone, admin string, batch int, fn func(catalog.Path) error) (int, error) {
+	querier, ok := e.cat.(catalog.Querier)
+	if !ok {
+		return 0, errors.New("this server's catalog runs no queries")
+	}
+	r := e.set.Load().ruleOf(name)
+	if r == nil || r.selectPrg == nil {
+		return 0, fmt.Errorf("%w: no periodic rule %s with a selection", catalog.ErrNotFound, name)
+	}
+	if batch <= 0 {
+		batch = DefaultSelectBatch
+	}
+	q, err := e.selection(ctx, r, periodicRequest(JobWork{User: admin, Zone: zone}, time.Now()))
+	if err != nil {
+		return 0, err
+	}
+	who := catalog.Caller{User: catalog.UserID{Name: admin, Zone: zone}, Admin: true}
+	var after, n int64
+	for q.Limit < 0 || n < q.Limit {
+		size := int64(batch)
+		if q.Limit >= 0 {
+			size = min(size, q.Limit-n)
+		}
+		page, err := selectPage(ctx, querier, q, who, after, size)
+		if err != nil || len(page) == 0 {
+			return int(n), err
+		}
+		for _, o := range page {
+			if err := fn(o.path); err != nil {
+				return int(n), err
+			}
+		}
+		n += int64(len(page))
+		after = page[len(page)-1].id
+	}
+	return int(n), nil
+}
+
 // selection evaluates and parses the selection of periodic rule r.
 func (e *Engine) selection(ctx context.Context, r *Rule, req *Request) (*query.Query, error) {
 	fctx, cancel := context.WithTimeout(ctx, e.timeout)

@@ -592,6 +592,18 @@ func TestPeriodicSelection(t *testing.T) {
 	if !strings.Contains(je.audit.String(), "7 objects selected, 6 matched the condition, 0 failed") {
 		t.Errorf("audit:\n%s", je.audit.String())
 	}
+	// Selection walks the same objects, without evaluating anything.
+	var paths []string
+	n, err := je.Selection(context.Background(), "tier", "tempZone", "rods", 2, func(p catalog.Path) error {
+		paths = append(paths, p.Name())
+		return nil
+	})
+	if err != nil || n != 7 || len(paths) != 7 || paths[3] != "o3.keep" || len(je.took()) != 0 {
+		t.Errorf("Selection = %d, %v: %v", n, err, paths)
+	}
+	if _, err := je.Selection(context.Background(), "nothing", "tempZone", "rods", 2, nil); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("Selection of no rule: %v", err)
+	}
 }
 
 // TestPeriodicSelectionResumes: a run resumes after the objects its state
