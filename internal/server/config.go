@@ -46,6 +46,10 @@ const maxConfigSize = 1 << 20
 //	  provision: true
 //	  timeout: 10s
 //	  recheck_interval: 10m               # end sessions of users gone from the directory
+//	jobs:
+//	  max_run: 6h             # the time budget of one run of a job (a replication, a periodic rule's run)
+//	  per_rule: 10000         # live jobs one rule may have; past it the rule schedules no more (-1: no limit)
+//	  select_batch: 100       # objects of a periodic rule's selection claimed at a time
 //
 // Unknown keys are an error, so that a misspelt setting is not ignored.
 type ConfigFile struct {
@@ -56,6 +60,14 @@ type ConfigFile struct {
 	Lease      time.Duration `yaml:"lease,omitempty"`
 	SessionTTL time.Duration `yaml:"session_ttl,omitempty"`
 	LDAP       *LDAPFile     `yaml:"ldap,omitempty"`
+	Jobs       *JobsFile     `yaml:"jobs,omitempty"`
+}
+
+// JobsFile is the jobs section of the configuration file.
+type JobsFile struct {
+	MaxRun      time.Duration `yaml:"max_run,omitempty"`
+	PerRule     int           `yaml:"per_rule,omitempty"`
+	SelectBatch int           `yaml:"select_batch,omitempty"`
 }
 
 // LDAPFile is the ldap section of the configuration file.
@@ -146,6 +158,9 @@ func (c ConfigFile) validate() error {
 	if c.Lease < 0 || c.SessionTTL < 0 {
 		return errors.New("lease and session_ttl cannot be negative")
 	}
+	if j := c.Jobs; j != nil && (j.MaxRun < 0 || j.MaxRun > 0 && j.MaxRun < time.Second || j.PerRule < -1 || j.SelectBatch < 0 || j.SelectBatch > 10_000) {
+		return errors.New("jobs: max_run is a duration of 1s or more, per_rule a number (-1: no limit), select_batch 1 to 10000")
+	}
 	if c.LDAP != nil {
 		if c.LDAP.URL == "" {
 			return errors.New("ldap: url is missing")
@@ -177,6 +192,9 @@ func (c ConfigFile) ServerConfig() (ServerConfig, slog.Level) {
 	sc := ServerConfig{Addr: c.Addr, Zone: c.Zone, Catalog: c.Catalog, Lease: c.Lease, SessionTTL: c.SessionTTL}
 	if c.LDAP != nil {
 		sc.LDAP = c.LDAP.config()
+	}
+	if c.Jobs != nil {
+		sc.Jobs.MaxRun, sc.Jobs.SelectBatch, sc.JobsPerRule = c.Jobs.MaxRun, c.Jobs.SelectBatch, c.Jobs.PerRule
 	}
 	return sc, level
 }
