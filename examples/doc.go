@@ -13,6 +13,7 @@
 //	access-time.yaml       last_access on every get; an embargo rule in warn mode
 //	replicate-projects.yaml  a second copy of project data on archiveResc, in the background
 //	nightly-replication.yaml a periodic rule: project data replicated every night, reported in the audit log
+//	tier-cold.yaml         a periodic rule with a selection: project objects unread for 30 days move to archiveResc
 //
 // The README of the engine is the package documentation of rules.
 package examples

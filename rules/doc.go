@@ -17,6 +17,7 @@
 //	    then:                       # actions, each {name: {argument: CEL, ...}}
 //	      - metadata.set: {attribute: "'ingested_by'", value: "user.name"}
 //	      - schedule: {after: 2s, do: [...]}   # or every: "@daily" / cron, or async: true
+//	    async: true                 # post, except, finally: data-moving actions run as a job (default)
 //
 // A periodic rule fires on a cron schedule instead of an operation (op.name
 // is "every"); its condition and actions are evaluated when it runs, by
@@ -27,6 +28,41 @@
 //	    every: "0 2 * * *"          # cron, "@daily", "@every 1h"
 //	    then:
 //	      - replicate: {resource: "'archiveResc'", path: "'/' + zone + '/projects'"}
+//
+// With select, a periodic rule applies to the data objects a query
+// selects: its condition and actions are evaluated on each of them in turn
+// (object and op.path are the object), as for an operation on it. This is
+// how tiering, expiry and fixity run:
+//
+//	rules:
+//	  - name: tier-cold
+//	    every: "@hourly"
+//	    select: >-
+//	      "select COLL_NAME, DATA_NAME where COLL_NAME like '/" + zone + "/projects/%'" +
+//	      " and DATA_RESC_NAME = 'fastResc' and DATA_MODIFY_TIME < '" + string(now - days(30)) + "'"
+//	    condition: '!("pinned" in object.metadata)'
+//	    then:
+//	      - move: {from: "'fastResc'", resource: "'tapeResc'"}
+//
+// select is a CEL expression that gives the query, in iquest syntax
+// (package catalog/query), so that it can say "30 days ago": it is
+// evaluated once when a run starts, with now (the run's start, kept if the
+// run resumes) and zone; a rule whose select does not evaluate to a query
+// of data objects does not load. The query selects data objects (its
+// select list names DATA_NAME or DATA_ID) with any condition of iquest; it
+// has no aggregates, group by, order by or offset, and a limit bounds the
+// objects of one run. It runs as the zone's administrator, so it sees
+// every object. A run takes the objects in the order of their catalog ids,
+// DefaultSelectBatch (100) at a time (zones.JobOptions.SelectBatch): before
+// it evaluates a batch, it claims it by saving the last id in the job
+// (catalog Job.State, under the job's lease), and records the objects it
+// finished. A run stopped by a restart resumes where it was, on whichever
+// server claims the job; a server that takes over a run whose server lost
+// it resumes after the claimed batch, so no two servers evaluate one object
+// in one run (objects of a batch whose server died wait for the next run,
+// and the audit log says which). An object whose condition or actions fail
+// is audited and counted; the run goes on. The audit log gets one "periodic
+// run" record per run with the objects selected, matched and failed.
 //
 // # Order
 //
@@ -163,5 +199,44 @@
 // more. schedule is the engine's own: its do actions are evaluated when
 // the rule fires and kept as a durable job in the catalog, run after a
 // delay, periodically (cron) or as soon as possible, exactly once even
-// with several servers on one catalog.
+// with several servers on one catalog:
+//
+//	then:
+//	  - schedule:
+//	      after: 30d                # or every: CRON, or async: true (as soon as possible)
+//	      recheck: true             # when it runs, only if the rule's condition still holds
+//	      do:
+//	        - move: {resource: "'tapeResc'"}
+//
+// # Jobs
+//
+// A job's actions run with the job's own time budget
+// (zones.JobOptions.MaxRun, 6 hours by default), not under the deadline of
+// an operation's phase: a replication of a large object completes. Only
+// the evaluation of conditions and arguments has that deadline.
+//
+// Actions that move data (Action.Async: replicate, trim, move) run as a
+// job when a post, except or finally rule calls them: the operation
+// returns without waiting for them. The rule's actions from the first of
+// them on make one job, due at once, their arguments evaluated when the
+// rule fires; those before it run in the operation. A rule with async:
+// false runs them in the operation, under its deadline.
+//
+// With recheck: true the job evaluates its rule's condition again when it
+// runs, on the object as it is then, and does nothing if the condition no
+// longer holds ("move if still unread after 30 days"); a job whose rule is
+// gone by then is removed.
+//
+// A job acts on the operation's object; the jobs of rename and copy act on
+// the destination. A rule has at most one pending job per object:
+// scheduling again replaces it, and a rule that would make two jobs each
+// time it fires (two schedules, or a schedule after a data-moving action)
+// does not load. Removing the object (irm, or renaming it away) cancels
+// its pending jobs, and so does removing the rule from the rule set. A
+// job keeps the depth in actions it was scheduled at and its actions run
+// one deeper, so rules whose jobs set each other off stop at
+// MaxActionDepth, as rules whose actions do. A rule that has as many live
+// jobs as the zone allows one rule (zones.Options.JobsPerRule, 10,000 by
+// default) schedules no more until they drain; the audit log names it
+// ("job cap"), once a minute at most.
 package rules

@@ -27,13 +27,18 @@ func (z *Zone) UseRules(e *rules.Engine) {
 	e.SetScheduler(jobScheduler{z: z})
 	z.rules = e
 	z.AddHook(ruleHook{z: z, e: e})
-	e.OnLoad(z.schedulePeriodic)
+	e.OnLoad(func(set *rules.Set) {
+		z.rulesLoaded(set)
+		z.schedulePeriodic(set)
+	})
+	z.rulesLoaded(e.Current())
 	z.schedulePeriodic(e.Current())
 }
 
 // schedulePeriodic makes sure every periodic rule of set has its job in
 // the queue: one per rule and schedule, whichever server adds it first.
-// Jobs of rules that are gone remove themselves when they come due.
+// Jobs of rules that are gone are cancelled (rulesLoaded), or remove
+// themselves when they come due.
 func (z *Zone) schedulePeriodic(set *rules.Set) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -97,6 +102,16 @@ func (h ruleHook) Before(ctx context.Context, op *Op) error {
 }
 
 func (h ruleHook) After(ctx context.Context, op *Op, err error) {
+	if err == nil && !op.Path.IsZero() {
+		// Pending jobs of what is gone go with it; the rules of this very
+		// operation, below, may schedule anew.
+		switch op.Name {
+		case OpRemove:
+			h.z.cancelJobsOn(ctx, op.Path, "removed")
+		case OpRename:
+			h.z.cancelJobsOn(ctx, op.Path, "renamed to "+op.Dest.String())
+		}
+	}
 	h.e.After(ctx, h.z.ruleRequest(op), err)
 }
 

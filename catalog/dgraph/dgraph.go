@@ -141,6 +141,10 @@ func Open(ctx context.Context, addr string, opts Options) (*Catalog, error) {
 		dg.Close()
 		return nil, fmt.Errorf("open dgraph catalog at %s: root collection: %w", addr, err)
 	}
+	if err := c.indexJobs(ctx); err != nil {
+		dg.Close()
+		return nil, fmt.Errorf("open dgraph catalog at %s: index jobs: %w", addr, err)
+	}
 	return c, nil
 }
 
@@ -189,6 +193,7 @@ var predicates = []string{
 	"lfrom", "lto", "rel", "lkey", "lock", "auth", "doc", "jkey", "jdue", "thash", "towner", "qkey",
 	"rskey", "rsver", "rsfiles",
 	"dkey",
+	"jrule", "jpath", "jpend",
 }
 
 // schema of a catalog; "P." is replaced by the prefix. Times are unix
@@ -254,6 +259,9 @@ P.rskey: string @index(exact) @upsert .
 P.rsver: int @index(int) .
 P.rsfiles: string .
 P.dkey: string @index(exact) @upsert .
+P.jrule: string @index(exact) .
+P.jpath: string @index(exact) .
+P.jpend: string @index(exact) @upsert .
 
 `
 

@@ -482,6 +482,16 @@ CREATE TRIGGER replicas_take_over_deletion AFTER INSERT ON replicas BEGIN
 	DELETE FROM pending_deletions WHERE resource = NEW.resource AND physical_path = NEW.physical_path;
 END;
 `,
+	// 14: jobs act on a path, and of the jobs of one rule on one path at
+	// most one is pending (not held, not failed); a run saves its progress
+	// in state. jobs_rule counts a rule's live jobs for its cap.
+	`
+ALTER TABLE jobs ADD COLUMN path TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN state BLOB;
+CREATE UNIQUE INDEX jobs_pending ON jobs(rule, path) WHERE path <> '' AND failed = 0 AND holder = '';
+CREATE INDEX jobs_rule ON jobs(rule, failed);
+CREATE INDEX jobs_path ON jobs(path) WHERE path <> '';
+`,
 }
 
 // The triggers of migration 11. A replica counts when its status is not

@@ -52,6 +52,10 @@ const maxConfigSize = 1 << 20
 //	  idle_timeout: 2m                    # a gRPC connection without a call is closed
 //	  keepalive_time: 1m                  # a silent connection is pinged ...
 //	  keepalive_timeout: 20s              # ... and closed if it does not answer
+//	jobs:
+//	  max_run: 6h             # the time budget of one run of a job (a replication, a periodic rule's run)
+//	  per_rule: 10000         # live jobs one rule may have; past it the rule schedules no more (-1: no limit)
+//	  select_batch: 100       # objects of a periodic rule's selection claimed at a time
 //
 // Unknown keys are an error, so that a misspelt setting is not ignored.
 type ConfigFile struct {
@@ -64,6 +68,14 @@ type ConfigFile struct {
 	LDAP       *LDAPFile     `yaml:"ldap,omitempty"`
 	// Connections bound the connections clients keep open.
 	Connections ConnectionLimits `yaml:"connections,omitempty"`
+	Jobs        *JobsFile        `yaml:"jobs,omitempty"`
+}
+
+// JobsFile is the jobs section of the configuration file.
+type JobsFile struct {
+	MaxRun      time.Duration `yaml:"max_run,omitempty"`
+	PerRule     int           `yaml:"per_rule,omitempty"`
+	SelectBatch int           `yaml:"select_batch,omitempty"`
 }
 
 // LDAPFile is the ldap section of the configuration file.
@@ -157,6 +169,9 @@ func (c ConfigFile) validate() error {
 	if err := c.Connections.check(); err != nil {
 		return fmt.Errorf("connections: %w", err)
 	}
+	if j := c.Jobs; j != nil && (j.MaxRun < 0 || j.MaxRun > 0 && j.MaxRun < time.Second || j.PerRule < -1 || j.SelectBatch < 0 || j.SelectBatch > 10_000) {
+		return errors.New("jobs: max_run is a duration of 1s or more, per_rule a number (-1: no limit), select_batch 1 to 10000")
+	}
 	if c.LDAP != nil {
 		if c.LDAP.URL == "" {
 			return errors.New("ldap: url is missing")
@@ -189,6 +204,9 @@ func (c ConfigFile) ServerConfig() (ServerConfig, slog.Level) {
 		Connections: c.Connections}
 	if c.LDAP != nil {
 		sc.LDAP = c.LDAP.config()
+	}
+	if c.Jobs != nil {
+		sc.Jobs.MaxRun, sc.Jobs.SelectBatch, sc.JobsPerRule = c.Jobs.MaxRun, c.Jobs.SelectBatch, c.Jobs.PerRule
 	}
 	return sc, level
 }

@@ -67,6 +67,14 @@ func TestParseConfig(t *testing.T) {
 		t.Errorf("defaults: %+v", got)
 	}
 
+	c, err = ParseConfig([]byte("jobs:\n  max_run: 12h\n  per_rule: -1\n  select_batch: 500\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc, _ := c.ServerConfig(); sc.Jobs.MaxRun != 12*time.Hour || sc.JobsPerRule != -1 || sc.Jobs.SelectBatch != 500 {
+		t.Errorf("jobs: %+v, per rule %d", sc.Jobs, sc.JobsPerRule)
+	}
+
 	// Empty is fine, and provisioning is on unless the file says otherwise.
 	for _, text := range []string{"", "# nothing\n", "ldap:\n  url: ldap://127.0.0.1:3389\n  base: dc=arca,dc=test\n"} {
 		c, err := ParseConfig([]byte(text))
@@ -88,6 +96,9 @@ func TestParseConfigErrors(t *testing.T) {
 		"bad zone":                 "zone: a/b\n",
 		"bad log level":            "log_level: loud\n",
 		"negative lease":           "lease: -1m\n",
+		"jobs max_run too short":   "jobs:\n  max_run: 10ms\n",
+		"jobs per_rule negative":   "jobs:\n  per_rule: -2\n",
+		"jobs unknown key":         "jobs:\n  budget: 1h\n",
 		"not a duration":           "session_ttl: forever\n",
 		"two documents":            "addr: :1247\n---\naddr: :1248\n",
 		"not a mapping":            "- a\n- b\n",

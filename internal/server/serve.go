@@ -127,6 +127,9 @@ type ServerConfig struct {
 	RulesDirs []string
 	// Jobs tunes how scheduled rule work runs.
 	Jobs zones.JobOptions
+	// JobsPerRule is zones.Options.JobsPerRule: how many live jobs one
+	// rule may have.
+	JobsPerRule int
 	// LDAP, when its URL is set, logs users in with a directory as well.
 	LDAP auth.LDAPConfig
 	// ReopenLogs, when it delivers, reopens DIR/audit.log for log rotation;
@@ -204,7 +207,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	defer cat.Close()
 
 	zone := zones.New(cat, zones.Options{Drivers: drivers.Default(), Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, ServerID: serverID(dir),
-		Directory: ldapLogin != nil, DataDir: dir})
+		Directory: ldapLogin != nil, DataDir: dir, JobsPerRule: cfg.JobsPerRule})
 	authn := auth.New(zone, auth.Options{SessionTTL: cfg.SessionTTL, LDAP: ldapLogin, Logger: cfg.Logger})
 	boot := zones.BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}
 	if rods, err := cat.User(ctx, catalog.UserID{Name: zones.DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
+	"time"
 
 	"github.com/arca-data/arca/resources"
 )
@@ -41,6 +42,10 @@ type Faults struct {
 	// Sticky makes every call from the Nth on fail, as a full disk would,
 	// not only the Nth.
 	Sticky bool
+	// WriteDelay slows every Writer.Write down by this much, as a slow or
+	// distant resource would; a write whose context (Create's) ends while
+	// it waits fails with the context's error.
+	WriteDelay time.Duration
 	// Err is the injected error; ErrInjected if nil. Returned errors wrap it.
 	Err error
 }
@@ -147,7 +152,7 @@ func (r *Resource) Create(ctx context.Context, key string) (resources.Writer, er
 	if err != nil {
 		return nil, err
 	}
-	return &writer{r: r, key: key, w: w}, nil
+	return &writer{ctx: ctx, r: r, key: key, w: w}, nil
 }
 
 // Open fails when Faults.FailOpenAt says so, and otherwise returns a reader
@@ -192,6 +197,7 @@ func (r *Resource) Walk(ctx context.Context, fn func(resources.Info) error) erro
 // writer injects write and commit faults. It has no ReadFrom on purpose:
 // io.Copy then goes through Write, where the faults are.
 type writer struct {
+	ctx    context.Context
 	r      *Resource
 	key    string
 	w      resources.Writer
@@ -205,6 +211,15 @@ func (w *writer) Write(p []byte) (int, error) {
 	if err := w.r.fault(write, "write", w.key); err != nil {
 		w.fail(err)
 		return 0, err
+	}
+	if d := w.r.armed.Load().faults.WriteDelay; d > 0 {
+		select {
+		case <-time.After(d):
+		case <-w.ctx.Done():
+			err := fmt.Errorf("faulty: write %q: %w", w.key, context.Cause(w.ctx))
+			w.fail(err)
+			return 0, err
+		}
 	}
 	return w.w.Write(p)
 }
