@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Jobs", jobTests},
 		{"Concurrency", concurrencyTests},
 		{"Links", linkTests},
+		{"Retention", retentionTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

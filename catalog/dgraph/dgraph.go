@@ -185,10 +185,15 @@ var predicates = []string{
 	"token", "suser", "sexp",
 	"of", "attr", "val", "unit",
 	"lfrom", "lto", "rel", "lkey", "lock", "auth", "doc", "jkey", "jdue", "thash", "towner", "qkey",
+	"rmode", "runtil", "rhold", "rby", "rset", "expire", "rdmode", "rdper",
 }
 
 // schema of a catalog; "P." is replaced by the prefix. Times are unix
-// nanoseconds (0 for none); status is catalog.ReplicaStatus; acl holds
+// nanoseconds (0 for none); status is catalog.ReplicaStatus; a data
+// object's lock (catalog.Lock) is rmode, runtil, rhold, rby and rset, and
+// expire is kept for the expiry of issue 16; a collection's default
+// retention is rdmode and rdper (an ISO 8601 period), present only while
+// it has one; acl holds
 // "name#zone#level" and who "name#zone" of each grant (names cannot hold
 // '#'), so that the grants of a principal are found through who's index.
 const schema = `
@@ -246,6 +251,14 @@ P.jdue: int @index(int) .
 P.thash: string @index(exact) @upsert .
 P.towner: string @index(exact) .
 P.qkey: string @index(exact) @upsert .
+P.rmode: string .
+P.runtil: int @index(int) .
+P.rhold: bool @index(bool) .
+P.rby: string .
+P.rset: int .
+P.expire: int @index(int) .
+P.rdmode: string .
+P.rdper: string .
 
 `
 
