@@ -51,8 +51,12 @@ type Op struct {
 	Group catalog.UserID
 	// Account is the account a "user.*" or "logout" operation acts on.
 	Account catalog.UserID
-	// AdminMode is ichmod -M: a rodsadmin changing an ACL as such.
+	// AdminMode is ichmod -M: a rodsadmin changing an ACL as such; for
+	// retention.set, bypassing governance.
 	AdminMode bool
+	// Recursive marks an operation on everything below the collection
+	// Path, where the table asks for its level on all of it.
+	Recursive bool
 	// Owner is the owner of the ticket a "ticket.*" operation acts on.
 	Owner catalog.UserID
 	// ViaTicket is set by authorize when the ticket the call presented,

@@ -83,6 +83,7 @@ type Zone struct {
 	hooks      []Hook
 	rules      *rules.Engine
 	auditPath  string
+	audit      *slog.Logger // the audit log, for changes of locks
 	groupCache groupCache
 	directory  bool
 	dataDir    string

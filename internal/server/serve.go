@@ -256,6 +256,7 @@ func startRules(dir string, cfg ServerConfig, zone *zones.Zone, cat catalog.Cata
 	}
 	audit := slog.New(slog.NewJSONHandler(f, nil))
 	zone.SetAuditLog(f.path)
+	zone.SetAuditLogger(audit) // changes of retention locks
 	reg := rules.NewRegistry()
 	if err := policies.Register(reg, zone, audit); err != nil {
 		f.Close()
