@@ -257,7 +257,7 @@ P.rhold: bool @index(bool) .
 P.rby: string .
 P.rset: int .
 P.expire: int @index(int) .
-P.rdmode: string .
+P.rdmode: string @index(exact) .
 P.rdper: string .
 
 `

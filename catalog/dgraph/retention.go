@@ -182,7 +182,8 @@ func (c *Catalog) SetDefaultRetention(ctx context.Context, p catalog.Path, d cat
 			return err
 		}
 		if d.IsZero() {
-			// Deleted, not emptied: the fast path of a put tests has().
+			// Deleted, not emptied: the predicate is there only while the
+			// collection has a default.
 			if n.RDMode == "" {
 				return nil
 			}
