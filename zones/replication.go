@@ -84,6 +84,9 @@ func (z *Zone) copyReplica(ctx context.Context, obj catalog.DataObject, src cata
 	rep.Status, rep.Size, rep.Checksum, rep.LockHolder = catalog.ReplicaGood, info.Size, info.Checksum, ""
 	rep.LeaseExpiry, rep.ModifyTime = time.Time{}, time.Now().UTC()
 	rep.Number = catalog.CommittedNumber(rep.Number, superseded)
+	if !obj.Lock.IsZero() {
+		z.retainBytes(context.WithoutCancel(ctx), obj, []catalog.Replica{rep}, false)
+	}
 	return rep, nil
 }
 

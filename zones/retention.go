@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources"
 )
 
 // Retention locks and legal holds (issue 16): catalog state that the zone
@@ -110,6 +111,8 @@ func (z *Zone) SetRetention(ctx context.Context, caller Principal, req Retention
 				z.log.Warn("governance retention bypassed", "path", o.Path, "by", caller.UserID(), "was", old.Describe(), "now", l.Describe())
 			}
 			z.auditRetention(ctx, op, o.Path, outcome, fmt.Sprintf("was %s; now %s", old.Describe(), l.Describe()))
+			o.Lock = l
+			z.retainBytes(ctx, o, o.Replicas, req.BypassGovernance)
 			if err := report(catalog.ObjectLock{Path: o.Path, Lock: l}); err != nil {
 				return err
 			}
@@ -142,6 +145,8 @@ func (z *Zone) SetHold(ctx context.Context, caller Principal, p catalog.Path, ho
 				outcome = "hold released"
 			}
 			z.auditRetention(ctx, op, o.Path, outcome, fmt.Sprintf("was %s; now %s", o.Lock.Describe(), l.Describe()))
+			o.Lock = l
+			z.retainBytes(ctx, o, o.Replicas, false)
 			if err := report(catalog.ObjectLock{Path: o.Path, Lock: l}); err != nil {
 				return err
 			}
@@ -254,4 +259,34 @@ func (z *Zone) refuseLockedBelow(ctx context.Context, p catalog.Path, action str
 		return err
 	}
 	return &catalog.LockError{Path: ol.Path, Lock: ol.Lock, Within: p, Action: action}
+}
+
+// retainBytes gives the replicas reps of obj that lie on a store locking
+// files itself (an S3 bucket with Object Lock) obj's lock: defence in
+// depth, so that the store's own credentials cannot delete the bytes
+// either. The catalog's lock is the authority: a store that refuses is
+// logged, and the operation stands.
+func (z *Zone) retainBytes(ctx context.Context, obj catalog.DataObject, reps []catalog.Replica, bypass bool) {
+	now := time.Now()
+	ret := resources.Retention{Hold: obj.Lock.Hold, Bypass: bypass}
+	if obj.Lock.Retains(now) {
+		ret.Mode, ret.Until = string(obj.Lock.Mode), obj.Lock.Until
+	}
+	for _, r := range reps {
+		if r.Status == catalog.ReplicaIntermediate {
+			continue
+		}
+		resc, _, err := z.resource(ctx, r.Resource)
+		if err != nil {
+			continue
+		}
+		rt, ok := resc.(resources.Retainer)
+		if !ok || !rt.Locks() {
+			continue
+		}
+		if err := rt.Retain(ctx, r.PhysicalPath, ret); err != nil {
+			z.log.Warn("the store did not take the lock of a replica; the catalog's lock stands",
+				"path", obj.Path, "resource", r.Resource, "replica", r.Number, "err", err)
+		}
+	}
 }

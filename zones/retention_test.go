@@ -5,14 +5,20 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
 	"github.com/arca-data/arca/resources/drivers"
+	"github.com/arca-data/arca/resources/s3/s3test"
 )
 
 // sqliteServers are n servers of one zone on one SQLite catalog file: each
@@ -165,5 +171,110 @@ func testRetentionTwoServers(t *testing.T, zs []*Zone, rods catalog.User) {
 	}
 	if _, err := two.cat.Stat(ctx, trashed); err != nil {
 		t.Errorf("the held object in the trash: %v", err)
+	}
+}
+
+// TestRetentionS3ObjectLock: a locked object's replica on an S3 resource
+// whose bucket has Object Lock gets the same retention and legal hold in
+// the bucket, whether the lock came from a collection's default at the
+// put, from iretention set or hold, or the replica from irepl.
+func TestRetentionS3ObjectLock(t *testing.T) {
+	cfg := s3test.Config(t)
+	e := newFaultEnv(t)
+	bucket := "arca-zlock-" + s3test.Unique()
+	u, err := url.Parse(cfg.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc, err := minio.New(u.Host, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), Secure: u.Scheme == "https"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mc.MakeBucket(e.ctx, bucket, minio.MakeBucketOptions{ObjectLocking: true}); err != nil {
+		t.Fatal(err)
+	}
+	auth := filepath.Join(e.dir, "s3.auth")
+	if err := os.WriteFile(auth, []byte(cfg.AccessKey+"\n"+cfg.SecretKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.zone.MakeResource(e.ctx, As(e.rods), catalog.Resource{Name: "lockedS3", Type: "s3", Location: bucket + "/zone",
+		Context: "endpoint=" + cfg.Endpoint + ";auth_file=" + auth}); err != nil {
+		t.Fatal(err)
+	}
+	retention := func(p catalog.Path) (*minio.RetentionMode, *time.Time, *minio.LegalHoldStatus) {
+		t.Helper()
+		o, err := e.cat.DataObject(e.ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range o.Replicas {
+			if r.Resource == "lockedS3" {
+				mode, until, _ := mc.GetObjectRetention(e.ctx, bucket, "zone/"+r.PhysicalPath, "")
+				hold, _ := mc.GetObjectLegalHold(e.ctx, bucket, "zone/"+r.PhysicalPath, minio.GetObjectLegalHoldOptions{})
+				return mode, until, hold
+			}
+		}
+		t.Fatalf("%s has no replica on lockedS3", p)
+		return nil, nil, nil
+	}
+	nothing := func(catalog.ObjectLock) error { return nil }
+
+	// A collection default: the put's bytes are locked at once.
+	arch := e.path("arch")
+	if _, err := e.zone.MakeCollection(e.ctx, As(e.rods), arch, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.zone.SetDefaultRetention(e.ctx, As(e.rods), arch, catalog.DefaultRetention{Mode: catalog.LockCompliance, Period: catalog.Period{Days: 1}},
+		false, func(catalog.Collection) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.put("arch/a", "lockedS3", []byte("archived"), false); err != nil {
+		t.Fatal(err)
+	}
+	if mode, until, _ := retention(e.path("arch/a")); mode == nil || *mode != minio.Compliance || until == nil || time.Until(*until) < 23*time.Hour {
+		t.Errorf("a put under a compliance default: S3 retention %v until %v", mode, until)
+	}
+
+	// iretention set and hold on an object already there.
+	if err := e.put("b", "lockedS3", []byte("later"), false); err != nil {
+		t.Fatal(err)
+	}
+	if mode, _, _ := retention(e.path("b")); mode != nil {
+		t.Fatalf("an unlocked object has S3 retention %v", *mode)
+	}
+	until := time.Now().Add(48 * time.Hour)
+	if err := e.zone.SetRetention(e.ctx, As(e.rods), RetentionRequest{Path: e.path("b"), Mode: catalog.LockGovernance, Until: until}, nothing); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.zone.SetHold(e.ctx, As(e.rods), e.path("b"), true, false, nothing); err != nil {
+		t.Fatal(err)
+	}
+	if mode, u, hold := retention(e.path("b")); mode == nil || *mode != minio.Governance || u == nil || u.Sub(until).Abs() > time.Second ||
+		hold == nil || *hold != minio.LegalHoldEnabled {
+		t.Errorf("after set and hold: S3 retention %v until %v, hold %v", mode, u, hold)
+	}
+	// The governance bypass reaches the bucket too.
+	if err := e.zone.SetHold(e.ctx, As(e.rods), e.path("b"), false, false, nothing); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.zone.SetRetention(e.ctx, As(e.rods), RetentionRequest{Path: e.path("b"), BypassGovernance: true}, nothing); err != nil {
+		t.Fatal(err)
+	}
+	if mode, _, hold := retention(e.path("b")); (mode != nil && *mode != "") || (hold != nil && *hold == minio.LegalHoldEnabled) {
+		t.Errorf("after the bypass: S3 retention %v, hold %v", mode, hold)
+	}
+
+	// irepl of a locked object onto the bucket locks the copy.
+	if err := e.put("c", DefaultResource, []byte("replicated"), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.zone.SetRetention(e.ctx, As(e.rods), RetentionRequest{Path: e.path("c"), Mode: catalog.LockCompliance, For: catalog.Period{Days: 1}}, nothing); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.zone.Replicate(e.ctx, As(e.rods), ReplicateRequest{Path: e.path("c"), Dest: "lockedS3"}, func(ch ReplicaChange) error { return ch.Err }); err != nil {
+		t.Fatal(err)
+	}
+	if mode, _, _ := retention(e.path("c")); mode == nil || *mode != minio.Compliance {
+		t.Errorf("a replica copied to the bucket: S3 retention %v", mode)
 	}
 }
