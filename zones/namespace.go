@@ -183,6 +183,15 @@ func (z *Zone) Remove(ctx context.Context, caller Principal, p catalog.Path, rec
 		if e.Collection != nil && !recursive {
 			return fmt.Errorf("%w: %s is a collection: use -r to remove it", catalog.ErrInvalidArgument, p)
 		}
+		// A lock refuses before the trash is touched (the catalog would
+		// refuse the move or the removal itself too).
+		if e.Object != nil {
+			if err := e.Object.Lock.Refuse(p, time.Now(), "removed"); err != nil {
+				return err
+			}
+		} else if err := z.refuseLockedBelow(ctx, p, "removed"); err != nil {
+			return err
+		}
 		if e.Collection != nil {
 			if err := z.checkNotStructural(ctx, p, "removed"); err != nil {
 				return err
@@ -343,6 +352,13 @@ func (z *Zone) RemoveTrash(ctx context.Context, caller Principal, user string, a
 		// irm does: the trash is no way around a rule that guards objects.
 		for _, root := range roots {
 			if err := z.checkRulesInside(ctx, op, root, nil); err != nil && !errors.Is(err, catalog.ErrNotFound) {
+				return err
+			}
+		}
+		// A locked object in the trash (locked there, or put there by
+		// ireg) stops the purge before anything goes.
+		for _, root := range roots {
+			if err := z.refuseLockedBelow(ctx, root, "emptied"); err != nil && !errors.Is(err, catalog.ErrNotFound) {
 				return err
 			}
 		}

@@ -56,9 +56,11 @@ type Op struct {
 	// member "group.add" and "group.remove_member" add or remove, and the
 	// user whose AVUs a "metadata.*" operation acts on.
 	Account catalog.UserID
-	// Recursive is -r: the operation takes everything below a collection.
+	// Recursive is -r: the operation takes everything below the collection
+	// Path (where the table asks for a level on all of it, on all of it).
 	Recursive bool
-	// AdminMode is ichmod -M: a rodsadmin changing an ACL as such.
+	// AdminMode is ichmod -M: a rodsadmin changing an ACL as such; for
+	// retention.set, bypassing governance.
 	AdminMode bool
 	// Owner is the owner of the ticket a "ticket.*" operation acts on.
 	Owner catalog.UserID

@@ -78,6 +78,11 @@ const (
 	OpAuditList        OpName = "audit.list"
 	OpJobList          OpName = "job.list"
 	OpJobRemove        OpName = "job.remove"
+	OpRetentionSet     OpName = "retention.set"
+	OpRetentionHold    OpName = "retention.hold"
+	OpRetentionRelease OpName = "retention.release"
+	OpRetentionDefault OpName = "retention.default"
+	OpRetentionList    OpName = "retention.list"
 )
 
 // Facts an operation gives rules beyond the caller (see Op): which of its
@@ -231,6 +236,27 @@ var operations = map[OpName]operation{
 	// decided against the job's owner in ListJobs and RemoveJob.
 	OpJobList:   {needs: anyone},
 	OpJobRemove: {needs: anyone},
+	// Retention locks (retention.go): who owns a data object locks it or
+	// holds it, with -r every object below the collection; bypassing
+	// governance (AdminMode) and releasing a legal hold are for rodsadmin.
+	// What no one may do (shorten a compliance lock) the zone and the
+	// catalog refuse whoever asks.
+	OpRetentionSet: {needs: func(op *Op) ([]need, error) {
+		if op.AdminMode {
+			return nil, errAdminOnly
+		}
+		return ownTree(op)
+	}, facts: []string{FactPath}},
+	OpRetentionHold:    {needs: ownTree, facts: []string{FactPath}},
+	OpRetentionRelease: {needs: adminOnly, facts: []string{FactPath}},
+	OpRetentionDefault: {needs: ownTree, facts: []string{FactPath}},
+	OpRetentionList:    {needs: readPath, facts: []string{FactPath}},
+}
+
+// ownTree is own on op.Path and, for a recursive operation, on everything
+// below it.
+func ownTree(op *Op) ([]need, error) {
+	return []need{{path: op.Path, level: catalog.AccessOwn, tree: op.Recursive}}, nil
 }
 
 func aclNeeds(op *Op) ([]need, error) {

@@ -195,10 +195,15 @@ func (z *Zone) put(ctx context.Context, caller Principal, req PutRequest, body i
 	committed = true
 	z.removeBytes(context.WithoutCancel(ctx), superseded)
 	obj = afterCommit(obj, rep, info, superseded)
-	if len(copies) == 0 {
-		return obj, nil
+	if len(copies) > 0 {
+		obj = z.fanOut(ctx, target, obj, catalog.CommittedNumber(rep.Number, superseded), copies)
 	}
-	return z.fanOut(ctx, target, obj, catalog.CommittedNumber(rep.Number, superseded), copies), nil
+	if !obj.Lock.IsZero() {
+		// Locked at birth (a collection's default): so are its bytes, on
+		// a store that locks (retention.go).
+		z.retainBytes(context.WithoutCancel(ctx), obj, obj.Replicas, false)
+	}
+	return obj, nil
 }
 
 // fanOut copies the replica just written to the other leaves a write to

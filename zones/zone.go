@@ -88,6 +88,7 @@ type Zone struct {
 	rules      *rules.Engine
 	ruleSet    ruleSetState
 	auditPath  string
+	audit      *slog.Logger // the audit log, for changes of locks
 	groupCache groupCache
 	directory  bool
 	dataDir    string

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Links", linkTests},
 		{"RuleSets", ruleSetTests},
 		{"Deletions", deletionTests},
+		{"Retention", retentionTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

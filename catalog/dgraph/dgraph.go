@@ -194,10 +194,15 @@ var predicates = []string{
 	"rskey", "rsver", "rsfiles",
 	"dkey",
 	"jrule", "jpath", "jpend",
+	"rmode", "runtil", "rhold", "rby", "rset", "expire", "rdmode", "rdper",
 }
 
 // schema of a catalog; "P." is replaced by the prefix. Times are unix
-// nanoseconds (0 for none); status is catalog.ReplicaStatus; acl holds
+// nanoseconds (0 for none); status is catalog.ReplicaStatus; a data
+// object's lock (catalog.Lock) is rmode, runtil, rhold, rby and rset, and
+// expire is kept for the expiry of issue 16; a collection's default
+// retention is rdmode and rdper (an ISO 8601 period), present only while
+// it has one; acl holds
 // "name#zone#level" and who "name#zone" of each grant (names cannot hold
 // '#'), so that the grants of a principal are found through who's index.
 const schema = `
@@ -262,6 +267,14 @@ P.dkey: string @index(exact) @upsert .
 P.jrule: string @index(exact) .
 P.jpath: string @index(exact) .
 P.jpend: string @index(exact) @upsert .
+P.rmode: string .
+P.runtil: int @index(int) .
+P.rhold: bool @index(bool) .
+P.rby: string .
+P.rset: int .
+P.expire: int @index(int) .
+P.rdmode: string @index(exact) .
+P.rdper: string .
 
 `
 

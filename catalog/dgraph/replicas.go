@@ -79,23 +79,37 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 				return err
 			}
 			acl, who := newACL(parent, r.Owner)
-			objUID, err = t.create(map[string]any{
+			d, err := parent.retention()
+			if err != nil {
+				return err
+			}
+			m := map[string]any{
 				c.p("kind"): kindObj, c.p("path"): r.Path.String(), c.p("name"): r.Path.Name(),
 				c.p("parent"): map[string]string{"uid": parent.UID},
 				c.p("owner"):  userKey(r.Owner), c.p("ctime"): now, c.p("mtime"): now,
 				c.p("acl"): acl, c.p("who"): who,
-			})
-			if err != nil {
+			}
+			l := d.LockAt(fromNanos(now), r.Owner)
+			if !d.IsZero() {
+				c.lockSets(m, l)
+			}
+			if objUID, err = t.create(m); err != nil {
 				return err
 			}
 			n = &node{UID: objUID, Kind: kindObj, Path: r.Path.String(), Name: r.Path.Name(),
-				Owner: userKey(r.Owner), CTime: now, MTime: now, ACL: acl}
+				Owner: userKey(r.Owner), CTime: now, MTime: now, ACL: acl,
+				RMode: string(l.Mode), RUntil: nanos(l.Until), RBy: userKey(l.SetBy), RSet: nanos(l.SetAt)}
 		} else {
 			if !r.Overwrite {
 				return catalog.ErrExists
 			}
 			if err := locked(n, r.Path.String(), now); err != nil {
 				return err
+			}
+			if !r.Copy {
+				if err := n.lock().Refuse(r.Path, fromNanos(now), "overwritten"); err != nil {
+					return err
+				}
 			}
 			objUID = n.UID
 			for _, x := range n.Repls {
@@ -160,7 +174,11 @@ func (c *Catalog) beginNew(ctx context.Context, r catalog.NewReplica) (catalog.D
 			// inheriting parent's grants go into the new object's ACL,
 			// which needs a read. Only collections have inherit, so this
 			// is also the test of kind, without the kind index (see at).
-			fmt.Fprintf(&blocks, "%s as var(func: eq(P.path, $%s)) @filter(eq(P.inherit, false))\n", v, v)
+			// Nor may it have a default retention, whose lock the new
+			// object would get: eq reads the index entry of the
+			// collections with that default, few (has() would cost more
+			// than the whole put).
+			fmt.Fprintf(&blocks, "%s as var(func: eq(P.path, $%s)) @filter(eq(P.inherit, false) AND NOT eq(P.rdmode, \"governance\") AND NOT eq(P.rdmode, \"compliance\"))\n", v, v)
 		} else {
 			// The parent's ancestors are collections.
 			fmt.Fprintf(&blocks, "%s as var(func: eq(P.path, $%s))\n", v, v)

@@ -109,6 +109,11 @@ func (c *Catalog) TrimReplica(ctx context.Context, object catalog.ID, number int
 		case catalog.ReplicaStatus(r.Status) == catalog.ReplicaGood && good == 0:
 			return fmt.Errorf("it is the last good replica: %w", catalog.ErrConflict)
 		}
+		if catalog.ReplicaStatus(r.Status) == catalog.ReplicaGood {
+			if err := trimRetained(o, r); err != nil {
+				return err
+			}
+		}
 		out = r.replica()
 		out.ObjectID = object
 		if err := t.touch(o.UID); err != nil {

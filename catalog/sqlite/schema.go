@@ -492,9 +492,33 @@ CREATE UNIQUE INDEX jobs_pending ON jobs(rule, path) WHERE path <> '' AND failed
 CREATE INDEX jobs_rule ON jobs(rule, failed);
 CREATE INDEX jobs_path ON jobs(path) WHERE path <> '';
 `,
+	// 15: retention locks and legal holds (catalog.Retention), on the data
+	// object's row, so that every read of an object has its lock without a
+	// join or a second lookup: ret_mode is '' (none), 'governance' or
+	// 'compliance', ret_until_ns the end of retention (0 with no mode),
+	// ret_hold the legal hold, ret_by_* and ret_set_ns the last change.
+	// expire_ns is reserved for the expiry of issue 16 (0: none). A
+	// collection's default retention (ret_default_mode, and the ISO 8601
+	// period ret_default_period) is on its row, read with the parent of
+	// every put: a put into a collection without one pays nothing.
+	// data_objects_retained holds only the objects that have a lock, by
+	// collection, for the checks of removals and renames of trees; its
+	// condition is repeated verbatim in the queries that use it.
+	`
+ALTER TABLE data_objects ADD COLUMN ret_mode TEXT NOT NULL DEFAULT '' CHECK (ret_mode IN ('', 'governance', 'compliance'));
+ALTER TABLE data_objects ADD COLUMN ret_until_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE data_objects ADD COLUMN ret_hold INTEGER NOT NULL DEFAULT 0 CHECK (ret_hold IN (0, 1));
+ALTER TABLE data_objects ADD COLUMN ret_by_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE data_objects ADD COLUMN ret_by_zone TEXT NOT NULL DEFAULT '';
+ALTER TABLE data_objects ADD COLUMN ret_set_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE data_objects ADD COLUMN expire_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE collections ADD COLUMN ret_default_mode TEXT NOT NULL DEFAULT '' CHECK (ret_default_mode IN ('', 'governance', 'compliance'));
+ALTER TABLE collections ADD COLUMN ret_default_period TEXT NOT NULL DEFAULT '';
+CREATE INDEX data_objects_retained ON data_objects(coll_id) WHERE ret_mode <> '' OR ret_hold = 1;
+`,
 }
 
-// The triggers of migration 11. A replica counts when its status is not
+// The triggers of migration 12. A replica counts when its status is not
 // 0 (intermediate); a data object counts while one of its replicas does.
 // usage_coll's quota collections above a data object's collection, and the
 // bytes of the counted replicas of an object, as SQL for the triggers.

@@ -372,6 +372,7 @@ func startRules(ctx context.Context, dir string, cfg ServerConfig, zone *zones.Z
 	}
 	audit := slog.New(slog.NewJSONHandler(f, nil))
 	zone.SetAuditLog(f.path)
+	zone.SetAuditLogger(audit) // changes of retention locks
 	reg := rules.NewRegistry()
 	if err := policies.Register(reg, zone, audit); err != nil {
 		return fail(err)

@@ -168,6 +168,8 @@ func metaTarget(k arcapb.MetadataTargetKind, name string) *arcapb.MetadataTarget
 	return &arcapb.MetadataTarget{Kind: k, Name: name}
 }
 
+func (c *walkClient) retention() arcapb.RetentionClient { return arcapb.NewRetentionClient(c.conn) }
+
 type walkBearer string
 
 func (b walkBearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
@@ -263,6 +265,7 @@ var apiFiles = []protoreflect.FileDescriptor{
 	arcapb.File_arca_v1_quota_proto,
 	arcapb.File_arca_v1_rules_proto,
 	arcapb.File_arca_v1_register_proto,
+	arcapb.File_arca_v1_retention_proto,
 }
 
 func walkCases() []walkCase {
@@ -786,6 +789,47 @@ func walkCases() []walkCase {
 		walkCase{method: arcapb.Replicas_Fsck_FullMethodName, allow: adminOnly,
 			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
 				return drain(c.repls().Fsck(ctx, &arcapb.FsckRequest{}, c.opts()...))
+			}},
+	)
+
+	// Retention: who owns an object locks it or puts it on hold (with -r
+	// everything below), rodsadmin bypasses governance and releases holds.
+	cases = append(cases,
+		walkCase{method: arcapb.Retention_SetRetention_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetRetention(ctx, &arcapb.SetRetentionRequest{Path: f.obj, Mode: "governance", Period: "1d"}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_SetRetention_FullMethodName, variant: "recursive", allow: both(catalog.AccessOwn, catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetRetention(ctx, &arcapb.SetRetentionRequest{Path: f.coll, Mode: "governance", Period: "1d", Recursive: true}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_SetRetention_FullMethodName, variant: "bypass governance", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetRetention(ctx, &arcapb.SetRetentionRequest{Path: f.obj, BypassGovernance: true}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_SetHold_FullMethodName, variant: "place", allow: objAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetHold(ctx, &arcapb.SetHoldRequest{Path: f.obj, Hold: true}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_SetHold_FullMethodName, variant: "release", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetHold(ctx, &arcapb.SetHoldRequest{Path: f.obj, Hold: false}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_SetDefaultRetention_FullMethodName, allow: collAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetDefaultRetention(ctx, &arcapb.SetDefaultRetentionRequest{Path: f.coll, Mode: "compliance", Period: "P1D"}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_SetDefaultRetention_FullMethodName, variant: "recursive", allow: both(catalog.AccessOwn, catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetDefaultRetention(ctx, &arcapb.SetDefaultRetentionRequest{Path: f.coll, Mode: "compliance", Period: "P1D", Recursive: true}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_ListRetention_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessRead),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().ListRetention(ctx, &arcapb.ListRetentionRequest{Path: f.obj}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_ListRetention_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessRead),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().ListRetention(ctx, &arcapb.ListRetentionRequest{Path: f.coll, Recursive: true}, c.opts()...))
 			}},
 	)
 

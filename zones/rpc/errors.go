@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -56,6 +57,21 @@ func toStatus(err error) error {
 	}
 	if _, ok := status.FromError(err); ok {
 		return err
+	}
+	var le *catalog.LockError
+	if errors.As(err, &le) {
+		// A retention lock or a legal hold refused it: a policy of the
+		// zone, as a rule's denial is (exit status 5), naming the lock.
+		md := map[string]string{"lock": le.Lock.Name(), "path": le.Path.String()}
+		if !le.Lock.Until.IsZero() {
+			md["until"] = le.Lock.Until.UTC().Format(time.RFC3339)
+		}
+		st, serr := status.New(codes.PermissionDenied, err.Error()).WithDetails(&errdetails.ErrorInfo{
+			Reason: arcapb.PolicyReason, Domain: "arca", Metadata: md,
+		})
+		if serr == nil {
+			return st.Err()
+		}
 	}
 	var d *rules.Denial
 	if errors.As(err, &d) {

@@ -67,6 +67,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterResourcesServer(g, &resourcesService{zone: s.zone})
 	arcapb.RegisterReplicasServer(g, &replicasService{zone: s.zone})
 	arcapb.RegisterRulesServer(g, s)
+	arcapb.RegisterRetentionServer(g, &retentionService{zone: s.zone})
 }
 
 type callerKey struct{}
