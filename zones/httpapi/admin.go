@@ -343,7 +343,7 @@ func RuleSetOf(set *rules.Set) RuleSet {
 	out.Version, out.LoadedAt = set.Version, set.LoadedAt
 	out.Files = append(out.Files, set.Files...)
 	for _, r := range set.Rules {
-		out.Rules = append(out.Rules, Rule{Name: r.Name, Description: r.Description, File: r.File, Line: r.Line, On: r.On,
+		out.Rules = append(out.Rules, Rule{Name: r.Name, Description: r.Description, File: r.File, Line: r.Line, On: append([]string{}, r.On...),
 			When: string(r.When), Priority: r.Priority, Mode: r.Mode, Denies: r.Denies(), Actions: r.Actions(), Schedule: r.Schedule})
 	}
 	return out

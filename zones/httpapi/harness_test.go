@@ -96,6 +96,16 @@ func (e *env) do(method, path, token string, body io.Reader, header map[string]s
 	if err != nil {
 		e.t.Fatalf("%s %s: read body: %v", method, path, err)
 	}
+	// Every answer of the API is held to the OpenAPI document.
+	if strings.HasPrefix(path, "/api/v1/") {
+		s, err := loadSpec()
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if err := s.check(method, path, resp.StatusCode, resp.Header.Get("Content-Type"), b); err != nil {
+			e.t.Errorf("OpenAPI: %v", err)
+		}
+	}
 	return resp, b
 }
 
