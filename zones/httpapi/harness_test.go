@@ -62,7 +62,6 @@ func startEnv(t testing.TB) *env {
 	return e
 }
 
-
 // login returns a bearer token of user.
 func (e *env) login(user, password string) string {
 	e.t.Helper()
