@@ -63,7 +63,7 @@ func (a *API) stat(w http.ResponseWriter, r *http.Request, who zones.Principal) 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, entryOf(e, true))
+	writeJSON(w, http.StatusOK, EntryOf(e, true))
 	return nil
 }
 
@@ -125,7 +125,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request, who zones.Principal) 
 	}
 	out := Listing{Path: p.String(), Entries: make([]Entry, 0, len(page)), Next: next}
 	for _, e := range page {
-		out.Entries = append(out.Entries, entryOf(e, false))
+		out.Entries = append(out.Entries, EntryOf(e, false))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -144,7 +144,7 @@ func (a *API) mkdir(w http.ResponseWriter, r *http.Request, who zones.Principal)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, entryOf(catalog.Entry{Collection: &c}, true))
+	writeJSON(w, http.StatusCreated, EntryOf(catalog.Entry{Collection: &c}, true))
 	return nil
 }
 
@@ -174,7 +174,7 @@ func (a *API) rename(w http.ResponseWriter, r *http.Request, who zones.Principal
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, entryOf(e, false))
+	writeJSON(w, http.StatusOK, EntryOf(e, false))
 	return nil
 }
 
@@ -212,7 +212,7 @@ func (a *API) put(w http.ResponseWriter, r *http.Request, who zones.Principal) e
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/objects"+escapePath(obj.Path))
-	writeJSON(w, http.StatusCreated, entryOf(catalog.Entry{Object: &obj}, true))
+	writeJSON(w, http.StatusCreated, EntryOf(catalog.Entry{Object: &obj}, true))
 	return nil
 }
 

@@ -43,7 +43,7 @@ func (a *API) listMetadata(w http.ResponseWriter, r *http.Request, who zones.Pri
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, Metadata{Path: p.String(), AVUs: avusOf(avus)})
+	writeJSON(w, http.StatusOK, Metadata{Path: p.String(), AVUs: AVUsOf(avus)})
 	return nil
 }
 
@@ -139,7 +139,7 @@ func (a *API) listACL(w http.ResponseWriter, r *http.Request, who zones.Principa
 	if err != nil {
 		return err
 	}
-	full := entryOf(e, true)
+	full := EntryOf(e, true)
 	writeJSON(w, http.StatusOK, ACL{Path: full.Path, Owner: full.Owner, ACL: full.ACL, Inherit: full.Inherit})
 	return nil
 }

@@ -45,7 +45,9 @@ type AVU struct {
 	Unit      string `json:"unit,omitempty"`
 }
 
-func entryOf(e catalog.Entry, full bool) Entry {
+// EntryOf is e as the API shows it; full adds replicas, the ACL and the
+// inheritance flag.
+func EntryOf(e catalog.Entry, full bool) Entry {
 	if c := e.Collection; c != nil {
 		out := Entry{Path: c.Path.String(), Name: c.Path.Name(), Type: "collection", Owner: c.Owner.String(),
 			Created: c.CreateTime, Modified: c.ModifyTime}
@@ -87,7 +89,8 @@ func aclOf(acl []catalog.ACE) []ACE {
 	return out
 }
 
-func avusOf(avus []catalog.AVU) []AVU {
+// AVUsOf is avus as the API shows them.
+func AVUsOf(avus []catalog.AVU) []AVU {
 	out := make([]AVU, 0, len(avus))
 	for _, a := range avus {
 		out = append(out, AVU{Attribute: a.Attribute, Value: a.Value, Unit: a.Unit})
