@@ -221,9 +221,13 @@ func (s *Web) fail(w http.ResponseWriter, r *http.Request, c *caller, err error)
 	if p.Status >= 500 {
 		s.log.Warn("web request failed", "method", r.Method, "path", r.URL.Path, "status", p.Status, "err", err)
 	}
+	// Back to the page the form was on (browsers send no Referer here:
+	// Referrer-Policy is no-referrer).
 	back := ""
-	if ref := r.Header.Get("Referer"); strings.HasPrefix(ref, "/") {
-		back = ref
+	for _, prefix := range []string{"/upload/", "/meta/", "/mkdir/", "/download/"} {
+		if rest, ok := strings.CutPrefix(r.URL.EscapedPath(), prefix); ok {
+			back = "/browse/" + rest
+		}
 	}
 	s.render(w, r, c, "error", page{Title: http.StatusText(p.Status), Problem: &p, Data: struct{ Back string }{back}})
 }
