@@ -1,8 +1,8 @@
 package httpapi_test
 
 import (
-	"crypto/tls"
 	"bytes"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"strings"
