@@ -39,31 +39,31 @@ func TestAPIAuthzWalk(t *testing.T) {
 		bob, owner string
 	}
 	calls := map[string]call{
-		"GET /api/v1/openapi.json":             {"/api/v1/openapi.json", "", ok, ok},
-		"POST /api/v1/login":                   {"/api/v1/login", `{"user": "bob", "password": "wrong"}`, anyone, anyone},
-		"POST /api/v1/logout":                  {"", "", ok, ok}, // checked apart: it ends the session
-		"GET /api/v1/whoami":                   {"/api/v1/whoami", "", ok, ok},
-		"GET /api/v1/entries/{path...}":        {"/api/v1/entries/" + obj, "", denied, ok},
-		"DELETE /api/v1/entries/{path...}":     {"/api/v1/entries/tempZone/home/rods/walk/gone.txt", "", denied, ok},
-		"GET /api/v1/collections/{path...}":    {"/api/v1/collections/" + coll, "", denied, ok},
-		"POST /api/v1/collections/{path...}":   {"/api/v1/collections/" + coll + "/sub", "", denied, ok},
-		"GET /api/v1/objects/{path...}":        {"/api/v1/objects/" + obj, "", denied, ok},
-		"HEAD /api/v1/objects/{path...}":       {"/api/v1/objects/" + obj, "", denied, ok},
-		"PUT /api/v1/objects/{path...}":        {"/api/v1/objects/" + coll + "/new.txt?overwrite=true", "new", denied, ok},
-		"POST /api/v1/rename":                  {"/api/v1/rename", `{"from": "/` + coll + `/new.txt", "to": "/` + coll + `/renamed.txt"}`, denied, ok},
-		"GET /api/v1/metadata/{path...}":       {"/api/v1/metadata/" + obj, "", denied, ok},
-		"POST /api/v1/metadata/{path...}":      {"/api/v1/metadata/" + obj, `{"action": "set", "avus": [{"attribute": "a", "value": "b"}]}`, denied, ok},
-		"GET /api/v1/acl/{path...}":            {"/api/v1/acl/" + obj, "", denied, ok},
-		"POST /api/v1/acl/{path...}":           {"/api/v1/acl/" + obj, `{"user": "bob", "level": "null"}`, denied, ok},
-		"GET /api/v1/replicas/{path...}":       {"/api/v1/replicas/" + obj, "", denied, ok},
-		"POST /api/v1/replicas/{path...}":      {"/api/v1/replicas/" + obj, `{"action": "trim", "keep": 1}`, denied, ok},
-		"GET /api/v1/query":                    {"/api/v1/query?q=SELECT+DATA_NAME", "", ok, ok},
-		"POST /api/v1/query":                   {"/api/v1/query", `{"query": "SELECT COLL_NAME"}`, ok, ok},
-		"GET /api/v1/jobs":                     {"/api/v1/jobs", "", ok, ok},
-		"DELETE /api/v1/jobs/{id}":             {"/api/v1/jobs/999", "", denied, denied}, // no such job: 404 for everyone
-		"GET /api/v1/resources":                {"/api/v1/resources", "", ok, ok},
-		"GET /api/v1/rules":                    {"/api/v1/rules", "", ok, ok},
-		"GET /api/v1/audit":                    {"/api/v1/audit", "", denied, ok},
+		"GET /api/v1/openapi.json":           {"/api/v1/openapi.json", "", ok, ok},
+		"POST /api/v1/login":                 {"/api/v1/login", `{"user": "bob", "password": "wrong"}`, anyone, anyone},
+		"POST /api/v1/logout":                {"", "", ok, ok}, // checked apart: it ends the session
+		"GET /api/v1/whoami":                 {"/api/v1/whoami", "", ok, ok},
+		"GET /api/v1/entries/{path...}":      {"/api/v1/entries/" + obj, "", denied, ok},
+		"DELETE /api/v1/entries/{path...}":   {"/api/v1/entries/tempZone/home/rods/walk/gone.txt", "", denied, ok},
+		"GET /api/v1/collections/{path...}":  {"/api/v1/collections/" + coll, "", denied, ok},
+		"POST /api/v1/collections/{path...}": {"/api/v1/collections/" + coll + "/sub", "", denied, ok},
+		"GET /api/v1/objects/{path...}":      {"/api/v1/objects/" + obj, "", denied, ok},
+		"HEAD /api/v1/objects/{path...}":     {"/api/v1/objects/" + obj, "", denied, ok},
+		"PUT /api/v1/objects/{path...}":      {"/api/v1/objects/" + coll + "/new.txt?overwrite=true", "new", denied, ok},
+		"POST /api/v1/rename":                {"/api/v1/rename", `{"from": "/` + coll + `/new.txt", "to": "/` + coll + `/renamed.txt"}`, denied, ok},
+		"GET /api/v1/metadata/{path...}":     {"/api/v1/metadata/" + obj, "", denied, ok},
+		"POST /api/v1/metadata/{path...}":    {"/api/v1/metadata/" + obj, `{"action": "set", "avus": [{"attribute": "a", "value": "b"}]}`, denied, ok},
+		"GET /api/v1/acl/{path...}":          {"/api/v1/acl/" + obj, "", denied, ok},
+		"POST /api/v1/acl/{path...}":         {"/api/v1/acl/" + obj, `{"user": "bob", "level": "null"}`, denied, ok},
+		"GET /api/v1/replicas/{path...}":     {"/api/v1/replicas/" + obj, "", denied, ok},
+		"POST /api/v1/replicas/{path...}":    {"/api/v1/replicas/" + obj, `{"action": "trim", "keep": 1}`, denied, ok},
+		"GET /api/v1/query":                  {"/api/v1/query?q=SELECT+DATA_NAME", "", ok, ok},
+		"POST /api/v1/query":                 {"/api/v1/query", `{"query": "SELECT COLL_NAME"}`, ok, ok},
+		"GET /api/v1/jobs":                   {"/api/v1/jobs", "", ok, ok},
+		"DELETE /api/v1/jobs/{id}":           {"/api/v1/jobs/999", "", denied, denied}, // no such job: 404 for everyone
+		"GET /api/v1/resources":              {"/api/v1/resources", "", ok, ok},
+		"GET /api/v1/rules":                  {"/api/v1/rules", "", ok, ok},
+		"GET /api/v1/audit":                  {"/api/v1/audit", "", denied, ok},
 	}
 	check := func(who, route string, status int, want string, body []byte) {
 		t.Helper()
