@@ -84,6 +84,14 @@ func (b *browser) post(path string, form url.Values) (*http.Response, string) {
 	return b.do(req)
 }
 
+func formOf(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return v
+}
+
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func csrfOf(t testing.TB, html string) string {
