@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,12 +32,6 @@ type bigZone struct {
 	objects int
 }
 
-var (
-	bigOnce sync.Once
-	big     *bigZone
-	bigErr  error
-)
-
 func benchObjects(b *testing.B) int {
 	if s := os.Getenv("ARCA_WEB_BENCH_OBJECTS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -51,13 +44,13 @@ func benchObjects(b *testing.B) int {
 }
 
 func startBigZone(b *testing.B) *bigZone {
-	bigOnce.Do(func() {
+	var (
+		big    *bigZone
+		bigErr error
+	)
+	func() {
 		n := benchObjects(b)
-		dir, err := os.MkdirTemp("", "arca-web-bench")
-		if err != nil {
-			bigErr = err
-			return
-		}
+		dir := b.TempDir() // removed after the zone stops
 		z := testzone.StartZone(b, dir, server.ServerConfig{HTTPAddr: "auto"})
 		conf, err := tlsca.ClientTLS(z.CAFile, "127.0.0.1")
 		if err != nil {
@@ -111,7 +104,7 @@ func startBigZone(b *testing.B) *bigZone {
 			return
 		}
 		big = &bigZone{z: z, b: br, objects: n}
-	})
+	}()
 	if bigErr != nil {
 		b.Fatal(bigErr)
 	}
