@@ -140,7 +140,15 @@ func BenchmarkRcloneUpload1000(b *testing.B) {
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		if out, err := rclone(b, bin, env, "copy", "--transfers", "8", src, fmt.Sprintf("arca:tempZone/home/rods/small%d", i)); err != nil {
+		args := []string{"copy", "--transfers", "8", src, fmt.Sprintf("arca:tempZone/home/rods/small%d", i)}
+		if os.Getenv("ARCA_RCLONE_DEBUG") != "" {
+			args = append(args, "-vv", "--dump", "headers")
+		}
+		out, err := rclone(b, bin, env, args...)
+		if os.Getenv("ARCA_RCLONE_DEBUG") != "" {
+			os.WriteFile(os.Getenv("ARCA_RCLONE_DEBUG"), []byte(out), 0o644)
+		}
+		if err != nil {
 			b.Fatalf("rclone copy: %v\n%s", err, out)
 		}
 		total += time.Since(start)
