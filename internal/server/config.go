@@ -28,6 +28,7 @@ const maxConfigSize = 1 << 20
 // ConfigFile is the server's configuration file:
 //
 //	addr: 0.0.0.0:1247
+//	http: 0.0.0.0:8443        # the web view, JSON API and WebDAV (HTTPS); off if unset
 //	zone: tempZone            # first start only, like --zone
 //	log_level: info
 //	lease: 1m
@@ -60,6 +61,7 @@ const maxConfigSize = 1 << 20
 // Unknown keys are an error, so that a misspelt setting is not ignored.
 type ConfigFile struct {
 	Addr       string        `yaml:"addr,omitempty"`
+	HTTP       string        `yaml:"http,omitempty"`
 	Zone       string        `yaml:"zone,omitempty"`
 	Catalog    string        `yaml:"catalog,omitempty"` // sqlite://PATH or dgraph://HOST:PORT
 	LogLevel   string        `yaml:"log_level,omitempty"`
@@ -152,6 +154,11 @@ func (c ConfigFile) validate() error {
 			return fmt.Errorf("addr %q: %w", c.Addr, err)
 		}
 	}
+	if c.HTTP != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP); err != nil {
+			return fmt.Errorf("http %q: %w", c.HTTP, err)
+		}
+	}
 	if c.Zone != "" {
 		if err := catalog.ValidateUserName(c.Zone); err != nil {
 			return fmt.Errorf("zone: %w", err)
@@ -200,7 +207,7 @@ func (l *LDAPFile) config() auth.LDAPConfig {
 func (c ConfigFile) ServerConfig() (ServerConfig, slog.Level) {
 	var level slog.Level
 	level.UnmarshalText([]byte(c.LogLevel)) // checked by ParseConfig; "" is info
-	sc := ServerConfig{Addr: c.Addr, Zone: c.Zone, Catalog: c.Catalog, Lease: c.Lease, SessionTTL: c.SessionTTL,
+	sc := ServerConfig{Addr: c.Addr, HTTPAddr: c.HTTP, Zone: c.Zone, Catalog: c.Catalog, Lease: c.Lease, SessionTTL: c.SessionTTL,
 		Connections: c.Connections}
 	if c.LDAP != nil {
 		sc.LDAP = c.LDAP.config()

@@ -14,6 +14,7 @@ import (
 
 const fullConfig = `# arca.yaml
 addr: 0.0.0.0:1247
+http: 0.0.0.0:8443
 zone: labZone
 log_level: debug
 lease: 2m
@@ -46,7 +47,7 @@ func TestParseConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc, level := c.ServerConfig()
-	if sc.Addr != "0.0.0.0:1247" || sc.Zone != "labZone" || sc.Lease != 2*time.Minute || sc.SessionTTL != 12*time.Hour || level.String() != "DEBUG" {
+	if sc.Addr != "0.0.0.0:1247" || sc.HTTPAddr != "0.0.0.0:8443" || sc.Zone != "labZone" || sc.Lease != 2*time.Minute || sc.SessionTTL != 12*time.Hour || level.String() != "DEBUG" {
 		t.Errorf("server settings: %+v, level %v", sc, level)
 	}
 	want := auth.LDAPConfig{URL: "ldaps://ldap.example.org", Base: "ou=people,dc=example,dc=org", UserAttr: "sAMAccountName",
@@ -93,6 +94,7 @@ func TestParseConfigErrors(t *testing.T) {
 		"unknown key":              "adress: 0.0.0.0:1247\n",
 		"unknown ldap key":         "ldap:\n  url: ldaps://x\n  base: dc=x\n  bind_password: secret\n",
 		"bad addr":                 "addr: 1247\n",
+		"bad http":                 "http: 8443\n",
 		"bad zone":                 "zone: a/b\n",
 		"bad log level":            "log_level: loud\n",
 		"negative lease":           "lease: -1m\n",

@@ -110,8 +110,11 @@ type ServerConfig struct {
 	// sqlite://DataDir/catalog.db.
 	Catalog string
 	Addr    string // host:port; port 0 picks a free one
-	Zone    string // "" keeps the stored zone, or tempZone on the first start
-	Logger  *slog.Logger
+	// HTTPAddr, if set, is host:port of the HTTPS listener: the web view,
+	// the JSON API and WebDAV (see http.go).
+	HTTPAddr string
+	Zone     string // "" keeps the stored zone, or tempZone on the first start
+	Logger   *slog.Logger
 	// Out receives the lines an operator reads: where the password is, where
 	// the server listens.
 	Out io.Writer
@@ -123,6 +126,8 @@ type ServerConfig struct {
 	SessionTTL          time.Duration
 	// Ready, if set, is called with the listening address once the zone serves.
 	Ready func(addr net.Addr)
+	// HTTPReady, if set, is called with the HTTPS listener's address before Ready.
+	HTTPReady func(addr net.Addr)
 	// RulesDirs are directories of rule files beside DIR/rules.
 	RulesDirs []string
 	// Jobs tunes how scheduled rule work runs.
@@ -184,6 +189,19 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer lis.Close()
+	hosts := []string{host}
+	var httpLis net.Listener
+	if cfg.HTTPAddr != "" {
+		httpHost, _, err := net.SplitHostPort(cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("--http %q: %w", cfg.HTTPAddr, err)
+		}
+		if httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("listen (--http): %w", err)
+		}
+		defer httpLis.Close()
+		hosts = append(hosts, httpHost)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -191,7 +209,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	if err != nil {
 		return err
 	}
-	tlsConf, err := tlsca.LoadOrCreate(filepath.Join(dir, "tls"), []string{host})
+	tlsConf, err := tlsca.LoadOrCreate(filepath.Join(dir, "tls"), hosts)
 	if err != nil {
 		return err
 	}
@@ -281,7 +299,16 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	go func() { defer close(jobsDone); zone.RunJobs(maintCtx, cfg.Jobs) }()
 	defer func() { stopMaint(); <-jobsDone }()
 
-	served := make(chan error, 2)
+	served := make(chan error, 3)
+	stopHTTP := func(context.Context) {}
+	if httpLis != nil {
+		h := HTTPHandler(HTTPParts{Zone: zone, Auth: authn, Logger: cfg.Logger})
+		stopHTTP = serveHTTP(httpLis, tlsConf, h, cfg.Logger, served)
+		fmt.Fprintf(cfg.Out, "arca: web view, API (/api/v1/) and WebDAV (/dav/) at https://%s/\n", httpLis.Addr())
+		if cfg.HTTPReady != nil {
+			cfg.HTTPReady(httpLis.Addr())
+		}
+	}
 	go func() { served <- g.Serve(mux.GRPCListener()) }()
 	go func() {
 		if err := mux.Serve(context.WithoutCancel(ctx)); err != nil {
@@ -309,7 +336,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	graceCtx, cancelGrace := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
 	defer cancelGrace()
 	drained := make(chan struct{})
-	go func() { g.GracefulStop(); mux.Drain(graceCtx); close(drained) }()
+	go func() { g.GracefulStop(); mux.Drain(graceCtx); stopHTTP(graceCtx); close(drained) }()
 	select {
 	case <-drained:
 	case <-graceCtx.Done():

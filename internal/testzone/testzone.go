@@ -38,6 +38,9 @@ type Zone struct {
 	CAFile string
 	// DataDir is the zone's data directory.
 	DataDir string
+	// HTTPAddr is host:port of the HTTPS listener, when the zone was
+	// started with one (any cfg.HTTPAddr: StartZone picks a free port).
+	HTTPAddr string
 
 	logMu sync.Mutex
 	log   bytes.Buffer
@@ -90,6 +93,10 @@ func StartZone(t testing.TB, dir string, cfg server.ServerConfig) *Zone {
 	}
 	ready := make(chan net.Addr, 1)
 	cfg.Ready = func(a net.Addr) { ready <- a }
+	if cfg.HTTPAddr != "" {
+		cfg.HTTPAddr = "127.0.0.1:0"
+		cfg.HTTPReady = func(a net.Addr) { z.HTTPAddr = a.String() }
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
