@@ -199,9 +199,20 @@ func TestRetentionAttacker(t *testing.T) {
 	if out := alice.must(t, "ils", "-L", w); !strings.Contains(out, "demoResc") || strings.Contains(out, "second") {
 		t.Errorf("after the rule's move: %s", out)
 	}
-	audit := rods.must(t, "irule", "--audit", "--rule", "attack")
+	// Post-rule actions run as jobs: wait for the job's outcome.
+	var audit string
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		audit = rods.must(t, "irule", "--audit", "--rule", "attack")
+		if strings.Contains(audit, "no checksum") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if !strings.Contains(audit, "no checksum") {
 		t.Errorf("the rule's refused move is not in the audit log:\n%s", audit)
+	}
+	if out := alice.must(t, "ils", "-L", w); !strings.Contains(out, "demoResc") || strings.Contains(out, "second") {
+		t.Errorf("after the rule's job: %s", out)
 	}
 	intact("at the end")
 }
