@@ -440,13 +440,19 @@ func (s *Service) Get(req *arcapb.GetRequest, stream grpc.ServerStreamingServer[
 	if err != nil {
 		return err
 	}
-	obj, rep, rc, err := s.zone.OpenWith(ctx, caller(ctx), p, zones.OpenOptions{Replica: int(req.Replica), Offset: req.Offset, NoWait: req.NoWait})
+	o := zones.OpenOptions{Resource: req.Resource, Offset: req.Offset, NoWait: req.NoWait}
+	if req.Replica != nil {
+		o.ByNumber, o.Number = true, int(req.GetReplica())
+	}
+	obj, rep, rc, err := s.zone.OpenWith(ctx, caller(ctx), p, o)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	head := entryPB(catalog.Entry{Object: &obj}, true, false)
+	head := entryPB(catalog.Entry{Object: &obj}, false, false)
 	head.Size, head.Checksum = rep.Size, rep.Checksum
+	head.Replicas = []*arcapb.Replica{replicaPB(rep)}
+	head.Replicas[0].PhysicalPath = ""
 	if err := stream.Send(&arcapb.GetResponse{Part: &arcapb.GetResponse_Header{Header: head}}); err != nil {
 		return err
 	}
