@@ -152,7 +152,7 @@ func TestIgetChoosesReplica(t *testing.T) {
 	if r, got := get("-R", "second", "-K"); r.code != 0 || !bytes.Equal(got, cur) {
 		t.Errorf("iget -R second -K: exit %d %q %s", r.code, got, r.err)
 	}
-	if r, _ := get("-n", "7"); r.code != ExitNotFound || !strings.Contains(r.err, "has no replica 7") {
+	if r, _ := get("-n", "7"); r.code != ExitNotFound || !strings.Contains(r.err, "has no replica 7") || strings.Count(r.err, "x.txt") != 1 {
 		t.Errorf("iget -n 7: exit %d, stderr %q", r.code, r.err)
 	}
 	if r, _ := get("-n", "1", "-R", "demoResc"); r.code != ExitNotFound {

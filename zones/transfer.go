@@ -468,7 +468,7 @@ func chosenReplicas(t *compose.Tree, obj catalog.DataObject, o OpenOptions) ([]c
 		where = "a replica on " + o.Resource
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s has no %s: %w", obj.Path, where, catalog.ErrNotFound)
+		return nil, fmt.Errorf("%w: the data object has no %s", catalog.ErrNotFound, where)
 	}
 	// Good first, then stale; intermediate replicas are left out.
 	slices.SortStableFunc(out, func(a, b catalog.Replica) int { return cmp.Compare(readRank(a.Status), readRank(b.Status)) })
@@ -480,8 +480,8 @@ func chosenReplicas(t *compose.Tree, obj catalog.DataObject, o OpenOptions) ([]c
 	}
 	if len(readable) == 0 {
 		r := out[0]
-		return nil, fmt.Errorf("%w: %s: replica %d on %s is intermediate (being written): it cannot be read until the write ends",
-			catalog.ErrLocked, obj.Path, r.Number, r.Resource)
+		return nil, fmt.Errorf("%w: replica %d on %s is intermediate (being written): it cannot be read until the write ends",
+			catalog.ErrLocked, r.Number, r.Resource)
 	}
 	return readable, nil
 }
