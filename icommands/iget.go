@@ -104,6 +104,7 @@ so); one being written (intermediate) is refused.`,
 	f.BoolVar(&o.noWait, "no-wait", false, "do not wait for a recall from tape: queue it and fail")
 	f.IntVarP(&o.replica, "replica", "n", 0, "read the replica with this number")
 	f.StringVarP(&o.resource, "resource", "R", "", "read the replica on this resource")
+	addAdminFlag(a, cmd)
 	return cmd
 }
 

@@ -22,6 +22,8 @@ type imetaArgs struct {
 	newAVU   catalog.AVU // mod
 	help     bool
 	jsonFlag bool
+	// adminMode is -M before the subcommand, as in iRODS.
+	adminMode bool
 }
 
 // imetaArity is how many words follow NAME: at least, at most.
@@ -59,6 +61,9 @@ func parseImeta(args []string) (imetaArgs, error) {
 	}
 	if in.help {
 		return in, nil
+	}
+	for len(words) > 0 && words[0] == "-M" {
+		in.adminMode, words = true, words[1:]
 	}
 	if len(words) == 0 {
 		return in, usagef("name a subcommand: add, set, rm, rmw, mod or ls")
@@ -151,7 +156,7 @@ func (in *imetaArgs) parseMod(rest []string) error {
 
 func newImeta(a *app) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "imeta add|set|rm|rmw|mod|ls -d|-C|-R|-u NAME [ATTR [VALUE [UNIT]]]",
+		Use:   "imeta [-M] add|set|rm|rmw|mod|ls -d|-C|-R|-u NAME [ATTR [VALUE [UNIT]]]",
 		Short: "Manage AVU metadata of data objects, collections, resources and users",
 		Long: `imeta manages AVUs (attribute, value, optional unit) on a data object (-d),
 a collection (-C), a resource (-R) or a user (-u), as iRODS's imeta. An
@@ -171,7 +176,9 @@ attribute may have many values.
 
 Changing the AVUs of a data object or collection needs write access, listing
 them read access. Anyone may list the AVUs of resources and users; only a
-rodsadmin may change them. Words after NAME are taken as they are (a value
+rodsadmin may change them. A rodsadmin lists any AVU, and changes those of
+other users' data objects and collections with -M (admin mode), given before
+the subcommand as in iRODS: imeta -M add -d PATH ATTR VALUE. Words after NAME are taken as they are (a value
 may be "-12"); put "--" before a value that is "--json" or "-h".`,
 		Annotations: map[string]string{jsonLines: "AVU for ls (the other subcommands print one object)"},
 		Example: `  imeta add -d results.csv project abc-123
@@ -204,6 +211,7 @@ may be "-12"); put "--" before a value that is "--json" or "-h".`,
 }
 
 func runImeta(ctx context.Context, a *app, in imetaArgs) error {
+	a.adminMode = in.adminMode
 	c, err := a.connect(ctx)
 	if err != nil {
 		return err

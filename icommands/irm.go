@@ -39,6 +39,7 @@ func newIrm(a *app) *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "remove collections and their contents")
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "delete at once instead of moving to the trash")
+	addAdminFlag(a, cmd)
 	return cmd
 }
 

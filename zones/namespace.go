@@ -107,9 +107,10 @@ func (z *Zone) listCollection(ctx context.Context, readable func(catalog.Path, [
 func (z *Zone) MakeCollection(ctx context.Context, caller Principal, p catalog.Path, parents bool) (catalog.Collection, error) {
 	if !parents {
 		var c catalog.Collection
-		err := z.do(ctx, &Op{Name: "mkdir", Caller: caller, Path: p}, func(ctx context.Context) error {
+		op := &Op{Name: "mkdir", Caller: caller, Path: p}
+		err := z.do(ctx, op, func(ctx context.Context) error {
 			var err error
-			c, err = z.cat.CreateCollection(ctx, catalog.Collection{Path: p, Owner: caller.UserID()})
+			c, err = z.cat.CreateCollection(ctx, catalog.Collection{Path: p, Owner: z.ownerFor(ctx, op, p).UserID()})
 			return err
 		})
 		return c, err

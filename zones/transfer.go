@@ -57,7 +57,7 @@ func (z *Zone) Put(ctx context.Context, caller Principal, req PutRequest, body i
 	err := z.do(ctx, op, func(ctx context.Context) error {
 		var err error
 		req.Resource = op.Resource // a rule may have chosen another
-		obj, err = z.put(ctx, As(ownerFor(op)), req, body)
+		obj, err = z.put(ctx, As(z.ownerFor(ctx, op, req.Path)), req, body)
 		return err
 	})
 	return obj, err
@@ -535,7 +535,7 @@ func (z *Zone) Copy(ctx context.Context, caller Principal, from, to catalog.Path
 			return err
 		}
 		defer rc.Close()
-		obj, err = z.put(ctx, As(ownerFor(op)), PutRequest{Path: to, Size: rep.Size, Resource: op.Resource, Overwrite: overwrite, Checksum: rep.Checksum}, rc)
+		obj, err = z.put(ctx, As(z.ownerFor(ctx, op, to)), PutRequest{Path: to, Size: rep.Size, Resource: op.Resource, Overwrite: overwrite, Checksum: rep.Checksum}, rc)
 		return err
 	})
 	return obj, err

@@ -95,6 +95,13 @@ func ticketMetadata(ctx context.Context) string {
 	return ""
 }
 
+// adminModeMetadata reports whether the call asks for admin mode (-M).
+func adminModeMetadata(ctx context.Context) bool {
+	md, _ := metadata.FromIncomingContext(ctx)
+	v := md.Get(arcapb.AdminModeMetadata)
+	return len(v) > 0 && v[0] == "1"
+}
+
 // peerHost is the client's IP address, for a ticket's allowed hosts.
 func peerHost(ctx context.Context) string {
 	p, ok := peer.FromContext(ctx)
@@ -119,6 +126,7 @@ func (s *Service) authenticate(ctx context.Context, method string) (context.Cont
 	if err != nil {
 		return ctx, toStatus(err)
 	}
+	who.AdminMode = adminModeMetadata(ctx)
 	ctx = context.WithValue(ctx, callerKey{}, who)
 	return context.WithValue(ctx, tokenKey{}, token), nil
 }
