@@ -1200,7 +1200,16 @@ type RemoveTrashRequest struct {
 	// user whose trash to empty; only an administrator may name another user.
 	User string `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
 	// all empties every user's trash (administrators only).
-	All           bool `protobuf:"varint,2,opt,name=all,proto3" json:"all,omitempty"`
+	All bool `protobuf:"varint,2,opt,name=all,proto3" json:"all,omitempty"`
+	// paths, absolute and in the trash, are what to remove (irmtrash PATH...);
+	// none: the whole trash of user (or every trash with all).
+	Paths []string `protobuf:"bytes,3,rep,name=paths,proto3" json:"paths,omitempty"`
+	// recursive lets a collection among paths go with what is in it.
+	Recursive bool `protobuf:"varint,4,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	// min_age_seconds, when above 0, removes only the data objects last
+	// modified at least that long ago, and the collections that this leaves
+	// empty (irmtrash --age).
+	MinAgeSeconds int64 `protobuf:"varint,5,opt,name=min_age_seconds,json=minAgeSeconds,proto3" json:"min_age_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1247,6 +1256,27 @@ func (x *RemoveTrashRequest) GetAll() bool {
 		return x.All
 	}
 	return false
+}
+
+func (x *RemoveTrashRequest) GetPaths() []string {
+	if x != nil {
+		return x.Paths
+	}
+	return nil
+}
+
+func (x *RemoveTrashRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+func (x *RemoveTrashRequest) GetMinAgeSeconds() int64 {
+	if x != nil {
+		return x.MinAgeSeconds
+	}
+	return 0
 }
 
 type CopyRequest struct {
@@ -3775,10 +3805,13 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\fdata_objects\x18\x01 \x01(\x03R\vdataObjects\x12 \n" +
 	"\vcollections\x18\x02 \x01(\x03R\vcollections\x12\x1d\n" +
 	"\n" +
-	"trash_path\x18\x03 \x01(\tR\ttrashPath\":\n" +
+	"trash_path\x18\x03 \x01(\tR\ttrashPath\"\x96\x01\n" +
 	"\x12RemoveTrashRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x10\n" +
-	"\x03all\x18\x02 \x01(\bR\x03all\"k\n" +
+	"\x03all\x18\x02 \x01(\bR\x03all\x12\x14\n" +
+	"\x05paths\x18\x03 \x03(\tR\x05paths\x12\x1c\n" +
+	"\trecursive\x18\x04 \x01(\bR\trecursive\x12&\n" +
+	"\x0fmin_age_seconds\x18\x05 \x01(\x03R\rminAgeSeconds\"k\n" +
 	"\vCopyRequest\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x0e\n" +
 	"\x02to\x18\x02 \x01(\tR\x02to\x12\x1a\n" +

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -292,7 +293,15 @@ func (s *Service) Remove(ctx context.Context, req *arcapb.RemoveRequest) (*arcap
 }
 
 func (s *Service) RemoveTrash(ctx context.Context, req *arcapb.RemoveTrashRequest) (*arcapb.RemoveResponse, error) {
-	res, err := s.zone.RemoveTrash(ctx, caller(ctx), req.User, req.All)
+	t := zones.TrashRemoval{User: req.User, All: req.All, Recursive: req.Recursive, MinAge: time.Duration(req.MinAgeSeconds) * time.Second}
+	for _, raw := range req.Paths {
+		p, err := parsePath(raw)
+		if err != nil {
+			return nil, err
+		}
+		t.Paths = append(t.Paths, p)
+	}
+	res, err := s.zone.RemoveTrashWith(ctx, caller(ctx), t)
 	if err != nil {
 		return nil, err
 	}
