@@ -86,7 +86,7 @@ func Commands(s *Streams) []*cobra.Command {
 		newIls(a), newImkdir(a), newIput(a), newIget(a), newIrm(a),
 		newIrmtrash(a), newImv(a), newIcp(a), newIchksum(a), newIadmin(a), newIquest(a),
 		newImeta(a), newIchmod(a), newIuserinfo(a), newIpasswd(a), newIticket(a), newIquota(a), newIreg(a),
-		newIlsresc(a), newIrepl(a), newItrim(a), newIphymv(a),
+		newIlsresc(a), newIrepl(a), newItrim(a), newIphymv(a), newIrsync(a),
 		newIrule(a), newIqstat(a), newIqdel(a),
 	}
 	setup(a, cmds)
