@@ -27,8 +27,8 @@ func newIls(a *app) *cobra.Command {
 objects, then its sub-collections marked "C-". The listing streams: the first
 lines appear before the whole collection has been read.
 -l shows one line per replica, as iRODS does: owner, replica number,
-resource, size, time and status (& good, X stale, ? intermediate); -L adds
-the resource hierarchy, the checksum and the physical path of every replica.
+resource hierarchy (root;...;leaf), size, time and status (& good, X stale,
+? intermediate); -L adds the checksum and the physical path of each.
 -d lists a collection itself ("C- PATH"), not its contents.`,
 		Annotations: map[string]string{jsonLines: "entry listed"},
 		Example: `  ils
@@ -143,7 +143,7 @@ func ilsSelf(ctx context.Context, a *app, c *client, w *bufio.Writer, p catalog.
 	}
 	if !o.replicas { // Stat tells where the bytes are; ils shows that with -L
 		for _, r := range e.Replicas {
-			r.Hierarchy, r.PhysicalPath = "", ""
+			r.PhysicalPath = ""
 		}
 	}
 	if a.json {
@@ -175,8 +175,8 @@ func printEntry(w io.Writer, e *arcapb.Entry, o ilsOptions, fullPath bool) {
 	for _, r := range e.Replicas {
 		t := time.Unix(0, r.ModifyUnixNano).Local().Format("2006-01-02.15:04")
 		resc := r.Resource
-		if o.replicas && r.Hierarchy != "" {
-			resc = r.Hierarchy // iRODS shows root;...;leaf with -L
+		if r.Hierarchy != "" {
+			resc = r.Hierarchy // root;...;leaf, as iRODS shows it
 		}
 		fmt.Fprintf(w, "  %-12s %4d %-16s %12d %s %s %s\n", owner, r.Number, resc, r.Size, t, statusMark(r.Status), name)
 		if o.replicas {
@@ -239,8 +239,11 @@ func entryJSON(e *arcapb.Entry) map[string]any {
 			reps[i] = map[string]any{"number": r.Number, "resource": r.Resource,
 				"size": r.Size, "checksum": r.Checksum, "status": r.Status,
 				"modify_time": time.Unix(0, r.ModifyUnixNano).UTC().Format(time.RFC3339Nano)}
-			if r.Hierarchy != "" { // sent with -L, as the full physical path
-				reps[i]["hierarchy"], reps[i]["online"], reps[i]["physical_path"] = r.Hierarchy, r.Online, r.PhysicalPath
+			if r.Hierarchy != "" {
+				reps[i]["hierarchy"] = r.Hierarchy
+			}
+			if r.PhysicalPath != "" { // sent with -L, as the full physical path
+				reps[i]["online"], reps[i]["physical_path"] = r.Online, r.PhysicalPath
 			}
 		}
 		m["replicas"] = reps

@@ -55,6 +55,28 @@ func TestIlsLongEveryReplica(t *testing.T) {
 		t.Errorf("ils --json: %v %+v", err, e)
 	}
 
+	// A replica in a tree shows its hierarchy, root;leaf, as in iRODS.
+	s.must(t, "iadmin", "mkresc", "rep", "replication")
+	for _, leaf := range []string{"a", "b"} {
+		s.must(t, "iadmin", "mkresc", leaf, "posix", filepath.Join(s.dir, leaf))
+		s.must(t, "iadmin", "addchildtoresc", "rep", leaf)
+	}
+	s.must(t, "iput", "-R", "rep", s.local("a.txt"), "y.txt")
+	out = s.must(t, "ils", "-l", "y.txt")
+	if !regexp.MustCompile(`(?m)^\s+rods\s+0 rep;[ab] `).MatchString(out) || !strings.Contains(out, " rep;a ") || !strings.Contains(out, " rep;b ") {
+		t.Errorf("ils -l of a replicated object:\n%s", out)
+	}
+	var h struct {
+		Replicas []struct {
+			Hierarchy    string `json:"hierarchy"`
+			PhysicalPath string `json:"physical_path"`
+		}
+	}
+	if err := json.Unmarshal([]byte(s.must(t, "ils", "--json", "y.txt")), &h); err != nil || len(h.Replicas) != 2 ||
+		!strings.HasPrefix(h.Replicas[0].Hierarchy, "rep;") || h.Replicas[0].PhysicalPath != "" {
+		t.Errorf("ils --json of a replicated object: %v %+v", err, h)
+	}
+
 	// ils -d: the collection itself, not its contents.
 	out = s.must(t, "ils", "-d", "/tempZone/home/rods")
 	if out != "  C- /tempZone/home/rods\n" {

@@ -243,6 +243,10 @@ func (s *Service) List(req *arcapb.ListRequest, stream grpc.ServerStreamingServe
 			resp.Entries[i] = entryPB(e, req.Replicas, req.Acl)
 			if req.Replicas {
 				s.showPhysicalPaths(ctx, resp.Entries[i])
+				continue
+			}
+			for _, r := range resp.Entries[i].Replicas { // ils -l shows it, as iRODS does
+				r.Hierarchy = s.zone.ReplicaHierarchy(ctx, r.Resource)
 			}
 		}
 		return stream.Send(resp)
