@@ -1,6 +1,7 @@
 package icommands
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"strings"
@@ -53,6 +54,20 @@ func TestAdminMode(t *testing.T) {
 	s.must(t, "imkdir", "-M", home+"/proj/made")
 	s.must(t, "iput", "-M", s.local("f.txt"), home+"/proj/made/deep.txt")
 	s.must(t, "iget", "-M", home+"/proj/hers.txt", s.local("got.txt"))
+	// A large file goes over the data channel, which carries -M too.
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16)
+	if err := os.WriteFile(s.local("big.bin"), big, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	alice.must(t, "iput", s.local("big.bin"), "proj/big.bin")
+	if r := s.run(t, "iget", home+"/proj/big.bin", s.local("big.out")); r.code != ExitPermission {
+		t.Errorf("iget of a large file without -M: exit %d", r.code)
+	}
+	s.must(t, "iget", "-M", home+"/proj/big.bin", s.local("big.out"))
+	s.must(t, "iput", "-M", "-f", s.local("big.bin"), home+"/proj/big.bin")
+	if got, _ := os.ReadFile(s.local("big.out")); !bytes.Equal(got, big) {
+		t.Error("iget -M of a large file: other bytes")
+	}
 	s.must(t, "ichksum", "-M", home+"/proj/hers.txt")
 	s.must(t, "imeta", "-M", "add", "-d", home+"/proj/hers.txt", "a", "b")
 	s.must(t, "ichmod", "-M", "read", "rods", home+"/proj/hers.txt")
