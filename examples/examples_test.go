@@ -414,7 +414,7 @@ func TestAccessTime(t *testing.T) {
 	}
 	// rods is not the owner: the embargo rule warns (it is in warn mode)
 	// and the read goes on.
-	_, _, rc, err := z.Open(ctx, zones.As(z.rods), catalog.MustPath("/tempZone/home/alice/a.dat"), 0, 0)
+	_, _, rc, err := z.Open(ctx, zones.As(z.rods), catalog.MustPath("/tempZone/home/alice/a.dat"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -627,7 +627,7 @@ func TestTierCold(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(3 * time.Second)
-	_, _, rc, err := z.Open(ctx, zones.As(z.rods), catalog.MustPath("/tempZone/projects/p1/read"), 0, 0)
+	_, _, rc, err := z.Open(ctx, zones.As(z.rods), catalog.MustPath("/tempZone/projects/p1/read"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,8 @@ type app struct {
 	client *client
 	// ticket is --ticket of iget, iput and ils: sent with every call.
 	ticket string
+	// adminMode is -M: sent with every call (addAdminFlag).
+	adminMode bool
 }
 
 // isTerminal reports whether w is a terminal, for progress bars and prompts.
@@ -62,7 +64,7 @@ func (a *app) connect(ctx context.Context) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := dial(dir, env, a.ticket)
+	c, err := dial(dir, env, a.ticket, a.adminMode)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +86,7 @@ func Commands(s *Streams) []*cobra.Command {
 		newIls(a), newImkdir(a), newIput(a), newIget(a), newIrm(a),
 		newIrmtrash(a), newImv(a), newIcp(a), newIchksum(a), newIadmin(a), newIquest(a),
 		newImeta(a), newIchmod(a), newIuserinfo(a), newIpasswd(a), newIticket(a), newIquota(a), newIreg(a),
-		newIlsresc(a), newIrepl(a), newItrim(a), newIphymv(a),
+		newIlsresc(a), newIrepl(a), newItrim(a), newIphymv(a), newIrsync(a),
 		newIrule(a), newIqstat(a), newIqdel(a), newIretention(a),
 	}
 	setup(a, cmds)
@@ -147,6 +149,12 @@ func setup(a *app, cmds []*cobra.Command) {
 // addTicketFlag gives cmd --ticket (-t, as in iRODS).
 func addTicketFlag(a *app, cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&a.ticket, "ticket", "t", "", "use this ticket where your own access does not reach (works without a session: iinit --user anonymous)")
+}
+
+// addAdminFlag gives cmd -M (admin mode), as iRODS gives it to the
+// commands with which a rodsadmin acts on other users' data.
+func addAdminFlag(a *app, cmd *cobra.Command) {
+	cmd.Flags().BoolVarP(&a.adminMode, "admin", "M", false, "admin mode: a rodsadmin acts on other users' data (without it, only as far as their ACLs grant)")
 }
 
 // Names lists the icommand names, for install-links and argv[0] dispatch.

@@ -48,9 +48,12 @@ type client struct {
 	noDataChannel atomic.Bool
 }
 
-// tokenCreds sends the session token, and the ticket given with --ticket,
-// with every call, only over TLS.
-type tokenCreds struct{ token, ticket string }
+// tokenCreds sends the session token, the ticket given with --ticket and
+// admin mode (-M) with every call, only over TLS.
+type tokenCreds struct {
+	token, ticket string
+	adminMode     bool
+}
 
 func (t tokenCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
 	md := map[string]string{}
@@ -59,6 +62,9 @@ func (t tokenCreds) GetRequestMetadata(context.Context, ...string) (map[string]s
 	}
 	if t.ticket != "" {
 		md[arcapb.TicketMetadata] = t.ticket
+	}
+	if t.adminMode {
+		md[arcapb.AdminModeMetadata] = "1"
 	}
 	return md, nil
 }
@@ -79,19 +85,18 @@ func clientTLS(caPath, host string) (*tls.Config, error) {
 }
 
 // dial connects to env's zone, sending the token stored in dir, if any.
-// ticket, if set, goes with every call.
-func dial(dir string, env Environment, ticket string) (*client, error) {
+// ticket, if set, and admin mode go with every call.
+func dial(dir string, env Environment, ticket string, adminMode bool) (*client, error) {
 	token, _ := os.ReadFile(filepath.Join(dir, sessionFile))
-	return dialWith(dir, env, strings.TrimSpace(string(token)), ticket)
+	return dialWith(dir, env, tokenCreds{token: strings.TrimSpace(string(token)), ticket: ticket, adminMode: adminMode})
 }
 
-func dialWith(dir string, env Environment, token, ticket string) (*client, error) {
+func dialWith(dir string, env Environment, creds tokenCreds) (*client, error) {
 	tlsConf, err := clientTLS(env.CAFile, env.Host)
 	if err != nil {
 		return nil, err
 	}
 	addr := net.JoinHostPort(env.Host, strconv.Itoa(env.Port))
-	creds := tokenCreds{token: token, ticket: ticket}
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(credentials.NewTLS(tlsConf)),
 		grpc.WithPerRPCCredentials(creds),

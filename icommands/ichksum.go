@@ -62,6 +62,7 @@ is tried; the exit status is the first failure's.`,
 	}
 	cmd.Flags().BoolVarP(&verify, "verify", "K", false, "verify every good replica against the catalog")
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "every data object below a collection")
+	addAdminFlag(a, cmd)
 	return cmd
 }
 

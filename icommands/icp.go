@@ -56,6 +56,7 @@ object owned by you, checked against the source's checksum.`,
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "overwrite an existing data object")
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "copy a collection tree")
 	cmd.Flags().StringVarP(&resource, "resource", "R", "", "resource for the copy")
+	addAdminFlag(a, cmd)
 	return cmd
 }
 

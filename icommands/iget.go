@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
@@ -28,6 +29,10 @@ type igetOptions struct {
 	sum     bool
 	threads int
 	noWait  bool
+	// replica (-n, when replicaSet) and resource (-R) choose the replica read.
+	replica    int
+	replicaSet bool
+	resource   string
 	// notify says what iget waits for (a recall from tape).
 	notify func(format string, args ...any)
 }
@@ -35,7 +40,7 @@ type igetOptions struct {
 func newIget(a *app) *cobra.Command {
 	var o igetOptions
 	cmd := &cobra.Command{
-		Use:   "iget [-r] [-f] [-K] [-N THREADS] DATA_OBJECT|COLLECTION... [LOCAL|-]",
+		Use:   "iget [-r] [-f] [-K] [-N THREADS] [-n REPLICA] [-R RESOURCE] DATA_OBJECT|COLLECTION... [LOCAL|-]",
 		Short: "Download data objects and collections",
 		Long: `iget downloads data objects into local files, and with -r collections
 into directories: "iget -r COLL DIR" creates DIR/<collection name> when DIR
@@ -50,12 +55,20 @@ A data object whose replicas are all on tape is recalled first: iget says so
 and waits, or with --no-wait queues the recall and fails at once (try again
 later). With --json the checksum printed is that of the bytes received:
 iget computes it and, as with -K, keeps no file whose bytes differ from
-the catalog's checksum.`,
+the catalog's checksum.
+By default iget reads the best good replica and falls back to another. As in
+iRODS, -n REPLICA reads the replica with that number (numbers start at 0, as
+ils -l shows them) and -R RESOURCE the replica on that resource (a leaf, or
+the root of a tree holding one); then no other is read. A stale replica is
+read only when so chosen (its older bytes are what was asked for; iget says
+so); one being written (intermediate) is refused.`,
 		Annotations: map[string]string{jsonLines: "file downloaded"},
 		Example: `  iget results.csv
   iget -K big.tar /scratch/
   iget -r run42 ~/data       # creates ~/data/run42 if ~/data exists, else ~/data is the copy
-  iget -K table.csv - | head # to standard output`,
+  iget -K table.csv - | head # to standard output
+  iget -n 1 results.csv      # replica 1
+  iget -R archive results.csv old.csv`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("name at least one data object")
@@ -70,6 +83,10 @@ the catalog's checksum.`,
 				return usagef("-N must be between 0 and 256, got %d", o.threads)
 			}
 			o.notify = func(format string, args ...any) { fmt.Fprintf(a.Err, "iget: "+format+"\n", args...) }
+			o.replicaSet = cmd.Flags().Changed("replica")
+			if o.replicaSet && o.replica < 0 {
+				return usagef("-n takes a replica number, 0 or more, got %d", o.replica)
+			}
 			o.sum = a.json
 			// "-" as the target is standard output, as in iRODS.
 			if len(args) > 1 && args[len(args)-1] == "-" {
@@ -85,6 +102,9 @@ the catalog's checksum.`,
 	f.IntVarP(&o.threads, "threads", "N", 8, "files downloaded at once (0: one at a time, as 1)")
 	addTicketFlag(a, cmd)
 	f.BoolVar(&o.noWait, "no-wait", false, "do not wait for a recall from tape: queue it and fail")
+	f.IntVarP(&o.replica, "replica", "n", 0, "read the replica with this number")
+	f.StringVarP(&o.resource, "resource", "R", "", "read the replica on this resource")
+	addAdminFlag(a, cmd)
 	return cmd
 }
 
@@ -157,7 +177,11 @@ func runIget(ctx context.Context, a *app, args []string, o igetOptions) error {
 			return err
 		}
 		if a.json {
-			return a.printJSON(map[string]any{"path": j.src.String(), "local": j.local, "size": e.Size, "checksum": e.Checksum})
+			m := map[string]any{"path": j.src.String(), "local": j.local, "size": e.Size, "checksum": e.Checksum}
+			if len(e.Replicas) == 1 { // the replica read
+				m["replica"], m["resource"], m["status"] = e.Replicas[0].Number, e.Replicas[0].Resource, e.Replicas[0].Status
+			}
+			return a.printJSON(m)
 		}
 		return nil
 	})
@@ -353,8 +377,12 @@ func getFile(ctx context.Context, c *client, j getJob, o igetOptions, prog *prog
 // openGet starts the download of src and returns the stream positioned
 // after its header, and the header.
 func openGet(ctx context.Context, c *client, src catalog.Path, o igetOptions) (arcapb.Transfer_GetClient, *arcapb.Entry, error) {
+	req := &arcapb.GetRequest{Path: src.String(), Resource: o.resource, NoWait: true}
+	if o.replicaSet {
+		req.Replica = proto.Int32(int32(o.replica))
+	}
 	// Ask without waiting first, so that a recall from tape can be told.
-	stream, err := c.getStream(ctx, &arcapb.GetRequest{Path: src.String(), NoWait: true})
+	stream, err := c.getStream(ctx, req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -363,7 +391,8 @@ func openGet(ctx context.Context, c *client, src catalog.Path, o igetOptions) (a
 		if o.notify != nil {
 			o.notify("%s is being recalled from tape; waiting for it", src)
 		}
-		if stream, err = c.getStream(ctx, &arcapb.GetRequest{Path: src.String()}); err != nil {
+		req.NoWait = false
+		if stream, err = c.getStream(ctx, req); err != nil {
 			return nil, nil, err
 		}
 		first, err = stream.Recv()
@@ -374,6 +403,10 @@ func openGet(ctx context.Context, c *client, src catalog.Path, o igetOptions) (a
 	head := first.GetHeader()
 	if head == nil {
 		return nil, nil, fmt.Errorf("%s: the server sent data before the header", src)
+	}
+	if len(head.Replicas) == 1 && head.Replicas[0].Status != "good" && o.notify != nil {
+		r := head.Replicas[0]
+		o.notify("%s: replica %d on %s is %s: its bytes are older than the good replica's", src, r.Number, r.Resource, r.Status)
 	}
 	return stream, head, nil
 }

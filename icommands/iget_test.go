@@ -104,3 +104,78 @@ func TestCorruptReplicaNotServed(t *testing.T) {
 		t.Errorf("iget -K kept %q", got)
 	}
 }
+
+// TestIgetChoosesReplica: iget -n REPL and -R RESC read that replica and no
+// other, as in iRODS; replica 0 can be asked for (numbers start at 0, which
+// the protocol once read as "the best one"); a stale replica is read only
+// when chosen, and iget says so; a missing one is not found.
+func TestIgetChoosesReplica(t *testing.T) {
+	s := newSession(t)
+	s.must(t, "iadmin", "mkresc", "second", "posix", filepath.Join(s.dir, "second"))
+	old, cur := []byte("old bytes\n"), []byte("the current bytes\n")
+	if err := os.WriteFile(s.local("old.txt"), old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.local("cur.txt"), cur, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Replica 0 on demoResc and 1 on second; then replica 1 alone is
+	// overwritten: 0 is stale, 1 good.
+	s.must(t, "iput", s.local("old.txt"), "x.txt")
+	s.must(t, "irepl", "-R", "second", "x.txt")
+	s.must(t, "iput", "-f", "-R", "second", s.local("cur.txt"), "x.txt")
+	if out := s.must(t, "ils", "-l", "x.txt"); !strings.Contains(out, " 0 demoResc") || !strings.Contains(out, " X ") {
+		t.Fatalf("setup: %s", out)
+	}
+
+	get := func(args ...string) (result, []byte) {
+		t.Helper()
+		dst := s.local("got")
+		os.Remove(dst)
+		r := s.run(t, append(append([]string{"iget"}, args...), "x.txt", dst)...)
+		got, _ := os.ReadFile(dst)
+		return r, got
+	}
+	if r, got := get(); r.code != 0 || !bytes.Equal(got, cur) {
+		t.Errorf("iget: exit %d %q %s", r.code, got, r.err)
+	}
+	r, got := get("-n", "0")
+	if r.code != 0 || !bytes.Equal(got, old) || !strings.Contains(r.err, "replica 0 on demoResc is stale") {
+		t.Errorf("iget -n 0: exit %d %q, stderr %q", r.code, got, r.err)
+	}
+	if r, got := get("-n", "1"); r.code != 0 || !bytes.Equal(got, cur) || r.err != "" {
+		t.Errorf("iget -n 1: exit %d %q, stderr %q", r.code, got, r.err)
+	}
+	if r, got := get("-R", "demoResc"); r.code != 0 || !bytes.Equal(got, old) {
+		t.Errorf("iget -R demoResc: exit %d %q", r.code, got)
+	}
+	if r, got := get("-R", "second", "-K"); r.code != 0 || !bytes.Equal(got, cur) {
+		t.Errorf("iget -R second -K: exit %d %q %s", r.code, got, r.err)
+	}
+	if r, _ := get("-n", "7"); r.code != ExitNotFound || !strings.Contains(r.err, "has no replica 7") || strings.Count(r.err, "x.txt") != 1 {
+		t.Errorf("iget -n 7: exit %d, stderr %q", r.code, r.err)
+	}
+	if r, _ := get("-n", "1", "-R", "demoResc"); r.code != ExitNotFound {
+		t.Errorf("iget -n 1 -R demoResc: exit %d, stderr %q", r.code, r.err)
+	}
+	if r, _ := get("-R", "nowhere"); r.code != ExitNotFound {
+		t.Errorf("iget -R nowhere: exit %d, stderr %q", r.code, r.err)
+	}
+	if r, _ := get("-n", "-1"); r.code != ExitUsage {
+		t.Errorf("iget -n -1: exit %d", r.code)
+	}
+	var j struct {
+		Replica  int
+		Resource string
+		Status   string
+	}
+	os.Remove(s.local("got"))
+	if err := json.Unmarshal([]byte(s.must(t, "iget", "--json", "-n", "0", "x.txt", s.local("got"))), &j); err != nil ||
+		j.Replica != 0 || j.Resource != "demoResc" || j.Status != "stale" {
+		t.Errorf("iget --json -n 0: %v %+v", err, j)
+	}
+	// To standard output too.
+	if out := s.must(t, "iget", "-n", "0", "x.txt", "-"); out != string(old) {
+		t.Errorf("iget -n 0 x.txt -: %q", out)
+	}
+}

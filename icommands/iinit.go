@@ -112,7 +112,7 @@ func runIinit(ctx context.Context, a *app, cmd *cobra.Command, env Environment, 
 // and env, its working collection reset to the home, in dir. It returns
 // env so completed and when the session expires.
 func logIn(ctx context.Context, dir string, env Environment, password string) (Environment, int64, error) {
-	c, err := dialWith(dir, env, "", "")
+	c, err := dialWith(dir, env, tokenCreds{})
 	if err != nil {
 		return env, 0, err
 	}
@@ -124,7 +124,7 @@ func logIn(ctx context.Context, dir string, env Environment, password string) (E
 	if err := writeFileAtomic(filepath.Join(dir, sessionFile), []byte(resp.Token+"\n"), 0o600); err != nil {
 		return env, 0, err
 	}
-	authed, err := dialWith(dir, env, resp.Token, "")
+	authed, err := dialWith(dir, env, tokenCreds{token: resp.Token})
 	if err != nil {
 		return env, 0, err
 	}

@@ -15,28 +15,33 @@ import (
 )
 
 type ilsOptions struct {
-	long, replicas, recursive, acl bool
+	long, replicas, recursive, acl, self bool
 }
 
 func newIls(a *app) *cobra.Command {
 	var o ilsOptions
 	cmd := &cobra.Command{
-		Use:   "ils [-l|-L] [-r] [-A] [PATH...]",
+		Use:   "ils [-l|-L] [-r|-d] [-A] [PATH...]",
 		Short: "List collections and data objects",
 		Long: `ils lists a collection (the working collection by default): its data
 objects, then its sub-collections marked "C-". The listing streams: the first
 lines appear before the whole collection has been read.
--l adds owner, replica number, resource, size, time and status (& good,
-X stale, ? intermediate); -L adds the checksum and physical path of every
-replica.`,
+-l shows one line per replica, as iRODS does: owner, replica number,
+resource hierarchy (root;...;leaf), size, time and status (& good, X stale,
+? intermediate); -L adds the checksum and the physical path of each.
+-d lists a collection itself ("C- PATH"), not its contents.`,
 		Annotations: map[string]string{jsonLines: "entry listed"},
 		Example: `  ils
   ils -l /tempZone/home/alice/run42
+  ils -d -A /tempZone/home/alice
   ils -Lr projects
   ils --json | jq .path`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{"."}
+			}
+			if o.self && o.recursive {
+				return usagef("ils: -d lists a collection itself; -r its contents below: give one")
 			}
 			c, err := a.connect(cmd.Context())
 			if err != nil {
@@ -58,6 +63,7 @@ replica.`,
 	f.BoolVarP(&o.replicas, "replicas", "L", false, "every replica with checksum and physical path")
 	f.BoolVarP(&o.recursive, "recursive", "r", false, "descend into sub-collections")
 	f.BoolVarP(&o.acl, "access", "A", false, "show access control lists")
+	f.BoolVarP(&o.self, "directory", "d", false, "list collections themselves, not their contents")
 	addTicketFlag(a, cmd)
 	return cmd
 }
@@ -66,6 +72,9 @@ func ils(ctx context.Context, a *app, c *client, w *bufio.Writer, arg string, o 
 	p, err := c.resolve(arg)
 	if err != nil {
 		return err
+	}
+	if o.self {
+		return ilsSelf(ctx, a, c, w, p, o)
 	}
 	// With -A the listed collection shows its own ACL and inheritance
 	// under its header, as in iRODS.
@@ -125,6 +134,28 @@ func ils(ctx context.Context, a *app, c *client, w *bufio.Writer, arg string, o 
 	}
 }
 
+// ilsSelf is ils -d: the entry at p itself, a collection as "C- PATH"
+// rather than its contents.
+func ilsSelf(ctx context.Context, a *app, c *client, w *bufio.Writer, p catalog.Path, o ilsOptions) error {
+	e, err := c.ns.Stat(ctx, &arcapb.StatRequest{Path: p.String()})
+	if err != nil {
+		return err
+	}
+	if !o.replicas { // Stat tells where the bytes are; ils shows that with -L
+		for _, r := range e.Replicas {
+			r.PhysicalPath = ""
+		}
+	}
+	if a.json {
+		if !o.acl {
+			e.Acl = nil
+		}
+		return writeJSONLine(w, entryJSON(e))
+	}
+	printEntry(w, e, o, true)
+	return nil
+}
+
 func printEntry(w io.Writer, e *arcapb.Entry, o ilsOptions, fullPath bool) {
 	name := catalog.MustPath(e.Path).Name()
 	if fullPath {
@@ -144,8 +175,8 @@ func printEntry(w io.Writer, e *arcapb.Entry, o ilsOptions, fullPath bool) {
 	for _, r := range e.Replicas {
 		t := time.Unix(0, r.ModifyUnixNano).Local().Format("2006-01-02.15:04")
 		resc := r.Resource
-		if o.replicas && r.Hierarchy != "" {
-			resc = r.Hierarchy // iRODS shows root;...;leaf with -L
+		if r.Hierarchy != "" {
+			resc = r.Hierarchy // root;...;leaf, as iRODS shows it
 		}
 		fmt.Fprintf(w, "  %-12s %4d %-16s %12d %s %s %s\n", owner, r.Number, resc, r.Size, t, statusMark(r.Status), name)
 		if o.replicas {
@@ -208,8 +239,11 @@ func entryJSON(e *arcapb.Entry) map[string]any {
 			reps[i] = map[string]any{"number": r.Number, "resource": r.Resource,
 				"size": r.Size, "checksum": r.Checksum, "status": r.Status,
 				"modify_time": time.Unix(0, r.ModifyUnixNano).UTC().Format(time.RFC3339Nano)}
-			if r.Hierarchy != "" { // sent with -L, as the full physical path
-				reps[i]["hierarchy"], reps[i]["online"], reps[i]["physical_path"] = r.Hierarchy, r.Online, r.PhysicalPath
+			if r.Hierarchy != "" {
+				reps[i]["hierarchy"] = r.Hierarchy
+			}
+			if r.PhysicalPath != "" { // sent with -L, as the full physical path
+				reps[i]["online"], reps[i]["physical_path"] = r.Online, r.PhysicalPath
 			}
 		}
 		m["replicas"] = reps

@@ -45,5 +45,6 @@ func newImkdir(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&parents, "parents", "p", false, "make parent collections as needed")
+	addAdminFlag(a, cmd)
 	return cmd
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func newImv(a *app) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "imv SOURCE TARGET",
 		Short: "Move or rename a data object or collection",
 		Long: `imv renames a data object or collection, or moves it into TARGET when
@@ -43,6 +43,8 @@ TARGET is an existing collection. Only the catalog changes; no bytes move.`,
 			return nil
 		},
 	}
+	addAdminFlag(a, cmd)
+	return cmd
 }
 
 // intoCollection resolves a target argument: an existing collection means

@@ -56,5 +56,6 @@ then removes the replica it came from.`,
 	f.StringVarP(&src, "source", "S", "", "move the replica below this resource")
 	f.BoolVarP(&recursive, "recursive", "r", false, "move a collection tree")
 	f.BoolVarP(&verb, "verbose", "v", false, "also report objects left unchanged")
+	addAdminFlag(a, cmd)
 	return cmd
 }

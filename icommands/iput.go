@@ -93,6 +93,7 @@ the object has.`,
 	f.IntVarP(&o.threads, "threads", "N", 32, "files uploaded at once (0: one at a time, as 1)")
 	f.StringVar(&o.metadata, "metadata", "", `AVUs to attach to every object: "attr;value;unit;..."`)
 	addTicketFlag(a, cmd)
+	addAdminFlag(a, cmd)
 	return cmd
 }
 

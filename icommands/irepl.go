@@ -63,5 +63,6 @@ replica. -r works through a collection tree.`,
 	f.BoolVarP(&all, "all", "a", false, "update every stale replica and fill missing ones")
 	f.BoolVarP(&recursive, "recursive", "r", false, "replicate a collection tree")
 	f.BoolVarP(&verb, "verbose", "v", false, "also report objects left unchanged")
+	addAdminFlag(a, cmd)
 	return cmd
 }

@@ -98,6 +98,7 @@ A refusal by a lock exits with status 5 and names the lock and its date.`,
 	f.BoolVarP(&fl.recursive, "recursive", "r", false, "every data object (with --default: collection) below the collection")
 	f.BoolVar(&fl.def, "default", false, "set, rm: the default retention of a collection")
 	f.BoolVar(&fl.bypass, "bypass-governance", false, "set, rm: shorten or remove a governance lock (rodsadmin; audited)")
+	addAdminFlag(a, cmd)
 	return cmd
 }
 

@@ -61,6 +61,7 @@ mod changes one thing (0 removes a limit):
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "ls: every ticket of the zone (rodsadmin)")
+	addAdminFlag(a, cmd)
 	return cmd
 }
 

@@ -60,5 +60,6 @@ reports what would go.`,
 	f.BoolVarP(&recursive, "recursive", "r", false, "trim a collection tree")
 	f.BoolVar(&dry, "dryrun", false, "report what would be trimmed, trim nothing")
 	f.BoolVarP(&verb, "verbose", "v", false, "also report objects left unchanged")
+	addAdminFlag(a, cmd)
 	return cmd
 }

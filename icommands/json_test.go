@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/arca-data/arca/api/arcapb"
 )
 
 // TestJSONEveryCommand runs every icommand, and every subcommand of iadmin,
@@ -95,6 +97,14 @@ func TestJSONEveryCommand(t *testing.T) {
 		{[]string{"imeta", "rm", "-d", "one.txt", "n", "14"}, false},
 		{[]string{"imeta", "add", "-C", "c", "x", "1"}, false},
 		{[]string{"imeta", "rmw", "-C", "c", "x", "%"}, false},
+		{[]string{"imeta", "add", "-C", "c", "y", "2"}, false},
+		{[]string{"imeta", "rmi", "-C", "c", strconv.FormatUint(avuID(&arcapb.AVU{Attribute: "y", Value: "2"}), 10)}, false},
+		{[]string{"imeta", "ls", "-ld", "one.txt"}, true},
+		{[]string{"imeta", "lsw", "-d", "one.txt", "%"}, true},
+		{[]string{"imeta", "cp", "-d", "-C", "one.txt", "c"}, false},
+		{[]string{"imeta", "addw", "-d", "one%", "checked", "yes"}, false},
+		{[]string{"irsync", "-r", s.local("tree"), "i:synced"}, true},
+		{[]string{"irsync", "-r", "-l", s.local("tree"), "i:synced"}, true},
 		{[]string{"iquest", "select DATA_NAME, DATA_SIZE, DATA_ID where DATA_NAME = 'one.txt'"}, true},
 		{[]string{"iquest", "attrs"}, false},
 		{[]string{"iadmin", "mkuser", "alice", "rodsuser", "alice pw"}, false},

@@ -3,6 +3,7 @@ package icommands
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,10 @@ func TestRetentionAttacker(t *testing.T) {
 	// refused runs an attack that must exit with code and leave v alone.
 	refused := func(who *session, code int, args ...string) {
 		t.Helper()
+		// rodsadmin attacks in admin mode (-M), with all the power it has.
+		if who == rods && slices.Contains([]string{"irm", "imv", "iput", "icp", "iretention"}, args[0]) {
+			args = append([]string{args[0], "-M"}, args[1:]...)
+		}
 		r := who.run(t, args...)
 		if r.code != code {
 			t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, code, r.out, r.err)
@@ -236,7 +241,7 @@ func TestRetentionGovernance(t *testing.T) {
 		!strings.Contains(r.err, "without --bypass-governance") {
 		t.Errorf("owner shortens: exit %d, %s", r.code, r.err)
 	}
-	if r := rods.run(t, "iretention", "set", "--mode", "governance", "--for", "1d", g); r.code != ExitPolicy {
+	if r := rods.run(t, "iretention", "set", "-M", "--mode", "governance", "--for", "1d", g); r.code != ExitPolicy {
 		t.Errorf("rodsadmin shortens without the bypass: exit %d, %s", r.code, r.err)
 	}
 	rods.must(t, "iretention", "set", "--bypass-governance", "--mode", "governance", "--for", "1d", g)

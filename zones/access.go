@@ -11,13 +11,14 @@ import (
 // level on p (ichmod); AccessNull removes its grant. It needs own on p, or
 // adminMode (ichmod -M) from a rodsadmin. With recursive it also changes
 // everything below a collection that the caller owns, leaving alone what it
-// does not own (a rodsadmin changes everything).
+// does not own (a rodsadmin in admin mode changes everything).
 func (z *Zone) SetAccess(ctx context.Context, caller Principal, p catalog.Path, principal string, level catalog.AccessLevel, recursive, adminMode bool) error {
 	id, err := catalog.ParseUserID(principal, z.name)
 	if err != nil {
 		return err
 	}
 	op := &Op{Name: "acl.set", Caller: caller, Path: p, Group: id, Level: level, Recursive: recursive, AdminMode: adminMode}
+	caller.AdminMode = caller.AdminMode || adminMode
 	return z.do(ctx, op, func(ctx context.Context) error {
 		if _, err := z.cat.User(ctx, id); err != nil {
 			return fmt.Errorf("user or group %s: %w", id, catalog.ErrNotFound)
@@ -42,6 +43,7 @@ func (z *Zone) SetAccess(ctx context.Context, caller Principal, p catalog.Path, 
 // the caller owns.
 func (z *Zone) SetInheritance(ctx context.Context, caller Principal, p catalog.Path, inherit, recursive, adminMode bool) error {
 	op := &Op{Name: "acl.inherit", Caller: caller, Path: p, Recursive: recursive, AdminMode: adminMode}
+	caller.AdminMode = caller.AdminMode || adminMode
 	return z.do(ctx, op, func(ctx context.Context) error {
 		if err := z.checkRulesBelow(ctx, op, p, recursive, catalog.AccessOwn); err != nil {
 			return err
@@ -55,7 +57,7 @@ func (z *Zone) SetInheritance(ctx context.Context, caller Principal, p catalog.P
 }
 
 // walkOwned calls fn with every collection below p, and with objects every
-// data object, that caller owns (everything for a rodsadmin). p itself is
+// data object, that caller owns (everything for a rodsadmin in admin mode). p itself is
 // not visited; a data object at p has nothing below it.
 func (z *Zone) walkOwned(ctx context.Context, caller Principal, p catalog.Path, objects bool, fn func(catalog.Path) error) error {
 	e, err := z.cat.Stat(ctx, p)
@@ -67,7 +69,7 @@ func (z *Zone) walkOwned(ctx context.Context, caller Principal, p catalog.Path, 
 		return err
 	}
 	owns := func(acl []catalog.ACE) bool {
-		return isAdmin(caller.User, z.name) || accessOf(caller.User, groups, acl) >= catalog.AccessOwn
+		return (isAdmin(caller.User, z.name) && caller.AdminMode) || accessOf(caller.User, groups, acl) >= catalog.AccessOwn
 	}
 	var walk func(catalog.Path) error
 	walk = func(c catalog.Path) error {

@@ -81,6 +81,9 @@ func (z *Zone) authorize(ctx context.Context, op *Op) error {
 func (z *Zone) authorizeCaller(ctx context.Context, op *Op) error {
 	needs, err := requirements(op)
 	admin := isAdmin(op.Caller.User, z.name)
+	if op.Caller.AdminMode && !admin {
+		return fmt.Errorf("%s: %w: admin mode (-M) is for rodsadmin", op.Name, catalog.ErrPermission)
+	}
 	switch {
 	case errors.Is(err, errAdminOnly) && !admin:
 		return fmt.Errorf("%s: %w: %s", op.Name, catalog.ErrPermission, err)
@@ -88,7 +91,7 @@ func (z *Zone) authorizeCaller(ctx context.Context, op *Op) error {
 		return nil
 	case err != nil:
 		return err
-	case admin || len(needs) == 0:
+	case len(needs) == 0, adminMode(op, z.name), admin && operations[op.Name].adminReads:
 		return nil
 	}
 	groups, err := z.groupsOf(ctx, op.Caller.User)
@@ -97,6 +100,9 @@ func (z *Zone) authorizeCaller(ctx context.Context, op *Op) error {
 	}
 	for _, n := range needs {
 		if n.groupAdminOf != (catalog.UserID{}) {
+			if admin {
+				continue // managing members is the administrators' (iadmin atg)
+			}
 			if op.Caller.Type != catalog.UserTypeGroupAdmin || !slices.Contains(groups, n.groupAdminOf) {
 				return fmt.Errorf("%s %s: %w: administrators only, or a groupadmin of the group", op.Name, n.groupAdminOf, catalog.ErrPermission)
 			}
@@ -117,6 +123,14 @@ func (z *Zone) authorizeCaller(ctx context.Context, op *Op) error {
 
 func isAdmin(u catalog.User, zone string) bool {
 	return u.Type == catalog.UserTypeAdmin && u.Zone == zone
+}
+
+// adminMode reports whether op's caller is a rodsadmin acting as such (-M,
+// or the ACL request's own admin mode): then it passes every permission
+// check on other users' data. Without it, as in iRODS, a rodsadmin has on
+// their data only what their ACLs grant it.
+func adminMode(op *Op, zone string) bool {
+	return isAdmin(op.Caller.User, zone) && (op.Caller.AdminMode || op.AdminMode)
 }
 
 // checkZone refuses paths of zones this server does not serve: federation
@@ -240,14 +254,41 @@ func (z *Zone) readable(ctx context.Context, op *Op) (func(p catalog.Path, acl [
 	}, nil
 }
 
-// ownerFor is who owns what op creates: the caller, or the owner of the
+// ownerFor is who owns what op creates at p: the caller; the owner of the
 // ticket that allowed op, so that data written through a ticket stays in
-// its owner's hands (and quota).
-func ownerFor(op *Op) catalog.User {
+// its owner's hands (and quota); or, for what an administrator creates in
+// another user's home, that user (homeOwner).
+func (z *Zone) ownerFor(ctx context.Context, op *Op, p catalog.Path) catalog.User {
 	if t := op.ViaTicket; t != nil {
 		return catalog.User{Name: t.Owner.Name, Zone: t.Owner.Zone}
 	}
-	return op.Caller.User
+	return z.homeOwner(ctx, op.Caller.User, p)
+}
+
+// homeOwner is who owns what u creates at p. What an administrator creates
+// (in admin mode, or registers) below the home of another user belongs to
+// that user, and counts against her quota: she must see and remove what
+// is in her home, which a rodsadmin's object, with no grant to her, would
+// hide from her and keep her irm -r from removing. (iRODS makes the
+// creator the owner; Arca's administrator acts on the user's behalf, as
+// through a ticket.) Anything else belongs to u.
+func (z *Zone) homeOwner(ctx context.Context, u catalog.User, p catalog.Path) catalog.User {
+	if !isAdmin(u, z.name) {
+		return u
+	}
+	home := catalog.MustPath("/" + z.name + "/home")
+	if !p.HasPrefix(home) || p == home {
+		return u
+	}
+	name := p.Rebase(home, catalog.MustPath("/")).Components()[0]
+	if name == u.Name {
+		return u
+	}
+	owner, err := z.cat.User(ctx, catalog.UserID{Name: name, Zone: z.name})
+	if err != nil || owner.Type == catalog.UserTypeGroup {
+		return u // no user's home: a collection an administrator made
+	}
+	return owner
 }
 
 // groupsOf returns the groups u belongs to (public, implicit, is not among

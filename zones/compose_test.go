@@ -81,7 +81,7 @@ func TestRandomAndPassthru(t *testing.T) {
 	if err := e.put("closed", "pt", []byte("x"), false); err == nil || !strings.Contains(err.Error(), "write=0") {
 		t.Errorf("put through a passthru with write=0: %v", err)
 	}
-	if _, _, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("o1"), 0, 0); err != nil {
+	if _, _, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("o1"), 0); err != nil {
 		t.Errorf("read below a passthru with write=0: %v", err)
 	} else {
 		rc.Close()
@@ -134,7 +134,7 @@ func TestCompoundWatermarks(t *testing.T) {
 	if reps := e.replicasOf("f0"); reps["cache"] == catalog.ReplicaGood {
 		t.Fatalf("f0 still on the cache: %v", reps)
 	}
-	_, rep, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("f0"), 0, 0)
+	_, rep, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("f0"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestReadPrefersFastMedium(t *testing.T) {
 	if err := e.zone.Replicate(e.ctx, As(e.rods), ReplicateRequest{Path: e.path("x"), Dest: "disk"}, func(ch ReplicaChange) error { return ch.Err }); err != nil {
 		t.Fatal(err)
 	}
-	_, rep, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("x"), 0, 0)
+	_, rep, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("x"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestReadPrefersFastMedium(t *testing.T) {
 		t.Errorf("read from %s, want disk before tape", rep.Resource)
 	}
 	e.modresc("disk", "status", "down")
-	_, rep, rc, err = e.zone.Open(e.ctx, As(e.rods), e.path("x"), 0, 0)
+	_, rep, rc, err = e.zone.Open(e.ctx, As(e.rods), e.path("x"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

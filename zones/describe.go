@@ -34,6 +34,18 @@ func (z *Zone) LocateReplica(ctx context.Context, resource, key string) ReplicaL
 	return loc
 }
 
+// ReplicaHierarchy is the hierarchy of the resource a replica is on,
+// "root;...;leaf" as iRODS's ils -l shows it (the name alone when it is
+// not in the tree).
+func (z *Zone) ReplicaHierarchy(ctx context.Context, resource string) string {
+	if t, err := z.tree(ctx); err == nil {
+		if n, ok := t.Lookup(resource); ok {
+			return n.Hierarchy()
+		}
+	}
+	return resource
+}
+
 // DescribeResource places the resource r in the tree.
 func (z *Zone) DescribeResource(ctx context.Context, r catalog.Resource) ResourceInfo {
 	info := ResourceInfo{Resource: r, Hierarchy: r.Name}

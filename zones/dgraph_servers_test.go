@@ -235,7 +235,7 @@ func TestDgraphTwoServersLeaseBlocks(t *testing.T) {
 	if _, err := b.Put(ctx, As(rods), PutRequest{Path: p, Size: 4, Overwrite: true}, strings.NewReader("B!!!")); err != nil {
 		t.Fatalf("overwrite through B after A finished: %v", err)
 	}
-	_, _, rc, err := a.Open(ctx, As(rods), p, 0, 0)
+	_, _, rc, err := a.Open(ctx, As(rods), p, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

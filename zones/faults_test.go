@@ -371,7 +371,7 @@ func TestCopyOfBadSourceRefused(t *testing.T) {
 		t.Errorf("files without a replica: %+v", got)
 	}
 	// A read now says why nothing can be read.
-	_, _, _, err = e.zone.Open(e.ctx, As(e.rods), e.path("x"), 0, 0)
+	_, _, _, err = e.zone.Open(e.ctx, As(e.rods), e.path("x"), 0)
 	if !errors.Is(err, resources.ErrUnavailable) {
 		t.Errorf("read of an object with only a stale replica: %v", err)
 	}
@@ -391,7 +391,7 @@ func TestGetPassesOverWrongSize(t *testing.T) {
 	if err := e.put("x.dat", "rep", data, false); err != nil {
 		t.Fatal(err)
 	}
-	_, first, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("x.dat"), 0, 0)
+	_, first, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("x.dat"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +400,7 @@ func TestGetPassesOverWrongSize(t *testing.T) {
 	if err := os.Truncate(filepath.Join(e.dir, first.Resource, first.PhysicalPath), 100); err != nil {
 		t.Fatal(err)
 	}
-	_, got, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("x.dat"), 0, 0)
+	_, got, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path("x.dat"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -545,7 +545,7 @@ func TestJobsRecheck(t *testing.T) {
 `, serverOptions{})
 	s.put("read", []byte("r"))
 	s.put("unread", []byte("u"))
-	_, _, rc, err := s.z.Open(t.Context(), zones.As(s.rods), s.path("read"), 0, 0)
+	_, _, rc, err := s.z.Open(t.Context(), zones.As(s.rods), s.path("read"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

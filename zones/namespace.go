@@ -9,6 +9,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/resources"
+	"github.com/arca-data/arca/rules"
 )
 
 // listPage is how many entries one catalog query and one streamed message hold.
@@ -108,9 +109,10 @@ func (z *Zone) listCollection(ctx context.Context, readable func(catalog.Path, [
 func (z *Zone) MakeCollection(ctx context.Context, caller Principal, p catalog.Path, parents bool) (catalog.Collection, error) {
 	if !parents {
 		var c catalog.Collection
-		err := z.do(ctx, &Op{Name: "mkdir", Caller: caller, Path: p}, func(ctx context.Context) error {
+		op := &Op{Name: "mkdir", Caller: caller, Path: p}
+		err := z.do(ctx, op, func(ctx context.Context) error {
 			var err error
-			c, err = z.cat.CreateCollection(ctx, catalog.Collection{Path: p, Owner: caller.UserID()})
+			c, err = z.cat.CreateCollection(ctx, catalog.Collection{Path: p, Owner: z.ownerFor(ctx, op, p).UserID()})
 			return err
 		})
 		return c, err
@@ -313,11 +315,29 @@ func (z *Zone) ensureTrashParents(ctx context.Context, caller Principal, trash, 
 // RemoveTrash empties the trash of user (the caller's own when empty), or
 // with all the trash of every user.
 func (z *Zone) RemoveTrash(ctx context.Context, caller Principal, user string, all bool) (RemoveResult, error) {
+	return z.RemoveTrashWith(ctx, caller, TrashRemoval{User: user, All: all})
+}
+
+// TrashRemoval is what RemoveTrashWith removes: irmtrash, as in iRODS.
+type TrashRemoval struct {
+	// User is whose trash: the caller's when empty; another user's trash
+	// is for administrators, as is All, every user's.
+	User string
+	All  bool
+	// Paths, in that trash, are what to remove; none: all of it.
+	Paths []catalog.Path
+	// Recursive lets a collection among Paths go with what is in it.
+	Recursive bool
+	// MinAge, when above 0, removes only the data objects last modified at
+	// least that long ago, and the collections this leaves empty (irmtrash
+	// --age; iRODS also goes by the data objects' modify time).
+	MinAge time.Duration
+}
+
+// RemoveTrashWith deletes for good what t names in the trash.
+func (z *Zone) RemoveTrashWith(ctx context.Context, caller Principal, t TrashRemoval) (RemoveResult, error) {
 	var res RemoveResult
-	name := OpTrashRemove
-	if all || (user != "" && user != caller.Name) {
-		name = OpTrashRemoveOther
-	}
+	user, all := t.User, t.All
 	if user == "" {
 		user = caller.Name
 	}
@@ -325,6 +345,19 @@ func (z *Zone) RemoveTrash(ctx context.Context, caller Principal, user string, a
 	// reach another collection, or make TrashHome panic.
 	if err := catalog.ValidateUserName(user); err != nil {
 		return res, fmt.Errorf("trash of user: %w", err)
+	}
+	trashHomes := catalog.MustPath("/" + z.name + "/trash/home")
+	for _, p := range t.Paths {
+		if !p.HasPrefix(trashHomes) || p == trashHomes {
+			return res, fmt.Errorf("%w: %s is not in a trash (%s/USER/...)", catalog.ErrInvalidArgument, p, trashHomes)
+		}
+		if !all && !p.HasPrefix(z.TrashHome(user)) {
+			return res, fmt.Errorf("%w: %s is not in the trash of %s (another user's: -u USER)", catalog.ErrInvalidArgument, p, user)
+		}
+	}
+	name := OpTrashRemove
+	if all || user != caller.Name {
+		name = OpTrashRemoveOther
 	}
 	op := &Op{Name: name, Caller: caller}
 	err := z.do(ctx, op, func(ctx context.Context) error {
@@ -337,39 +370,142 @@ func (z *Zone) RemoveTrash(ctx context.Context, caller Principal, user string, a
 				return err
 			}
 		}
-		roots := []catalog.Path{z.TrashHome(user)}
-		if all {
-			roots = nil
-			colls, err := z.allCollections(ctx, catalog.MustPath("/"+z.name+"/trash/home"))
+		var roots []catalog.Entry
+		switch {
+		case len(t.Paths) > 0:
+			for _, p := range t.Paths {
+				e, err := z.cat.Stat(ctx, p)
+				if err != nil {
+					return err
+				}
+				if e.Collection != nil && !t.Recursive {
+					return fmt.Errorf("%w: %s is a collection: use -r to remove it", catalog.ErrInvalidArgument, p)
+				}
+				roots = append(roots, e)
+			}
+		case all:
+			colls, err := z.allCollections(ctx, trashHomes)
 			if err != nil {
 				return err
 			}
-			for _, c := range colls {
-				roots = append(roots, c.Path)
+			for i := range colls {
+				roots = append(roots, catalog.Entry{Collection: &colls[i]})
 			}
+		default:
+			e, err := z.cat.Stat(ctx, z.TrashHome(user))
+			if errors.Is(err, catalog.ErrNotFound) {
+				return nil // nothing was ever trashed
+			} else if err != nil {
+				return err
+			}
+			roots = append(roots, e)
 		}
 		// Every object the purge takes passes the rules with its path, as
 		// irm does: the trash is no way around a rule that guards objects.
-		for _, root := range roots {
-			if err := z.checkRulesInside(ctx, op, root, nil); err != nil && !errors.Is(err, catalog.ErrNotFound) {
+		for _, e := range roots {
+			if err := z.checkRulesOnEntry(ctx, op, e); err != nil {
 				return err
 			}
 		}
 		// A locked object in the trash (locked there, or put there by
-		// ireg) stops the purge before anything goes.
-		for _, root := range roots {
-			if err := z.refuseLockedBelow(ctx, root, "emptied"); err != nil && !errors.Is(err, catalog.ErrNotFound) {
+		// ireg) stops the purge before anything goes; a locked data
+		// object named alone the catalog refuses.
+		for _, e := range roots {
+			if e.Collection == nil {
+				continue
+			}
+			if err := z.refuseLockedBelow(ctx, e.Collection.Path, "emptied"); err != nil && !errors.Is(err, catalog.ErrNotFound) {
 				return err
 			}
 		}
-		for _, root := range roots {
-			if err := z.emptyCollection(ctx, root, &res); err != nil {
+		cutoff := time.Time{}
+		if t.MinAge > 0 {
+			cutoff = time.Now().Add(-t.MinAge)
+		}
+		for _, e := range roots {
+			// A trash home itself stays: what is in it goes.
+			keep := e.Collection != nil && e.Collection.Path.Parent() == trashHomes
+			if err := z.removeTrashed(ctx, e, keep, cutoff, &res); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	return res, err
+}
+
+// checkRulesOnEntry runs the pre rules of op on the data object e, or on
+// every data object below the collection e.
+func (z *Zone) checkRulesOnEntry(ctx context.Context, op *Op, e catalog.Entry) error {
+	if e.Collection != nil {
+		err := z.checkRulesInside(ctx, op, e.Collection.Path, nil)
+		if errors.Is(err, catalog.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	if z.rules == nil || !z.rules.Watches(rules.Pre, string(op.Name)) {
+		return nil
+	}
+	sub := *op
+	sub.Path = e.Object.Path
+	_, err := z.rules.Before(ctx, z.ruleRequest(&sub))
+	return err
+}
+
+// removeTrashed deletes e, a data object or a collection with what is in
+// it (but for the collection itself when keep). With a cutoff, only data
+// objects modified at or before it go, and the collections left empty.
+func (z *Zone) removeTrashed(ctx context.Context, e catalog.Entry, keep bool, cutoff time.Time, res *RemoveResult) error {
+	if e.Object != nil {
+		if !cutoff.IsZero() && e.Object.ModifyTime.After(cutoff) {
+			return nil
+		}
+		return z.deleteEntry(ctx, e, res)
+	}
+	c := e.Collection.Path
+	if cutoff.IsZero() {
+		if keep {
+			return z.emptyCollection(ctx, c, res)
+		}
+		return z.deleteEntry(ctx, e, res)
+	}
+	for after := ""; ; {
+		objs, err := z.cat.ListObjects(ctx, c, after, listPage)
+		if err != nil {
+			return err
+		}
+		for i := range objs {
+			if err := z.removeTrashed(ctx, catalog.Entry{Object: &objs[i]}, false, cutoff, res); err != nil {
+				return err
+			}
+		}
+		if len(objs) < listPage {
+			break
+		}
+		after = objs[len(objs)-1].Path.Name()
+	}
+	colls, err := z.allCollections(ctx, c)
+	if err != nil {
+		return err
+	}
+	for i := range colls {
+		if err := z.removeTrashed(ctx, catalog.Entry{Collection: &colls[i]}, false, cutoff, res); err != nil {
+			return err
+		}
+	}
+	if keep {
+		return nil
+	}
+	objs, err := z.cat.ListObjects(ctx, c, "", 1)
+	if err != nil {
+		return err
+	}
+	subs, err := z.cat.ListCollections(ctx, c, "", 1)
+	if err != nil || len(objs) > 0 || len(subs) > 0 {
+		return err // what is younger stays, and so does its collection
+	}
+	return z.deleteEntry(ctx, e, res)
 }
 
 func (z *Zone) allCollections(ctx context.Context, p catalog.Path) ([]catalog.Collection, error) {

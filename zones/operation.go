@@ -19,11 +19,19 @@ type Principal struct {
 	// Host is the client's IP address ("" when unknown or in-process), for
 	// a ticket's allowed hosts.
 	Host string
+	// AdminMode is -M: a rodsadmin acting as such on other users' data. As
+	// in iRODS, without it a rodsadmin sees the whole namespace and runs
+	// the administrators' operations, but reads and changes the data of
+	// others only as far as their ACLs let it (see authorizeCaller).
+	AdminMode bool
 }
 
 // As is the principal of u acting in-process: no ticket, no client host
-// (rule actions, jobs, tests).
-func As(u catalog.User) Principal { return Principal{User: u} }
+// (rule actions, jobs, tests), with the whole authority of u: an
+// administrator acts in admin mode, as a rule is the administrators' policy.
+func As(u catalog.User) Principal {
+	return Principal{User: u, AdminMode: u.Type == catalog.UserTypeAdmin}
+}
 
 // Op is one client-visible operation, as hooks (rules, audit, provenance) see
 // it. Names are dotted and stable: "put", "get", "list", "stat", "mkdir",
@@ -59,8 +67,9 @@ type Op struct {
 	// Recursive is -r: the operation takes everything below the collection
 	// Path (where the table asks for a level on all of it, on all of it).
 	Recursive bool
-	// AdminMode is ichmod -M: a rodsadmin changing an ACL as such; for
-	// retention.set, bypassing governance.
+	// AdminMode is ichmod -M: a rodsadmin changing an ACL as such (the
+	// request's own flag; Caller.AdminMode is the -M of every icommand);
+	// for retention.set, bypassing governance.
 	AdminMode bool
 	// Owner is the owner of the ticket a "ticket.*" operation acts on.
 	Owner catalog.UserID

@@ -110,6 +110,11 @@ type operation struct {
 	// byZone marks operations the zone does on a user's behalf, which no
 	// client can ask for (a login's provisioning and group changes).
 	byZone bool
+	// adminReads marks what shows the namespace: a rodsadmin may do it on
+	// anything without admin mode (-M), as iRODS's GenQuery shows a
+	// rodsadmin every collection, data object and AVU. Reading bytes and
+	// every change need the caller's own access, or -M (see authorizeCaller).
+	adminReads bool
 }
 
 func readPath(op *Op) ([]need, error) {
@@ -132,12 +137,14 @@ func anyone(*Op) ([]need, error) { return nil, nil }
 
 func byZone(*Op) ([]need, error) { return nil, errByZone }
 
-// operations is the one table of operations. Administrators pass every
-// permission check; everything else is decided here and nowhere else.
+// operations is the one table of operations. Administrators pass the
+// administrators' operations (errAdminOnly), those marked adminReads, and
+// in admin mode (-M) every permission check; everything else is decided
+// here and nowhere else.
 var operations = map[OpName]operation{
-	OpStat:     {needs: readPath, facts: []string{FactPath}},
+	OpStat:     {needs: readPath, facts: []string{FactPath}, adminReads: true},
 	OpGet:      {needs: readPath, facts: []string{FactPath}},
-	OpList:     {needs: readPath, facts: []string{FactPath}},
+	OpList:     {needs: readPath, facts: []string{FactPath}, adminReads: true},
 	OpChecksum: {needs: readPath, facts: []string{FactPath}},
 	OpPut: {needs: func(op *Op) ([]need, error) {
 		return []need{{path: op.Path, level: catalog.AccessWrite, parentIfMissing: true}}, nil
@@ -179,7 +186,7 @@ var operations = map[OpName]operation{
 	// of resources and users every user may see, as in iRODS. Changing them
 	// needs modify_metadata, which write and own include; AVUs of resources
 	// and users only rodsadmin changes.
-	OpMetadataList:   {needs: metadataRead, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}},
+	OpMetadataList:   {needs: metadataRead, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}, adminReads: true},
 	OpMetadataAdd:    {needs: metadataWrite, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}},
 	OpMetadataSet:    {needs: metadataWrite, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}},
 	OpMetadataRemove: {needs: metadataWrite, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}},
@@ -250,7 +257,7 @@ var operations = map[OpName]operation{
 	OpRetentionHold:    {needs: ownTree, facts: []string{FactPath}},
 	OpRetentionRelease: {needs: adminOnly, facts: []string{FactPath}},
 	OpRetentionDefault: {needs: ownTree, facts: []string{FactPath}},
-	OpRetentionList:    {needs: readPath, facts: []string{FactPath}},
+	OpRetentionList:    {needs: readPath, facts: []string{FactPath}, adminReads: true},
 }
 
 // ownTree is own on op.Path and, for a recursive operation, on everything

@@ -14,7 +14,9 @@ import (
 // Register adds objs, files already on resources, to the catalog in one
 // transaction (ireg), as good replicas: rodsadmin only, as in iRODS. With
 // verify each file is looked up on its resource first: it must be there,
-// with the size given (a size of -1 is taken from the file).
+// with the size given (a size of -1 is taken from the file). An object
+// without an owner belongs to the caller, or below another user's home to
+// that user (homeOwner).
 func (z *Zone) Register(ctx context.Context, caller Principal, objs []catalog.RegisteredObject, parents, verify bool) error {
 	if len(objs) == 0 {
 		return nil
@@ -25,6 +27,9 @@ func (z *Zone) Register(ctx context.Context, caller Principal, objs []catalog.Re
 			o := &objs[i]
 			if o.Path.Zone() != z.name {
 				return fmt.Errorf("%s: %w: zone %q is not this zone", o.Path, catalog.ErrNotFound, o.Path.Zone())
+			}
+			if o.Owner == (catalog.UserID{}) {
+				o.Owner = z.homeOwner(ctx, caller.User, o.Path).UserID()
 			}
 			for j := range o.Replicas {
 				if err := z.registeredFile(ctx, &o.Replicas[j], verify); err != nil {

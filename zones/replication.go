@@ -188,7 +188,7 @@ func (z *Zone) eachObjectAt(ctx context.Context, caller Principal, p catalog.Pat
 	if err != nil {
 		return err
 	}
-	admin := isAdmin(caller.User, z.name)
+	admin := isAdmin(caller.User, z.name) && caller.AdminMode
 	for after := ""; ; {
 		objs, err := z.cat.ListObjects(ctx, p, after, listPage)
 		if err != nil {

@@ -142,7 +142,7 @@ func testRetentionTwoServers(t *testing.T, zs []*Zone, rods catalog.User) {
 	if err != nil || len(o.Good()) != 1 || o.Lock.Mode != catalog.LockCompliance || o.Lock.Until.Sub(until).Abs() > time.Millisecond {
 		t.Fatalf("the locked object after the attacks: %+v, %v", o, err)
 	}
-	_, _, rc, err := one.open(ctx, p("g/c/v"), 0, 0)
+	_, _, rc, err := one.open(ctx, p("g/c/v"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func TestTapeRecallMounts(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for i := range names {
-				_, _, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path(fmt.Sprintf("run/%03d", i)), 0, 0)
+				_, _, rc, err := e.zone.Open(e.ctx, As(e.rods), e.path(fmt.Sprintf("run/%03d", i)), 0)
 				if err != nil {
 					t.Error(err)
 					continue

@@ -74,7 +74,7 @@ func (z *Zone) Put(ctx context.Context, caller Principal, req PutRequest, body i
 	err := z.do(ctx, op, func(ctx context.Context) error {
 		var err error
 		req.Resource = op.Resource // a rule may have chosen another
-		obj, err = z.put(ctx, As(ownerFor(op)), req, body)
+		obj, err = z.put(ctx, As(z.ownerFor(ctx, op, req.Path)), req, body)
 		return err
 	})
 	return obj, err
@@ -360,33 +360,33 @@ func truncateName(name string, n int) string {
 }
 
 // Open returns a reader of the data object at p from offset, with the object
-// and the replica it reads. number picks a replica; 0 picks a good one.
-func (z *Zone) Open(ctx context.Context, caller Principal, p catalog.Path, number int, offset int64) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
-	var (
-		obj catalog.DataObject
-		rep catalog.Replica
-		rc  io.ReadCloser
-	)
-	err := z.do(ctx, &Op{Name: "get", Caller: caller, Path: p}, func(ctx context.Context) error {
-		var err error
-		obj, rep, rc, err = z.open(ctx, p, number, offset)
-		return err
-	})
-	return obj, rep, rc, err
+// and the replica it reads: the best good replica (OpenWith chooses one).
+func (z *Zone) Open(ctx context.Context, caller Principal, p catalog.Path, offset int64) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
+	return z.OpenWith(ctx, caller, p, OpenOptions{Offset: offset})
 }
 
-func (z *Zone) open(ctx context.Context, p catalog.Path, number int, offset int64) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
-	return z.openWith(ctx, p, OpenOptions{Replica: number, Offset: offset})
+func (z *Zone) open(ctx context.Context, p catalog.Path, offset int64) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
+	return z.openWith(ctx, p, OpenOptions{Offset: offset})
 }
 
-// OpenOptions pick what Open reads.
+// OpenOptions pick what Open reads. Without ByNumber or Resource the zone
+// reads the best good replica, falling back to the next; with them, the
+// replica asked for and no other (iget -n, iget -R, as in iRODS).
 type OpenOptions struct {
-	Replica int // a replica by number; 0 picks the best good one
-	Offset  int64
+	// ByNumber reads the replica numbered Number; numbers start at 0.
+	ByNumber bool
+	Number   int
+	// Resource reads the replica on this resource: a leaf, or the root of a
+	// tree whose leaves hold one (the good one first).
+	Resource string
+	Offset   int64
 	// NoWait fails with resources.ErrStaging, after queueing the recall,
 	// when the replica to read must first be recalled from tape.
 	NoWait bool
 }
+
+// chosen reports whether o names a replica.
+func (o OpenOptions) chosen() bool { return o.ByNumber || o.Resource != "" }
 
 // OpenWith is Open with options.
 func (z *Zone) OpenWith(ctx context.Context, caller Principal, p catalog.Path, o OpenOptions) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
@@ -404,7 +404,7 @@ func (z *Zone) OpenWith(ctx context.Context, caller Principal, p catalog.Path, o
 }
 
 func (z *Zone) openWith(ctx context.Context, p catalog.Path, o OpenOptions) (catalog.DataObject, catalog.Replica, io.ReadCloser, error) {
-	number, offset := o.Replica, o.Offset
+	offset := o.Offset
 	obj, err := z.cat.DataObject(ctx, p)
 	if err != nil {
 		return obj, catalog.Replica{}, nil, err
@@ -414,15 +414,16 @@ func (z *Zone) openWith(ctx context.Context, p catalog.Path, o OpenOptions) (cat
 		return obj, catalog.Replica{}, nil, err
 	}
 	var tried []string
-	candidates := obj.Replicas
-	if number == 0 {
+	var candidates []catalog.Replica
+	if o.chosen() {
+		if candidates, err = chosenReplicas(t, obj, o); err != nil {
+			return obj, catalog.Replica{}, nil, err
+		}
+	} else {
 		candidates, tried = z.readableReplicas(ctx, t, obj)
 	}
 	for _, rep := range candidates {
-		if number != 0 && rep.Number != number {
-			continue
-		}
-		if number == 0 {
+		if !o.chosen() {
 			rep = z.stageToCache(ctx, t, obj, rep, o.NoWait)
 		}
 		resc, _, err := z.resource(ctx, rep.Resource)
@@ -439,7 +440,7 @@ func (z *Zone) openWith(ctx context.Context, p catalog.Path, o OpenOptions) (cat
 		// With another replica to fall back on, one whose file has not the
 		// size the catalog says is passed over rather than sent: the client
 		// would find out only at the end, and fail.
-		if number == 0 && len(candidates) > 1 {
+		if len(candidates) > 1 {
 			if info, err := resc.Stat(ctx, rep.PhysicalPath); err == nil && info.Size != rep.Size {
 				z.log.Warn("a replica's file has the wrong size; reading another", "path", p, "replica", rep.Number,
 					"resource", rep.Resource, "size", info.Size, "catalog_size", rep.Size)
@@ -454,10 +455,69 @@ func (z *Zone) openWith(ctx context.Context, p catalog.Path, o OpenOptions) (cat
 		}
 		return obj, rep, rc, nil
 	}
-	if number != 0 && len(tried) == 0 {
-		return obj, catalog.Replica{}, nil, fmt.Errorf("%s has no replica %d: %w", p, number, catalog.ErrNotFound)
-	}
 	return obj, catalog.Replica{}, nil, fmt.Errorf("%w: no readable replica of %s (%s)", resources.ErrUnavailable, p, strings.Join(tried, "; "))
+}
+
+// chosenReplicas are the replicas of obj that o names, good ones first: by
+// number, on a resource (a leaf, or a leaf below the root named), or both.
+// A stale replica is read only when it is named, as in iRODS (its older
+// bytes are what is asked for); one being written (intermediate) is
+// refused: its bytes are not complete.
+func chosenReplicas(t *compose.Tree, obj catalog.DataObject, o OpenOptions) ([]catalog.Replica, error) {
+	var root *compose.Node
+	if o.Resource != "" {
+		n, ok := t.Lookup(o.Resource)
+		if !ok {
+			return nil, fmt.Errorf("resource %s: %w", o.Resource, catalog.ErrNotFound)
+		}
+		root = n
+	}
+	var out []catalog.Replica
+	for _, r := range obj.Replicas {
+		if o.ByNumber && r.Number != o.Number {
+			continue
+		}
+		if root != nil && root.Find(r.Resource) == nil {
+			continue
+		}
+		out = append(out, r)
+	}
+	where := ""
+	switch {
+	case o.ByNumber && root != nil:
+		where = fmt.Sprintf("replica %d on %s", o.Number, o.Resource)
+	case o.ByNumber:
+		where = fmt.Sprintf("replica %d", o.Number)
+	default:
+		where = "a replica on " + o.Resource
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: the data object has no %s", catalog.ErrNotFound, where)
+	}
+	// Good first, then stale; intermediate replicas are left out.
+	slices.SortStableFunc(out, func(a, b catalog.Replica) int { return cmp.Compare(readRank(a.Status), readRank(b.Status)) })
+	var readable []catalog.Replica
+	for _, r := range out {
+		if r.Status != catalog.ReplicaIntermediate {
+			readable = append(readable, r)
+		}
+	}
+	if len(readable) == 0 {
+		r := out[0]
+		return nil, fmt.Errorf("%w: replica %d on %s is intermediate (being written): it cannot be read until the write ends",
+			catalog.ErrLocked, r.Number, r.Resource)
+	}
+	return readable, nil
+}
+
+func readRank(s catalog.ReplicaStatus) int {
+	switch s {
+	case catalog.ReplicaGood:
+		return 0
+	case catalog.ReplicaStale:
+		return 1
+	}
+	return 2
 }
 
 // markBad marks a good replica whose bytes were found to differ from the
@@ -494,12 +554,12 @@ func (z *Zone) Copy(ctx context.Context, caller Principal, from, to catalog.Path
 			// An overwrite would read the replica that it replaces.
 			return fmt.Errorf("%w: cannot copy %s onto itself", catalog.ErrInvalidArgument, from)
 		}
-		_, rep, rc, err := z.open(ctx, from, 0, 0)
+		_, rep, rc, err := z.open(ctx, from, 0)
 		if err != nil {
 			return err
 		}
 		defer rc.Close()
-		obj, err = z.put(ctx, As(ownerFor(op)), PutRequest{Path: to, Size: rep.Size, Resource: op.Resource, Overwrite: overwrite, Checksum: rep.Checksum}, rc)
+		obj, err = z.put(ctx, As(z.ownerFor(ctx, op, to)), PutRequest{Path: to, Size: rep.Size, Resource: op.Resource, Overwrite: overwrite, Checksum: rep.Checksum}, rc)
 		return err
 	})
 	return obj, err

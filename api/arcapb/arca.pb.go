@@ -1200,7 +1200,16 @@ type RemoveTrashRequest struct {
 	// user whose trash to empty; only an administrator may name another user.
 	User string `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
 	// all empties every user's trash (administrators only).
-	All           bool `protobuf:"varint,2,opt,name=all,proto3" json:"all,omitempty"`
+	All bool `protobuf:"varint,2,opt,name=all,proto3" json:"all,omitempty"`
+	// paths, absolute and in the trash, are what to remove (irmtrash PATH...);
+	// none: the whole trash of user (or every trash with all).
+	Paths []string `protobuf:"bytes,3,rep,name=paths,proto3" json:"paths,omitempty"`
+	// recursive lets a collection among paths go with what is in it.
+	Recursive bool `protobuf:"varint,4,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	// min_age_seconds, when above 0, removes only the data objects last
+	// modified at least that long ago, and the collections that this leaves
+	// empty (irmtrash --age).
+	MinAgeSeconds int64 `protobuf:"varint,5,opt,name=min_age_seconds,json=minAgeSeconds,proto3" json:"min_age_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1247,6 +1256,27 @@ func (x *RemoveTrashRequest) GetAll() bool {
 		return x.All
 	}
 	return false
+}
+
+func (x *RemoveTrashRequest) GetPaths() []string {
+	if x != nil {
+		return x.Paths
+	}
+	return nil
+}
+
+func (x *RemoveTrashRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+func (x *RemoveTrashRequest) GetMinAgeSeconds() int64 {
+	if x != nil {
+		return x.MinAgeSeconds
+	}
+	return 0
 }
 
 type CopyRequest struct {
@@ -1795,11 +1825,17 @@ type GetRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Path   string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
 	Offset int64                  `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
-	// replica picks a replica by number; 0 picks the best good one.
-	Replica int32 `protobuf:"varint,3,opt,name=replica,proto3" json:"replica,omitempty"`
+	// replica picks a replica by number (iget -n); replica numbers start at
+	// 0. Not set, the zone picks the best good replica. (It was a plain int32
+	// where 0 meant "best": a client of then never sends 0, a server of then
+	// reads an explicit 0 as "best".)
+	Replica *int32 `protobuf:"varint,3,opt,name=replica,proto3,oneof" json:"replica,omitempty"`
 	// no_wait returns at once with UNAVAILABLE "being staged" when the
 	// replica must first be recalled from tape; the recall is queued.
-	NoWait        bool `protobuf:"varint,4,opt,name=no_wait,json=noWait,proto3" json:"no_wait,omitempty"`
+	NoWait bool `protobuf:"varint,4,opt,name=no_wait,json=noWait,proto3" json:"no_wait,omitempty"`
+	// resource picks the replica on this resource (iget -R): a leaf, or the
+	// root of a tree that holds one.
+	Resource      string `protobuf:"bytes,5,opt,name=resource,proto3" json:"resource,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1849,8 +1885,8 @@ func (x *GetRequest) GetOffset() int64 {
 }
 
 func (x *GetRequest) GetReplica() int32 {
-	if x != nil {
-		return x.Replica
+	if x != nil && x.Replica != nil {
+		return *x.Replica
 	}
 	return 0
 }
@@ -1860,6 +1896,13 @@ func (x *GetRequest) GetNoWait() bool {
 		return x.NoWait
 	}
 	return false
+}
+
+func (x *GetRequest) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
 }
 
 type GetResponse struct {
@@ -1933,6 +1976,8 @@ type isGetResponse_Part interface {
 }
 
 type GetResponse_Header struct {
+	// header is the data object as the replica sent describes it: its size
+	// and checksum are that replica's, and replicas holds that one replica.
 	Header *Entry `protobuf:"bytes,1,opt,name=header,proto3,oneof"`
 }
 
@@ -3760,10 +3805,13 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\fdata_objects\x18\x01 \x01(\x03R\vdataObjects\x12 \n" +
 	"\vcollections\x18\x02 \x01(\x03R\vcollections\x12\x1d\n" +
 	"\n" +
-	"trash_path\x18\x03 \x01(\tR\ttrashPath\":\n" +
+	"trash_path\x18\x03 \x01(\tR\ttrashPath\"\x96\x01\n" +
 	"\x12RemoveTrashRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x10\n" +
-	"\x03all\x18\x02 \x01(\bR\x03all\"k\n" +
+	"\x03all\x18\x02 \x01(\bR\x03all\x12\x14\n" +
+	"\x05paths\x18\x03 \x03(\tR\x05paths\x12\x1c\n" +
+	"\trecursive\x18\x04 \x01(\bR\trecursive\x12&\n" +
+	"\x0fmin_age_seconds\x18\x05 \x01(\x03R\rminAgeSeconds\"k\n" +
 	"\vCopyRequest\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x0e\n" +
 	"\x02to\x18\x02 \x01(\tR\x02to\x12\x1a\n" +
@@ -3799,13 +3847,16 @@ const file_arca_v1_arca_proto_rawDesc = "" +
 	"\x0fPutManyResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12$\n" +
 	"\x05entry\x18\x02 \x01(\v2\x0e.arca.v1.EntryR\x05entry\x12*\n" +
-	"\x06status\x18\x03 \x01(\v2\x12.google.rpc.StatusR\x06status\"k\n" +
+	"\x06status\x18\x03 \x01(\v2\x12.google.rpc.StatusR\x06status\"\x98\x01\n" +
 	"\n" +
 	"GetRequest\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
-	"\x06offset\x18\x02 \x01(\x03R\x06offset\x12\x18\n" +
-	"\areplica\x18\x03 \x01(\x05R\areplica\x12\x17\n" +
-	"\ano_wait\x18\x04 \x01(\bR\x06noWait\"U\n" +
+	"\x06offset\x18\x02 \x01(\x03R\x06offset\x12\x1d\n" +
+	"\areplica\x18\x03 \x01(\x05H\x00R\areplica\x88\x01\x01\x12\x17\n" +
+	"\ano_wait\x18\x04 \x01(\bR\x06noWait\x12\x1a\n" +
+	"\bresource\x18\x05 \x01(\tR\bresourceB\n" +
+	"\n" +
+	"\b_replica\"U\n" +
 	"\vGetResponse\x12(\n" +
 	"\x06header\x18\x01 \x01(\v2\x0e.arca.v1.EntryH\x00R\x06header\x12\x14\n" +
 	"\x04data\x18\x02 \x01(\fH\x00R\x04dataB\x06\n" +
@@ -4154,6 +4205,7 @@ func file_arca_v1_arca_proto_init() {
 		(*PutRequest_Data)(nil),
 		(*PutRequest_Trailer)(nil),
 	}
+	file_arca_v1_arca_proto_msgTypes[26].OneofWrappers = []any{}
 	file_arca_v1_arca_proto_msgTypes[27].OneofWrappers = []any{
 		(*GetResponse_Header)(nil),
 		(*GetResponse_Data)(nil),

@@ -5,6 +5,9 @@ package arcapb
 const (
 	// TicketMetadata is the gRPC metadata key that carries a ticket string.
 	TicketMetadata = "arca-ticket"
+	// AdminModeMetadata is the gRPC metadata key of -M (admin mode): "1"
+	// when a rodsadmin acts as such on other users' data.
+	AdminModeMetadata = "arca-admin-mode"
 	// PolicyReason is the google.rpc.ErrorInfo reason of an operation that a
 	// rule denied; its metadata names the rule.
 	PolicyReason = "POLICY_DENIED"

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +17,9 @@ import (
 
 // errTestsFailed makes arca rules test exit 1.
 var errTestsFailed = errors.New("rule tests failed")
+
+// errNoTests is arca rules test of a directory without test cases: exit 1.
+var errNoTests = errors.New("no rule tests")
 
 func newRulesCommand(out io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
@@ -30,8 +35,9 @@ environment and actions a zone has, reports load errors with file, line,
 column and rule, then runs the test cases of the *.test.yaml files beside
 them: an operation, the facts it meets, and the decision expected. No zone
 is needed and nothing runs; see "go doc github.com/arca-data/arca/rules
-TestCase" for the format. The exit status is 1 when a file does not load or
-a case fails.`,
+TestCase" for the format. The exit status is 1 when a file does not load,
+a case fails, or a DIR holds no test case at all (a wrong directory tests
+nothing, and must not pass).`,
 		Example: `  arca rules test examples/rules
   arca rules test /srv/arca/rules --zone labZone`,
 		Args: cobra.MinimumNArgs(1),
@@ -43,6 +49,11 @@ a case fails.`,
 			results, err := engine.TestDirs(cmd.Context(), zone, args...)
 			if err != nil {
 				return err
+			}
+			for _, dir := range args {
+				if !slices.ContainsFunc(results, func(r rules.TestResult) bool { return filepath.Dir(r.File) == filepath.Clean(dir) }) {
+					return fmt.Errorf("%w: %s holds no test case (*.test.yaml beside the rule files)", errNoTests, dir)
+				}
 			}
 			failed := 0
 			for _, r := range results {

@@ -46,7 +46,7 @@ func (a *API) newDAV() http.Handler {
 					w.Header().Set("Allow", "OPTIONS, LOCK, DELETE, PROPPATCH, COPY, MOVE, UNLOCK, PROPFIND")
 					err = reqError(http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s is a collection: PROPFIND lists it", p))
 				} else if err == nil {
-					err = Download(w, r, a.zone, who, p, 0, false)
+					err = Download(w, r, a.zone, who, p, -1, false)
 				}
 			}
 			if err != nil {

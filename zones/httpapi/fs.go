@@ -254,7 +254,8 @@ func ContentType(name string) string {
 // Range, If-Range, If-None-Match and If-Modified-Since, an ETag of its
 // checksum and a Repr-Digest. It reads through the zone (Stat, then Open
 // at the first range), so the caller's permission and the rules decide.
-// It returns the error met before anything was written.
+// A replica of -1 is the best good one. It returns the error met before
+// anything was written.
 func Download(w http.ResponseWriter, r *http.Request, z *zones.Zone, who zones.Principal, p catalog.Path, replica int, attachment bool) error {
 	e, err := z.Stat(r.Context(), who, p)
 	if err != nil {
@@ -264,7 +265,7 @@ func Download(w http.ResponseWriter, r *http.Request, z *zones.Zone, who zones.P
 		return fmt.Errorf("%w: %s is a collection; list it at /api/v1/collections%s", catalog.ErrNotDataObject, p, escapePath(p))
 	}
 	rep, ok := e.Object.Newest()
-	if replica != 0 {
+	if replica >= 0 {
 		ok = false
 		for _, r := range e.Object.Replicas {
 			if r.Number == replica {
@@ -297,7 +298,7 @@ func Download(w http.ResponseWriter, r *http.Request, z *zones.Zone, who zones.P
 	}
 	h.Set("Cache-Control", "private, no-cache")
 	rs := &objectReader{size: size, open: func(off int64) (io.ReadCloser, error) {
-		_, _, rc, err := z.OpenWith(r.Context(), who, p, zones.OpenOptions{Replica: replica, Offset: off})
+		_, _, rc, err := z.OpenWith(r.Context(), who, p, zones.OpenOptions{ByNumber: replica >= 0, Number: replica, Offset: off})
 		return rc, err
 	}}
 	defer rs.Close()
@@ -324,7 +325,7 @@ func (a *API) get(w http.ResponseWriter, r *http.Request, who zones.Principal) e
 	if err != nil {
 		return err
 	}
-	replica, err := intParam(r, "replica", 0, 0, 1<<20)
+	replica, err := intParam(r, "replica", -1, 0, 1<<20)
 	if err != nil {
 		return err
 	}

@@ -41,8 +41,9 @@ import (
 // lets you stat, get, list, checksum and list metadata; write lets you
 // overwrite, put into a collection and change metadata; own lets you rename
 // and remove; user administration and the AVUs of users and resources are
-// for rodsadmin; rodsadmin may do everything; only Auth.Login takes
-// anonymous callers.
+// for rodsadmin; a rodsadmin sees the whole namespace (stat, list, AVUs)
+// but reads and changes other users' data only in admin mode (-M), where
+// it may do everything; only Auth.Login takes anonymous callers.
 
 // walkCaller is one kind of caller. Plain users get obj on the fixture's
 // data objects and coll on its collections.
@@ -53,6 +54,8 @@ type walkCaller struct {
 	coll  catalog.AccessLevel
 	grant bool // obj and coll are granted per fixture (else they follow from ownership)
 	admin bool
+	// adminMode sends -M (arcapb.AdminModeMetadata) with every call.
+	adminMode bool
 	// group, if set, is a group the user belongs to: the fixture's grants
 	// go to it instead of the user, so the caller has access only through it.
 	group string
@@ -78,6 +81,7 @@ var walkCallers = []walkCaller{
 	{label: "owner", user: "alice", obj: catalog.AccessOwn, coll: catalog.AccessOwn},
 	{label: "other", user: "bob", obj: catalog.AccessNull, coll: catalog.AccessNull},
 	{label: "rods", user: zones.DefaultAdmin, admin: true},
+	{label: "rods -M", user: zones.DefaultAdmin, admin: true, adminMode: true},
 	// The same levels, held only through a group.
 	{label: "grp-null", user: "ugnull", group: "gnull", grant: true, obj: catalog.AccessNull, coll: catalog.AccessNull},
 	{label: "grp-read", user: "ugread", group: "gread", grant: true, obj: catalog.AccessRead, coll: catalog.AccessRead},
@@ -232,11 +236,20 @@ func walkPutMany(ctx context.Context, c *walkClient, path string, overwrite bool
 }
 
 // walkCase is one call of one method. allow decides for plain users;
-// anonymous callers are refused (but for Login) and rods is allowed.
+// anonymous callers are refused (but for Login); rods in admin mode (-M) is
+// allowed, and without it is allowed the administrators' operations (allow
+// is adminOnly) and what shows the namespace (adminReads), but on alice's
+// data only what a user without grants is.
 type walkCase struct {
 	method  string // full gRPC method name
 	variant string
 	allow   rule
+	// adminReads: it shows the namespace, which a rodsadmin sees whole
+	// without -M, as iRODS's GenQuery shows a rodsadmin everything.
+	adminReads bool
+	// needsM: an administrators' operation (allow is adminOnly) that acts
+	// on a user's data (alice's tickets): rods needs -M for it.
+	needsM bool
 	// groupAdmin also allows groupadmins that belong to the fixture's group.
 	groupAdmin bool
 	anon       bool // anonymous callers may call it (Auth.Login only)
@@ -297,21 +310,21 @@ func walkCases() []walkCase {
 			}},
 
 		// Namespace
-		{method: arcapb.Namespace_Stat_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessRead),
+		{method: arcapb.Namespace_Stat_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessRead), adminReads: true,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				_, err := c.ns().Stat(ctx, &arcapb.StatRequest{Path: f.obj}, c.opts()...)
 				return err
 			}},
-		{method: arcapb.Namespace_Stat_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessRead),
+		{method: arcapb.Namespace_Stat_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessRead), adminReads: true,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				_, err := c.ns().Stat(ctx, &arcapb.StatRequest{Path: f.coll}, c.opts()...)
 				return err
 			}},
-		{method: arcapb.Namespace_List_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessRead),
+		{method: arcapb.Namespace_List_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessRead), adminReads: true,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				return drain(c.ns().List(ctx, &arcapb.ListRequest{Path: f.coll, Recursive: true, Acl: true}, c.opts()...))
 			}},
-		{method: arcapb.Namespace_List_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessRead),
+		{method: arcapb.Namespace_List_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessRead), adminReads: true,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				return drain(c.ns().List(ctx, &arcapb.ListRequest{Path: f.obj}, c.opts()...))
 			}},
@@ -510,7 +523,12 @@ func walkCases() []walkCase {
 				_, err := c.admin().ChangePassword(ctx, &arcapb.ChangePasswordRequest{
 					CurrentPassword: walkPassword(user), NewPassword: walkPassword(user)}, c.opts()...)
 				if err == nil {
-					c.token = c.env.login(ctx, user)
+					// Every client of the user (rods and rods -M) needs one.
+					for _, o := range c.env.clients {
+						if o.caller.user == user {
+							o.token = c.env.login(ctx, user)
+						}
+					}
 				}
 				return err
 			}},
@@ -558,7 +576,7 @@ func walkCases() []walkCase {
 				_, err := c.tickets().CreateTicket(ctx, &arcapb.CreateTicketRequest{Path: f.coll, Type: "write"}, c.opts()...)
 				return err
 			}},
-		{method: arcapb.Tickets_ModifyTicket_FullMethodName, ownerOnly: true, allow: adminOnly,
+		{method: arcapb.Tickets_ModifyTicket_FullMethodName, ownerOnly: true, allow: adminOnly, needsM: true,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				_, err := c.tickets().ModifyTicket(ctx, &arcapb.ModifyTicketRequest{Ticket: f.ticket, Args: []string{"uses", "5"}}, c.opts()...)
 				return err
@@ -568,7 +586,7 @@ func walkCases() []walkCase {
 				_, err := c.tickets().ListTickets(ctx, &arcapb.ListTicketsRequest{}, c.opts()...)
 				return err
 			}},
-		{method: arcapb.Tickets_ListTickets_FullMethodName, variant: "one", ownerOnly: true, allow: adminOnly,
+		{method: arcapb.Tickets_ListTickets_FullMethodName, variant: "one", ownerOnly: true, allow: adminOnly, needsM: true,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				_, err := c.tickets().ListTickets(ctx, &arcapb.ListTicketsRequest{Ticket: f.ticket}, c.opts()...)
 				return err
@@ -578,7 +596,7 @@ func walkCases() []walkCase {
 				_, err := c.tickets().ListTickets(ctx, &arcapb.ListTicketsRequest{All: true}, c.opts()...)
 				return err
 			}},
-		{method: arcapb.Tickets_RemoveTicket_FullMethodName, ownerOnly: true, allow: adminOnly,
+		{method: arcapb.Tickets_RemoveTicket_FullMethodName, ownerOnly: true, allow: adminOnly, needsM: true,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				_, err := c.tickets().RemoveTicket(ctx, &arcapb.RemoveTicketRequest{Ticket: f.ticket}, c.opts()...)
 				return err
@@ -823,11 +841,11 @@ func walkCases() []walkCase {
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				return drain(c.retention().SetDefaultRetention(ctx, &arcapb.SetDefaultRetentionRequest{Path: f.coll, Mode: "compliance", Period: "P1D", Recursive: true}, c.opts()...))
 			}},
-		walkCase{method: arcapb.Retention_ListRetention_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessRead),
+		walkCase{method: arcapb.Retention_ListRetention_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessRead), adminReads: true,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				return drain(c.retention().ListRetention(ctx, &arcapb.ListRetentionRequest{Path: f.obj}, c.opts()...))
 			}},
-		walkCase{method: arcapb.Retention_ListRetention_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessRead),
+		walkCase{method: arcapb.Retention_ListRetention_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessRead), adminReads: true,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				return drain(c.retention().ListRetention(ctx, &arcapb.ListRetentionRequest{Path: f.coll, Recursive: true}, c.opts()...))
 			}},
@@ -877,7 +895,7 @@ func walkCases() []walkCase {
 						Old: &arcapb.AVU{Attribute: f.attr, Value: "v"}, New: &arcapb.AVU{Attribute: f.attr, Value: "modified"}}, c.opts()...)
 					return err
 				}},
-			walkCase{method: arcapb.Metadata_ListMetadata_FullMethodName, variant: t.label, allow: t.read,
+			walkCase{method: arcapb.Metadata_ListMetadata_FullMethodName, variant: t.label, allow: t.read, adminReads: true,
 				call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 					return drain(c.meta().ListMetadata(ctx, &arcapb.ListMetadataRequest{Target: metaTarget(t.kind, t.name(f))}, c.opts()...))
 				}},
@@ -895,6 +913,8 @@ type walkEnv struct {
 	cat   *sqlite.Catalog
 	conn  *grpc.ClientConn
 	seq   int
+	// clients are those of the walk, one per caller.
+	clients []*walkClient
 }
 
 func newWalkEnv(t *testing.T) *walkEnv {
@@ -1121,13 +1141,18 @@ func TestAuthzWalk(t *testing.T) {
 			wc.token = e.login(ctx, c.user)
 		}
 		clients[c.label] = wc
+		e.clients = append(e.clients, wc)
 	}
 
 	var matrix strings.Builder
 	for _, wc := range cases {
 		fmt.Fprintf(&matrix, "%-40s", wc.name())
 		for _, c := range walkCallers {
-			want := wc.allow(c.obj, c.coll) || c.admin || (wc.groupAdmin && c.groupAdmin) || (wc.ownerOnly && c.user == "alice")
+			want := wc.allow(c.obj, c.coll) || (wc.groupAdmin && c.groupAdmin) || (wc.ownerOnly && c.user == "alice")
+			if c.admin {
+				adminsOp := !wc.allow(catalog.AccessOwn, catalog.AccessOwn)
+				want = c.adminMode || wc.allow(catalog.AccessNull, catalog.AccessNull) || wc.adminReads || (adminsOp && !wc.needsM)
+			}
 			anonTicket := c.user == "" && c.ticket != ""
 			if c.user == "" {
 				want = wc.anon || (anonTicket && wc.method == arcapb.Auth_WhoAmI_FullMethodName)
@@ -1138,7 +1163,10 @@ func TestAuthzWalk(t *testing.T) {
 			f := e.fixture(ctx, c, wc)
 			cctx := ctx
 			if f.secret != "" {
-				cctx = metadata.AppendToOutgoingContext(ctx, arcapb.TicketMetadata, f.secret)
+				cctx = metadata.AppendToOutgoingContext(cctx, arcapb.TicketMetadata, f.secret)
+			}
+			if c.adminMode {
+				cctx = metadata.AppendToOutgoingContext(cctx, arcapb.AdminModeMetadata, "1")
 			}
 			err := wc.call(cctx, clients[c.label], f)
 			code := status.Code(err)

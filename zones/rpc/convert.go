@@ -1,6 +1,9 @@
 package rpc
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/zones"
@@ -28,8 +31,11 @@ func aclPB(acl []catalog.ACE) []*arcapb.AccessEntry {
 	return out
 }
 
-// entryPB converts an entry; replicas and acl say whether to include them.
-func entryPB(e catalog.Entry, replicas, acl bool) *arcapb.Entry {
+// entryPB converts an entry. A data object carries every replica, by
+// number, as ils -l shows them (iRODS lists each replica); physical says
+// whether to include where each replica's bytes are (ils -L, Stat), and acl
+// whether to include the ACL.
+func entryPB(e catalog.Entry, physical, acl bool) *arcapb.Entry {
 	if c := e.Collection; c != nil {
 		out := &arcapb.Entry{Kind: arcapb.EntryKind_ENTRY_KIND_COLLECTION, Path: c.Path.String(), Owner: c.Owner.String(),
 			CreateUnixNano: c.CreateTime.UnixNano(), ModifyUnixNano: c.ModifyTime.UnixNano()}
@@ -43,18 +49,15 @@ func entryPB(e catalog.Entry, replicas, acl bool) *arcapb.Entry {
 		CreateUnixNano: o.CreateTime.UnixNano(), ModifyUnixNano: o.ModifyTime.UnixNano()}
 	if r, ok := o.Newest(); ok {
 		out.Size, out.Checksum = r.Size, r.Checksum
-		if !replicas {
-			// The newest replica alone, for ils -l. Where its bytes are is
-			// shown with every replica (ils -L), as a full path there.
-			one := replicaPB(r)
-			one.PhysicalPath = ""
-			out.Replicas = []*arcapb.Replica{one}
-		}
 	}
-	if replicas {
-		for _, r := range o.Replicas {
-			out.Replicas = append(out.Replicas, replicaPB(r))
+	reps := slices.Clone(o.Replicas)
+	slices.SortFunc(reps, func(a, b catalog.Replica) int { return cmp.Compare(a.Number, b.Number) })
+	for _, r := range reps {
+		pb := replicaPB(r)
+		if !physical {
+			pb.PhysicalPath = "" // shown with ils -L, as a full path there
 		}
+		out.Replicas = append(out.Replicas, pb)
 	}
 	if acl {
 		out.Acl = aclPB(o.ACL)

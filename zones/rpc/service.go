@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -96,6 +97,13 @@ func ticketMetadata(ctx context.Context) string {
 	return ""
 }
 
+// adminModeMetadata reports whether the call asks for admin mode (-M).
+func adminModeMetadata(ctx context.Context) bool {
+	md, _ := metadata.FromIncomingContext(ctx)
+	v := md.Get(arcapb.AdminModeMetadata)
+	return len(v) > 0 && v[0] == "1"
+}
+
 // peerHost is the client's IP address, for a ticket's allowed hosts.
 func peerHost(ctx context.Context) string {
 	p, ok := peer.FromContext(ctx)
@@ -120,6 +128,7 @@ func (s *Service) authenticate(ctx context.Context, method string) (context.Cont
 	if err != nil {
 		return ctx, toStatus(err)
 	}
+	who.AdminMode = adminModeMetadata(ctx)
 	ctx = context.WithValue(ctx, callerKey{}, who)
 	return context.WithValue(ctx, tokenKey{}, token), nil
 }
@@ -235,6 +244,10 @@ func (s *Service) List(req *arcapb.ListRequest, stream grpc.ServerStreamingServe
 			resp.Entries[i] = entryPB(e, req.Replicas, req.Acl)
 			if req.Replicas {
 				s.showPhysicalPaths(ctx, resp.Entries[i])
+				continue
+			}
+			for _, r := range resp.Entries[i].Replicas { // ils -l shows it, as iRODS does
+				r.Hierarchy = s.zone.ReplicaHierarchy(ctx, r.Resource)
 			}
 		}
 		return stream.Send(resp)
@@ -285,7 +298,15 @@ func (s *Service) Remove(ctx context.Context, req *arcapb.RemoveRequest) (*arcap
 }
 
 func (s *Service) RemoveTrash(ctx context.Context, req *arcapb.RemoveTrashRequest) (*arcapb.RemoveResponse, error) {
-	res, err := s.zone.RemoveTrash(ctx, caller(ctx), req.User, req.All)
+	t := zones.TrashRemoval{User: req.User, All: req.All, Recursive: req.Recursive, MinAge: time.Duration(req.MinAgeSeconds) * time.Second}
+	for _, raw := range req.Paths {
+		p, err := parsePath(raw)
+		if err != nil {
+			return nil, err
+		}
+		t.Paths = append(t.Paths, p)
+	}
+	res, err := s.zone.RemoveTrashWith(ctx, caller(ctx), t)
 	if err != nil {
 		return nil, err
 	}
@@ -441,13 +462,19 @@ func (s *Service) Get(req *arcapb.GetRequest, stream grpc.ServerStreamingServer[
 	if err != nil {
 		return err
 	}
-	obj, rep, rc, err := s.zone.OpenWith(ctx, caller(ctx), p, zones.OpenOptions{Replica: int(req.Replica), Offset: req.Offset, NoWait: req.NoWait})
+	o := zones.OpenOptions{Resource: req.Resource, Offset: req.Offset, NoWait: req.NoWait}
+	if req.Replica != nil {
+		o.ByNumber, o.Number = true, int(req.GetReplica())
+	}
+	obj, rep, rc, err := s.zone.OpenWith(ctx, caller(ctx), p, o)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	head := entryPB(catalog.Entry{Object: &obj}, true, false)
+	head := entryPB(catalog.Entry{Object: &obj}, false, false)
 	head.Size, head.Checksum = rep.Size, rep.Checksum
+	head.Replicas = []*arcapb.Replica{replicaPB(rep)}
+	head.Replicas[0].PhysicalPath = ""
 	if err := stream.Send(&arcapb.GetResponse{Part: &arcapb.GetResponse_Header{Header: head}}); err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ func (s *Service) RegisterObjects(stream grpc.ClientStreamingServer[arcapb.Regis
 		if err != nil {
 			return fmt.Errorf("receive: %w", err)
 		}
-		owner := caller(ctx).UserID()
+		var owner catalog.UserID // the zone decides (Zone.Register)
 		if req.Owner != "" {
 			if owner, err = catalog.ParseUserID(req.Owner, s.zone.Name()); err != nil {
 				return err

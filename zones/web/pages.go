@@ -189,7 +189,7 @@ func (s *Web) download(w http.ResponseWriter, r *http.Request, c caller) error {
 	if err != nil {
 		return err
 	}
-	return httpapi.Download(w, r, s.zone, c.Principal, p, 0, true)
+	return httpapi.Download(w, r, s.zone, c.Principal, p, -1, true)
 }
 
 // upload stores the file of a multipart form in the collection: streamed
