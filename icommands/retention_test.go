@@ -96,6 +96,9 @@ func TestRetentionAttacker(t *testing.T) {
 	refused(rods, ExitPolicy, "imv", home+"/g", "/tempZone/home/rods/stolen")
 	// Overwrites: put, copy, register over it.
 	refused(alice, ExitPolicy, "iput", "-f", evil, v)
+	// A large file goes by a stream (the data channel), not inline.
+	big := write("big.dat", strings.Repeat("overwrite ", 300_000))
+	refused(alice, ExitPolicy, "iput", "-f", big, v)
 	refused(rods, ExitPolicy, "iput", "-f", evil, v)
 	refused(alice, ExitPolicy, "icp", "-f", home+"/other.dat", v)
 	vault := filepath.Join(rods.dir, "zone", "vault")
