@@ -120,7 +120,10 @@ type RuleSets interface {
 	// ErrNotFound when there is none.
 	CurrentRuleSet(ctx context.Context) (RuleSet, error)
 	// RuleSetVersion returns the number and digest of the newest version,
-	// or 0 and "" when there is none. It is cheap: servers poll it.
+	// or 0 and "" when there is none. It is cheap: servers poll it. A
+	// cluster backend may answer it from a replica's own state, which can
+	// lag a commit of the last moments (the next call sees it); what must
+	// see every commit reads RuleSetHistory or CurrentRuleSet.
 	RuleSetVersion(ctx context.Context) (int64, string, error)
 	// RuleSetAt returns the version with its files; ErrNotFound when there
 	// is no such version.

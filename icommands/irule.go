@@ -352,8 +352,8 @@ func (a *app) printLoaded(resp *arcapb.LoadRulesResponse) error {
 		fmt.Fprintf(a.Out, "unchanged: these files are rule set version %d (sha256 %s); no new version\n", rs.Version, rs.Digest)
 		return nil
 	}
-	fmt.Fprintf(a.Out, "rule set version %d (sha256 %s) is the zone's: %d rules from %d files, %d test cases passed\n",
-		rs.Version, rs.Digest, resp.Rules, len(rs.Files), resp.Tests)
+	fmt.Fprintf(a.Out, "rule set version %d (sha256 %s) is the zone's: %d rules, %d test cases passed (%d files)\n",
+		rs.Version, rs.Digest, resp.Rules, resp.Tests, len(rs.Files))
 	return nil
 }
 

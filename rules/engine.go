@@ -180,11 +180,12 @@ func (s *Set) Periodic() []*Rule {
 	return out
 }
 
-// Compile parses and compiles rule files (name to contents) into one set.
-// Rules fire in this order: higher priority first; among equal
-// priorities, by file name, then in the order they are written. Every
-// problem of every file is reported, each with its file, line, column and
-// rule; nothing is returned unless all is well.
+// Compile parses and compiles rule files (name to contents) into one set;
+// test files among them (IsTestFile) are left for TestSet, but count in
+// the set's digest. Rules fire in this order: higher priority first; among
+// equal priorities, by file name, then in the order they are written.
+// Every problem of every file is reported, each with its file, line,
+// column and rule; nothing is returned unless all is well.
 func (e *Engine) Compile(files map[string][]byte) (*Set, error) {
 	names := make([]string, 0, len(files))
 	for n := range files {

@@ -111,24 +111,24 @@ func (z *Zone) storeRules(ctx context.Context, author catalog.UserID, files map[
 	if err := rs.Validate(); err != nil {
 		return LoadedRules{}, err
 	}
-	cur, curDigest, err := z.cat.RuleSetVersion(ctx)
+	// The newest version, read to see every commit (RuleSetVersion need
+	// not): the next is appended on it.
+	h, err := z.cat.RuleSetHistory(ctx, 1)
 	if err != nil {
 		return LoadedRules{}, err
+	}
+	var cur int64
+	if len(h) == 1 {
+		cur = h[0].Version
 	}
 	set, tests, err := z.tryRules(ctx, files)
 	if err != nil {
 		return LoadedRules{}, err
 	}
-	if cur > 0 && set.Digest == curDigest {
-		h, err := z.cat.RuleSetHistory(ctx, 1)
-		if err != nil {
-			return LoadedRules{}, err
-		}
-		if len(h) == 1 && h[0].Version == cur {
-			h[0].Files = files
-			z.installRules(cur, curDigest, set)
-			return LoadedRules{RuleSet: h[0], Rules: len(set.Rules), Tests: tests, Unchanged: true}, nil
-		}
+	if cur > 0 && set.Digest == h[0].Digest {
+		h[0].Files = files
+		z.installRules(cur, h[0].Digest, set)
+		return LoadedRules{RuleSet: h[0], Rules: len(set.Rules), Tests: tests, Unchanged: true}, nil
 	}
 	stored, err := z.cat.StoreRuleSet(ctx, rs, cur)
 	if errors.Is(err, catalog.ErrConflict) {
@@ -189,30 +189,50 @@ func (z *Zone) RuleSetInUse() (int64, string) {
 }
 
 // SyncRules loads the newest version of the catalog's rule set into the
-// engine if it is not the one in use. A version that does not compile on
-// this server (one of another server's actions is missing here) is an
-// error, and the rules in use stay.
-func (z *Zone) SyncRules(ctx context.Context) error {
+// engine if it is not the one in use, reading the catalog so as to see
+// every commit (a server's start). A version that does not compile on this
+// server (one of another server's actions is missing here) is an error,
+// and the rules in use stay.
+func (z *Zone) SyncRules(ctx context.Context) error { return z.syncRules(ctx, true) }
+
+// syncRules is SyncRules; unless consistent, it first asks the cheap
+// RuleSetVersion, which may lag a commit by a moment, whether there is
+// anything to load (the polls of FollowRules).
+func (z *Zone) syncRules(ctx context.Context, consistent bool) error {
 	if z.rules == nil {
 		return nil
 	}
-	v, digest, err := z.cat.RuleSetVersion(ctx)
+	s := &z.ruleSet
+	if !consistent {
+		v, digest, err := z.cat.RuleSetVersion(ctx)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		same, failed, failedErr := v == s.version && digest == s.digest, s.failed == v, s.failedErr
+		s.mu.Unlock()
+		switch {
+		case v == 0 || same || v < s.version:
+			return nil
+		case failed:
+			return failedErr
+		}
+	}
+	rs, err := z.cat.CurrentRuleSet(ctx)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	s := &z.ruleSet
 	s.mu.Lock()
-	same, failed, failedErr := v == s.version && digest == s.digest, s.failed == v, s.failedErr
+	same, failed, failedErr := rs.Version == s.version && rs.Digest == s.digest, s.failed == rs.Version, s.failedErr
 	s.mu.Unlock()
 	switch {
-	case v == 0 || same:
+	case same:
 		return nil
 	case failed:
 		return failedErr
-	}
-	rs, err := z.cat.CurrentRuleSet(ctx)
-	if err != nil {
-		return err
 	}
 	// Its test cases ran where it was loaded; compiling is what tells
 	// whether this server can run it.
@@ -242,7 +262,7 @@ func (z *Zone) FollowRules(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 		before, _ := z.RuleSetInUse()
-		err := z.SyncRules(ctx)
+		err := z.syncRules(ctx, false)
 		switch {
 		case err != nil && ctx.Err() == nil && err.Error() != last:
 			z.log.Error("rule set not followed", "err", err)

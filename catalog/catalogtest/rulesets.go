@@ -7,6 +7,7 @@ import (
 	"maps"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/arca-data/arca/catalog"
 )
@@ -17,6 +18,24 @@ func ruleFiles(kv ...string) map[string][]byte {
 		m[kv[i]] = []byte(kv[i+1])
 	}
 	return m
+}
+
+// versionSoon waits until RuleSetVersion says want (it may lag a commit by
+// a moment, see catalog.RuleSets) and returns its digest.
+func versionSoon(t testing.TB, f *fixture, want int64) string {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		v, digest, err := f.cat.RuleSetVersion(f.ctx)
+		ok(t, err)
+		if v == want || time.Now().After(deadline) {
+			if v != want {
+				t.Fatalf("rule set version %d, want %d", v, want)
+			}
+			return digest
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func sameFiles(t testing.TB, what string, got, want map[string][]byte) {
@@ -48,9 +67,8 @@ var ruleSetTests = []test{
 			t.Errorf("stored %+v", rs)
 		}
 		checkTime(t, "created", rs.Created, f.start)
-		v, digest := must2(f.cat.RuleSetVersion(f.ctx))(t)
-		if v != 1 || digest != rs.Digest {
-			t.Errorf("version %d %s, want 1 %s", v, digest, rs.Digest)
+		if digest := versionSoon(t, f, 1); digest != rs.Digest {
+			t.Errorf("digest of version 1: %s, want %s", digest, rs.Digest)
 		}
 		cur := must(f.cat.CurrentRuleSet(f.ctx))(t)
 		sameFiles(t, "current", cur.Files, one)
@@ -110,9 +128,10 @@ var ruleSetTests = []test{
 		wantErr(t, err, catalog.ErrConflict)
 		_, err = f.cat.StoreRuleSet(f.ctx, catalog.RuleSet{Files: files, Author: rods}, -1)
 		wantErr(t, err, catalog.ErrInvalidArgument)
-		if v, _ := must2(f.cat.RuleSetVersion(f.ctx))(t); v != 1 {
-			t.Errorf("version %d after refused stores, want 1", v)
+		if cur := must(f.cat.CurrentRuleSet(f.ctx))(t); cur.Version != 1 {
+			t.Errorf("version %d after refused stores, want 1", cur.Version)
 		}
+		versionSoon(t, f, 1)
 	}},
 	{"Invalid", func(t *testing.T, f *fixture) {
 		for _, rs := range []catalog.RuleSet{

@@ -126,13 +126,19 @@ func (c *Catalog) StoreRuleSet(ctx context.Context, rs catalog.RuleSet, expectVe
 	return rs, nil
 }
 
-// RuleSetVersion returns the newest version and its digest.
+// RuleSetVersion returns the newest version and its digest. Every server
+// asks it twice a second, so it is read best effort: from the alpha's own
+// latest state, without asking Zero for a timestamp, which on a busy
+// cluster costs more than the query. It may miss a commit of the last
+// moments; the next poll sees it, and what a server then loads is read
+// with a timestamp (CurrentRuleSet).
 func (c *Catalog) RuleSetVersion(ctx context.Context) (int64, string, error) {
 	var (
 		v      int64
 		digest string
 	)
 	err := c.read(ctx, func(t *tx) error {
+		t.t = c.dg.NewReadOnlyTxn().BestEffort()
 		v, digest = 0, ""
 		ns, err := t.ruleSets(newestRuleSet, nil, false)
 		if err != nil || len(ns) == 0 {
