@@ -46,6 +46,33 @@ type JobRun struct {
 	// Batch is how many objects of a selection are claimed at a time;
 	// DefaultSelectBatch if 0.
 	Batch int
+	// Lost, closed when the job is no longer this server's (another took
+	// it over when its lease ran out), stops the run: its actions are
+	// cancelled, except that a periodic rule's run finishes the objects it
+	// claimed, which the other server skips, and then stops at its next
+	// claim. Nil: never.
+	Lost <-chan struct{}
+}
+
+// ErrLeaseLost is the cause of a job's run stopped because the job is
+// another server's now.
+var ErrLeaseLost = errors.New("the job is another server's now")
+
+// untilLost is ctx, cancelled when j's lease is lost.
+func untilLost(ctx context.Context, j *JobRun) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	if j.Lost == nil {
+		return ctx, func() { cancel(nil) }
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-j.Lost:
+			cancel(ErrLeaseLost)
+		case <-done:
+		}
+	}()
+	return ctx, func() { close(done); cancel(nil) }
 }
 
 // PeriodicWork is the work of the job that runs periodic rule r.
@@ -77,6 +104,8 @@ func (e *Engine) Run(ctx context.Context, j *JobRun) error {
 	if j.Work.Periodic != "" {
 		return e.runPeriodic(ctx, j)
 	}
+	ctx, stop := untilLost(ctx, j)
+	defer stop()
 	req, err := jobRequest(j.Work, time.Now())
 	if err != nil {
 		return fmt.Errorf("job %d: %w", j.ID, err)
@@ -285,6 +314,8 @@ func (e *Engine) runPeriodic(ctx context.Context, j *JobRun) error {
 	if rule.selectPrg != nil {
 		return e.runSelection(ctx, set, rule, j)
 	}
+	ctx, stop := untilLost(ctx, j)
+	defer stop()
 	_, err = e.evaluate(ctx, set, rule, periodicRequest(j.Work, time.Now()))
 	return err
 }
@@ -354,9 +385,11 @@ func (e *Engine) evaluate(ctx context.Context, set *Set, r *Rule, req *Request) 
 // got, kept in the job (JobRun.State). Objects are taken in the order of
 // their catalog IDs: a run claims a batch (After moves to its last object)
 // before it evaluates any of it, and records the objects it has finished
-// (Done). A server that takes the job over resumes after After, so no two
-// servers evaluate one object in one run; objects claimed by a server that
-// died mid-batch (Done < After) are left for the next run.
+// (Done). A server that takes the job over resumes after After, while the
+// server that lost it finishes the batch it claimed and stops at its next
+// claim (which fails): no two servers evaluate one object in one run.
+// Objects claimed by a server that died mid-batch (Done < After) are left
+// for the next run.
 type selectionState struct {
 	Started  time.Time `json:"started"` // now of the whole run
 	After    int64     `json:"after"`
@@ -438,7 +471,7 @@ func (e *Engine) runSelection(ctx context.Context, set *Set, r *Rule, j *JobRun)
 					break
 				}
 				matched, err := e.evaluateSelected(ctx, set, r, base, o.path)
-				if ctx.Err() != nil {
+				if err != nil && ctx.Err() != nil {
 					break // cut short: not done
 				}
 				if matched {

@@ -735,3 +735,58 @@ rules:
 		t.Errorf("a run that could not claim its batch evaluated %+v", calls)
 	}
 }
+
+// TestLostLease: a job whose lease is lost stops; a periodic rule's run
+// finishes the batch it claimed (which the server that took the job over
+// skips) and stops at its next claim.
+func TestLostLease(t *testing.T) {
+	je := newJobEnv(t, 0, `
+rules:
+  - name: later
+    on: [put]
+    when: post
+    then:
+      - schedule: {async: true, do: [{wait: {for: duration("1h")}}]}
+  - name: sweep
+    every: "@hourly"
+    select: '"select COLL_NAME, DATA_NAME where DATA_SIZE >= 0"'
+    then:
+      - wait: {for: duration("20ms")}
+`)
+	je.After(context.Background(), put("/tempZone/home/alice/x", 1), nil)
+	jobs := je.jobs()
+	lost := make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- je.Run(context.Background(), &JobRun{ID: 1, Rule: jobs[0].Rule, Work: jobs[0].Work, Lost: lost})
+	}()
+	for len(je.names()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	close(lost)
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("job with a lost lease: %v", err)
+	}
+
+	for i := range 7 {
+		je.cat.objects = append(je.cat.objects, fmt.Sprintf("/tempZone/home/alice/o%d", i))
+	}
+	r := je.Current().ruleOf("sweep")
+	lost = make(chan struct{})
+	saves := 0
+	run := &JobRun{ID: 2, Rule: r.Name, Every: r.Schedule, Work: PeriodicWork(r, "tempZone", "rods"), Batch: 3, Lost: lost,
+		Save: func(context.Context, []byte) error {
+			saves++
+			if saves == 1 {
+				close(lost) // taken over right after the first claim
+				return nil
+			}
+			return catalog.ErrLocked
+		}}
+	if err := je.Run(context.Background(), run); !errors.Is(err, catalog.ErrLocked) {
+		t.Errorf("run with a lost lease: %v", err)
+	}
+	if got := je.names(); got != "wait /tempZone/home/alice/o0; wait /tempZone/home/alice/o1; wait /tempZone/home/alice/o2" {
+		t.Errorf("objects evaluated: %s", got)
+	}
+}
