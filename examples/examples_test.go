@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +28,25 @@ type zone struct {
 	rods  catalog.User
 	alice catalog.User
 	dir   string
-	audit *bytes.Buffer
+	audit *auditLog
+}
+
+// auditLog is the zone's audit log, written by jobs while a test reads it.
+type auditLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *auditLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *auditLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newZone(t *testing.T, files map[string][]byte) *zone {
@@ -51,7 +70,7 @@ func newZone(t *testing.T, files map[string][]byte) *zone {
 	if _, err := cat.CreateResource(ctx, catalog.Resource{Name: "archiveResc", Type: "posix", Location: filepath.Join(dir, "archive"), Status: "up"}); err != nil {
 		t.Fatal(err)
 	}
-	audit := &bytes.Buffer{}
+	audit := &auditLog{}
 	reg := rules.NewRegistry()
 	if err := policies.Register(reg, z, slog.New(slog.NewJSONHandler(audit, nil))); err != nil {
 		t.Fatal(err)
@@ -197,14 +216,13 @@ func TestStampIngest(t *testing.T) {
 	}
 	go z.RunJobs(ctx, zones.JobOptions{Poll: 100 * time.Millisecond})
 	deadline := time.Now().Add(20 * time.Second)
-	for z.avus(t, "/tempZone/home/alice/data.csv")["fixity_checked"] != "pending" {
+	// The job's actions: the AVU, then the audit record.
+	for z.avus(t, "/tempZone/home/alice/data.csv")["fixity_checked"] != "pending" ||
+		!strings.Contains(z.audit.String(), "fixity check queued for /tempZone/home/alice/data.csv") {
 		if time.Now().After(deadline) {
-			t.Fatalf("the scheduled job did not run: AVUs %v", z.avus(t, "/tempZone/home/alice/data.csv"))
+			t.Fatalf("the scheduled job did not run: AVUs %v\naudit log:\n%s", z.avus(t, "/tempZone/home/alice/data.csv"), z.audit.String())
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-	if !strings.Contains(z.audit.String(), "fixity check queued for /tempZone/home/alice/data.csv") {
-		t.Errorf("audit log:\n%s", z.audit.String())
 	}
 }
 

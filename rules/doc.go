@@ -58,7 +58,8 @@
 // (catalog Job.State, under the job's lease), and records the objects it
 // finished. A run stopped by a restart resumes where it was, on whichever
 // server claims the job; a server that takes over a run whose server lost
-// it resumes after the claimed batch, so no two servers evaluate one object
+// it (its lease ran out) resumes after the claimed batch, which the other
+// server finishes before it stops, so no two servers evaluate one object
 // in one run (objects of a batch whose server died wait for the next run,
 // and the audit log says which). An object whose condition or actions fail
 // is audited and counted; the run goes on. The audit log gets one "periodic

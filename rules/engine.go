@@ -16,6 +16,8 @@ import (
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
+
+	"github.com/arca-data/arca/catalog"
 )
 
 // Defaults of Options.
@@ -476,7 +478,9 @@ func (e *Engine) recordAction(ctx context.Context, set *Set, r *Rule, req *Reque
 		slog.String("rule", r.Name), slog.String("rules_version", set.Version), slog.String("rules_digest", set.Digest), slog.String("op", req.Op),
 		slog.String("user", req.User.UserID().String()), slog.String("path", pathString(req.Path)),
 		slog.String("action", action), slog.String("outcome", outcome(err)), errAttr(err))
-	if err != nil {
+	// A rule at the job cap says so once a minute (capped), not once per
+	// operation.
+	if err != nil && !errors.Is(err, catalog.ErrQuotaExceeded) {
 		e.log.Error("rule action failed", "rule", r.Name, "action", action, "op", req.Op, "path", pathString(req.Path), "err", err)
 	}
 }

@@ -46,6 +46,33 @@ type JobRun struct {
 	// Batch is how many objects of a selection are claimed at a time;
 	// DefaultSelectBatch if 0.
 	Batch int
+	// Lost, closed when the job is no longer this server's (another took
+	// it over when its lease ran out), stops the run: its actions are
+	// cancelled, except that a periodic rule's run finishes the objects it
+	// claimed, which the other server skips, and then stops at its next
+	// claim. Nil: never.
+	Lost <-chan struct{}
+}
+
+// ErrLeaseLost is the cause of a job's run stopped because the job is
+// another server's now.
+var ErrLeaseLost = errors.New("the job is another server's now")
+
+// untilLost is ctx, cancelled when j's lease is lost.
+func untilLost(ctx context.Context, j *JobRun) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	if j.Lost == nil {
+		return ctx, func() { cancel(nil) }
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-j.Lost:
+			cancel(ErrLeaseLost)
+		case <-done:
+		}
+	}()
+	return ctx, func() { close(done); cancel(nil) }
 }
 
 // PeriodicWork is the work of the job that runs periodic rule r.
@@ -77,6 +104,8 @@ func (e *Engine) Run(ctx context.Context, j *JobRun) error {
 	if j.Work.Periodic != "" {
 		return e.runPeriodic(ctx, j)
 	}
+	ctx, stop := untilLost(ctx, j)
+	defer stop()
 	req, err := jobRequest(j.Work, time.Now())
 	if err != nil {
 		return fmt.Errorf("job %d: %w", j.ID, err)
@@ -285,6 +314,8 @@ func (e *Engine) runPeriodic(ctx context.Context, j *JobRun) error {
 	if rule.selectPrg != nil {
 		return e.runSelection(ctx, set, rule, j)
 	}
+	ctx, stop := untilLost(ctx, j)
+	defer stop()
 	_, err = e.evaluate(ctx, set, rule, periodicRequest(j.Work, time.Now()))
 	return err
 }
@@ -354,9 +385,11 @@ func (e *Engine) evaluate(ctx context.Context, set *Set, r *Rule, req *Request) 
 // got, kept in the job (JobRun.State). Objects are taken in the order of
 // their catalog IDs: a run claims a batch (After moves to its last object)
 // before it evaluates any of it, and records the objects it has finished
-// (Done). A server that takes the job over resumes after After, so no two
-// servers evaluate one object in one run; objects claimed by a server that
-// died mid-batch (Done < After) are left for the next run.
+// (Done). A server that takes the job over resumes after After, while the
+// server that lost it finishes the batch it claimed and stops at its next
+// claim (which fails): no two servers evaluate one object in one run.
+// Objects claimed by a server that died mid-batch (Done < After) are left
+// for the next run.
 type selectionState struct {
 	Started  time.Time `json:"started"` // now of the whole run
 	After    int64     `json:"after"`
@@ -408,56 +441,59 @@ func (e *Engine) runSelection(ctx context.Context, set *Set, r *Rule, j *JobRun)
 	if batch <= 0 {
 		batch = DefaultSelectBatch
 	}
-	who := catalog.Caller{User: catalog.UserID{Name: j.Work.User, Zone: j.Work.Zone}, Admin: true}
+	sel := newSelector(querier, q, j.Work.User, j.Work.Zone, batch)
 	for {
-		n := int64(batch)
+		n := sel.pageSize
 		if q.Limit >= 0 {
 			n = min(n, q.Limit-st.Selected)
 		}
 		if n <= 0 {
 			break
 		}
-		page, err := selectPage(ctx, querier, q, who, st.After, n)
+		page, err := sel.page(ctx, st.After, n)
 		if err != nil {
 			return fmt.Errorf("select: %w", err)
 		}
 		if len(page) == 0 {
 			break
 		}
-		// Claimed before any of it is evaluated.
-		st.After = page[len(page)-1].id
-		st.Selected += int64(len(page))
-		if err := save(ctx); err != nil {
-			return fmt.Errorf("save the run's progress: %w", err)
-		}
-		for _, o := range page {
+		for len(page) > 0 {
+			claim := page[:min(batch, len(page))]
+			page = page[len(claim):]
+			// Claimed before any of it is evaluated.
+			st.After = claim[len(claim)-1].id
+			st.Selected += int64(len(claim))
+			if err := save(ctx); err != nil {
+				return fmt.Errorf("save the run's progress: %w", err)
+			}
+			for _, o := range claim {
+				if ctx.Err() != nil {
+					break
+				}
+				matched, err := e.evaluateSelected(ctx, set, r, base, o.path)
+				if err != nil && ctx.Err() != nil {
+					break // cut short: not done
+				}
+				if matched {
+					st.Matched++
+				}
+				if err != nil {
+					st.Failed++
+				}
+				st.Done = o.id
+			}
 			if ctx.Err() != nil {
-				break
+				// Stopping (the server, or the job's budget): what was
+				// claimed and not done goes back to the run, so that
+				// whoever resumes it does those objects. If the job is
+				// another server's now, this fails, and that server
+				// skips them.
+				st.After = st.Done
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				_ = save(sctx)
+				cancel()
+				return context.Cause(ctx)
 			}
-			req := *base
-			req.Path = o.path
-			matched, err := e.evaluate(ctx, set, r, &req)
-			if ctx.Err() != nil {
-				break // cut short: not done
-			}
-			if matched {
-				st.Matched++
-			}
-			if err != nil {
-				st.Failed++
-			}
-			st.Done = o.id
-		}
-		if ctx.Err() != nil {
-			// Stopping (the server, or the job's budget): what was
-			// claimed and not done goes back to the run, so that whoever
-			// resumes it does those objects. If the job is another
-			// server's now, this fails, and that server skips them.
-			st.After = st.Done
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			_ = save(sctx)
-			cancel()
-			return context.Cause(ctx)
 		}
 	}
 	e.audit.LogAttrs(ctx, slog.LevelInfo, "periodic run", slog.Int64("job", j.ID), slog.String("rule", r.Name),
@@ -486,14 +522,14 @@ func (e *Engine) Selection(ctx context.Context, name, zone, admin string, batch 
 	if err != nil {
 		return 0, err
 	}
-	who := catalog.Caller{User: catalog.UserID{Name: admin, Zone: zone}, Admin: true}
+	sel := newSelector(querier, q, admin, zone, batch)
 	var after, n int64
 	for q.Limit < 0 || n < q.Limit {
-		size := int64(batch)
+		size := sel.pageSize
 		if q.Limit >= 0 {
 			size = min(size, q.Limit-n)
 		}
-		page, err := selectPage(ctx, querier, q, who, after, size)
+		page, err := sel.page(ctx, after, size)
 		if err != nil || len(page) == 0 {
 			return int(n), err
 		}
@@ -506,6 +542,20 @@ func (e *Engine) Selection(ctx context.Context, name, zone, admin string, batch 
 		after = page[len(page)-1].id
 	}
 	return int(n), nil
+}
+
+// evaluateSelected evaluates periodic rule r on the object at p of its
+// selection, unless the object is gone since it was selected.
+func (e *Engine) evaluateSelected(ctx context.Context, set *Set, r *Rule, base *Request, p catalog.Path) (bool, error) {
+	fctx, cancel := context.WithTimeout(ctx, e.timeout)
+	_, err := e.cat.Stat(fctx, p)
+	cancel()
+	if errors.Is(err, catalog.ErrNotFound) {
+		return false, nil // removed or renamed meanwhile
+	}
+	req := *base
+	req.Path = p
+	return e.evaluate(ctx, set, r, &req)
 }
 
 // selection evaluates and parses the selection of periodic rule r.
@@ -543,7 +593,10 @@ func checkSelect(prg cel.Program) error {
 }
 
 // The columns of a selection's pages.
-var colDataID, colCollName, colDataName = mustColumn("DATA_ID"), mustColumn("COLL_NAME"), mustColumn("DATA_NAME")
+var (
+	colDataID, colDataCollID, colDataName = mustColumn("DATA_ID"), mustColumn("DATA_COLL_ID"), mustColumn("DATA_NAME")
+	colCollID, colCollName                = mustColumn("COLL_ID"), mustColumn("COLL_NAME")
+)
 
 func mustColumn(name string) *query.Column {
 	c, ok := query.LookupColumn(name)
@@ -581,16 +634,42 @@ type selected struct {
 	path catalog.Path
 }
 
-// selectPage returns up to n objects q selects whose catalog ids are above
-// after, in id order.
-func selectPage(ctx context.Context, querier catalog.Querier, q *query.Query, who catalog.Caller, after, n int64) ([]selected, error) {
-	p := *q
-	p.Select = []query.SelectItem{{Column: colDataID}, {Column: colCollName}, {Column: colDataName}}
+// selectPageSize is how many objects one query of a selection reads at
+// least: a run claims and evaluates them batch by batch, but every query
+// runs the selection's condition anew, and some conditions (an AVU's)
+// find all their objects before they order them.
+const selectPageSize = 1000
+
+// maxCollCache bounds the collection paths a selector remembers.
+const maxCollCache = 100_000
+
+// selector reads the objects of a selection page by page, in catalog id
+// order: ids and names first, then the paths of their collections, which
+// it remembers, so that a condition that does not name collections does
+// not join every row it looks at with its collection.
+type selector struct {
+	querier  catalog.Querier
+	q        *query.Query
+	who      catalog.Caller
+	pageSize int64
+	colls    map[int64]string
+}
+
+func newSelector(querier catalog.Querier, q *query.Query, admin, zone string, batch int) *selector {
+	return &selector{querier: querier, q: q, who: catalog.Caller{User: catalog.UserID{Name: admin, Zone: zone}, Admin: true},
+		pageSize: int64(max(batch, selectPageSize)), colls: map[int64]string{}}
+}
+
+// page returns up to n objects of the selection whose catalog ids are
+// above after, in id order.
+func (s *selector) page(ctx context.Context, after, n int64) ([]selected, error) {
+	p := *s.q
+	p.Select = []query.SelectItem{{Column: colDataID}, {Column: colDataCollID}, {Column: colDataName}}
 	p.GroupBy = nil
 	p.OrderBy = []query.OrderItem{{Item: p.Select[0]}}
 	p.Limit = n
 	past := &query.Compare{Column: colDataID, Op: query.OpGt, Value: query.IntValue(after)}
-	switch w := q.Where.(type) {
+	switch w := s.q.Where.(type) {
 	case nil:
 		p.Where = past
 	case *query.And:
@@ -598,22 +677,67 @@ func selectPage(ctx context.Context, querier catalog.Querier, q *query.Query, wh
 	default:
 		p.Where = &query.And{Terms: []query.Expr{w, past}}
 	}
-	var out []selected
-	err := querier.Query(ctx, &p, who, func(row []string) error {
-		id, err := strconv.ParseInt(row[0], 10, 64)
-		if err != nil {
-			return fmt.Errorf("data object id %q: %w", row[0], err)
+	type row struct {
+		id, coll int64
+		name     string
+	}
+	var rows []row
+	missing := map[int64]bool{}
+	err := s.querier.Query(ctx, &p, s.who, func(r []string) error {
+		id, err1 := strconv.ParseInt(r[0], 10, 64)
+		coll, err2 := strconv.ParseInt(r[1], 10, 64)
+		if err := errors.Join(err1, err2); err != nil {
+			return fmt.Errorf("catalog ids %q, %q: %w", r[0], r[1], err)
 		}
-		coll := row[1]
+		rows = append(rows, row{id, coll, r[2]})
+		if _, ok := s.colls[coll]; !ok {
+			missing[coll] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.collections(ctx, missing); err != nil {
+		return nil, err
+	}
+	out := make([]selected, 0, len(rows))
+	for _, r := range rows {
+		coll, ok := s.colls[r.coll]
+		if !ok {
+			continue // the collection is gone since
+		}
 		if coll != "/" {
 			coll += "/"
 		}
-		path, err := catalog.ParsePath(coll + row[2])
+		path, err := catalog.ParsePath(coll + r.name)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = append(out, selected{id, path})
+		out = append(out, selected{r.id, path})
+	}
+	return out, nil
+}
+
+// collections looks up the paths of the collections ids.
+func (s *selector) collections(ctx context.Context, ids map[int64]bool) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if len(s.colls)+len(ids) > maxCollCache {
+		clear(s.colls)
+	}
+	in := &query.In{Column: colCollID}
+	for id := range ids {
+		in.Values = append(in.Values, query.IntValue(id))
+	}
+	q := &query.Query{Select: []query.SelectItem{{Column: colCollID}, {Column: colCollName}}, Where: in, Limit: -1}
+	return s.querier.Query(ctx, q, s.who, func(r []string) error {
+		id, err := strconv.ParseInt(r[0], 10, 64)
+		if err != nil {
+			return fmt.Errorf("collection id %q: %w", r[0], err)
+		}
+		s.colls[id] = r[1]
 		return nil
 	})
-	return out, err
 }

@@ -490,22 +490,58 @@ rules:
 
 // queryCatalog is a memCatalog whose Query serves the pages of a
 // selection from a list of objects: it reads only "DATA_ID > n" of the
-// condition and the limit, and counts the pages.
+// condition and the limit, and counts the pages; and the collection paths
+// of their ids. Its objects exist (Stat), unless removed.
 type queryCatalog struct {
 	*memCatalog
 	objects []string // the object with ID i+1 is objects[i]
+	removed map[string]bool
 	pages   int
 	lastQ   string
 }
 
+func (q *queryCatalog) Stat(ctx context.Context, p catalog.Path) (catalog.Entry, error) {
+	q.mu.Lock()
+	known := slices.Contains(q.objects, p.String()) && !q.removed[p.String()]
+	q.mu.Unlock()
+	if known {
+		return catalog.Entry{Object: &catalog.DataObject{Path: p}}, nil
+	}
+	return q.memCatalog.Stat(ctx, p)
+}
+
+// collID is the id of collection c in the queryCatalog: 1000 + the index
+// of its first object.
+func (q *queryCatalog) collID(c string) int {
+	for i, p := range q.objects {
+		if catalog.MustPath(p).Parent().String() == c {
+			return 1000 + i
+		}
+	}
+	return -1
+}
+
 func (q *queryCatalog) Query(ctx context.Context, qu *query.Query, caller catalog.Caller, fn func([]string) error) error {
+	if !caller.Admin {
+		return errors.New("a selection runs as the zone's administrator")
+	}
+	if qu.Select[0].Column.Name == "COLL_ID" {
+		in := qu.Where.(*query.In)
+		for _, v := range in.Values {
+			for i, p := range q.objects {
+				if int64(1000+i) == v.Int {
+					if err := fn([]string{fmt.Sprint(v.Int), catalog.MustPath(p).Parent().String()}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
 	q.mu.Lock()
 	q.pages++
 	q.lastQ = qu.String()
 	q.mu.Unlock()
-	if !caller.Admin {
-		return errors.New("a selection runs as the zone's administrator")
-	}
 	after := int64(0)
 	query.Walk(qu.Where, func(e query.Expr) {
 		if c, ok := e.(*query.Compare); ok && c.Column.Name == "DATA_ID" && c.Op == query.OpGt {
@@ -520,7 +556,7 @@ func (q *queryCatalog) Query(ctx context.Context, qu *query.Query, caller catalo
 		}
 		n++
 		path := catalog.MustPath(p)
-		if err := fn([]string{fmt.Sprint(id), path.Parent().String(), path.Name()}); err != nil {
+		if err := fn([]string{fmt.Sprint(id), fmt.Sprint(q.collID(path.Parent().String())), path.Name()}); err != nil {
 			return err
 		}
 	}
@@ -575,14 +611,16 @@ func TestPeriodicSelection(t *testing.T) {
 	if got := strings.Join(moved, " "); got != "o0 o1 o2 o4 o5 o6" {
 		t.Errorf("moved %s", got)
 	}
-	// Three claims: objects 1-3, 4-6, 7; and a last empty page.
+	// One query reads the 7 objects (and another finds no more); three
+	// claims: objects 1-3, 4-6, 7.
 	if len(saved) != 3 || saved[0].After != 3 || saved[0].Done != 0 || saved[1].After != 6 || saved[1].Done != 3 || saved[2].After != 7 {
 		t.Errorf("saved states %+v", saved)
 	}
-	if je.cat.pages != 4 {
+	if je.cat.pages != 2 {
 		t.Errorf("%d pages", je.cat.pages)
 	}
-	if !strings.Contains(je.cat.lastQ, "order by DATA_ID limit 3") || !strings.Contains(je.cat.lastQ, "DATA_MODIFY_TIME < ") {
+	if !strings.Contains(je.cat.lastQ, "select DATA_ID, DATA_COLL_ID, DATA_NAME where DATA_MODIFY_TIME < ") ||
+		!strings.Contains(je.cat.lastQ, "and DATA_ID > 7 order by DATA_ID limit 1000") {
 		t.Errorf("page query %s", je.cat.lastQ)
 	}
 	cutoff := saved[0].Started.Add(-30 * 24 * time.Hour)
@@ -592,6 +630,16 @@ func TestPeriodicSelection(t *testing.T) {
 	if !strings.Contains(je.audit.String(), "7 objects selected, 6 matched the condition, 0 failed") {
 		t.Errorf("audit:\n%s", je.audit.String())
 	}
+	// An object removed since it was selected is skipped.
+	je.cat.removed = map[string]bool{"/tempZone/home/alice/o1": true}
+	run.Save = nil
+	if err := je.Run(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	if calls := je.took(); len(calls) != 5 || slices.ContainsFunc(calls, func(c jobCall) bool { return strings.HasSuffix(c.path, "/o1") }) {
+		t.Errorf("calls with o1 removed: %+v", calls)
+	}
+	je.cat.removed = nil
 	// Selection walks the same objects, without evaluating anything.
 	var paths []string
 	n, err := je.Selection(context.Background(), "tier", "tempZone", "rods", 2, func(p catalog.Path) error {
@@ -685,5 +733,60 @@ rules:
 	}
 	if calls := je.took(); len(calls) != 0 {
 		t.Errorf("a run that could not claim its batch evaluated %+v", calls)
+	}
+}
+
+// TestLostLease: a job whose lease is lost stops; a periodic rule's run
+// finishes the batch it claimed (which the server that took the job over
+// skips) and stops at its next claim.
+func TestLostLease(t *testing.T) {
+	je := newJobEnv(t, 0, `
+rules:
+  - name: later
+    on: [put]
+    when: post
+    then:
+      - schedule: {async: true, do: [{wait: {for: duration("1h")}}]}
+  - name: sweep
+    every: "@hourly"
+    select: '"select COLL_NAME, DATA_NAME where DATA_SIZE >= 0"'
+    then:
+      - wait: {for: duration("20ms")}
+`)
+	je.After(context.Background(), put("/tempZone/home/alice/x", 1), nil)
+	jobs := je.jobs()
+	lost := make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- je.Run(context.Background(), &JobRun{ID: 1, Rule: jobs[0].Rule, Work: jobs[0].Work, Lost: lost})
+	}()
+	for len(je.names()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	close(lost)
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("job with a lost lease: %v", err)
+	}
+
+	for i := range 7 {
+		je.cat.objects = append(je.cat.objects, fmt.Sprintf("/tempZone/home/alice/o%d", i))
+	}
+	r := je.Current().ruleOf("sweep")
+	lost = make(chan struct{})
+	saves := 0
+	run := &JobRun{ID: 2, Rule: r.Name, Every: r.Schedule, Work: PeriodicWork(r, "tempZone", "rods"), Batch: 3, Lost: lost,
+		Save: func(context.Context, []byte) error {
+			saves++
+			if saves == 1 {
+				close(lost) // taken over right after the first claim
+				return nil
+			}
+			return catalog.ErrLocked
+		}}
+	if err := je.Run(context.Background(), run); !errors.Is(err, catalog.ErrLocked) {
+		t.Errorf("run with a lost lease: %v", err)
+	}
+	if got := je.names(); got != "wait /tempZone/home/alice/o0; wait /tempZone/home/alice/o1; wait /tempZone/home/alice/o2" {
+		t.Errorf("objects evaluated: %s", got)
 	}
 }

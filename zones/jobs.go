@@ -203,10 +203,12 @@ func (z *Zone) runJob(ctx context.Context, holder string, j catalog.Job, opts Jo
 	if err == nil {
 		runCtx, cancel := context.WithTimeoutCause(ctx, opts.MaxRun,
 			fmt.Errorf("job %d ran longer than %s", j.ID, opts.MaxRun))
-		stopRenewing := z.renewJobLease(runCtx, cancel, holder, j, opts.Lease)
+		lost := make(chan struct{})
+		stopRenewing := z.renewJobLease(runCtx, func() { close(lost) }, holder, j, opts.Lease)
 		err = z.rules.Run(runCtx, &rules.JobRun{
 			ID: int64(j.ID), Rule: j.Rule, Every: j.Every, Created: j.CreateTime, Work: work, State: j.State, Batch: opts.SelectBatch,
 			Save: func(ctx context.Context, state []byte) error { return z.cat.SaveJobState(ctx, j.ID, holder, state) },
+			Lost: lost,
 		})
 		if cause := context.Cause(runCtx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
 			err = fmt.Errorf("%w: %w", err, cause)
@@ -268,9 +270,10 @@ func (z *Zone) runJob(ctx context.Context, holder string, j catalog.Job, opts Jo
 
 // renewJobLease renews the lease of the running job j every third of
 // lease until the returned stop is called. When the lease cannot be kept
-// (another server holds the job now) the run is cancelled, so that two
-// servers do not go on doing the same work.
-func (z *Zone) renewJobLease(ctx context.Context, cancel context.CancelFunc, holder string, j catalog.Job, lease time.Duration) (stop func()) {
+// (another server holds the job now) it calls lost, once, and the run
+// stops (rules.JobRun.Lost), so that two servers do not go on doing the
+// same work.
+func (z *Zone) renewJobLease(ctx context.Context, lost func(), holder string, j catalog.Job, lease time.Duration) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -289,8 +292,8 @@ func (z *Zone) renewJobLease(ctx context.Context, cancel context.CancelFunc, hol
 			switch {
 			case err == nil:
 			case errors.Is(err, catalog.ErrLocked), errors.Is(err, catalog.ErrNotFound):
-				z.log.Warn("job lease lost; run cancelled", "job", j.ID, "rule", j.Rule, "err", err)
-				cancel()
+				z.log.Warn("job lease lost; run stopped", "job", j.ID, "rule", j.Rule, "err", err)
+				lost()
 				return
 			default:
 				// A catalog hiccup: the lease still runs, try again

@@ -349,6 +349,7 @@ func TestJobsSlowReplicationCompletes(t *testing.T) {
 		return len(goodOn(t, s.cat, s.path("big"))) == 2 && len(goodOn(t, s.cat, s.path("late"))) == 2
 	})
 	waitFor(t, 10*time.Second, "the job of the put done", func() bool { return len(s.jobs()) == 1 })
+	waitRun(t, s.cat, "nightly-archive")
 	stop()
 	if j := s.jobs()[0]; j.Rule != "nightly-archive" || j.Attempts != 0 || j.Failed || j.Due.Before(time.Now().Add(30*time.Minute)) {
 		t.Errorf("the periodic job after its run: %+v", j)
@@ -743,6 +744,11 @@ func TestPeriodicSelectionExactlyOnceAcrossServers(t *testing.T) {
 	cut.mu.Unlock()
 	s2.runJobs(opts)
 	waitRun(t, s2.cat, "tiering")
+	// server1 goes on with the batch it claimed before its lease ended.
+	deadline := time.Now().Add(20 * time.Second)
+	for len(n.snapshot()) < len(want) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
 	per := checkOnce(t, n, want)
 	if per["server2"] == 0 {
 		t.Errorf("server2 never took over: %v", per)

@@ -197,3 +197,28 @@ func TestJobsGiveUp(t *testing.T) {
 		t.Errorf("failed job: %+v %v", got, err)
 	}
 }
+
+// TestPeriodicJobGivesUpARun: a periodic job that keeps failing gives up
+// the run after MaxAttempts, not its schedule: it is due again at its next
+// time, with its attempts reset, instead of failing for good (or retrying
+// for ever).
+func TestPeriodicJobGivesUpARun(t *testing.T) {
+	counter := &jobCounter{runs: map[int64][]string{}, tries: map[int64]int{}, failFirst: 1000}
+	z, cat := jobZone(t, filepath.Join(t.TempDir(), "catalog.db"), "s", counter)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	j := addCountJob(t, cat, time.Now(), "@every 1h")
+	go z.RunJobs(ctx, JobOptions{Poll: 10 * time.Millisecond, Backoff: 10 * time.Millisecond, MaxAttempts: 3})
+	waitJobs(t, cat, "give up the run", func(js []catalog.Job) bool {
+		return len(js) == 1 && js[0].Due.After(time.Now().Add(50*time.Minute)) && js[0].Holder == ""
+	})
+	got, err := cat.Job(ctx, j.ID)
+	if err != nil || got.Failed || got.Attempts != 0 {
+		t.Errorf("periodic job after an abandoned run: %+v %v", got, err)
+	}
+	counter.mu.Lock()
+	defer counter.mu.Unlock()
+	if n := counter.tries[int64(j.ID)]; n != 3 {
+		t.Errorf("%d tries, want 3", n)
+	}
+}
