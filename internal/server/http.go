@@ -68,8 +68,8 @@ func newHTTPServer(tlsConf *tls.Config, h http.Handler, log *slog.Logger) *http.
 		MaxHeaderBytes:    httpMaxHeaderBytes,
 		// Large HTTP/2 receive windows let one upload fill a fast link,
 		// as the gRPC listener's do (transferWindow).
-		HTTP2: &http.HTTP2Config{MaxReceiveBufferPerStream: transferWindow, MaxReceiveBufferPerConnection: 2 * transferWindow},
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		HTTP2:    &http.HTTP2Config{MaxReceiveBufferPerStream: transferWindow, MaxReceiveBufferPerConnection: 2 * transferWindow},
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 }
 
