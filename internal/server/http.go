@@ -66,7 +66,10 @@ func newHTTPServer(tlsConf *tls.Config, h http.Handler, log *slog.Logger) *http.
 		ReadHeaderTimeout: httpReadHeaderTimeout,
 		IdleTimeout:       httpIdleTimeout,
 		MaxHeaderBytes:    httpMaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		// Large HTTP/2 receive windows let one upload fill a fast link,
+		// as the gRPC listener's do (transferWindow).
+		HTTP2:    &http.HTTP2Config{MaxReceiveBufferPerStream: transferWindow, MaxReceiveBufferPerConnection: 2 * transferWindow},
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 }
 

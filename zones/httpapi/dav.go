@@ -146,6 +146,12 @@ func (f *davFS) Mkdir(ctx context.Context, name string, _ os.FileMode) error {
 	if err != nil {
 		return err
 	}
+	// Sync clients send MKCOL for a file's collection before every PUT:
+	// a collection that is there is answered by a read, which does not
+	// queue behind the catalog's writes as a refused create would.
+	if e, err := f.stat(ctx, p); err == nil && e.Collection != nil {
+		return f.fail("mkdir", name, fmt.Errorf("collection %s: %w", p, catalog.ErrExists))
+	}
 	if _, err := f.zone.MakeCollection(ctx, f.who, p, false); err != nil {
 		return f.fail("mkdir", name, err)
 	}
