@@ -17,6 +17,8 @@ func TestParseURLPath(t *testing.T) {
 		{"tempZone/a%20b/c%3Fd", "/tempZone/a b/c?d"},
 		{"tempZone/100%25", "/tempZone/100%"},
 		{"tempZone/%E2%82%AC", "/tempZone/€"},
+		{"tempZone/a%5cb", `/tempZone/a\b`}, // a backslash is part of a name
+		{`tempZone/a\b`, `/tempZone/a\b`},
 	} {
 		p, err := ParseURLPath(tc.in)
 		if err != nil || p.String() != tc.want {
@@ -25,7 +27,7 @@ func TestParseURLPath(t *testing.T) {
 	}
 	for _, in := range []string{
 		"tempZone/../etc", "tempZone/./x", "..", "tempZone/%2e%2e/x", "tempZone/%2E%2E", "tempZone/%2e",
-		"tempZone%2fhome", "tempZone/a%2Fb", "tempZone/a%5cb", "tempZone/%00", "tempZone/%252e%252e/x",
+		"tempZone%2fhome", "tempZone/a%2Fb", "tempZone/%00", "tempZone/%252e%252e/x",
 		"tempZone/%252F", "tempZone//home", "tempZone/%", "tempZone/%zz", "tempZone/a%0Ab",
 	} {
 		if p, err := ParseURLPath(in); err == nil {

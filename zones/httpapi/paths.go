@@ -56,9 +56,12 @@ func urlSegment(seg string) (string, error) {
 	return name, nil
 }
 
-// checkEscapes refuses the escapes no legitimate URL of Arca needs: %2F and
-// %5C (a slash hidden in a name), %00, and %25 followed by a hex pair
-// (an escape escaped again, which a second decoder would undo).
+// checkEscapes refuses the escapes no legitimate URL of Arca needs: %2F (a
+// slash hidden in a name), %00, and %25 followed by a hex pair (an escape
+// escaped again, which a second decoder would undo). A backslash, raw or
+// %5C, is an ordinary character of a name: the catalog splits paths at
+// "/" only, so "a\..\b" is one name, and refusing it would leave objects
+// that iput may name unreachable here.
 func checkEscapes(s string) error {
 	for i := 0; i < len(s); i++ {
 		if s[i] != '%' {
@@ -68,7 +71,7 @@ func checkEscapes(s string) error {
 			return badRequest("bad_path", fmt.Sprintf("%q: a %% that starts no escape", s))
 		}
 		switch strings.ToUpper(s[i+1 : i+3]) {
-		case "2F", "5C":
+		case "2F":
 			return badRequest("bad_path", fmt.Sprintf("%q: encoded slashes are not allowed in URLs", s))
 		case "00":
 			return badRequest("bad_path", fmt.Sprintf("%q: an encoded NUL is not allowed in URLs", s))
