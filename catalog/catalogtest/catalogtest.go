@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Jobs", jobTests},
 		{"Concurrency", concurrencyTests},
 		{"Links", linkTests},
+		{"Provenance", provenanceTests},
+		{"Records", recordTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -185,6 +185,7 @@ var predicates = []string{
 	"token", "suser", "sexp",
 	"of", "attr", "val", "unit",
 	"lfrom", "lto", "rel", "lkey", "lock", "auth", "doc", "jkey", "jdue", "thash", "towner", "qkey",
+	"psub", "pseq", "pdig", "pvkey", "phkey", "reckey", "recref",
 }
 
 // schema of a catalog; "P." is replaced by the prefix. Times are unix
@@ -246,6 +247,13 @@ P.jdue: int @index(int) .
 P.thash: string @index(exact) @upsert .
 P.towner: string @index(exact) .
 P.qkey: string @index(exact) @upsert .
+P.psub: string @index(exact) .
+P.pseq: int @index(int) .
+P.pdig: string .
+P.pvkey: string @index(exact) @upsert .
+P.phkey: string @index(exact) @upsert .
+P.reckey: string @index(exact) @upsert .
+P.recref: string @index(exact) .
 
 `
 
