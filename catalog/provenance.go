@@ -84,9 +84,9 @@ type ProvRecord struct {
 	// (prov:plan). TODO(rule sets in the catalog): today it is the version
 	// of the loaded rule files (rules.Set.Version); when rule sets are
 	// versioned in the catalog, their version goes here.
-	RuleSetVersion string    `json:"ruleSetVersion,omitempty"`
-	Start          time.Time `json:"start"`
-	End            time.Time `json:"end"`
+	RuleSetVersion string       `json:"ruleSetVersion,omitempty"`
+	Start          time.Time    `json:"start"`
+	End            time.Time    `json:"end"`
 	Used           []ProvEntity `json:"used,omitempty"`
 	Generated      []ProvEntity `json:"generated,omitempty"`
 	Invalidated    []ProvEntity `json:"invalidated,omitempty"`
