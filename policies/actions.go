@@ -155,6 +155,7 @@ func Actions(z Zone, audit *slog.Logger) []rules.Action {
 			},
 		},
 	}
+	actions = append(actions, provenanceActions(z)...)
 	return actions
 }
 

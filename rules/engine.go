@@ -438,7 +438,8 @@ func (e *Engine) run(ctx context.Context, set *Set, r *Rule, when When, a *compi
 			ErrActionLoop, depth)
 	}
 	if err == nil {
-		err = a.action.Run(withActionDepth(ctx), &Call{Rule: r.Name, Phase: when, Request: req, Args: args, Effects: eff})
+		actx := WithActing(withActionDepth(ctx), Acting{Rule: r.Name, RuleSetVersion: set.Version, User: req.User.UserID()})
+		err = a.action.Run(actx, &Call{Rule: r.Name, Phase: when, Request: req, Args: args, Effects: eff})
 	}
 	e.recordAction(ctx, set, r, req, a.name, err)
 	return err
@@ -533,7 +534,8 @@ func (e *Engine) RunJobEvery(ctx context.Context, id int64, rule, every string, 
 		if !ok {
 			return fmt.Errorf("job %d: action %q is not registered on this server", id, sc.Action)
 		}
-		err := a.Run(ctx, &Call{Rule: rule, Phase: Post, Request: req, Args: sc.Args, JobID: id})
+		actx := WithActing(ctx, Acting{Rule: rule, User: req.User.UserID(), Job: id})
+		err := a.Run(actx, &Call{Rule: rule, Phase: Post, Request: req, Args: sc.Args, JobID: id})
 		e.audit.LogAttrs(ctx, slog.LevelInfo, "job action", slog.Int64("job", id), slog.String("rule", rule),
 			slog.String("action", sc.Action), slog.String("path", w.Path), slog.String("outcome", outcome(err)), errAttr(err))
 		if err != nil {

@@ -82,6 +82,7 @@ type Zone struct {
 	drivers    Drivers
 	hooks      []Hook
 	rules      *rules.Engine
+	keep       keepers // provenance, PIDs, RAiDs (provenance.go)
 	auditPath  string
 	groupCache groupCache
 	directory  bool

@@ -61,6 +61,9 @@ type ServerConfig struct {
 	// ReopenLogs, when it delivers, reopens DIR/audit.log for log rotation;
 	// arca server delivers SIGHUP.
 	ReopenLogs <-chan os.Signal
+	// NoProvenance leaves out the recording of provenance (benchmarks
+	// measure what it costs).
+	NoProvenance bool
 }
 
 // Run serves a zone from cfg.DataDir until ctx ends, then drains in-flight
@@ -151,6 +154,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		return fmt.Errorf("recovery: %w", err)
 	}
 
+	startProvenance(cfg, zone, cat, cfg.Logger)
 	engine, audit, err := startRules(dir, cfg, zone, cat)
 	if err != nil {
 		return err
