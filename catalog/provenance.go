@@ -302,4 +302,6 @@ type Provenance interface {
 	// ProvenanceHead returns the end of s's chain; ErrNotFound when s has
 	// no records.
 	ProvenanceHead(ctx context.Context, s ProvSubject) (ProvHead, error)
+	// EntryPath returns the path s has now: ErrNotFound once it is gone.
+	EntryPath(ctx context.Context, s ProvSubject) (Path, error)
 }

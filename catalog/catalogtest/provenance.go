@@ -66,7 +66,22 @@ var provenanceTests = []test{
 		obj := f.put("x", demoResc, "sha2:x")
 		s := catalog.ProvSubject{Kind: catalog.SubjectObject, ID: obj.ID}
 		must(f.cat.AppendProvenance(f.ctx, []catalog.ProvRecord{f.provRecord(s, "put")}))(t)
+		if p := must(f.cat.EntryPath(f.ctx, s))(t); p != f.path("x") {
+			t.Errorf("path of %s: %s", s, p)
+		}
 		ok(t, f.cat.Rename(f.ctx, f.path("x"), f.path("y")))
+		if p := must(f.cat.EntryPath(f.ctx, s))(t); p != f.path("y") {
+			t.Errorf("path of %s after a rename: %s", s, p)
+		}
+		coll := f.mkdir("c", alice)
+		cs := catalog.ProvSubject{Kind: catalog.SubjectCollection, ID: coll.ID}
+		if p := must(f.cat.EntryPath(f.ctx, cs))(t); p != f.path("c") {
+			t.Errorf("path of %s: %s", cs, p)
+		}
+		if coll.ID != obj.ID {
+			_, err := f.cat.EntryPath(f.ctx, catalog.ProvSubject{Kind: catalog.SubjectObject, ID: coll.ID})
+			wantErr(t, err, catalog.ErrNotFound)
+		}
 		must(f.cat.AppendProvenance(f.ctx, []catalog.ProvRecord{f.provRecord(s, "rename")}))(t)
 		must(f.cat.RemoveDataObject(f.ctx, f.path("y")))(t)
 		must(f.cat.AppendProvenance(f.ctx, []catalog.ProvRecord{f.provRecord(s, "remove")}))(t)
@@ -74,6 +89,8 @@ var provenanceTests = []test{
 		if len(got) != 3 || got[2].Op != "remove" {
 			t.Fatalf("records after rename and removal: %v", got)
 		}
+		_, err := f.cat.EntryPath(f.ctx, s)
+		wantErr(t, err, catalog.ErrNotFound)
 		// A new object does not inherit the chain.
 		again := f.put("y", demoResc, "sha2:y")
 		if again.ID == obj.ID {

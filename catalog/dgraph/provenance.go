@@ -213,6 +213,38 @@ func (c *Catalog) ProvenanceHead(ctx context.Context, s catalog.ProvSubject) (ca
 	return h, nil
 }
 
+// EntryPath returns the path of a collection or data object by uid.
+func (c *Catalog) EntryPath(ctx context.Context, s catalog.ProvSubject) (catalog.Path, error) {
+	if err := s.Validate(); err != nil {
+		return catalog.Path{}, fmt.Errorf("path of %s: %w", s, err)
+	}
+	kind := kindObj
+	if s.Kind == catalog.SubjectCollection {
+		kind = kindColl
+	}
+	var path string
+	err := c.read(ctx, func(t *tx) error {
+		var out struct {
+			N []struct {
+				Path string `json:"path"`
+			} `json:"n"`
+		}
+		if err := t.query(`query q($u: string, $k: string) { n(func: uid($u)) @filter(eq(P.kind, $k)) { path: P.path } }`,
+			map[string]string{"$u": uidOf(s.ID), "$k": kind}, &out); err != nil {
+			return err
+		}
+		if len(out.N) == 0 || out.N[0].Path == "" {
+			return catalog.ErrNotFound
+		}
+		path = out.N[0].Path
+		return nil
+	})
+	if err != nil {
+		return catalog.Path{}, fmt.Errorf("path of %s: %w", s, err)
+	}
+	return catalog.ParsePath(path)
+}
+
 // Records are nodes of kind "rec" holding the record as JSON in doc, with
 // reckey ("kind|key", @upsert) and recref ("kind|ref") beside it. An
 // update writes doc of the record's node: two updates at once conflict,

@@ -135,3 +135,22 @@ func (c *Catalog) ProvenanceHead(ctx context.Context, s catalog.ProvSubject) (ca
 	}
 	return h, nil
 }
+
+// EntryPath returns the path of a collection or data object by id.
+func (c *Catalog) EntryPath(ctx context.Context, s catalog.ProvSubject) (catalog.Path, error) {
+	if err := s.Validate(); err != nil {
+		return catalog.Path{}, fmt.Errorf("path of %s: %w", s, err)
+	}
+	var path string
+	err := c.read(ctx, func(q *rtx) error {
+		err := q.queryRow(`SELECT path FROM entries WHERE kind = ? AND id = ?`, s.Kind, s.ID).Scan(&path)
+		if errors.Is(err, sql.ErrNoRows) {
+			return catalog.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return catalog.Path{}, fmt.Errorf("path of %s: %w", s, err)
+	}
+	return catalog.ParsePath(path)
+}
