@@ -217,18 +217,22 @@ func (z *Zone) Derive(ctx context.Context, caller Principal, derived catalog.Pat
 // MintPIDs gives what is at p a PID, and with recursive every data object
 // below the collection p that caller may write, reporting each.
 func (z *Zone) MintPIDs(ctx context.Context, caller Principal, p catalog.Path, recursive bool, report func(PID) error) error {
-	mint := func(ctx context.Context, p catalog.Path) error {
+	// The PID goes into the operation's AVUs, for the hooks after it
+	// (provenance records it).
+	mint := func(ctx context.Context, op *Op) error {
 		if z.keep.pids == nil {
 			return errNoPIDs
 		}
-		pid, err := z.keep.pids.Mint(ctx, p, caller.UserID())
+		pid, err := z.keep.pids.Mint(ctx, op.Path, caller.UserID())
 		if err != nil {
 			return err
 		}
+		op.AVUs = []catalog.AVU{{Attribute: "PID", Value: pid.Handle}}
 		return report(pid)
 	}
-	return z.do(ctx, &Op{Name: OpPIDMint, Caller: caller, Path: p}, func(ctx context.Context) error {
-		if err := mint(ctx, p); err != nil || !recursive {
+	op := &Op{Name: OpPIDMint, Caller: caller, Path: p}
+	return z.do(ctx, op, func(ctx context.Context) error {
+		if err := mint(ctx, op); err != nil || !recursive {
 			return err
 		}
 		e, err := z.cat.Stat(ctx, p)
@@ -238,9 +242,8 @@ func (z *Zone) MintPIDs(ctx context.Context, caller Principal, p catalog.Path, r
 		// Each object is an operation of its own: its rules, its
 		// provenance.
 		return z.eachObjectAt(ctx, caller, p, true, catalog.AccessWrite, func(o catalog.DataObject) error {
-			return z.do(ctx, &Op{Name: OpPIDMint, Caller: caller, Path: o.Path}, func(ctx context.Context) error {
-				return mint(ctx, o.Path)
-			})
+			sub := &Op{Name: OpPIDMint, Caller: caller, Path: o.Path}
+			return z.do(ctx, sub, func(ctx context.Context) error { return mint(ctx, sub) })
 		})
 	})
 }
@@ -335,7 +338,8 @@ func (z *Zone) LinkRAiD(ctx context.Context, caller Principal, id string, p cata
 		name = OpRAiDUnlink
 	}
 	var out RAiD
-	err = z.do(ctx, &Op{Name: name, Caller: caller, Path: p, Owner: r.Owner}, func(ctx context.Context) error {
+	op := &Op{Name: name, Caller: caller, Path: p, Owner: r.Owner, AVUs: []catalog.AVU{{Attribute: "RAiD", Value: r.ID}}}
+	err = z.do(ctx, op, func(ctx context.Context) error {
 		var err error
 		out, err = z.keep.raids.Link(ctx, id, p, unlink)
 		return err
@@ -364,4 +368,32 @@ func (z *Zone) observe(ctx context.Context, op *Op) {
 // what observers are told.
 func (z *Zone) ruleActorPrincipal() Principal {
 	return As(catalog.User{Name: DefaultAdmin, Zone: z.name, Type: catalog.UserTypeAdmin})
+}
+
+// PublicView is what anyone may see of the collection or data object at
+// p, for the landing page of its PID: its record and AVUs when the public
+// group (or the anonymous user) may read it, else catalog.ErrPermission.
+// Like a Handle server's resolution it is no operation of a caller: it
+// shows only what the owner made public.
+func (z *Zone) PublicView(ctx context.Context, p catalog.Path) (catalog.Entry, []catalog.AVU, error) {
+	e, err := z.cat.Stat(ctx, p)
+	if err != nil {
+		return catalog.Entry{}, nil, err
+	}
+	acl, t := aclAndTarget(e)
+	if accessOf(z.Anonymous(), nil, acl) < catalog.AccessRead {
+		return catalog.Entry{}, nil, fmt.Errorf("%s: %w: not public", p, catalog.ErrPermission)
+	}
+	avus, err := z.cat.ListMetadata(ctx, t)
+	if err != nil {
+		return catalog.Entry{}, nil, err
+	}
+	return e, avus, nil
+}
+
+func aclAndTarget(e catalog.Entry) ([]catalog.ACE, catalog.AVUTarget) {
+	if e.Collection != nil {
+		return e.Collection.ACL, catalog.CollectionTarget(e.Collection.Path)
+	}
+	return e.Object.ACL, catalog.ObjectTarget(e.Object.Path)
 }

@@ -261,12 +261,18 @@ func (r *Recorder) records(ctx context.Context, op *zones.Op, st *opState) ([]ca
 		}
 		return []catalog.ProvRecord{rec}, nil
 	}
-	after, err := r.cat.Stat(ctx, target)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return nil, nil // gone again already
-	}
-	if err != nil {
-		return nil, err
+	var after catalog.Entry
+	if op.Object != nil && op.Object.Path == target {
+		after.Object = op.Object // a put's or copy's: spares a query
+	} else {
+		var err error
+		after, err = r.cat.Stat(ctx, target)
+		if errors.Is(err, catalog.ErrNotFound) {
+			return nil, nil // gone again already
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	rec.Subject = subjectOf(after)
 	switch op.Name {
