@@ -86,6 +86,7 @@ func Commands(s *Streams) []*cobra.Command {
 		newImeta(a), newIchmod(a), newIuserinfo(a), newIpasswd(a), newIticket(a), newIquota(a), newIreg(a),
 		newIlsresc(a), newIrepl(a), newItrim(a), newIphymv(a),
 		newIrule(a), newIqstat(a), newIqdel(a),
+		newIprov(a), newIpid(a), newIraid(a),
 	}
 	setup(a, cmds)
 	return cmds
