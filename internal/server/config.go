@@ -46,6 +46,20 @@ const maxConfigSize = 1 << 20
 //	  provision: true
 //	  timeout: 10s
 //	  recheck_interval: 10m               # end sessions of users gone from the directory
+//	pid:                                  # persistent identifiers (ipid, the pid.mint action)
+//	  prefix: 21.T12995                   # the zone's Handle prefix
+//	  http: 0.0.0.0:8443                  # the resolver's HTTPS listener (Handle REST API, landing pages)
+//	  url: https://pid.example.org:8443   # where landing pages are (default: https:// and the http address)
+//	  handle_rest:                        # keep the records with a Handle service instead of the zone's registry
+//	    url: https://handle.example.org:8000
+//	    user: 300:21.T12995/arca
+//	    password_file: handle-password    # relative to this file
+//	    ca: handle-ca.pem
+//	raid:                                 # RAiDs (iraid)
+//	  prefix: 10.82841
+//	  owner: https://ror.org/038sjwq14    # the ROR of who owns the RAiDs
+//	  agency: https://ror.org/038sjwq14   # the registration agency's (default: owner)
+//	  service_point: 20000000
 //
 // Unknown keys are an error, so that a misspelt setting is not ignored.
 type ConfigFile struct {
@@ -56,6 +70,8 @@ type ConfigFile struct {
 	Lease      time.Duration `yaml:"lease,omitempty"`
 	SessionTTL time.Duration `yaml:"session_ttl,omitempty"`
 	LDAP       *LDAPFile     `yaml:"ldap,omitempty"`
+	PID        *PIDFile      `yaml:"pid,omitempty"`
+	RAiD       *RAiDFile     `yaml:"raid,omitempty"`
 }
 
 // LDAPFile is the ldap section of the configuration file.
@@ -115,6 +131,14 @@ func LoadConfig(path string) (ConfigFile, error) {
 	if err != nil {
 		return ConfigFile{}, fmt.Errorf("%s: %w", path, err)
 	}
+	if p := c.PID; p != nil && p.HandleREST != nil {
+		dir := filepath.Dir(path)
+		for _, f := range []*string{&p.HandleREST.PasswordFile, &p.HandleREST.CA} {
+			if *f != "" && !filepath.IsAbs(*f) {
+				*f = filepath.Join(dir, *f)
+			}
+		}
+	}
 	if l := c.LDAP; l != nil {
 		dir := filepath.Dir(path)
 		for _, p := range []*string{&l.CA, &l.BindPasswordFile} {
@@ -145,6 +169,9 @@ func (c ConfigFile) validate() error {
 	}
 	if c.Lease < 0 || c.SessionTTL < 0 {
 		return errors.New("lease and session_ttl cannot be negative")
+	}
+	if err := c.checkPolicies(); err != nil {
+		return err
 	}
 	if c.LDAP != nil {
 		if c.LDAP.URL == "" {
@@ -178,5 +205,6 @@ func (c ConfigFile) ServerConfig() (ServerConfig, slog.Level) {
 	if c.LDAP != nil {
 		sc.LDAP = c.LDAP.config()
 	}
+	c.policies(&sc)
 	return sc, level
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/arca-data/arca/internal/passwordhash"
 	"github.com/arca-data/arca/internal/tlsca"
 	"github.com/arca-data/arca/policies"
+	"github.com/arca-data/arca/policies/raid"
 	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones"
@@ -64,6 +65,10 @@ type ServerConfig struct {
 	// NoProvenance leaves out the recording of provenance (benchmarks
 	// measure what it costs).
 	NoProvenance bool
+	// PID is how the zone mints and resolves PIDs; RAiD how it mints
+	// RAiDs (an empty prefix: none).
+	PID  PIDConfig
+	RAiD raid.Config
 }
 
 // Run serves a zone from cfg.DataDir until ctx ends, then drains in-flight
@@ -155,6 +160,11 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	}
 
 	startProvenance(cfg, zone, cat, cfg.Logger)
+	stopPIDs, err := startPIDs(ctx, cfg, zone, cat, authn, tlsConf)
+	if err != nil {
+		return err
+	}
+	defer stopPIDs()
 	engine, audit, err := startRules(dir, cfg, zone, cat)
 	if err != nil {
 		return err
