@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -92,21 +93,47 @@ func (c *Catalog) ProvenanceOf(ctx context.Context, s catalog.ProvSubject, after
 	return out, nil
 }
 
-// ProvenanceOfMany returns every record of the subjects, in one read.
+// ProvenanceOfMany returns every record of the subjects, in one read: a
+// query per kind of subject, with the ids as a JSON array (the kind a
+// literal: see the note in rows.go).
 func (c *Catalog) ProvenanceOfMany(ctx context.Context, subjects []catalog.ProvSubject) ([]catalog.ProvRecord, error) {
 	if err := catalog.CheckProvSubjects(subjects); err != nil {
 		return nil, fmt.Errorf("provenance: %w", err)
 	}
+	ids := map[string][]int64{}
+	for _, s := range subjects {
+		ids[s.Kind] = append(ids[s.Kind], int64(s.ID))
+	}
 	var out []catalog.ProvRecord
 	err := c.read(ctx, func(q *rtx) error {
-		out = out[:0]
-		for _, s := range subjects {
-			rows, err := q.query(`SELECT digest, doc FROM prov_records WHERE subject_kind = ? AND subject_id = ? ORDER BY seq`, s.Kind, s.ID)
+		bySubject := map[catalog.ProvSubject][]catalog.ProvRecord{}
+		for _, kind := range []string{kindCollection, kindObject} {
+			if len(ids[kind]) == 0 {
+				continue
+			}
+			list, err := json.Marshal(ids[kind])
 			if err != nil {
 				return err
 			}
-			if out, err = scanProv(rows, out); err != nil {
+			rows, err := q.query(`SELECT digest, doc FROM prov_records WHERE subject_kind = '`+kind+`'
+				AND subject_id IN (SELECT value FROM json_each(?)) ORDER BY subject_id, seq`, string(list))
+			if err != nil {
 				return err
+			}
+			recs, err := scanProv(rows, nil)
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				bySubject[r.Subject] = append(bySubject[r.Subject], r)
+			}
+		}
+		out = out[:0]
+		seen := map[catalog.ProvSubject]bool{}
+		for _, s := range subjects {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, bySubject[s]...)
 			}
 		}
 		return nil
