@@ -299,7 +299,21 @@ func (g *graph) entity(e catalog.ProvEntity) string {
 }
 
 func (g *graph) relate(kind string, attrs ...attr) {
-	key := kind + fmt.Sprint(attrs)
+	var b strings.Builder
+	b.WriteString(kind)
+	for _, a := range attrs {
+		b.WriteByte(0)
+		switch v := a.val.(type) {
+		case string:
+			b.WriteString(v)
+		case time.Time:
+			b.WriteString(strconv.FormatInt(v.UnixNano(), 10))
+		case nil:
+		default:
+			fmt.Fprint(&b, v)
+		}
+	}
+	key := b.String()
 	if g.relSeen[key] {
 		return
 	}
@@ -451,7 +465,7 @@ func (g *graph) provJSON() ([]byte, error) {
 		counts[rel.kind]++
 		m[fmt.Sprintf("_:%s%d", rel.kind, counts[rel.kind])] = jsonAttrs(rel.attrs)
 	}
-	return json.MarshalIndent(doc, "", "  ")
+	return json.Marshal(doc)
 }
 
 // PROV-N (https://www.w3.org/TR/prov-n/).
@@ -522,10 +536,9 @@ func (g *graph) provN() []byte {
 
 // Graphviz dot, in the colours of the PROV primer's figures.
 
-func dotQuote(s string) string {
-	s = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
-	return `"` + s + `"`
-}
+var dotEscape = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+func dotQuote(s string) string { return `"` + dotEscape.Replace(s) + `"` }
 
 func label(n *node) string {
 	for _, a := range n.attrs {

@@ -23,7 +23,7 @@ import (
 )
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	zone   *zones.Zone
 	cat    *sqlite.Catalog
@@ -36,7 +36,7 @@ type env struct {
 
 // newEnv is a zone on SQLite and a POSIX vault with rules (from ruleFiles),
 // the recorder, a second resource and the user alice.
-func newEnv(t *testing.T, ruleFiles map[string]string) *env {
+func newEnv(t testing.TB, ruleFiles map[string]string) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
