@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/arca-data/arca/catalog"
@@ -30,10 +32,53 @@ type Provider interface {
 const RecordKind = "handle"
 
 // Registry is the zone's own registry: handle records in its catalog.
+// Resolutions are cached for CacheTTL, as a Handle server caches: what
+// this process changes is seen at once, what another server of the zone
+// changes within CacheTTL.
 type Registry struct {
 	cat    catalog.Records
 	prefix string
 	owner  catalog.UserID
+
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+// CacheTTL is how long a resolution is reused.
+const CacheTTL = 2 * time.Second
+
+// maxCached bounds the cache; when it is full it starts afresh.
+const maxCached = 100_000
+
+type cached struct {
+	handle string
+	values []Value
+	until  time.Time
+}
+
+func (r *Registry) cached(key string) (cached, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.cache[key]
+	if !ok || time.Now().After(c.until) {
+		return cached{}, false
+	}
+	return c, true
+}
+
+func (r *Registry) remember(key, handle string, values []Value) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cache == nil || len(r.cache) >= maxCached {
+		r.cache = map[string]cached{}
+	}
+	r.cache[key] = cached{handle: handle, values: values, until: time.Now().Add(CacheTTL)}
+}
+
+func (r *Registry) forget(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.cache, key)
 }
 
 // NewRegistry keeps the handles under prefix in cat; records it creates
@@ -75,6 +120,7 @@ func (r *Registry) create(ctx context.Context, h Handle, values []Value, owner c
 	if err != nil {
 		return err
 	}
+	r.forget(h.Key())
 	_, err = r.cat.CreateRecord(ctx, catalog.Record{Kind: RecordKind, Key: h.Key(), Ref: ref, Owner: owner, Doc: doc})
 	if errors.Is(err, catalog.ErrExists) {
 		return fmt.Errorf("handle %s: %w", h, catalog.ErrExists)
@@ -122,7 +168,9 @@ func (r *Registry) Update(ctx context.Context, h Handle, values []Value) error {
 		if err != nil {
 			return err
 		}
-		if _, err = r.cat.UpdateRecord(ctx, rec); !errors.Is(err, catalog.ErrConflict) || attempt >= 10 {
+		_, err = r.cat.UpdateRecord(ctx, rec)
+		r.forget(h.Key())
+		if !errors.Is(err, catalog.ErrConflict) || attempt >= 10 {
 			return err
 		}
 	}
@@ -138,6 +186,9 @@ func (r *Registry) lookup(ctx context.Context, h Handle) (string, []Value, error
 	if err := Responsible(h, r.prefix); err != nil {
 		return "", nil, err
 	}
+	if c, ok := r.cached(h.Key()); ok {
+		return c.handle, slices.Clone(c.values), nil
+	}
 	rec, err := r.cat.Record(ctx, RecordKind, h.Key())
 	if errors.Is(err, catalog.ErrNotFound) {
 		return "", nil, fmt.Errorf("handle %s: %w", h, catalog.ErrNotFound)
@@ -149,5 +200,6 @@ func (r *Registry) lookup(ctx context.Context, h Handle) (string, []Value, error
 	if err := json.Unmarshal(rec.Doc, &doc); err != nil {
 		return "", nil, fmt.Errorf("handle %s: stored record: %w", h, err)
 	}
-	return doc.Handle, doc.Values, nil
+	r.remember(h.Key(), doc.Handle, doc.Values)
+	return doc.Handle, slices.Clone(doc.Values), nil
 }
