@@ -77,7 +77,7 @@ func BenchmarkExport10k(b *testing.B) {
 			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/export")
 			// On a shared machine the wall clock measures the other load
 			// too; the CPU time is the export's work.
-			b.ReportMetric((processCPU() - cpu).Seconds()/float64(b.N), "cpu-s/export")
+			b.ReportMetric((processCPU()-cpu).Seconds()/float64(b.N), "cpu-s/export")
 		})
 	}
 }
