@@ -2,6 +2,8 @@ package provenance_test
 
 import (
 	"fmt"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -87,4 +89,37 @@ func processCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPut is what recording provenance costs a put in the zone alone
+// (no client, no TLS): 2,000 puts of 4 KiB, 16 at once, into a zone with
+// and without the recorder; cpu-µs/put is the figure.
+//
+//	go test -run '^$' -bench 'Put$' -benchtime 2000x ./policies/provenance/
+func BenchmarkPut(b *testing.B) {
+	for _, recorded := range []bool{false, true} {
+		b.Run(fmt.Sprintf("provenance=%v", recorded), func(b *testing.B) {
+			e := newEnv(b, nil)
+			if !recorded {
+				e = newEnvWithout(b)
+			}
+			data := strings.Repeat("x", 4096)
+			var next atomic.Int64
+			b.SetParallelism(8) // 16 puts at once on 2 Ps
+			cpu := processCPU()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					p := catalog.MustPath(fmt.Sprintf("/tempZone/home/alice/f%06d", next.Add(1)))
+					if _, err := e.zone.Put(e.ctx, e.alice, zones.PutRequest{Path: p, Size: int64(len(data))}, strings.NewReader(data)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "puts/s")
+			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/put")
+		})
+	}
 }

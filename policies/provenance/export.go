@@ -113,6 +113,9 @@ func (r *Recorder) Export(ctx context.Context, req zones.ProvExport) ([]byte, er
 			}
 		}
 	}
+	if req.May != nil {
+		r.redact(ctx, recs, req.May)
+	}
 	g := newGraph(r.zone)
 	for _, rec := range recs {
 		g.add(rec)
@@ -126,6 +129,47 @@ func (r *Recorder) Export(ctx context.Context, req zones.ProvExport) ([]byte, er
 		return g.dot(), nil
 	}
 	return textOf(recs), nil
+}
+
+// Restricted is what an export shows of an entity the caller may not
+// read: a derivation's source, named in the record of what was derived.
+const Restricted = "(not readable)"
+
+// redact hides, in records of what the caller may read, the other entries
+// they name (the sources of copies and derivations) that it may not read:
+// their paths and checksums are theirs.
+func (r *Recorder) redact(ctx context.Context, recs []catalog.ProvRecord, may zones.AccessFilter) {
+	readable := map[string]bool{}
+	for _, rec := range recs {
+		readable[rec.Path] = true
+	}
+	allowed := func(path string) bool {
+		ok, seen := readable[path]
+		if seen {
+			return ok
+		}
+		ok = false
+		if p, err := catalog.ParsePath(path); err == nil {
+			if e, err := r.cat.Stat(ctx, p); err == nil {
+				ok = may(p, aclOf(e))
+			}
+		}
+		readable[path] = ok
+		return ok
+	}
+	hide := func(es []catalog.ProvEntity) {
+		for i, e := range es {
+			if !allowed(e.Path) {
+				es[i] = catalog.ProvEntity{Kind: e.Kind, Path: Restricted, Replica: -1}
+			}
+		}
+	}
+	for i := range recs {
+		hide(recs[i].DerivedFrom)
+		if recs[i].Op == string(zones.OpCopy) {
+			hide(recs[i].Used)
+		}
+	}
 }
 
 func aclOf(e catalog.Entry) []catalog.ACE {

@@ -34,6 +34,34 @@ type env struct {
 	dir    string
 }
 
+// newEnvWithout is newEnv without the recorder, rules or the second
+// resource: what recording provenance is measured against.
+func newEnvWithout(t testing.TB) *env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	cat, err := sqlite.Open(ctx, filepath.Join(dir, "catalog.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cat.Close() })
+	z := zones.New(cat, zones.Options{Drivers: drivers.Default(), Logger: slog.New(slog.DiscardHandler)})
+	if err := z.Bootstrap(ctx, zones.BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}); err != nil {
+		t.Fatal(err)
+	}
+	rodsUser, err := cat.User(ctx, catalog.UserID{Name: "rods", Zone: z.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, ctx: ctx, zone: z, cat: cat, rods: zones.As(rodsUser), dir: dir}
+	alice, err := z.MakeUser(ctx, e.rods, "alice", catalog.UserTypeUser, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.alice = zones.As(alice)
+	return e
+}
+
 // newEnv is a zone on SQLite and a POSIX vault with rules (from ruleFiles),
 // the recorder, a second resource and the user alice.
 func newEnv(t testing.TB, ruleFiles map[string]string) *env {
@@ -414,6 +442,25 @@ func TestExportShowsOnlyWhatTheCallerMayRead(t *testing.T) {
 	_, err = e.zone.ExportProvenance(ctx, zones.As(bob), zones.ProvExport{Path: e.path("secret.dat"), Format: provenance.FormatText})
 	if !errors.Is(err, catalog.ErrPermission) {
 		t.Errorf("bob's export of secret.dat: %v", err)
+	}
+	// A copy bob may read, of something he may not: its source is hidden.
+	if _, err := e.zone.Copy(ctx, e.alice, e.path("secret.dat"), e.path("from-secret.dat"), "", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.zone.SetAccess(ctx, e.alice, e.path("from-secret.dat"), "bob", catalog.AccessRead, false, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{provenance.FormatText, provenance.FormatPROVJSON} {
+		doc, err = e.zone.ExportProvenance(ctx, zones.As(bob), zones.ProvExport{Path: e.path("from-secret.dat"), Depth: 2, Format: format})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(doc), "alice/secret.dat") || !strings.Contains(string(doc), "not readable") {
+			t.Errorf("bob's %s export of a copy of secret.dat:\n%s", format, doc)
+		}
+	}
+	if doc, _ := e.zone.ExportProvenance(ctx, e.alice, zones.ProvExport{Path: e.path("from-secret.dat"), Format: provenance.FormatText}); !strings.Contains(string(doc), "alice/secret.dat") {
+		t.Errorf("alice's export of her copy hides its source:\n%s", doc)
 	}
 	_, err = e.zone.ExportProvenance(ctx, e.alice, zones.ProvExport{Path: e.path("secret.dat"), Format: "xml"})
 	if !errors.Is(err, catalog.ErrInvalidArgument) {
