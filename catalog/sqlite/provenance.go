@@ -168,16 +168,17 @@ func (c *Catalog) EntryPath(ctx context.Context, s catalog.ProvSubject) (catalog
 	if err := s.Validate(); err != nil {
 		return catalog.Path{}, fmt.Errorf("path of %s: %w", s, err)
 	}
-	var path string
+	var path catalog.Path
 	err := c.read(ctx, func(q *rtx) error {
-		err := q.queryRow(`SELECT path FROM entries WHERE kind = ? AND id = ?`, s.Kind, s.ID).Scan(&path)
-		if errors.Is(err, sql.ErrNoRows) {
-			return catalog.ErrNotFound
+		p, ok, err := endPath(q, linkEnd{kind: s.Kind, id: int64(s.ID)})
+		if err == nil && !ok {
+			err = catalog.ErrNotFound
 		}
+		path = p
 		return err
 	})
 	if err != nil {
 		return catalog.Path{}, fmt.Errorf("path of %s: %w", s, err)
 	}
-	return catalog.ParsePath(path)
+	return path, nil
 }
