@@ -110,7 +110,9 @@ func (c *Catalog) RecordsByRef(ctx context.Context, kind string, refs []string) 
 				continue
 			}
 			seen[ref] = true
-			rows, err := q.query(`SELECT `+recordCols+` FROM records WHERE kind = ? AND ref = ? ORDER BY rkey`, kind, ref)
+			// Sorted below; an ORDER BY here would have SQLite walk the
+			// primary key instead of the index on ref.
+			rows, err := q.query(`SELECT `+recordCols+` FROM records INDEXED BY records_ref WHERE kind = ? AND ref = ?`, kind, ref)
 			if err != nil {
 				return err
 			}

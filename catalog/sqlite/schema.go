@@ -479,7 +479,7 @@ CREATE TABLE records (
 	modify_ns  INTEGER NOT NULL,
 	PRIMARY KEY (kind, rkey)
 ) WITHOUT ROWID;
-CREATE INDEX records_ref ON records(kind, ref) WHERE ref <> '';
+CREATE INDEX records_ref ON records(kind, ref);
 CREATE TRIGGER records_never_removed BEFORE DELETE ON records BEGIN
 	SELECT RAISE(ABORT, 'records are never removed');
 END;
