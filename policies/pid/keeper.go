@@ -40,6 +40,7 @@ type Catalog interface {
 	ListObjects(ctx context.Context, coll catalog.Path, after string, limit int) ([]catalog.DataObject, error)
 	ListCollections(ctx context.Context, coll catalog.Path, after string, limit int) ([]catalog.Collection, error)
 	SetMetadata(ctx context.Context, t catalog.AVUTarget, avu catalog.AVU) error
+	AddMetadata(ctx context.Context, t catalog.AVUTarget, avus ...catalog.AVU) error
 	ListMetadata(ctx context.Context, t catalog.AVUTarget) ([]catalog.AVU, error)
 	LinksOf(ctx context.Context, p catalog.Path) ([]catalog.Link, error)
 }
@@ -366,14 +367,21 @@ func (k *Keeper) mirror(ctx context.Context, e catalog.Entry, handle string, vs 
 	if e.Collection != nil {
 		t = catalog.CollectionTarget(e.Path())
 	}
-	if err := k.cat.SetMetadata(ctx, t, catalog.AVU{Attribute: AttrPID, Value: handle}); err != nil {
-		return err
-	}
+	avus := []catalog.AVU{{Attribute: AttrPID, Value: handle}}
 	for _, typ := range []string{TypeROR, TypeFIO, TypeParent, TypeFixedContent, TypeReplica} {
 		if v, ok := find(vs, typ); ok && v.String() != "" {
-			if err := k.cat.SetMetadata(ctx, t, catalog.AVU{Attribute: typ, Value: v.String()}); err != nil {
-				return err
-			}
+			avus = append(avus, catalog.AVU{Attribute: typ, Value: v.String()})
+		}
+	}
+	// One transaction for all; an entry that had some of them already
+	// (set by hand) gets each set in its place.
+	err := k.cat.AddMetadata(ctx, t, avus...)
+	if !errors.Is(err, catalog.ErrExists) {
+		return err
+	}
+	for _, a := range avus {
+		if err := k.cat.SetMetadata(ctx, t, a); err != nil {
+			return err
 		}
 	}
 	return nil
