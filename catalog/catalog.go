@@ -51,6 +51,9 @@ type Catalog interface {
 	Links
 	Provenance
 	Records
+	RuleSets
+	Deletions
+	Retention
 	Close() error
 }
 
@@ -74,15 +77,20 @@ type Namespace interface {
 	ListCollections(ctx context.Context, coll Path, after string, limit int) ([]Collection, error)
 
 	// Rename moves a data object or a whole collection tree to to, whose
-	// parent must exist and where nothing may be yet.
+	// parent must exist and where nothing may be yet. A data object whose
+	// lock is in force, or a tree holding one, is refused with a
+	// *LockError.
 	Rename(ctx context.Context, from, to Path) error
 
 	// RemoveDataObject deletes the object and returns its replicas, whose
 	// bytes the caller then removes from storage. It refuses with ErrLocked
-	// while a writer holds an unexpired lease on the object.
+	// while a writer holds an unexpired lease on the object, and with a
+	// *LockError while its retention lock or legal hold is in force.
 	RemoveDataObject(ctx context.Context, p Path) ([]Replica, error)
 	// RemoveCollection deletes an empty collection, or with recursive the
 	// whole tree, and returns the replicas of every data object removed.
+	// A tree holding a data object whose lock is in force is refused with
+	// a *LockError, and nothing is removed.
 	RemoveCollection(ctx context.Context, p Path, recursive bool) ([]Replica, error)
 
 	// SetAccess grants principal level on the collection or data object at p;
@@ -103,7 +111,10 @@ type Replicas interface {
 	// while another writer holds an unexpired lease on it. The resource must
 	// be registered (ErrNotFound), and no other replica on it may have the
 	// same physical path (ErrExists). A new object in a collection that
-	// inherits copies the collection's ACL; r.Owner still gets own.
+	// inherits copies the collection's ACL; r.Owner still gets own. A new
+	// object in a collection with a default retention gets its lock. An
+	// existing object whose lock is in force is refused with a *LockError
+	// unless r.Copy: it cannot be overwritten.
 	// Its effect must be visible at once and survive a crash of the process,
 	// but a backend may let a power loss undo it until the next durable write
 	// (CommitReplica's): the caller writes the file only after BeginReplica,
@@ -149,6 +160,10 @@ type NewReplica struct {
 	Holder       string
 	LeaseExpiry  time.Time
 	Overwrite    bool
+	// Copy marks the replica as a copy of the object's own bytes, which
+	// CommitCopy finishes: it may be added to a locked object, which an
+	// overwrite may not (see Retention).
+	Copy bool
 }
 
 // ReplicaCommit asks CommitReplica to mark a replica good.

@@ -13,13 +13,25 @@ type Job struct {
 	ID ID
 	// Key, when set, is unique among jobs: a periodic job a rule keeps
 	// scheduling is stored once.
-	Key   string
-	Rule  string
+	Key  string
+	Rule string
+	// Path is the data object or collection the job acts on, if any (as
+	// Path.String()). Of the jobs of one rule on one path at most one is
+	// pending (neither running nor failed): AddJob replaces it.
+	Path  string
 	Owner UserID // the user whose operation scheduled it
 	// Every is the cron schedule of a periodic job; "" runs it once.
 	Every string
 	Due   time.Time
 	Work  []byte
+	// State is how far the current run got, saved by the server running
+	// it (SaveJobState), so that a run cut short resumes where it was;
+	// FinishJob clears it, RetryJob keeps it.
+	State []byte
+	// MaxPending, when above zero, bounds the live (not failed) jobs of
+	// Rule: AddJob refuses a job that would make more with
+	// ErrQuotaExceeded. It is an instruction to AddJob, not stored.
+	MaxPending int `json:"-"`
 	// Attempts counts the runs that failed since the last success.
 	Attempts  int
 	LastError string
@@ -44,7 +56,49 @@ func (j Job) Validate() error {
 	if err := CheckUserID("owner", j.Owner); err != nil {
 		return err
 	}
+	if err := CheckJobPath(j.Path); err != nil {
+		return err
+	}
+	if j.MaxPending < 0 {
+		return invalid("negative pending job limit")
+	}
 	return CheckTime("due time", j.Due)
+}
+
+// CheckJobPath checks the path of a job or a JobFilter: none, or an
+// absolute path in canonical form.
+func CheckJobPath(p string) error {
+	if p == "" {
+		return nil
+	}
+	parsed, err := ParsePath(p)
+	if err != nil {
+		return invalid("job path: %v", err)
+	}
+	if parsed.String() != p {
+		return invalid("job path %q is not in canonical form (%s)", p, parsed)
+	}
+	return nil
+}
+
+// JobFilter selects the jobs CancelJobs removes: those of Rule, if set,
+// and on Path (and, with Below, on paths below it), if set. At least one
+// of Rule and Path is set.
+type JobFilter struct {
+	Rule  string
+	Path  string
+	Below bool
+}
+
+// Validate checks f without a catalog.
+func (f JobFilter) Validate() error {
+	if f.Rule == "" && f.Path == "" {
+		return invalid("a job filter needs a rule or a path")
+	}
+	if f.Below && f.Path == "" {
+		return invalid("a job filter below a path needs the path")
+	}
+	return CheckJobPath(f.Path)
 }
 
 // CheckJobClaim checks the holder and lease of ClaimJobs: a claim without
@@ -69,7 +123,11 @@ func CheckJobLease(until time.Time) error {
 // runs it; a claim whose server died is taken over when its lease ends.
 type Jobs interface {
 	// AddJob stores j (ID, Holder, Attempts and CreateTime are set by the
-	// catalog) and returns it. A job whose Key is taken is ErrExists.
+	// catalog) and returns it. A pending job of the same Rule and Path (a
+	// Path being set) is replaced: removed in the same transaction. A job
+	// whose Key is still taken then is ErrExists; with MaxPending set, a
+	// job that would give Rule more than MaxPending live jobs is
+	// ErrQuotaExceeded. Either way nothing changes.
 	AddJob(ctx context.Context, j Job) (Job, error)
 	// Job returns the job id.
 	Job(ctx context.Context, id ID) (Job, error)
@@ -77,6 +135,12 @@ type Jobs interface {
 	ListJobs(ctx context.Context, after ID, limit int) ([]Job, error)
 	// RemoveJob deletes the job id, claimed or not.
 	RemoveJob(ctx context.Context, id ID) error
+	// CancelJobs deletes the jobs f selects that are not running (not held
+	// under an unexpired lease) and not failed, and says how many.
+	CancelJobs(ctx context.Context, f JobFilter) (int, error)
+	// SaveJobState records how far holder's run of the job id got (see
+	// Job.State). ErrLocked when holder no longer holds the job.
+	SaveJobState(ctx context.Context, id ID, holder string, state []byte) error
 	// ClaimJobs claims up to limit jobs that are due at now, not failed,
 	// and not held under an unexpired lease: each gets holder and a lease
 	// until now+lease, atomically, so no two callers claim one job.
@@ -84,14 +148,18 @@ type Jobs interface {
 	ClaimJobs(ctx context.Context, holder string, now time.Time, lease time.Duration, limit int) ([]Job, error)
 	// FinishJob ends a successful run: a one-shot job (next zero) is
 	// deleted, a periodic one is released, due at next, with its attempts
-	// reset. ErrLocked when holder no longer holds the job.
+	// and state reset; it is deleted instead when another job of its rule
+	// and path is pending (it replaced this one). ErrLocked when holder no
+	// longer holds the job.
 	FinishJob(ctx context.Context, id ID, holder string, next time.Time) error
 	// RenewJob extends holder's lease of the job id until until, for a run
 	// that outlasts its lease. ErrLocked when holder no longer holds the
 	// job: another server may be running it, and this run should stop.
 	RenewJob(ctx context.Context, id ID, holder string, until time.Time) error
 	// RetryJob ends a failed run: the job is released, due at at with one
-	// more attempt and msg as its last error; a zero at marks it Failed.
-	// ErrLocked when holder no longer holds the job.
+	// more attempt and msg as its last error, its state kept; a zero at
+	// marks it Failed. A job released while another of its rule and path
+	// is pending is deleted instead. ErrLocked when holder no longer holds
+	// the job.
 	RetryJob(ctx context.Context, id ID, holder string, at time.Time, msg string) error
 }

@@ -80,10 +80,8 @@ type ProvRecord struct {
 	Agent      string `json:"agent"`
 	Rule       string `json:"rule,omitempty"`
 	OnBehalfOf string `json:"onBehalfOf,omitempty"`
-	// RuleSetVersion is the version of the rule set the rule belongs to
-	// (prov:plan). TODO(rule sets in the catalog): today it is the version
-	// of the loaded rule files (rules.Set.Version); when rule sets are
-	// versioned in the catalog, their version goes here.
+	// RuleSetVersion is the version of the zone's rule set (in the
+	// catalog) the rule belongs to: with the rule, the prov:plan.
 	RuleSetVersion string       `json:"ruleSetVersion,omitempty"`
 	Start          time.Time    `json:"start"`
 	End            time.Time    `json:"end"`

@@ -24,7 +24,10 @@ type Replication interface {
 	// TrimReplica removes a good or stale replica and returns it, so that
 	// the caller deletes its bytes. It refuses with ErrLocked an
 	// intermediate replica, and with ErrConflict the last good replica of
-	// an object. The object itself always keeps at least one replica.
+	// an object. The object itself always keeps at least one replica. A good
+	// replica of an object whose lock is in force is refused with a
+	// *LockError unless another good replica with the same checksum (a
+	// verified copy) stays.
 	TrimReplica(ctx context.Context, object ID, number int) (Replica, error)
 	// MarkStale marks a good replica stale: its bytes were found missing or
 	// different from the catalog. A replica that is not good is left as it

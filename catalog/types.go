@@ -21,6 +21,9 @@ type Collection struct {
 	// Inherit is iRODS's inheritance flag: data objects and collections
 	// created in the collection copy its ACL, and new collections the flag.
 	Inherit bool
+	// Retention is the default retention of data objects created in the
+	// collection; collections created in it copy it (see Retention).
+	Retention DefaultRetention
 }
 
 // Validate checks c for CreateCollection without a catalog: its Path and
@@ -44,6 +47,8 @@ type DataObject struct {
 	ModifyTime time.Time
 	ACL        []ACE
 	Replicas   []Replica // ordered by Number
+	// Lock is the object's retention and legal hold (see Retention).
+	Lock Lock
 }
 
 // Good returns the good replicas of o.

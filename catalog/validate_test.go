@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -308,4 +309,35 @@ func TestTicketValidate(t *testing.T) {
 		{"negative use", TicketUse{Uses: -1}.Validate(), ErrInvalidArgument, "negative use"},
 		{"negative bytes", TicketUse{Bytes: -1}.Validate(), ErrInvalidArgument, "negative use"},
 	})
+}
+
+func TestRuleSetValidate(t *testing.T) {
+	files := map[string][]byte{"a.yaml": []byte("rules: []\n"), "a.test.yaml": nil}
+	many := map[string][]byte{}
+	for i := range MaxRuleSetFiles + 1 {
+		many[fmt.Sprintf("f%d.yaml", i)] = nil
+	}
+	runValidateCases(t, []validateCase{
+		{"valid", RuleSet{Files: files, Author: alice}.Validate(), nil, ""},
+		{"no files", RuleSet{Author: alice}.Validate(), nil, ""},
+		{"matching digest", RuleSet{Files: files, Author: alice, Digest: RuleSetDigest(files)}.Validate(), nil, ""},
+		{"wrong digest", RuleSet{Files: files, Author: alice, Digest: RuleSetDigest(nil)}.Validate(), ErrInvalidArgument, "does not match"},
+		{"no author", RuleSet{Files: files}.Validate(), ErrInvalidArgument, "author"},
+		{"path", RuleSet{Files: map[string][]byte{"d/a.yaml": nil}, Author: alice}.Validate(), ErrInvalidArgument, "plain file name"},
+		{"hidden", RuleSet{Files: map[string][]byte{".a.yaml": nil}, Author: alice}.Validate(), ErrInvalidArgument, "plain file name"},
+		{"empty name", RuleSet{Files: map[string][]byte{"": nil}, Author: alice}.Validate(), ErrInvalidArgument, "file name of 1 to"},
+		{"too many", RuleSet{Files: many, Author: alice}.Validate(), ErrInvalidArgument, "at most 1000"},
+		{"too large", RuleSet{Files: map[string][]byte{"a.yaml": make([]byte, MaxRuleSetBytes+1)}, Author: alice}.Validate(), ErrInvalidArgument, "bytes; at most"},
+		{"long comment", RuleSet{Author: alice, Comment: strings.Repeat("x", MaxRuleSetCommentLen+1)}.Validate(), ErrInvalidArgument, "comment"},
+		{"version 0 expected", CheckRuleSetVersion(0, 0), nil, ""},
+		{"version -1 expected", CheckRuleSetVersion(-1, 0), ErrInvalidArgument, "version -1"},
+		{"version 0 asked", CheckRuleSetVersion(0, 1), ErrInvalidArgument, "version 0"},
+	})
+	// The digest is over names and contents: moving bytes from one file's
+	// end to the next one's name changes it.
+	a := RuleSetDigest(map[string][]byte{"a": []byte("bc"), "d": nil})
+	b := RuleSetDigest(map[string][]byte{"a": []byte("b"), "cd": nil})
+	if a == b || len(a) != 64 {
+		t.Errorf("digests %s and %s", a, b)
+	}
 }

@@ -1,8 +1,9 @@
 // Package examples holds data-steward scenarios that run in CI: the rule
 // files in examples/rules, each loaded into a real zone (SQLite catalog,
 // POSIX vault) by examples_test.go and exercised with the operations it is
-// about, so that an example cannot rot. Copy a file into DIR/rules of a
-// zone (or pass its directory to arca server --rules) to use it.
+// about, so that an example cannot rot. Load a file (with its test cases)
+// into a zone with irule load FILE..., or copy it into DIR/rules of a
+// server, to use it.
 //
 //	no-tmp-files.yaml      refuse *.tmp, *.swp, *.part and *~ on put, copy and rename
 //	stamp-ingest.yaml      who and when on every put, and a fixity job scheduled
@@ -12,6 +13,7 @@
 //	access-time.yaml       last_access on every get; an embargo rule in warn mode
 //	replicate-projects.yaml  a second copy of project data on archiveResc, in the background
 //	nightly-replication.yaml a periodic rule: project data replicated every night, reported in the audit log
+//	tier-cold.yaml         a periodic rule with a selection: project objects unread for 30 days move to archiveResc
 //
 // The README of the engine is the package documentation of rules.
 package examples

@@ -552,9 +552,11 @@ func TestNightlyReplication(t *testing.T) {
 	}
 }
 
-// TestActionLoopStops runs a rule whose action sets the rule off again: it
-// stops at rules.MaxActionDepth, says so in the audit log, and the
-// operation returns.
+// TestActionLoopStops runs a rule whose action sets the rule off again: a
+// replicate in a post rule runs as a job, whose replicate sets the rule off
+// again, and so on. The depth in actions goes with each job, so the chain
+// stops at rules.MaxActionDepth, says so in the audit log, and leaves no
+// job behind.
 func TestActionLoopStops(t *testing.T) {
 	z := newZone(t, map[string][]byte{"loop.yaml": []byte(`rules:
   - name: repl-again
@@ -574,10 +576,99 @@ func TestActionLoopStops(t *testing.T) {
 	if err != nil {
 		t.Fatalf("irepl under a looping rule: %v", err)
 	}
-	if n := strings.Count(z.audit.String(), `"rule":"repl-again"`); n == 0 || n > 4*rules.MaxActionDepth {
-		t.Errorf("%d audit records of repl-again; want a few, up to the depth limit", n)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); z.RunJobs(runCtx, zones.JobOptions{Poll: 20 * time.Millisecond}) }()
+	for {
+		jobs, err := z.cat.ListJobs(ctx, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) == 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the chain of jobs does not stop: %+v", jobs)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	if !strings.Contains(z.audit.String(), "rule actions loop") {
-		t.Errorf("the audit log does not say the actions looped:\n%s", z.audit.String())
+	stop()
+	<-done
+	audit := z.audit.String()
+	if n := strings.Count(audit, `"msg":"job action"`); n == 0 || n > rules.MaxActionDepth {
+		t.Errorf("%d job actions; want a few, up to the depth limit:\n%s", n, audit)
+	}
+	if !strings.Contains(audit, "rule actions loop") {
+		t.Errorf("the audit log does not say the actions looped:\n%s", audit)
+	}
+}
+
+// TestTierCold runs the periodic tiering rule over project data, with 2 s
+// for 30 days: what nobody read moves to the archive, what was read (the
+// access-time example stamps it) or is pinned stays, and nothing outside
+// the projects is touched.
+func TestTierCold(t *testing.T) {
+	files := example(t, "access-time.yaml", "tier-cold.yaml")
+	files["tier-cold.yaml"] = []byte(strings.ReplaceAll(string(files["tier-cold.yaml"]), "days(30)", `duration("2s")`))
+	z := newZone(t, files)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, p := range []string{"/tempZone/projects", "/tempZone/projects/p1"} {
+		if _, err := z.MakeCollection(ctx, zones.As(z.rods), catalog.MustPath(p), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{"/tempZone/projects/p1/unread", "/tempZone/projects/p1/read", "/tempZone/home/alice/elsewhere"} {
+		if err := z.put(t, z.rods, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := z.put(t, z.rods, "/tempZone/projects/p1/pinned", catalog.AVU{Attribute: "pinned", Value: "yes"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	_, _, rc, err := z.Open(ctx, zones.As(z.rods), catalog.MustPath("/tempZone/projects/p1/read"), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	// The hourly run, now.
+	jobs, err := z.cat.ListJobs(ctx, 0, 10)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("jobs %+v %v", jobs, err)
+	}
+	if err := z.cat.RemoveJob(ctx, jobs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	jobs[0].Due = time.Now()
+	if _, err := z.cat.AddJob(ctx, jobs[0]); err != nil {
+		t.Fatal(err)
+	}
+	go z.RunJobs(ctx, zones.JobOptions{Poll: 50 * time.Millisecond})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		js, _ := z.cat.ListJobs(ctx, 0, 10)
+		if len(js) == 1 && js[0].Holder == "" && js[0].Due.After(time.Now()) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run did not end: %+v", js)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	for p, want := range map[string]string{
+		"/tempZone/projects/p1/unread":   "archiveResc",
+		"/tempZone/projects/p1/read":     "demoResc",
+		"/tempZone/projects/p1/pinned":   "demoResc",
+		"/tempZone/home/alice/elsewhere": "demoResc",
+	} {
+		obj, err := z.cat.DataObject(context.Background(), catalog.MustPath(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if good := obj.Good(); len(good) != 1 || good[0].Resource != want {
+			t.Errorf("%s: replicas %+v, want one on %s", p, obj.Replicas, want)
+		}
 	}
 }

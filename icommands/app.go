@@ -87,6 +87,7 @@ func Commands(s *Streams) []*cobra.Command {
 		newIlsresc(a), newIrepl(a), newItrim(a), newIphymv(a),
 		newIrule(a), newIqstat(a), newIqdel(a),
 		newIprov(a), newIpid(a), newIraid(a),
+		newIrule(a), newIqstat(a), newIqdel(a), newIretention(a),
 	}
 	setup(a, cmds)
 	return cmds

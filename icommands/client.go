@@ -39,6 +39,7 @@ type client struct {
 	repls    arcapb.ReplicasClient
 	rules    arcapb.RulesClient
 	registry arcapb.RegistryClient
+	retain   arcapb.RetentionClient
 
 	// For the data channel (datachannel.go).
 	data          *datachan.Pool
@@ -114,6 +115,7 @@ func dialWith(dir string, env Environment, token, ticket string) (*client, error
 		data: datachan.NewPool(addr, tlsConf), creds: creds,
 		rescs: arcapb.NewResourcesClient(conn), repls: arcapb.NewReplicasClient(conn),
 		rules: arcapb.NewRulesClient(conn), registry: arcapb.NewRegistryClient(conn),
+		retain: arcapb.NewRetentionClient(conn),
 	}, nil
 }
 

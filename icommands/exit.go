@@ -25,7 +25,7 @@ const (
 // exitHelp goes at the end of every command's help.
 const exitHelp = `
 Exit status: 0 success, 1 failure, 2 usage error, 3 not found,
-4 permission denied, 5 denied by a policy rule.`
+4 permission denied, 5 denied by a policy rule or a retention lock.`
 
 // usageError is a mistake in the command line: exit 2.
 type usageError struct{ msg string }

@@ -16,7 +16,7 @@ type changeStream interface {
 // printChanges prints every change of s (--json: one object a line) and
 // returns an error when one of them failed.
 func (a *app) printChanges(s changeStream, verbose bool) error {
-	failed := 0
+	failed, denied := 0, 0
 	for {
 		ch, err := s.Recv()
 		if errors.Is(err, io.EOF) {
@@ -27,6 +27,9 @@ func (a *app) printChanges(s changeStream, verbose bool) error {
 		}
 		if ch.Action == "failed" {
 			failed++
+			if ch.Denied {
+				denied++
+			}
 		}
 		if a.json {
 			if err := a.printJSON(changeJSON(ch)); err != nil {
@@ -46,6 +49,10 @@ func (a *app) printChanges(s changeStream, verbose bool) error {
 		default:
 			fmt.Fprintf(a.Out, "%s: %s to %s (replica %d)\n", ch.Path, ch.Action, ch.Resource, ch.Replica)
 		}
+	}
+	if denied > 0 {
+		// A retention lock or legal hold refused: exit status 5.
+		return exitError{code: ExitPolicy, err: fmt.Errorf("%d data object(s) failed, %d refused by a retention lock or legal hold", failed, denied)}
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d data object(s) failed", failed)

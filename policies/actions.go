@@ -103,9 +103,10 @@ func Actions(z Zone, audit *slog.Logger) []rules.Action {
 			},
 		},
 		{
-			Name: "replicate",
-			Doc:  "copy the object (or every object below a collection) to a resource (irepl); in a post rule, usually inside schedule {async: true}",
-			Args: []rules.Arg{{Name: "resource", Type: cel.StringType, Required: true}, pathArg},
+			Name:  "replicate",
+			Async: true,
+			Doc:   "copy the object (or every object below a collection) to a resource (irepl); in a post rule it runs as a job unless the rule says async: false",
+			Args:  []rules.Arg{{Name: "resource", Type: cel.StringType, Required: true}, pathArg},
 			Run: func(ctx context.Context, c *rules.Call) error {
 				p, err := actionPath(c)
 				if err != nil {
@@ -119,9 +120,10 @@ func Actions(z Zone, audit *slog.Logger) []rules.Action {
 			},
 		},
 		{
-			Name: "trim",
-			Doc:  "remove replicas down to keep (default 2), only below resource if given (itrim); the last good replica always stays",
-			Args: []rules.Arg{{Name: "keep", Type: cel.IntType}, {Name: "resource", Type: cel.StringType}, pathArg},
+			Name:  "trim",
+			Async: true,
+			Doc:   "remove replicas down to keep (default 2), only below resource if given (itrim); the last good replica always stays",
+			Args:  []rules.Arg{{Name: "keep", Type: cel.IntType}, {Name: "resource", Type: cel.StringType}, pathArg},
 			Run: func(ctx context.Context, c *rules.Call) error {
 				p, err := actionPath(c)
 				if err != nil {
@@ -139,9 +141,10 @@ func Actions(z Zone, audit *slog.Logger) []rules.Action {
 			},
 		},
 		{
-			Name: "move",
-			Doc:  "move a replica to another resource (iphymv): from (default: the best good replica) to resource",
-			Args: []rules.Arg{{Name: "resource", Type: cel.StringType, Required: true}, {Name: "from", Type: cel.StringType}, pathArg},
+			Name:  "move",
+			Async: true,
+			Doc:   "move a replica to another resource (iphymv): from (default: the best good replica) to resource",
+			Args:  []rules.Arg{{Name: "resource", Type: cel.StringType, Required: true}, {Name: "from", Type: cel.StringType}, pathArg},
 			Run: func(ctx context.Context, c *rules.Call) error {
 				p, err := actionPath(c)
 				if err != nil {

@@ -12,9 +12,8 @@ import (
 // this is only the reason.
 type Acting struct {
 	Rule string
-	// RuleSetVersion is the version of the rule set the rule came from.
-	// TODO(rule sets in the catalog): today the version of the loaded rule
-	// files (Set.Version); the catalog's rule-set version once it has one.
+	// RuleSetVersion is the version of the zone's rule set (in the
+	// catalog) the rule came from: Set.Version.
 	RuleSetVersion string
 	// User is whose operation set the rule off (for a job: who scheduled it).
 	User catalog.UserID

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+
+	"github.com/arca-data/arca/catalog"
 )
 
 // Arg describes one argument of an action. In a rule file every argument
@@ -30,6 +32,11 @@ type Action struct {
 	// Phases are the phases the action may appear in; empty means any.
 	// An action that changes the operation (resource.choose) is pre only.
 	Phases []When
+	// Async marks an action that moves data (replicate, trim, move): in a
+	// post, except or finally rule it runs as a job, with the job's time
+	// budget rather than the deadline of the operation's phase, unless the
+	// rule says async: false.
+	Async bool
 	// Run does the action. It must be safe for concurrent use.
 	Run func(ctx context.Context, c *Call) error
 }
@@ -148,8 +155,12 @@ type Scheduler interface {
 type ScheduledJob struct {
 	// Key identifies a periodic job, so that a rule firing on many
 	// operations keeps one schedule, not one per operation.
-	Key   string
-	Rule  string
+	Key  string
+	Rule string
+	// Path is the object the job acts on (for rename and copy, the
+	// destination): a rule has one pending job per path, and removing the
+	// object cancels it.
+	Path  string
 	Due   time.Time
 	Every string
 	Work  JobWork
@@ -159,12 +170,29 @@ type ScheduledJob struct {
 type JobWork struct {
 	// Periodic names the periodic rule the job runs: its condition and
 	// actions are evaluated when the job runs, with the rules then in use.
-	Periodic string       `json:"periodic,omitempty"`
-	Op       string       `json:"op"`
-	Path     string       `json:"path,omitempty"`
-	User     string       `json:"user,omitempty"`
-	Zone     string       `json:"zone,omitempty"`
-	Actions  []StoredCall `json:"actions"`
+	Periodic string `json:"periodic,omitempty"`
+	// The operation that scheduled the job, as rules saw it.
+	Op        string           `json:"op"`
+	Path      string           `json:"path,omitempty"`
+	Dest      string           `json:"dest,omitempty"`
+	Resource  string           `json:"resource,omitempty"`
+	Size      int64            `json:"size,omitempty"`
+	Group     string           `json:"group,omitempty"`
+	AdminMode bool             `json:"admin_mode,omitempty"`
+	User      string           `json:"user,omitempty"`
+	UserType  catalog.UserType `json:"user_type,omitempty"`
+	Zone      string           `json:"zone,omitempty"`
+	// Depth is how deep in rule actions the job was scheduled: its
+	// actions run one deeper, so that rules whose jobs set each other off
+	// stop at MaxActionDepth as actions run at once do.
+	Depth int `json:"depth,omitempty"`
+	// Recheck makes the job evaluate its rule's condition again when it
+	// runs, on the object as it is then, and do nothing if it no longer
+	// holds.
+	Recheck bool `json:"recheck,omitempty"`
+	// RulesVersion is the version of the rule set that scheduled the job.
+	RulesVersion string       `json:"rules_version,omitempty"`
+	Actions      []StoredCall `json:"actions"`
 }
 
 // StoredCall is one action of a job with its evaluated arguments.

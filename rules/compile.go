@@ -49,6 +49,15 @@ type Rule struct {
 	FailOpen    bool
 	// Schedule is the cron spec of a periodic rule (When is Every).
 	Schedule string
+	// Select is the CEL expression of a periodic rule that gives the
+	// query (iquest syntax) of the data objects it applies to, if any.
+	Select string
+	// Async is false when a post, except or finally rule runs its
+	// data-moving actions (Action.Async) in the operation itself, under
+	// the phase deadline, instead of as a job.
+	Async bool
+
+	selectPrg cel.Program
 
 	order     int // position in the rule set, after sorting
 	condition cel.Program
@@ -59,10 +68,17 @@ type Rule struct {
 // Denies reports whether the rule has a deny message.
 func (r *Rule) Denies() bool { return r.deny != nil }
 
-// Actions lists the names of the rule's actions.
+// Actions lists the names of the rule's actions, in order (those a rule
+// runs as a job included).
 func (r *Rule) Actions() []string {
 	var names []string
 	for _, a := range r.actions {
+		if a.auto {
+			for _, d := range a.do {
+				names = append(names, d.name)
+			}
+			continue
+		}
 		names = append(names, a.name)
 	}
 	return names
@@ -73,10 +89,15 @@ type compiledAction struct {
 	action *Action // nil for schedule
 	args   []compiledArg
 	// schedule
-	after time.Duration
-	every string
-	async bool
-	do    []*compiledAction
+	after   time.Duration
+	every   string
+	async   bool
+	recheck bool
+	do      []*compiledAction
+	// auto marks the job a post rule makes of its data-moving actions
+	// (and those after them): a schedule {async: true} the rule did not
+	// write.
+	auto bool
 }
 
 type compiledArg struct {
@@ -114,7 +135,7 @@ func (costEstimator) EstimateCallCost(function, overloadID string, target *check
 	case "glob":
 		// The product of pattern and path lengths, patterns being short.
 		return &checker.CallEstimate{CostEstimate: checker.CostEstimate{Min: 1, Max: 256 * sizeBound / 10}}
-	case "under", "byteSize", "date", "days":
+	case "under", "byteSize", "date", "days", "path.base", "path.dir", "path.components", "path.join":
 		return &checker.CallEstimate{CostEstimate: checker.CostEstimate{Min: 1, Max: sizeBound / 10}}
 	}
 	return nil
@@ -141,6 +162,9 @@ func (c *compiler) rule(s *ruleSpec) *Rule {
 	}
 	if len(s.On) == 0 {
 		c.errorf(s, nil, `a rule needs "on": the operations it fires on, e.g. [put] or ["metadata.*"]`)
+	}
+	if s.Select.Kind != 0 {
+		c.errorf(s, &s.Select, "select names the objects of a periodic rule (every); a rule on operations acts on the operation's object")
 	}
 	ops := c.reg.Operations()
 	for _, op := range s.On {
@@ -180,8 +204,19 @@ func (c *compiler) rule(s *ruleSpec) *Rule {
 		}
 		r.deny = c.expr(s, &s.Deny, "deny", cel.StringType)
 	}
+	r.Async = true
+	if s.Async.Kind != 0 {
+		if r.When == Pre {
+			c.errorf(s, &s.Async, "async says whether a post, except or finally rule runs its data-moving actions as a job; this rule is pre")
+		}
+		r.Async = c.boolean(s, &s.Async, "async")
+	}
 	if s.Then.Kind != 0 {
 		r.actions = c.actionList(s, &s.Then, r.When)
+		if r.When != Pre && r.Async {
+			r.actions = c.asJob(s, r.actions)
+		}
+		c.oneJob(s, &s.Then, r.actions)
 	}
 	if r.deny == nil && len(r.actions) == 0 && len(c.errs) == before {
 		c.errorf(s, nil, "the rule does nothing: give it deny or then")
@@ -192,8 +227,52 @@ func (c *compiler) rule(s *ruleSpec) *Rule {
 	return r
 }
 
+// boolean reads the YAML boolean n.
+func (c *compiler) boolean(s *ruleSpec, n *yaml.Node, what string) bool {
+	var b bool
+	if n.Kind != yaml.ScalarNode || n.Decode(&b) != nil {
+		c.errorf(s, n, "%s: %q is not true or false", what, n.Value)
+	}
+	return b
+}
+
+// asJob makes the data-moving actions of a post, except or finally rule,
+// and the actions after the first of them (which may depend on it), one
+// job: they run with the job's time budget, not under the deadline of the
+// operation's phase.
+func (c *compiler) asJob(s *ruleSpec, actions []*compiledAction) []*compiledAction {
+	first := slices.IndexFunc(actions, func(a *compiledAction) bool { return a.action != nil && a.action.Async })
+	if first < 0 {
+		return actions
+	}
+	job := &compiledAction{name: ScheduleAction, async: true, auto: true, do: actions[first:]}
+	for _, a := range job.do {
+		if a.name == ScheduleAction {
+			c.errorf(s, &s.Then, "action %s runs as a job (it moves data), and a schedule after it would make a second job of this rule "+
+				"for the object: put the schedule before it, give the rule async: false, or split the rule", actions[first].name)
+			return actions
+		}
+	}
+	return append(slices.Clone(actions[:first]), job)
+}
+
+// oneJob checks that a rule makes at most one job for an object each time
+// it fires: the jobs of one rule and object replace each other.
+func (c *compiler) oneJob(s *ruleSpec, n *yaml.Node, actions []*compiledAction) {
+	jobs := 0
+	for _, a := range actions {
+		if a.name == ScheduleAction {
+			jobs++
+		}
+	}
+	if jobs > 1 {
+		c.errorf(s, n, "the rule makes %d jobs each time it fires; a rule has at most one pending job per object "+
+			"(scheduling again replaces it): make one schedule of them, or split the rule", jobs)
+	}
+}
+
 // periodic compiles a rule that fires on a schedule: every, then and
-// optionally condition; no on, when or deny.
+// optionally select and condition; no on, when or deny.
 func (c *compiler) periodic(s *ruleSpec, r *Rule, before int) *Rule {
 	if _, err := cron.ParseStandard(s.Every); err != nil {
 		c.errorf(s, nil, "every: %q: %v (want a cron spec like \"0 3 * * *\", \"@daily\" or \"@every 1h\")", s.Every, err)
@@ -201,7 +280,18 @@ func (c *compiler) periodic(s *ruleSpec, r *Rule, before int) *Rule {
 	if len(s.On) > 0 || s.When != "" || s.Deny.Kind != 0 {
 		c.errorf(s, nil, "a periodic rule (every) fires on its schedule: it takes no on, when or deny")
 	}
+	if s.Async.Kind != 0 {
+		c.errorf(s, &s.Async, "a periodic rule runs as a job already: it takes no async")
+	}
 	r.When, r.Schedule, r.On = Every, s.Every, []string{PeriodicOp}
+	if s.Select.Kind != 0 {
+		r.Select = s.Select.Value
+		if r.selectPrg = c.expr(s, &s.Select, "select", cel.StringType); r.selectPrg != nil {
+			if err := checkSelect(r.selectPrg); err != nil {
+				c.errorf(s, &s.Select, "select: %v", err)
+			}
+		}
+	}
 	if s.Condition.Kind != 0 {
 		r.condition = c.expr(s, &s.Condition, "condition", cel.BoolType)
 	}
@@ -209,6 +299,7 @@ func (c *compiler) periodic(s *ruleSpec, r *Rule, before int) *Rule {
 		c.errorf(s, nil, "a periodic rule needs then: the actions to run")
 	} else {
 		r.actions = c.actionList(s, &s.Then, Post)
+		c.oneJob(s, &s.Then, r.actions)
 	}
 	if len(c.errs) > before {
 		return nil
@@ -350,10 +441,11 @@ func argNames(a *Action) string {
 	return strings.Join(names, ", ")
 }
 
-// schedule compiles: schedule: {after: 2s | every: "@daily" | async: true, do: [...]}.
+// schedule compiles: schedule: {after: 2s | every: "@daily" | async: true,
+// recheck: true, do: [...]}.
 func (c *compiler) schedule(s *ruleSpec, key, val *yaml.Node) *compiledAction {
 	if val.Kind != yaml.MappingNode {
-		c.errorf(s, val, "schedule takes {after: DURATION | every: CRON | async: true, do: [actions]}")
+		c.errorf(s, val, "schedule takes {after: DURATION | every: CRON | async: true, recheck: BOOL, do: [actions]}")
 		return nil
 	}
 	ca := &compiledAction{name: ScheduleAction}
@@ -377,14 +469,16 @@ func (c *compiler) schedule(s *ruleSpec, key, val *yaml.Node) *compiledAction {
 			when++
 		case "async":
 			if v.Value != "true" {
-				c.errorf(s, v, "schedule.async: only true makes sense")
+				c.errorf(s, v, "schedule.async: only true makes sense (a rule runs its data-moving actions in the operation with async: false)")
 			}
 			ca.async = true
 			when++
+		case "recheck":
+			ca.recheck = c.boolean(s, v, "schedule.recheck")
 		case "do":
 			doNode = v
 		default:
-			c.errorf(s, k, "schedule has no key %q (it takes after, every, async and do)", k.Value)
+			c.errorf(s, k, "schedule has no key %q (it takes after, every, async, recheck and do)", k.Value)
 		}
 	}
 	if when != 1 {

@@ -2,8 +2,6 @@ package rules
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,13 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/arca-data/arca/catalog"
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
-	"github.com/robfig/cron/v3"
-
-	"github.com/arca-data/arca/catalog"
 )
 
 // Defaults of Options.
@@ -69,6 +65,8 @@ type Engine struct {
 	cost    uint64
 	timeout time.Duration
 	set     atomic.Pointer[Set]
+	// cappedAt is when each rule held at the job cap was last audited.
+	cappedAt sync.Map
 
 	mu     sync.Mutex
 	onLoad []func(*Set)
@@ -104,7 +102,7 @@ func New(opts Options) (*Engine, error) {
 	}
 	e := &Engine{env: env, defs: defs, reg: opts.Registry, cat: opts.Catalog, sched: opts.Scheduler,
 		log: opts.Logger, audit: opts.Audit, cost: opts.CostLimit, timeout: opts.Timeout}
-	e.set.Store(&Set{Version: "empty"})
+	e.set.Store(&Set{Digest: catalog.RuleSetDigest(nil)})
 	return e, nil
 }
 
@@ -116,8 +114,13 @@ func (e *Engine) SetScheduler(s Scheduler) { e.sched = s }
 
 // Set is a compiled rule set: every rule, ordered as they fire.
 type Set struct {
-	Version  string
-	Files    []string
+	// Version is the zone's version of the set in the catalog, a decimal
+	// number; "" for a set compiled but not (yet) the zone's.
+	Version string
+	// Digest is catalog.RuleSetDigest of the files the set was compiled
+	// from, test files included: the same files give the same digest.
+	Digest   string
+	Files    []string // the rule files, without test files
 	Rules    []*Rule
 	LoadedAt time.Time
 	index    sync.Map // indexKey -> []*Rule
@@ -177,48 +180,6 @@ func (s *Set) Periodic() []*Rule {
 	return out
 }
 
-// ErrRuleGone is the error of a periodic job whose rule is no longer in
-// use, or whose schedule changed: the job is to be removed.
-var ErrRuleGone = errors.New("the periodic rule of this job is no longer in use")
-
-// PeriodicWork is the work of the job that runs periodic rule r.
-func PeriodicWork(r *Rule, zone, admin string) JobWork {
-	return JobWork{Periodic: r.Name, Op: PeriodicOp, User: admin, Zone: zone}
-}
-
-// runPeriodic evaluates the periodic rule name with schedule spec now.
-func (e *Engine) runPeriodic(ctx context.Context, id int64, w JobWork, spec string) error {
-	set := e.set.Load()
-	var rule *Rule
-	for _, r := range set.Periodic() {
-		if r.Name == w.Periodic && r.Schedule == spec {
-			rule = r
-		}
-	}
-	if rule == nil {
-		return ErrRuleGone
-	}
-	req := &Request{Op: PeriodicOp, Zone: w.Zone, Now: time.Now()}
-	req.User.Name, req.User.Zone, req.User.Type = w.User, w.Zone, catalog.UserTypeAdmin
-	ctx, cancel := context.WithTimeout(ctx, e.timeout)
-	defer cancel()
-	act := activation{f: newFacts(ctx, e.cat, req)}
-	ok, err := e.condition(ctx, rule, act)
-	if err != nil {
-		e.record(ctx, set, rule, req, "error", err.Error())
-		return err
-	}
-	if !ok {
-		return nil
-	}
-	for _, a := range rule.actions {
-		if err := e.run(ctx, set, rule, Post, a, act, nil); err != nil {
-			return fmt.Errorf("%s: %w", a.name, err)
-		}
-	}
-	return nil
-}
-
 // Compile parses and compiles rule files (name to contents) into one set.
 // Rules fire in this order: higher priority first; among equal
 // priorities, by file name, then in the order they are written. Every
@@ -241,12 +202,14 @@ func (e *Engine) Compile(files map[string][]byte) (*Set, error) {
 			cel.EvalOptions(cel.OptOptimize),
 		},
 	}
-	h := sha256.New()
 	var rules []*Rule
+	var ruleFiles []string
 	seen := map[string]*Rule{}
 	for _, name := range names {
-		fmt.Fprintf(h, "%s\x00%d\x00", name, len(files[name]))
-		h.Write(files[name])
+		if IsTestFile(name) {
+			continue
+		}
+		ruleFiles = append(ruleFiles, name)
 		specs, errs := parseFile(name, files[name])
 		c.errs = append(c.errs, errs...)
 		for _, s := range specs {
@@ -278,7 +241,7 @@ func (e *Engine) Compile(files map[string][]byte) (*Set, error) {
 	for i, r := range rules {
 		r.order = i
 	}
-	return &Set{Version: hex.EncodeToString(h.Sum(nil))[:12], Files: names, Rules: rules, LoadedAt: time.Now()}, nil
+	return &Set{Digest: catalog.RuleSetDigest(files), Files: ruleFiles, Rules: rules, LoadedAt: time.Now()}, nil
 }
 
 // Before evaluates the pre rules of an operation. A rule that denies
@@ -428,7 +391,7 @@ func (e *Engine) message(ctx context.Context, r *Rule, act activation) string {
 func (e *Engine) run(ctx context.Context, set *Set, r *Rule, when When, a *compiledAction, act activation, eff *Effects) error {
 	req := act.f.req
 	if a.name == ScheduleAction {
-		err := e.schedule(ctx, r, a, act)
+		err := e.schedule(ctx, set, r, a, act)
 		e.recordAction(ctx, set, r, req, a.name, err)
 		return err
 	}
@@ -479,72 +442,6 @@ func evalArgs(ctx context.Context, a *compiledAction, act activation) (map[strin
 	return args, nil
 }
 
-func (e *Engine) schedule(ctx context.Context, r *Rule, a *compiledAction, act activation) error {
-	if e.sched == nil {
-		return errors.New("this server keeps no job queue")
-	}
-	req := act.f.req
-	work := JobWork{Op: req.Op, User: req.User.Name, Zone: req.Zone}
-	if !req.Path.IsZero() {
-		work.Path = req.Path.String()
-	}
-	for _, d := range a.do {
-		args, err := evalArgs(ctx, d, act)
-		if err != nil {
-			return fmt.Errorf("%s: %w", d.name, err)
-		}
-		work.Actions = append(work.Actions, StoredCall{Action: d.name, Args: args})
-	}
-	j := ScheduledJob{Rule: r.Name, Due: req.Now.Add(a.after), Work: work}
-	if a.every != "" {
-		sched, err := cron.ParseStandard(a.every)
-		if err != nil {
-			return err
-		}
-		j.Every, j.Due = a.every, sched.Next(req.Now)
-		j.Key = r.Name + ":" + work.Path
-	}
-	return e.sched.Schedule(ctx, j)
-}
-
-// RunJob runs the actions of a scheduled job. The first failing action
-// stops it and its error is the job's, so that the job is retried.
-func (e *Engine) RunJob(ctx context.Context, id int64, rule string, w JobWork) error {
-	return e.RunJobEvery(ctx, id, rule, "", w)
-}
-
-// RunJobEvery is RunJob for a job with the cron schedule every: a
-// periodic rule's job runs only while that rule, with that schedule, is in
-// use (else ErrRuleGone).
-func (e *Engine) RunJobEvery(ctx context.Context, id int64, rule, every string, w JobWork) error {
-	if w.Periodic != "" {
-		return e.runPeriodic(ctx, id, w, every)
-	}
-	req := &Request{Op: w.Op, Zone: w.Zone, Now: time.Now()}
-	req.User.Name, req.User.Zone = w.User, w.Zone
-	if w.Path != "" {
-		p, err := parsePath(w.Path)
-		if err != nil {
-			return err
-		}
-		req.Path = p
-	}
-	for _, sc := range w.Actions {
-		a, ok := e.reg.Lookup(sc.Action)
-		if !ok {
-			return fmt.Errorf("job %d: action %q is not registered on this server", id, sc.Action)
-		}
-		actx := WithActing(ctx, Acting{Rule: rule, User: req.User.UserID(), Job: id})
-		err := a.Run(actx, &Call{Rule: rule, Phase: Post, Request: req, Args: sc.Args, JobID: id})
-		e.audit.LogAttrs(ctx, slog.LevelInfo, "job action", slog.Int64("job", id), slog.String("rule", rule),
-			slog.String("action", sc.Action), slog.String("path", w.Path), slog.String("outcome", outcome(err)), errAttr(err))
-		if err != nil {
-			return fmt.Errorf("%s: %w", sc.Action, err)
-		}
-	}
-	return nil
-}
-
 func outcome(err error) string {
 	if err != nil {
 		return "failed"
@@ -563,7 +460,7 @@ func errAttr(err error) slog.Attr {
 // the server log too.
 func (e *Engine) record(ctx context.Context, set *Set, r *Rule, req *Request, outcome, msg string) {
 	e.audit.LogAttrs(ctx, slog.LevelInfo, "decision",
-		slog.String("rule", r.Name), slog.String("rules_version", set.Version), slog.String("op", req.Op),
+		slog.String("rule", r.Name), slog.String("rules_version", set.Version), slog.String("rules_digest", set.Digest), slog.String("op", req.Op),
 		slog.String("user", req.User.UserID().String()), slog.String("path", pathString(req.Path)),
 		slog.String("outcome", outcome), slog.String("message", msg))
 	switch outcome {
@@ -576,7 +473,7 @@ func (e *Engine) record(ctx context.Context, set *Set, r *Rule, req *Request, ou
 
 func (e *Engine) recordAction(ctx context.Context, set *Set, r *Rule, req *Request, action string, err error) {
 	e.audit.LogAttrs(ctx, slog.LevelInfo, "action",
-		slog.String("rule", r.Name), slog.String("rules_version", set.Version), slog.String("op", req.Op),
+		slog.String("rule", r.Name), slog.String("rules_version", set.Version), slog.String("rules_digest", set.Digest), slog.String("op", req.Op),
 		slog.String("user", req.User.UserID().String()), slog.String("path", pathString(req.Path)),
 		slog.String("action", action), slog.String("outcome", outcome(err)), errAttr(err))
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
+	"github.com/google/cel-go/ext"
 )
 
 // The typed CEL environment every rule is compiled in. Facts about an
@@ -20,6 +22,12 @@ import (
 // field is read through a getter, so that facts that cost a catalog query
 // (metadata, groups, the object's record) are fetched only when a rule
 // reads them, once per operation.
+//
+// Beside CEL's standard functions rules have its string, list and math
+// extensions (cel-go/ext: "a,b".split(","), s.substring(0, 3),
+// s.replace("x", "y"), s.lowerAscii(), l.slice(1, 3), l.sort(),
+// math.greatest(a, b), ...), functions on paths (path.base, path.dir,
+// path.components, path.join) and on sizes and dates.
 
 // Type names of the facts.
 const (
@@ -28,6 +36,7 @@ const (
 	objectTypeName   = "arca.Object"
 	resourceTypeName = "arca.Resource"
 	replicaTypeName  = "arca.Replica"
+	ancestorTypeName = "arca.Ancestor"
 )
 
 var (
@@ -40,6 +49,7 @@ var (
 	objectType    = cel.ObjectType(objectTypeName)
 	resourceTyp   = cel.ObjectType(resourceTypeName)
 	replicaType   = cel.ObjectType(replicaTypeName)
+	ancestorType  = cel.ObjectType(ancestorTypeName)
 )
 
 // field is one field of a fact type: its CEL type, what it means (for
@@ -144,9 +154,18 @@ func newEnv() (*cel.Env, map[string]*structDef, error) {
 		objectTypeName:   newStructDef(objectTypeName, objectFields),
 		resourceTypeName: newStructDef(resourceTypeName, resourceFields),
 		replicaTypeName:  newStructDef(replicaTypeName, replicaFields),
+		ancestorTypeName: newStructDef(ancestorTypeName, ancestorFields),
 	}
-	// m.?key.orValue("") reads an AVU that may be missing.
-	base, err := cel.NewEnv(cel.OptionalTypes())
+	// m.?key.orValue("") reads an AVU that may be missing. The string,
+	// list and math extensions are pinned to the versions that come with
+	// cost estimates, so that their calls are bounded like the rest and a
+	// cel-go upgrade adds no function a rule set did not know.
+	base, err := cel.NewEnv(
+		cel.OptionalTypes(),
+		ext.Strings(ext.StringsVersion(5)),
+		ext.Lists(ext.ListsVersion(3), ext.ListsMaxRangeSize(sizeBound)),
+		ext.Math(ext.MathVersion(3)),
+	)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -175,6 +194,30 @@ func newEnv() (*cel.Env, map[string]*structDef, error) {
 			cel.MemberOverload("string_under_string", []*cel.Type{cel.StringType, cel.StringType}, cel.BoolType,
 				cel.BinaryBinding(func(s, prefix ref.Val) ref.Val {
 					return types.Bool(Under(string(s.(types.String)), string(prefix.(types.String))))
+				}))),
+		cel.Function("path.base",
+			cel.Overload("path_base_string", []*cel.Type{cel.StringType}, cel.StringType,
+				cel.UnaryBinding(func(s ref.Val) ref.Val { return types.String(PathBase(string(s.(types.String)))) }))),
+		cel.Function("path.dir",
+			cel.Overload("path_dir_string", []*cel.Type{cel.StringType}, cel.StringType,
+				cel.UnaryBinding(func(s ref.Val) ref.Val { return types.String(PathDir(string(s.(types.String)))) }))),
+		cel.Function("path.components",
+			cel.Overload("path_components_string", []*cel.Type{cel.StringType}, stringList,
+				cel.UnaryBinding(func(s ref.Val) ref.Val {
+					return types.NewStringList(types.DefaultTypeAdapter, PathComponents(string(s.(types.String))))
+				}))),
+		cel.Function("path.join",
+			cel.Overload("path_join_list", []*cel.Type{stringList}, cel.StringType,
+				cel.UnaryBinding(func(l ref.Val) ref.Val {
+					var names []string
+					for it := l.(traits.Lister).Iterator(); it.HasNext() == types.True; {
+						s, ok := it.Next().(types.String)
+						if !ok {
+							return types.NewErr("path.join takes a list of strings")
+						}
+						names = append(names, string(s))
+					}
+					return types.String(PathJoin(names))
 				}))),
 		cel.Function("byteSize",
 			cel.Overload("byteSize_string", []*cel.Type{cel.StringType}, cel.IntType,
@@ -205,6 +248,45 @@ func newEnv() (*cel.Env, map[string]*structDef, error) {
 	}
 	return env, defs, nil
 }
+
+// PathComponents is path.components(p) in rules: the names along the
+// path p, the zone first; empty components (a doubled or trailing slash)
+// are skipped: "/tempZone/home/alice/x" gives [tempZone home alice x].
+func PathComponents(p string) []string {
+	out := []string{}
+	for _, c := range strings.Split(p, "/") {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// PathBase is path.base(p) in rules: the last component of p, "" for "/".
+func PathBase(p string) string {
+	cs := PathComponents(p)
+	if len(cs) == 0 {
+		return ""
+	}
+	return cs[len(cs)-1]
+}
+
+// PathDir is path.dir(p) in rules: the path of the collection that holds
+// p; "/" for "/" and for a collection right below it, "" for "".
+func PathDir(p string) string {
+	if p == "" {
+		return ""
+	}
+	cs := PathComponents(p)
+	if len(cs) == 0 {
+		return "/"
+	}
+	return PathJoin(cs[:len(cs)-1])
+}
+
+// PathJoin is path.join(names) in rules, the inverse of path.components:
+// "/" followed by the names separated by "/".
+func PathJoin(names []string) string { return "/" + strings.Join(names, "/") }
 
 // ParseDate reads a time as RFC 3339 or as a date YYYY-MM-DD (midnight UTC).
 func ParseDate(s string) (time.Time, error) {

@@ -17,13 +17,29 @@ import (
 // everything else a rule may read is looked up in the catalog when, and
 // only if, a rule reads it.
 type Request struct {
-	Op        string // dotted operation name: put, get, remove, metadata.add, ...
-	Path      catalog.Path
-	Dest      catalog.Path
-	Resource  string
-	Size      int64
-	AVUs      []catalog.AVU
-	Group     string
+	Op       string // dotted operation name: put, get, remove, metadata.add, ...
+	Path     catalog.Path
+	Dest     catalog.Path // the destination of rename and copy
+	Resource string
+	Size     int64 // the size a put announces; -1: unknown
+	// AVUs are the AVUs an operation gives: those a put, metadata.add or
+	// metadata.set attaches, those metadata.remove removes (or its
+	// pattern), the attribute metadata.list asks for; for metadata.modify
+	// the old AVU.
+	AVUs []catalog.AVU
+	// NewAVUs is the new AVU of metadata.modify.
+	NewAVUs []catalog.AVU
+	Group   string // the group of group.* operations; the name of the grantee of acl.set
+	// Grantee is the user or group acl.set grants Level to.
+	Grantee catalog.UserID
+	// Level is the access level acl.set grants (null, read, write, own),
+	// or the type of the ticket ticket.create makes (read, write).
+	Level string
+	// Account is the account a user.* operation acts on (the member of
+	// group.add and group.remove_member, the user whose AVUs a metadata.*
+	// operation acts on).
+	Account   catalog.UserID
+	Recursive bool // the operation takes everything below a collection (-r)
 	AdminMode bool
 	User      catalog.User
 	Zone      string
@@ -50,7 +66,7 @@ type facts struct {
 	groups             ref.Val
 	userMeta, rescMeta ref.Val
 	resc               *catalog.Resource
-	opMeta             ref.Val
+	opMeta, opNewMeta  ref.Val
 }
 
 func newFacts(ctx context.Context, cat Catalog, req *Request) *facts {
@@ -74,7 +90,8 @@ type entryFacts struct {
 	avus       []catalog.AVU
 	avusErr    ref.Val // the error of reading avus, if any
 	avusRead   bool
-	parentMeta ref.Val
+	ancestors  []*collFacts // nearest first, made when first read
+	ancestorsV ref.Val
 }
 
 func (e *entryFacts) lookup() {
@@ -171,15 +188,90 @@ func (e *entryFacts) metadataValues() ref.Val {
 	return e.metaValues
 }
 
-func (e *entryFacts) parentMetadata() ref.Val {
-	if e.parentMeta == nil {
-		if e.path.IsZero() || e.path.IsRoot() {
-			e.parentMeta = avuMap(nil)
-		} else {
-			e.parentMeta = e.f.metadataOf(catalog.CollectionTarget(e.path.Parent()))
+// ancestorList is the collections above the entry's path, nearest first,
+// up to "/". Making it reads nothing: each one's metadata is read when a
+// rule reads it, at most once per operation.
+func (e *entryFacts) ancestorList() []*collFacts {
+	if e.ancestors == nil {
+		e.ancestors = []*collFacts{}
+		if !e.path.IsZero() {
+			for p := e.path; !p.IsRoot(); {
+				p = p.Parent()
+				e.ancestors = append(e.ancestors, &collFacts{f: e.f, path: p})
+			}
 		}
 	}
-	return e.parentMeta
+	return e.ancestors
+}
+
+func (e *entryFacts) parentMetadata() ref.Val {
+	if as := e.ancestorList(); len(as) > 0 {
+		return as[0].metadata()
+	}
+	return avuMap(nil)
+}
+
+func (e *entryFacts) ancestorValues() ref.Val {
+	if e.ancestorsV == nil {
+		as := e.ancestorList()
+		vals := make([]ref.Val, len(as))
+		for i, a := range as {
+			vals[i] = structVal{typ: ancestorType, v: a}
+		}
+		e.ancestorsV = types.NewRefValList(types.DefaultTypeAdapter, vals)
+	}
+	return e.ancestorsV
+}
+
+// collFacts is one ancestor collection of an object: its path, and its
+// metadata read when a rule first reads it.
+type collFacts struct {
+	f          *facts
+	path       catalog.Path
+	read       bool
+	avus       []catalog.AVU
+	avusErr    ref.Val
+	meta       ref.Val
+	metaValues ref.Val
+}
+
+func (c *collFacts) collAVUs() ([]catalog.AVU, ref.Val) {
+	if !c.read {
+		c.read = true
+		c.avus, c.avusErr = c.f.avusOf(catalog.CollectionTarget(c.path))
+	}
+	return c.avus, c.avusErr
+}
+
+func (c *collFacts) metadata() ref.Val {
+	if c.meta == nil {
+		avus, errVal := c.collAVUs()
+		if errVal != nil {
+			return errVal
+		}
+		c.meta = avuMap(avus)
+	}
+	return c.meta
+}
+
+func (c *collFacts) metadataValues() ref.Val {
+	if c.metaValues == nil {
+		avus, errVal := c.collAVUs()
+		if errVal != nil {
+			return errVal
+		}
+		c.metaValues = avuValues(avus)
+	}
+	return c.metaValues
+}
+
+func collOf(t any) *collFacts { return t.(*collFacts) }
+
+var ancestorFields = []field{
+	{"path", types.StringType, "full logical path of the collection", func(t any) ref.Val { return pathStr(collOf(t).path) }},
+	{"name", types.StringType, `its last component ("" for "/")`, func(t any) ref.Val { return str(collOf(t).path.Name()) }},
+	{"metadata", stringMap, "its AVUs, attribute to value (the first of several)", func(t any) ref.Val { return collOf(t).metadata() }},
+	{"metadataValues", stringListMap, "its AVUs, attribute to all its values", func(t any) ref.Val { return collOf(t).metadataValues() }},
 }
 
 func str(s string) ref.Val { return types.String(s) }
@@ -188,17 +280,55 @@ var opFields = []field{
 	{"name", types.StringType, "the operation: put, get, remove, rename, copy, mkdir, metadata.set, acl.set, ...", func(t any) ref.Val { return str(t.(*facts).req.Op) }},
 	{"path", types.StringType, "the path it acts on", func(t any) ref.Val { return pathStr(t.(*facts).req.Path) }},
 	{"dest", types.StringType, "the destination of rename and copy", func(t any) ref.Val { return pathStr(t.(*facts).req.Dest) }},
-	{"resource", types.StringType, "the target resource of put and copy", func(t any) ref.Val { return str(t.(*facts).req.Resource) }},
+	{"resource", types.StringType, "the target resource of put and copy; the resource of replicate, trim and physmove; the resource whose AVUs a metadata.* operation acts on (imeta -R)", func(t any) ref.Val { return str(t.(*facts).req.Resource) }},
 	{"size", types.IntType, "the size a put announces (-1: unknown)", func(t any) ref.Val { return types.Int(t.(*facts).req.Size) }},
-	{"metadata", stringMap, "AVUs the operation adds or sets (attribute to value)", func(t any) ref.Val {
+	{"metadata", stringMap, "AVUs the operation gives (attribute to value): those a put, metadata.add or metadata.set attaches, those metadata.remove removes, the attribute metadata.list asks for; the old AVU of metadata.modify", func(t any) ref.Val {
 		f := t.(*facts)
 		if f.opMeta == nil {
 			f.opMeta = avuMap(f.req.AVUs)
 		}
 		return f.opMeta
 	}},
-	{"group", types.StringType, "the group of group.* operations; the user or group granted by acl.set", func(t any) ref.Val { return str(t.(*facts).req.Group) }},
+	{"newMetadata", stringMap, "AVUs as the operation leaves them (attribute to value): the new AVU of metadata.modify; what put, metadata.add and metadata.set attach; empty for other operations", func(t any) ref.Val {
+		f := t.(*facts)
+		if f.opNewMeta == nil {
+			f.opNewMeta = avuMap(f.req.newAVUs())
+		}
+		return f.opNewMeta
+	}},
+	{"group", types.StringType, "the group of group.* operations; the name of the user or group acl.set grants to (see grantee)", func(t any) ref.Val { return str(t.(*facts).req.Group) }},
+	{"grantee", types.StringType, `the user or group acl.set grants access to: "name", or "name#zone" for another zone`, func(t any) ref.Val {
+		f := t.(*facts)
+		return str(f.userName(f.req.Grantee))
+	}},
+	{"level", types.StringType, "the access acl.set grants (null, read, write, own; null removes a grant); the type of the ticket ticket.create makes (read, write)", func(t any) ref.Val { return str(t.(*facts).req.Level) }},
+	{"account", types.StringType, `the account a user.* operation acts on, the member group.add and group.remove_member add or remove, the user whose AVUs a metadata.* operation acts on (imeta -u): "name", or "name#zone" for another zone`, func(t any) ref.Val {
+		f := t.(*facts)
+		return str(f.userName(f.req.Account))
+	}},
+	{"recursive", types.BoolType, "the operation takes everything below a collection (ichmod -r, irm -r, irepl -r, itrim -r, iphymv -r)", func(t any) ref.Val { return types.Bool(t.(*facts).req.Recursive) }},
 	{"admin", types.BoolType, "an administrator acting as such (ichmod -M)", func(t any) ref.Val { return types.Bool(t.(*facts).req.AdminMode) }},
+}
+
+// newAVUs is what op.newMetadata shows: the AVUs the operation leaves on
+// its target.
+func (r *Request) newAVUs() []catalog.AVU {
+	switch r.Op {
+	case "metadata.modify":
+		return r.NewAVUs
+	case "put", "metadata.add", "metadata.set":
+		return r.AVUs
+	}
+	return nil
+}
+
+// userName writes id as iRODS does: the name alone in this zone, name#zone
+// for another.
+func (f *facts) userName(id catalog.UserID) string {
+	if id.Name == "" || id.Zone == "" || id.Zone == f.req.Zone {
+		return id.Name
+	}
+	return id.Name + "#" + id.Zone
 }
 
 func pathStr(p catalog.Path) ref.Val {
@@ -256,6 +386,9 @@ var objectFields = []field{
 			return str("")
 		}
 		return str(e.path.Parent().String())
+	}},
+	{"components", stringList, `the names along the path, the zone first: ["tempZone", "home", "alice", "x.dat"]`, func(t any) ref.Val {
+		return types.NewStringList(types.DefaultTypeAdapter, entryOf(t).path.Components())
 	}},
 	{"exists", types.BoolType, "whether something is at the path already", func(t any) ref.Val {
 		e := entryOf(t)
@@ -339,7 +472,8 @@ var objectFields = []field{
 	}},
 	{"metadata", stringMap, "its AVUs, attribute to value (the first of several)", func(t any) ref.Val { return entryOf(t).metadata() }},
 	{"metadataValues", stringListMap, "its AVUs, attribute to all its values", func(t any) ref.Val { return entryOf(t).metadataValues() }},
-	{"parentMetadata", stringMap, "AVUs of the parent collection", func(t any) ref.Val { return entryOf(t).parentMetadata() }},
+	{"parentMetadata", stringMap, "AVUs of the parent collection (object.ancestors[0].metadata)", func(t any) ref.Val { return entryOf(t).parentMetadata() }},
+	{"ancestors", cel.ListType(ancestorType), "the collections above it, nearest first, up to /: each with path, name, metadata and metadataValues (read only when a rule reads them)", func(t any) ref.Val { return entryOf(t).ancestorValues() }},
 }
 
 func replicaOf(t any) *catalog.Replica { return t.(*catalog.Replica) }

@@ -80,6 +80,8 @@ type ruleSpec struct {
 	Deny        yaml.Node `yaml:"deny"`
 	Then        yaml.Node `yaml:"then"`
 	Every       string    `yaml:"every"`
+	Select      yaml.Node `yaml:"select"`
+	Async       yaml.Node `yaml:"async"`
 
 	file      string
 	line, col int
@@ -155,6 +157,7 @@ func parseFile(name string, data []byte) ([]*ruleSpec, Errors) {
 var ruleKeys = map[string]bool{
 	"name": true, "description": true, "on": true, "when": true, "priority": true,
 	"mode": true, "failure": true, "condition": true, "deny": true, "then": true, "every": true,
+	"select": true, "async": true,
 }
 
 // decodeStrict decodes the rule mapping n into s, refusing unknown keys.
@@ -163,7 +166,7 @@ func decodeStrict(n *yaml.Node, s *ruleSpec) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := n.Content[i]
 		if !ruleKeys[k.Value] {
-			return &posError{line: k.Line, col: k.Column, msg: fmt.Sprintf("unknown key %q (a rule has name, description, on, when, every, priority, mode, failure, condition, deny, then)", k.Value)}
+			return &posError{line: k.Line, col: k.Column, msg: fmt.Sprintf("unknown key %q (a rule has name, description, on, when, every, select, priority, mode, failure, condition, deny, then, async)", k.Value)}
 		}
 	}
 	return n.Decode(s)

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/fsnotify/fsnotify"
 
 	"github.com/arca-data/arca/catalog"
 )
@@ -89,80 +89,148 @@ func (e *Engine) LoadDirs(dirs ...string) (*Set, error) {
 	return set, nil
 }
 
-// Watch reloads the rules of dirs whenever a file in them changes, until
-// ctx ends. A change that does not compile is logged with every error and
-// the rules in use are kept. Directories that do not exist are not watched.
-func (e *Engine) Watch(ctx context.Context, dirs ...string) error {
-	w, err := fsnotify.NewWatcher()
+// ReadSetDirs reads the rule files and the test files (IsRuleFile,
+// IsTestFile) directly inside dirs, named by their base names, as a rule
+// set holds them: two files of one name in two directories are an error.
+func ReadSetDirs(dirs ...string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	from := map[string]string{}
+	for _, dir := range dirs {
+		ents, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("rules directory: %w", err)
+		}
+		for _, ent := range ents {
+			name := ent.Name()
+			if ent.IsDir() || !IsRuleFile(name) && !IsTestFile(name) {
+				continue
+			}
+			path := filepath.Join(dir, name)
+			if prev, ok := from[name]; ok {
+				return nil, &Error{File: path, Msg: fmt.Sprintf("a file of this name is in %s too; the names of a rule set's files are unique", prev)}
+			}
+			info, err := os.Stat(path)
+			if err != nil {
+				return nil, err
+			}
+			if info.Size() > MaxFileSize {
+				return nil, &Error{File: path, Msg: fmt.Sprintf("file of %d bytes is larger than %d", info.Size(), MaxFileSize)}
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return nil, err
+			}
+			files[name], from[name] = b, dir
+		}
+	}
+	return files, nil
+}
+
+// dirEvent is a change of a file in a watched directory. complete is
+// false for a write whose writer may not be done (Linux: the file was
+// modified and not yet closed); true when it is closed, moved in, moved
+// away or removed, or where the system cannot tell.
+type dirEvent struct {
+	path     string
+	complete bool
+	overflow bool // events were lost: look at everything again
+}
+
+// Watch calls load with the rule and test files of dirs (ReadSetDirs)
+// whenever one of them changes, until ctx ends; load makes them the zone's
+// rule set through the path of irule load, or refuses them. Nothing is
+// read while a file is being written: on Linux a file modified by a writer
+// that has not closed it yet holds back every load until it is closed, so
+// that a valid prefix of a rule file (scp, rsync --inplace, a slow editor)
+// never loads; elsewhere a load waits for a quiet moment. A file whose
+// rules are in use and that is empty now is taken as rewritten in place
+// and not yet whole. Files whose digest is that of the set in use load
+// nothing. Directories that do not exist are not watched.
+func (e *Engine) Watch(ctx context.Context, load func(files map[string][]byte) error, dirs ...string) error {
+	w, err := watchDirs(dirs)
 	if err != nil {
 		return fmt.Errorf("watch rules: %w", err)
 	}
-	for _, d := range dirs {
-		if _, err := os.Stat(d); err != nil {
-			continue
-		}
-		if err := w.Add(d); err != nil {
-			w.Close()
-			return fmt.Errorf("watch rules %s: %w", d, err)
-		}
-	}
 	go func() {
-		defer w.Close()
+		defer w.close()
 		// Editors write a file in several steps; wait for quiet.
 		const settle = 150 * time.Millisecond
 		var timer <-chan time.Time
+		writing := map[string]bool{}
+		warned := ""
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case ev, ok := <-w.Events:
+			case ev, ok := <-w.events:
 				if !ok {
 					return
 				}
-				if IsRuleFile(ev.Name) {
-					timer = time.After(settle)
+				if !ev.overflow && !IsRuleFile(ev.path) && !IsTestFile(ev.path) {
+					continue
 				}
-			case err, ok := <-w.Errors:
+				if ev.complete {
+					delete(writing, ev.path)
+				} else if ev.path != "" {
+					writing[ev.path] = true
+				}
+				timer = time.After(settle)
+			case err, ok := <-w.errors:
 				if !ok {
 					return
 				}
 				e.log.Error("watch rules", "err", err)
 			case <-timer:
 				timer = nil
-				if empty := e.emptied(dirs); empty != "" {
-					// Rewritten in place and not yet whole (scp, rsync
-					// --inplace): loading it would drop its rules, a deny
-					// among them, until the rest arrives.
+				if len(writing) > 0 {
+					if p := slices.Min(slices.Collect(maps.Keys(writing))); warned != p {
+						e.log.Warn("a rule file is being written: the rules load when its writer closes it", "file", p)
+						warned = p
+					}
+					continue
+				}
+				warned = ""
+				files, err := ReadSetDirs(dirs...)
+				if err != nil {
+					e.log.Error("rules changed but do not load; the zone's rule set stays", "version", e.Current().Version, "err", err)
+					continue
+				}
+				if empty := e.emptied(files); empty != "" {
+					// Rewritten in place and not yet whole: loading it
+					// would drop its rules, a deny among them, until the
+					// rest arrives.
 					e.log.Warn("a rule file whose rules are in use is empty: taken as a write in progress, the rules in use are kept "+
 						"(write rule files whole, by rename; to drop a file's rules, remove it or write \"rules: []\")", "file", empty)
 					continue
 				}
-				set, err := e.LoadDirs(dirs...)
-				if err != nil {
-					e.log.Error("rules changed but do not load; the rules in use are kept", "version", e.Current().Version, "err", err)
+				if catalog.RuleSetDigest(files) == e.Current().Digest {
 					continue
 				}
-				e.log.Info("rules reloaded", "version", set.Version, "rules", len(set.Rules), "files", len(set.Files))
+				if err := load(files); err != nil {
+					e.log.Error("rules changed but do not load; the zone's rule set stays", "version", e.Current().Version, "err", err)
+					continue
+				}
+				set := e.Current()
+				e.log.Info("changed rule files loaded", "version", set.Version, "digest", set.Digest, "rules", len(set.Rules), "files", len(set.Files))
 			}
 		}
 	}()
 	return nil
 }
 
-// emptied returns a rule file of dirs that is empty now while rules of the
-// set in use came from it, or "".
-func (e *Engine) emptied(dirs []string) string {
+// emptied returns a rule file among files that is empty while rules of
+// the set in use came from it, or "".
+func (e *Engine) emptied(files map[string][]byte) string {
 	inUse := map[string]bool{}
 	for _, r := range e.Current().Rules {
 		inUse[r.File] = true
 	}
-	files, err := ReadDirs(dirs...)
-	if err != nil {
-		return "" // LoadDirs reports it
-	}
-	for path, b := range files {
-		if inUse[path] && len(bytes.TrimSpace(b)) == 0 {
-			return path
+	for name, b := range files {
+		if inUse[name] && len(bytes.TrimSpace(b)) == 0 {
+			return name
 		}
 	}
 	return ""

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,6 +57,12 @@ type TestCase struct {
 	Size           int64             `yaml:"size"`
 	Resource       string            `yaml:"resource"`
 	Metadata       map[string]string `yaml:"metadata"`
+	NewMetadata    map[string]string `yaml:"new_metadata"`
+	Grantee        string            `yaml:"grantee"`
+	Level          string            `yaml:"level"`
+	Account        string            `yaml:"account"`
+	Group          string            `yaml:"group"`
+	Recursive      bool              `yaml:"recursive"`
 	Object         *TestObject       `yaml:"object"`
 	ParentMetadata map[string]string `yaml:"parent_metadata"`
 	Now            string            `yaml:"now"`
@@ -65,6 +72,10 @@ type TestCase struct {
 	Rule           string            `yaml:"rule"`
 	Message        string            `yaml:"message"`
 	Actions        []string          `yaml:"actions"`
+
+	// AncestorMetadata is the metadata of collections above the object,
+	// by path.
+	AncestorMetadata map[string]map[string]string `yaml:"ancestor_metadata"`
 }
 
 // TestObject is the object of a test case as the catalog has it.
@@ -96,12 +107,41 @@ func (r TestResult) String() string {
 // RunTests runs the cases of a test file against the loaded rules. An
 // error means the file itself is unreadable.
 func (e *Engine) RunTests(ctx context.Context, file string, data []byte, zone string) ([]TestResult, error) {
+	return e.runTests(ctx, e.set.Load(), file, data, zone)
+}
+
+// TestSet runs the cases of every test file among files (IsTestFile), in
+// name order, against set, which need not be loaded: a rule set is tried
+// on its own test cases before it is put in use. An error means a test
+// file is unreadable; failing cases are in the results.
+func (e *Engine) TestSet(ctx context.Context, set *Set, files map[string][]byte, zone string) ([]TestResult, error) {
+	names := make([]string, 0, len(files))
+	for name := range files {
+		if IsTestFile(name) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	var out []TestResult
+	for _, name := range names {
+		res, err := e.runTests(ctx, set, name, files[name], zone)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res...)
+	}
+	return out, nil
+}
+
+func (e *Engine) runTests(ctx context.Context, set *Set, file string, data []byte, zone string) ([]TestResult, error) {
 	var doc struct {
 		Tests []yaml.Node `yaml:"tests"`
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		return nil, nil // an empty file holds no cases
+	} else if err != nil {
 		return nil, yamlError(file, err)
 	}
 	var out []TestResult
@@ -114,13 +154,13 @@ func (e *Engine) RunTests(ctx context.Context, file string, data []byte, zone st
 			continue
 		}
 		res.Name = tc.Name
-		res.Err = e.runCase(ctx, &tc, zone)
+		res.Err = e.runCase(ctx, set, &tc, zone)
 		out = append(out, res)
 	}
 	return out, nil
 }
 
-func (e *Engine) runCase(ctx context.Context, tc *TestCase, zone string) error {
+func (e *Engine) runCase(ctx context.Context, set *Set, tc *TestCase, zone string) error {
 	if tc.Op == "" || tc.Expect == "" {
 		return errors.New("a case needs op and expect")
 	}
@@ -156,10 +196,21 @@ func (e *Engine) runCase(ctx context.Context, tc *TestCase, zone string) error {
 			return err
 		}
 	}
-	for k, v := range tc.Metadata {
-		req.AVUs = append(req.AVUs, catalog.AVU{Attribute: k, Value: v})
+	req.AVUs, req.NewAVUs = caseAVUs(tc.Metadata), caseAVUs(tc.NewMetadata)
+	req.Level, req.Group, req.Recursive = tc.Level, tc.Group, tc.Recursive
+	if tc.Grantee != "" {
+		if req.Grantee, err = catalog.ParseUserID(tc.Grantee, zone); err != nil {
+			return err
+		}
+		if req.Group == "" {
+			req.Group = req.Grantee.Name // as the zone gives it
+		}
 	}
-	slices.SortFunc(req.AVUs, func(a, b catalog.AVU) int { return strings.Compare(a.Attribute, b.Attribute) })
+	if tc.Account != "" {
+		if req.Account, err = catalog.ParseUserID(tc.Account, zone); err != nil {
+			return err
+		}
+	}
 	req.Now = time.Now()
 	if tc.Now != "" {
 		if req.Now, err = ParseDate(tc.Now); err != nil {
@@ -179,9 +230,19 @@ func (e *Engine) runCase(ctx context.Context, tc *TestCase, zone string) error {
 	}
 	cat := &caseCatalog{tc: tc, req: req}
 	probe := &Engine{env: e.env, reg: e.reg, cat: cat, log: e.log, audit: e.audit, cost: e.cost, timeout: e.timeout}
-	probe.set.Store(e.set.Load())
+	probe.set.Store(set)
 	_, decisions := probe.Explain(ctx, req, when, opErr)
 	return checkDecisions(tc, when, decisions)
+}
+
+// caseAVUs is the AVUs of a map, by attribute.
+func caseAVUs(m map[string]string) []catalog.AVU {
+	var out []catalog.AVU
+	for k, v := range m {
+		out = append(out, catalog.AVU{Attribute: k, Value: v})
+	}
+	slices.SortFunc(out, func(a, b catalog.AVU) int { return strings.Compare(a.Attribute, b.Attribute) })
+	return out
 }
 
 func checkDecisions(tc *TestCase, when When, ds []Decision) error {
@@ -307,8 +368,10 @@ func (c *caseCatalog) ListMetadata(ctx context.Context, t catalog.AVUTarget) ([]
 		m = c.tc.UserMetadata
 	case t.Path == c.req.Path && c.tc.Object != nil:
 		m = c.tc.Object.Metadata
-	case !c.req.Path.IsZero() && !c.req.Path.IsRoot() && t.Path == c.req.Path.Parent():
+	case !c.req.Path.IsZero() && !c.req.Path.IsRoot() && t.Path == c.req.Path.Parent() && t.Kind == catalog.TargetCollection && c.tc.ParentMetadata != nil:
 		m = c.tc.ParentMetadata
+	case t.Kind == catalog.TargetCollection:
+		m = c.tc.AncestorMetadata[t.Path.String()]
 	}
 	var out []catalog.AVU
 	for k, v := range m {

@@ -17,7 +17,7 @@ func (z *Zone) SetAccess(ctx context.Context, caller Principal, p catalog.Path, 
 	if err != nil {
 		return err
 	}
-	op := &Op{Name: "acl.set", Caller: caller, Path: p, Group: id, AdminMode: adminMode}
+	op := &Op{Name: "acl.set", Caller: caller, Path: p, Group: id, Level: level, Recursive: recursive, AdminMode: adminMode}
 	return z.do(ctx, op, func(ctx context.Context) error {
 		if _, err := z.cat.User(ctx, id); err != nil {
 			return fmt.Errorf("user or group %s: %w", id, catalog.ErrNotFound)
@@ -41,7 +41,7 @@ func (z *Zone) SetAccess(ctx context.Context, caller Principal, p catalog.Path, 
 // inherit|noinherit), and with recursive of the collections below it that
 // the caller owns.
 func (z *Zone) SetInheritance(ctx context.Context, caller Principal, p catalog.Path, inherit, recursive, adminMode bool) error {
-	op := &Op{Name: "acl.inherit", Caller: caller, Path: p, AdminMode: adminMode}
+	op := &Op{Name: "acl.inherit", Caller: caller, Path: p, Recursive: recursive, AdminMode: adminMode}
 	return z.do(ctx, op, func(ctx context.Context) error {
 		if err := z.checkRulesBelow(ctx, op, p, recursive, catalog.AccessOwn); err != nil {
 			return err

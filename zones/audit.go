@@ -22,6 +22,7 @@ type AuditRecord struct {
 	Kind         string    `json:"msg"` // decision, action, job action, rule audit
 	Rule         string    `json:"rule"`
 	RulesVersion string    `json:"rules_version"`
+	RulesDigest  string    `json:"rules_digest"`
 	Op           string    `json:"op"`
 	User         string    `json:"user"`
 	Path         string    `json:"path"`

@@ -163,10 +163,15 @@ func (z *Zone) check(ctx context.Context, caller Principal, groups []catalog.Use
 // collection below the collection p.
 func (z *Zone) checkTree(ctx context.Context, caller Principal, groups []catalog.UserID, p catalog.Path, level catalog.AccessLevel) error {
 	denied := func(q catalog.Path, acl []catalog.ACE) error {
-		if have := accessOf(caller.User, groups, acl); have < level {
-			return fmt.Errorf("%w: %s needs %s access, %s has %s", catalog.ErrPermission, q, level, caller.UserID(), have)
+		have := accessOf(caller.User, groups, acl)
+		switch {
+		case have >= level:
+			return nil
+		case have < catalog.AccessRead:
+			// What the caller may not read it does not learn of.
+			return fmt.Errorf("%w: everything below %s needs %s access, and %s may not even read some of it", catalog.ErrPermission, p, level, caller.UserID())
 		}
-		return nil
+		return fmt.Errorf("%w: %s needs %s access, %s has %s", catalog.ErrPermission, q, level, caller.UserID(), have)
 	}
 	for after := ""; ; {
 		objs, err := z.cat.ListObjects(ctx, p, after, listPage)

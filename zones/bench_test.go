@@ -228,12 +228,21 @@ func BenchmarkIputTreeMiB(b *testing.B) {
 // journal, a run within a minute of deleting a large tree (the clean-up of
 // the run before) is a third slower: the kernel will not reuse the freed
 // inodes yet, and scans past them for every file created (see README).
+//
+// With ARCA_BENCH_RETENTION="MODE PERIOD" (e.g. "compliance 10y") the home
+// the runs go into has that default retention, which every run's
+// collection copies: every object put is locked, as under an archive's
+// default.
 func BenchmarkIputTree10k(b *testing.B) {
 	files, size := benchFiles(b, 10_000), 4<<10
 	dir := benchDir(b)
 	tree := makeTree(b, dir, files, size)
 	z := startBenchZone(b, filepath.Join(dir, "zone"))
 	defer z.stop()
+	if r := os.Getenv("ARCA_BENCH_RETENTION"); r != "" {
+		mode, period, _ := strings.Cut(r, " ")
+		z.run(b, nil, "iretention", "set", "--default", "--mode", mode, "--for", period, "/tempZone/home/rods")
+	}
 	run := 0
 	for _, threads := range []string{"16", "32", "64"} {
 		b.Run("N="+threads, func(b *testing.B) {

@@ -33,6 +33,19 @@ var dgraphPrefixSeq atomic.Int64
 // counting action "count" registered with each.
 func dgraphServers(t *testing.T, n int, counter *jobCounter, ruleYAML string) ([]*Zone, catalog.User) {
 	t.Helper()
+	return dgraphServersWith(t, n, ruleYAML, func(server string) []rules.Action {
+		if counter == nil {
+			return nil
+		}
+		return []rules.Action{counter.action(server)}
+	}, nil)
+}
+
+// dgraphServersWith is dgraphServers with the actions of each server
+// given by actions, and each server's catalog wrapped by wrap (if set).
+func dgraphServersWith(t *testing.T, n int, ruleYAML string, actions func(server string) []rules.Action,
+	wrap func(server string, c catalog.Catalog) catalog.Catalog) ([]*Zone, catalog.User) {
+	t.Helper()
 	addr := os.Getenv("ARCA_TEST_DGRAPH")
 	if addr == "" {
 		if os.Getenv("CI") == "true" {
@@ -56,16 +69,22 @@ func dgraphServers(t *testing.T, n int, counter *jobCounter, ruleYAML string) ([
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { cat.Close() })
-		z := New(cat, Options{Drivers: drivers.Default(), Logger: quiet, ServerID: server, Lease: 3 * time.Second})
+		var c catalog.Catalog = cat
+		if wrap != nil {
+			c = wrap(server, cat)
+		}
+		z := New(c, Options{Drivers: drivers.Default(), Logger: quiet, ServerID: server, Lease: 3 * time.Second})
 		if err := z.Bootstrap(t.Context(), BootstrapOptions{VaultDir: vault}); err != nil {
 			t.Fatalf("bootstrap %s: %v", server, err)
 		}
 		if ruleYAML != "" {
 			reg := rules.NewRegistry()
-			if err := reg.Register(counter.action(server)); err != nil {
-				t.Fatal(err)
+			for _, a := range actions(server) {
+				if err := reg.Register(a); err != nil {
+					t.Fatal(err)
+				}
 			}
-			e, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: quiet})
+			e, err := rules.New(rules.Options{Registry: reg, Catalog: c, Logger: quiet})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -247,4 +266,166 @@ func heldReplica(t *testing.T, z *Zone, p catalog.Path, after time.Time) catalog
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// pathCounter is the action "count" that records which server evaluated
+// which object, after a short wait.
+type pathCounter struct {
+	mu    sync.Mutex
+	by    map[string][]string
+	delay time.Duration
+}
+
+func (c *pathCounter) action(server string) rules.Action {
+	return rules.Action{Name: "count", Run: func(ctx context.Context, call *rules.Call) error {
+		select {
+		case <-time.After(c.delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.by[call.Request.Path.String()] = append(c.by[call.Request.Path.String()], server)
+		return nil
+	}}
+}
+
+func (c *pathCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.by)
+}
+
+// renewCut is a catalog whose RenewJob fails once cut: a server cut off
+// from the catalog long enough for its job's lease to end.
+type renewCut struct {
+	catalog.Catalog
+	cut atomic.Bool
+}
+
+func (r *renewCut) RenewJob(ctx context.Context, id catalog.ID, holder string, until time.Time) error {
+	if r.cut.Load() {
+		return fmt.Errorf("renew job %d: connection refused", id)
+	}
+	return r.Catalog.RenewJob(ctx, id, holder, until)
+}
+
+// TestDgraphTwoServersPeriodicSelectionOnce: a periodic rule's selection
+// runs on two servers of one Dgraph catalog. The first server to claim the
+// run is cut off from renewing its lease while it evaluates a batch it
+// claimed; the other takes the run over when the lease ends and resumes
+// after that batch. Every selected object is evaluated exactly once, by
+// one of the two.
+func TestDgraphTwoServersPeriodicSelectionOnce(t *testing.T) {
+	const rule = `rules:
+  - name: tiering
+    every: "@every 1h"
+    select: >-
+      "select COLL_NAME, DATA_NAME where COLL_NAME = '/" + zone + "/home/rods/sel' and DATA_SIZE > 1"
+    then:
+      - count: {}
+`
+	counter := &pathCounter{by: map[string][]string{}, delay: 20 * time.Millisecond}
+	cuts := map[string]*renewCut{}
+	var mu sync.Mutex
+	zs, rods := dgraphServersWith(t, 2, rule, func(server string) []rules.Action { return []rules.Action{counter.action(server)} },
+		func(server string, c catalog.Catalog) catalog.Catalog {
+			mu.Lock()
+			defer mu.Unlock()
+			cuts[server] = &renewCut{Catalog: c}
+			return cuts[server]
+		})
+	ctx := t.Context()
+	var objs []catalog.RegisteredObject
+	var want []string
+	for i := range 90 {
+		p := catalog.MustPath(fmt.Sprintf("%s/sel/o%03d", zs[0].Home(DefaultAdmin), i))
+		size := int64(2)
+		if i%10 == 0 {
+			size = 1 // not selected
+		} else {
+			want = append(want, p.String())
+		}
+		objs = append(objs, catalog.RegisteredObject{Path: p, Owner: rods.UserID(),
+			Replicas: []catalog.RegisteredReplica{{Resource: DefaultResource, PhysicalPath: fmt.Sprintf("sel/%d", i), Size: size}}})
+	}
+	if err := zs[0].Register(ctx, As(rods), objs, true, false); err != nil {
+		t.Fatal(err)
+	}
+	// The periodic job, due now.
+	jobs, err := zs[0].cat.ListJobs(ctx, 0, 100)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("jobs %+v %v", jobs, err)
+	}
+	j := jobs[0]
+	if err := zs[0].cat.RemoveJob(ctx, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	j.Due = time.Now()
+	if _, err := zs[0].cat.AddJob(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	var running sync.WaitGroup
+	defer running.Wait()
+	defer cancel()
+	opts := JobOptions{Poll: 20 * time.Millisecond, Lease: time.Second, SelectBatch: 15, Backoff: 20 * time.Millisecond}
+	for _, z := range zs {
+		running.Add(1)
+		go func() { defer running.Done(); z.RunJobs(runCtx, opts) }()
+	}
+	// Whichever server claimed the run: cut it off once it is at work.
+	deadline := time.Now().Add(time.Minute)
+	var first string
+	for first == "" {
+		jobs, err := zs[1].cat.ListJobs(ctx, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) == 1 && jobs[0].Holder != "" && counter.count() >= 5 {
+			first = strings.SplitN(jobs[0].Holder, "/", 2)[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no server at work: %+v", jobs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	cuts[first].cut.Store(true)
+	mu.Unlock()
+	for {
+		jobs, err := zs[1].cat.ListJobs(ctx, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) == 1 && jobs[0].Holder == "" && len(jobs[0].State) == 0 && jobs[0].Due.After(time.Now().Add(30*time.Minute)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run did not end: %+v", jobs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	running.Wait()
+
+	counter.mu.Lock()
+	defer counter.mu.Unlock()
+	perServer := map[string]int{}
+	for _, p := range want {
+		by := counter.by[p]
+		if len(by) != 1 {
+			t.Errorf("%s evaluated %d times: %v", p, len(by), by)
+			continue
+		}
+		perServer[by[0]]++
+	}
+	if len(counter.by) != len(want) {
+		t.Errorf("%d objects evaluated, want %d", len(counter.by), len(want))
+	}
+	if len(perServer) != 2 {
+		t.Errorf("objects per server %v: the run was not taken over", perServer)
+	}
+	t.Logf("objects per server: %v (%s was cut off)", perServer, first)
 }

@@ -141,7 +141,7 @@ func (z *Zone) DescribeUser(ctx context.Context, caller Principal, name string) 
 			return info, err
 		}
 	}
-	err := z.do(ctx, &Op{Name: "user.info", Caller: caller, Group: id}, func(ctx context.Context) error {
+	err := z.do(ctx, &Op{Name: "user.info", Caller: caller, Account: id}, func(ctx context.Context) error {
 		u, err := z.cat.User(ctx, id)
 		if err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -12,6 +13,29 @@ import (
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/rules"
 )
+
+// DefaultJobsPerRule is how many live jobs one rule may have, unless
+// Options.JobsPerRule says otherwise.
+const DefaultJobsPerRule = 10_000
+
+// ruleJobs is what the zone keeps about the jobs of its rules.
+type ruleJobs struct {
+	perRule int // Options.JobsPerRule
+
+	mu    sync.Mutex
+	rules map[string]bool // the rules of the rule set in use
+}
+
+// maxPending is the catalog's MaxPending for a rule's job.
+func (r *ruleJobs) maxPending() int {
+	switch {
+	case r.perRule == 0:
+		return DefaultJobsPerRule
+	case r.perRule < 0:
+		return 0
+	}
+	return r.perRule
+}
 
 // jobScheduler keeps the jobs rules schedule in the catalog.
 type jobScheduler struct{ z *Zone }
@@ -22,11 +46,59 @@ func (s jobScheduler) Schedule(ctx context.Context, j rules.ScheduledJob) error 
 		return err
 	}
 	owner := catalog.UserID{Name: j.Work.User, Zone: j.Work.Zone}
-	_, err = s.z.cat.AddJob(ctx, catalog.Job{Key: j.Key, Rule: j.Rule, Owner: owner, Every: j.Every, Due: j.Due, Work: work})
+	_, err = s.z.cat.AddJob(ctx, catalog.Job{Key: j.Key, Rule: j.Rule, Path: j.Path, Owner: owner, Every: j.Every, Due: j.Due, Work: work,
+		MaxPending: s.z.jobs.maxPending()})
 	if j.Key != "" && errors.Is(err, catalog.ErrExists) {
-		return nil // the periodic job is scheduled already
+		return nil // the periodic job is scheduled already, and running
 	}
 	return err
+}
+
+// rulesLoaded cancels the pending jobs of the rules that set no longer
+// has: the rule that scheduled them is removed. The first set a zone
+// sees only tells it which rules there are.
+func (z *Zone) rulesLoaded(set *rules.Set) {
+	now := map[string]bool{}
+	for _, r := range set.Rules {
+		now[r.Name] = true
+	}
+	z.jobs.mu.Lock()
+	before := z.jobs.rules
+	z.jobs.rules = now
+	z.jobs.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for name := range before {
+		if now[name] {
+			continue
+		}
+		n, err := z.cat.CancelJobs(ctx, catalog.JobFilter{Rule: name})
+		if err != nil {
+			z.log.Error("cancel the jobs of a removed rule", "rule", name, "err", err)
+			continue
+		}
+		if n > 0 {
+			z.rules.AuditJob(ctx, 0, name, "", "cancelled",
+				fmt.Sprintf("%d pending jobs cancelled: the rule is no longer in the rule set (version %s)", n, set.Version))
+			z.log.Info("pending jobs of a removed rule cancelled", "rule", name, "jobs", n)
+		}
+	}
+}
+
+// cancelJobsOn cancels the pending jobs that act on p or below it: its
+// object is gone (removed, or renamed away: a job's arguments were
+// evaluated for what was there).
+func (z *Zone) cancelJobsOn(ctx context.Context, p catalog.Path, why string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	n, err := z.cat.CancelJobs(ctx, catalog.JobFilter{Path: p.String(), Below: true})
+	if err != nil {
+		z.log.Error("cancel the jobs of a removed object", "path", p.String(), "err", err)
+		return
+	}
+	if n > 0 {
+		z.rules.AuditJob(ctx, 0, "", p.String(), "cancelled", fmt.Sprintf("%d pending jobs on or below the path cancelled: %s", n, why))
+	}
 }
 
 // JobOptions tunes RunJobs.
@@ -47,6 +119,9 @@ type JobOptions struct {
 	Backoff time.Duration
 	// Batch is how many jobs one claim takes.
 	Batch int
+	// SelectBatch is how many objects of a periodic rule's selection a
+	// run claims at a time (rules.DefaultSelectBatch if 0).
+	SelectBatch int
 }
 
 func (o *JobOptions) defaults() {
@@ -129,7 +204,10 @@ func (z *Zone) runJob(ctx context.Context, holder string, j catalog.Job, opts Jo
 		runCtx, cancel := context.WithTimeoutCause(ctx, opts.MaxRun,
 			fmt.Errorf("job %d ran longer than %s", j.ID, opts.MaxRun))
 		stopRenewing := z.renewJobLease(runCtx, cancel, holder, j, opts.Lease)
-		err = z.rules.RunJobEvery(runCtx, int64(j.ID), j.Rule, j.Every, work)
+		err = z.rules.Run(runCtx, &rules.JobRun{
+			ID: int64(j.ID), Rule: j.Rule, Every: j.Every, Created: j.CreateTime, Work: work, State: j.State, Batch: opts.SelectBatch,
+			Save: func(ctx context.Context, state []byte) error { return z.cat.SaveJobState(ctx, j.ID, holder, state) },
+		})
 		if cause := context.Cause(runCtx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
 			err = fmt.Errorf("%w: %w", err, cause)
 		}
@@ -143,7 +221,7 @@ func (z *Zone) runJob(ctx context.Context, holder string, j catalog.Job, opts Jo
 		if ferr := z.cat.FinishJob(ctx, j.ID, holder, time.Time{}); ferr != nil {
 			z.log.Warn("remove job of a removed rule", "job", j.ID, "err", ferr)
 		}
-		z.log.Info("job of a removed periodic rule removed", "job", j.ID, "rule", j.Rule)
+		z.log.Info("job of a removed rule removed", "job", j.ID, "rule", j.Rule)
 		return
 	}
 	// The outcome is recorded even when the server is stopping.
@@ -162,9 +240,25 @@ func (z *Zone) runJob(ctx context.Context, holder string, j catalog.Job, opts Jo
 		}
 	}
 	retry := time.Time{}
-	if j.Attempts+1 < opts.MaxAttempts {
+	switch {
+	case errors.Is(err, rules.ErrActionLoop):
+		// It would fail the same way every time: kept, failed, for an
+		// administrator.
+	case j.Attempts+1 < opts.MaxAttempts:
 		wait := opts.Backoff << min(j.Attempts, 20)
 		retry = time.Now().Add(min(wait, time.Hour))
+	case j.Every != "":
+		// A periodic job gives up this run, not its schedule: it runs
+		// again, afresh, at its next time.
+		if next, nerr := nextRun(j, time.Now()); nerr == nil {
+			if ferr := z.cat.FinishJob(done, j.ID, holder, next); ferr != nil {
+				z.log.Warn("finish job", "job", j.ID, "err", ferr)
+			}
+			z.rules.AuditJob(done, int64(j.ID), j.Rule, work.Path, "abandoned",
+				fmt.Sprintf("the run failed %d times and is abandoned; the next runs at %s: %v", j.Attempts+1, next.Format(time.RFC3339), err))
+			z.log.Warn("periodic job run abandoned", "job", j.ID, "rule", j.Rule, "attempts", j.Attempts+1, "next", next, "err", err)
+			return
+		}
 	}
 	if rerr := z.cat.RetryJob(done, j.ID, holder, retry, err.Error()); rerr != nil {
 		z.log.Warn("record failed job", "job", j.ID, "err", rerr)

@@ -7,8 +7,9 @@ import (
 	"github.com/arca-data/arca/catalog"
 )
 
-// metadataOp is the operation name with its target and AVUs; Path and
-// Resource are filled from the target, for the permission check and hooks.
+// metadataOp is the operation name with its target and AVUs; Path,
+// Resource and Account are filled from the target, for the permission
+// check and hooks.
 func metadataOp(name OpName, caller Principal, t catalog.AVUTarget, avus ...catalog.AVU) *Op {
 	op := &Op{Name: name, Caller: caller, Target: t, AVUs: avus}
 	switch t.Kind {
@@ -16,6 +17,8 @@ func metadataOp(name OpName, caller Principal, t catalog.AVUTarget, avus ...cata
 		op.Path = t.Path
 	case catalog.TargetResource:
 		op.Resource = t.Name
+	case catalog.TargetUser:
+		op.Account = t.User
 	}
 	return op
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources"
 )
 
 // listPage is how many entries one catalog query and one streamed message hold.
@@ -174,7 +175,7 @@ type RemoveResult struct {
 // A collection needs recursive.
 func (z *Zone) Remove(ctx context.Context, caller Principal, p catalog.Path, recursive, force bool) (RemoveResult, error) {
 	var res RemoveResult
-	err := z.do(ctx, &Op{Name: "remove", Caller: caller, Path: p}, func(ctx context.Context) error {
+	err := z.do(ctx, &Op{Name: "remove", Caller: caller, Path: p, Recursive: recursive}, func(ctx context.Context) error {
 		e, err := z.cat.Stat(ctx, p)
 		if err != nil {
 			return err
@@ -182,11 +183,20 @@ func (z *Zone) Remove(ctx context.Context, caller Principal, p catalog.Path, rec
 		if e.Collection != nil && !recursive {
 			return fmt.Errorf("%w: %s is a collection: use -r to remove it", catalog.ErrInvalidArgument, p)
 		}
+		// A lock refuses before the trash is touched (the catalog would
+		// refuse the move or the removal itself too).
+		if e.Object != nil {
+			if err := e.Object.Lock.Refuse(p, time.Now(), "removed"); err != nil {
+				return err
+			}
+		} else if err := z.refuseLockedBelow(ctx, p, "removed"); err != nil {
+			return err
+		}
 		if e.Collection != nil {
 			if err := z.checkNotStructural(ctx, p, "removed"); err != nil {
 				return err
 			}
-			if err := z.checkRulesInside(ctx, &Op{Name: OpRemove, Caller: caller, Path: p}, p, nil); err != nil {
+			if err := z.checkRulesInside(ctx, &Op{Name: OpRemove, Caller: caller, Path: p, Recursive: recursive}, p, nil); err != nil {
 				return err
 			}
 		}
@@ -212,8 +222,9 @@ func (z *Zone) Remove(ctx context.Context, caller Principal, p catalog.Path, rec
 }
 
 // deleteEntry removes e from the catalog, then its bytes from storage. The
-// catalog goes first: a crash in between leaves orphan files, which recovery
-// reports, and never a catalog entry whose bytes are gone.
+// catalog goes first, and records the files in the same transaction: a
+// crash in between leaves files that the next start deletes (see
+// DeletePending), and never a catalog entry whose bytes are gone.
 func (z *Zone) deleteEntry(ctx context.Context, e catalog.Entry, res *RemoveResult) error {
 	var reps []catalog.Replica
 	var err error
@@ -236,17 +247,26 @@ func (z *Zone) deleteEntry(ctx context.Context, e catalog.Entry, res *RemoveResu
 	return nil
 }
 
-// removeBytes deletes the files of replicas already gone from the catalog.
+// removeBytes deletes the files of replicas already gone from the catalog,
+// then forgets the deletions the catalog recorded for them. A file that
+// cannot be deleted stays recorded, for DeletePending.
 func (z *Zone) removeBytes(ctx context.Context, reps []catalog.Replica) {
+	done := make([]catalog.Deletion, 0, len(reps))
 	for _, r := range reps {
 		resc, _, err := z.resource(ctx, r.Resource)
 		if err == nil {
 			err = resc.Remove(ctx, r.PhysicalPath)
 		}
-		if err != nil {
-			z.log.Warn("replica removed from the catalog but its file remains; fsck will report it",
+		if err != nil && !errors.Is(err, resources.ErrNotFound) {
+			z.log.Warn("replica removed from the catalog but its file remains; it is deleted again at the next start",
 				"resource", r.Resource, "physical_path", r.PhysicalPath, "err", err)
+			continue
 		}
+		done = append(done, catalog.Deletion{Resource: r.Resource, PhysicalPath: r.PhysicalPath})
+	}
+	if err := z.cat.ForgetDeletions(ctx, done); err != nil {
+		z.log.Warn("files deleted, but the catalog still lists them for deletion; the next start deletes them again",
+			"files", len(done), "err", err)
 	}
 }
 
@@ -332,6 +352,13 @@ func (z *Zone) RemoveTrash(ctx context.Context, caller Principal, user string, a
 		// irm does: the trash is no way around a rule that guards objects.
 		for _, root := range roots {
 			if err := z.checkRulesInside(ctx, op, root, nil); err != nil && !errors.Is(err, catalog.ErrNotFound) {
+				return err
+			}
+		}
+		// A locked object in the trash (locked there, or put there by
+		// ireg) stops the purge before anything goes.
+		for _, root := range roots {
+			if err := z.refuseLockedBelow(ctx, root, "emptied"); err != nil && !errors.Is(err, catalog.ErrNotFound) {
 				return err
 			}
 		}

@@ -49,9 +49,18 @@ type Op struct {
 	// Group is the group a "group.*" operation acts on; for "acl.set" the
 	// user or group granted.
 	Group catalog.UserID
-	// Account is the account a "user.*" or "logout" operation acts on.
+	// Level is the access "acl.set" grants, or the access the ticket
+	// "ticket.create" makes gives (read or write).
+	Level catalog.AccessLevel
+	// Account is the account a "user.*" or "logout" operation acts on, the
+	// member "group.add" and "group.remove_member" add or remove, and the
+	// user whose AVUs a "metadata.*" operation acts on.
 	Account catalog.UserID
-	// AdminMode is ichmod -M: a rodsadmin changing an ACL as such.
+	// Recursive is -r: the operation takes everything below the collection
+	// Path (where the table asks for a level on all of it, on all of it).
+	Recursive bool
+	// AdminMode is ichmod -M: a rodsadmin changing an ACL as such; for
+	// retention.set, bypassing governance.
 	AdminMode bool
 	// Owner is the owner of the ticket a "ticket.*" operation acts on.
 	Owner catalog.UserID

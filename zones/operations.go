@@ -72,34 +72,44 @@ const (
 	OpRulesList        OpName = "rules.list"
 	OpRulesCheck       OpName = "rules.check"
 	OpRulesDryRun      OpName = "rules.dryrun"
+	OpRulesLoad        OpName = "rules.load"
+	OpRulesRollback    OpName = "rules.rollback"
+	OpRulesHistory     OpName = "rules.history"
 	OpAuditList        OpName = "audit.list"
 	OpJobList          OpName = "job.list"
 	OpJobRemove        OpName = "job.remove"
 	// Provenance, PIDs and RAiDs (policies/provenance, policies/pid,
 	// policies/raid; see provenance.go).
-	OpProvShow    OpName = "prov.show"
-	OpProvVerify  OpName = "prov.verify"
-	OpProvDerive  OpName = "prov.derive"
-	OpPIDMint     OpName = "pid.mint"
-	OpPIDShow     OpName = "pid.show"
-	OpPIDRegister OpName = "pid.register"
-	OpRAiDCreate  OpName = "raid.create"
-	OpRAiDShow    OpName = "raid.show"
-	OpRAiDLink    OpName = "raid.link"
-	OpRAiDUnlink  OpName = "raid.unlink"
+	OpProvShow         OpName = "prov.show"
+	OpProvVerify       OpName = "prov.verify"
+	OpProvDerive       OpName = "prov.derive"
+	OpPIDMint          OpName = "pid.mint"
+	OpPIDShow          OpName = "pid.show"
+	OpPIDRegister      OpName = "pid.register"
+	OpRAiDCreate       OpName = "raid.create"
+	OpRAiDShow         OpName = "raid.show"
+	OpRAiDLink         OpName = "raid.link"
+	OpRAiDUnlink       OpName = "raid.unlink"
+	OpRetentionSet     OpName = "retention.set"
+	OpRetentionHold    OpName = "retention.hold"
+	OpRetentionRelease OpName = "retention.release"
+	OpRetentionDefault OpName = "retention.default"
+	OpRetentionList    OpName = "retention.list"
 )
 
 // Facts an operation gives rules beyond the caller (see Op): which of its
 // fields it sets.
 const (
-	FactPath     = "path"     // Op.Path
-	FactDest     = "dest"     // Op.Dest
-	FactResource = "resource" // Op.Resource
-	FactSize     = "size"     // Op.Size
-	FactAVUs     = "avus"     // Op.AVUs (and Target)
-	FactGroup    = "group"    // Op.Group
-	FactAccount  = "account"  // Op.Account
-	FactOwner    = "owner"    // Op.Owner
+	FactPath     = "path"      // Op.Path
+	FactDest     = "dest"      // Op.Dest
+	FactResource = "resource"  // Op.Resource
+	FactSize     = "size"      // Op.Size
+	FactAVUs     = "avus"      // Op.AVUs (and Target)
+	FactGroup    = "group"     // Op.Group
+	FactAccount  = "account"   // Op.Account
+	FactOwner    = "owner"     // Op.Owner
+	FactLevel    = "level"     // Op.Level
+	FactRecurse  = "recursive" // Op.Recursive
 )
 
 // operation is one row of the table: what an operation needs to be allowed,
@@ -157,16 +167,16 @@ var operations = map[OpName]operation{
 	// removal takes.
 	OpRemove: {needs: func(op *Op) ([]need, error) {
 		return []need{{path: op.Path, level: catalog.AccessOwn, tree: true}}, nil
-	}, facts: []string{FactPath}},
+	}, facts: []string{FactPath, FactRecurse}},
 	OpTrashRemove:      {needs: anyone, facts: []string{FactPath}},
 	OpTrashRemoveOther: {needs: adminOnly, facts: []string{FactPath}},
 	// iRODS: ireg is for rodsadmin (the files are the server's).
 	OpRegister: {needs: adminOnly, facts: []string{FactPath, FactResource}},
 	// iRODS asks write permission to add, trim or move replicas; the
 	// objects below a collection are filtered by the same level.
-	OpReplicate: {needs: writePath, facts: []string{FactPath, FactResource}},
-	OpTrim:      {needs: writePath, facts: []string{FactPath, FactResource}},
-	OpPhysMove:  {needs: writePath, facts: []string{FactPath, FactResource}},
+	OpReplicate: {needs: writePath, facts: []string{FactPath, FactResource, FactRecurse}},
+	OpTrim:      {needs: writePath, facts: []string{FactPath, FactResource, FactRecurse}},
+	OpPhysMove:  {needs: writePath, facts: []string{FactPath, FactResource, FactRecurse}},
 	// Reading is what a recall prepares.
 	OpStage: {needs: readPath, facts: []string{FactPath}},
 	OpFsck:  {needs: adminOnly, facts: []string{FactResource}},
@@ -175,17 +185,17 @@ var operations = map[OpName]operation{
 	// iRODS: changing an ACL or the inheritance flag needs own; with -M
 	// (admin mode) a rodsadmin may change any. Recursive changes touch only
 	// what the caller owns below (see SetAccess).
-	OpACLSet:     {needs: aclNeeds, facts: []string{FactPath, FactGroup}},
-	OpACLInherit: {needs: aclNeeds, facts: []string{FactPath}},
+	OpACLSet:     {needs: aclNeeds, facts: []string{FactPath, FactGroup, FactLevel, FactRecurse}},
+	OpACLInherit: {needs: aclNeeds, facts: []string{FactPath, FactRecurse}},
 	// AVUs of data objects and collections are read like the object; those
 	// of resources and users every user may see, as in iRODS. Changing them
 	// needs modify_metadata, which write and own include; AVUs of resources
 	// and users only rodsadmin changes.
-	OpMetadataList:   {needs: metadataRead, facts: []string{FactPath, FactAVUs}},
-	OpMetadataAdd:    {needs: metadataWrite, facts: []string{FactPath, FactAVUs}},
-	OpMetadataSet:    {needs: metadataWrite, facts: []string{FactPath, FactAVUs}},
-	OpMetadataRemove: {needs: metadataWrite, facts: []string{FactPath, FactAVUs}},
-	OpMetadataModify: {needs: metadataWrite, facts: []string{FactPath, FactAVUs}},
+	OpMetadataList:   {needs: metadataRead, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}},
+	OpMetadataAdd:    {needs: metadataWrite, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}},
+	OpMetadataSet:    {needs: metadataWrite, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}},
+	OpMetadataRemove: {needs: metadataWrite, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}},
+	OpMetadataModify: {needs: metadataWrite, facts: []string{FactPath, FactResource, FactAccount, FactAVUs}},
 	OpUserCreate:     {needs: adminOnly, facts: []string{FactAccount}},
 	OpUserModify:     {needs: adminOnly, facts: []string{FactAccount}},
 	OpUserRemove:     {needs: adminOnly, facts: []string{FactAccount}},
@@ -209,7 +219,7 @@ var operations = map[OpName]operation{
 	OpGroupAdd:       {needs: groupAdmin, facts: []string{FactGroup, FactAccount}},
 	OpGroupRemoveMem: {needs: groupAdmin, facts: []string{FactGroup, FactAccount}},
 	// iRODS: only who owns an object or collection may hand out tickets.
-	OpTicketCreate:  {needs: ownPath, facts: []string{FactPath}},
+	OpTicketCreate:  {needs: ownPath, facts: []string{FactPath, FactLevel}},
 	OpTicketModify:  {needs: ticketOwner, facts: []string{FactOwner}},
 	OpTicketRemove:  {needs: ticketOwner, facts: []string{FactOwner}},
 	OpTicketShow:    {needs: ticketOwner, facts: []string{FactOwner}},
@@ -229,6 +239,11 @@ var operations = map[OpName]operation{
 	OpRulesCheck:  {needs: anyone},
 	OpRulesDryRun: {needs: anyone},
 	OpAuditList:   {needs: adminOnly},
+	// The zone's rule set changes only by an administrator (iRODS:
+	// rodsadmin edits the rule base); its history is as public as it is.
+	OpRulesLoad:     {needs: adminOnly},
+	OpRulesRollback: {needs: adminOnly},
+	OpRulesHistory:  {needs: anyone},
 	// Users see and remove their own jobs, administrators every job:
 	// decided against the job's owner in ListJobs and RemoveJob.
 	OpJobList:   {needs: anyone},
@@ -261,10 +276,31 @@ var operations = map[OpName]operation{
 	OpRAiDShow:   {needs: anyone},
 	OpRAiDLink:   {needs: raidLink, facts: []string{FactPath, FactOwner}},
 	OpRAiDUnlink: {needs: raidLink, facts: []string{FactPath, FactOwner}},
+	// Retention locks (retention.go): who owns a data object locks it or
+	// holds it, with -r every object below the collection; bypassing
+	// governance (AdminMode) and releasing a legal hold are for rodsadmin.
+	// What no one may do (shorten a compliance lock) the zone and the
+	// catalog refuse whoever asks.
+	OpRetentionSet: {needs: func(op *Op) ([]need, error) {
+		if op.AdminMode {
+			return nil, errAdminOnly
+		}
+		return ownTree(op)
+	}, facts: []string{FactPath}},
+	OpRetentionHold:    {needs: ownTree, facts: []string{FactPath}},
+	OpRetentionRelease: {needs: adminOnly, facts: []string{FactPath}},
+	OpRetentionDefault: {needs: ownTree, facts: []string{FactPath}},
+	OpRetentionList:    {needs: readPath, facts: []string{FactPath}},
 }
 
 func raidLink(op *Op) ([]need, error) {
 	return []need{{path: op.Path, level: catalog.AccessWrite}, {ownerOf: op.Owner}}, nil
+}
+
+// ownTree is own on op.Path and, for a recursive operation, on everything
+// below it.
+func ownTree(op *Op) ([]need, error) {
+	return []need{{path: op.Path, level: catalog.AccessOwn, tree: op.Recursive}}, nil
 }
 
 func aclNeeds(op *Op) ([]need, error) {

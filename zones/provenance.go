@@ -80,6 +80,8 @@ type PIDValue struct {
 // PIDKeeper mints PIDs, keeps their records following the data, and
 // serves the registry.
 type PIDKeeper interface {
+	// Prefix is the prefix of the zone's PIDs.
+	Prefix() string
 	// Mint gives the data object or collection at p a PID, or returns the
 	// one it has.
 	Mint(ctx context.Context, p catalog.Path, owner catalog.UserID) (PID, error)

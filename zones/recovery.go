@@ -92,14 +92,82 @@ func (z *Zone) FindOrphans(ctx context.Context) ([]Orphan, error) {
 }
 
 // Recover runs at start, before the zone serves: it resolves intermediate
-// replicas whose lease ended.
+// replicas whose lease ended, and deletes the files of removed replicas
+// that the previous run did not (it crashed, or storage refused).
 func (z *Zone) Recover(ctx context.Context) error {
 	n, err := z.ResolveExpired(ctx)
 	if err != nil {
 		return err
 	}
-	z.log.Info("recovery done", "resolved_intermediate", n)
+	deleted, failed, err := z.DeletePending(ctx)
+	if err != nil {
+		return err
+	}
+	z.log.Info("recovery done", "resolved_intermediate", n, "deleted_files", deleted, "files_not_deleted", failed)
 	return nil
+}
+
+// deletionPage is how many pending deletions DeletePending takes at a time,
+// and deletionLogged how many failures it logs one by one in a pass.
+const (
+	deletionPage   = 500
+	deletionLogged = 10
+)
+
+// DeletePending deletes the files that the catalog recorded when it removed
+// their replicas (catalog.Deletions) and forgets them: what a crash between
+// a removal's commit and its file deletions left, and what storage refused
+// to delete. A file already gone counts as deleted; one of a resource that
+// no longer exists is forgotten. Files that cannot be deleted stay
+// recorded for the next pass and are logged: the first few one by one, then
+// a count. It returns how many files it deleted and how many it could not.
+func (z *Zone) DeletePending(ctx context.Context) (deleted, failed int, err error) {
+	after := catalog.Deletion{}
+	for {
+		page, err := z.cat.PendingDeletions(ctx, after, deletionPage)
+		if err != nil {
+			return deleted, failed, fmt.Errorf("pending deletions: %w", err)
+		}
+		done := make([]catalog.Deletion, 0, len(page))
+		for _, d := range page {
+			resc, _, err := z.resource(ctx, d.Resource)
+			if errors.Is(err, catalog.ErrNotFound) {
+				z.log.Warn("a file of a removed replica is on a resource that no longer exists; forgotten",
+					"resource", d.Resource, "physical_path", d.PhysicalPath)
+				done = append(done, d)
+				continue
+			}
+			if err == nil {
+				err = resc.Remove(ctx, d.PhysicalPath)
+			}
+			switch {
+			case err == nil:
+				deleted++
+			case errors.Is(err, resources.ErrNotFound):
+			default:
+				if ctx.Err() != nil {
+					return deleted, failed, ctx.Err()
+				}
+				if failed++; failed <= deletionLogged {
+					z.log.Warn("file of a removed replica not deleted; it is tried again later",
+						"resource", d.Resource, "physical_path", d.PhysicalPath, "err", err)
+				}
+				continue
+			}
+			done = append(done, d)
+		}
+		if err := z.cat.ForgetDeletions(ctx, done); err != nil {
+			return deleted, failed, fmt.Errorf("forget deletions: %w", err)
+		}
+		if len(page) < deletionPage {
+			break
+		}
+		after = page[len(page)-1]
+	}
+	if failed > deletionLogged {
+		z.log.Warn("files of removed replicas not deleted; they are tried again later", "files", failed)
+	}
+	return deleted, failed, nil
 }
 
 // ReportOrphans logs every orphan file in the vaults. It runs beside
@@ -132,11 +200,25 @@ func (z *Zone) ReportOrphans(ctx context.Context) {
 // expiredSessionRetention is how long an expired session is kept.
 const expiredSessionRetention = 24 * time.Hour
 
+// logRemove logs the error of the removal of a file that a failed write
+// left: the catalog keeps it for deletion (DeletePending).
+func (z *Zone) logRemove(err error, physicalPath string) {
+	if err != nil && !errors.Is(err, resources.ErrNotFound) {
+		z.log.Warn("file of a failed write not removed; it is deleted again later", "physical_path", physicalPath, "err", err)
+	}
+}
+
+// deletionRetry is how often RunMaintenance tries again the deletions that
+// failed: storage that refused may have come back.
+const deletionRetry = 10 * time.Minute
+
 // RunMaintenance resolves expired intermediate replicas and ended sessions
-// every interval until ctx ends.
+// every interval, and deletes pending files every deletionRetry, until ctx
+// ends.
 func (z *Zone) RunMaintenance(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	lastDeletions := time.Now() // Recover has just run
 	for {
 		select {
 		case <-ctx.Done():
@@ -149,6 +231,14 @@ func (z *Zone) RunMaintenance(ctx context.Context, interval time.Duration) {
 			// session expired rather than that it does not exist.
 			if _, err := z.cat.RemoveExpiredSessions(ctx, time.Now().Add(-expiredSessionRetention)); err != nil && ctx.Err() == nil {
 				z.log.Warn("remove expired sessions", "err", err)
+			}
+			if time.Since(lastDeletions) >= deletionRetry {
+				lastDeletions = time.Now()
+				if n, _, err := z.DeletePending(ctx); err != nil && ctx.Err() == nil {
+					z.log.Warn("delete the files of removed replicas", "err", err)
+				} else if n > 0 {
+					z.log.Info("deleted files of removed replicas", "files", n)
+				}
 			}
 		}
 	}

@@ -2,9 +2,11 @@ package zones
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/arca-data/arca/catalog"
 )
@@ -30,7 +32,18 @@ func (z *Zone) Register(ctx context.Context, caller Principal, objs []catalog.Re
 				}
 			}
 		}
-		return z.cat.Register(ctx, objs, parents)
+		err := z.cat.Register(ctx, objs, parents)
+		if errors.Is(err, catalog.ErrExists) {
+			// Registering over a locked object is the lock's refusal.
+			for _, o := range objs {
+				if e, serr := z.cat.Stat(ctx, o.Path); serr == nil && e.Object != nil {
+					if lerr := e.Object.Lock.Refuse(o.Path, time.Now(), "replaced by a registered file"); lerr != nil {
+						return lerr
+					}
+				}
+			}
+		}
+		return err
 	})
 }
 

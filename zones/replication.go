@@ -35,7 +35,7 @@ func (z *Zone) copyReplica(ctx context.Context, obj catalog.DataObject, src cata
 	holder := z.newHolder()
 	_, rep, err := z.cat.BeginReplica(ctx, catalog.NewReplica{
 		Path: obj.Path, Owner: obj.Owner, Resource: dest, PhysicalPath: physicalPath(obj.Path),
-		Holder: holder, LeaseExpiry: time.Now().Add(z.lease), Overwrite: true,
+		Holder: holder, LeaseExpiry: time.Now().Add(z.lease), Overwrite: true, Copy: true,
 	})
 	if err != nil {
 		return fail(err)
@@ -84,6 +84,9 @@ func (z *Zone) copyReplica(ctx context.Context, obj catalog.DataObject, src cata
 	rep.Status, rep.Size, rep.Checksum, rep.LockHolder = catalog.ReplicaGood, info.Size, info.Checksum, ""
 	rep.LeaseExpiry, rep.ModifyTime = time.Time{}, time.Now().UTC()
 	rep.Number = catalog.CommittedNumber(rep.Number, superseded)
+	if !obj.Lock.IsZero() {
+		z.retainBytes(context.WithoutCancel(ctx), obj, []catalog.Replica{rep}, false)
+	}
 	return rep, nil
 }
 
@@ -134,7 +137,7 @@ type ReplicateRequest struct {
 // UpdateStale refreshes every stale replica from a good one. report hears
 // of every object.
 func (z *Zone) Replicate(ctx context.Context, caller Principal, req ReplicateRequest, report func(ReplicaChange) error) error {
-	op := &Op{Name: "replicate", Caller: caller, Path: req.Path, Resource: req.Dest}
+	op := &Op{Name: "replicate", Caller: caller, Path: req.Path, Resource: req.Dest, Recursive: req.Recursive}
 	return z.do(ctx, op, func(ctx context.Context) error {
 		if req.Dest == "" && !req.UpdateStale {
 			return fmt.Errorf("%w: name a destination resource (-R) or ask to update stale replicas (-a)", catalog.ErrInvalidArgument)
@@ -362,7 +365,7 @@ func (z *Zone) Trim(ctx context.Context, caller Principal, req TrimRequest, repo
 	if req.Keep == 0 {
 		req.Keep = 2
 	}
-	op := &Op{Name: "trim", Caller: caller, Path: req.Path, Resource: req.Resource}
+	op := &Op{Name: "trim", Caller: caller, Path: req.Path, Resource: req.Resource, Recursive: req.Recursive}
 	return z.do(ctx, op, func(ctx context.Context) error {
 		if req.Keep < 1 {
 			return fmt.Errorf("%w: keep %d replicas: at least one must stay", catalog.ErrInvalidArgument, req.Keep)
@@ -461,7 +464,7 @@ type PhysMoveRequest struct {
 // PhysMove is iphymv: it copies a good replica to req.Dest, then removes
 // the replica it came from.
 func (z *Zone) PhysMove(ctx context.Context, caller Principal, req PhysMoveRequest, report func(ReplicaChange) error) error {
-	op := &Op{Name: "physmove", Caller: caller, Path: req.Path, Resource: req.Dest}
+	op := &Op{Name: "physmove", Caller: caller, Path: req.Path, Resource: req.Dest, Recursive: req.Recursive}
 	return z.do(ctx, op, func(ctx context.Context) error {
 		if req.Dest == "" {
 			return fmt.Errorf("%w: name the destination resource (-R)", catalog.ErrInvalidArgument)
@@ -493,6 +496,16 @@ func (z *Zone) moveOne(ctx context.Context, t *compose.Tree, obj catalog.DataObj
 	if isBelow(t, src.Resource, dest.Name()) {
 		ch.Action = "unchanged"
 		return ch
+	}
+	// A locked object's replica moves only when its copy can be verified
+	// against its checksum: the source is trimmed after (and the catalog
+	// would refuse that trim, leaving the copy behind).
+	if src.Checksum == "" {
+		if err := obj.Lock.Refuse(obj.Path, time.Now(), fmt.Sprintf("moved off replica %d on %s", src.Number, src.Resource)); err != nil {
+			ch.Action, ch.Err = "failed", &catalog.LockError{Path: obj.Path, Lock: obj.Lock, Action: fmt.Sprintf("moved off replica %d on %s", src.Number, src.Resource),
+				Hint: "the replica has no checksum, so no copy of it can be verified; ichksum it first"}
+			return ch
+		}
 	}
 	leaf, _, err := dest.WriteTargets()
 	if err != nil {

@@ -160,7 +160,7 @@ func (z *Zone) CreateTicket(ctx context.Context, caller Principal, p catalog.Pat
 		}
 	}
 	var t catalog.Ticket
-	err := z.do(ctx, &Op{Name: "ticket.create", Caller: caller, Path: p}, func(ctx context.Context) error {
+	err := z.do(ctx, &Op{Name: "ticket.create", Caller: caller, Path: p, Level: typ.Level()}, func(ctx context.Context) error {
 		if secret == "" {
 			var err error
 			if secret, err = catalog.NewTicketString(); err != nil {

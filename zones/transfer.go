@@ -37,6 +37,25 @@ type PutRequest struct {
 	Metadata []catalog.AVU
 }
 
+// SizeUnknown is the size of a put whose client does not know how many
+// bytes will come (a pipe).
+const SizeUnknown = -1
+
+// Validate refuses what no transport may pass on: a negative size other
+// than SizeUnknown (a rule reading op.size > N would be passed by
+// announcing -7), and bad metadata.
+func (r PutRequest) Validate() error {
+	if r.Size < SizeUnknown {
+		return fmt.Errorf("%w: put %s: size %d: a size is at least 0, or %d when unknown", catalog.ErrInvalidArgument, r.Path, r.Size, SizeUnknown)
+	}
+	for _, a := range r.Metadata {
+		if err := a.Validate(); err != nil {
+			return fmt.Errorf("metadata of %s: %w", r.Path, err)
+		}
+	}
+	return nil
+}
+
 // Put stores body as the data object req.Path. It registers an intermediate
 // replica holding a lease before writing a byte, and marks it good in one
 // catalog transaction only after the bytes are durable and their checksum is
@@ -46,11 +65,9 @@ func (z *Zone) Put(ctx context.Context, caller Principal, req PutRequest, body i
 	if req.Resource == "" {
 		req.Resource = z.overwriteTarget(ctx, req)
 	}
-	// Bad metadata is refused before a byte is stored.
-	for _, a := range req.Metadata {
-		if err := a.Validate(); err != nil {
-			return catalog.DataObject{}, fmt.Errorf("metadata of %s: %w", req.Path, err)
-		}
+	// A bad request is refused before any rule or byte sees it.
+	if err := req.Validate(); err != nil {
+		return catalog.DataObject{}, err
 	}
 	var obj catalog.DataObject
 	op := &Op{Name: "put", Caller: caller, Path: req.Path, Resource: req.Resource, Size: req.Size, AVUs: req.Metadata}
@@ -181,10 +198,15 @@ func (z *Zone) put(ctx context.Context, caller Principal, req PutRequest, body i
 	committed = true
 	z.removeBytes(context.WithoutCancel(ctx), superseded)
 	obj = afterCommit(obj, rep, info, superseded)
-	if len(copies) == 0 {
-		return obj, nil
+	if len(copies) > 0 {
+		obj = z.fanOut(ctx, target, obj, catalog.CommittedNumber(rep.Number, superseded), copies)
 	}
-	return z.fanOut(ctx, target, obj, catalog.CommittedNumber(rep.Number, superseded), copies), nil
+	if !obj.Lock.IsZero() {
+		// Locked at birth (a collection's default): so are its bytes, on
+		// a store that locks (retention.go).
+		z.retainBytes(context.WithoutCancel(ctx), obj, obj.Replicas, false)
+	}
+	return obj, nil
 }
 
 // fanOut copies the replica just written to the other leaves a write to
@@ -256,7 +278,9 @@ func (z *Zone) writeReplica(ctx context.Context, resc resources.Resource, rep ca
 		err = fmt.Errorf("%w: received %d bytes of %s, expected %d", catalog.ErrInvalidArgument, n, req.Path, req.Size)
 	}
 	if err != nil {
-		w.Abort()
+		if aerr := w.Abort(); aerr != nil {
+			z.log.Warn("partial file of a failed write not removed; it is deleted again later", "physical_path", rep.PhysicalPath, "err", aerr)
+		}
 		return resources.Info{}, fmt.Errorf("write %s: %w", req.Path, err)
 	}
 	info, err := w.Commit()
@@ -266,12 +290,12 @@ func (z *Zone) writeReplica(ctx context.Context, resc resources.Resource, rep ca
 	want := req.Checksum
 	if req.ExpectChecksum != nil {
 		if want, err = req.ExpectChecksum(); err != nil {
-			resc.Remove(context.WithoutCancel(ctx), rep.PhysicalPath)
+			z.logRemove(resc.Remove(context.WithoutCancel(ctx), rep.PhysicalPath), rep.PhysicalPath)
 			return resources.Info{}, fmt.Errorf("receive checksum of %s: %w", req.Path, err)
 		}
 	}
 	if want != "" && want != info.Checksum {
-		resc.Remove(context.WithoutCancel(ctx), rep.PhysicalPath)
+		z.logRemove(resc.Remove(context.WithoutCancel(ctx), rep.PhysicalPath), rep.PhysicalPath)
 		return resources.Info{}, fmt.Errorf("%w: %s: client sent %s, server computed %s; nothing was kept", ErrChecksumMismatch, req.Path, want, info.Checksum)
 	}
 	return info, nil

@@ -49,6 +49,10 @@ type Options struct {
 	// DataDir is the server's data directory (catalog, keys), if it has
 	// one: no resource's vault may hold it.
 	DataDir string
+	// JobsPerRule is how many live jobs one rule may have in the zone's
+	// queue; a rule that has them schedules no more until they drain.
+	// 0 means DefaultJobsPerRule; negative, no limit.
+	JobsPerRule int
 }
 
 // Drivers opens storage resources and checks their records; the zone asks
@@ -83,10 +87,13 @@ type Zone struct {
 	hooks      []Hook
 	rules      *rules.Engine
 	keep       keepers // provenance, PIDs, RAiDs (provenance.go)
+	ruleSet    ruleSetState
 	auditPath  string
+	audit      *slog.Logger // the audit log, for changes of locks
 	groupCache groupCache
 	directory  bool
 	dataDir    string
+	jobs       ruleJobs
 
 	mu        sync.Mutex
 	rescs     map[string]openResource
@@ -127,6 +134,7 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 		rescs:      map[string]openResource{},
 		directory:  opts.Directory,
 		dataDir:    opts.DataDir,
+		jobs:       ruleJobs{perRule: opts.JobsPerRule},
 	}
 }
 

@@ -81,7 +81,7 @@ arca_dgraph_start() {
 		sleep 1
 	done
 	echo "dgraph: alpha did not become healthy in 120 s; logs in $dir" >&2
-	tail -20 "$dir/zero.log" "$dir/alpha.log" >&2
+	tail -n 20 "$dir/zero.log" "$dir/alpha.log" >&2
 	return 1
 }
 

@@ -856,13 +856,16 @@ func (x *PhysMoveRequest) GetAdmin() bool {
 
 // ReplicaChange reports what happened to one data object.
 type ReplicaChange struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
-	Action        string                 `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"` // replicated | updated | trimmed | moved | unchanged | failed
-	Resource      string                 `protobuf:"bytes,3,opt,name=resource,proto3" json:"resource,omitempty"`
-	Replica       int32                  `protobuf:"varint,4,opt,name=replica,proto3" json:"replica,omitempty"`
-	Error         string                 `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
-	Replicas      []*Replica             `protobuf:"bytes,6,rep,name=replicas,proto3" json:"replicas,omitempty"` // after the change
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Path     string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Action   string                 `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"` // replicated | updated | trimmed | moved | unchanged | failed
+	Resource string                 `protobuf:"bytes,3,opt,name=resource,proto3" json:"resource,omitempty"`
+	Replica  int32                  `protobuf:"varint,4,opt,name=replica,proto3" json:"replica,omitempty"`
+	Error    string                 `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	Replicas []*Replica             `protobuf:"bytes,6,rep,name=replicas,proto3" json:"replicas,omitempty"` // after the change
+	// denied: a policy refused the change (a retention lock or legal hold):
+	// the client exits with status 5.
+	Denied        bool `protobuf:"varint,7,opt,name=denied,proto3" json:"denied,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -937,6 +940,13 @@ func (x *ReplicaChange) GetReplicas() []*Replica {
 		return x.Replicas
 	}
 	return nil
+}
+
+func (x *ReplicaChange) GetDenied() bool {
+	if x != nil {
+		return x.Denied
+	}
+	return false
 }
 
 type FsckRequest struct {
@@ -1164,14 +1174,15 @@ const file_arca_v1_resources_proto_rawDesc = "" +
 	"\fsrc_resource\x18\x02 \x01(\tR\vsrcResource\x12#\n" +
 	"\rdest_resource\x18\x03 \x01(\tR\fdestResource\x12\x1c\n" +
 	"\trecursive\x18\x04 \x01(\bR\trecursive\x12\x14\n" +
-	"\x05admin\x18\x05 \x01(\bR\x05admin\"\xb5\x01\n" +
+	"\x05admin\x18\x05 \x01(\bR\x05admin\"\xcd\x01\n" +
 	"\rReplicaChange\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06action\x18\x02 \x01(\tR\x06action\x12\x1a\n" +
 	"\bresource\x18\x03 \x01(\tR\bresource\x12\x18\n" +
 	"\areplica\x18\x04 \x01(\x05R\areplica\x12\x14\n" +
 	"\x05error\x18\x05 \x01(\tR\x05error\x12,\n" +
-	"\breplicas\x18\x06 \x03(\v2\x10.arca.v1.ReplicaR\breplicas\"l\n" +
+	"\breplicas\x18\x06 \x03(\v2\x10.arca.v1.ReplicaR\breplicas\x12\x16\n" +
+	"\x06denied\x18\a \x01(\bR\x06denied\"l\n" +
 	"\vFsckRequest\x12\x16\n" +
 	"\x06repair\x18\x01 \x01(\bR\x06repair\x12)\n" +
 	"\x10verify_checksums\x18\x02 \x01(\bR\x0fverifyChecksums\x12\x1a\n" +

@@ -4,8 +4,9 @@
 // 	protoc        v3.21.12
 // source: arca/v1/rules.proto
 
-// The rule engine of a zone: its loaded rules, checks of rule files, a dry
-// run of the rules on an operation, and the queue of scheduled rule work.
+// The rule engine of a zone: its rule set (versioned in the catalog, the
+// same on every server), checks of rule files, a dry run of the rules on an
+// operation, and the queue of scheduled rule work.
 
 package arcapb
 
@@ -194,10 +195,12 @@ func (x *RuleInfo) GetEvery() string {
 
 type ListRulesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Version       string                 `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	Version       string                 `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"` // the version in use, as text; "" when the zone has none
 	LoadedUnix    int64                  `protobuf:"varint,2,opt,name=loaded_unix,json=loadedUnix,proto3" json:"loaded_unix,omitempty"`
 	Files         []string               `protobuf:"bytes,3,rep,name=files,proto3" json:"files,omitempty"`
 	Rules         []*RuleInfo            `protobuf:"bytes,4,rep,name=rules,proto3" json:"rules,omitempty"`
+	VersionNumber int64                  `protobuf:"varint,5,opt,name=version_number,json=versionNumber,proto3" json:"version_number,omitempty"` // the version in use; 0 when the zone has none
+	Digest        string                 `protobuf:"bytes,6,opt,name=digest,proto3" json:"digest,omitempty"`                                     // its SHA-256, hex
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -258,6 +261,20 @@ func (x *ListRulesResponse) GetRules() []*RuleInfo {
 		return x.Rules
 	}
 	return nil
+}
+
+func (x *ListRulesResponse) GetVersionNumber() int64 {
+	if x != nil {
+		return x.VersionNumber
+	}
+	return 0
+}
+
+func (x *ListRulesResponse) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
 }
 
 type RuleFile struct {
@@ -485,12 +502,16 @@ func (x *CheckRulesResponse) GetErrors() []*RuleError {
 }
 
 type DryRunRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Op            string                 `protobuf:"bytes,1,opt,name=op,proto3" json:"op,omitempty"`
-	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
-	Dest          string                 `protobuf:"bytes,3,opt,name=dest,proto3" json:"dest,omitempty"`
-	Resource      string                 `protobuf:"bytes,4,opt,name=resource,proto3" json:"resource,omitempty"`
-	Size          int64                  `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Op       string                 `protobuf:"bytes,1,opt,name=op,proto3" json:"op,omitempty"`
+	Path     string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Dest     string                 `protobuf:"bytes,3,opt,name=dest,proto3" json:"dest,omitempty"`
+	Resource string                 `protobuf:"bytes,4,opt,name=resource,proto3" json:"resource,omitempty"`
+	// size: what a put announces; -1 when unknown.
+	Size int64 `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	// metadata: the AVUs a metadata.* operation (or a put) gives; for
+	// metadata.modify the old AVU, then the new.
+	Metadata      []*AVU `protobuf:"bytes,6,rep,name=metadata,proto3" json:"metadata,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -558,6 +579,13 @@ func (x *DryRunRequest) GetSize() int64 {
 		return x.Size
 	}
 	return 0
+}
+
+func (x *DryRunRequest) GetMetadata() []*AVU {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
 }
 
 type DryRunDecision struct {
@@ -1079,6 +1107,7 @@ type AuditRecord struct {
 	Action        string                 `protobuf:"bytes,10,opt,name=action,proto3" json:"action,omitempty"`
 	Error         string                 `protobuf:"bytes,11,opt,name=error,proto3" json:"error,omitempty"`
 	Job           int64                  `protobuf:"varint,12,opt,name=job,proto3" json:"job,omitempty"`
+	RulesDigest   string                 `protobuf:"bytes,13,opt,name=rules_digest,json=rulesDigest,proto3" json:"rules_digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1197,6 +1226,13 @@ func (x *AuditRecord) GetJob() int64 {
 	return 0
 }
 
+func (x *AuditRecord) GetRulesDigest() string {
+	if x != nil {
+		return x.RulesDigest
+	}
+	return ""
+}
+
 type ListAuditResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Records       []*AuditRecord         `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
@@ -1241,11 +1277,357 @@ func (x *ListAuditResponse) GetRecords() []*AuditRecord {
 	return nil
 }
 
+// RuleSetInfo is one version of the zone's rule set.
+type RuleSetInfo struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Version         int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Digest          string                 `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"` // SHA-256 (hex) of its files, names and contents
+	Author          string                 `protobuf:"bytes,3,opt,name=author,proto3" json:"author,omitempty"` // user#zone
+	CreatedUnixNano int64                  `protobuf:"varint,4,opt,name=created_unix_nano,json=createdUnixNano,proto3" json:"created_unix_nano,omitempty"`
+	Comment         string                 `protobuf:"bytes,5,opt,name=comment,proto3" json:"comment,omitempty"`
+	Files           []string               `protobuf:"bytes,6,rep,name=files,proto3" json:"files,omitempty"` // names, in LoadRulesResponse
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RuleSetInfo) Reset() {
+	*x = RuleSetInfo{}
+	mi := &file_arca_v1_rules_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RuleSetInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RuleSetInfo) ProtoMessage() {}
+
+func (x *RuleSetInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_rules_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RuleSetInfo.ProtoReflect.Descriptor instead.
+func (*RuleSetInfo) Descriptor() ([]byte, []int) {
+	return file_arca_v1_rules_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RuleSetInfo) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *RuleSetInfo) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
+func (x *RuleSetInfo) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+func (x *RuleSetInfo) GetCreatedUnixNano() int64 {
+	if x != nil {
+		return x.CreatedUnixNano
+	}
+	return 0
+}
+
+func (x *RuleSetInfo) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *RuleSetInfo) GetFiles() []string {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+type LoadRulesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Rule files (*.yaml, *.yml) and test files (*.test.yaml) by base name.
+	Files         map[string][]byte `protobuf:"bytes,1,rep,name=files,proto3" json:"files,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Comment       string            `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoadRulesRequest) Reset() {
+	*x = LoadRulesRequest{}
+	mi := &file_arca_v1_rules_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoadRulesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoadRulesRequest) ProtoMessage() {}
+
+func (x *LoadRulesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_rules_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoadRulesRequest.ProtoReflect.Descriptor instead.
+func (*LoadRulesRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_rules_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *LoadRulesRequest) GetFiles() map[string][]byte {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+func (x *LoadRulesRequest) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+type LoadRulesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RuleSet       *RuleSetInfo           `protobuf:"bytes,1,opt,name=rule_set,json=ruleSet,proto3" json:"rule_set,omitempty"`
+	Rules         int32                  `protobuf:"varint,2,opt,name=rules,proto3" json:"rules,omitempty"`         // the rules in it
+	Tests         int32                  `protobuf:"varint,3,opt,name=tests,proto3" json:"tests,omitempty"`         // the test cases it passed
+	Unchanged     bool                   `protobuf:"varint,4,opt,name=unchanged,proto3" json:"unchanged,omitempty"` // the files were those in use: no new version
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoadRulesResponse) Reset() {
+	*x = LoadRulesResponse{}
+	mi := &file_arca_v1_rules_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoadRulesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoadRulesResponse) ProtoMessage() {}
+
+func (x *LoadRulesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_rules_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoadRulesResponse.ProtoReflect.Descriptor instead.
+func (*LoadRulesResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_rules_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *LoadRulesResponse) GetRuleSet() *RuleSetInfo {
+	if x != nil {
+		return x.RuleSet
+	}
+	return nil
+}
+
+func (x *LoadRulesResponse) GetRules() int32 {
+	if x != nil {
+		return x.Rules
+	}
+	return 0
+}
+
+func (x *LoadRulesResponse) GetTests() int32 {
+	if x != nil {
+		return x.Tests
+	}
+	return 0
+}
+
+func (x *LoadRulesResponse) GetUnchanged() bool {
+	if x != nil {
+		return x.Unchanged
+	}
+	return false
+}
+
+type RollbackRulesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Comment       string                 `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollbackRulesRequest) Reset() {
+	*x = RollbackRulesRequest{}
+	mi := &file_arca_v1_rules_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollbackRulesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollbackRulesRequest) ProtoMessage() {}
+
+func (x *RollbackRulesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_rules_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollbackRulesRequest.ProtoReflect.Descriptor instead.
+func (*RollbackRulesRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_rules_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RollbackRulesRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *RollbackRulesRequest) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+type RuleHistoryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Limit         int32                  `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"` // default 100
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RuleHistoryRequest) Reset() {
+	*x = RuleHistoryRequest{}
+	mi := &file_arca_v1_rules_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RuleHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RuleHistoryRequest) ProtoMessage() {}
+
+func (x *RuleHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_rules_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RuleHistoryRequest.ProtoReflect.Descriptor instead.
+func (*RuleHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_rules_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RuleHistoryRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type RuleHistoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Versions      []*RuleSetInfo         `protobuf:"bytes,1,rep,name=versions,proto3" json:"versions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RuleHistoryResponse) Reset() {
+	*x = RuleHistoryResponse{}
+	mi := &file_arca_v1_rules_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RuleHistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RuleHistoryResponse) ProtoMessage() {}
+
+func (x *RuleHistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_rules_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RuleHistoryResponse.ProtoReflect.Descriptor instead.
+func (*RuleHistoryResponse) Descriptor() ([]byte, []int) {
+	return file_arca_v1_rules_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RuleHistoryResponse) GetVersions() []*RuleSetInfo {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
 var File_arca_v1_rules_proto protoreflect.FileDescriptor
 
 const file_arca_v1_rules_proto_rawDesc = "" +
 	"\n" +
-	"\x13arca/v1/rules.proto\x12\aarca.v1\"\x12\n" +
+	"\x13arca/v1/rules.proto\x12\aarca.v1\x1a\x12arca/v1/arca.proto\"\x12\n" +
 	"\x10ListRulesRequest\"\x9e\x02\n" +
 	"\bRuleInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
@@ -1260,13 +1642,15 @@ const file_arca_v1_rules_proto_rawDesc = "" +
 	"\x06denies\x18\n" +
 	" \x01(\bR\x06denies\x12\x18\n" +
 	"\aactions\x18\v \x03(\tR\aactions\x12\x14\n" +
-	"\x05every\x18\f \x01(\tR\x05every\"\x8d\x01\n" +
+	"\x05every\x18\f \x01(\tR\x05every\"\xcc\x01\n" +
 	"\x11ListRulesResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x1f\n" +
 	"\vloaded_unix\x18\x02 \x01(\x03R\n" +
 	"loadedUnix\x12\x14\n" +
 	"\x05files\x18\x03 \x03(\tR\x05files\x12'\n" +
-	"\x05rules\x18\x04 \x03(\v2\x11.arca.v1.RuleInfoR\x05rules\"8\n" +
+	"\x05rules\x18\x04 \x03(\v2\x11.arca.v1.RuleInfoR\x05rules\x12%\n" +
+	"\x0eversion_number\x18\x05 \x01(\x03R\rversionNumber\x12\x16\n" +
+	"\x06digest\x18\x06 \x01(\tR\x06digest\"8\n" +
 	"\bRuleFile\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acontent\x18\x02 \x01(\fR\acontent\"<\n" +
@@ -1280,13 +1664,14 @@ const file_arca_v1_rules_proto_rawDesc = "" +
 	"\amessage\x18\x05 \x01(\tR\amessage\"i\n" +
 	"\x12CheckRulesResponse\x12'\n" +
 	"\x05rules\x18\x01 \x03(\v2\x11.arca.v1.RuleInfoR\x05rules\x12*\n" +
-	"\x06errors\x18\x02 \x03(\v2\x12.arca.v1.RuleErrorR\x06errors\"w\n" +
+	"\x06errors\x18\x02 \x03(\v2\x12.arca.v1.RuleErrorR\x06errors\"\xa1\x01\n" +
 	"\rDryRunRequest\x12\x0e\n" +
 	"\x02op\x18\x01 \x01(\tR\x02op\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x12\n" +
 	"\x04dest\x18\x03 \x01(\tR\x04dest\x12\x1a\n" +
 	"\bresource\x18\x04 \x01(\tR\bresource\x12\x12\n" +
-	"\x04size\x18\x05 \x01(\x03R\x04size\"r\n" +
+	"\x04size\x18\x05 \x01(\x03R\x04size\x12(\n" +
+	"\bmetadata\x18\x06 \x03(\v2\f.arca.v1.AVUR\bmetadata\"r\n" +
 	"\x0eDryRunDecision\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x18\n" +
 	"\aoutcome\x18\x02 \x01(\tR\aoutcome\x12\x18\n" +
@@ -1324,7 +1709,7 @@ const file_arca_v1_rules_proto_rawDesc = "" +
 	"\x02op\x18\x05 \x01(\tR\x02op\x12\x1d\n" +
 	"\n" +
 	"since_unix\x18\x06 \x01(\x03R\tsinceUnix\x12\x14\n" +
-	"\x05limit\x18\a \x01(\x05R\x05limit\"\xac\x02\n" +
+	"\x05limit\x18\a \x01(\x05R\x05limit\"\xcf\x02\n" +
 	"\vAuditRecord\x12$\n" +
 	"\x0etime_unix_nano\x18\x01 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x12\n" +
@@ -1338,9 +1723,36 @@ const file_arca_v1_rules_proto_rawDesc = "" +
 	"\x06action\x18\n" +
 	" \x01(\tR\x06action\x12\x14\n" +
 	"\x05error\x18\v \x01(\tR\x05error\x12\x10\n" +
-	"\x03job\x18\f \x01(\x03R\x03job\"C\n" +
+	"\x03job\x18\f \x01(\x03R\x03job\x12!\n" +
+	"\frules_digest\x18\r \x01(\tR\vrulesDigest\"C\n" +
 	"\x11ListAuditResponse\x12.\n" +
-	"\arecords\x18\x01 \x03(\v2\x14.arca.v1.AuditRecordR\arecords2\x96\x03\n" +
+	"\arecords\x18\x01 \x03(\v2\x14.arca.v1.AuditRecordR\arecords\"\xb3\x01\n" +
+	"\vRuleSetInfo\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\x12\x16\n" +
+	"\x06digest\x18\x02 \x01(\tR\x06digest\x12\x16\n" +
+	"\x06author\x18\x03 \x01(\tR\x06author\x12*\n" +
+	"\x11created_unix_nano\x18\x04 \x01(\x03R\x0fcreatedUnixNano\x12\x18\n" +
+	"\acomment\x18\x05 \x01(\tR\acomment\x12\x14\n" +
+	"\x05files\x18\x06 \x03(\tR\x05files\"\xa2\x01\n" +
+	"\x10LoadRulesRequest\x12:\n" +
+	"\x05files\x18\x01 \x03(\v2$.arca.v1.LoadRulesRequest.FilesEntryR\x05files\x12\x18\n" +
+	"\acomment\x18\x02 \x01(\tR\acomment\x1a8\n" +
+	"\n" +
+	"FilesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\x8e\x01\n" +
+	"\x11LoadRulesResponse\x12/\n" +
+	"\brule_set\x18\x01 \x01(\v2\x14.arca.v1.RuleSetInfoR\aruleSet\x12\x14\n" +
+	"\x05rules\x18\x02 \x01(\x05R\x05rules\x12\x14\n" +
+	"\x05tests\x18\x03 \x01(\x05R\x05tests\x12\x1c\n" +
+	"\tunchanged\x18\x04 \x01(\bR\tunchanged\"J\n" +
+	"\x14RollbackRulesRequest\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\x12\x18\n" +
+	"\acomment\x18\x02 \x01(\tR\acomment\"*\n" +
+	"\x12RuleHistoryRequest\x12\x14\n" +
+	"\x05limit\x18\x01 \x01(\x05R\x05limit\"G\n" +
+	"\x13RuleHistoryResponse\x120\n" +
+	"\bversions\x18\x01 \x03(\v2\x14.arca.v1.RuleSetInfoR\bversions2\xf0\x04\n" +
 	"\x05Rules\x12B\n" +
 	"\tListRules\x12\x19.arca.v1.ListRulesRequest\x1a\x1a.arca.v1.ListRulesResponse\x12E\n" +
 	"\n" +
@@ -1348,7 +1760,10 @@ const file_arca_v1_rules_proto_rawDesc = "" +
 	"\x06DryRun\x12\x16.arca.v1.DryRunRequest\x1a\x17.arca.v1.DryRunResponse\x12?\n" +
 	"\bListJobs\x12\x18.arca.v1.ListJobsRequest\x1a\x19.arca.v1.ListJobsResponse\x12B\n" +
 	"\tRemoveJob\x12\x19.arca.v1.RemoveJobRequest\x1a\x1a.arca.v1.RemoveJobResponse\x12B\n" +
-	"\tListAudit\x12\x19.arca.v1.ListAuditRequest\x1a\x1a.arca.v1.ListAuditResponseB&Z$github.com/arca-data/arca/api/arcapbb\x06proto3"
+	"\tListAudit\x12\x19.arca.v1.ListAuditRequest\x1a\x1a.arca.v1.ListAuditResponse\x12B\n" +
+	"\tLoadRules\x12\x19.arca.v1.LoadRulesRequest\x1a\x1a.arca.v1.LoadRulesResponse\x12J\n" +
+	"\rRollbackRules\x12\x1d.arca.v1.RollbackRulesRequest\x1a\x1a.arca.v1.LoadRulesResponse\x12H\n" +
+	"\vRuleHistory\x12\x1b.arca.v1.RuleHistoryRequest\x1a\x1c.arca.v1.RuleHistoryResponseB&Z$github.com/arca-data/arca/api/arcapbb\x06proto3"
 
 var (
 	file_arca_v1_rules_proto_rawDescOnce sync.Once
@@ -1362,52 +1777,70 @@ func file_arca_v1_rules_proto_rawDescGZIP() []byte {
 	return file_arca_v1_rules_proto_rawDescData
 }
 
-var file_arca_v1_rules_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_arca_v1_rules_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_arca_v1_rules_proto_goTypes = []any{
-	(*ListRulesRequest)(nil),   // 0: arca.v1.ListRulesRequest
-	(*RuleInfo)(nil),           // 1: arca.v1.RuleInfo
-	(*ListRulesResponse)(nil),  // 2: arca.v1.ListRulesResponse
-	(*RuleFile)(nil),           // 3: arca.v1.RuleFile
-	(*CheckRulesRequest)(nil),  // 4: arca.v1.CheckRulesRequest
-	(*RuleError)(nil),          // 5: arca.v1.RuleError
-	(*CheckRulesResponse)(nil), // 6: arca.v1.CheckRulesResponse
-	(*DryRunRequest)(nil),      // 7: arca.v1.DryRunRequest
-	(*DryRunDecision)(nil),     // 8: arca.v1.DryRunDecision
-	(*DryRunResponse)(nil),     // 9: arca.v1.DryRunResponse
-	(*ListJobsRequest)(nil),    // 10: arca.v1.ListJobsRequest
-	(*JobInfo)(nil),            // 11: arca.v1.JobInfo
-	(*ListJobsResponse)(nil),   // 12: arca.v1.ListJobsResponse
-	(*RemoveJobRequest)(nil),   // 13: arca.v1.RemoveJobRequest
-	(*RemoveJobResponse)(nil),  // 14: arca.v1.RemoveJobResponse
-	(*ListAuditRequest)(nil),   // 15: arca.v1.ListAuditRequest
-	(*AuditRecord)(nil),        // 16: arca.v1.AuditRecord
-	(*ListAuditResponse)(nil),  // 17: arca.v1.ListAuditResponse
+	(*ListRulesRequest)(nil),     // 0: arca.v1.ListRulesRequest
+	(*RuleInfo)(nil),             // 1: arca.v1.RuleInfo
+	(*ListRulesResponse)(nil),    // 2: arca.v1.ListRulesResponse
+	(*RuleFile)(nil),             // 3: arca.v1.RuleFile
+	(*CheckRulesRequest)(nil),    // 4: arca.v1.CheckRulesRequest
+	(*RuleError)(nil),            // 5: arca.v1.RuleError
+	(*CheckRulesResponse)(nil),   // 6: arca.v1.CheckRulesResponse
+	(*DryRunRequest)(nil),        // 7: arca.v1.DryRunRequest
+	(*DryRunDecision)(nil),       // 8: arca.v1.DryRunDecision
+	(*DryRunResponse)(nil),       // 9: arca.v1.DryRunResponse
+	(*ListJobsRequest)(nil),      // 10: arca.v1.ListJobsRequest
+	(*JobInfo)(nil),              // 11: arca.v1.JobInfo
+	(*ListJobsResponse)(nil),     // 12: arca.v1.ListJobsResponse
+	(*RemoveJobRequest)(nil),     // 13: arca.v1.RemoveJobRequest
+	(*RemoveJobResponse)(nil),    // 14: arca.v1.RemoveJobResponse
+	(*ListAuditRequest)(nil),     // 15: arca.v1.ListAuditRequest
+	(*AuditRecord)(nil),          // 16: arca.v1.AuditRecord
+	(*ListAuditResponse)(nil),    // 17: arca.v1.ListAuditResponse
+	(*RuleSetInfo)(nil),          // 18: arca.v1.RuleSetInfo
+	(*LoadRulesRequest)(nil),     // 19: arca.v1.LoadRulesRequest
+	(*LoadRulesResponse)(nil),    // 20: arca.v1.LoadRulesResponse
+	(*RollbackRulesRequest)(nil), // 21: arca.v1.RollbackRulesRequest
+	(*RuleHistoryRequest)(nil),   // 22: arca.v1.RuleHistoryRequest
+	(*RuleHistoryResponse)(nil),  // 23: arca.v1.RuleHistoryResponse
+	nil,                          // 24: arca.v1.LoadRulesRequest.FilesEntry
+	(*AVU)(nil),                  // 25: arca.v1.AVU
 }
 var file_arca_v1_rules_proto_depIdxs = []int32{
 	1,  // 0: arca.v1.ListRulesResponse.rules:type_name -> arca.v1.RuleInfo
 	3,  // 1: arca.v1.CheckRulesRequest.files:type_name -> arca.v1.RuleFile
 	1,  // 2: arca.v1.CheckRulesResponse.rules:type_name -> arca.v1.RuleInfo
 	5,  // 3: arca.v1.CheckRulesResponse.errors:type_name -> arca.v1.RuleError
-	8,  // 4: arca.v1.DryRunResponse.decisions:type_name -> arca.v1.DryRunDecision
-	11, // 5: arca.v1.ListJobsResponse.jobs:type_name -> arca.v1.JobInfo
-	16, // 6: arca.v1.ListAuditResponse.records:type_name -> arca.v1.AuditRecord
-	0,  // 7: arca.v1.Rules.ListRules:input_type -> arca.v1.ListRulesRequest
-	4,  // 8: arca.v1.Rules.CheckRules:input_type -> arca.v1.CheckRulesRequest
-	7,  // 9: arca.v1.Rules.DryRun:input_type -> arca.v1.DryRunRequest
-	10, // 10: arca.v1.Rules.ListJobs:input_type -> arca.v1.ListJobsRequest
-	13, // 11: arca.v1.Rules.RemoveJob:input_type -> arca.v1.RemoveJobRequest
-	15, // 12: arca.v1.Rules.ListAudit:input_type -> arca.v1.ListAuditRequest
-	2,  // 13: arca.v1.Rules.ListRules:output_type -> arca.v1.ListRulesResponse
-	6,  // 14: arca.v1.Rules.CheckRules:output_type -> arca.v1.CheckRulesResponse
-	9,  // 15: arca.v1.Rules.DryRun:output_type -> arca.v1.DryRunResponse
-	12, // 16: arca.v1.Rules.ListJobs:output_type -> arca.v1.ListJobsResponse
-	14, // 17: arca.v1.Rules.RemoveJob:output_type -> arca.v1.RemoveJobResponse
-	17, // 18: arca.v1.Rules.ListAudit:output_type -> arca.v1.ListAuditResponse
-	13, // [13:19] is the sub-list for method output_type
-	7,  // [7:13] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	25, // 4: arca.v1.DryRunRequest.metadata:type_name -> arca.v1.AVU
+	8,  // 5: arca.v1.DryRunResponse.decisions:type_name -> arca.v1.DryRunDecision
+	11, // 6: arca.v1.ListJobsResponse.jobs:type_name -> arca.v1.JobInfo
+	16, // 7: arca.v1.ListAuditResponse.records:type_name -> arca.v1.AuditRecord
+	24, // 8: arca.v1.LoadRulesRequest.files:type_name -> arca.v1.LoadRulesRequest.FilesEntry
+	18, // 9: arca.v1.LoadRulesResponse.rule_set:type_name -> arca.v1.RuleSetInfo
+	18, // 10: arca.v1.RuleHistoryResponse.versions:type_name -> arca.v1.RuleSetInfo
+	0,  // 11: arca.v1.Rules.ListRules:input_type -> arca.v1.ListRulesRequest
+	4,  // 12: arca.v1.Rules.CheckRules:input_type -> arca.v1.CheckRulesRequest
+	7,  // 13: arca.v1.Rules.DryRun:input_type -> arca.v1.DryRunRequest
+	10, // 14: arca.v1.Rules.ListJobs:input_type -> arca.v1.ListJobsRequest
+	13, // 15: arca.v1.Rules.RemoveJob:input_type -> arca.v1.RemoveJobRequest
+	15, // 16: arca.v1.Rules.ListAudit:input_type -> arca.v1.ListAuditRequest
+	19, // 17: arca.v1.Rules.LoadRules:input_type -> arca.v1.LoadRulesRequest
+	21, // 18: arca.v1.Rules.RollbackRules:input_type -> arca.v1.RollbackRulesRequest
+	22, // 19: arca.v1.Rules.RuleHistory:input_type -> arca.v1.RuleHistoryRequest
+	2,  // 20: arca.v1.Rules.ListRules:output_type -> arca.v1.ListRulesResponse
+	6,  // 21: arca.v1.Rules.CheckRules:output_type -> arca.v1.CheckRulesResponse
+	9,  // 22: arca.v1.Rules.DryRun:output_type -> arca.v1.DryRunResponse
+	12, // 23: arca.v1.Rules.ListJobs:output_type -> arca.v1.ListJobsResponse
+	14, // 24: arca.v1.Rules.RemoveJob:output_type -> arca.v1.RemoveJobResponse
+	17, // 25: arca.v1.Rules.ListAudit:output_type -> arca.v1.ListAuditResponse
+	20, // 26: arca.v1.Rules.LoadRules:output_type -> arca.v1.LoadRulesResponse
+	20, // 27: arca.v1.Rules.RollbackRules:output_type -> arca.v1.LoadRulesResponse
+	23, // 28: arca.v1.Rules.RuleHistory:output_type -> arca.v1.RuleHistoryResponse
+	20, // [20:29] is the sub-list for method output_type
+	11, // [11:20] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_arca_v1_rules_proto_init() }
@@ -1415,13 +1848,14 @@ func file_arca_v1_rules_proto_init() {
 	if File_arca_v1_rules_proto != nil {
 		return
 	}
+	file_arca_v1_arca_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arca_v1_rules_proto_rawDesc), len(file_arca_v1_rules_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -4,8 +4,9 @@
 // - protoc             v3.21.12
 // source: arca/v1/rules.proto
 
-// The rule engine of a zone: its loaded rules, checks of rule files, a dry
-// run of the rules on an operation, and the queue of scheduled rule work.
+// The rule engine of a zone: its rule set (versioned in the catalog, the
+// same on every server), checks of rule files, a dry run of the rules on an
+// operation, and the queue of scheduled rule work.
 
 package arcapb
 
@@ -22,12 +23,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Rules_ListRules_FullMethodName  = "/arca.v1.Rules/ListRules"
-	Rules_CheckRules_FullMethodName = "/arca.v1.Rules/CheckRules"
-	Rules_DryRun_FullMethodName     = "/arca.v1.Rules/DryRun"
-	Rules_ListJobs_FullMethodName   = "/arca.v1.Rules/ListJobs"
-	Rules_RemoveJob_FullMethodName  = "/arca.v1.Rules/RemoveJob"
-	Rules_ListAudit_FullMethodName  = "/arca.v1.Rules/ListAudit"
+	Rules_ListRules_FullMethodName     = "/arca.v1.Rules/ListRules"
+	Rules_CheckRules_FullMethodName    = "/arca.v1.Rules/CheckRules"
+	Rules_DryRun_FullMethodName        = "/arca.v1.Rules/DryRun"
+	Rules_ListJobs_FullMethodName      = "/arca.v1.Rules/ListJobs"
+	Rules_RemoveJob_FullMethodName     = "/arca.v1.Rules/RemoveJob"
+	Rules_ListAudit_FullMethodName     = "/arca.v1.Rules/ListAudit"
+	Rules_LoadRules_FullMethodName     = "/arca.v1.Rules/LoadRules"
+	Rules_RollbackRules_FullMethodName = "/arca.v1.Rules/RollbackRules"
+	Rules_RuleHistory_FullMethodName   = "/arca.v1.Rules/RuleHistory"
 )
 
 // RulesClient is the client API for Rules service.
@@ -50,6 +54,17 @@ type RulesClient interface {
 	// ListAudit returns the newest records of the audit log that match,
 	// oldest first; administrators only.
 	ListAudit(ctx context.Context, in *ListAuditRequest, opts ...grpc.CallOption) (*ListAuditResponse, error)
+	// LoadRules makes rule files (and the test files among them) the zone's
+	// new rule set version, if they compile and pass their test cases;
+	// administrators only. Files that do not compile or fail a test case
+	// are refused with INVALID_ARGUMENT naming every problem; a load that
+	// raced another with ABORTED.
+	LoadRules(ctx context.Context, in *LoadRulesRequest, opts ...grpc.CallOption) (*LoadRulesResponse, error)
+	// RollbackRules makes an earlier version's files the zone's rule set
+	// again, as a new version; administrators only.
+	RollbackRules(ctx context.Context, in *RollbackRulesRequest, opts ...grpc.CallOption) (*LoadRulesResponse, error)
+	// RuleHistory lists the versions of the zone's rule set, newest first.
+	RuleHistory(ctx context.Context, in *RuleHistoryRequest, opts ...grpc.CallOption) (*RuleHistoryResponse, error)
 }
 
 type rulesClient struct {
@@ -120,6 +135,36 @@ func (c *rulesClient) ListAudit(ctx context.Context, in *ListAuditRequest, opts 
 	return out, nil
 }
 
+func (c *rulesClient) LoadRules(ctx context.Context, in *LoadRulesRequest, opts ...grpc.CallOption) (*LoadRulesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LoadRulesResponse)
+	err := c.cc.Invoke(ctx, Rules_LoadRules_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *rulesClient) RollbackRules(ctx context.Context, in *RollbackRulesRequest, opts ...grpc.CallOption) (*LoadRulesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LoadRulesResponse)
+	err := c.cc.Invoke(ctx, Rules_RollbackRules_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *rulesClient) RuleHistory(ctx context.Context, in *RuleHistoryRequest, opts ...grpc.CallOption) (*RuleHistoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RuleHistoryResponse)
+	err := c.cc.Invoke(ctx, Rules_RuleHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RulesServer is the server API for Rules service.
 // All implementations must embed UnimplementedRulesServer
 // for forward compatibility.
@@ -140,6 +185,17 @@ type RulesServer interface {
 	// ListAudit returns the newest records of the audit log that match,
 	// oldest first; administrators only.
 	ListAudit(context.Context, *ListAuditRequest) (*ListAuditResponse, error)
+	// LoadRules makes rule files (and the test files among them) the zone's
+	// new rule set version, if they compile and pass their test cases;
+	// administrators only. Files that do not compile or fail a test case
+	// are refused with INVALID_ARGUMENT naming every problem; a load that
+	// raced another with ABORTED.
+	LoadRules(context.Context, *LoadRulesRequest) (*LoadRulesResponse, error)
+	// RollbackRules makes an earlier version's files the zone's rule set
+	// again, as a new version; administrators only.
+	RollbackRules(context.Context, *RollbackRulesRequest) (*LoadRulesResponse, error)
+	// RuleHistory lists the versions of the zone's rule set, newest first.
+	RuleHistory(context.Context, *RuleHistoryRequest) (*RuleHistoryResponse, error)
 	mustEmbedUnimplementedRulesServer()
 }
 
@@ -167,6 +223,15 @@ func (UnimplementedRulesServer) RemoveJob(context.Context, *RemoveJobRequest) (*
 }
 func (UnimplementedRulesServer) ListAudit(context.Context, *ListAuditRequest) (*ListAuditResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAudit not implemented")
+}
+func (UnimplementedRulesServer) LoadRules(context.Context, *LoadRulesRequest) (*LoadRulesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LoadRules not implemented")
+}
+func (UnimplementedRulesServer) RollbackRules(context.Context, *RollbackRulesRequest) (*LoadRulesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RollbackRules not implemented")
+}
+func (UnimplementedRulesServer) RuleHistory(context.Context, *RuleHistoryRequest) (*RuleHistoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RuleHistory not implemented")
 }
 func (UnimplementedRulesServer) mustEmbedUnimplementedRulesServer() {}
 func (UnimplementedRulesServer) testEmbeddedByValue()               {}
@@ -297,6 +362,60 @@ func _Rules_ListAudit_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Rules_LoadRules_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LoadRulesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RulesServer).LoadRules(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Rules_LoadRules_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RulesServer).LoadRules(ctx, req.(*LoadRulesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Rules_RollbackRules_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RollbackRulesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RulesServer).RollbackRules(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Rules_RollbackRules_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RulesServer).RollbackRules(ctx, req.(*RollbackRulesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Rules_RuleHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RuleHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RulesServer).RuleHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Rules_RuleHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RulesServer).RuleHistory(ctx, req.(*RuleHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Rules_ServiceDesc is the grpc.ServiceDesc for Rules service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -327,6 +446,18 @@ var Rules_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAudit",
 			Handler:    _Rules_ListAudit_Handler,
+		},
+		{
+			MethodName: "LoadRules",
+			Handler:    _Rules_LoadRules_Handler,
+		},
+		{
+			MethodName: "RollbackRules",
+			Handler:    _Rules_RollbackRules_Handler,
+		},
+		{
+			MethodName: "RuleHistory",
+			Handler:    _Rules_RuleHistory_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

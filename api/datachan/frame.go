@@ -6,6 +6,7 @@ package datachan
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -50,12 +51,23 @@ var ErrFrameTooLarge = errors.New("data channel frame too large")
 // Writer writes frames to a buffered connection.
 type Writer struct {
 	w   *bufio.Writer
+	dst io.Writer
 	buf []byte
 }
 
 // NewWriter writes frames to w through a buffer of size bytes.
 func NewWriter(w io.Writer, size int) *Writer {
-	return &Writer{w: bufio.NewWriterSize(w, size)}
+	return &Writer{w: bufio.NewWriterSize(w, size), dst: w}
+}
+
+// Grow makes the buffer size bytes, if it is smaller. A server starts a
+// connection with a small buffer and grows it once the caller is known, so
+// that connections nobody logged in on cost little. Every write flushes, so
+// nothing is buffered between writes.
+func (fw *Writer) Grow(size int) {
+	if fw.w.Size() < size {
+		fw.w = bufio.NewWriterSize(fw.dst, size)
+	}
 }
 
 // Write sends one frame of kind holding m (nil for no body) and flushes.
@@ -111,6 +123,7 @@ func (fw *Writer) WriteData(p []byte) error {
 // Reader reads frames from a buffered connection.
 type Reader struct {
 	r     *bufio.Reader
+	src   io.Reader
 	limit uint32    // the largest frame Next accepts
 	bufs  [2][]byte // used in turn; see Next
 	turn  int
@@ -119,7 +132,21 @@ type Reader struct {
 // NewReader reads frames from r through a buffer of size bytes, accepting
 // frames of up to MaxFrame bytes.
 func NewReader(r io.Reader, size int) *Reader {
-	return &Reader{r: bufio.NewReaderSize(r, size), limit: MaxFrame}
+	return &Reader{r: bufio.NewReaderSize(r, size), src: r, limit: MaxFrame}
+}
+
+// Grow makes the buffer size bytes, if it is smaller, keeping what is
+// buffered (see Writer.Grow). The bodies Next returned stay valid.
+func (fr *Reader) Grow(size int) {
+	if fr.r.Size() >= size {
+		return
+	}
+	src := fr.src
+	if n := fr.r.Buffered(); n > 0 {
+		ahead, _ := fr.r.Peek(n)
+		src = io.MultiReader(bytes.NewReader(bytes.Clone(ahead)), src)
+	}
+	fr.r = bufio.NewReaderSize(src, size)
 }
 
 // Limit makes Next refuse frames over n bytes (never more than MaxFrame)

@@ -174,3 +174,31 @@ func TestAnswersOnce(t *testing.T) {
 		}
 	}
 }
+
+// A reader grown between frames keeps what it had buffered, and a grown
+// writer writes on.
+func TestGrow(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf, 16)
+	for i := range 3 {
+		if err := w.WriteData(bytes.Repeat([]byte{byte('a' + i)}, 100)); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			w.Grow(1 << 10)
+		}
+	}
+	r := NewReader(&buf, 16)
+	for i := range 3 {
+		kind, body, err := r.Next()
+		if err != nil || kind != KindData || !bytes.Equal(body, bytes.Repeat([]byte{byte('a' + i)}, 100)) {
+			t.Fatalf("frame %d: kind %d, %q, %v", i, kind, body, err)
+		}
+		if i == 0 {
+			r.Grow(1 << 10)
+		}
+	}
+	if _, _, err := r.Next(); err != io.EOF {
+		t.Errorf("after the last frame: %v", err)
+	}
+}

@@ -48,6 +48,9 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Links", linkTests},
 		{"Provenance", provenanceTests},
 		{"Records", recordTests},
+		{"RuleSets", ruleSetTests},
+		{"Deletions", deletionTests},
+		{"Retention", retentionTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

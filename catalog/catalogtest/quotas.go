@@ -1,6 +1,7 @@
 package catalogtest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -153,6 +154,97 @@ var quotaTests = []test{
 		ok(t, f.cat.SetQuota(f.ctx, catalog.Quota{Kind: catalog.QuotaUser, Principal: alice, Resource: otherResc, MaxBytes: 5}))
 		wantErr(t, f.putSized("x", otherResc, alice, 6), catalog.ErrQuotaExceeded)
 		ok(t, f.putSized("x", demoResc, alice, 6))
+	}},
+	{"PutsInProgressCountNothing", func(t *testing.T, f *fixture) {
+		// Issue 23: 40 puts under a quota of 10 objects, all begun before
+		// any commits, then committed at once: exactly 10 pass, whatever
+		// the order, and the quota is never passed.
+		f.users(t, alice)
+		f.mkdir("proj", alice)
+		user := catalog.Quota{Kind: catalog.QuotaUser, Principal: alice, MaxObjects: 10}
+		resc := catalog.Quota{Kind: catalog.QuotaUser, Principal: alice, Resource: demoResc, MaxObjects: 10}
+		coll := catalog.Quota{Kind: catalog.QuotaCollection, Path: f.path("proj"), MaxBytes: 1 << 20}
+		for _, q := range []catalog.Quota{user, resc, coll} {
+			ok(t, f.cat.SetQuota(f.ctx, q))
+		}
+		const puts = 40
+		reps := make([]catalog.Replica, puts)
+		for i := range reps {
+			_, r, err := f.cat.BeginReplica(f.ctx, f.newReplica(f.path(fmt.Sprintf("proj/o%d", i)), demoResc, fmt.Sprintf("put%d", i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			reps[i] = r
+		}
+		for _, q := range []catalog.Quota{user, resc, coll} {
+			usage(t, f.quota(t, q), 0, 0)
+		}
+		qs := must(f.cat.QuotasFor(f.ctx, alice, f.path("proj/o0"), demoResc))(t)
+		for _, q := range qs {
+			if msg := q.Exceeded(100, 1); msg != "" {
+				t.Errorf("the check before a transfer refuses it: %s", msg)
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, puts)
+		for i, r := range reps {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = f.cat.CommitReplica(f.ctx, catalog.ReplicaCommit{Object: r.ObjectID, Number: r.Number,
+					Holder: fmt.Sprintf("put%d", i), Size: 100, Checksum: "x"})
+			}()
+		}
+		wg.Wait()
+		var stored []string
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				stored = append(stored, fmt.Sprintf("proj/o%d", i))
+			case errors.Is(err, catalog.ErrQuotaExceeded):
+				must(f.cat.AbortReplica(f.ctx, reps[i].ObjectID, reps[i].Number, fmt.Sprintf("put%d", i)))(t)
+			default:
+				t.Errorf("commit %d: %v", i, err)
+			}
+		}
+		if len(stored) != 10 {
+			t.Fatalf("%d of %d concurrent puts passed a quota of 10 objects; want exactly 10", len(stored), puts)
+		}
+		usage(t, f.quota(t, user), 1000, 10)
+		usage(t, f.quota(t, resc), 1000, 10)
+		usage(t, f.quota(t, coll), 1000, 10)
+		// An overwrite in progress counts nothing either, and its commit
+		// replaces the old bytes; a copy on another resource adds bytes and
+		// a replica there, but no data object.
+		_, ow, err := f.cat.BeginReplica(f.ctx, f.newReplica(f.path(stored[0]), demoResc, "overwrite"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		usage(t, f.quota(t, coll), 1000, 10)
+		must(f.cat.CommitReplica(f.ctx, catalog.ReplicaCommit{Object: ow.ObjectID, Number: ow.Number, Holder: "overwrite", Size: 50, Checksum: "y"}))(t)
+		usage(t, f.quota(t, coll), 950, 10)
+		usage(t, f.quota(t, resc), 950, 10)
+		o := f.object(stored[1])
+		cp := f.beginCopy(stored[1], otherResc, "copy")
+		usage(t, f.quota(t, coll), 950, 10)
+		must(f.cat.CommitCopy(f.ctx, catalog.ReplicaCommit{Object: o.ID, Number: cp.Number, Holder: "copy", Size: 100, Checksum: "x"},
+			o.Replicas[0].Number))(t)
+		usage(t, f.quota(t, coll), 1050, 10)
+		usage(t, f.quota(t, user), 1050, 10)
+		usage(t, f.quota(t, resc), 950, 10)
+		// A quota on a resource counts the replicas there: a copy that
+		// would be one too many is refused.
+		ok(t, f.cat.SetQuota(f.ctx, catalog.Quota{Kind: catalog.QuotaUser, Principal: alice, Resource: otherResc, MaxObjects: 1}))
+		o = f.object(stored[2])
+		cp = f.beginCopy(stored[2], otherResc, "copy2")
+		_, err = f.cat.CommitCopy(f.ctx, catalog.ReplicaCommit{Object: o.ID, Number: cp.Number, Holder: "copy2", Size: 100, Checksum: "x"},
+			o.Replicas[0].Number)
+		wantErr(t, err, catalog.ErrQuotaExceeded)
+		// Removal gives back what was counted, and only that.
+		must(f.cat.AbortReplica(f.ctx, o.ID, cp.Number, "copy2"))(t)
+		must(f.cat.RemoveCollection(f.ctx, f.path("proj"), true))(t)
+		usage(t, f.quota(t, user), 0, 0)
+		usage(t, f.quota(t, resc), 0, 0)
 	}},
 	{"ConcurrentPutsAndRemoves", func(t *testing.T, f *fixture) {
 		f.mkdir("proj", alice)

@@ -141,6 +141,10 @@ func Open(ctx context.Context, addr string, opts Options) (*Catalog, error) {
 		dg.Close()
 		return nil, fmt.Errorf("open dgraph catalog at %s: root collection: %w", addr, err)
 	}
+	if err := c.indexJobs(ctx); err != nil {
+		dg.Close()
+		return nil, fmt.Errorf("open dgraph catalog at %s: index jobs: %w", addr, err)
+	}
 	return c, nil
 }
 
@@ -174,6 +178,8 @@ const (
 	kindSession  = "s"
 	kindAVU      = "avu"
 	kindLink     = "l"
+	kindRuleSet  = "rs"
+	kindDeletion = "del"
 )
 
 // predicates are the names of the schema, without prefix, for Drop.
@@ -186,10 +192,18 @@ var predicates = []string{
 	"of", "attr", "val", "unit",
 	"lfrom", "lto", "rel", "lkey", "lock", "auth", "doc", "jkey", "jdue", "thash", "towner", "qkey",
 	"psub", "pseq", "pdig", "pvkey", "phkey", "reckey", "recref",
+	"rskey", "rsver", "rsfiles",
+	"dkey",
+	"jrule", "jpath", "jpend",
+	"rmode", "runtil", "rhold", "rby", "rset", "expire", "rdmode", "rdper",
 }
 
 // schema of a catalog; "P." is replaced by the prefix. Times are unix
-// nanoseconds (0 for none); status is catalog.ReplicaStatus; acl holds
+// nanoseconds (0 for none); status is catalog.ReplicaStatus; a data
+// object's lock (catalog.Lock) is rmode, runtil, rhold, rby and rset, and
+// expire is kept for the expiry of issue 16; a collection's default
+// retention is rdmode and rdper (an ISO 8601 period), present only while
+// it has one; acl holds
 // "name#zone#level" and who "name#zone" of each grant (names cannot hold
 // '#'), so that the grants of a principal are found through who's index.
 const schema = `
@@ -254,6 +268,21 @@ P.pvkey: string @index(exact) @upsert .
 P.phkey: string @index(exact) @upsert .
 P.reckey: string @index(exact) @upsert .
 P.recref: string @index(exact) .
+P.rskey: string @index(exact) @upsert .
+P.rsver: int @index(int) .
+P.rsfiles: string .
+P.dkey: string @index(exact) @upsert .
+P.jrule: string @index(exact) .
+P.jpath: string @index(exact) .
+P.jpend: string @index(exact) @upsert .
+P.rmode: string .
+P.runtil: int @index(int) .
+P.rhold: bool @index(bool) .
+P.rby: string .
+P.rset: int .
+P.expire: int @index(int) .
+P.rdmode: string @index(exact) .
+P.rdper: string .
 
 `
 

@@ -189,19 +189,23 @@ func (c *Catalog) CreateCollection(ctx context.Context, in catalog.Collection) (
 		}
 		n := nowNS()
 		acl, who := newACL(parent, in.Owner)
-		uid, err := t.create(map[string]any{
+		d, err := parent.retention()
+		if err != nil {
+			return err
+		}
+		uid, err := t.create(c.defaultSets(map[string]any{
 			c.p("kind"): kindColl, c.p("path"): p.String(), c.p("name"): p.Name(),
 			c.p("parent"): map[string]string{"uid": parent.UID},
 			c.p("owner"):  userKey(in.Owner), c.p("ctime"): n, c.p("mtime"): n,
 			c.p("inherit"): parent.Inherit, c.p("acl"): acl, c.p("who"): who,
-		})
+		}, d))
 		if err != nil {
 			return err
 		}
 		t.afterCommit(func(resolve func(string) string) { out.ID = idOf(resolve(uid)) })
 		out = catalog.Collection{
 			Path: p, Owner: in.Owner, CreateTime: fromNanos(n), ModifyTime: fromNanos(n),
-			Inherit: parent.Inherit, ACL: parseACL(acl),
+			Inherit: parent.Inherit, ACL: parseACL(acl), Retention: d,
 		}
 		return nil
 	})
@@ -364,6 +368,12 @@ func (c *Catalog) Rename(ctx context.Context, from, to catalog.Path) error {
 		if isColl && to.HasPrefix(from) {
 			return invalid("cannot move a collection below itself")
 		}
+		now := fromNanos(nowNS())
+		if !isColl {
+			if err := src.lock().Refuse(from, now, "moved or renamed"); err != nil {
+				return err
+			}
+		}
 		parent, err := t.parentColl(to)
 		if err != nil {
 			return err
@@ -383,6 +393,9 @@ func (c *Catalog) Rename(ctx context.Context, from, to catalog.Path) error {
 		if isColl {
 			subs, err := t.below(from)
 			if err != nil {
+				return err
+			}
+			if err := retainedIn(subs, from, now, "moved or renamed"); err != nil {
 				return err
 			}
 			for _, s := range subs {
@@ -414,11 +427,15 @@ func locked(o *node, path string, now int64) error {
 	return nil
 }
 
-// deleteObjectNodes deletes a data object node with its replicas and AVUs.
+// deleteObjectNodes deletes a data object node with its replicas and AVUs,
+// and records the replicas' files for deletion.
 func (t *tx) deleteObjectNodes(o *node, avus []uidOnly) error {
 	dels := []map[string]any{{"uid": o.UID}}
 	for _, r := range o.Repls {
 		dels = append(dels, map[string]any{"uid": r.UID})
+	}
+	if err := t.recordDeletions(o.Repls...); err != nil {
+		return err
 	}
 	for _, a := range avus {
 		dels = append(dels, map[string]any{"uid": a.UID})
@@ -458,6 +475,9 @@ func (c *Catalog) RemoveDataObject(ctx context.Context, p catalog.Path) ([]catal
 			return err
 		}
 		if err := locked(n, p.String(), nowNS()); err != nil {
+			return err
+		}
+		if err := n.lock().Refuse(p, fromNanos(nowNS()), "removed"); err != nil {
 			return err
 		}
 		o, err := n.object()
@@ -500,6 +520,9 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 			return catalog.ErrNotEmpty
 		}
 		now := nowNS()
+		if err := retainedIn(subs, p, fromNanos(now), "removed"); err != nil {
+			return err
+		}
 		type objRepls struct {
 			parent, name string
 			repls        []catalog.Replica
@@ -519,6 +542,9 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 				objs = append(objs, objRepls{o.Path.Parent().String(), o.Path.Name(), o.Replicas})
 				for _, r := range s.Repls {
 					dels = append(dels, map[string]any{"uid": r.UID})
+				}
+				if err := t.recordDeletions(s.Repls...); err != nil {
+					return err
 				}
 			}
 			dels = append(dels, map[string]any{"uid": s.UID})

@@ -16,7 +16,8 @@ import (
 // replica; see at).
 const (
 	nodeFields = `uid kind: P.kind path: P.path name: P.name owner: P.owner ctime: P.ctime mtime: P.mtime
-		inherit: P.inherit acl: P.acl`
+		inherit: P.inherit acl: P.acl rmode: P.rmode runtil: P.runtil rhold: P.rhold rby: P.rby rset: P.rset
+		rdmode: P.rdmode rdper: P.rdper`
 	replFields = `uid obj: P.obj { uid } num: P.num resc: P.resc ppath: P.ppath size: P.size sum: P.sum
 		status: P.status holder: P.holder lease: P.lease ctime: P.ctime mtime: P.mtime`
 	objFields = nodeFields + ` repls: ~P.obj { ` + replFields + ` }`
@@ -34,6 +35,55 @@ type node struct {
 	Inherit bool     `json:"inherit"`
 	ACL     []string `json:"acl"`
 	Repls   []repl   `json:"repls"`
+	// The lock of a data object, the default retention of a collection.
+	RMode  string `json:"rmode"`
+	RUntil int64  `json:"runtil"`
+	RHold  bool   `json:"rhold"`
+	RBy    string `json:"rby"`
+	RSet   int64  `json:"rset"`
+	RDMode string `json:"rdmode"`
+	RDPer  string `json:"rdper"`
+}
+
+// lock is the stored lock of a data object node.
+func (n *node) lock() catalog.Lock {
+	if n.RMode == "" && !n.RHold {
+		return catalog.Lock{}
+	}
+	return catalog.Lock{Mode: catalog.LockMode(n.RMode), Until: fromNanos(n.RUntil), Hold: n.RHold,
+		SetBy: parseUserKey(n.RBy), SetAt: fromNanos(n.RSet)}
+}
+
+// retention is the stored default retention of a collection node.
+func (n *node) retention() (catalog.DefaultRetention, error) {
+	if n.RDMode == "" {
+		return catalog.DefaultRetention{}, nil
+	}
+	per, err := catalog.ParsePeriod(n.RDPer)
+	if err != nil {
+		return catalog.DefaultRetention{}, fmt.Errorf("stored default retention: %w", err)
+	}
+	return catalog.DefaultRetention{Mode: catalog.LockMode(n.RDMode), Period: per}, nil
+}
+
+// lockSets are the predicates that store l on a data object node.
+func (c *Catalog) lockSets(m map[string]any, l catalog.Lock) map[string]any {
+	m[c.p("rmode")] = string(l.Mode)
+	m[c.p("runtil")] = nanos(l.Until)
+	m[c.p("rhold")] = l.Hold
+	m[c.p("rby")] = userKey(l.SetBy)
+	m[c.p("rset")] = nanos(l.SetAt)
+	return m
+}
+
+// defaultSets adds the predicates of a collection's default retention d,
+// if it has one, to m.
+func (c *Catalog) defaultSets(m map[string]any, d catalog.DefaultRetention) map[string]any {
+	if !d.IsZero() {
+		m[c.p("rdmode")] = string(d.Mode)
+		m[c.p("rdper")] = d.Period.String()
+	}
+	return m
 }
 
 type uidOnly struct {
@@ -76,10 +126,14 @@ func (n *node) collection() (catalog.Collection, error) {
 	if err != nil {
 		return catalog.Collection{}, err
 	}
+	d, err := n.retention()
+	if err != nil {
+		return catalog.Collection{}, err
+	}
 	return catalog.Collection{
 		ID: idOf(n.UID), Path: p, Owner: parseUserKey(n.Owner),
 		CreateTime: fromNanos(n.CTime), ModifyTime: fromNanos(n.MTime),
-		ACL: parseACL(n.ACL), Inherit: n.Inherit,
+		ACL: parseACL(n.ACL), Inherit: n.Inherit, Retention: d,
 	}, nil
 }
 
@@ -91,6 +145,7 @@ func (n *node) object() (catalog.DataObject, error) {
 	o := catalog.DataObject{
 		ID: idOf(n.UID), Path: p, Owner: parseUserKey(n.Owner),
 		CreateTime: fromNanos(n.CTime), ModifyTime: fromNanos(n.MTime), ACL: parseACL(n.ACL),
+		Lock: n.lock(),
 	}
 	for _, r := range n.Repls {
 		rr := r.replica()

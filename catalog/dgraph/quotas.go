@@ -14,9 +14,11 @@ import (
 // principal's key in towner (user and group quotas) or an edge of to the
 // collection (collection quotas, which so go with it), and a unique qkey.
 // Usage is counted when asked, from the objects and replicas the quota
-// covers; a commit checked against a quota touches its node, so that two
-// commits that count against one quota are serialized and never together
-// pass it.
+// covers: the replicas that are not intermediate, and the objects that have
+// one (puts in progress count nothing, so that they do not count against
+// each other; issue 23). A commit checked against a quota touches its
+// node, so that two commits that count against one quota are serialized
+// and never together pass it.
 
 type quotaNode struct {
 	UID string `json:"uid"`
@@ -96,15 +98,16 @@ func (t *tx) allQuotas() ([]catalog.Quota, []string, error) {
 type usageObj struct {
 	UID   string `json:"uid"`
 	Repls []struct {
-		Size int64  `json:"size"`
-		Resc string `json:"resc"`
+		Size   int64  `json:"size"`
+		Resc   string `json:"resc"`
+		Status int    `json:"status"`
 	} `json:"repls"`
 }
 
 // usage fills in the usage of q.
 func (t *tx) usage(q *catalog.Quota) error {
 	var objs []usageObj
-	const fields = `uid repls: ~P.obj { size: P.size resc: P.resc }`
+	const fields = `uid repls: ~P.obj { size: P.size resc: P.resc status: P.status }`
 	read := func(query string, vars map[string]string) error {
 		var out struct {
 			N []usageObj `json:"n"`
@@ -152,7 +155,12 @@ func (t *tx) usage(q *catalog.Quota) error {
 	}
 	q.UsedBytes, q.UsedObjects = 0, 0
 	for _, o := range objs {
+		stored := false
 		for _, r := range o.Repls {
+			if catalog.ReplicaStatus(r.Status) == catalog.ReplicaIntermediate {
+				continue
+			}
+			stored = true
 			if q.Resource == "" || r.Resc == q.Resource {
 				q.UsedBytes += r.Size
 				if q.Resource != "" {
@@ -160,7 +168,7 @@ func (t *tx) usage(q *catalog.Quota) error {
 				}
 			}
 		}
-		if q.Resource == "" {
+		if q.Resource == "" && stored {
 			q.UsedObjects++
 		}
 	}
@@ -220,11 +228,13 @@ func (t *tx) quotasFor(owner catalog.UserID, coll catalog.Path, resource string)
 }
 
 // checkQuotas refuses a commit of a replica on resource of the object o
-// that changes its bytes by grew and its objects by newObjects (0 or 1:
-// the object is already counted, it exists), touching the quotas it
-// counts against.
-func (t *tx) checkQuotas(o *node, resource string, grew int64, newObjects int) error {
-	if grew <= 0 && newObjects == 0 {
+// that changes its bytes by grew, makes the object count if newObject (its
+// first replica that is not intermediate), and adds a replica on resource
+// if newReplica (none superseded there), touching the quotas it counts
+// against. It runs before the commit's changes: the usage does not count
+// them yet.
+func (t *tx) checkQuotas(o *node, resource string, grew int64, newObject, newReplica bool) error {
+	if grew <= 0 && !newObject && !newReplica {
 		return nil
 	}
 	p, err := o.path()
@@ -236,11 +246,16 @@ func (t *tx) checkQuotas(o *node, resource string, grew int64, newObjects int) e
 		return err
 	}
 	for _, q := range qs {
+		// A quota on one resource counts replicas on it as its objects.
+		moreObjects := newObject
+		if q.Resource != "" {
+			moreObjects = newReplica
+		}
 		switch {
 		case grew > 0 && q.MaxBytes > 0 && q.UsedBytes+grew > q.MaxBytes:
 			return fmt.Errorf("%w: %s: %d bytes would be used, limit %d", catalog.ErrQuotaExceeded, q.Name(), q.UsedBytes+grew, q.MaxBytes)
-		case newObjects > 0 && q.MaxObjects > 0 && q.UsedObjects > q.MaxObjects:
-			return fmt.Errorf("%w: %s: %d data objects would be used, limit %d", catalog.ErrQuotaExceeded, q.Name(), q.UsedObjects, q.MaxObjects)
+		case moreObjects && q.MaxObjects > 0 && q.UsedObjects+1 > q.MaxObjects:
+			return fmt.Errorf("%w: %s: %d data objects would be used, limit %d", catalog.ErrQuotaExceeded, q.Name(), q.UsedObjects+1, q.MaxObjects)
 		}
 	}
 	return t.touch(uids...)

@@ -53,16 +53,21 @@ func (c *Catalog) Register(ctx context.Context, objs []catalog.RegisteredObject,
 				return nil, err
 			}
 			acl, who := newACL(parent, owner)
-			ref, err := t.create(map[string]any{
+			d, err := parent.retention()
+			if err != nil {
+				return nil, err
+			}
+			ref, err := t.create(c.defaultSets(map[string]any{
 				c.p("kind"): kindColl, c.p("path"): p.String(), c.p("name"): p.Name(),
 				c.p("parent"): map[string]string{"uid": parent.UID},
 				c.p("owner"):  userKey(owner), c.p("ctime"): now, c.p("mtime"): now,
 				c.p("inherit"): parent.Inherit, c.p("acl"): acl, c.p("who"): who,
-			})
+			}, d))
 			if err != nil {
 				return nil, err
 			}
-			n = &node{UID: ref, Kind: kindColl, Path: p.String(), Inherit: parent.Inherit, ACL: acl}
+			n = &node{UID: ref, Kind: kindColl, Path: p.String(), Inherit: parent.Inherit, ACL: acl,
+				RDMode: parent.RDMode, RDPer: parent.RDPer}
 			colls[p] = n
 			return n, nil
 		}
@@ -85,12 +90,20 @@ func (c *Catalog) Register(ctx context.Context, objs []catalog.RegisteredObject,
 			}
 			taken[o.Path] = true
 			acl, who := newACL(parent, o.Owner)
-			ref, err := t.create(map[string]any{
+			m := map[string]any{
 				c.p("kind"): kindObj, c.p("path"): o.Path.String(), c.p("name"): o.Path.Name(),
 				c.p("parent"): map[string]string{"uid": parent.UID},
 				c.p("owner"):  userKey(o.Owner), c.p("ctime"): now, c.p("mtime"): now,
 				c.p("acl"): acl, c.p("who"): who,
-			})
+			}
+			// An object registered into a collection with a default
+			// retention gets its lock, as one put there does.
+			if d, err := parent.retention(); err != nil {
+				return err
+			} else if !d.IsZero() {
+				c.lockSets(m, d.LockAt(fromNanos(now), o.Owner))
+			}
+			ref, err := t.create(m)
 			if err != nil {
 				return err
 			}
@@ -107,14 +120,8 @@ func (c *Catalog) Register(ctx context.Context, objs []catalog.RegisteredObject,
 				if rkeys[k] {
 					return fmt.Errorf("physical path %s on %s: %w", r.PhysicalPath, r.Resource, catalog.ErrExists)
 				}
-				var dup struct {
-					N []uidOnly `json:"n"`
-				}
-				if err := t.query(`query q($k: string) { n(func: eq(P.rkey, $k)) { uid } }`, map[string]string{"$k": k}, &dup); err != nil {
-					return err
-				}
-				if len(dup.N) > 0 {
-					return fmt.Errorf("physical path %s on %s: %w", r.PhysicalPath, r.Resource, catalog.ErrExists)
+				if err := t.takeFile(r.Resource, r.PhysicalPath); err != nil {
+					return fmt.Errorf("physical path %s on %s: %w", r.PhysicalPath, r.Resource, err)
 				}
 				rkeys[k] = true
 				if _, err := t.create(map[string]any{

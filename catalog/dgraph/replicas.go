@@ -68,15 +68,8 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 		} else if ru == "" {
 			return fmt.Errorf("resource %s: %w", r.Resource, catalog.ErrNotFound)
 		}
-		var taken struct {
-			N []uidOnly `json:"n"`
-		}
-		if err := t.query(`query q($k: string) { n(func: eq(P.rkey, $k)) { uid } }`,
-			map[string]string{"$k": rkey(r.Resource, r.PhysicalPath)}, &taken); err != nil {
-			return err
-		}
-		if len(taken.N) > 0 {
-			return fmt.Errorf("insert replica (physical path %s): %w", r.PhysicalPath, catalog.ErrExists)
+		if err := t.takeFile(r.Resource, r.PhysicalPath); err != nil {
+			return fmt.Errorf("insert replica (physical path %s): %w", r.PhysicalPath, err)
 		}
 		now := nowNS()
 		number := 0
@@ -86,23 +79,37 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 				return err
 			}
 			acl, who := newACL(parent, r.Owner)
-			objUID, err = t.create(map[string]any{
+			d, err := parent.retention()
+			if err != nil {
+				return err
+			}
+			m := map[string]any{
 				c.p("kind"): kindObj, c.p("path"): r.Path.String(), c.p("name"): r.Path.Name(),
 				c.p("parent"): map[string]string{"uid": parent.UID},
 				c.p("owner"):  userKey(r.Owner), c.p("ctime"): now, c.p("mtime"): now,
 				c.p("acl"): acl, c.p("who"): who,
-			})
-			if err != nil {
+			}
+			l := d.LockAt(fromNanos(now), r.Owner)
+			if !d.IsZero() {
+				c.lockSets(m, l)
+			}
+			if objUID, err = t.create(m); err != nil {
 				return err
 			}
 			n = &node{UID: objUID, Kind: kindObj, Path: r.Path.String(), Name: r.Path.Name(),
-				Owner: userKey(r.Owner), CTime: now, MTime: now, ACL: acl}
+				Owner: userKey(r.Owner), CTime: now, MTime: now, ACL: acl,
+				RMode: string(l.Mode), RUntil: nanos(l.Until), RBy: userKey(l.SetBy), RSet: nanos(l.SetAt)}
 		} else {
 			if !r.Overwrite {
 				return catalog.ErrExists
 			}
 			if err := locked(n, r.Path.String(), now); err != nil {
 				return err
+			}
+			if !r.Copy {
+				if err := n.lock().Refuse(r.Path, fromNanos(now), "overwritten"); err != nil {
+					return err
+				}
 			}
 			objUID = n.UID
 			for _, x := range n.Repls {
@@ -167,7 +174,11 @@ func (c *Catalog) beginNew(ctx context.Context, r catalog.NewReplica) (catalog.D
 			// inheriting parent's grants go into the new object's ACL,
 			// which needs a read. Only collections have inherit, so this
 			// is also the test of kind, without the kind index (see at).
-			fmt.Fprintf(&blocks, "%s as var(func: eq(P.path, $%s)) @filter(eq(P.inherit, false))\n", v, v)
+			// Nor may it have a default retention, whose lock the new
+			// object would get: eq reads the index entry of the
+			// collections with that default, few (has() would cost more
+			// than the whole put).
+			fmt.Fprintf(&blocks, "%s as var(func: eq(P.path, $%s)) @filter(eq(P.inherit, false) AND NOT eq(P.rdmode, \"governance\") AND NOT eq(P.rdmode, \"compliance\"))\n", v, v)
 		} else {
 			// The parent's ancestors are collections.
 			fmt.Fprintf(&blocks, "%s as var(func: eq(P.path, $%s))\n", v, v)
@@ -178,6 +189,7 @@ func (c *Catalog) beginNew(ctx context.Context, r catalog.NewReplica) (catalog.D
 		here as var(func: eq(P.path, $p))
 		res as var(func: eq(P.rname, $res))
 		taken as var(func: eq(P.rkey, $k))
+		pending as var(func: eq(P.dkey, $k))
 	}`
 	now := nowNS()
 	lease := nanos(r.LeaseExpiry)
@@ -201,7 +213,7 @@ func (c *Catalog) beginNew(ctx context.Context, r catalog.NewReplica) (catalog.D
 		return catalog.DataObject{}, catalog.Replica{}, false, err
 	}
 	resp, err := c.upsert(ctx, q, vars, &api.Mutation{SetJson: js,
-		Cond: "@if(eq(len(a0), 1) AND eq(len(here), 0) AND eq(len(res), 1) AND eq(len(taken), 0))"})
+		Cond: "@if(eq(len(a0), 1) AND eq(len(here), 0) AND eq(len(res), 1) AND eq(len(taken), 0) AND eq(len(pending), 0))"})
 	if err != nil {
 		return catalog.DataObject{}, catalog.Replica{}, false, err
 	}
@@ -366,6 +378,7 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 			{"uid": o.UID, c.p("mtime"): now, c.p("ver"): randVer()},
 		}
 		var dels []map[string]any
+		var gone []repl
 		for _, x := range o.Repls {
 			if x.Num == rc.Number {
 				continue
@@ -379,6 +392,7 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 				rep.ObjectID = rc.Object
 				superseded = append(superseded, rep)
 				dels = append(dels, map[string]any{"uid": x.UID})
+				gone = append(gone, x)
 			}
 		}
 		slices.SortFunc(superseded, func(a, b catalog.Replica) int { return cmp.Compare(a.Number, b.Number) })
@@ -389,14 +403,18 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 		for _, s := range superseded {
 			replaced += s.Size
 		}
-		newObject := 0
-		if len(o.Repls) == 1 {
-			newObject = 1
-		}
-		if err := t.checkQuotas(o, r.Resc, rc.Size-replaced, newObject); err != nil {
+		// The object counts from its first replica that is not
+		// intermediate on; puts in progress count nothing.
+		newObject := !slices.ContainsFunc(o.Repls, func(x repl) bool {
+			return x.Num != rc.Number && catalog.ReplicaStatus(x.Status) != catalog.ReplicaIntermediate
+		})
+		if err := t.checkQuotas(o, r.Resc, rc.Size-replaced, newObject, len(superseded) == 0); err != nil {
 			return err
 		}
 		if err := t.del(dels...); err != nil {
+			return err
+		}
+		if err := t.recordDeletions(gone...); err != nil {
 			return err
 		}
 		if err := t.set(sets...); err != nil {
@@ -470,6 +488,9 @@ func (c *Catalog) commitOnly(ctx context.Context, rc catalog.ReplicaCommit) (boo
 func (t *tx) removeReplica(o *node, r *repl) error {
 	if len(o.Repls) > 1 {
 		if err := t.touch(o.UID); err != nil {
+			return err
+		}
+		if err := t.recordDeletions(*r); err != nil {
 			return err
 		}
 		return t.del(map[string]any{"uid": r.UID})

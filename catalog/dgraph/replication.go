@@ -45,6 +45,7 @@ func (c *Catalog) CommitCopy(ctx context.Context, rc catalog.ReplicaCommit, sour
 				source, src.Size, src.Sum, rc.Size, rc.Checksum, catalog.ErrConflict)
 		}
 		var dels []map[string]any
+		var gone []repl
 		replaced := r.Size
 		for _, x := range o.Repls {
 			if x.Num != rc.Number && x.Resc == r.Resc && catalog.ReplicaStatus(x.Status) != catalog.ReplicaIntermediate {
@@ -52,14 +53,18 @@ func (c *Catalog) CommitCopy(ctx context.Context, rc catalog.ReplicaCommit, sour
 				rep.ObjectID = rc.Object
 				superseded = append(superseded, rep)
 				dels = append(dels, map[string]any{"uid": x.UID})
+				gone = append(gone, x)
 				replaced += x.Size
 			}
 		}
 		slices.SortFunc(superseded, func(a, b catalog.Replica) int { return cmp.Compare(a.Number, b.Number) })
-		if err := t.checkQuotas(o, r.Resc, rc.Size-replaced, 0); err != nil {
+		if err := t.checkQuotas(o, r.Resc, rc.Size-replaced, false, len(superseded) == 0); err != nil {
 			return err
 		}
 		if err := t.del(dels...); err != nil {
+			return err
+		}
+		if err := t.recordDeletions(gone...); err != nil {
 			return err
 		}
 		done := map[string]any{"uid": r.UID, c.p("status"): int(catalog.ReplicaGood), c.p("size"): rc.Size,
@@ -104,9 +109,17 @@ func (c *Catalog) TrimReplica(ctx context.Context, object catalog.ID, number int
 		case catalog.ReplicaStatus(r.Status) == catalog.ReplicaGood && good == 0:
 			return fmt.Errorf("it is the last good replica: %w", catalog.ErrConflict)
 		}
+		if catalog.ReplicaStatus(r.Status) == catalog.ReplicaGood {
+			if err := trimRetained(o, r); err != nil {
+				return err
+			}
+		}
 		out = r.replica()
 		out.ObjectID = object
 		if err := t.touch(o.UID); err != nil {
+			return err
+		}
+		if err := t.recordDeletions(*r); err != nil {
 			return err
 		}
 		return t.del(map[string]any{"uid": r.UID})

@@ -603,7 +603,7 @@ func Digest(ctx context.Context, c catalog.Catalog) ([]Count, error) {
 			return nil, err
 		}
 		for _, j := range js {
-			jobs.add("%q\t%q\t%s\t%q\t%s\t%x", j.Key, j.Rule, j.Owner, j.Every, j.Due.UTC().Format("2006-01-02T15:04:05.999999999Z"), j.Work)
+			jobs.add("%q\t%q\t%q\t%s\t%q\t%s\t%x", j.Key, j.Rule, j.Path, j.Owner, j.Every, j.Due.UTC().Format("2006-01-02T15:04:05.999999999Z"), j.Work)
 		}
 		if len(js) < page {
 			break

@@ -5,12 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/arca-data/arca/catalog"
 )
 
-const jobCols = `id, job_key, rule, owner_name, owner_zone, every, due_ns, work, attempts, last_error, failed, holder, lease_ns, create_ns`
+const jobCols = `id, job_key, rule, path, owner_name, owner_zone, every, due_ns, work, state, attempts, last_error, failed, holder, lease_ns, create_ns`
 
 func scanJob(s interface{ Scan(...any) error }) (catalog.Job, error) {
 	var (
@@ -19,7 +20,7 @@ func scanJob(s interface{ Scan(...any) error }) (catalog.Job, error) {
 		due, lease, created int64
 		failed              int
 	)
-	err := s.Scan(&j.ID, &key, &j.Rule, &j.Owner.Name, &j.Owner.Zone, &j.Every, &due, &j.Work, &j.Attempts, &j.LastError, &failed, &j.Holder, &lease, &created)
+	err := s.Scan(&j.ID, &key, &j.Rule, &j.Path, &j.Owner.Name, &j.Owner.Zone, &j.Every, &due, &j.Work, &j.State, &j.Attempts, &j.LastError, &failed, &j.Holder, &lease, &created)
 	j.Key, j.Failed = key.String, failed == 1
 	j.Due, j.LeaseExpiry, j.CreateTime = fromNanos(due), fromNanos(lease), fromNanos(created)
 	return j, err
@@ -39,13 +40,29 @@ func (c *Catalog) AddJob(ctx context.Context, j catalog.Job) (catalog.Job, error
 	}
 	err := c.write(ctx, func(w *wtx) error {
 		t, n := now()
-		res, err := w.exec(`INSERT INTO jobs (job_key, rule, owner_name, owner_zone, every, due_ns, work, create_ns)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, key, j.Rule, j.Owner.Name, j.Owner.Zone, j.Every, nanos(j.Due), j.Work, n)
+		if j.Path != "" {
+			// The job replaces the pending one of its rule and path.
+			if _, err := w.exec(`DELETE FROM jobs WHERE rule = ? AND path = ? AND failed = 0 AND holder = ''`, j.Rule, j.Path); err != nil {
+				return err
+			}
+		}
+		if j.MaxPending > 0 {
+			var live int
+			if err := w.queryRow(`SELECT count(*) FROM jobs WHERE rule = ? AND failed = 0`, j.Rule).Scan(&live); err != nil {
+				return err
+			}
+			if live >= j.MaxPending {
+				return fmt.Errorf("%w: rule %s has %d live jobs, its limit", catalog.ErrQuotaExceeded, j.Rule, live)
+			}
+		}
+		res, err := w.exec(`INSERT INTO jobs (job_key, rule, path, owner_name, owner_zone, every, due_ns, work, state, create_ns)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, key, j.Rule, j.Path, j.Owner.Name, j.Owner.Zone, j.Every, nanos(j.Due), j.Work, j.State, n)
 		if err != nil {
 			return mapErr("insert", err)
 		}
 		id, err := res.LastInsertId()
 		j.ID, j.CreateTime, j.Attempts, j.Holder, j.LeaseExpiry, j.Failed, j.LastError = catalog.ID(id), t, 0, "", time.Time{}, false, ""
+		j.MaxPending = 0
 		return err
 	})
 	if err != nil {
@@ -107,6 +124,74 @@ func (c *Catalog) RemoveJob(ctx context.Context, id catalog.ID) error {
 		}
 		return nil
 	})
+}
+
+// CancelJobs deletes the pending jobs f selects.
+func (c *Catalog) CancelJobs(ctx context.Context, f catalog.JobFilter) (int, error) {
+	if err := f.Validate(); err != nil {
+		return 0, fmt.Errorf("cancel jobs: %w", err)
+	}
+	cond := []string{`failed = 0`, `(holder = '' OR lease_ns <= ?)`}
+	_, n := now()
+	args := []any{n}
+	if f.Rule != "" {
+		cond = append(cond, `rule = ?`)
+		args = append(args, f.Rule)
+	}
+	switch {
+	case f.Path == "":
+	case f.Below && f.Path == "/":
+		cond = append(cond, `path <> ''`)
+	case f.Below:
+		// Below p: from "p/" up to "p0", '0' coming right after '/'.
+		cond = append(cond, `(path = ? OR (path > ? AND path < ?))`)
+		args = append(args, f.Path, f.Path+"/", f.Path+"0")
+	default:
+		cond = append(cond, `path = ?`)
+		args = append(args, f.Path)
+	}
+	var cancelled int64
+	err := c.write(ctx, func(w *wtx) error {
+		res, err := w.exec(`DELETE FROM jobs WHERE `+strings.Join(cond, " AND "), args...)
+		if err != nil {
+			return err
+		}
+		cancelled, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cancel jobs: %w", err)
+	}
+	return int(cancelled), nil
+}
+
+// SaveJobState records the progress of a held job's run.
+func (c *Catalog) SaveJobState(ctx context.Context, id catalog.ID, holder string, state []byte) error {
+	return c.write(ctx, func(w *wtx) error {
+		if err := heldBy(w, id, holder); err != nil {
+			return err
+		}
+		_, err := w.exec(`UPDATE jobs SET state = ? WHERE id = ?`, state, id)
+		return err
+	})
+}
+
+// release makes the held job id pending again with the assignments set
+// (SQL with its args), unless another job of its rule and path is pending:
+// that one replaced it, and this one is deleted.
+func release(w *wtx, id catalog.ID, set string, args ...any) error {
+	var replaced bool
+	err := w.queryRow(`SELECT EXISTS (SELECT 1 FROM jobs o, jobs j WHERE j.id = ? AND j.path <> ''
+		AND o.rule = j.rule AND o.path = j.path AND o.id <> j.id AND o.failed = 0 AND o.holder = '')`, id).Scan(&replaced)
+	if err != nil {
+		return err
+	}
+	if replaced {
+		_, err := w.exec(`DELETE FROM jobs WHERE id = ?`, id)
+		return err
+	}
+	_, err = w.exec(`UPDATE jobs SET `+set+` WHERE id = ?`, append(args, id)...)
+	return err
 }
 
 // ClaimJobs claims due jobs in one write transaction.
@@ -181,8 +266,7 @@ func (c *Catalog) FinishJob(ctx context.Context, id catalog.ID, holder string, n
 			_, err := w.exec(`DELETE FROM jobs WHERE id = ?`, id)
 			return err
 		}
-		_, err := w.exec(`UPDATE jobs SET holder = '', lease_ns = 0, due_ns = ?, attempts = 0, last_error = '' WHERE id = ?`, nanos(next), id)
-		return err
+		return release(w, id, `holder = '', lease_ns = 0, due_ns = ?, attempts = 0, last_error = '', state = NULL`, nanos(next))
 	})
 }
 
@@ -209,16 +293,10 @@ func (c *Catalog) RetryJob(ctx context.Context, id catalog.ID, holder string, at
 		if err := heldBy(w, id, holder); err != nil {
 			return err
 		}
-		failed, due := 0, nanos(at)
-		if at.IsZero() {
-			failed = 1
-			due = 0
-			if err := w.queryRow(`SELECT due_ns FROM jobs WHERE id = ?`, id).Scan(&due); err != nil {
-				return err
-			}
+		if !at.IsZero() {
+			return release(w, id, `holder = '', lease_ns = 0, due_ns = ?, attempts = attempts + 1, last_error = ?`, nanos(at), msg)
 		}
-		_, err := w.exec(`UPDATE jobs SET holder = '', lease_ns = 0, due_ns = ?, attempts = attempts + 1, last_error = ?, failed = ? WHERE id = ?`,
-			due, msg, failed, id)
+		_, err := w.exec(`UPDATE jobs SET holder = '', lease_ns = 0, attempts = attempts + 1, last_error = ?, failed = 1 WHERE id = ?`, msg, id)
 		return err
 	})
 }

@@ -260,8 +260,10 @@ func (c *Catalog) CreateCollection(ctx context.Context, in catalog.Collection) (
 			return catalog.ErrExists
 		}
 		t, n := now()
-		res, err := w.exec(`INSERT INTO collections (path, parent_id, name, owner_name, owner_zone, create_ns, modify_ns, inherit)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, p.String(), int64(parent.ID), p.Name(), in.Owner.Name, in.Owner.Zone, n, n, parent.Inherit)
+		res, err := w.exec(`INSERT INTO collections (path, parent_id, name, owner_name, owner_zone, create_ns, modify_ns, inherit,
+				ret_default_mode, ret_default_period)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.String(), int64(parent.ID), p.Name(), in.Owner.Name, in.Owner.Zone, n, n, parent.Inherit,
+			string(parent.Retention.Mode), parent.Retention.Period.String())
 		if err != nil {
 			return mapErr("insert", err)
 		}
@@ -277,6 +279,7 @@ func (c *Catalog) CreateCollection(ctx context.Context, in catalog.Collection) (
 		}
 		out = catalog.Collection{
 			ID: catalog.ID(id), Path: p, Owner: in.Owner, CreateTime: t, ModifyTime: t, Inherit: parent.Inherit,
+			Retention: parent.Retention,
 		}
 		out.ACL, err = loadACL(w, kindCollection, out.ID)
 		return err
@@ -324,13 +327,14 @@ func (c *Catalog) ListObjects(ctx context.Context, coll catalog.Path, after stri
 				id                 int64
 				name, oname, ozone string
 				ocr, omo           int64
+				lk                 lockDest
 				r                  catalog.Replica
 				status             int
 				lease, rcr, rmo    int64
 			)
-			err := rows.Scan(&id, &name, &oname, &ozone, &ocr, &omo,
-				&r.Number, &r.Resource, &r.PhysicalPath, &r.Size, &r.Checksum, &status,
-				&r.LockHolder, &lease, &rcr, &rmo)
+			dest := append([]any{&id, &name, &oname, &ozone, &ocr, &omo}, lk.dest()...)
+			err := rows.Scan(append(dest, &r.Number, &r.Resource, &r.PhysicalPath, &r.Size, &r.Checksum, &status,
+				&r.LockHolder, &lease, &rcr, &rmo)...)
 			if err != nil {
 				rows.Close()
 				return err
@@ -345,6 +349,7 @@ func (c *Catalog) ListObjects(ctx context.Context, coll catalog.Path, after stri
 				o.ID, o.Path = catalog.ID(id), p
 				o.Owner = catalog.UserID{Name: oname, Zone: ozone}
 				o.CreateTime, o.ModifyTime = fromNanos(ocr), fromNanos(omo)
+				o.Lock = lk.lock()
 				i = len(out)
 				byID[o.ID] = i
 				out = append(out, o)
@@ -505,6 +510,14 @@ func (c *Catalog) Rename(ctx context.Context, from, to catalog.Path) error {
 		if isColl && to.HasPrefix(from) {
 			return invalid("cannot move a collection below itself")
 		}
+		_, nowNS := now()
+		if !isColl {
+			if err := obj.Lock.Refuse(from, fromNanos(nowNS), "moved or renamed"); err != nil {
+				return err
+			}
+		} else if err := retainedIn(w, from, nowNS, "moved or renamed"); err != nil {
+			return err
+		}
 		parent, err := parentColl(w, to)
 		if err != nil {
 			return err
@@ -598,8 +611,11 @@ func (c *Catalog) RemoveDataObject(ctx context.Context, p catalog.Path) ([]catal
 		if err != nil {
 			return err
 		}
-		_, n := now()
+		t, n := now()
 		if err := lockedObj(w, o, n); err != nil {
+			return err
+		}
+		if err := o.Lock.Refuse(p, t, "removed"); err != nil {
 			return err
 		}
 		if out, err = loadReplicas(w, o.ID); err != nil {
@@ -658,6 +674,9 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 		} else {
 			_, n := now()
 			if err := lockedIn(w, subtree("c"), n, subtreeArgs(p)...); err != nil {
+				return err
+			}
+			if err := retainedIn(w, p, n, "removed"); err != nil {
 				return err
 			}
 			out, err = collectReplicas(w.query(`SELECT `+replCols+`

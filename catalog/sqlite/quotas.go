@@ -157,16 +157,22 @@ func (c *Catalog) SetQuota(ctx context.Context, q catalog.Quota) error {
 	return nil
 }
 
+// recountCollectionsSQL counts again the usage below the quota collections
+// that the condition appended selects: the bytes of replicas that are not
+// intermediate, and the data objects that have one (see migration 12).
+const recountCollectionsSQL = `UPDATE usage_coll AS u SET
+		bytes = coalesce((SELECT sum(r.size) FROM collections qc, collections c JOIN data_objects o ON o.coll_id = c.id JOIN replicas r ON r.object_id = o.id
+			WHERE qc.id = u.coll_id AND r.status <> 0 AND (c.id = qc.id OR qc.path = '/' OR (c.path > qc.path || '/' AND c.path < qc.path || '0'))), 0),
+		objects = coalesce((SELECT count(*) FROM collections qc, collections c JOIN data_objects o ON o.coll_id = c.id
+			WHERE qc.id = u.coll_id AND (c.id = qc.id OR qc.path = '/' OR (c.path > qc.path || '/' AND c.path < qc.path || '0'))
+			AND EXISTS (SELECT 1 FROM replicas r WHERE r.object_id = o.id AND r.status <> 0)), 0)
+		WHERE `
+
 // recountCollections counts again the usage below the quota collections
 // that cond (on usage_coll) selects: when a quota is set, and after a
 // collection moved, which the triggers do not follow.
 func recountCollections(w *wtx, cond string, args ...any) error {
-	_, err := w.exec(`UPDATE usage_coll AS u SET
-		bytes = coalesce((SELECT sum(r.size) FROM collections qc, collections c JOIN data_objects o ON o.coll_id = c.id JOIN replicas r ON r.object_id = o.id
-			WHERE qc.id = u.coll_id AND (c.id = qc.id OR qc.path = '/' OR (c.path > qc.path || '/' AND c.path < qc.path || '0'))), 0),
-		objects = coalesce((SELECT count(*) FROM collections qc, collections c JOIN data_objects o ON o.coll_id = c.id
-			WHERE qc.id = u.coll_id AND (c.id = qc.id OR qc.path = '/' OR (c.path > qc.path || '/' AND c.path < qc.path || '0'))), 0)
-		WHERE `+cond, args...)
+	_, err := w.exec(recountCollectionsSQL+cond, args...)
 	return err
 }
 
@@ -215,10 +221,14 @@ func (c *Catalog) QuotasFor(ctx context.Context, owner catalog.UserID, p catalog
 
 // checkQuotas refuses a commit that took a quota of the object id on
 // resource past its limit: grewBytes says whether the commit added bytes,
-// newObject whether it made a new data object. It runs after the commit's
-// changes, which the triggers have counted.
-func checkQuotas(w *wtx, id int64, resource string, grewBytes, newObject bool) error {
-	if !grewBytes && !newObject {
+// newObject whether the data object counts from now on (its first replica
+// that is not intermediate), newReplica whether resource holds one more
+// counted replica (none was superseded there). It runs after the commit's
+// changes, which the triggers have counted: puts in progress count
+// nothing, and commits, one at a time in the single writer, never pass a
+// limit together.
+func checkQuotas(w *wtx, id int64, resource string, grewBytes, newObject, newReplica bool) error {
+	if !grewBytes && !newObject && !newReplica {
 		return nil
 	}
 	if ok, err := anyQuota(w); err != nil || !ok {
@@ -237,10 +247,15 @@ func checkQuotas(w *wtx, id int64, resource string, grewBytes, newObject bool) e
 		return err
 	}
 	for _, q := range qs {
+		// A quota on one resource counts replicas on it as its objects.
+		moreObjects := newObject
+		if q.Resource != "" {
+			moreObjects = newReplica
+		}
 		switch {
 		case grewBytes && q.MaxBytes > 0 && q.UsedBytes > q.MaxBytes:
 			return fmt.Errorf("%w: %s: %d bytes would be used, limit %d", catalog.ErrQuotaExceeded, q.Name(), q.UsedBytes, q.MaxBytes)
-		case newObject && q.MaxObjects > 0 && q.UsedObjects > q.MaxObjects:
+		case moreObjects && q.MaxObjects > 0 && q.UsedObjects > q.MaxObjects:
 			return fmt.Errorf("%w: %s: %d data objects would be used, limit %d", catalog.ErrQuotaExceeded, q.Name(), q.UsedObjects, q.MaxObjects)
 		}
 	}

@@ -113,12 +113,34 @@ func placeholders(rows int, row string) string {
 // returns their ids: AUTOINCREMENT gives the rows of one INSERT
 // consecutive ids, ending at the last insert rowid.
 func insertObjects(w *wtx, chunk []catalog.RegisteredObject, parents []catalog.Collection, n int64) ([]int64, error) {
-	args := make([]any, 0, 6*len(chunk))
-	for i, o := range chunk {
-		args = append(args, int64(parents[i].ID), o.Path.Name(), o.Owner.Name, o.Owner.Zone, n, n)
+	retained := false
+	for _, p := range parents {
+		retained = retained || !p.Retention.IsZero()
 	}
-	res, err := w.exec(`INSERT INTO data_objects (coll_id, name, owner_name, owner_zone, create_ns, modify_ns) VALUES `+
-		placeholders(len(chunk), "(?, ?, ?, ?, ?, ?)"), args...)
+	var (
+		res sql.Result
+		err error
+	)
+	if !retained {
+		args := make([]any, 0, 6*len(chunk))
+		for i, o := range chunk {
+			args = append(args, int64(parents[i].ID), o.Path.Name(), o.Owner.Name, o.Owner.Zone, n, n)
+		}
+		res, err = w.exec(`INSERT INTO data_objects (coll_id, name, owner_name, owner_zone, create_ns, modify_ns) VALUES `+
+			placeholders(len(chunk), "(?, ?, ?, ?, ?, ?)"), args...)
+	} else {
+		// Objects registered into a collection with a default retention
+		// get its lock, as those put there do.
+		args := make([]any, 0, 11*len(chunk))
+		for i, o := range chunk {
+			l := parents[i].Retention.LockAt(fromNanos(n), o.Owner)
+			args = append(args, int64(parents[i].ID), o.Path.Name(), o.Owner.Name, o.Owner.Zone, n, n,
+				string(l.Mode), nanos(l.Until), l.SetBy.Name, l.SetBy.Zone, nanos(l.SetAt))
+		}
+		res, err = w.exec(`INSERT INTO data_objects (coll_id, name, owner_name, owner_zone, create_ns, modify_ns,
+				ret_mode, ret_until_ns, ret_by_name, ret_by_zone, ret_set_ns) VALUES `+
+			placeholders(len(chunk), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), args...)
+	}
 	if err != nil {
 		return nil, mapErr("insert data objects", err)
 	}
@@ -254,8 +276,10 @@ func registerParent(w *wtx, cache map[catalog.Path]catalog.Collection, p catalog
 		} else if isObj {
 			return c, fmt.Errorf("%s is a data object: %w", p, catalog.ErrNotCollection)
 		}
-		res, err := w.exec(`INSERT INTO collections (path, parent_id, name, owner_name, owner_zone, create_ns, modify_ns, inherit)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, p.String(), int64(above.ID), p.Name(), owner.Name, owner.Zone, n, n, above.Inherit)
+		res, err := w.exec(`INSERT INTO collections (path, parent_id, name, owner_name, owner_zone, create_ns, modify_ns, inherit,
+				ret_default_mode, ret_default_period)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.String(), int64(above.ID), p.Name(), owner.Name, owner.Zone, n, n, above.Inherit,
+			string(above.Retention.Mode), above.Retention.Period.String())
 		if err != nil {
 			return c, mapErr("insert collection", err)
 		}
@@ -263,7 +287,7 @@ func registerParent(w *wtx, cache map[catalog.Path]catalog.Collection, p catalog
 		if err != nil {
 			return c, err
 		}
-		c = catalog.Collection{ID: catalog.ID(id), Path: p, Owner: owner, Inherit: above.Inherit}
+		c = catalog.Collection{ID: catalog.ID(id), Path: p, Owner: owner, Inherit: above.Inherit, Retention: above.Retention}
 		if err := inheritACL(w, above, kindCollection, c.ID); err != nil {
 			return c, err
 		}

@@ -50,8 +50,17 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 		}
 		number := 0
 		if !exists {
-			res, err := w.exec(`INSERT INTO data_objects (coll_id, name, owner_name, owner_zone, create_ns, modify_ns)
-				VALUES (?, ?, ?, ?, ?, ?)`, int64(parent.ID), r.Path.Name(), r.Owner.Name, r.Owner.Zone, n, n)
+			var res sql.Result
+			if parent.Retention.IsZero() {
+				res, err = w.exec(`INSERT INTO data_objects (coll_id, name, owner_name, owner_zone, create_ns, modify_ns)
+					VALUES (?, ?, ?, ?, ?, ?)`, int64(parent.ID), r.Path.Name(), r.Owner.Name, r.Owner.Zone, n, n)
+			} else {
+				o.Lock = parent.Retention.LockAt(t, r.Owner)
+				res, err = w.exec(`INSERT INTO data_objects (coll_id, name, owner_name, owner_zone, create_ns, modify_ns,
+						ret_mode, ret_until_ns, ret_by_name, ret_by_zone, ret_set_ns)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, int64(parent.ID), r.Path.Name(), r.Owner.Name, r.Owner.Zone, n, n,
+					string(o.Lock.Mode), nanos(o.Lock.Until), r.Owner.Name, r.Owner.Zone, n)
+			}
 			if err != nil {
 				return mapErr("insert data object", err)
 			}
@@ -72,6 +81,11 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 			}
 			if err := lockedObj(w, o, n); err != nil {
 				return err
+			}
+			if !r.Copy {
+				if err := o.Lock.Refuse(r.Path, t, "overwritten"); err != nil {
+					return err
+				}
 			}
 			if err := w.queryRow(`SELECT COALESCE(MAX(number) + 1, 0) FROM replicas WHERE object_id = ?`,
 				int64(o.ID)).Scan(&number); err != nil {
@@ -99,7 +113,7 @@ func (c *Catalog) BeginReplica(ctx context.Context, r catalog.NewReplica) (catal
 		// unless the parent's inheritance copied grants. This runs inside
 		// the single writer, where every statement saved counts (issue 2).
 		obj = catalog.DataObject{ID: o.ID, Path: r.Path, Owner: r.Owner, CreateTime: t, ModifyTime: t,
-			Replicas: []catalog.Replica{repl}}
+			Replicas: []catalog.Replica{repl}, Lock: o.Lock}
 		if !parent.Inherit {
 			obj.ACL = []catalog.ACE{{Principal: r.Owner, Level: catalog.AccessOwn}}
 			return nil
@@ -179,8 +193,9 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 			return err
 		}
 		id := int64(rc.Object)
-		var others int
-		if err := w.queryRow(`SELECT count(*) FROM replicas WHERE object_id = ? AND number <> ?`, id, rc.Number).Scan(&others); err != nil {
+		var others, counted int // other replicas; those of them that count (not intermediate)
+		if err := w.queryRow(`SELECT count(*), coalesce(sum(status <> 0), 0) FROM replicas WHERE object_id = ? AND number <> ?`,
+			id, rc.Number).Scan(&others, &counted); err != nil {
 			return err
 		}
 		if _, err := w.exec(`UPDATE replicas SET status = ?, size = ?, checksum = ?, lock_holder = '',
@@ -210,7 +225,7 @@ func (c *Catalog) CommitReplica(ctx context.Context, rc catalog.ReplicaCommit) (
 		for _, s := range superseded {
 			replaced += s.Size
 		}
-		if err := checkQuotas(w, id, r.Resource, rc.Size > replaced, others == 0); err != nil {
+		if err := checkQuotas(w, id, r.Resource, rc.Size > replaced, counted == 0, len(superseded) == 0); err != nil {
 			return err
 		}
 		if err := mergeAVUs(w, kindObject, id, rc.Metadata); err != nil {

@@ -56,7 +56,7 @@ func (c *Catalog) CommitCopy(ctx context.Context, rc catalog.ReplicaCommit, sour
 		for _, s := range superseded {
 			replaced += s.Size
 		}
-		return checkQuotas(w, id, r.Resource, rc.Size > replaced, false)
+		return checkQuotas(w, id, r.Resource, rc.Size > replaced, false, len(superseded) == 0)
 	})
 	if err != nil {
 		return fail(err)
@@ -89,6 +89,11 @@ func (c *Catalog) TrimReplica(ctx context.Context, object catalog.ID, number int
 			return fmt.Errorf("it is the only replica: %w", catalog.ErrConflict)
 		case r.Status == catalog.ReplicaGood && good == 0:
 			return fmt.Errorf("it is the last good replica: %w", catalog.ErrConflict)
+		}
+		if r.Status == catalog.ReplicaGood {
+			if err := trimRetained(w, object, r); err != nil {
+				return err
+			}
 		}
 		out = r
 		_, err = w.exec(`DELETE FROM replicas WHERE object_id = ? AND number = ?`, int64(object), number)
@@ -150,4 +155,44 @@ func (c *Catalog) DataObjectByID(ctx context.Context, id catalog.ID) (catalog.Da
 		return catalog.DataObject{}, fmt.Errorf("data object %d: %w", id, err)
 	}
 	return o, nil
+}
+
+// trimRetained refuses to trim the good replica r of a locked object
+// unless another good replica with the same checksum, a verified copy,
+// stays: retention keeps the bytes, not only the name.
+func trimRetained(w *wtx, object catalog.ID, r catalog.Replica) error {
+	var (
+		coll, name string
+		lk         lockDest
+	)
+	err := w.queryRow(`SELECT (SELECT path FROM collections WHERE id = o.coll_id), o.name, `+lockCols+`
+		FROM data_objects o WHERE o.id = ?`, int64(object)).Scan(append([]any{&coll, &name}, lk.dest()...)...)
+	if err != nil {
+		return err
+	}
+	t, _ := now()
+	l := lk.lock()
+	if !l.Locked(t) {
+		return nil
+	}
+	var verified bool
+	if r.Checksum != "" {
+		if err := w.queryRow(`SELECT EXISTS (SELECT 1 FROM replicas WHERE object_id = ? AND number <> ? AND status = ? AND checksum = ?)`,
+			int64(object), r.Number, int(catalog.ReplicaGood), r.Checksum).Scan(&verified); err != nil {
+			return err
+		}
+	}
+	if verified {
+		return nil
+	}
+	cp, err := catalog.ParsePath(coll)
+	if err != nil {
+		return err
+	}
+	p, err := cp.Join(name)
+	if err != nil {
+		return err
+	}
+	return &catalog.LockError{Path: p, Lock: l, Action: fmt.Sprintf("trimmed of replica %d on %s", r.Number, r.Resource),
+		Hint: "no other good replica with the same checksum (a verified copy) would stay"}
 }

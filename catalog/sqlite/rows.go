@@ -75,17 +75,18 @@ func invalid(format string, args ...any) error {
 // running it. So the queries on hot paths are single-table, with IN or
 // scalar subqueries instead of joins, and constant strings are literals.
 
-const collCols = `id, path, owner_name, owner_zone, create_ns, modify_ns, inherit`
+const collCols = `id, path, owner_name, owner_zone, create_ns, modify_ns, inherit, ret_default_mode, ret_default_period`
 
 func scanColl(s interface{ Scan(...any) error }) (catalog.Collection, error) {
 	var (
-		c            catalog.Collection
-		id           int64
-		path         string
-		cr, mo       int64
-		oname, ozone string
+		c              catalog.Collection
+		id             int64
+		path           string
+		cr, mo         int64
+		oname, ozone   string
+		rmode, rperiod string
 	)
-	if err := s.Scan(&id, &path, &oname, &ozone, &cr, &mo, &c.Inherit); err != nil {
+	if err := s.Scan(&id, &path, &oname, &ozone, &cr, &mo, &c.Inherit, &rmode, &rperiod); err != nil {
 		return c, err
 	}
 	p, err := catalog.ParsePath(path)
@@ -95,10 +96,48 @@ func scanColl(s interface{ Scan(...any) error }) (catalog.Collection, error) {
 	c.ID, c.Path = catalog.ID(id), p
 	c.Owner = catalog.UserID{Name: oname, Zone: ozone}
 	c.CreateTime, c.ModifyTime = fromNanos(cr), fromNanos(mo)
+	if c.Retention, err = storedDefault(rmode, rperiod); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
-const objCols = `o.id, o.name, o.owner_name, o.owner_zone, o.create_ns, o.modify_ns`
+// storedDefault reads a collection's default retention columns.
+func storedDefault(mode, period string) (catalog.DefaultRetention, error) {
+	if mode == "" {
+		return catalog.DefaultRetention{}, nil
+	}
+	per, err := catalog.ParsePeriod(period)
+	if err != nil {
+		return catalog.DefaultRetention{}, fmt.Errorf("stored default retention: %w", err)
+	}
+	return catalog.DefaultRetention{Mode: catalog.LockMode(mode), Period: per}, nil
+}
+
+const objCols = `o.id, o.name, o.owner_name, o.owner_zone, o.create_ns, o.modify_ns, ` + lockCols
+
+// lockCols are a data object's lock (catalog.Lock), read by scanLock.
+const lockCols = `o.ret_mode, o.ret_until_ns, o.ret_hold, o.ret_by_name, o.ret_by_zone, o.ret_set_ns`
+
+// lockDest receives lockCols.
+type lockDest struct {
+	mode           string
+	until, set     int64
+	hold           bool
+	byName, byZone string
+}
+
+func (d *lockDest) dest() []any {
+	return []any{&d.mode, &d.until, &d.hold, &d.byName, &d.byZone, &d.set}
+}
+
+func (d *lockDest) lock() catalog.Lock {
+	if d.mode == "" && !d.hold {
+		return catalog.Lock{}
+	}
+	return catalog.Lock{Mode: catalog.LockMode(d.mode), Until: fromNanos(d.until), Hold: d.hold,
+		SetBy: catalog.UserID{Name: d.byName, Zone: d.byZone}, SetAt: fromNanos(d.set)}
+}
 
 // scanObj reads objCols of a data object in the collection coll.
 func scanObj(s interface{ Scan(...any) error }, coll catalog.Path) (catalog.DataObject, error) {
@@ -108,8 +147,9 @@ func scanObj(s interface{ Scan(...any) error }, coll catalog.Path) (catalog.Data
 		name         string
 		cr, mo       int64
 		oname, ozone string
+		lk           lockDest
 	)
-	if err := s.Scan(&id, &name, &oname, &ozone, &cr, &mo); err != nil {
+	if err := s.Scan(append([]any{&id, &name, &oname, &ozone, &cr, &mo}, lk.dest()...)...); err != nil {
 		return o, err
 	}
 	p, err := coll.Join(name)
@@ -119,6 +159,7 @@ func scanObj(s interface{ Scan(...any) error }, coll catalog.Path) (catalog.Data
 	o.ID, o.Path = catalog.ID(id), p
 	o.Owner = catalog.UserID{Name: oname, Zone: ozone}
 	o.CreateTime, o.ModifyTime = fromNanos(cr), fromNanos(mo)
+	o.Lock = lk.lock()
 	return o, nil
 }
 

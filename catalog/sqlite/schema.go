@@ -438,7 +438,85 @@ CREATE TRIGGER replicas_usage_move AFTER UPDATE OF resource ON replicas
 		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/');
 END;
 `,
-	// 11: provenance chains (catalog.Provenance) and versioned records
+	// 11: the versions of the zone's rule set (catalog.RuleSets), append
+	// only, and the files of each.
+	`
+CREATE TABLE rule_sets (
+	version     INTEGER PRIMARY KEY CHECK (version > 0),
+	digest      TEXT NOT NULL,
+	author_name TEXT NOT NULL,
+	author_zone TEXT NOT NULL,
+	create_ns   INTEGER NOT NULL,
+	comment     TEXT NOT NULL
+);
+CREATE TABLE rule_files (
+	version INTEGER NOT NULL REFERENCES rule_sets(version),
+	name    TEXT NOT NULL,
+	content BLOB NOT NULL,
+	PRIMARY KEY (version, name)
+) WITHOUT ROWID;
+`,
+	// 12: usage counts what is stored, not what is being written (issue
+	// 23): a replica counts once it is no longer intermediate, a data
+	// object once it has such a replica. Puts in progress no longer count
+	// against each other, so that concurrent puts a quota fits all pass;
+	// the commit checks the quota exactly, in the single writer. The
+	// triggers follow the replica's status; the object triggers of
+	// migration 8 go, but for moves; usage is counted again.
+	migrationCountStored,
+	// 13: the files of removed replicas, recorded by the transaction that
+	// removes the replica, until the zone has deleted them (issue 23): a
+	// crash in between leaves a record that the next start deletes, not an
+	// orphan that only fsck finds. A new replica at a recorded file takes
+	// it over.
+	`
+CREATE TABLE pending_deletions (
+	resource      TEXT NOT NULL,
+	physical_path TEXT NOT NULL,
+	PRIMARY KEY (resource, physical_path)
+) WITHOUT ROWID;
+CREATE TRIGGER replicas_pending_deletion AFTER DELETE ON replicas BEGIN
+	INSERT OR IGNORE INTO pending_deletions (resource, physical_path) VALUES (OLD.resource, OLD.physical_path);
+END;
+CREATE TRIGGER replicas_take_over_deletion AFTER INSERT ON replicas BEGIN
+	DELETE FROM pending_deletions WHERE resource = NEW.resource AND physical_path = NEW.physical_path;
+END;
+`,
+	// 14: jobs act on a path, and of the jobs of one rule on one path at
+	// most one is pending (not held, not failed); a run saves its progress
+	// in state. jobs_rule counts a rule's live jobs for its cap.
+	`
+ALTER TABLE jobs ADD COLUMN path TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN state BLOB;
+CREATE UNIQUE INDEX jobs_pending ON jobs(rule, path) WHERE path <> '' AND failed = 0 AND holder = '';
+CREATE INDEX jobs_rule ON jobs(rule, failed);
+CREATE INDEX jobs_path ON jobs(path) WHERE path <> '';
+`,
+	// 15: retention locks and legal holds (catalog.Retention), on the data
+	// object's row, so that every read of an object has its lock without a
+	// join or a second lookup: ret_mode is '' (none), 'governance' or
+	// 'compliance', ret_until_ns the end of retention (0 with no mode),
+	// ret_hold the legal hold, ret_by_* and ret_set_ns the last change.
+	// expire_ns is reserved for the expiry of issue 16 (0: none). A
+	// collection's default retention (ret_default_mode, and the ISO 8601
+	// period ret_default_period) is on its row, read with the parent of
+	// every put: a put into a collection without one pays nothing.
+	// data_objects_retained holds only the objects that have a lock, by
+	// collection, for the checks of removals and renames of trees; its
+	// condition is repeated verbatim in the queries that use it.
+	`
+ALTER TABLE data_objects ADD COLUMN ret_mode TEXT NOT NULL DEFAULT '' CHECK (ret_mode IN ('', 'governance', 'compliance'));
+ALTER TABLE data_objects ADD COLUMN ret_until_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE data_objects ADD COLUMN ret_hold INTEGER NOT NULL DEFAULT 0 CHECK (ret_hold IN (0, 1));
+ALTER TABLE data_objects ADD COLUMN ret_by_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE data_objects ADD COLUMN ret_by_zone TEXT NOT NULL DEFAULT '';
+ALTER TABLE data_objects ADD COLUMN ret_set_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE data_objects ADD COLUMN expire_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE collections ADD COLUMN ret_default_mode TEXT NOT NULL DEFAULT '' CHECK (ret_default_mode IN ('', 'governance', 'compliance'));
+ALTER TABLE collections ADD COLUMN ret_default_period TEXT NOT NULL DEFAULT '';
+CREATE INDEX data_objects_retained ON data_objects(coll_id) WHERE ret_mode <> '' OR ret_hold = 1;
+`,
+	// 16: provenance chains (catalog.Provenance) and versioned records
 	// (catalog.Records: PIDs, RAiDs). Both only grow: triggers refuse to
 	// change or remove a provenance record, and to remove a record, so
 	// that a chain cannot be rewritten and a key is never given out twice
@@ -484,6 +562,110 @@ CREATE TRIGGER records_never_removed BEFORE DELETE ON records BEGIN
 	SELECT RAISE(ABORT, 'records are never removed');
 END;
 `,
+}
+
+// The triggers of migration 12. A replica counts when its status is not
+// 0 (intermediate); a data object counts while one of its replicas does.
+// usage_coll's quota collections above a data object's collection, and the
+// bytes of the counted replicas of an object, as SQL for the triggers.
+const (
+	quotaCollsAbove = `(SELECT u.coll_id FROM usage_coll u JOIN collections qc ON qc.id = u.coll_id JOIN collections c ON c.id = (%s)
+		WHERE qc.id = c.id OR qc.path = '/' OR substr(c.path, 1, length(qc.path) + 1) = qc.path || '/')`
+	objectColl = `SELECT coll_id FROM data_objects WHERE id = %s.object_id`
+)
+
+var migrationCountStored = `
+DROP TRIGGER replicas_usage_insert;
+DROP TRIGGER replicas_usage_delete;
+DROP TRIGGER replicas_usage_resize;
+DROP TRIGGER replicas_usage_move;
+DROP TRIGGER data_objects_usage_insert;
+DROP TRIGGER data_objects_usage_delete;
+DROP TRIGGER data_objects_usage_move;
+CREATE TRIGGER replicas_usage_insert AFTER INSERT ON replicas
+	WHEN NEW.status <> 0 AND NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN` + countReplica("NEW", 1, firstCounted) + `
+END;
+CREATE TRIGGER replicas_usage_count AFTER UPDATE OF status ON replicas
+	WHEN OLD.status = 0 AND NEW.status <> 0 AND NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN` + countReplica("NEW", 1, firstCounted) + `
+END;
+CREATE TRIGGER replicas_usage_delete AFTER DELETE ON replicas
+	WHEN OLD.status <> 0 AND NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN` + countReplica("OLD", -1, lastCounted) + `
+END;
+CREATE TRIGGER replicas_usage_uncount AFTER UPDATE OF status ON replicas
+	WHEN OLD.status <> 0 AND NEW.status = 0 AND NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN` + countReplica("OLD", -1, lastCounted) + `
+END;
+CREATE TRIGGER replicas_usage_resize AFTER UPDATE OF size, resource ON replicas
+	WHEN OLD.status <> 0 AND NEW.status <> 0 AND OLD.resource = NEW.resource AND OLD.size <> NEW.size
+	AND NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, NEW.resource, NEW.size - OLD.size, 0 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, '', NEW.size - OLD.size, 0 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes;
+	UPDATE usage_coll SET bytes = bytes + (NEW.size - OLD.size) WHERE coll_id IN ` + fmt.Sprintf(quotaCollsAbove, fmt.Sprintf(objectColl, "NEW")) + `;
+END;
+CREATE TRIGGER replicas_usage_move AFTER UPDATE OF resource ON replicas
+	WHEN OLD.status <> 0 AND NEW.status <> 0 AND OLD.resource <> NEW.resource
+	AND NOT EXISTS (SELECT 1 FROM usage_hold) BEGIN
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, OLD.resource, -OLD.size, -1 FROM data_objects WHERE id = OLD.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, NEW.resource, NEW.size, 1 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, '', NEW.size - OLD.size, 0 FROM data_objects WHERE id = NEW.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes;
+	UPDATE usage_coll SET bytes = bytes + (NEW.size - OLD.size) WHERE NEW.size <> OLD.size AND coll_id IN ` + fmt.Sprintf(quotaCollsAbove, fmt.Sprintf(objectColl, "NEW")) + `;
+END;
+CREATE TRIGGER data_objects_usage_move AFTER UPDATE OF coll_id ON data_objects
+	WHEN OLD.coll_id <> NEW.coll_id AND NOT EXISTS (SELECT 1 FROM usage_hold)
+	AND EXISTS (SELECT 1 FROM replicas WHERE object_id = NEW.id AND status <> 0) BEGIN
+	UPDATE usage_coll SET objects = objects - 1,
+		bytes = bytes - (SELECT coalesce(sum(size), 0) FROM replicas WHERE object_id = OLD.id AND status <> 0)
+		WHERE coll_id IN ` + fmt.Sprintf(quotaCollsAbove, "OLD.coll_id") + `;
+	UPDATE usage_coll SET objects = objects + 1,
+		bytes = bytes + (SELECT coalesce(sum(size), 0) FROM replicas WHERE object_id = NEW.id AND status <> 0)
+		WHERE coll_id IN ` + fmt.Sprintf(quotaCollsAbove, "NEW.coll_id") + `;
+END;
+DELETE FROM usage_owner;
+INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+	SELECT o.owner_name, o.owner_zone, r.resource, sum(r.size), count(*)
+	FROM replicas r JOIN data_objects o ON o.id = r.object_id WHERE r.status <> 0
+	GROUP BY o.owner_name, o.owner_zone, r.resource;
+INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+	SELECT o.owner_name, o.owner_zone, '', sum(r.size), count(DISTINCT o.id)
+	FROM replicas r JOIN data_objects o ON o.id = r.object_id WHERE r.status <> 0
+	GROUP BY o.owner_name, o.owner_zone;
+` + recountCollectionsSQL + `1;
+`
+
+// firstCounted is 1 when the replica row is the only counted replica of its
+// object, seen from a trigger after it was inserted or counted; lastCounted
+// is 1 when no counted replica of the object is left, after the row was
+// deleted or uncounted. Both are 0 otherwise.
+const (
+	firstCounted = `(NOT EXISTS (SELECT 1 FROM replicas WHERE object_id = NEW.object_id AND number <> NEW.number AND status <> 0))`
+	lastCounted  = `(NOT EXISTS (SELECT 1 FROM replicas WHERE object_id = OLD.object_id AND status <> 0))`
+)
+
+// countReplica is the body of a trigger that adds (sign 1) or takes away
+// (sign -1) the replica row (NEW or OLD) from the usage: its bytes and one
+// replica on its resource, its bytes and, if object says so, its data
+// object in the owner's total and in the quota collections above it.
+func countReplica(row string, sign int, object string) string {
+	sz := fmt.Sprintf("%d * %s.size", sign, row)
+	obj := fmt.Sprintf("%d * %s", sign, object)
+	return `
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, ` + row + `.resource, ` + sz + `, ` + fmt.Sprint(sign) + ` FROM data_objects WHERE id = ` + row + `.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects;
+	INSERT INTO usage_owner (owner_name, owner_zone, resource, bytes, objects)
+		SELECT owner_name, owner_zone, '', ` + sz + `, ` + obj + ` FROM data_objects WHERE id = ` + row + `.object_id
+		ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects;
+	UPDATE usage_coll SET bytes = bytes + ` + sz + `, objects = objects + ` + obj + `
+		WHERE (` + row + `.size <> 0 OR ` + object + `) AND coll_id IN ` + fmt.Sprintf(quotaCollsAbove, fmt.Sprintf(objectColl, row)) + `;`
 }
 
 // migrate applies the migrations the database has not seen.

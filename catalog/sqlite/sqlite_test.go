@@ -435,3 +435,58 @@ func TestAVUQueryPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMigrationCountsStoredOnly checks that migration 12 counts the usage
+// of a catalog again the new way: an object whose only replica is still
+// being written, which the triggers of migration 5 counted, counts nothing.
+func TestMigrationCountsStoredOnly(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const before = 10
+	for _, stmt := range append([]string{`CREATE TABLE schema_version (version INTEGER NOT NULL)`,
+		fmt.Sprintf(`INSERT INTO schema_version (version) VALUES (%d)`, before)}, migrations[:before]...) {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, stmt := range []string{
+		`INSERT INTO resources (id, name, type, location, context, status, comment, parent, create_ns, modify_ns)
+			VALUES (1, 'r', 'posix', '/v', '', 'up', '', NULL, 1, 1)`,
+		`INSERT INTO collections (id, path, parent_id, name, owner_name, owner_zone, create_ns, modify_ns)
+			VALUES (100, '/z', 1, 'z', 'u', 'z', 1, 1)`,
+		`INSERT INTO data_objects (id, coll_id, name, owner_name, owner_zone, create_ns, modify_ns)
+			VALUES (1, 100, 'stored', 'u', 'z', 1, 1), (2, 100, 'writing', 'u', 'z', 1, 1)`,
+		`INSERT INTO replicas (object_id, number, resource, physical_path, size, checksum, status, lock_holder, lease_expiry_ns, create_ns, modify_ns)
+			VALUES (1, 0, 'r', 'stored', 10, 'x', 1, '', 0, 1, 1), (2, 0, 'r', 'writing', 0, '', 0, 'h', 9e18, 1, 1)`,
+		`INSERT INTO quotas (kind, name, zone, coll_id, resource, max_bytes, max_objects)
+			VALUES ('user', 'u', 'z', 0, '', 0, 5), ('user', 'u', 'z', 0, 'r', 0, 5), ('collection', '', '', 100, '', 0, 5)`,
+		`INSERT INTO usage_coll (coll_id, bytes, objects) VALUES (100, 10, 2)`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var objects int
+	if err := db.QueryRow(`SELECT objects FROM usage_owner WHERE owner_name = 'u' AND resource = ''`).Scan(&objects); err != nil || objects != 2 {
+		t.Fatalf("before the migration, the usage counts %d objects (%v); the test expects the old triggers' 2", objects, err)
+	}
+	db.Close()
+	c, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	qs, err := c.ListQuotas(ctx)
+	if err != nil || len(qs) != 3 {
+		t.Fatalf("ListQuotas = %+v, %v", qs, err)
+	}
+	for _, q := range qs {
+		if q.UsedBytes != 10 || q.UsedObjects != 1 {
+			t.Errorf("%s after the migration: %d bytes, %d objects; want 10, 1", q.Name(), q.UsedBytes, q.UsedObjects)
+		}
+	}
+}

@@ -27,7 +27,7 @@ import (
 	"github.com/arca-data/arca/policies/pid/pidtest"
 )
 
-var resolverLine = regexp.MustCompile(`PID resolver for \S+ on (https://127\.0\.0\.1:\d+)`)
+var resolverLine = regexp.MustCompile(`PID resolver for \S+ at (https://127\.0\.0\.1:\d+)/api/handles/`)
 
 // startServerLines is startServerWith, also returning the lines the
 // server printed before it served (the PID resolver's address).
@@ -105,7 +105,7 @@ func TestHandleServiceProcess(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildArca(t, dir)
 	dataB := filepath.Join(dir, "b")
-	_, lines := startServerLines(t, bin, dataB, "--pid-prefix", pidtest.Prefix, "--pid-http", "127.0.0.1:0")
+	_, lines := startServerLines(t, bin, dataB, "--pid-prefix", pidtest.Prefix, "--http", "127.0.0.1:0")
 	resolverB := resolverOf(t, lines)
 	caB := filepath.Join(dataB, "tls", "ca.pem")
 	clientTLS, err := tlsca.ClientTLS(caB, "127.0.0.1")

@@ -59,11 +59,23 @@ reuse all of it; a DIR that lost its catalog or the file DIR/zone is refused
 rather than started as a new, empty zone. SIGINT or SIGTERM drain in-flight
 requests and stop; a second one stops at once.
 
-Rules (YAML files of CEL rules) load from DIR/rules and every --rules
-directory, and reload when a file changes; a change that does not load is
-logged and the rules in use are kept. Rule decisions and actions are
-recorded in DIR/audit.log; SIGHUP reopens it, for log rotation (logrotate's
-create mode with a postrotate kill -HUP).
+Rules (YAML files of CEL rules, and test cases in *.test.yaml) are the
+zone's rule set, kept in the catalog as numbered versions; every server of
+the zone uses the newest, within a second of its loading. irule load
+(administrators) makes files the next version once they compile and pass
+their test cases; irule history and irule rollback show and undo changes.
+DIR/rules and every --rules directory are where this server takes rules
+from its directory: at the first start of a zone whose catalog has no rule
+set, their files become version 1; while it runs, a change to a file there
+is loaded as the next version, as irule load would (a change that does not
+compile or fails a test case is logged and the version in use stays, and a
+file is read only once its writer has closed it). At later starts the
+catalog's version is used, and a directory that differs from it is only
+reported: change a file, or run irule load, to load it. With several
+servers in one zone, keep rule files in one server's directory, or use
+irule load. Rule decisions and actions are recorded, with the rule set's
+version and digest, in DIR/audit.log; SIGHUP reopens it, for log rotation
+(logrotate's create mode with a postrotate kill -HUP).
 
 --catalog dgraph://HOST:PORT keeps the catalog in a Dgraph cluster instead
 (HOST:PORT is an alpha's gRPC port). Several servers, each with its own
@@ -113,6 +125,7 @@ every login.`,
 	f.StringVar(&flags.DataDir, "data", "", "directory of the zone's catalog, vault and TLS files (required)")
 	f.StringVar(&configPath, "config", "", "configuration file (default DIR/"+server.ConfigFileName+" if it exists)")
 	f.StringVar(&flags.Addr, "addr", fmt.Sprintf("127.0.0.1:%d", zones.DefaultPort), "address to listen on")
+	f.StringVar(&flags.HTTPAddr, "http", "", "address of the HTTPS listener: web view, JSON API (/api/v1/), WebDAV (/dav/); off if empty")
 	f.StringVar(&flags.Zone, "zone", "", "zone name (first start only; default tempZone)")
 	f.StringVar(&flags.Catalog, "catalog", "", "catalog URL: sqlite://PATH or dgraph://HOST:PORT (default sqlite://DIR/catalog.db)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
@@ -129,10 +142,9 @@ every login.`,
 	f.StringVar(&l.BindPasswordFile, "ldap-bind-password-file", "", "file with the service account's password (mode 0600)")
 	f.StringVar(&l.CAFile, "ldap-ca", "", "CA certificate (PEM) the directory's certificate must chain to (default: the system's)")
 	f.BoolVar(&l.Provision, "ldap-provision", true, "create users on their first LDAP login; false: an administrator makes them")
-	f.StringArrayVar(&flags.RulesDirs, "rules", nil, "a directory of rule files, loaded beside DIR/rules (repeatable)")
+	f.StringArrayVar(&flags.RulesDirs, "rules", nil, "a directory of rule files, watched beside DIR/rules and loaded as the zone's rule set (repeatable)")
 	f.StringVar(&flags.PID.Prefix, "pid-prefix", "", "Handle prefix of the zone's PIDs, such as 21.T12995 (default: mint none)")
-	f.StringVar(&flags.PID.HTTPAddr, "pid-http", "", "address of the PID resolver's HTTPS listener (Handle REST API, landing pages)")
-	f.StringVar(&flags.PID.URL, "pid-url", "", "base URL of landing pages (default: https:// and the --pid-http address)")
+	f.StringVar(&flags.PID.URL, "pid-url", "", "base URL of PID landing pages (default: https:// and the --http address)")
 	f.StringVar(&flags.RAiD.Prefix, "raid-prefix", "", "prefix of the zone's RAiDs, such as 10.82841 (default: mint none)")
 	f.StringVar(&flags.RAiD.Owner, "raid-owner", "", "ROR of the organisation that owns the zone's RAiDs")
 	cmd.MarkFlagRequired("data")
@@ -162,7 +174,7 @@ func serverConfig(cmd *cobra.Command, flags server.ServerConfig, logLevel, confi
 		l.Provision = fl.Provision
 	}
 	for name, apply := range map[string]func(){
-		"addr": func() { cfg.Addr = flags.Addr }, "zone": func() { cfg.Zone = flags.Zone },
+		"addr": func() { cfg.Addr = flags.Addr }, "http": func() { cfg.HTTPAddr = flags.HTTPAddr }, "zone": func() { cfg.Zone = flags.Zone },
 		"catalog": func() { cfg.Catalog = flags.Catalog },
 		"lease":   func() { cfg.Lease = flags.Lease }, "session-ttl": func() { cfg.SessionTTL = flags.SessionTTL },
 		"ldap-url": func() { l.URL = fl.URL }, "ldap-base": func() { l.Base = fl.Base },
@@ -170,8 +182,8 @@ func serverConfig(cmd *cobra.Command, flags server.ServerConfig, logLevel, confi
 		"ldap-group-base": func() { l.GroupBase = fl.GroupBase }, "ldap-group-attr": func() { l.GroupAttr = fl.GroupAttr },
 		"ldap-bind-dn": func() { l.BindDN = fl.BindDN }, "ldap-bind-password-file": func() { l.BindPasswordFile = fl.BindPasswordFile },
 		"ldap-ca": func() { l.CAFile = fl.CAFile }, "ldap-provision": func() { l.Provision = fl.Provision },
-		"rules":      func() { cfg.RulesDirs = flags.RulesDirs },
-		"pid-prefix": func() { cfg.PID.Prefix = flags.PID.Prefix }, "pid-http": func() { cfg.PID.HTTPAddr = flags.PID.HTTPAddr },
+		"rules":       func() { cfg.RulesDirs = flags.RulesDirs },
+		"pid-prefix":  func() { cfg.PID.Prefix = flags.PID.Prefix },
 		"pid-url":     func() { cfg.PID.URL = flags.PID.URL },
 		"raid-prefix": func() { cfg.RAiD.Prefix = flags.RAiD.Prefix }, "raid-owner": func() { cfg.RAiD.Owner = flags.RAiD.Owner },
 	} {

@@ -28,6 +28,7 @@ const maxConfigSize = 1 << 20
 // ConfigFile is the server's configuration file:
 //
 //	addr: 0.0.0.0:1247
+//	http: 0.0.0.0:8443        # the web view, JSON API and WebDAV (HTTPS); off if unset
 //	zone: tempZone            # first start only, like --zone
 //	log_level: info
 //	lease: 1m
@@ -48,7 +49,6 @@ const maxConfigSize = 1 << 20
 //	  recheck_interval: 10m               # end sessions of users gone from the directory
 //	pid:                                  # persistent identifiers (ipid, the pid.mint action)
 //	  prefix: 21.T12995                   # the zone's Handle prefix
-//	  http: 0.0.0.0:8443                  # the resolver's HTTPS listener (Handle REST API, landing pages)
 //	  url: https://pid.example.org:8443   # where landing pages are (default: https:// and the http address)
 //	  handle_rest:                        # keep the records with a Handle service instead of the zone's registry
 //	    url: https://handle.example.org:8000
@@ -60,10 +60,21 @@ const maxConfigSize = 1 << 20
 //	  owner: https://ror.org/038sjwq14    # the ROR of who owns the RAiDs
 //	  agency: https://ror.org/038sjwq14   # the registration agency's (default: owner)
 //	  service_point: 20000000
+//	connections:                          # the defaults:
+//	  max: 4096                           # open at once, TLS handshakes included
+//	  per_host: 512                       # from one client IP address
+//	  idle_timeout: 2m                    # a gRPC connection without a call is closed
+//	  keepalive_time: 1m                  # a silent connection is pinged ...
+//	  keepalive_timeout: 20s              # ... and closed if it does not answer
+//	jobs:
+//	  max_run: 6h             # the time budget of one run of a job (a replication, a periodic rule's run)
+//	  per_rule: 10000         # live jobs one rule may have; past it the rule schedules no more (-1: no limit)
+//	  select_batch: 100       # objects of a periodic rule's selection claimed at a time
 //
 // Unknown keys are an error, so that a misspelt setting is not ignored.
 type ConfigFile struct {
 	Addr       string        `yaml:"addr,omitempty"`
+	HTTP       string        `yaml:"http,omitempty"`
 	Zone       string        `yaml:"zone,omitempty"`
 	Catalog    string        `yaml:"catalog,omitempty"` // sqlite://PATH or dgraph://HOST:PORT
 	LogLevel   string        `yaml:"log_level,omitempty"`
@@ -72,6 +83,16 @@ type ConfigFile struct {
 	LDAP       *LDAPFile     `yaml:"ldap,omitempty"`
 	PID        *PIDFile      `yaml:"pid,omitempty"`
 	RAiD       *RAiDFile     `yaml:"raid,omitempty"`
+	// Connections bound the connections clients keep open.
+	Connections ConnectionLimits `yaml:"connections,omitempty"`
+	Jobs        *JobsFile        `yaml:"jobs,omitempty"`
+}
+
+// JobsFile is the jobs section of the configuration file.
+type JobsFile struct {
+	MaxRun      time.Duration `yaml:"max_run,omitempty"`
+	PerRule     int           `yaml:"per_rule,omitempty"`
+	SelectBatch int           `yaml:"select_batch,omitempty"`
 }
 
 // LDAPFile is the ldap section of the configuration file.
@@ -156,6 +177,11 @@ func (c ConfigFile) validate() error {
 			return fmt.Errorf("addr %q: %w", c.Addr, err)
 		}
 	}
+	if c.HTTP != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP); err != nil {
+			return fmt.Errorf("http %q: %w", c.HTTP, err)
+		}
+	}
 	if c.Zone != "" {
 		if err := catalog.ValidateUserName(c.Zone); err != nil {
 			return fmt.Errorf("zone: %w", err)
@@ -172,6 +198,12 @@ func (c ConfigFile) validate() error {
 	}
 	if err := c.checkPolicies(); err != nil {
 		return err
+	}
+	if err := c.Connections.check(); err != nil {
+		return fmt.Errorf("connections: %w", err)
+	}
+	if j := c.Jobs; j != nil && (j.MaxRun < 0 || j.MaxRun > 0 && j.MaxRun < time.Second || j.PerRule < -1 || j.SelectBatch < 0 || j.SelectBatch > 10_000) {
+		return errors.New("jobs: max_run is a duration of 1s or more, per_rule a number (-1: no limit), select_batch 1 to 10000")
 	}
 	if c.LDAP != nil {
 		if c.LDAP.URL == "" {
@@ -201,10 +233,14 @@ func (l *LDAPFile) config() auth.LDAPConfig {
 func (c ConfigFile) ServerConfig() (ServerConfig, slog.Level) {
 	var level slog.Level
 	level.UnmarshalText([]byte(c.LogLevel)) // checked by ParseConfig; "" is info
-	sc := ServerConfig{Addr: c.Addr, Zone: c.Zone, Catalog: c.Catalog, Lease: c.Lease, SessionTTL: c.SessionTTL}
+	sc := ServerConfig{Addr: c.Addr, HTTPAddr: c.HTTP, Zone: c.Zone, Catalog: c.Catalog, Lease: c.Lease, SessionTTL: c.SessionTTL,
+		Connections: c.Connections}
 	if c.LDAP != nil {
 		sc.LDAP = c.LDAP.config()
 	}
 	c.policies(&sc)
+	if c.Jobs != nil {
+		sc.Jobs.MaxRun, sc.Jobs.SelectBatch, sc.JobsPerRule = c.Jobs.MaxRun, c.Jobs.SelectBatch, c.Jobs.PerRule
+	}
 	return sc, level
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"net"
 
 	"github.com/arca-data/arca/policies/pid"
 	"github.com/arca-data/arca/policies/raid"
@@ -11,7 +10,6 @@ import (
 // PIDFile is the pid section of the configuration file.
 type PIDFile struct {
 	Prefix     string          `yaml:"prefix,omitempty"`
-	HTTP       string          `yaml:"http,omitempty"`
 	URL        string          `yaml:"url,omitempty"`
 	HandleREST *HandleRESTFile `yaml:"handle_rest,omitempty"`
 }
@@ -36,11 +34,8 @@ type RAiDFile struct {
 // none.
 type PIDConfig struct {
 	Prefix string
-	// HTTPAddr is where the resolver listens (HTTPS, the zone's
-	// certificate); "" serves no resolver. Until zones/httpapi serves
-	// the zone over HTTP, the resolver has this listener of its own.
-	HTTPAddr string
-	// URL is the base of landing pages: https://HOST[:PORT].
+	// URL is the base of landing pages: https://HOST[:PORT] (default: the
+	// HTTPS listener's address, --http).
 	URL string
 	// HandleREST, when its URL is set, keeps the records with that
 	// Handle service instead of the zone's own registry.
@@ -57,11 +52,6 @@ func (c ConfigFile) checkPolicies() error {
 		if _, err := pid.ParsePrefix(p.Prefix); err != nil {
 			return fmt.Errorf("pid: %w", err)
 		}
-		if p.HTTP != "" {
-			if _, _, err := net.SplitHostPort(p.HTTP); err != nil {
-				return fmt.Errorf("pid: http %q: %w", p.HTTP, err)
-			}
-		}
 		if r := p.HandleREST; r != nil && r.URL == "" {
 			return fmt.Errorf("pid: handle_rest: url is missing")
 		}
@@ -76,7 +66,7 @@ func (c ConfigFile) checkPolicies() error {
 
 func (c ConfigFile) policies(sc *ServerConfig) {
 	if p := c.PID; p != nil {
-		sc.PID = PIDConfig{Prefix: p.Prefix, HTTPAddr: p.HTTP, URL: p.URL}
+		sc.PID = PIDConfig{Prefix: p.Prefix, URL: p.URL}
 		if r := p.HandleREST; r != nil {
 			sc.PID.HandleREST = HandleRESTConfig{URL: r.URL, User: r.User, PasswordFile: r.PasswordFile, CAFile: r.CA}
 		}

@@ -14,6 +14,7 @@ import (
 
 const fullConfig = `# arca.yaml
 addr: 0.0.0.0:1247
+http: 0.0.0.0:8443
 zone: labZone
 log_level: debug
 lease: 2m
@@ -32,6 +33,12 @@ ldap:
   provision: false
   timeout: 5s
   recheck_interval: 30m
+connections:
+  max: 1000
+  per_host: 50
+  idle_timeout: 30s
+  keepalive_time: 15s
+  keepalive_timeout: 5s
 `
 
 func TestParseConfig(t *testing.T) {
@@ -40,7 +47,7 @@ func TestParseConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc, level := c.ServerConfig()
-	if sc.Addr != "0.0.0.0:1247" || sc.Zone != "labZone" || sc.Lease != 2*time.Minute || sc.SessionTTL != 12*time.Hour || level.String() != "DEBUG" {
+	if sc.Addr != "0.0.0.0:1247" || sc.HTTPAddr != "0.0.0.0:8443" || sc.Zone != "labZone" || sc.Lease != 2*time.Minute || sc.SessionTTL != 12*time.Hour || level.String() != "DEBUG" {
 		t.Errorf("server settings: %+v, level %v", sc, level)
 	}
 	want := auth.LDAPConfig{URL: "ldaps://ldap.example.org", Base: "ou=people,dc=example,dc=org", UserAttr: "sAMAccountName",
@@ -50,6 +57,23 @@ func TestParseConfig(t *testing.T) {
 		RecheckInterval: 30 * time.Minute}
 	if !reflect.DeepEqual(sc.LDAP, want) {
 		t.Errorf("ldap = %+v\nwant   %+v", sc.LDAP, want)
+	}
+	if want := (ConnectionLimits{Max: 1000, PerHost: 50, IdleTimeout: 30 * time.Second, KeepaliveTime: 15 * time.Second,
+		KeepaliveTimeout: 5 * time.Second}); sc.Connections != want {
+		t.Errorf("connections = %+v\nwant          %+v", sc.Connections, want)
+	}
+	// What the file leaves out takes the defaults.
+	if got := (ConnectionLimits{PerHost: 8}).withDefaults(); got != (ConnectionLimits{Max: DefaultMaxConns, PerHost: 8,
+		IdleTimeout: DefaultIdleTimeout, KeepaliveTime: DefaultKeepaliveTime, KeepaliveTimeout: DefaultKeepaliveTimeout}) {
+		t.Errorf("defaults: %+v", got)
+	}
+
+	c, err = ParseConfig([]byte("jobs:\n  max_run: 12h\n  per_rule: -1\n  select_batch: 500\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc, _ := c.ServerConfig(); sc.Jobs.MaxRun != 12*time.Hour || sc.JobsPerRule != -1 || sc.Jobs.SelectBatch != 500 {
+		t.Errorf("jobs: %+v, per rule %d", sc.Jobs, sc.JobsPerRule)
 	}
 
 	// Empty is fine, and provisioning is on unless the file says otherwise.
@@ -70,9 +94,13 @@ func TestParseConfigErrors(t *testing.T) {
 		"unknown key":              "adress: 0.0.0.0:1247\n",
 		"unknown ldap key":         "ldap:\n  url: ldaps://x\n  base: dc=x\n  bind_password: secret\n",
 		"bad addr":                 "addr: 1247\n",
+		"bad http":                 "http: 8443\n",
 		"bad zone":                 "zone: a/b\n",
 		"bad log level":            "log_level: loud\n",
 		"negative lease":           "lease: -1m\n",
+		"jobs max_run too short":   "jobs:\n  max_run: 10ms\n",
+		"jobs per_rule negative":   "jobs:\n  per_rule: -2\n",
+		"jobs unknown key":         "jobs:\n  budget: 1h\n",
 		"not a duration":           "session_ttl: forever\n",
 		"two documents":            "addr: :1247\n---\naddr: :1248\n",
 		"not a mapping":            "- a\n- b\n",
@@ -89,6 +117,10 @@ func TestParseConfigErrors(t *testing.T) {
 		"recheck too often":        "ldap:\n  url: ldaps://x\n  base: dc=x\n  recheck_interval: 1ms\n",
 		"tab indentation":          "ldap:\n\turl: ldaps://x\n",
 		"too large":                "# " + strings.Repeat("x", maxConfigSize) + "\n",
+		"negative max connections": "connections:\n  max: -1\n",
+		"negative idle timeout":    "connections:\n  idle_timeout: -1s\n",
+		"keepalive too often":      "connections:\n  keepalive_time: 100ms\n",
+		"unknown connections key":  "connections:\n  max_conns: 10\n",
 	} {
 		if _, err := ParseConfig([]byte(text)); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -129,6 +129,8 @@ func TestServerLimits(t *testing.T) {
 		{server.ServerConfig{Lease: -5 * time.Second}, "lease -5s: want at least 1s"},
 		{server.ServerConfig{Lease: 3 * time.Nanosecond}, "lease 3ns: want at least 1s"},
 		{server.ServerConfig{SessionTTL: -time.Hour}, "session TTL -1h0m0s: cannot be negative"},
+		{server.ServerConfig{Connections: server.ConnectionLimits{PerHost: -1}}, "connection limits and timeouts cannot be negative"},
+		{server.ServerConfig{Connections: server.ConnectionLimits{KeepaliveTime: time.Millisecond}}, "keepalive time 1ms: want at least 1s"},
 	} {
 		tc.cfg.DataDir = filepath.Join(t.TempDir(), "zone")
 		err := startOnce(t, tc.cfg)

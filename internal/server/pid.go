@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -23,33 +21,23 @@ import (
 )
 
 // startPIDs makes the zone mint PIDs (cfg.PID) and RAiDs (cfg.RAiD) as
-// configured, and serves the PID resolver over HTTPS when cfg.PID.HTTPAddr
-// is set. It returns what stops the resolver.
-func startPIDs(ctx context.Context, cfg ServerConfig, zone *zones.Zone, cat catalog.Catalog, authn *auth.Authenticator, serverTLS *tls.Config) (func(), error) {
-	stop := func() {}
+// configured. The PID resolver is served on the HTTPS listener (--http,
+// see httpMounts); httpAddr is its address, the default base of landing
+// pages ("" when there is no listener).
+func startPIDs(ctx context.Context, cfg ServerConfig, zone *zones.Zone, cat catalog.Catalog, httpAddr string) error {
 	if cfg.RAiD.Prefix != "" {
 		k, err := raid.New(cat, cfg.RAiD)
 		if err != nil {
-			return stop, err
+			return err
 		}
 		zone.UseRAiDs(k)
 	}
 	if cfg.PID.Prefix == "" {
-		if cfg.PID.HTTPAddr != "" {
-			return stop, errors.New("--pid-http needs a PID prefix (--pid-prefix)")
-		}
-		return stop, nil
+		return nil
 	}
-	var lis net.Listener
 	base := cfg.PID.URL
-	if cfg.PID.HTTPAddr != "" {
-		var err error
-		if lis, err = net.Listen("tcp", cfg.PID.HTTPAddr); err != nil {
-			return stop, fmt.Errorf("PID resolver: listen: %w", err)
-		}
-		if base == "" {
-			base = "https://" + lis.Addr().String()
-		}
+	if base == "" && httpAddr != "" {
+		base = "https://" + httpAddr
 	}
 	if base == "" {
 		host, _, _ := net.SplitHostPort(cfg.Addr)
@@ -57,44 +45,23 @@ func startPIDs(ctx context.Context, cfg ServerConfig, zone *zones.Zone, cat cata
 	}
 	provider, err := pidProvider(cfg, zone)
 	if err != nil {
-		closeListener(lis)
-		return stop, err
+		return err
 	}
 	keeper, err := pid.NewKeeper(ctx, cat, provider, base, cfg.Logger)
 	if err != nil {
-		closeListener(lis)
-		return stop, err
+		return err
 	}
 	zone.AddHook(keeper)
 	zone.UsePIDs(keeper)
-	if lis == nil {
-		return stop, nil
-	}
-	conf := serverTLS.Clone()
-	conf.NextProtos = []string{"h2", "http/1.1"}
-	srv := &http.Server{
-		Handler:           pid.NewHandler(keeper, zone, basicAuth(zone, authn)),
-		TLSConfig:         conf,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
-	}
-	go func() {
-		if err := srv.ServeTLS(lis, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			cfg.Logger.Error("PID resolver stopped", "err", err)
-		}
-	}()
-	fmt.Fprintf(cfg.Out, "arca: PID resolver for %s on https://%s\n", provider.Prefix(), lis.Addr())
-	cfg.Logger.Info("PID resolver", "prefix", provider.Prefix(), "addr", lis.Addr().String(), "landing", base)
-	return func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}, nil
+	cfg.Logger.Info("PIDs", "prefix", provider.Prefix(), "landing", base)
+	return nil
 }
 
-func closeListener(l net.Listener) {
-	if l != nil {
-		l.Close()
+// mountPIDs adds the PID resolver to the HTTPS listener, if the zone mints
+// PIDs: /api/handles/ (the Handle REST API), /landing/ and /PREFIX/.
+func mountPIDs(mux *http.ServeMux, p HTTPParts) {
+	if k, ok := p.Zone.PIDs().(*pid.Keeper); ok {
+		pid.NewHandler(k, p.Zone, basicAuth(p.Zone, p.Auth)).Mount(mux)
 	}
 }
 

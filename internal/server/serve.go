@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
@@ -33,6 +34,76 @@ import (
 // transferWindow is the HTTP/2 flow-control window of one stream.
 const transferWindow = 16 << 20
 
+// grpcReadBuffer is the read buffer of one gRPC connection, held as long as
+// the connection is open, idle or not. It sits on a TLS connection, whose
+// every Read returns at most one record (16 KiB): a larger buffer is never
+// filled, and at 1 MiB it was most of what a silent connection cost
+// (issue 23). The write buffer, 1 MiB, is taken from a pool for each write
+// and given back after it (grpc's shared write buffer): idle, it costs
+// nothing.
+const grpcReadBuffer = 32 << 10
+
+// Connection defaults (see ConnectionLimits).
+const (
+	DefaultMaxConns         = 4096
+	DefaultMaxConnsPerHost  = 512
+	DefaultIdleTimeout      = 2 * time.Minute
+	DefaultKeepaliveTime    = time.Minute
+	DefaultKeepaliveTimeout = 20 * time.Second
+)
+
+// ConnectionLimits bound the connections the server keeps, and so the
+// memory that clients can make it hold before they log in. Zero fields
+// take their defaults.
+type ConnectionLimits struct {
+	// Max is how many connections may be open at once, TLS handshakes
+	// included, and PerHost how many from one client IP address; one
+	// more is closed at once, and the refusal logged.
+	Max     int `yaml:"max,omitempty"`
+	PerHost int `yaml:"per_host,omitempty"`
+	// IdleTimeout closes a gRPC connection that has had no call for
+	// that long (clients reconnect when they need to).
+	IdleTimeout time.Duration `yaml:"idle_timeout,omitempty"`
+	// KeepaliveTime is how long a connection may be silent before the
+	// server pings it; KeepaliveTimeout how long it then waits for the
+	// answer before it closes the connection.
+	KeepaliveTime    time.Duration `yaml:"keepalive_time,omitempty"`
+	KeepaliveTimeout time.Duration `yaml:"keepalive_timeout,omitempty"`
+}
+
+// withDefaults fills in the zero fields.
+func (l ConnectionLimits) withDefaults() ConnectionLimits {
+	for _, f := range []struct {
+		v   *int
+		def int
+	}{{&l.Max, DefaultMaxConns}, {&l.PerHost, DefaultMaxConnsPerHost}} {
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	for _, f := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&l.IdleTimeout, DefaultIdleTimeout}, {&l.KeepaliveTime, DefaultKeepaliveTime}, {&l.KeepaliveTimeout, DefaultKeepaliveTimeout}} {
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	return l
+}
+
+// check refuses negative limits, and a keepalive time under gRPC's
+// minimum of one second.
+func (l ConnectionLimits) check() error {
+	switch {
+	case l.Max < 0 || l.PerHost < 0 || l.IdleTimeout < 0 || l.KeepaliveTimeout < 0:
+		return errors.New("connection limits and timeouts cannot be negative")
+	case l.KeepaliveTime != 0 && l.KeepaliveTime < time.Second:
+		return fmt.Errorf("keepalive time %v: want at least 1s", l.KeepaliveTime)
+	}
+	return nil
+}
+
 // ServerConfig is what `arca server` takes.
 type ServerConfig struct {
 	DataDir string
@@ -40,8 +111,11 @@ type ServerConfig struct {
 	// sqlite://DataDir/catalog.db.
 	Catalog string
 	Addr    string // host:port; port 0 picks a free one
-	Zone    string // "" keeps the stored zone, or tempZone on the first start
-	Logger  *slog.Logger
+	// HTTPAddr, if set, is host:port of the HTTPS listener: the web view,
+	// the JSON API and WebDAV (see http.go).
+	HTTPAddr string
+	Zone     string // "" keeps the stored zone, or tempZone on the first start
+	Logger   *slog.Logger
 	// Out receives the lines an operator reads: where the password is, where
 	// the server listens.
 	Out io.Writer
@@ -53,10 +127,15 @@ type ServerConfig struct {
 	SessionTTL          time.Duration
 	// Ready, if set, is called with the listening address once the zone serves.
 	Ready func(addr net.Addr)
+	// HTTPReady, if set, is called with the HTTPS listener's address before Ready.
+	HTTPReady func(addr net.Addr)
 	// RulesDirs are directories of rule files beside DIR/rules.
 	RulesDirs []string
 	// Jobs tunes how scheduled rule work runs.
 	Jobs zones.JobOptions
+	// JobsPerRule is zones.Options.JobsPerRule: how many live jobs one
+	// rule may have.
+	JobsPerRule int
 	// LDAP, when its URL is set, logs users in with a directory as well.
 	LDAP auth.LDAPConfig
 	// ReopenLogs, when it delivers, reopens DIR/audit.log for log rotation;
@@ -69,6 +148,8 @@ type ServerConfig struct {
 	// RAiDs (an empty prefix: none).
 	PID  PIDConfig
 	RAiD raid.Config
+	// Connections bounds the connections clients may keep open.
+	Connections ConnectionLimits
 }
 
 // Run serves a zone from cfg.DataDir until ctx ends, then drains in-flight
@@ -97,6 +178,10 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	if cfg.MaintenanceInterval == 0 {
 		cfg.MaintenanceInterval = cfg.Lease / 4
 	}
+	if err := cfg.Connections.check(); err != nil {
+		return err
+	}
+	conns := cfg.Connections.withDefaults()
 	dir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return err
@@ -112,6 +197,19 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer lis.Close()
+	hosts := []string{host}
+	var httpLis net.Listener
+	if cfg.HTTPAddr != "" {
+		httpHost, _, err := net.SplitHostPort(cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("--http %q: %w", cfg.HTTPAddr, err)
+		}
+		if httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("listen (--http): %w", err)
+		}
+		defer httpLis.Close()
+		hosts = append(hosts, httpHost)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -119,7 +217,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	if err != nil {
 		return err
 	}
-	tlsConf, err := tlsca.LoadOrCreate(filepath.Join(dir, "tls"), []string{host})
+	tlsConf, err := tlsca.LoadOrCreate(filepath.Join(dir, "tls"), hosts)
 	if err != nil {
 		return err
 	}
@@ -135,10 +233,10 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	defer cat.Close()
 
 	zone := zones.New(cat, zones.Options{Drivers: drivers.Default(), Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, ServerID: serverID(dir),
-		Directory: ldapLogin != nil, DataDir: dir})
+		Directory: ldapLogin != nil, DataDir: dir, JobsPerRule: cfg.JobsPerRule})
 	authn := auth.New(zone, auth.Options{SessionTTL: cfg.SessionTTL, LDAP: ldapLogin, Logger: cfg.Logger})
 	boot := zones.BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}
-	if _, err := cat.User(ctx, catalog.UserID{Name: zones.DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {
+	if rods, err := cat.User(ctx, catalog.UserID{Name: zones.DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {
 		if err := checkNewZone(ctx, cat, zoneName, boot.VaultDir); err != nil {
 			return err
 		}
@@ -151,6 +249,8 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		}
 	} else if err != nil {
 		return err
+	} else if err := adminPasswordAgain(ctx, cat, rods, dir, cfg); err != nil {
+		return err
 	}
 	if err := zone.Bootstrap(ctx, boot); err != nil {
 		return err
@@ -160,12 +260,14 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	}
 
 	startProvenance(cfg, zone, cat, cfg.Logger)
-	stopPIDs, err := startPIDs(ctx, cfg, zone, cat, authn, tlsConf)
-	if err != nil {
+	httpAddr := ""
+	if httpLis != nil {
+		httpAddr = httpLis.Addr().String()
+	}
+	if err := startPIDs(ctx, cfg, zone, cat, httpAddr); err != nil {
 		return err
 	}
-	defer stopPIDs()
-	engine, audit, err := startRules(dir, cfg, zone, cat)
+	engine, audit, err := startRules(ctx, dir, cfg, zone, cat)
 	if err != nil {
 		return err
 	}
@@ -177,19 +279,26 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	svc := rpc.NewService(zone, authn)
 	// One port, two protocols by ALPN: gRPC, and the data channel for
 	// large transfers (zones/datachannel.go).
-	mux := rpc.NewPortMux(lis, tlsConf, svc.ServeData)
+	mux := rpc.NewPortMux(lis, tlsConf, svc.ServeData, rpc.ConnLimits{Max: conns.Max, PerHost: conns.PerHost}, cfg.Logger)
 	g := grpc.NewServer(
 		grpc.Creds(rpc.HandshakenTLS{}),
 		grpc.ChainUnaryInterceptor(svc.UnaryInterceptor),
 		grpc.ChainStreamInterceptor(svc.StreamInterceptor),
 		grpc.MaxRecvMsgSize(arcapb.MaxMessageSize),
-		// Large windows and buffers let one stream fill a fast link; the
-		// defaults (64 KiB windows, 32 KiB buffers) cap a 1 GiB put far
-		// below disk speed.
+		// Large windows let one stream fill a fast link; the default
+		// (64 KiB) caps a message of megabytes far below disk speed.
+		// A window costs no memory until data fills it.
 		grpc.InitialWindowSize(transferWindow),
 		grpc.InitialConnWindowSize(2*transferWindow),
 		grpc.WriteBufferSize(1<<20),
-		grpc.ReadBufferSize(1<<20),
+		grpc.ReadBufferSize(grpcReadBuffer),
+		// The HTTP/2 preface must follow the TLS handshake as quickly.
+		grpc.ConnectionTimeout(rpc.HandshakeTimeout),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle: conns.IdleTimeout,
+			Time:              conns.KeepaliveTime,
+			Timeout:           conns.KeepaliveTimeout,
+		}),
 	)
 	svc.Register(g)
 
@@ -198,14 +307,27 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	go zone.RunMaintenance(maintCtx, cfg.MaintenanceInterval)
 	go authn.Run(maintCtx)
 	go zone.ReportOrphans(maintCtx)
-	if err := engine.Watch(maintCtx, ruleDirs(dir, cfg)...); err != nil {
+	go zone.FollowRules(maintCtx, rulesPoll)
+	if err := engine.Watch(maintCtx, loadRuleDirs(maintCtx, zone, "changed on server "+serverID(dir)), ruleDirs(dir, cfg)...); err != nil {
 		cfg.Logger.Warn("rule files are not watched: changes need a restart", "err", err)
 	}
 	jobsDone := make(chan struct{})
 	go func() { defer close(jobsDone); zone.RunJobs(maintCtx, cfg.Jobs) }()
 	defer func() { stopMaint(); <-jobsDone }()
 
-	served := make(chan error, 2)
+	served := make(chan error, 3)
+	stopHTTP := func(context.Context) {}
+	if httpLis != nil {
+		h := HTTPHandler(HTTPParts{Zone: zone, Auth: authn, Logger: cfg.Logger})
+		stopHTTP = serveHTTP(httpLis, tlsConf, h, cfg.Logger, served)
+		fmt.Fprintf(cfg.Out, "arca: web view, API (/api/v1/) and WebDAV (/dav/) at https://%s/\n", httpLis.Addr())
+		if k := zone.PIDs(); k != nil {
+			fmt.Fprintf(cfg.Out, "arca: PID resolver for %s at https://%s/api/handles/\n", k.Prefix(), httpLis.Addr())
+		}
+		if cfg.HTTPReady != nil {
+			cfg.HTTPReady(httpLis.Addr())
+		}
+	}
 	go func() { served <- g.Serve(mux.GRPCListener()) }()
 	go func() {
 		if err := mux.Serve(context.WithoutCancel(ctx)); err != nil {
@@ -233,7 +355,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	graceCtx, cancelGrace := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
 	defer cancelGrace()
 	drained := make(chan struct{})
-	go func() { g.GracefulStop(); mux.Drain(graceCtx); close(drained) }()
+	go func() { g.GracefulStop(); mux.Drain(graceCtx); stopHTTP(graceCtx); close(drained) }()
 	select {
 	case <-drained:
 	case <-graceCtx.Done():
@@ -246,16 +368,38 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	return nil
 }
 
-// ruleDirs are the directories rules are loaded from: DIR/rules first.
+// rulesPoll is how often a server asks the catalog whether the zone's
+// rule set has a new version: a new version is in use on every server
+// within this and the time to compile it.
+const rulesPoll = 500 * time.Millisecond
+
+// ruleDirs are the directories of rule files this server watches and, at
+// the first start of a zone, imports: DIR/rules first.
 func ruleDirs(dir string, cfg ServerConfig) []string {
 	return append([]string{filepath.Join(dir, "rules")}, cfg.RulesDirs...)
 }
 
-// startRules builds the zone's rule engine: its actions, the audit log
-// DIR/audit.log (JSON lines), and the rules of DIR/rules and
-// cfg.RulesDirs. Rules that do not load stop the start: a server must not
-// run without the policy its operators wrote.
-func startRules(dir string, cfg ServerConfig, zone *zones.Zone, cat catalog.Catalog) (*rules.Engine, *auditLog, error) {
+// loadRuleDirs loads the files of the rule directories as the zone's rule
+// set, through the path of irule load, as the zone's administrator.
+func loadRuleDirs(ctx context.Context, zone *zones.Zone, why string) func(files map[string][]byte) error {
+	return func(files map[string][]byte) error {
+		admin, err := zone.RuleActor(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = zone.LoadRules(ctx, admin, files, "rule directory "+why)
+		return err
+	}
+}
+
+// startRules builds the zone's rule engine (its actions and the audit log
+// DIR/audit.log, JSON lines) and puts the zone's rule set from the catalog
+// in use. A zone whose catalog has no rule set yet (a new zone, or one
+// from before rule sets were kept in the catalog) gets the files of
+// DIR/rules and cfg.RulesDirs as its version 1, through the path of irule
+// load. Rules that do not load stop the start: a server must not run
+// without the policy its operators wrote.
+func startRules(ctx context.Context, dir string, cfg ServerConfig, zone *zones.Zone, cat catalog.Catalog) (*rules.Engine, *auditLog, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "rules"), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("rules directory: %w", err)
 	}
@@ -268,25 +412,48 @@ func startRules(dir string, cfg ServerConfig, zone *zones.Zone, cat catalog.Cata
 	if err != nil {
 		return nil, nil, err
 	}
-	audit := slog.New(slog.NewJSONHandler(f, nil))
-	zone.SetAuditLog(f.path)
-	reg := rules.NewRegistry()
-	if err := policies.Register(reg, zone, audit); err != nil {
+	fail := func(err error) (*rules.Engine, *auditLog, error) {
 		f.Close()
 		return nil, nil, err
+	}
+	audit := slog.New(slog.NewJSONHandler(f, nil))
+	zone.SetAuditLog(f.path)
+	zone.SetAuditLogger(audit) // changes of retention locks
+	reg := rules.NewRegistry()
+	if err := policies.Register(reg, zone, audit); err != nil {
+		return fail(err)
 	}
 	engine, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: cfg.Logger, Audit: audit})
 	if err != nil {
-		f.Close()
-		return nil, nil, err
+		return fail(err)
 	}
-	set, err := engine.LoadDirs(ruleDirs(dir, cfg)...)
-	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("rules do not load:\n%w", err)
-	}
-	cfg.Logger.Info("rules loaded", "version", set.Version, "rules", len(set.Rules), "files", len(set.Files))
 	zone.UseRules(engine)
+	if err := zone.SyncRules(ctx); err != nil {
+		return fail(fmt.Errorf("rules do not load:\n%w", err))
+	}
+	files, err := rules.ReadSetDirs(ruleDirs(dir, cfg)...)
+	if err != nil {
+		return fail(fmt.Errorf("rules do not load:\n%w", err))
+	}
+	version, digest := zone.RuleSetInUse()
+	switch {
+	case version == 0 && len(files) > 0:
+		err := loadRuleDirs(ctx, zone, "imported at the first start of server "+serverID(dir))(files)
+		if errors.Is(err, catalog.ErrConflict) {
+			// Another server of the zone imported its own at the same
+			// time: the zone's is what counts.
+			err = zone.SyncRules(ctx)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("rules do not load:\n%w", err))
+		}
+	case version > 0 && len(files) > 0 && catalog.RuleSetDigest(files) != digest:
+		cfg.Logger.Warn("the rule files of the rule directories are not the zone's rule set, which is in use; "+
+			"make them the zone's with irule load, or change one to have the directories loaded",
+			"dirs", strings.Join(ruleDirs(dir, cfg), ","), "version", version)
+	}
+	set := engine.Current()
+	cfg.Logger.Info("rules loaded", "version", set.Version, "digest", set.Digest, "rules", len(set.Rules), "files", len(set.Files))
 	return engine, f, nil
 }
 
@@ -357,6 +524,45 @@ func adminPassword(dir string, out io.Writer) (string, error) {
 	}
 	fmt.Fprintf(out, "arca: generated the password of %s; it is in %s\n", zones.DefaultAdmin, path)
 	return pw, nil
+}
+
+// adminPasswordAgain heeds ARCA_ADMIN_PASSWORD on a zone that exists only
+// where it cannot override a choice: rods still has the password generated
+// into DIR/admin-password at the first start (the README's walk-through
+// starts without the variable, then with it). Rods then gets the variable's
+// password, its sessions end, and the file goes. Otherwise the variable is
+// ignored, and the operator is told so, and how to change the password.
+func adminPasswordAgain(ctx context.Context, cat catalog.Catalog, rods catalog.User, dir string, cfg ServerConfig) error {
+	pw := os.Getenv("ARCA_ADMIN_PASSWORD")
+	if pw == "" || rods.Auth != catalog.AuthNative || passwordhash.Check(rods.PasswordHash, pw) {
+		return nil // nothing asked, or nothing to change
+	}
+	path := filepath.Join(dir, "admin-password")
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read the generated admin password: %w", err)
+	}
+	if generated := strings.TrimSpace(string(b)); generated == "" || !passwordhash.Check(rods.PasswordHash, generated) {
+		fmt.Fprintf(cfg.Out, "arca: ARCA_ADMIN_PASSWORD is ignored: zone %s exists and %s has a password set before; "+
+			"to change it, run ipasswd as %s, or iadmin moduser %s password\n", rods.Zone, rods.Name, rods.Name, rods.Name)
+		cfg.Logger.Warn("ARCA_ADMIN_PASSWORD ignored: the zone exists and the administrator's password was set before", "user", rods.Name)
+		return nil
+	}
+	if rods.PasswordHash, err = passwordhash.Hash(pw); err != nil {
+		return err
+	}
+	if err := cat.UpdateUser(ctx, rods); err != nil {
+		return fmt.Errorf("set the password of %s from ARCA_ADMIN_PASSWORD: %w", rods.Name, err)
+	}
+	if _, err := cat.RemoveSessions(ctx, rods.UserID()); err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("remove the generated admin password: %w", err)
+	}
+	fmt.Fprintf(cfg.Out, "arca: %s's password is now ARCA_ADMIN_PASSWORD's; the generated one is void and %s removed\n", rods.Name, path)
+	cfg.Logger.Info("administrator password set from ARCA_ADMIN_PASSWORD, replacing the generated one", "user", rods.Name)
+	return nil
 }
 
 // minLease is the shortest lease a server takes.

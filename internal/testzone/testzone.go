@@ -22,6 +22,11 @@ import (
 // sets ARCA_ADMIN_PASSWORD to it, as an operator would.
 const AdminPassword = "rods-test-password"
 
+// startTimeout bounds a start: a Dgraph catalog on a loaded machine
+// (schema, bootstrap, recovery, each a few transactions) has been seen to
+// take more than 30 s.
+const startTimeout = 2 * time.Minute
+
 // Zone is a running zone.
 type Zone struct {
 	// Addr is host:port of the zone's gRPC endpoint.
@@ -33,6 +38,9 @@ type Zone struct {
 	CAFile string
 	// DataDir is the zone's data directory.
 	DataDir string
+	// HTTPAddr is host:port of the HTTPS listener, when the zone was
+	// started with one (any cfg.HTTPAddr: StartZone picks a free port).
+	HTTPAddr string
 
 	logMu sync.Mutex
 	log   bytes.Buffer
@@ -85,6 +93,10 @@ func StartZone(t testing.TB, dir string, cfg server.ServerConfig) *Zone {
 	}
 	ready := make(chan net.Addr, 1)
 	cfg.Ready = func(a net.Addr) { ready <- a }
+	if cfg.HTTPAddr != "" {
+		cfg.HTTPAddr = "127.0.0.1:0"
+		cfg.HTTPReady = func(a net.Addr) { z.HTTPAddr = a.String() }
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -103,9 +115,9 @@ func StartZone(t testing.TB, dir string, cfg server.ServerConfig) *Zone {
 	case err := <-done:
 		cancel()
 		t.Fatalf("zone in %s did not start: %v\nserver log:\n%s", abs, err, z.Log())
-	case <-time.After(30 * time.Second):
+	case <-time.After(startTimeout):
 		cancel()
-		t.Fatalf("zone in %s did not start within 30s\nserver log:\n%s", abs, z.Log())
+		t.Fatalf("zone in %s did not start within %v\nserver log:\n%s", abs, startTimeout, z.Log())
 	}
 	z.Host, z.Port, _ = net.SplitHostPort(z.Addr)
 	t.Cleanup(func() {

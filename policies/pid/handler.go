@@ -36,7 +36,7 @@ type Authenticator func(ctx context.Context, user, password string) (zones.Princ
 //
 //	GET /api/handles/{prefix}/{suffix}[?type=T&index=I]   the Handle REST API's resolution
 //	PUT /api/handles/{prefix}/{suffix}                    a Handle service's registration (administrators)
-//	GET /{prefix}/{suffix}                                a redirect to the record's URL (a landing page)
+//	GET /{prefix}/{suffix}                                a redirect to the record's URL (a landing page), for the zone's prefix
 //	GET /landing/{path}                                   the landing page of a data object or collection
 //
 // Resolution is public, as a Handle server's is; a landing page shows the
@@ -52,12 +52,18 @@ type Handler struct {
 // pages, no registration).
 func NewHandler(keeper *Keeper, zone Zone, auth Authenticator) *Handler {
 	h := &Handler{keeper: keeper, zone: zone, auth: auth, mux: http.NewServeMux()}
-	h.mux.HandleFunc("GET /api/handles/{prefix}/{suffix...}", h.resolve)
-	h.mux.HandleFunc("PUT /api/handles/{prefix}/{suffix...}", h.register)
-	h.mux.HandleFunc("DELETE /api/handles/{prefix}/{suffix...}", h.remove)
-	h.mux.HandleFunc("GET /landing/{path...}", h.landing)
-	h.mux.HandleFunc("GET /{prefix}/{suffix...}", h.redirect)
+	h.Mount(h.mux)
 	return h
+}
+
+// Mount adds the resolver's routes to mux (the zone's HTTPS listener):
+// /api/handles/, /landing/, and /PREFIX/ for the zone's prefix.
+func (h *Handler) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/handles/{prefix}/{suffix...}", h.resolve)
+	mux.HandleFunc("PUT /api/handles/{prefix}/{suffix...}", h.register)
+	mux.HandleFunc("DELETE /api/handles/{prefix}/{suffix...}", h.remove)
+	mux.HandleFunc("GET /landing/{path...}", h.landing)
+	mux.HandleFunc("GET /"+h.keeper.Prefix()+"/{suffix...}", h.redirect)
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
@@ -271,11 +277,8 @@ func (h *Handler) remove(w http.ResponseWriter, r *http.Request) {
 // redirect answers GET /{prefix}/{suffix} as a Handle proxy does: to the
 // record's URL, or a page saying the data is gone.
 func (h *Handler) redirect(w http.ResponseWriter, r *http.Request) {
-	raw := r.PathValue("prefix") + "/" + r.PathValue("suffix")
+	raw := h.keeper.Prefix() + "/" + r.PathValue("suffix")
 	hd, err := ParseHandle(raw)
-	if err == nil {
-		err = Responsible(hd, h.keeper.Prefix())
-	}
 	if err != nil {
 		h.page(w, http.StatusBadRequest, pageData{Title: "Not a handle of this zone", Handle: raw, Message: err.Error()})
 		return

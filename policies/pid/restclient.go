@@ -68,7 +68,13 @@ func (c *RESTClient) endpoint(h Handle, query string) string {
 	u := *c.base
 	base := strings.TrimSuffix(c.base.Path, "/")
 	u.Path = base + "/api/handles/" + h.Prefix + "/" + h.Suffix
-	u.RawPath = strings.TrimSuffix(c.base.EscapedPath(), "/") + "/api/handles/" + url.PathEscape(h.Prefix) + "/" + url.PathEscape(h.Suffix)
+	// A "/" in a suffix stays a "/", as in a Handle proxy's URLs: an
+	// escaped one (%2F) is what careful servers refuse.
+	segs := strings.Split(h.Suffix, "/")
+	for i, seg := range segs {
+		segs[i] = url.PathEscape(seg)
+	}
+	u.RawPath = strings.TrimSuffix(c.base.EscapedPath(), "/") + "/api/handles/" + url.PathEscape(h.Prefix) + "/" + strings.Join(segs, "/")
 	u.RawQuery = query
 	return u.String()
 }

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
+	"time"
 
 	"github.com/arca-data/arca/resources"
 )
@@ -34,9 +35,17 @@ type Faults struct {
 	FailCommitAt int // Writer.Commit (the fsync); the file is aborted instead
 	FailOpenAt   int // Resource.Open and Resource.Checksum
 	FailReadAt   int // Read on a reader returned by Open
+	// FailRemoveAt counts Resource.Remove and Writer.Abort, the calls that
+	// delete a file; a failed one leaves the file, as a vault that turned
+	// read-only would.
+	FailRemoveAt int
 	// Sticky makes every call from the Nth on fail, as a full disk would,
 	// not only the Nth.
 	Sticky bool
+	// WriteDelay slows every Writer.Write down by this much, as a slow or
+	// distant resource would; a write whose context (Create's) ends while
+	// it waits fails with the context's error.
+	WriteDelay time.Duration
 	// Err is the injected error; ErrInjected if nil. Returned errors wrap it.
 	Err error
 }
@@ -44,8 +53,8 @@ type Faults struct {
 // Counts are the calls made since Wrap or the last Arm, and how many of them
 // failed by injection.
 type Counts struct {
-	Creates, Writes, Commits, Opens, Reads int64
-	Injected                               int64
+	Creates, Writes, Commits, Opens, Reads, Removes int64
+	Injected                                        int64
 }
 
 // Resource is a resources.Resource that fails as its Faults say.
@@ -65,6 +74,7 @@ const (
 	commit
 	open
 	read
+	remove
 	kinds
 )
 
@@ -96,6 +106,7 @@ func (r *Resource) Arm(f Faults) {
 	a.at[commit] = int64(f.FailCommitAt)
 	a.at[open] = int64(f.FailOpenAt)
 	a.at[read] = int64(f.FailReadAt)
+	a.at[remove] = int64(f.FailRemoveAt)
 	r.armed.Store(a)
 }
 
@@ -111,6 +122,7 @@ func (r *Resource) Counts() Counts {
 		Commits:  a.calls[commit].Load(),
 		Opens:    a.calls[open].Load(),
 		Reads:    a.calls[read].Load(),
+		Removes:  a.calls[remove].Load(),
 		Injected: a.injected.Load(),
 	}
 }
@@ -140,7 +152,7 @@ func (r *Resource) Create(ctx context.Context, key string) (resources.Writer, er
 	if err != nil {
 		return nil, err
 	}
-	return &writer{r: r, key: key, w: w}, nil
+	return &writer{ctx: ctx, r: r, key: key, w: w}, nil
 }
 
 // Open fails when Faults.FailOpenAt says so, and otherwise returns a reader
@@ -169,8 +181,11 @@ func (r *Resource) Stat(ctx context.Context, key string) (resources.Info, error)
 	return r.r.Stat(ctx, key)
 }
 
-// Remove passes through.
+// Remove fails when Faults.FailRemoveAt says so, leaving the file.
 func (r *Resource) Remove(ctx context.Context, key string) error {
+	if err := r.fault(remove, "remove", key); err != nil {
+		return err
+	}
 	return r.r.Remove(ctx, key)
 }
 
@@ -182,6 +197,7 @@ func (r *Resource) Walk(ctx context.Context, fn func(resources.Info) error) erro
 // writer injects write and commit faults. It has no ReadFrom on purpose:
 // io.Copy then goes through Write, where the faults are.
 type writer struct {
+	ctx    context.Context
 	r      *Resource
 	key    string
 	w      resources.Writer
@@ -195,6 +211,15 @@ func (w *writer) Write(p []byte) (int, error) {
 	if err := w.r.fault(write, "write", w.key); err != nil {
 		w.fail(err)
 		return 0, err
+	}
+	if d := w.r.armed.Load().faults.WriteDelay; d > 0 {
+		select {
+		case <-time.After(d):
+		case <-w.ctx.Done():
+			err := fmt.Errorf("faulty: write %q: %w", w.key, context.Cause(w.ctx))
+			w.fail(err)
+			return 0, err
+		}
 	}
 	return w.w.Write(p)
 }
@@ -210,7 +235,14 @@ func (w *writer) Commit() (resources.Info, error) {
 	return w.w.Commit()
 }
 
-func (w *writer) Abort() error { return w.w.Abort() }
+// Abort counts as a Remove: when Faults.FailRemoveAt says so, it fails and
+// leaves the partial file.
+func (w *writer) Abort() error {
+	if err := w.r.fault(remove, "abort", w.key); err != nil {
+		return err
+	}
+	return w.w.Abort()
+}
 
 // fail records err and aborts the underlying writer, so that no file stays.
 func (w *writer) fail(err error) {

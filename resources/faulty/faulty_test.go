@@ -1,6 +1,7 @@
 package faulty_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/arca-data/arca/resources"
 	"github.com/arca-data/arca/resources/faulty"
@@ -229,5 +231,87 @@ func TestArmRestartsCounts(t *testing.T) {
 	}
 	if r.Unwrap() == nil {
 		t.Error("Unwrap() = nil")
+	}
+}
+
+// TestFailRemove: a failed Remove or Abort leaves the file, as a vault
+// that turned read-only would.
+func TestFailRemove(t *testing.T) {
+	r, vault := wrap(t, faulty.Faults{FailRemoveAt: 1, Sticky: true})
+	w, err := r.Create(t.Context(), "done")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Remove(t.Context(), "done"); !errors.Is(err, faulty.ErrInjected) {
+		t.Errorf("Remove: %v, want ErrInjected", err)
+	}
+	partial, err := r.Create(t.Context(), "partial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := partial.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := partial.Abort(); !errors.Is(err, faulty.ErrInjected) {
+		t.Errorf("Abort: %v, want ErrInjected", err)
+	}
+	if _, err := r.Stat(t.Context(), "done"); err != nil {
+		t.Errorf("the file a failed Remove left: %v", err)
+	}
+	if c := r.Counts(); c.Removes != 2 || c.Injected != 2 {
+		t.Errorf("counts %+v", c)
+	}
+	r.Disarm()
+	if err := r.Remove(t.Context(), "done"); err != nil {
+		t.Errorf("Remove once disarmed: %v", err)
+	}
+	if err := partial.Abort(); err != nil {
+		t.Errorf("Abort once disarmed: %v", err)
+	}
+	checkEmpty(t, vault)
+}
+
+// TestWriteDelay: writes are slowed down, and one whose context ends while
+// it waits fails, leaving no file.
+func TestWriteDelay(t *testing.T) {
+	const delay = 30 * time.Millisecond
+	r, vault := wrap(t, faulty.Faults{WriteDelay: delay})
+	w, err := r.Create(t.Context(), "slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for range 3 {
+		if _, err := w.Write([]byte("chunk")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if took := time.Since(start); took < 3*delay {
+		t.Errorf("3 writes took %v, want at least %v", took, 3*delay)
+	}
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), delay/3)
+	defer cancel()
+	w, err = r.Create(ctx, "cut")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("chunk")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("write past its context's deadline: %v", err)
+	}
+	if _, err := w.Commit(); err == nil {
+		t.Error("commit after a failed write succeeded")
+	}
+	if _, err := vault.Stat(t.Context(), "cut"); err == nil {
+		t.Error("the cut write left a file")
 	}
 }

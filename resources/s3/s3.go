@@ -72,6 +72,9 @@ type Resource struct {
 
 	mu      sync.Mutex
 	writing map[string]bool // keys with an upload under way in this process
+
+	// locking: the bucket has Object Lock, and Retain locks objects.
+	locking bool
 }
 
 // Open connects to the bucket of cfg, creating the bucket if it is missing
@@ -117,6 +120,9 @@ func Open(ctx context.Context, cfg Config) (*Resource, error) {
 	r := &Resource{cfg: cfg, client: client, writing: map[string]bool{}}
 	if err := r.ensureBucket(ctx); err != nil {
 		return nil, err
+	}
+	if r.locking, err = r.lockEnabled(ctx); err != nil {
+		return nil, fmt.Errorf("s3: object lock of bucket %s: %w", r.cfg.Bucket, err)
 	}
 	return r, nil
 }

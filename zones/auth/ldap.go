@@ -13,7 +13,16 @@ import (
 
 // ErrDirectoryUnavailable means a login needed the LDAP directory and could
 // not reach it. The client hears only this; the server logs the cause.
-var ErrDirectoryUnavailable = errors.New("the LDAP directory is unavailable; try again later")
+var ErrDirectoryUnavailable error = directoryUnavailable{}
+
+type directoryUnavailable struct{}
+
+func (directoryUnavailable) Error() string {
+	return "the LDAP directory is unavailable; try again later"
+}
+
+// ErrorKind makes every transport answer "unavailable" (see zones.KindOf).
+func (directoryUnavailable) ErrorKind() zones.ErrorKind { return zones.KindUnavailable }
 
 // Directory checks passwords against an LDAP directory (an *ldapauth.Client).
 type Directory interface {

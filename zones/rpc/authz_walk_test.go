@@ -169,6 +169,8 @@ func metaTarget(k arcapb.MetadataTargetKind, name string) *arcapb.MetadataTarget
 	return &arcapb.MetadataTarget{Kind: k, Name: name}
 }
 
+func (c *walkClient) retention() arcapb.RetentionClient { return arcapb.NewRetentionClient(c.conn) }
+
 type walkBearer string
 
 func (b walkBearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
@@ -267,6 +269,7 @@ var apiFiles = []protoreflect.FileDescriptor{
 	arcapb.File_arca_v1_provenance_proto,
 	arcapb.File_arca_v1_pid_proto,
 	arcapb.File_arca_v1_raid_proto,
+	arcapb.File_arca_v1_retention_proto,
 }
 
 func walkCases() []walkCase {
@@ -654,6 +657,31 @@ func walkCases() []walkCase {
 				_, err := c.rules().ListAudit(ctx, &arcapb.ListAuditRequest{Outcome: "deny"}, c.opts()...)
 				return err
 			}},
+		// The zone's rule set changes only by an administrator; its
+		// history is public.
+		{method: arcapb.Rules_LoadRules_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.rules().LoadRules(ctx, &arcapb.LoadRulesRequest{Files: map[string][]byte{"walk.yaml": fmt.Appendf(nil, "# %d\nrules: []\n", f.seq)}}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_RollbackRules_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				if v, _, err := c.env.cat.RuleSetVersion(ctx); err != nil {
+					return err
+				} else if v == 0 {
+					if _, err := c.env.cat.StoreRuleSet(ctx, catalog.RuleSet{Files: map[string][]byte{"walk.yaml": []byte("rules: []\n")},
+						Author: catalog.UserID{Name: zones.DefaultAdmin, Zone: c.env.zone.Name()}}, 0); err != nil {
+						return err
+					}
+				}
+				_, err := c.rules().RollbackRules(ctx, &arcapb.RollbackRulesRequest{Version: 1}, c.opts()...)
+				return err
+			}},
+		{method: arcapb.Rules_RuleHistory_FullMethodName, allow: anyone,
+			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
+				_, err := c.rules().RuleHistory(ctx, &arcapb.RuleHistoryRequest{Limit: 5}, c.opts()...)
+				return err
+			}},
 		{method: arcapb.Rules_ListJobs_FullMethodName, allow: anyone,
 			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
 				_, err := c.rules().ListJobs(ctx, &arcapb.ListJobsRequest{}, c.opts()...)
@@ -765,6 +793,47 @@ func walkCases() []walkCase {
 		walkCase{method: arcapb.Replicas_Fsck_FullMethodName, allow: adminOnly,
 			call: func(ctx context.Context, c *walkClient, _ *walkFixture) error {
 				return drain(c.repls().Fsck(ctx, &arcapb.FsckRequest{}, c.opts()...))
+			}},
+	)
+
+	// Retention: who owns an object locks it or puts it on hold (with -r
+	// everything below), rodsadmin bypasses governance and releases holds.
+	cases = append(cases,
+		walkCase{method: arcapb.Retention_SetRetention_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetRetention(ctx, &arcapb.SetRetentionRequest{Path: f.obj, Mode: "governance", Period: "1d"}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_SetRetention_FullMethodName, variant: "recursive", allow: both(catalog.AccessOwn, catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetRetention(ctx, &arcapb.SetRetentionRequest{Path: f.coll, Mode: "governance", Period: "1d", Recursive: true}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_SetRetention_FullMethodName, variant: "bypass governance", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetRetention(ctx, &arcapb.SetRetentionRequest{Path: f.obj, BypassGovernance: true}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_SetHold_FullMethodName, variant: "place", allow: objAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetHold(ctx, &arcapb.SetHoldRequest{Path: f.obj, Hold: true}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_SetHold_FullMethodName, variant: "release", allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetHold(ctx, &arcapb.SetHoldRequest{Path: f.obj, Hold: false}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_SetDefaultRetention_FullMethodName, allow: collAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetDefaultRetention(ctx, &arcapb.SetDefaultRetentionRequest{Path: f.coll, Mode: "compliance", Period: "P1D"}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_SetDefaultRetention_FullMethodName, variant: "recursive", allow: both(catalog.AccessOwn, catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetDefaultRetention(ctx, &arcapb.SetDefaultRetentionRequest{Path: f.coll, Mode: "compliance", Period: "P1D", Recursive: true}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_ListRetention_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessRead),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().ListRetention(ctx, &arcapb.ListRetentionRequest{Path: f.obj}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_ListRetention_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessRead),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().ListRetention(ctx, &arcapb.ListRetentionRequest{Path: f.coll, Recursive: true}, c.opts()...))
 			}},
 	)
 

@@ -30,7 +30,11 @@ const (
 	dataCallTimeout = 30 * time.Second // to send the DataCall after the handshake
 	dataIdleTimeout = time.Minute      // to send the next call (datachan.MaxIdle is less)
 	dataDrainTime   = 5 * time.Second  // reading what a failed call's client still sends
-	dataBuffer      = 256 << 10
+	// dataBuffer is the read and the write buffer of a connection whose
+	// caller is authenticated; until then, callBuffer: a connection that
+	// nobody logs in on costs little (issue 23).
+	dataBuffer = 256 << 10
+	callBuffer = 4 << 10
 )
 
 // callTracker is told when a call starts and ends on a data-channel
@@ -45,8 +49,8 @@ type callTracker interface {
 // one call on version 1, one after another on version 2.
 func (s *Service) ServeData(ctx context.Context, conn *tls.Conn, calls callTracker) {
 	defer conn.Close()
-	fr := datachan.NewReader(conn, dataBuffer)
-	fw := datachan.NewWriter(conn, dataBuffer)
+	fr := datachan.NewReader(conn, callBuffer)
+	fw := datachan.NewWriter(conn, callBuffer)
 	v2 := conn.ConnectionState().NegotiatedProtocol == datachan.Protocol
 	wait := dataCallTimeout
 	for {
@@ -126,8 +130,10 @@ func (s *Service) dataCall(ctx context.Context, method string, ds *dataStream) e
 	ds.ctx = ctx
 	switch method {
 	case arcapb.Transfer_Put_FullMethodName:
+		ds.grow()
 		return toStatus(s.Put(&grpc.GenericServerStream[arcapb.PutRequest, arcapb.Entry]{ServerStream: ds}))
 	case arcapb.Transfer_Get_FullMethodName:
+		ds.grow()
 		var req arcapb.GetRequest
 		if err := ds.RecvMsg(&req); err != nil {
 			return status.Errorf(codes.InvalidArgument, "data channel: read the get request: %v", err)
@@ -144,7 +150,7 @@ func (s *Service) dataCall(ctx context.Context, method string, ds *dataStream) e
 	}
 }
 
-func tlsInfo(conn *tls.Conn) credentials.TLSInfo {
+func tlsInfo(conn interface{ ConnectionState() tls.ConnectionState }) credentials.TLSInfo {
 	return credentials.TLSInfo{
 		State:          conn.ConnectionState(),
 		CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity},
@@ -161,6 +167,12 @@ type dataStream struct {
 }
 
 var _ grpc.ServerStream = (*dataStream)(nil)
+
+// grow gives an authenticated call the buffers of a transfer.
+func (d *dataStream) grow() {
+	d.r.Grow(dataBuffer)
+	d.w.Grow(dataBuffer)
+}
 
 func (d *dataStream) Context() context.Context     { return d.ctx }
 func (d *dataStream) SetHeader(metadata.MD) error  { return nil }

@@ -1,8 +1,8 @@
 package rpc
 
 import (
-	"context"
 	"errors"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -10,42 +10,29 @@ import (
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/catalog"
-	"github.com/arca-data/arca/resources"
 	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones"
-	"github.com/arca-data/arca/zones/auth"
 )
 
-// errorCodes is the one table that turns domain errors into gRPC status
-// codes. The first match wins, so more specific errors come first.
-var errorCodes = []struct {
-	err  error
-	code codes.Code
-}{
-	{zones.ErrUnauthenticated, codes.Unauthenticated},
-	{rules.ErrDenied, codes.PermissionDenied},
-	{auth.ErrDirectoryUnavailable, codes.Unavailable},
-	{catalog.ErrPermission, codes.PermissionDenied},
-	{catalog.ErrQuotaExceeded, codes.ResourceExhausted},
-	{resources.ErrPermission, codes.PermissionDenied},
-	{catalog.ErrNotFound, codes.NotFound},
-	{resources.ErrNotFound, codes.NotFound},
-	{catalog.ErrExists, codes.AlreadyExists},
-	{resources.ErrExists, codes.AlreadyExists},
-	{catalog.ErrInvalidName, codes.InvalidArgument},
-	{catalog.ErrInvalidArgument, codes.InvalidArgument},
-	{resources.ErrInvalidKey, codes.InvalidArgument},
-	{catalog.ErrNotEmpty, codes.FailedPrecondition},
-	{catalog.ErrNotCollection, codes.FailedPrecondition},
-	{catalog.ErrNotDataObject, codes.FailedPrecondition},
-	{catalog.ErrLocked, codes.Aborted},
-	{catalog.ErrConflict, codes.Aborted},
-	{zones.ErrChecksumMismatch, codes.DataLoss},
-	{resources.ErrCorrupt, codes.DataLoss},
-	{resources.ErrStaging, codes.Unavailable},
-	{resources.ErrUnavailable, codes.Unavailable},
-	{context.Canceled, codes.Canceled},
-	{context.DeadlineExceeded, codes.DeadlineExceeded},
+// errorCodes is the one table that turns kinds of domain errors (see
+// zones.KindOf, which decides which error is which kind) into gRPC status
+// codes.
+var errorCodes = map[zones.ErrorKind]codes.Code{
+	zones.KindInternal:        codes.Internal,
+	zones.KindUnauthenticated: codes.Unauthenticated,
+	zones.KindDenied:          codes.PermissionDenied,
+	zones.KindPermission:      codes.PermissionDenied,
+	zones.KindQuota:           codes.ResourceExhausted,
+	zones.KindNotFound:        codes.NotFound,
+	zones.KindExists:          codes.AlreadyExists,
+	zones.KindInvalid:         codes.InvalidArgument,
+	zones.KindPrecondition:    codes.FailedPrecondition,
+	zones.KindLocked:          codes.Aborted,
+	zones.KindConflict:        codes.Aborted,
+	zones.KindDataLoss:        codes.DataLoss,
+	zones.KindUnavailable:     codes.Unavailable,
+	zones.KindCanceled:        codes.Canceled,
+	zones.KindDeadline:        codes.DeadlineExceeded,
 }
 
 // toStatus maps err through errorCodes; the message is the error's text,
@@ -56,6 +43,21 @@ func toStatus(err error) error {
 	}
 	if _, ok := status.FromError(err); ok {
 		return err
+	}
+	var le *catalog.LockError
+	if errors.As(err, &le) {
+		// A retention lock or a legal hold refused it: a policy of the
+		// zone, as a rule's denial is (exit status 5), naming the lock.
+		md := map[string]string{"lock": le.Lock.Name(), "path": le.Path.String()}
+		if !le.Lock.Until.IsZero() {
+			md["until"] = le.Lock.Until.UTC().Format(time.RFC3339)
+		}
+		st, serr := status.New(codes.PermissionDenied, err.Error()).WithDetails(&errdetails.ErrorInfo{
+			Reason: arcapb.PolicyReason, Domain: "arca", Metadata: md,
+		})
+		if serr == nil {
+			return st.Err()
+		}
 	}
 	var d *rules.Denial
 	if errors.As(err, &d) {
@@ -68,10 +70,9 @@ func toStatus(err error) error {
 			return st.Err()
 		}
 	}
-	for _, e := range errorCodes {
-		if errors.Is(err, e.err) {
-			return status.Error(e.code, err.Error())
-		}
+	code, ok := errorCodes[zones.KindOf(err)]
+	if !ok {
+		code = codes.Internal
 	}
-	return status.Error(codes.Internal, err.Error())
+	return status.Error(code, err.Error())
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"google.golang.org/grpc/credentials"
@@ -14,8 +16,22 @@ import (
 	"github.com/arca-data/arca/api/datachan"
 )
 
-// handshakeTimeout bounds a TLS handshake, so that silent peers do not pile up.
-const handshakeTimeout = 10 * time.Second
+// HandshakeTimeout bounds a TLS handshake, and the HTTP/2 preface that
+// follows it, so that silent peers do not pile up.
+const HandshakeTimeout = 10 * time.Second
+
+// ConnLimits bound the connections a port keeps open at once, counted from
+// the moment they are accepted (TLS handshakes included) until they close.
+// A connection over a limit is closed at once, before its handshake. Zero
+// is no limit.
+type ConnLimits struct {
+	Max     int // all clients together
+	PerHost int // from one client IP address
+}
+
+// refusalLogEvery spaces the log lines about refused connections: a flood
+// of them must not become a flood of log lines.
+const refusalLogEvery = 10 * time.Second
 
 // portMux serves gRPC and the data channel on one TLS port. It does the TLS
 // handshake itself and routes by the negotiated ALPN protocol: "h2" goes to
@@ -28,19 +44,33 @@ type portMux struct {
 	grpc     chan net.Conn
 	closed   chan struct{}
 	stopOnce sync.Once
+	limits   ConnLimits
+	log      *slog.Logger
 
 	mu    sync.Mutex
 	conns map[*tls.Conn]bool // data-channel connections: true while a call runs
 	calls sync.WaitGroup     // the calls running
+
+	countMu    sync.Mutex
+	open       int                  // connections accepted and not closed
+	perHost    map[string]int       // the same by client IP address
+	refused    map[string]int       // by reason, since the last log line about it
+	lastRefLog map[string]time.Time // by reason
 }
 
-func NewPortMux(lis net.Listener, conf *tls.Config, data func(context.Context, *tls.Conn, callTracker)) *portMux {
+// NewPortMux serves lis with conf; data serves the data-channel
+// connections. log hears of connections refused by limits.
+func NewPortMux(lis net.Listener, conf *tls.Config, data func(context.Context, *tls.Conn, callTracker), limits ConnLimits, log *slog.Logger) *portMux {
 	conf = conf.Clone()
 	conf.NextProtos = append([]string{"h2"}, datachan.Protocols...)
+	if log == nil {
+		log = slog.Default()
+	}
 	return &portMux{
-		lis: lis, conf: conf, data: data,
+		lis: lis, conf: conf, data: data, limits: limits, log: log,
 		grpc: make(chan net.Conn), closed: make(chan struct{}),
-		conns: map[*tls.Conn]bool{},
+		conns: map[*tls.Conn]bool{}, perHost: map[string]int{},
+		refused: map[string]int{}, lastRefLog: map[string]time.Time{},
 	}
 }
 
@@ -59,24 +89,87 @@ func (m *portMux) Serve(ctx context.Context) error {
 				time.Sleep(10 * time.Millisecond)
 				continue
 			}
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				// Out of file descriptors: connections that close give
+				// them back. Serving stops for nobody.
+				m.log.Warn("cannot accept a connection: out of file descriptors; lower connections.max or raise the limit (ulimit -n)", "err", err)
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
 			return err
 		}
-		go m.route(ctx, c)
+		release, ok := m.admit(c)
+		if !ok {
+			c.Close()
+			continue
+		}
+		go m.route(ctx, &countedConn{Conn: tls.Server(c, m.conf), release: release})
 	}
 }
 
-func (m *portMux) route(ctx context.Context, c net.Conn) {
-	tc := tls.Server(c, m.conf)
-	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+// admit counts c against the limits, or refuses it; release uncounts it.
+func (m *portMux) admit(c net.Conn) (release func(), ok bool) {
+	host := c.RemoteAddr().String()
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	m.countMu.Lock()
+	defer m.countMu.Unlock()
+	var why string
+	var limit int
+	switch {
+	case m.limits.Max > 0 && m.open >= m.limits.Max:
+		why, limit = "too many connections", m.limits.Max
+	case m.limits.PerHost > 0 && m.perHost[host] >= m.limits.PerHost:
+		why, limit = "too many connections from one host", m.limits.PerHost
+	}
+	if why != "" {
+		m.refused[why]++
+		if now := time.Now(); now.Sub(m.lastRefLog[why]) >= refusalLogEvery {
+			m.log.Warn("connection refused: "+why, "host", host, "limit", limit, "open", m.open,
+				"open_from_host", m.perHost[host], "refused", m.refused[why])
+			m.refused[why], m.lastRefLog[why] = 0, now
+		}
+		return nil, false
+	}
+	m.open++
+	m.perHost[host]++
+	return func() {
+		m.countMu.Lock()
+		defer m.countMu.Unlock()
+		m.open--
+		if m.perHost[host]--; m.perHost[host] <= 0 {
+			delete(m.perHost, host)
+		}
+	}, true
+}
+
+// countedConn is an accepted connection that counts against the limits
+// until it is closed, by whoever closes it.
+type countedConn struct {
+	*tls.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+func (m *portMux) route(ctx context.Context, cc *countedConn) {
+	tc := cc.Conn
+	hctx, cancel := context.WithTimeout(ctx, HandshakeTimeout)
 	err := tc.HandshakeContext(hctx)
 	cancel()
 	if err != nil {
-		tc.Close()
+		cc.Close()
 		return
 	}
 	if slices.Contains(datachan.Protocols, tc.ConnectionState().NegotiatedProtocol) {
+		defer cc.Close()
 		if !m.add(tc) {
-			tc.Close()
 			return
 		}
 		defer m.remove(tc)
@@ -84,9 +177,9 @@ func (m *portMux) route(ctx context.Context, c net.Conn) {
 		return
 	}
 	select {
-	case m.grpc <- tc:
+	case m.grpc <- cc:
 	case <-m.closed:
-		tc.Close()
+		cc.Close()
 	}
 }
 
@@ -200,7 +293,7 @@ func (l grpcListener) Addr() net.Addr { return l.m.lis.Addr() }
 type HandshakenTLS struct{}
 
 func (HandshakenTLS) ServerHandshake(c net.Conn) (net.Conn, credentials.AuthInfo, error) {
-	tc, ok := c.(*tls.Conn)
+	tc, ok := c.(interface{ ConnectionState() tls.ConnectionState })
 	if !ok {
 		return nil, nil, errors.New("connection did not come through TLS")
 	}

@@ -70,6 +70,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterProvenanceServer(g, &provenanceService{zone: s.zone})
 	arcapb.RegisterPIDsServer(g, &pidService{zone: s.zone})
 	arcapb.RegisterRAiDsServer(g, &raidService{zone: s.zone})
+	arcapb.RegisterRetentionServer(g, &retentionService{zone: s.zone})
 }
 
 type callerKey struct{}

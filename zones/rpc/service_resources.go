@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 
 	"google.golang.org/grpc"
 
@@ -88,6 +89,7 @@ func changePB(ch zones.ReplicaChange) *arcapb.ReplicaChange {
 	out := &arcapb.ReplicaChange{Path: ch.Path.String(), Action: ch.Action, Resource: ch.Resource, Replica: int32(ch.Replica)}
 	if ch.Err != nil {
 		out.Error = ch.Err.Error()
+		out.Denied = errors.Is(ch.Err, catalog.ErrRetained)
 	}
 	for _, r := range ch.Object.Replicas {
 		out.Replicas = append(out.Replicas, replicaPB(r))

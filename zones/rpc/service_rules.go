@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/arca-data/arca/api/arcapb"
@@ -33,6 +34,7 @@ func (s *Service) ListRules(ctx context.Context, req *arcapb.ListRulesRequest) (
 		return nil, err
 	}
 	resp := &arcapb.ListRulesResponse{Version: set.Version, Files: set.Files}
+	resp.VersionNumber, resp.Digest = s.zone.RuleSetInUse()
 	if !set.LoadedAt.IsZero() {
 		resp.LoadedUnix = set.LoadedAt.Unix()
 	}
@@ -73,7 +75,7 @@ func (s *Service) CheckRules(ctx context.Context, req *arcapb.CheckRulesRequest)
 }
 
 func (s *Service) DryRun(ctx context.Context, req *arcapb.DryRunRequest) (*arcapb.DryRunResponse, error) {
-	op := zones.Op{Name: zones.OpName(req.Op), Resource: req.Resource, Size: req.Size}
+	op := zones.Op{Name: zones.OpName(req.Op), Resource: req.Resource, Size: req.Size, AVUs: avusFromPB(req.Metadata)}
 	if op.Name == "" {
 		return nil, errors.Join(catalog.ErrInvalidArgument, errors.New("dry run of which operation?"))
 	}
@@ -91,7 +93,7 @@ func (s *Service) DryRun(ctx context.Context, req *arcapb.DryRunRequest) (*arcap
 			return nil, err
 		}
 	}
-	if op.Resource == "" && (op.Name == "put" || op.Name == "copy") {
+	if op.Resource == "" && (op.Name == zones.OpPut || op.Name == zones.OpCopy) {
 		op.Resource = s.zone.DefaultResource()
 	}
 	version, decisions, err := s.zone.DryRun(ctx, caller(ctx), op)
@@ -159,7 +161,52 @@ func (s *Service) ListAudit(ctx context.Context, req *arcapb.ListAuditRequest) (
 		resp.Records = append(resp.Records, &arcapb.AuditRecord{
 			TimeUnixNano: r.Time.UnixNano(), Kind: r.Kind, Rule: r.Rule, RulesVersion: r.RulesVersion, Op: r.Op,
 			User: r.User, Path: r.Path, Outcome: r.Outcome, Message: r.Message, Action: r.Action, Error: r.Error, Job: r.Job,
+			RulesDigest: r.RulesDigest,
 		})
+	}
+	return resp, nil
+}
+
+func ruleSetInfo(rs catalog.RuleSet) *arcapb.RuleSetInfo {
+	info := &arcapb.RuleSetInfo{Version: rs.Version, Digest: rs.Digest, Author: rs.Author.String(), Comment: rs.Comment}
+	if !rs.Created.IsZero() {
+		info.CreatedUnixNano = rs.Created.UnixNano()
+	}
+	for name := range rs.Files {
+		info.Files = append(info.Files, name)
+	}
+	slices.Sort(info.Files)
+	return info
+}
+
+func loadedRules(l zones.LoadedRules) *arcapb.LoadRulesResponse {
+	return &arcapb.LoadRulesResponse{RuleSet: ruleSetInfo(l.RuleSet), Rules: int32(l.Rules), Tests: int32(l.Tests), Unchanged: l.Unchanged}
+}
+
+func (s *Service) LoadRules(ctx context.Context, req *arcapb.LoadRulesRequest) (*arcapb.LoadRulesResponse, error) {
+	l, err := s.zone.LoadRules(ctx, caller(ctx), req.Files, req.Comment)
+	if err != nil {
+		return nil, err
+	}
+	return loadedRules(l), nil
+}
+
+func (s *Service) RollbackRules(ctx context.Context, req *arcapb.RollbackRulesRequest) (*arcapb.LoadRulesResponse, error) {
+	l, err := s.zone.RollbackRules(ctx, caller(ctx), req.Version, req.Comment)
+	if err != nil {
+		return nil, err
+	}
+	return loadedRules(l), nil
+}
+
+func (s *Service) RuleHistory(ctx context.Context, req *arcapb.RuleHistoryRequest) (*arcapb.RuleHistoryResponse, error) {
+	h, err := s.zone.RuleHistory(ctx, caller(ctx), int(req.Limit))
+	if err != nil {
+		return nil, err
+	}
+	resp := &arcapb.RuleHistoryResponse{}
+	for _, rs := range h {
+		resp.Versions = append(resp.Versions, ruleSetInfo(rs))
 	}
 	return resp, nil
 }
