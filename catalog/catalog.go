@@ -49,6 +49,8 @@ type Catalog interface {
 	Registrar
 	Jobs
 	Links
+	Provenance
+	Records
 	RuleSets
 	Deletions
 	Retention

@@ -27,6 +27,7 @@ type iputOptions struct {
 	threads                  int
 	metadata                 string
 	avus                     []catalog.AVU // parsed from metadata
+	derivedFrom              []string      // --derived-from (iput_prov.go)
 }
 
 // inlineLimit is the largest file sent in the put header itself: one
@@ -92,6 +93,7 @@ the object has.`,
 	f.StringVarP(&o.resource, "resource", "R", "", "target resource")
 	f.IntVarP(&o.threads, "threads", "N", 32, "files uploaded at once (0: one at a time, as 1)")
 	f.StringVar(&o.metadata, "metadata", "", `AVUs to attach to every object: "attr;value;unit;..."`)
+	f.StringArrayVar(&o.derivedFrom, "derived-from", nil, "record that every object put was derived from this data object or collection (prov:wasDerivedFrom; repeatable)")
 	addTicketFlag(a, cmd)
 	addAdminFlag(a, cmd)
 	return cmd
@@ -186,7 +188,14 @@ func uploadPlan(ctx context.Context, a *app, c *client, plan *putPlan, o iputOpt
 	}
 	prog := newProgress(a, plan.total, "iput")
 	defer prog.finish()
+	derive, err := deriver(ctx, c, o.derivedFrom)
+	if err != nil {
+		return err
+	}
 	printed := func(j putJob, e *arcapb.Entry) error {
+		if err := derive(ctx, e.Path); err != nil {
+			return err
+		}
 		if a.json {
 			return a.printJSON(map[string]any{"local": j.local, "path": e.Path, "size": e.Size, "checksum": e.Checksum})
 		}

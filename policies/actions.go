@@ -158,6 +158,7 @@ func Actions(z Zone, audit *slog.Logger) []rules.Action {
 			},
 		},
 	}
+	actions = append(actions, provenanceActions(z)...)
 	return actions
 }
 

@@ -403,7 +403,8 @@ func (e *Engine) run(ctx context.Context, set *Set, r *Rule, when When, a *compi
 			ErrActionLoop, depth)
 	}
 	if err == nil {
-		err = a.action.Run(withActionDepth(ctx), &Call{Rule: r.Name, Phase: when, Request: req, Args: args, Effects: eff})
+		actx := WithActing(withActionDepth(ctx), Acting{Rule: r.Name, RuleSetVersion: set.Version, User: req.User.UserID()})
+		err = a.action.Run(actx, &Call{Rule: r.Name, Phase: when, Request: req, Args: args, Effects: eff})
 	}
 	e.recordAction(ctx, set, r, req, a.name, err)
 	return err

@@ -121,7 +121,8 @@ func (e *Engine) Run(ctx context.Context, j *JobRun) error {
 		if !ok {
 			return fmt.Errorf("job %d: action %q is not registered on this server", j.ID, sc.Action)
 		}
-		err := e.runAction(ctx, a, &Call{Rule: j.Rule, Phase: Post, Request: req, Args: sc.Args, JobID: j.ID})
+		actx := WithActing(ctx, Acting{Rule: j.Rule, RuleSetVersion: e.Current().Version, User: req.User.UserID(), Job: j.ID})
+		err := e.runAction(actx, a, &Call{Rule: j.Rule, Phase: Post, Request: req, Args: sc.Args, JobID: j.ID})
 		e.audit.LogAttrs(ctx, slog.LevelInfo, "job action", slog.Int64("job", j.ID), slog.String("rule", j.Rule),
 			slog.String("action", sc.Action), slog.String("path", pathString(req.Path)), slog.String("outcome", outcome(err)), errAttr(err))
 		if err != nil {
@@ -371,7 +372,8 @@ func (e *Engine) evaluate(ctx context.Context, set *Set, r *Rule, req *Request) 
 		if s.job != nil {
 			err = e.submit(ctx, set, r, *s.job)
 		} else {
-			err = e.runAction(ctx, s.a.action, &Call{Rule: r.Name, Phase: Post, Request: req, Args: s.args})
+			actx := WithActing(ctx, Acting{Rule: r.Name, RuleSetVersion: set.Version, User: req.User.UserID()})
+			err = e.runAction(actx, s.a.action, &Call{Rule: r.Name, Phase: Post, Request: req, Args: s.args})
 		}
 		e.recordAction(ctx, set, r, req, s.a.name, err)
 		if err != nil {

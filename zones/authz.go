@@ -110,7 +110,11 @@ func (z *Zone) authorizeCaller(ctx context.Context, op *Op) error {
 		}
 		if n.ownerOf != (catalog.UserID{}) {
 			if op.Caller.UserID() != n.ownerOf {
-				return fmt.Errorf("%s: %w: the ticket belongs to %s", op.Name, catalog.ErrPermission, n.ownerOf)
+				what := "the ticket"
+				if op.Name == OpRAiDLink || op.Name == OpRAiDUnlink {
+					what = "the RAiD"
+				}
+				return fmt.Errorf("%s: %w: %s belongs to %s", op.Name, catalog.ErrPermission, what, n.ownerOf)
 			}
 			continue
 		}

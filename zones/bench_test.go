@@ -64,8 +64,10 @@ func startBenchZoneOn(b *testing.B, dir, catalogURL string) *benchZone {
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
+		// ARCA_BENCH_PROVENANCE=off leaves provenance unrecorded, to
+		// measure what recording it costs.
 		done <- server.Run(ctx, server.ServerConfig{DataDir: dir, Catalog: catalogURL, Addr: "127.0.0.1:0", Out: io.Discard,
-			Logger: discardLogger(), Ready: func(a net.Addr) { ready <- a }})
+			Logger: discardLogger(), Ready: func(a net.Addr) { ready <- a }, NoProvenance: os.Getenv("ARCA_BENCH_PROVENANCE") == "off"})
 	}()
 	var addr net.Addr
 	select {

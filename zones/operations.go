@@ -78,6 +78,18 @@ const (
 	OpAuditList        OpName = "audit.list"
 	OpJobList          OpName = "job.list"
 	OpJobRemove        OpName = "job.remove"
+	// Provenance, PIDs and RAiDs (policies/provenance, policies/pid,
+	// policies/raid; see provenance.go).
+	OpProvShow         OpName = "prov.show"
+	OpProvVerify       OpName = "prov.verify"
+	OpProvDerive       OpName = "prov.derive"
+	OpPIDMint          OpName = "pid.mint"
+	OpPIDShow          OpName = "pid.show"
+	OpPIDRegister      OpName = "pid.register"
+	OpRAiDCreate       OpName = "raid.create"
+	OpRAiDShow         OpName = "raid.show"
+	OpRAiDLink         OpName = "raid.link"
+	OpRAiDUnlink       OpName = "raid.unlink"
 	OpRetentionSet     OpName = "retention.set"
 	OpRetentionHold    OpName = "retention.hold"
 	OpRetentionRelease OpName = "retention.release"
@@ -243,6 +255,34 @@ var operations = map[OpName]operation{
 	// decided against the job's owner in ListJobs and RemoveJob.
 	OpJobList:   {needs: anyone},
 	OpJobRemove: {needs: anyone},
+	// Provenance is read like its object (of a collection: only what the
+	// caller may read is shown); a derivation changes the derived
+	// object's record and reveals the source's.
+	OpProvShow:   {needs: readPath, facts: []string{FactPath}},
+	OpProvVerify: {needs: readPath, facts: []string{FactPath}},
+	OpProvDerive: {needs: func(op *Op) ([]need, error) {
+		return []need{{path: op.Path, level: catalog.AccessWrite}, {path: op.Dest, level: catalog.AccessRead}}, nil
+	}, facts: []string{FactPath, FactDest}},
+	// A PID is the object's metadata: minting needs write; a PID record
+	// is public (as in the Handle System), but asking by path reveals the
+	// object. Registering handle records for others (Handle REST PUT) is
+	// for administrators.
+	OpPIDMint: {needs: writePath, facts: []string{FactPath}},
+	OpPIDShow: {needs: func(op *Op) ([]need, error) {
+		if op.Path.IsZero() {
+			return nil, nil
+		}
+		return readPath(op)
+	}, facts: []string{FactPath}},
+	OpPIDRegister: {needs: adminOnly},
+	// Any user may create a RAiD and read one (closed ones show their
+	// owner everything, others the identifier and access only); linking
+	// changes the collection's metadata and the RAiD: write on the one,
+	// the RAiD's owner for the other.
+	OpRAiDCreate: {needs: anyone},
+	OpRAiDShow:   {needs: anyone},
+	OpRAiDLink:   {needs: raidLink, facts: []string{FactPath, FactOwner}},
+	OpRAiDUnlink: {needs: raidLink, facts: []string{FactPath, FactOwner}},
 	// Retention locks (retention.go): who owns a data object locks it or
 	// holds it, with -r every object below the collection; bypassing
 	// governance (AdminMode) and releasing a legal hold are for rodsadmin.
@@ -258,6 +298,10 @@ var operations = map[OpName]operation{
 	OpRetentionRelease: {needs: adminOnly, facts: []string{FactPath}},
 	OpRetentionDefault: {needs: ownTree, facts: []string{FactPath}},
 	OpRetentionList:    {needs: readPath, facts: []string{FactPath}, adminReads: true},
+}
+
+func raidLink(op *Op) ([]need, error) {
+	return []need{{path: op.Path, level: catalog.AccessWrite}, {ownerOf: op.Owner}}, nil
 }
 
 // ownTree is own on op.Path and, for a recursive operation, on everything

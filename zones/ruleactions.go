@@ -40,7 +40,11 @@ func (z *Zone) SetMetadataByRule(ctx context.Context, p catalog.Path, avu catalo
 	if err != nil {
 		return err
 	}
-	return z.cat.SetMetadata(ctx, t, avu)
+	if err := z.cat.SetMetadata(ctx, t, avu); err != nil {
+		return err
+	}
+	z.observe(ctx, metadataOp(OpMetadataSet, z.ruleActorPrincipal(), t, avu))
+	return nil
 }
 
 // RemoveMetadataByRule removes the AVUs matching pattern (LIKE) from the
@@ -50,13 +54,20 @@ func (z *Zone) RemoveMetadataByRule(ctx context.Context, p catalog.Path, pattern
 	if err != nil {
 		return err
 	}
-	_, err = z.cat.RemoveMetadataMatching(ctx, t, pattern)
+	removed, err := z.cat.RemoveMetadataMatching(ctx, t, pattern)
+	if err == nil && len(removed) > 0 {
+		z.observe(ctx, metadataOp(OpMetadataRemove, z.ruleActorPrincipal(), t, removed...))
+	}
 	return err
 }
 
 // SetAccessByRule grants who level on the object or collection at p.
 func (z *Zone) SetAccessByRule(ctx context.Context, p catalog.Path, who catalog.UserID, level catalog.AccessLevel) error {
-	return z.cat.SetAccess(ctx, p, who, level)
+	if err := z.cat.SetAccess(ctx, p, who, level); err != nil {
+		return err
+	}
+	z.observe(ctx, &Op{Name: OpACLSet, Caller: z.ruleActorPrincipal(), Path: p, Group: who})
+	return nil
 }
 
 // ResourceExists reports whether the resource name is registered.

@@ -75,6 +75,9 @@ func (z *Zone) Put(ctx context.Context, caller Principal, req PutRequest, body i
 		var err error
 		req.Resource = op.Resource // a rule may have chosen another
 		obj, err = z.put(ctx, As(z.ownerFor(ctx, op, req.Path)), req, body)
+		if err == nil {
+			op.Object = &obj
+		}
 		return err
 	})
 	return obj, err
@@ -560,6 +563,9 @@ func (z *Zone) Copy(ctx context.Context, caller Principal, from, to catalog.Path
 		}
 		defer rc.Close()
 		obj, err = z.put(ctx, As(z.ownerFor(ctx, op, to)), PutRequest{Path: to, Size: rep.Size, Resource: op.Resource, Overwrite: overwrite, Checksum: rep.Checksum}, rc)
+		if err == nil {
+			op.Object = &obj
+		}
 		return err
 	})
 	return obj, err

@@ -86,6 +86,7 @@ type Zone struct {
 	drivers    Drivers
 	hooks      []Hook
 	rules      *rules.Engine
+	keep       keepers // provenance, PIDs, RAiDs (provenance.go)
 	ruleSet    ruleSetState
 	auditPath  string
 	audit      *slog.Logger // the audit log, for changes of locks

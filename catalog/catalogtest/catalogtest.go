@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Jobs", jobTests},
 		{"Concurrency", concurrencyTests},
 		{"Links", linkTests},
+		{"Provenance", provenanceTests},
+		{"Records", recordTests},
 		{"RuleSets", ruleSetTests},
 		{"Deletions", deletionTests},
 		{"Retention", retentionTests},

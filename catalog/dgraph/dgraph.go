@@ -191,6 +191,7 @@ var predicates = []string{
 	"token", "suser", "sexp",
 	"of", "attr", "val", "unit",
 	"lfrom", "lto", "rel", "lkey", "lock", "auth", "doc", "jkey", "jdue", "thash", "towner", "qkey",
+	"psub", "pseq", "pdig", "pvkey", "phkey", "reckey", "recref",
 	"rskey", "rsver", "rsfiles",
 	"dkey",
 	"jrule", "jpath", "jpend",
@@ -260,6 +261,13 @@ P.jdue: int @index(int) .
 P.thash: string @index(exact) @upsert .
 P.towner: string @index(exact) .
 P.qkey: string @index(exact) @upsert .
+P.psub: string @index(exact) .
+P.pseq: int @index(int) .
+P.pdig: string .
+P.pvkey: string @index(exact) @upsert .
+P.phkey: string @index(exact) @upsert .
+P.reckey: string @index(exact) @upsert .
+P.recref: string @index(exact) .
 P.rskey: string @index(exact) @upsert .
 P.rsver: int @index(int) .
 P.rsfiles: string .

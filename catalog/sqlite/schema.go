@@ -516,6 +516,52 @@ ALTER TABLE collections ADD COLUMN ret_default_mode TEXT NOT NULL DEFAULT '' CHE
 ALTER TABLE collections ADD COLUMN ret_default_period TEXT NOT NULL DEFAULT '';
 CREATE INDEX data_objects_retained ON data_objects(coll_id) WHERE ret_mode <> '' OR ret_hold = 1;
 `,
+	// 16: provenance chains (catalog.Provenance) and versioned records
+	// (catalog.Records: PIDs, RAiDs). Both only grow: triggers refuse to
+	// change or remove a provenance record, and to remove a record, so
+	// that a chain cannot be rewritten and a key is never given out twice
+	// through this program. prov_heads holds the last record of each
+	// chain, which reveals a record removed from the end.
+	`
+CREATE TABLE prov_records (
+	subject_kind TEXT NOT NULL CHECK (subject_kind IN ('collection', 'object')),
+	subject_id   INTEGER NOT NULL,
+	seq          INTEGER NOT NULL CHECK (seq > 0),
+	digest       TEXT NOT NULL,
+	end_ns       INTEGER NOT NULL,
+	doc          BLOB NOT NULL,
+	PRIMARY KEY (subject_kind, subject_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE prov_heads (
+	subject_kind TEXT NOT NULL,
+	subject_id   INTEGER NOT NULL,
+	seq          INTEGER NOT NULL,
+	digest       TEXT NOT NULL,
+	PRIMARY KEY (subject_kind, subject_id)
+) WITHOUT ROWID;
+CREATE TRIGGER prov_records_append_only_update BEFORE UPDATE ON prov_records BEGIN
+	SELECT RAISE(ABORT, 'provenance records are append-only');
+END;
+CREATE TRIGGER prov_records_append_only_delete BEFORE DELETE ON prov_records BEGIN
+	SELECT RAISE(ABORT, 'provenance records are append-only');
+END;
+CREATE TABLE records (
+	kind       TEXT NOT NULL,
+	rkey       TEXT NOT NULL,
+	ref        TEXT NOT NULL,
+	owner_name TEXT NOT NULL,
+	owner_zone TEXT NOT NULL,
+	version    INTEGER NOT NULL,
+	doc        BLOB NOT NULL,
+	create_ns  INTEGER NOT NULL,
+	modify_ns  INTEGER NOT NULL,
+	PRIMARY KEY (kind, rkey)
+) WITHOUT ROWID;
+CREATE INDEX records_ref ON records(kind, ref);
+CREATE TRIGGER records_never_removed BEFORE DELETE ON records BEGIN
+	SELECT RAISE(ABORT, 'records are never removed');
+END;
+`,
 }
 
 // The triggers of migration 12. A replica counts when its status is not

@@ -143,6 +143,10 @@ every login.`,
 	f.StringVar(&l.CAFile, "ldap-ca", "", "CA certificate (PEM) the directory's certificate must chain to (default: the system's)")
 	f.BoolVar(&l.Provision, "ldap-provision", true, "create users on their first LDAP login; false: an administrator makes them")
 	f.StringArrayVar(&flags.RulesDirs, "rules", nil, "a directory of rule files, watched beside DIR/rules and loaded as the zone's rule set (repeatable)")
+	f.StringVar(&flags.PID.Prefix, "pid-prefix", "", "Handle prefix of the zone's PIDs, such as 21.T12995 (default: mint none)")
+	f.StringVar(&flags.PID.URL, "pid-url", "", "base URL of PID landing pages (default: https:// and the --http address)")
+	f.StringVar(&flags.RAiD.Prefix, "raid-prefix", "", "prefix of the zone's RAiDs, such as 10.82841 (default: mint none)")
+	f.StringVar(&flags.RAiD.Owner, "raid-owner", "", "ROR of the organisation that owns the zone's RAiDs")
 	cmd.MarkFlagRequired("data")
 	return cmd
 }
@@ -178,7 +182,10 @@ func serverConfig(cmd *cobra.Command, flags server.ServerConfig, logLevel, confi
 		"ldap-group-base": func() { l.GroupBase = fl.GroupBase }, "ldap-group-attr": func() { l.GroupAttr = fl.GroupAttr },
 		"ldap-bind-dn": func() { l.BindDN = fl.BindDN }, "ldap-bind-password-file": func() { l.BindPasswordFile = fl.BindPasswordFile },
 		"ldap-ca": func() { l.CAFile = fl.CAFile }, "ldap-provision": func() { l.Provision = fl.Provision },
-		"rules": func() { cfg.RulesDirs = flags.RulesDirs },
+		"rules":       func() { cfg.RulesDirs = flags.RulesDirs },
+		"pid-prefix":  func() { cfg.PID.Prefix = flags.PID.Prefix },
+		"pid-url":     func() { cfg.PID.URL = flags.PID.URL },
+		"raid-prefix": func() { cfg.RAiD.Prefix = flags.RAiD.Prefix }, "raid-owner": func() { cfg.RAiD.Owner = flags.RAiD.Owner },
 	} {
 		if set(name) {
 			apply()

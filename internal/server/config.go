@@ -47,6 +47,19 @@ const maxConfigSize = 1 << 20
 //	  provision: true
 //	  timeout: 10s
 //	  recheck_interval: 10m               # end sessions of users gone from the directory
+//	pid:                                  # persistent identifiers (ipid, the pid.mint action)
+//	  prefix: 21.T12995                   # the zone's Handle prefix
+//	  url: https://pid.example.org:8443   # where landing pages are (default: https:// and the http address)
+//	  handle_rest:                        # keep the records with a Handle service instead of the zone's registry
+//	    url: https://handle.example.org:8000
+//	    user: 300:21.T12995/arca
+//	    password_file: handle-password    # relative to this file
+//	    ca: handle-ca.pem
+//	raid:                                 # RAiDs (iraid)
+//	  prefix: 10.82841
+//	  owner: https://ror.org/038sjwq14    # the ROR of who owns the RAiDs
+//	  agency: https://ror.org/038sjwq14   # the registration agency's (default: owner)
+//	  service_point: 20000000
 //	connections:                          # the defaults:
 //	  max: 4096                           # open at once, TLS handshakes included
 //	  per_host: 512                       # from one client IP address
@@ -68,6 +81,8 @@ type ConfigFile struct {
 	Lease      time.Duration `yaml:"lease,omitempty"`
 	SessionTTL time.Duration `yaml:"session_ttl,omitempty"`
 	LDAP       *LDAPFile     `yaml:"ldap,omitempty"`
+	PID        *PIDFile      `yaml:"pid,omitempty"`
+	RAiD       *RAiDFile     `yaml:"raid,omitempty"`
 	// Connections bound the connections clients keep open.
 	Connections ConnectionLimits `yaml:"connections,omitempty"`
 	Jobs        *JobsFile        `yaml:"jobs,omitempty"`
@@ -137,6 +152,14 @@ func LoadConfig(path string) (ConfigFile, error) {
 	if err != nil {
 		return ConfigFile{}, fmt.Errorf("%s: %w", path, err)
 	}
+	if p := c.PID; p != nil && p.HandleREST != nil {
+		dir := filepath.Dir(path)
+		for _, f := range []*string{&p.HandleREST.PasswordFile, &p.HandleREST.CA} {
+			if *f != "" && !filepath.IsAbs(*f) {
+				*f = filepath.Join(dir, *f)
+			}
+		}
+	}
 	if l := c.LDAP; l != nil {
 		dir := filepath.Dir(path)
 		for _, p := range []*string{&l.CA, &l.BindPasswordFile} {
@@ -172,6 +195,9 @@ func (c ConfigFile) validate() error {
 	}
 	if c.Lease < 0 || c.SessionTTL < 0 {
 		return errors.New("lease and session_ttl cannot be negative")
+	}
+	if err := c.checkPolicies(); err != nil {
+		return err
 	}
 	if err := c.Connections.check(); err != nil {
 		return fmt.Errorf("connections: %w", err)
@@ -212,6 +238,7 @@ func (c ConfigFile) ServerConfig() (ServerConfig, slog.Level) {
 	if c.LDAP != nil {
 		sc.LDAP = c.LDAP.config()
 	}
+	c.policies(&sc)
 	if c.Jobs != nil {
 		sc.Jobs.MaxRun, sc.Jobs.SelectBatch, sc.JobsPerRule = c.Jobs.MaxRun, c.Jobs.SelectBatch, c.Jobs.PerRule
 	}

@@ -31,6 +31,7 @@ var httpMounts = []func(mux *http.ServeMux, p HTTPParts){
 	func(mux *http.ServeMux, p HTTPParts) { // /, the web view
 		web.New(web.Options{Zone: p.Zone, Auth: p.Auth, API: p.API, Logger: p.Logger}).Mount(mux)
 	},
+	mountPIDs, // /api/handles/, /landing/, /PREFIX/: the PID resolver (pid.go)
 }
 
 // HTTPHandler is the handler of the HTTPS listener: every part of

@@ -23,6 +23,7 @@ import (
 	"github.com/arca-data/arca/internal/passwordhash"
 	"github.com/arca-data/arca/internal/tlsca"
 	"github.com/arca-data/arca/policies"
+	"github.com/arca-data/arca/policies/raid"
 	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones"
@@ -140,6 +141,13 @@ type ServerConfig struct {
 	// ReopenLogs, when it delivers, reopens DIR/audit.log for log rotation;
 	// arca server delivers SIGHUP.
 	ReopenLogs <-chan os.Signal
+	// NoProvenance leaves out the recording of provenance (benchmarks
+	// measure what it costs).
+	NoProvenance bool
+	// PID is how the zone mints and resolves PIDs; RAiD how it mints
+	// RAiDs (an empty prefix: none).
+	PID  PIDConfig
+	RAiD raid.Config
 	// Connections bounds the connections clients may keep open.
 	Connections ConnectionLimits
 }
@@ -251,6 +259,14 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		return fmt.Errorf("recovery: %w", err)
 	}
 
+	startProvenance(cfg, zone, cat, cfg.Logger)
+	httpAddr := ""
+	if httpLis != nil {
+		httpAddr = httpLis.Addr().String()
+	}
+	if err := startPIDs(ctx, cfg, zone, cat, httpAddr); err != nil {
+		return err
+	}
 	engine, audit, err := startRules(ctx, dir, cfg, zone, cat)
 	if err != nil {
 		return err
@@ -305,6 +321,9 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		h := HTTPHandler(HTTPParts{Zone: zone, Auth: authn, Logger: cfg.Logger})
 		stopHTTP = serveHTTP(httpLis, tlsConf, h, cfg.Logger, served)
 		fmt.Fprintf(cfg.Out, "arca: web view, API (/api/v1/) and WebDAV (/dav/) at https://%s/\n", httpLis.Addr())
+		if k := zone.PIDs(); k != nil {
+			fmt.Fprintf(cfg.Out, "arca: PID resolver for %s at https://%s/api/handles/\n", k.Prefix(), httpLis.Addr())
+		}
 		if cfg.HTTPReady != nil {
 			cfg.HTTPReady(httpLis.Addr())
 		}

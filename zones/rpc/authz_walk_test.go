@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -278,6 +279,9 @@ var apiFiles = []protoreflect.FileDescriptor{
 	arcapb.File_arca_v1_quota_proto,
 	arcapb.File_arca_v1_rules_proto,
 	arcapb.File_arca_v1_register_proto,
+	arcapb.File_arca_v1_provenance_proto,
+	arcapb.File_arca_v1_pid_proto,
+	arcapb.File_arca_v1_raid_proto,
 	arcapb.File_arca_v1_retention_proto,
 }
 
@@ -901,7 +905,7 @@ func walkCases() []walkCase {
 				}},
 		)
 	}
-	return cases
+	return append(cases, provenanceWalkCases()...)
 }
 
 // walkEnv is a zone served over TLS gRPC on loopback.
@@ -915,6 +919,8 @@ type walkEnv struct {
 	seq   int
 	// clients are those of the walk, one per caller.
 	clients []*walkClient
+	// pidSrv is the PID resolver (authz_walk_prov_test.go).
+	pidSrv *httptest.Server
 }
 
 func newWalkEnv(t *testing.T) *walkEnv {
@@ -951,6 +957,7 @@ func newWalkEnv(t *testing.T) *walkEnv {
 		t.Fatal(err)
 	}
 	svc := NewService(z, auth.New(z, auth.Options{Logger: slog.New(slog.DiscardHandler)}))
+	pidSrv := installKeepers(t, z, cat, svc.auth)
 	g := grpc.NewServer(grpc.Creds(credentials.NewTLS(tlsConf)),
 		grpc.ChainUnaryInterceptor(svc.UnaryInterceptor),
 		grpc.ChainStreamInterceptor(svc.StreamInterceptor))
@@ -984,7 +991,7 @@ func newWalkEnv(t *testing.T) *walkEnv {
 	}
 	t.Cleanup(func() { conn.Close() })
 
-	e := &walkEnv{t: t, zone: z, auth: svc.auth, cat: cat, conn: conn, fired: fired}
+	e := &walkEnv{t: t, zone: z, auth: svc.auth, cat: cat, conn: conn, fired: fired, pidSrv: pidSrv}
 	rods := e.user(zones.DefaultAdmin)
 	for _, c := range walkCallers {
 		if c.user == "" || c.user == zones.DefaultAdmin {

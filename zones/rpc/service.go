@@ -68,6 +68,9 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterResourcesServer(g, &resourcesService{zone: s.zone})
 	arcapb.RegisterReplicasServer(g, &replicasService{zone: s.zone})
 	arcapb.RegisterRulesServer(g, s)
+	arcapb.RegisterProvenanceServer(g, &provenanceService{zone: s.zone})
+	arcapb.RegisterPIDsServer(g, &pidService{zone: s.zone})
+	arcapb.RegisterRAiDsServer(g, &raidService{zone: s.zone})
 	arcapb.RegisterRetentionServer(g, &retentionService{zone: s.zone})
 }
 
