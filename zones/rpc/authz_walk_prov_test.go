@@ -196,7 +196,7 @@ func provenanceWalkCases() []walkCase {
 				return err
 			}},
 		// Linking changes the collection (write) and the RAiD (its owner).
-		{method: arcapb.RAiDs_Link_FullMethodName, variant: "link", allow: adminOnly, ownerOnly: true,
+		{method: arcapb.RAiDs_Link_FullMethodName, variant: "link", allow: adminOnly, ownerOnly: true, needsM: true,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				id, err := raidOfAlice(ctx, c)
 				if err != nil {
@@ -205,7 +205,7 @@ func provenanceWalkCases() []walkCase {
 				_, err = c.raids().Link(ctx, &arcapb.LinkRAiDRequest{Id: id, Path: f.coll}, c.opts()...)
 				return err
 			}},
-		{method: arcapb.RAiDs_Link_FullMethodName, variant: "unlink", allow: adminOnly, ownerOnly: true,
+		{method: arcapb.RAiDs_Link_FullMethodName, variant: "unlink", allow: adminOnly, ownerOnly: true, needsM: true,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				id, err := raidOfAlice(ctx, c)
 				if err != nil {
