@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -149,12 +150,13 @@ func (s structVal) Value() any     { return s.v }
 // newEnv builds the one CEL environment of the engine.
 func newEnv() (*cel.Env, map[string]*structDef, error) {
 	defs := map[string]*structDef{
-		opTypeName:       newStructDef(opTypeName, opFields),
-		userTypeName:     newStructDef(userTypeName, userFields),
-		objectTypeName:   newStructDef(objectTypeName, objectFields),
-		resourceTypeName: newStructDef(resourceTypeName, resourceFields),
-		replicaTypeName:  newStructDef(replicaTypeName, replicaFields),
-		ancestorTypeName: newStructDef(ancestorTypeName, ancestorFields),
+		opTypeName:        newStructDef(opTypeName, opFields),
+		userTypeName:      newStructDef(userTypeName, userFields),
+		objectTypeName:    newStructDef(objectTypeName, slices.Concat(objectFields, provenanceObjectFields, lifecycleObjectFields)),
+		resourceTypeName:  newStructDef(resourceTypeName, resourceFields),
+		replicaTypeName:   newStructDef(replicaTypeName, replicaFields),
+		ancestorTypeName:  newStructDef(ancestorTypeName, ancestorFields),
+		retentionTypeName: newStructDef(retentionTypeName, retentionFields),
 	}
 	// m.?key.orValue("") reads an AVU that may be missing. The string,
 	// list and math extensions are pinned to the versions that come with

@@ -22,6 +22,13 @@ func factsCatalog(te *testEngine) {
 	te.cat.avus[catalog.CollectionTarget(catalog.MustPath("/tempZone/projects/p1")).String()] = []catalog.AVU{
 		{Attribute: "project", Value: "p1"}, {Attribute: "retention_until", Value: "2040-01-01"}, {Attribute: "keyword", Value: "a"}, {Attribute: "keyword", Value: "b"}}
 	te.cat.avus[catalog.CollectionTarget(catalog.MustPath("/tempZone")).String()] = []catalog.AVU{{Attribute: "site", Value: "nijmegen"}}
+	for name, lock := range map[string]catalog.Lock{
+		"locked.tif":  {Mode: catalog.LockCompliance, Until: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Hold: true, SetBy: alice.UserID()},
+		"expired.tif": {Mode: catalog.LockGovernance, Until: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), SetBy: alice.UserID()},
+	} {
+		p := catalog.MustPath("/tempZone/projects/p1/raw/" + name)
+		te.cat.entries[p.String()] = catalog.Entry{Object: &catalog.DataObject{Path: p, Owner: alice.UserID(), Lock: lock}}
+	}
 }
 
 // TestFacts: every fact an operation carries, and the functions on
@@ -106,6 +113,15 @@ func TestFacts(t *testing.T) {
 			op("stat", func(r *Request) { r.Path = catalog.MustPath("/tempZone") })},
 		{"no path, no ancestors", `object.ancestors.size() == 0 && object.components.size() == 0 && object.parentMetadata.size() == 0`,
 			op("query", func(r *Request) { r.Path = catalog.Path{} })},
+
+		// Retention (the request's now is 2026-01-02).
+		{"a lock and a hold", `object.retention.mode == "compliance" && object.retention.until == timestamp("2030-01-01T00:00:00Z") && object.retention.hold && object.retention.locked && object.retention.setBy == "alice#tempZone"`,
+			op("remove", func(r *Request) { r.Path = catalog.MustPath("/tempZone/projects/p1/raw/locked.tif") })},
+		{"a lock run out", `object.retention.mode == "governance" && object.retention.until < now && !object.retention.locked && !object.retention.hold`,
+			op("remove", func(r *Request) { r.Path = catalog.MustPath("/tempZone/projects/p1/raw/expired.tif") })},
+		{"no lock", `object.retention.mode == "" && int(object.retention.until) == 0 && !object.retention.locked && object.retention.setBy == ""`, op("get", nil)},
+		{"a new object has no lock", `!object.exists && !object.retention.locked`,
+			op("put", func(r *Request) { r.Path = catalog.MustPath("/tempZone/projects/p1/raw/new.tif") })},
 
 		// Paths.
 		{"object components", `object.components == ["tempZone", "projects", "p1", "raw", "scan.tif"] && object.components[2] == "p1"`, op("get", nil)},

@@ -485,12 +485,15 @@ func BenchmarkIlsLong100k(b *testing.B) {
 }
 
 // BenchmarkIputRules is the rule engine's overhead on ingest: iput -r of
-// 1,000 files of 4 KiB into a zone with no rules, with 20 pre rules on put
+// 1,000 files of 4 KiB (ARCA_BENCH_FILES) into a zone with no rules, with 20 pre rules on put
 // (each reading the name, path, size and user; none fires), and with the
 // six steward examples of examples/rules (which deny nothing here but
 // stamp two AVUs and schedule a job on every put).
 func BenchmarkIputRules(b *testing.B) {
-	const files, size = 1000, 4 << 10
+	files, size := 1000, 4<<10
+	if n, err := strconv.Atoi(os.Getenv("ARCA_BENCH_FILES")); err == nil && n > 0 {
+		files = n // the 10,000-file ingest: ARCA_BENCH_FILES=10000
+	}
 	dir := benchDir(b)
 	tree := filepath.Join(dir, "tree")
 	os.MkdirAll(tree, 0o755)
