@@ -30,9 +30,11 @@ type Zone interface {
 	RemoveMetadataByRule(ctx context.Context, p catalog.Path, pattern catalog.AVU) error
 	SetAccessByRule(ctx context.Context, p catalog.Path, who catalog.UserID, level catalog.AccessLevel) error
 	ResourceExists(ctx context.Context, name string) error
+	Stat(ctx context.Context, caller zones.Principal, p catalog.Path) (catalog.Entry, error)
 	Replicate(ctx context.Context, caller zones.Principal, req zones.ReplicateRequest, report func(zones.ReplicaChange) error) error
 	Trim(ctx context.Context, caller zones.Principal, req zones.TrimRequest, report func(zones.ReplicaChange) error) error
 	PhysMove(ctx context.Context, caller zones.Principal, req zones.PhysMoveRequest, report func(zones.ReplicaChange) error) error
+	SetRetention(ctx context.Context, caller zones.Principal, req zones.RetentionRequest, report func(catalog.ObjectLock) error) error
 }
 
 // Register adds the shipped actions, run against z, and the names of the
@@ -158,6 +160,7 @@ func Actions(z Zone, audit *slog.Logger) []rules.Action {
 			},
 		},
 	}
+	actions = append(actions, lifecycleActions(z)...)
 	actions = append(actions, provenanceActions(z)...)
 	return actions
 }
