@@ -117,7 +117,7 @@ var registry = []*Column{
 	{"DATA_RESC_NAME", TypeString, EntityData, "resource holding the replica"},
 	{"DATA_RESC_HIER", TypeString, EntityData, "resource hierarchy of the replica (root;...;leaf)"},
 	{"DATA_REPL_STATUS", TypeInt, EntityData, "replica status, iRODS numbering: 0 stale, 1 good, 2 intermediate"},
-	{"DATA_PATH", TypeString, EntityData, "physical path of the replica"},
+	{"DATA_PATH", TypeString, EntityData, "full physical path of the replica, as ils -L shows it"},
 	{"DATA_CREATE_TIME", TypeTime, EntityData, "replica creation time"},
 	{"DATA_MODIFY_TIME", TypeTime, EntityData, "replica modification time"},
 
