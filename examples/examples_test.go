@@ -51,6 +51,13 @@ func (l *auditLog) String() string {
 
 func newZone(t *testing.T, files map[string][]byte) *zone {
 	t.Helper()
+	return newZoneWith(t, files, policies.Options{})
+}
+
+// newZoneWith is newZone with the shipped actions' options (their audit
+// log is the zone's).
+func newZoneWith(t *testing.T, files map[string][]byte, o policies.Options) *zone {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	cat, err := sqlite.Open(ctx, filepath.Join(dir, "catalog.db"))
@@ -72,7 +79,8 @@ func newZone(t *testing.T, files map[string][]byte) *zone {
 	}
 	audit := &auditLog{}
 	reg := rules.NewRegistry()
-	if err := policies.Register(reg, z, slog.New(slog.NewJSONHandler(audit, nil))); err != nil {
+	o.Audit = slog.New(slog.NewJSONHandler(audit, nil))
+	if err := policies.RegisterWith(reg, z, o); err != nil {
 		t.Fatal(err)
 	}
 	e, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: quiet, Audit: slog.New(slog.NewJSONHandler(audit, nil))})

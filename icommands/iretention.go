@@ -19,13 +19,16 @@ type iretentionFlags struct {
 	mode, until, period string
 	recursive, def      bool
 	bypass              bool
+	// expire's
+	at, after string
+	clear     bool
 }
 
 func newIretention(a *app) *cobra.Command {
 	var fl iretentionFlags
 	cmd := &cobra.Command{
-		Use:   "iretention set|rm|hold|ls [flags] PATH...",
-		Short: "Retain data objects: retention locks, legal holds, default retention",
+		Use:   "iretention set|rm|hold|ls|expire [flags] PATH...",
+		Short: "Retain data objects: retention locks, legal holds, default retention, expiry",
 		Long: `iretention keeps data objects from being removed or changed, as S3 Object
 Lock does. A lock is kept by the zone, not as metadata: while a data object
 is retained or on legal hold nobody can remove it (irm, irm -r of a
@@ -60,6 +63,12 @@ metadata and replicating stay allowed.
   ls [-r] PATH
       shows the lock of a data object, or a collection's default and the
       locks of what it holds (-r: the whole tree).
+  expire (--at DATE | --after PERIOD | --clear) PATH
+      sets when the data object PATH, or the collection PATH and everything
+      in it now, expires: the zone's lifecycle rules (irule load
+      policies/lifecycle/rules) give its owner and the stewards notice
+      before, and dispose of it after, unless a lock or hold stands then.
+      It is kept as the AVU arca.expires. You must own all it reaches.
 
 A refusal by a lock exits with status 5 and names the lock and its date.`,
 		Annotations: map[string]string{jsonLines: "data object or collection"},
@@ -70,7 +79,9 @@ A refusal by a lock exits with status 5 and names the lock and its date.`,
   iretention ls -r projects/run42
   iretention ls --json results.csv
   iretention rm --bypass-governance results.csv      # rodsadmin, governance only
-  iretention hold off results.csv                    # rodsadmin`,
+  iretention hold off results.csv                    # rodsadmin
+  iretention expire --after 5y scratch/run41
+  iretention expire --clear scratch/run41`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			_, _, err := parseIretention(args, fl, time.Now())
 			return err
@@ -81,7 +92,7 @@ A refusal by a lock exits with status 5 and names the lock and its date.`,
 			if err != nil {
 				return err
 			}
-			done := map[string]string{"set": "locked", "rm": "released", "hold": "changed", "ls": "listed"}[sub]
+			done := map[string]string{"set": "locked", "rm": "released", "hold": "changed", "ls": "listed", "expire": "changed"}[sub]
 			return eachPath(a, "iretention", done, paths, func(arg string) error {
 				p, err := c.resolve(arg)
 				if err != nil {
@@ -98,6 +109,9 @@ A refusal by a lock exits with status 5 and names the lock and its date.`,
 	f.BoolVarP(&fl.recursive, "recursive", "r", false, "every data object (with --default: collection) below the collection")
 	f.BoolVar(&fl.def, "default", false, "set, rm: the default retention of a collection")
 	f.BoolVar(&fl.bypass, "bypass-governance", false, "set, rm: shorten or remove a governance lock (rodsadmin; audited)")
+	f.StringVar(&fl.at, "at", "", "expire: when it expires, a date (2031-12-31) or time (RFC 3339)")
+	f.StringVar(&fl.after, "after", "", "expire: when it expires, a period from now: 5y, 6m, 30d, P5Y")
+	f.BoolVar(&fl.clear, "clear", false, "expire: remove the expiry")
 	addAdminFlag(a, cmd)
 	return cmd
 }
@@ -106,7 +120,7 @@ A refusal by a lock exits with status 5 and names the lock and its date.`,
 // subcommand and the paths.
 func parseIretention(args []string, fl iretentionFlags, now time.Time) (string, []string, error) {
 	if len(args) == 0 {
-		return "", nil, usagef("name a subcommand: set, rm, hold or ls")
+		return "", nil, usagef("name a subcommand: set, rm, hold, ls or expire")
 	}
 	sub, rest := args[0], args[1:]
 	only := func(ok bool, flag string) error {
@@ -160,8 +174,37 @@ func parseIretention(args []string, fl iretentionFlags, now time.Time) (string, 
 	case "ls":
 		checks = append(checks, only(fl.mode == "", "--mode"), only(fl.until == "", "--until"), only(fl.period == "", "--for"),
 			only(!fl.def, "--default"), only(!fl.bypass, "--bypass-governance"))
+	case "expire":
+		checks = append(checks, only(fl.mode == "", "--mode"), only(fl.until == "", "--until (give --at)"), only(fl.period == "", "--for (give --after)"),
+			only(!fl.def, "--default"), only(!fl.bypass, "--bypass-governance"), only(!fl.recursive, "-r (an expiry of a collection reaches all it holds)"))
+		n := 0
+		for _, set := range []bool{fl.at != "", fl.after != "", fl.clear} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			return sub, nil, usagef("iretention expire: give one of --at DATE, --after PERIOD or --clear")
+		}
+		if fl.at != "" {
+			t, err := catalog.ParseUntil(fl.at)
+			if err != nil {
+				return sub, nil, usagef("iretention expire: --at %s: want a date (2031-12-31) or a time (2031-12-31T12:00:00Z)", quoteArg(fl.at))
+			}
+			if !t.After(now) {
+				return sub, nil, usagef("iretention expire: --at %s is in the past", fl.at)
+			}
+		}
+		if fl.after != "" {
+			if _, err := catalog.ParsePeriod(fl.after); err != nil {
+				return sub, nil, usagef("iretention expire: --after: %s", strings.TrimPrefix(err.Error(), catalog.ErrInvalidArgument.Error()+": "))
+			}
+		}
 	default:
-		return sub, nil, usagef("unknown subcommand %s: want set, rm, hold or ls", quoteArg(sub))
+		return sub, nil, usagef("unknown subcommand %s: want set, rm, hold, ls or expire", quoteArg(sub))
+	}
+	if sub != "expire" {
+		checks = append(checks, only(fl.at == "", "--at"), only(fl.after == "", "--after"), only(!fl.clear, "--clear"))
 	}
 	for _, e := range checks {
 		if e != nil {
@@ -196,6 +239,8 @@ func runIretention(ctx context.Context, a *app, c *client, sub string, args []st
 		s, err = c.retain.SetRetention(ctx, &arcapb.SetRetentionRequest{Path: p, Recursive: fl.recursive, BypassGovernance: fl.bypass})
 	case sub == "hold":
 		s, err = c.retain.SetHold(ctx, &arcapb.SetHoldRequest{Path: p, Hold: args[1] == "on", Recursive: fl.recursive})
+	case sub == "expire":
+		s, err = c.retain.SetExpiry(ctx, &arcapb.SetExpiryRequest{Path: p, At: fl.at, Period: fl.after, Clear: fl.clear})
 	case sub == "ls":
 		ls, lerr := c.retain.ListRetention(ctx, &arcapb.ListRetentionRequest{Path: p, Recursive: fl.recursive})
 		if lerr != nil {
@@ -214,7 +259,11 @@ func runIretention(ctx context.Context, a *app, c *client, sub string, args []st
 		if err != nil {
 			return err
 		}
-		if err := printRetention(a, info); err != nil {
+		print := printRetention
+		if sub == "expire" {
+			print = printExpiry
+		}
+		if err := print(a, info); err != nil {
 			return err
 		}
 	}
@@ -292,5 +341,27 @@ func printRetention(a *app, info *arcapb.RetentionInfo) error {
 		hold = "hold"
 	}
 	_, err := fmt.Fprintf(a.Out, "%-10s %-25s %-4s %s\n", dash(info.Mode), u, hold, info.Path)
+	return err
+}
+
+// printExpiry prints one entry whose expiry changed: EXPIRES PATH, "-"
+// when cleared, a collection's path ending in "/".
+func printExpiry(a *app, info *arcapb.RetentionInfo) error {
+	at := fromUnixNano(info.ExpiresUnixNano)
+	if a.json {
+		m := map[string]any{"path": info.Path, "collection": info.Collection, "expires": nil}
+		if !at.IsZero() {
+			m["expires"] = at.Format(time.RFC3339)
+		}
+		return a.printJSON(m)
+	}
+	when, path := "-", info.Path
+	if !at.IsZero() {
+		when = at.Format(time.RFC3339)
+	}
+	if info.Collection {
+		path = strings.TrimSuffix(path, "/") + "/"
+	}
+	_, err := fmt.Fprintf(a.Out, "%-25s %s\n", when, path)
 	return err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/cel-go/cel"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/policies/lifecycle"
 	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones"
 )
@@ -35,6 +36,17 @@ type Zone interface {
 	Trim(ctx context.Context, caller zones.Principal, req zones.TrimRequest, report func(zones.ReplicaChange) error) error
 	PhysMove(ctx context.Context, caller zones.Principal, req zones.PhysMoveRequest, report func(zones.ReplicaChange) error) error
 	SetRetention(ctx context.Context, caller zones.Principal, req zones.RetentionRequest, report func(catalog.ObjectLock) error) error
+	Remove(ctx context.Context, caller zones.Principal, p catalog.Path, recursive, force bool) (zones.RemoveResult, error)
+}
+
+// Options are what the shipped actions need beside the zone.
+type Options struct {
+	// Audit is the audit log the audit action, notices and disposals
+	// write to.
+	Audit *slog.Logger
+	// NotifyURL is the webhook that the lifecycle policy's notices are
+	// POSTed to; "" sends none.
+	NotifyURL string
 }
 
 // Register adds the shipped actions, run against z, and the names of the
@@ -42,7 +54,12 @@ type Zone interface {
 // to. z may be nil where the actions are only compiled and checked, never
 // run (arca rules check and test).
 func Register(reg *rules.Registry, z Zone, audit *slog.Logger) error {
-	for _, a := range Actions(z, audit) {
+	return RegisterWith(reg, z, Options{Audit: audit})
+}
+
+// RegisterWith is Register with every option.
+func RegisterWith(reg *rules.Registry, z Zone, o Options) error {
+	for _, a := range Actions(z, o) {
 		if err := reg.Register(a); err != nil {
 			return err
 		}
@@ -52,7 +69,11 @@ func Register(reg *rules.Registry, z Zone, audit *slog.Logger) error {
 }
 
 // Actions are the shipped actions as data.
-func Actions(z Zone, audit *slog.Logger) []rules.Action {
+func Actions(z Zone, o Options) []rules.Action {
+	audit := o.Audit
+	if audit == nil {
+		audit = slog.New(slog.DiscardHandler)
+	}
 	pathArg := rules.Arg{Name: "path", Type: cel.StringType, Doc: "what to act on; default: the operation's object (for rename and copy: the destination)"}
 	actions := []rules.Action{
 		{
@@ -160,26 +181,18 @@ func Actions(z Zone, audit *slog.Logger) []rules.Action {
 			},
 		},
 	}
-	actions = append(actions, lifecycleActions(z)...)
+	var lz lifecycle.Zone
+	zone := ""
+	if z != nil {
+		lz, zone = z, z.Name()
+	}
+	actions = append(actions, lifecycle.Actions(lz, lifecycle.Options{Audit: audit, Webhook: o.NotifyURL, Zone: zone})...)
 	actions = append(actions, provenanceActions(z)...)
 	return actions
 }
 
-// actionPath is what an action acts on: its path argument, else the
-// operation's object (the destination of rename and copy, as the source
-// is gone or not the new object).
-func actionPath(c *rules.Call) (catalog.Path, error) {
-	if s := c.String("path"); s != "" {
-		return catalog.ParsePath(s)
-	}
-	if (c.Request.Op == "rename" || c.Request.Op == "copy") && !c.Request.Dest.IsZero() {
-		return c.Request.Dest, nil
-	}
-	if c.Request.Path.IsZero() {
-		return catalog.Path{}, fmt.Errorf("%w: operation %s acts on no path; give the action a path", catalog.ErrInvalidArgument, c.Request.Op)
-	}
-	return c.Request.Path, nil
-}
+// actionPath is what an action acts on (rules.Call.TargetPath).
+func actionPath(c *rules.Call) (catalog.Path, error) { return c.TargetPath() }
 
 func actionPathString(c *rules.Call) string {
 	p, err := actionPath(c)

@@ -57,6 +57,22 @@ type Call struct {
 	JobID int64
 }
 
+// TargetPath is what an action acts on: its path argument, else the
+// operation's object (the destination of rename and copy, as the source
+// is gone or not the new object).
+func (c *Call) TargetPath() (catalog.Path, error) {
+	if s := c.String("path"); s != "" {
+		return catalog.ParsePath(s)
+	}
+	if (c.Request.Op == "rename" || c.Request.Op == "copy") && !c.Request.Dest.IsZero() {
+		return c.Request.Dest, nil
+	}
+	if c.Request.Path.IsZero() {
+		return catalog.Path{}, fmt.Errorf("%w: operation %s acts on no path; give the action a path", catalog.ErrInvalidArgument, c.Request.Op)
+	}
+	return c.Request.Path, nil
+}
+
 // String returns the string argument name, or "".
 func (c *Call) String(name string) string {
 	s, _ := c.Args[name].(string)

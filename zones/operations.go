@@ -95,6 +95,7 @@ const (
 	OpRetentionRelease OpName = "retention.release"
 	OpRetentionDefault OpName = "retention.default"
 	OpRetentionList    OpName = "retention.list"
+	OpRetentionExpire  OpName = "retention.expire"
 )
 
 // Facts an operation gives rules beyond the caller (see Op): which of its
@@ -298,6 +299,8 @@ var operations = map[OpName]operation{
 	OpRetentionRelease: {needs: adminOnly, facts: []string{FactPath}},
 	OpRetentionDefault: {needs: ownTree, facts: []string{FactPath}},
 	OpRetentionList:    {needs: readPath, facts: []string{FactPath}, adminReads: true},
+	// An expiry is set by who owns all it reaches (a collection: the tree).
+	OpRetentionExpire: {needs: ownTree, facts: []string{FactPath}},
 }
 
 func raidLink(op *Op) ([]need, error) {

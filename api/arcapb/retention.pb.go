@@ -33,18 +33,19 @@ const (
 // RetentionInfo is the lock of a data object or the default retention of
 // a collection.
 type RetentionInfo struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
-	Collection    bool                   `protobuf:"varint,2,opt,name=collection,proto3" json:"collection,omitempty"`
-	Mode          string                 `protobuf:"bytes,3,opt,name=mode,proto3" json:"mode,omitempty"`                                           // governance | compliance | "" (none)
-	UntilUnixNano int64                  `protobuf:"varint,4,opt,name=until_unix_nano,json=untilUnixNano,proto3" json:"until_unix_nano,omitempty"` // 0 without retention
-	Hold          bool                   `protobuf:"varint,5,opt,name=hold,proto3" json:"hold,omitempty"`                                          // legal hold
-	SetBy         string                 `protobuf:"bytes,6,opt,name=set_by,json=setBy,proto3" json:"set_by,omitempty"`                            // name#zone of the last change
-	SetUnixNano   int64                  `protobuf:"varint,7,opt,name=set_unix_nano,json=setUnixNano,proto3" json:"set_unix_nano,omitempty"`
-	DefaultMode   string                 `protobuf:"bytes,8,opt,name=default_mode,json=defaultMode,proto3" json:"default_mode,omitempty"`       // a collection's default: governance | compliance | ""
-	DefaultPeriod string                 `protobuf:"bytes,9,opt,name=default_period,json=defaultPeriod,proto3" json:"default_period,omitempty"` // ISO 8601, e.g. P10Y
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Path            string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Collection      bool                   `protobuf:"varint,2,opt,name=collection,proto3" json:"collection,omitempty"`
+	Mode            string                 `protobuf:"bytes,3,opt,name=mode,proto3" json:"mode,omitempty"`                                           // governance | compliance | "" (none)
+	UntilUnixNano   int64                  `protobuf:"varint,4,opt,name=until_unix_nano,json=untilUnixNano,proto3" json:"until_unix_nano,omitempty"` // 0 without retention
+	Hold            bool                   `protobuf:"varint,5,opt,name=hold,proto3" json:"hold,omitempty"`                                          // legal hold
+	SetBy           string                 `protobuf:"bytes,6,opt,name=set_by,json=setBy,proto3" json:"set_by,omitempty"`                            // name#zone of the last change
+	SetUnixNano     int64                  `protobuf:"varint,7,opt,name=set_unix_nano,json=setUnixNano,proto3" json:"set_unix_nano,omitempty"`
+	DefaultMode     string                 `protobuf:"bytes,8,opt,name=default_mode,json=defaultMode,proto3" json:"default_mode,omitempty"`                 // a collection's default: governance | compliance | ""
+	DefaultPeriod   string                 `protobuf:"bytes,9,opt,name=default_period,json=defaultPeriod,proto3" json:"default_period,omitempty"`           // ISO 8601, e.g. P10Y
+	ExpiresUnixNano int64                  `protobuf:"varint,10,opt,name=expires_unix_nano,json=expiresUnixNano,proto3" json:"expires_unix_nano,omitempty"` // SetExpiry: when it expires; 0 cleared
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *RetentionInfo) Reset() {
@@ -138,6 +139,13 @@ func (x *RetentionInfo) GetDefaultPeriod() string {
 		return x.DefaultPeriod
 	}
 	return ""
+}
+
+func (x *RetentionInfo) GetExpiresUnixNano() int64 {
+	if x != nil {
+		return x.ExpiresUnixNano
+	}
+	return 0
 }
 
 type SetRetentionRequest struct {
@@ -448,11 +456,79 @@ func (x *ListRetentionResponse) GetEntries() []*RetentionInfo {
 	return nil
 }
 
+type SetExpiryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	At            string                 `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`         // a date (2031-12-31) or RFC 3339 time
+	Period        string                 `protobuf:"bytes,3,opt,name=period,proto3" json:"period,omitempty"` // or a period from now: 5y, 6m, 30d, P5Y
+	Clear         bool                   `protobuf:"varint,4,opt,name=clear,proto3" json:"clear,omitempty"`  // remove the expiry
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetExpiryRequest) Reset() {
+	*x = SetExpiryRequest{}
+	mi := &file_arca_v1_retention_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetExpiryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetExpiryRequest) ProtoMessage() {}
+
+func (x *SetExpiryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_retention_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetExpiryRequest.ProtoReflect.Descriptor instead.
+func (*SetExpiryRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_retention_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SetExpiryRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *SetExpiryRequest) GetAt() string {
+	if x != nil {
+		return x.At
+	}
+	return ""
+}
+
+func (x *SetExpiryRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *SetExpiryRequest) GetClear() bool {
+	if x != nil {
+		return x.Clear
+	}
+	return false
+}
+
 var File_arca_v1_retention_proto protoreflect.FileDescriptor
 
 const file_arca_v1_retention_proto_rawDesc = "" +
 	"\n" +
-	"\x17arca/v1/retention.proto\x12\aarca.v1\"\x98\x02\n" +
+	"\x17arca/v1/retention.proto\x12\aarca.v1\"\xc4\x02\n" +
 	"\rRetentionInfo\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1e\n" +
 	"\n" +
@@ -464,7 +540,9 @@ const file_arca_v1_retention_proto_rawDesc = "" +
 	"\x06set_by\x18\x06 \x01(\tR\x05setBy\x12\"\n" +
 	"\rset_unix_nano\x18\a \x01(\x03R\vsetUnixNano\x12!\n" +
 	"\fdefault_mode\x18\b \x01(\tR\vdefaultMode\x12%\n" +
-	"\x0edefault_period\x18\t \x01(\tR\rdefaultPeriod\"\xb6\x01\n" +
+	"\x0edefault_period\x18\t \x01(\tR\rdefaultPeriod\x12*\n" +
+	"\x11expires_unix_nano\x18\n" +
+	" \x01(\x03R\x0fexpiresUnixNano\"\xb6\x01\n" +
 	"\x13SetRetentionRequest\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
 	"\x04mode\x18\x02 \x01(\tR\x04mode\x12\x14\n" +
@@ -485,12 +563,18 @@ const file_arca_v1_retention_proto_rawDesc = "" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1c\n" +
 	"\trecursive\x18\x02 \x01(\bR\trecursive\"I\n" +
 	"\x15ListRetentionResponse\x120\n" +
-	"\aentries\x18\x01 \x03(\v2\x16.arca.v1.RetentionInfoR\aentries2\xb9\x02\n" +
+	"\aentries\x18\x01 \x03(\v2\x16.arca.v1.RetentionInfoR\aentries\"d\n" +
+	"\x10SetExpiryRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x0e\n" +
+	"\x02at\x18\x02 \x01(\tR\x02at\x12\x16\n" +
+	"\x06period\x18\x03 \x01(\tR\x06period\x12\x14\n" +
+	"\x05clear\x18\x04 \x01(\bR\x05clear2\xfb\x02\n" +
 	"\tRetention\x12F\n" +
 	"\fSetRetention\x12\x1c.arca.v1.SetRetentionRequest\x1a\x16.arca.v1.RetentionInfo0\x01\x12<\n" +
 	"\aSetHold\x12\x17.arca.v1.SetHoldRequest\x1a\x16.arca.v1.RetentionInfo0\x01\x12T\n" +
 	"\x13SetDefaultRetention\x12#.arca.v1.SetDefaultRetentionRequest\x1a\x16.arca.v1.RetentionInfo0\x01\x12P\n" +
-	"\rListRetention\x12\x1d.arca.v1.ListRetentionRequest\x1a\x1e.arca.v1.ListRetentionResponse0\x01B&Z$github.com/arca-data/arca/api/arcapbb\x06proto3"
+	"\rListRetention\x12\x1d.arca.v1.ListRetentionRequest\x1a\x1e.arca.v1.ListRetentionResponse0\x01\x12@\n" +
+	"\tSetExpiry\x12\x19.arca.v1.SetExpiryRequest\x1a\x16.arca.v1.RetentionInfo0\x01B&Z$github.com/arca-data/arca/api/arcapbb\x06proto3"
 
 var (
 	file_arca_v1_retention_proto_rawDescOnce sync.Once
@@ -504,7 +588,7 @@ func file_arca_v1_retention_proto_rawDescGZIP() []byte {
 	return file_arca_v1_retention_proto_rawDescData
 }
 
-var file_arca_v1_retention_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_arca_v1_retention_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_arca_v1_retention_proto_goTypes = []any{
 	(*RetentionInfo)(nil),              // 0: arca.v1.RetentionInfo
 	(*SetRetentionRequest)(nil),        // 1: arca.v1.SetRetentionRequest
@@ -512,6 +596,7 @@ var file_arca_v1_retention_proto_goTypes = []any{
 	(*SetDefaultRetentionRequest)(nil), // 3: arca.v1.SetDefaultRetentionRequest
 	(*ListRetentionRequest)(nil),       // 4: arca.v1.ListRetentionRequest
 	(*ListRetentionResponse)(nil),      // 5: arca.v1.ListRetentionResponse
+	(*SetExpiryRequest)(nil),           // 6: arca.v1.SetExpiryRequest
 }
 var file_arca_v1_retention_proto_depIdxs = []int32{
 	0, // 0: arca.v1.ListRetentionResponse.entries:type_name -> arca.v1.RetentionInfo
@@ -519,12 +604,14 @@ var file_arca_v1_retention_proto_depIdxs = []int32{
 	2, // 2: arca.v1.Retention.SetHold:input_type -> arca.v1.SetHoldRequest
 	3, // 3: arca.v1.Retention.SetDefaultRetention:input_type -> arca.v1.SetDefaultRetentionRequest
 	4, // 4: arca.v1.Retention.ListRetention:input_type -> arca.v1.ListRetentionRequest
-	0, // 5: arca.v1.Retention.SetRetention:output_type -> arca.v1.RetentionInfo
-	0, // 6: arca.v1.Retention.SetHold:output_type -> arca.v1.RetentionInfo
-	0, // 7: arca.v1.Retention.SetDefaultRetention:output_type -> arca.v1.RetentionInfo
-	5, // 8: arca.v1.Retention.ListRetention:output_type -> arca.v1.ListRetentionResponse
-	5, // [5:9] is the sub-list for method output_type
-	1, // [1:5] is the sub-list for method input_type
+	6, // 5: arca.v1.Retention.SetExpiry:input_type -> arca.v1.SetExpiryRequest
+	0, // 6: arca.v1.Retention.SetRetention:output_type -> arca.v1.RetentionInfo
+	0, // 7: arca.v1.Retention.SetHold:output_type -> arca.v1.RetentionInfo
+	0, // 8: arca.v1.Retention.SetDefaultRetention:output_type -> arca.v1.RetentionInfo
+	5, // 9: arca.v1.Retention.ListRetention:output_type -> arca.v1.ListRetentionResponse
+	0, // 10: arca.v1.Retention.SetExpiry:output_type -> arca.v1.RetentionInfo
+	6, // [6:11] is the sub-list for method output_type
+	1, // [1:6] is the sub-list for method input_type
 	1, // [1:1] is the sub-list for extension type_name
 	1, // [1:1] is the sub-list for extension extendee
 	0, // [0:1] is the sub-list for field type_name
@@ -541,7 +628,7 @@ func file_arca_v1_retention_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arca_v1_retention_proto_rawDesc), len(file_arca_v1_retention_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,6 +32,7 @@ const (
 	Retention_SetHold_FullMethodName             = "/arca.v1.Retention/SetHold"
 	Retention_SetDefaultRetention_FullMethodName = "/arca.v1.Retention/SetDefaultRetention"
 	Retention_ListRetention_FullMethodName       = "/arca.v1.Retention/ListRetention"
+	Retention_SetExpiry_FullMethodName           = "/arca.v1.Retention/SetExpiry"
 )
 
 // RetentionClient is the client API for Retention service.
@@ -57,6 +58,12 @@ type RetentionClient interface {
 	// default and the locks of what it holds (with recursive, of the whole
 	// tree), as far as the caller may read.
 	ListRetention(ctx context.Context, in *ListRetentionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListRetentionResponse], error)
+	// SetExpiry sets when a data object, or a collection and everything in
+	// it now, expires (at, or period from now), or clears it: the lifecycle
+	// policy's rules give notice before and dispose of the data after, as
+	// far as no lock stands. It needs own on all it reaches. Streams each
+	// entry changed (path, collection, expires_unix_nano).
+	SetExpiry(ctx context.Context, in *SetExpiryRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RetentionInfo], error)
 }
 
 type retentionClient struct {
@@ -143,6 +150,25 @@ func (c *retentionClient) ListRetention(ctx context.Context, in *ListRetentionRe
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Retention_ListRetentionClient = grpc.ServerStreamingClient[ListRetentionResponse]
 
+func (c *retentionClient) SetExpiry(ctx context.Context, in *SetExpiryRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RetentionInfo], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Retention_ServiceDesc.Streams[4], Retention_SetExpiry_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[SetExpiryRequest, RetentionInfo]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Retention_SetExpiryClient = grpc.ServerStreamingClient[RetentionInfo]
+
 // RetentionServer is the server API for Retention service.
 // All implementations must embed UnimplementedRetentionServer
 // for forward compatibility.
@@ -166,6 +192,12 @@ type RetentionServer interface {
 	// default and the locks of what it holds (with recursive, of the whole
 	// tree), as far as the caller may read.
 	ListRetention(*ListRetentionRequest, grpc.ServerStreamingServer[ListRetentionResponse]) error
+	// SetExpiry sets when a data object, or a collection and everything in
+	// it now, expires (at, or period from now), or clears it: the lifecycle
+	// policy's rules give notice before and dispose of the data after, as
+	// far as no lock stands. It needs own on all it reaches. Streams each
+	// entry changed (path, collection, expires_unix_nano).
+	SetExpiry(*SetExpiryRequest, grpc.ServerStreamingServer[RetentionInfo]) error
 	mustEmbedUnimplementedRetentionServer()
 }
 
@@ -187,6 +219,9 @@ func (UnimplementedRetentionServer) SetDefaultRetention(*SetDefaultRetentionRequ
 }
 func (UnimplementedRetentionServer) ListRetention(*ListRetentionRequest, grpc.ServerStreamingServer[ListRetentionResponse]) error {
 	return status.Error(codes.Unimplemented, "method ListRetention not implemented")
+}
+func (UnimplementedRetentionServer) SetExpiry(*SetExpiryRequest, grpc.ServerStreamingServer[RetentionInfo]) error {
+	return status.Error(codes.Unimplemented, "method SetExpiry not implemented")
 }
 func (UnimplementedRetentionServer) mustEmbedUnimplementedRetentionServer() {}
 func (UnimplementedRetentionServer) testEmbeddedByValue()                   {}
@@ -253,6 +288,17 @@ func _Retention_ListRetention_Handler(srv interface{}, stream grpc.ServerStream)
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Retention_ListRetentionServer = grpc.ServerStreamingServer[ListRetentionResponse]
 
+func _Retention_SetExpiry_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(SetExpiryRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(RetentionServer).SetExpiry(m, &grpc.GenericServerStream[SetExpiryRequest, RetentionInfo]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Retention_SetExpiryServer = grpc.ServerStreamingServer[RetentionInfo]
+
 // Retention_ServiceDesc is the grpc.ServiceDesc for Retention service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -279,6 +325,11 @@ var Retention_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "ListRetention",
 			Handler:       _Retention_ListRetention_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "SetExpiry",
+			Handler:       _Retention_SetExpiry_Handler,
 			ServerStreams: true,
 		},
 	},

@@ -125,6 +125,7 @@ every login.`,
 	f.StringVar(&flags.DataDir, "data", "", "directory of the zone's catalog, vault and TLS files (required)")
 	f.StringVar(&configPath, "config", "", "configuration file (default DIR/"+server.ConfigFileName+" if it exists)")
 	f.StringVar(&flags.Addr, "addr", fmt.Sprintf("127.0.0.1:%d", zones.DefaultPort), "address to listen on")
+	f.StringVar(&flags.NotifyURL, "notify-url", "", "webhook the lifecycle policy's notices are POSTed to as JSON (notify_url in arca.yaml)")
 	f.StringVar(&flags.HTTPAddr, "http", "", "address of the HTTPS listener: web view, JSON API (/api/v1/), WebDAV (/dav/); off if empty")
 	f.StringVar(&flags.Zone, "zone", "", "zone name (first start only; default tempZone)")
 	f.StringVar(&flags.Catalog, "catalog", "", "catalog URL: sqlite://PATH or dgraph://HOST:PORT (default sqlite://DIR/catalog.db)")
@@ -174,7 +175,7 @@ func serverConfig(cmd *cobra.Command, flags server.ServerConfig, logLevel, confi
 		l.Provision = fl.Provision
 	}
 	for name, apply := range map[string]func(){
-		"addr": func() { cfg.Addr = flags.Addr }, "http": func() { cfg.HTTPAddr = flags.HTTPAddr }, "zone": func() { cfg.Zone = flags.Zone },
+		"addr": func() { cfg.Addr = flags.Addr }, "http": func() { cfg.HTTPAddr = flags.HTTPAddr }, "notify-url": func() { cfg.NotifyURL = flags.NotifyURL }, "zone": func() { cfg.Zone = flags.Zone },
 		"catalog": func() { cfg.Catalog = flags.Catalog },
 		"lease":   func() { cfg.Lease = flags.Lease }, "session-ttl": func() { cfg.SessionTTL = flags.SessionTTL },
 		"ldap-url": func() { l.URL = fl.URL }, "ldap-base": func() { l.Base = fl.Base },

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -66,6 +67,7 @@ const maxConfigSize = 1 << 20
 //	  idle_timeout: 2m                    # a gRPC connection without a call is closed
 //	  keepalive_time: 1m                  # a silent connection is pinged ...
 //	  keepalive_timeout: 20s              # ... and closed if it does not answer
+//	notify_url: https://hooks.example.org/arca   # the lifecycle policy's notices are POSTed here as JSON
 //	jobs:
 //	  max_run: 6h             # the time budget of one run of a job (a replication, a periodic rule's run)
 //	  per_rule: 10000         # live jobs one rule may have; past it the rule schedules no more (-1: no limit)
@@ -75,6 +77,7 @@ const maxConfigSize = 1 << 20
 type ConfigFile struct {
 	Addr       string        `yaml:"addr,omitempty"`
 	HTTP       string        `yaml:"http,omitempty"`
+	NotifyURL  string        `yaml:"notify_url,omitempty"`
 	Zone       string        `yaml:"zone,omitempty"`
 	Catalog    string        `yaml:"catalog,omitempty"` // sqlite://PATH or dgraph://HOST:PORT
 	LogLevel   string        `yaml:"log_level,omitempty"`
@@ -182,6 +185,11 @@ func (c ConfigFile) validate() error {
 			return fmt.Errorf("http %q: %w", c.HTTP, err)
 		}
 	}
+	if c.NotifyURL != "" {
+		if err := validateNotifyURL(c.NotifyURL); err != nil {
+			return fmt.Errorf("notify_url: %w", err)
+		}
+	}
 	if c.Zone != "" {
 		if err := catalog.ValidateUserName(c.Zone); err != nil {
 			return fmt.Errorf("zone: %w", err)
@@ -233,7 +241,7 @@ func (l *LDAPFile) config() auth.LDAPConfig {
 func (c ConfigFile) ServerConfig() (ServerConfig, slog.Level) {
 	var level slog.Level
 	level.UnmarshalText([]byte(c.LogLevel)) // checked by ParseConfig; "" is info
-	sc := ServerConfig{Addr: c.Addr, HTTPAddr: c.HTTP, Zone: c.Zone, Catalog: c.Catalog, Lease: c.Lease, SessionTTL: c.SessionTTL,
+	sc := ServerConfig{Addr: c.Addr, HTTPAddr: c.HTTP, NotifyURL: c.NotifyURL, Zone: c.Zone, Catalog: c.Catalog, Lease: c.Lease, SessionTTL: c.SessionTTL,
 		Connections: c.Connections}
 	if c.LDAP != nil {
 		sc.LDAP = c.LDAP.config()
@@ -243,4 +251,17 @@ func (c ConfigFile) ServerConfig() (ServerConfig, slog.Level) {
 		sc.Jobs.MaxRun, sc.Jobs.SelectBatch, sc.JobsPerRule = c.Jobs.MaxRun, c.Jobs.SelectBatch, c.Jobs.PerRule
 	}
 	return sc, level
+}
+
+// validateNotifyURL checks the lifecycle webhook: an absolute http or https
+// URL with a host.
+func validateNotifyURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%q: want an http:// or https:// URL with a host", s)
+	}
+	return nil
 }

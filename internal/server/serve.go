@@ -114,8 +114,11 @@ type ServerConfig struct {
 	// HTTPAddr, if set, is host:port of the HTTPS listener: the web view,
 	// the JSON API and WebDAV (see http.go).
 	HTTPAddr string
-	Zone     string // "" keeps the stored zone, or tempZone on the first start
-	Logger   *slog.Logger
+	// NotifyURL, if set, is the webhook the lifecycle policy's notices
+	// are POSTed to (policies/lifecycle).
+	NotifyURL string
+	Zone      string // "" keeps the stored zone, or tempZone on the first start
+	Logger    *slog.Logger
 	// Out receives the lines an operator reads: where the password is, where
 	// the server listens.
 	Out io.Writer
@@ -420,7 +423,12 @@ func startRules(ctx context.Context, dir string, cfg ServerConfig, zone *zones.Z
 	zone.SetAuditLog(f.path)
 	zone.SetAuditLogger(audit) // changes of retention locks
 	reg := rules.NewRegistry()
-	if err := policies.Register(reg, zone, audit); err != nil {
+	if cfg.NotifyURL != "" {
+		if err := validateNotifyURL(cfg.NotifyURL); err != nil {
+			return fail(fmt.Errorf("notify URL: %w", err))
+		}
+	}
+	if err := policies.RegisterWith(reg, zone, policies.Options{Audit: audit, NotifyURL: cfg.NotifyURL}); err != nil {
 		return fail(err)
 	}
 	engine, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: cfg.Logger, Audit: audit})

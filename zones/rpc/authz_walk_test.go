@@ -845,6 +845,14 @@ func walkCases() []walkCase {
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				return drain(c.retention().SetDefaultRetention(ctx, &arcapb.SetDefaultRetentionRequest{Path: f.coll, Mode: "compliance", Period: "P1D", Recursive: true}, c.opts()...))
 			}},
+		walkCase{method: arcapb.Retention_SetExpiry_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetExpiry(ctx, &arcapb.SetExpiryRequest{Path: f.obj, Period: "5y"}, c.opts()...))
+			}},
+		walkCase{method: arcapb.Retention_SetExpiry_FullMethodName, variant: "collection", allow: both(catalog.AccessOwn, catalog.AccessOwn),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.retention().SetExpiry(ctx, &arcapb.SetExpiryRequest{Path: f.coll, Period: "5y"}, c.opts()...))
+			}},
 		walkCase{method: arcapb.Retention_ListRetention_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessRead), adminReads: true,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				return drain(c.retention().ListRetention(ctx, &arcapb.ListRetentionRequest{Path: f.obj}, c.opts()...))

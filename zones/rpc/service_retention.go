@@ -124,3 +124,29 @@ func (s *retentionService) ListRetention(req *arcapb.ListRetentionRequest, strea
 		return stream.Send(out)
 	})
 }
+
+func (s *retentionService) SetExpiry(req *arcapb.SetExpiryRequest, stream grpc.ServerStreamingServer[arcapb.RetentionInfo]) error {
+	ctx := stream.Context()
+	p, err := parsePath(req.Path)
+	if err != nil {
+		return err
+	}
+	r := zones.ExpiryRequest{Path: p, Clear: req.Clear}
+	if req.At != "" {
+		if r.At, err = catalog.ParseUntil(req.At); err != nil {
+			return err
+		}
+	}
+	if req.Period != "" {
+		if r.After, err = catalog.ParsePeriod(req.Period); err != nil {
+			return err
+		}
+	}
+	return s.zone.SetExpiry(ctx, caller(ctx), r, func(e zones.Expiry) error {
+		info := &arcapb.RetentionInfo{Path: e.Path.String(), Collection: e.Collection}
+		if !e.At.IsZero() {
+			info.ExpiresUnixNano = e.At.UnixNano()
+		}
+		return stream.Send(info)
+	})
+}

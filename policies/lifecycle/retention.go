@@ -1,4 +1,4 @@
-package policies
+package lifecycle
 
 import (
 	"context"
@@ -12,26 +12,24 @@ import (
 	"github.com/arca-data/arca/zones"
 )
 
-// lifecycleActions are the lifecycle policy's actions: retention.set.
-func lifecycleActions(z Zone) []rules.Action {
-	return []rules.Action{
-		{
-			Name: "retention.set",
-			Doc: "lock the data object (or every data object below a collection) as iretention set does: mode compliance or governance, " +
-				"until a date (2035-12-31) or for a period (10y, P10Y); a lock is only ever extended this way, never shortened",
-			Args: []rules.Arg{
-				{Name: "mode", Type: cel.StringType, Required: true, Doc: "compliance or governance"},
-				{Name: "until", Type: cel.StringType, Doc: "the end of retention: a date or an RFC 3339 time"},
-				{Name: "for", Type: cel.StringType, Doc: "the period of retention from now: 10y, 6m, 30d, P10Y"},
-				{Name: "path", Type: cel.StringType, Doc: "what to lock; default: the operation's object (for rename and copy: the destination)"},
-			},
-			Run: func(ctx context.Context, c *rules.Call) error { return retentionSet(ctx, z, c) },
+// retentionSetAction locks data as iretention set does.
+func retentionSetAction(z Zone) rules.Action {
+	return rules.Action{
+		Name: "retention.set",
+		Doc: "lock the data object (or every data object below a collection) as iretention set does: mode compliance or governance, " +
+			"until a date (2035-12-31) or for a period (10y, P10Y); a lock is only ever extended this way, never shortened",
+		Args: []rules.Arg{
+			{Name: "mode", Type: cel.StringType, Required: true, Doc: "compliance or governance"},
+			{Name: "until", Type: cel.StringType, Doc: "the end of retention: a date or an RFC 3339 time"},
+			{Name: "for", Type: cel.StringType, Doc: "the period of retention from now: 10y, 6m, 30d, P10Y"},
+			{Name: "path", Type: cel.StringType, Doc: "what to lock; default: the operation's object (for rename and copy: the destination)"},
 		},
+		Run: func(ctx context.Context, c *rules.Call) error { return retentionSet(ctx, z, c) },
 	}
 }
 
 func retentionSet(ctx context.Context, z Zone, c *rules.Call) error {
-	p, err := actionPath(c)
+	p, err := c.TargetPath()
 	if err != nil {
 		return err
 	}
