@@ -302,6 +302,13 @@ var jobTests = []test{
 		}
 		_, err = f.cat.AddJob(f.ctx, capped("/tempZone/d"))
 		wantErr(t, err, catalog.ErrQuotaExceeded)
+		// Removed jobs no longer count.
+		if _, err := f.cat.CancelJobs(f.ctx, catalog.JobFilter{Rule: "r", Path: "/tempZone/c"}); err != nil {
+			t.Fatal(err)
+		}
+		must(f.cat.AddJob(f.ctx, capped("/tempZone/d")))(t)
+		_, err = f.cat.AddJob(f.ctx, capped("/tempZone/e"))
+		wantErr(t, err, catalog.ErrQuotaExceeded)
 	}},
 	{"State", func(t *testing.T, f *fixture) {
 		now := time.Now()

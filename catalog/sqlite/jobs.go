@@ -48,7 +48,7 @@ func (c *Catalog) AddJob(ctx context.Context, j catalog.Job) (catalog.Job, error
 		}
 		if j.MaxPending > 0 {
 			var live int
-			if err := w.queryRow(`SELECT count(*) FROM jobs WHERE rule = ? AND failed = 0`, j.Rule).Scan(&live); err != nil {
+			if err := w.queryRow(`SELECT coalesce((SELECT n FROM job_live WHERE rule = ?), 0)`, j.Rule).Scan(&live); err != nil {
 				return err
 			}
 			if live >= j.MaxPending {

@@ -562,6 +562,28 @@ CREATE TRIGGER records_never_removed BEFORE DELETE ON records BEGIN
 	SELECT RAISE(ABORT, 'records are never removed');
 END;
 `,
+	// 17: job_live counts each rule's live (not failed) jobs, kept by
+	// triggers in the transaction of every change, so that AddJob checks
+	// a rule's cap (Job.MaxPending) with one row read instead of counting
+	// the rule's jobs, which made ingest with a job per put quadratic.
+	`
+CREATE TABLE job_live (
+	rule TEXT PRIMARY KEY,
+	n    INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO job_live (rule, n) SELECT rule, count(*) FROM jobs WHERE failed = 0 GROUP BY rule;
+CREATE TRIGGER job_live_insert AFTER INSERT ON jobs WHEN NEW.failed = 0 BEGIN
+	INSERT INTO job_live (rule, n) VALUES (NEW.rule, 1) ON CONFLICT (rule) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER job_live_delete AFTER DELETE ON jobs WHEN OLD.failed = 0 BEGIN
+	UPDATE job_live SET n = n - 1 WHERE rule = OLD.rule;
+END;
+CREATE TRIGGER job_live_update AFTER UPDATE OF failed, rule ON jobs
+WHEN OLD.failed <> NEW.failed OR OLD.rule <> NEW.rule BEGIN
+	UPDATE job_live SET n = n - 1 WHERE rule = OLD.rule AND OLD.failed = 0;
+	INSERT INTO job_live (rule, n) SELECT NEW.rule, 1 WHERE NEW.failed = 0 ON CONFLICT (rule) DO UPDATE SET n = n + 1;
+END;
+`,
 }
 
 // The triggers of migration 12. A replica counts when its status is not
