@@ -42,7 +42,10 @@ func (c *Catalog) AddJob(ctx context.Context, j catalog.Job) (catalog.Job, error
 		t, n := now()
 		if j.Path != "" {
 			// The job replaces the pending one of its rule and path.
-			if _, err := w.exec(`DELETE FROM jobs WHERE rule = ? AND path = ? AND failed = 0 AND holder = ''`, j.Rule, j.Path); err != nil {
+			// "path <> ''" lets SQLite use the partial index jobs_pending:
+			// it cannot know that a bound path is not empty, and without it
+			// scanned every live job of the rule.
+			if _, err := w.exec(`DELETE FROM jobs WHERE rule = ? AND path = ? AND path <> '' AND failed = 0 AND holder = ''`, j.Rule, j.Path); err != nil {
 				return err
 			}
 		}

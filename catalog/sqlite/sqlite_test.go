@@ -490,3 +490,40 @@ func TestMigrationCountsStoredOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestJobQueryPlans checks that the queries AddJob runs on every job use
+// an index, with the path bound as a parameter as AddJob binds it: a plan
+// that scans a rule's jobs makes ingest with a job per put quadratic.
+func TestJobQueryPlans(t *testing.T) {
+	c := openTemp(t)
+	cases := []struct{ query, want string }{
+		{`DELETE FROM jobs WHERE rule = ? AND path = ? AND path <> '' AND failed = 0 AND holder = ''`, "USING INDEX jobs_pending (rule=? AND path=?)"},
+		{`SELECT coalesce((SELECT n FROM job_live WHERE rule = ?), 0)`, "USING PRIMARY KEY (rule=?)"},
+	}
+	err := c.read(context.Background(), func(q *rtx) error {
+		for _, tc := range cases {
+			rows, err := q.tx.Query(`EXPLAIN QUERY PLAN `+tc.query, "r", "/z/a")
+			if err != nil {
+				return err
+			}
+			var details []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					rows.Close()
+					return err
+				}
+				details = append(details, detail)
+			}
+			rows.Close()
+			if plan := strings.Join(details, "; "); !strings.Contains(plan, tc.want) {
+				t.Errorf("plan of %s:\n  %s\nwant %s", tc.query, plan, tc.want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
