@@ -31,6 +31,7 @@ const (
 	KindUnavailable  // storage or a directory is down, or a recall is under way
 	KindCanceled
 	KindDeadline
+	KindRetained // a retention lock or legal hold refused it (catalog.LockError)
 )
 
 var kindNames = [...]string{
@@ -38,7 +39,7 @@ var kindNames = [...]string{
 	KindPermission: "permission_denied", KindQuota: "quota_exceeded", KindNotFound: "not_found",
 	KindExists: "already_exists", KindInvalid: "invalid_argument", KindPrecondition: "failed_precondition",
 	KindLocked: "locked", KindConflict: "conflict", KindDataLoss: "data_loss", KindUnavailable: "unavailable",
-	KindCanceled: "canceled", KindDeadline: "deadline_exceeded",
+	KindCanceled: "canceled", KindDeadline: "deadline_exceeded", KindRetained: "retained",
 }
 
 // String is the kind's stable name, which transports may show callers.
@@ -64,6 +65,7 @@ var errorKinds = []struct {
 }{
 	{ErrUnauthenticated, KindUnauthenticated},
 	{rules.ErrDenied, KindDenied},
+	{catalog.ErrRetained, KindRetained},
 	{catalog.ErrPermission, KindPermission},
 	{catalog.ErrQuotaExceeded, KindQuota},
 	{resources.ErrPermission, KindPermission},

@@ -33,7 +33,7 @@ func TestKindOf(t *testing.T) {
 			t.Errorf("KindOf(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
-	for k := KindInternal; k <= KindDeadline; k++ {
+	for k := KindInternal; k <= KindRetained; k++ {
 		if k != KindInternal && k.String() == "internal" {
 			t.Errorf("kind %d has no name", k)
 		}

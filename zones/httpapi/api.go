@@ -87,6 +87,7 @@ func New(o Options) *API {
 		{"POST", "/api/v1/acl/{path...}", a.authed(a.setACL)},
 		{"GET", "/api/v1/replicas/{path...}", a.authed(a.listReplicas)},
 		{"POST", "/api/v1/replicas/{path...}", a.authed(a.changeReplicas)},
+		{"POST", "/api/v1/retention/{path...}", a.authed(a.changeRetention)},
 		{"GET", "/api/v1/query", a.authed(a.query)},
 		{"POST", "/api/v1/query", a.authed(a.query)},
 		{"GET", "/api/v1/jobs", a.authed(a.listJobs)},

@@ -179,6 +179,44 @@ func TestAPIEverydayOperations(t *testing.T) {
 		t.Errorf("replicas: %+v", reps)
 	}
 	e.json("GET", "/api/v1/jobs", tok, nil, 200, nil)
+
+	// Retention: a lock shown on the entry, refusing removal with 423;
+	// an expiry; bad input.
+	resp, body = e.do("PUT", home+"/kept.txt", tok, strings.NewReader("kept"), nil)
+	if resp.StatusCode != 201 {
+		t.Fatalf("put kept.txt: %d %s", resp.StatusCode, body)
+	}
+	var locked struct {
+		Changed []struct {
+			Path      string
+			Retention struct {
+				Mode   string
+				Locked bool
+			}
+		}
+	}
+	e.json("POST", "/api/v1/retention/tempZone/home/rods/kept.txt", tok, map[string]string{"action": "set", "mode": "compliance", "period": "1y"}, 200, &locked)
+	if len(locked.Changed) != 1 || locked.Changed[0].Retention.Mode != "compliance" || !locked.Changed[0].Retention.Locked {
+		t.Errorf("the lock set: %+v", locked)
+	}
+	var kept struct {
+		Retention *struct {
+			Mode   string
+			Locked bool
+		}
+	}
+	e.json("GET", "/api/v1/entries/tempZone/home/rods/kept.txt", tok, nil, 200, &kept)
+	if kept.Retention == nil || kept.Retention.Mode != "compliance" || !kept.Retention.Locked {
+		t.Errorf("the entry's retention: %+v", kept.Retention)
+	}
+	resp, body = e.do("DELETE", "/api/v1/entries/tempZone/home/rods/kept.txt?force=true", tok, nil, nil)
+	wantProblem(t, "removing a locked object", resp, body, 423, "")
+	e.json("POST", "/api/v1/retention/tempZone/home/rods/kept.txt", tok, map[string]string{"action": "expire", "period": "5y"}, 200, nil)
+	resp, body = e.do("POST", "/api/v1/retention/tempZone/home/rods/kept.txt", tok, strings.NewReader(`{"action":"set","mode":"forever","period":"1y"}`), map[string]string{"Content-Type": "application/json"})
+	wantProblem(t, "a lock of no such mode", resp, body, 400, "invalid_argument")
+	resp, body = e.do("POST", "/api/v1/retention/tempZone/home/rods/kept.txt", tok, strings.NewReader(`{"action":"set","mode":"compliance","period":"1d"}`), map[string]string{"Content-Type": "application/json"})
+	wantProblem(t, "a compliance lock shortened", resp, body, 423, "")
+
 	var rescs struct {
 		Resources []struct{ Name, Status string }
 	}

@@ -57,6 +57,7 @@ func TestAPIAuthzWalk(t *testing.T) {
 		"POST /api/v1/acl/{path...}":         {"/api/v1/acl/" + obj, `{"user": "bob", "level": "null"}`, denied, ok},
 		"GET /api/v1/replicas/{path...}":     {"/api/v1/replicas/" + obj, "", denied, ok},
 		"POST /api/v1/replicas/{path...}":    {"/api/v1/replicas/" + obj, `{"action": "trim", "keep": 1}`, denied, ok},
+		"POST /api/v1/retention/{path...}":   {"/api/v1/retention/" + obj, `{"action": "expire", "period": "5y"}`, denied, ok},
 		"GET /api/v1/query":                  {"/api/v1/query?q=SELECT+DATA_NAME", "", ok, ok},
 		"POST /api/v1/query":                 {"/api/v1/query", `{"query": "SELECT COLL_NAME"}`, ok, ok},
 		"GET /api/v1/jobs":                   {"/api/v1/jobs", "", ok, ok},

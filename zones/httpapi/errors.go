@@ -23,6 +23,7 @@ var statuses = map[zones.ErrorKind]int{
 	zones.KindInvalid:         http.StatusBadRequest,
 	zones.KindPrecondition:    http.StatusPreconditionFailed,
 	zones.KindLocked:          http.StatusLocked,
+	zones.KindRetained:        http.StatusLocked,
 	zones.KindConflict:        http.StatusConflict,
 	zones.KindDataLoss:        http.StatusInternalServerError,
 	zones.KindUnavailable:     http.StatusServiceUnavailable,

@@ -20,6 +20,33 @@ type Entry struct {
 	Replicas []Replica `json:"replicas,omitempty"`
 	ACL      []ACE     `json:"acl,omitempty"`
 	Inherit  *bool     `json:"inherit,omitempty"`
+	// Retention is a data object's lock, when it has or had one.
+	Retention *Retention `json:"retention,omitempty"`
+}
+
+// Retention is a data object's retention lock and legal hold.
+type Retention struct {
+	Mode   string     `json:"mode"` // governance | compliance | "" (none)
+	Until  *time.Time `json:"until,omitempty"`
+	Hold   bool       `json:"hold"`
+	Locked bool       `json:"locked"` // whether it may not be removed now
+	SetBy  string     `json:"set_by,omitempty"`
+}
+
+// RetentionOf is the API's view of l, nil when it records nothing.
+func RetentionOf(l catalog.Lock, now time.Time) *Retention {
+	if l.IsZero() && l.SetBy.Name == "" {
+		return nil
+	}
+	r := &Retention{Mode: string(l.Mode), Hold: l.Hold, Locked: l.Locked(now)}
+	if l.Mode != catalog.LockNone {
+		until := l.Until.UTC()
+		r.Until = &until
+	}
+	if l.SetBy.Name != "" {
+		r.SetBy = l.SetBy.String()
+	}
+	return r
 }
 
 // Replica is one replica of a data object.
@@ -68,6 +95,7 @@ func EntryOf(e catalog.Entry, full bool) Entry {
 	if full {
 		out.Replicas = replicasOf(*o)
 		out.ACL = aclOf(o.ACL)
+		out.Retention = RetentionOf(o.Lock, time.Now())
 	}
 	return out
 }

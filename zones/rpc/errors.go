@@ -28,6 +28,7 @@ var errorCodes = map[zones.ErrorKind]codes.Code{
 	zones.KindInvalid:         codes.InvalidArgument,
 	zones.KindPrecondition:    codes.FailedPrecondition,
 	zones.KindLocked:          codes.Aborted,
+	zones.KindRetained:        codes.PermissionDenied, // with the ErrorInfo of a policy (toStatus)
 	zones.KindConflict:        codes.Aborted,
 	zones.KindDataLoss:        codes.DataLoss,
 	zones.KindUnavailable:     codes.Unavailable,

@@ -139,20 +139,59 @@ type pendingPanel struct{ ID, Title, What string }
 // pendingPanels are the parts of the object page whose features have not
 // landed yet; each is filled when its feature arrives.
 var pendingPanels = []pendingPanel{
-	{"retention", "Retention and holds", "retention locks and legal holds of this object are not shown yet."},
 	{"qos", "QoS", "quality-of-service requirements and their status are not shown yet."},
-	{"pids", "PIDs and RAiD", "persistent identifiers of this object are not shown yet."},
-	{"provenance", "Provenance", "the provenance graph of this object is not shown yet."},
 	{"certificates", "Certificates", "preservation certificates and their verification are not shown yet."},
 }
 
 type objectData struct {
-	Entry   httpapi.Entry
-	Parent  string
-	Crumbs  []crumb
-	AVUs    []httpapi.AVU
-	Pending []pendingPanel
+	Entry  httpapi.Entry
+	Parent string
+	Crumbs []crumb
+	AVUs   []httpapi.AVU
+	// Expires is the object's expiry (iretention expire), "" for none.
+	Expires string
+	// PID and RAiD are its identifiers, from the AVUs that mirror them;
+	// PIDValues the other EUDAT values mirrored.
+	PID, RAiD string
+	PIDValues []httpapi.AVU
+	// Provenance is its provenance as text (iprov), or why it is not shown.
+	Provenance, ProvenanceNote string
+	Pending                    []pendingPanel
 }
+
+// objectData fills the object page of e: the panels of retention, PIDs
+// and RAiD, and provenance, from what the zone keeps.
+func (s *Web) objectData(r *http.Request, c caller, e catalog.Entry, avus []catalog.AVU) objectData {
+	p := e.Object.Path
+	d := objectData{Entry: httpapi.EntryOf(e, true), Parent: p.Parent().String(), Crumbs: crumbsOf(p),
+		AVUs: httpapi.AVUsOf(avus), Pending: pendingPanels}
+	for _, a := range avus {
+		switch {
+		case a.Attribute == zones.ExpiryAttribute:
+			d.Expires = a.Value
+		case a.Attribute == "PID":
+			d.PID = a.Value
+		case a.Attribute == "RAiD":
+			d.RAiD = a.Value
+		case strings.HasPrefix(a.Attribute, "EUDAT/"):
+			d.PIDValues = append(d.PIDValues, httpapi.AVU{Attribute: a.Attribute, Value: a.Value})
+		}
+	}
+	text, err := s.zone.ExportProvenance(r.Context(), c.Principal, zones.ProvExport{Path: p, Format: "text"})
+	switch {
+	case err != nil:
+		d.ProvenanceNote = "Provenance is not available: " + err.Error()
+	case len(text) > maxProvenanceText:
+		d.Provenance = string(text[:maxProvenanceText])
+		d.ProvenanceNote = "Cut here: iprov " + p.String() + " prints all of it."
+	default:
+		d.Provenance = string(text)
+	}
+	return d
+}
+
+// maxProvenanceText bounds the provenance an object page shows.
+const maxProvenanceText = 64 << 10
 
 func (s *Web) browse(w http.ResponseWriter, r *http.Request, c caller) error {
 	p, err := pathOf(r, "/browse")
@@ -171,8 +210,7 @@ func (s *Web) browse(w http.ResponseWriter, r *http.Request, c caller) error {
 		if err != nil {
 			return err
 		}
-		d := objectData{Entry: httpapi.EntryOf(entries[0], true), Parent: p.Parent().String(), Crumbs: crumbsOf(p),
-			AVUs: httpapi.AVUsOf(avus), Pending: pendingPanels}
+		d := s.objectData(r, c, entries[0], avus)
 		s.render(w, r, &c, "object", page{Title: p.Name(), Nav: "browse", Notice: notice, Data: d})
 		return nil
 	}

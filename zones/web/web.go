@@ -74,14 +74,20 @@ func New(o Options) *Web {
 	rand.Read(key)
 	s := &Web{zone: o.Zone, auth: o.Auth, api: o.API, log: o.Logger, key: key, pages: map[string]*template.Template{}}
 	funcs := template.FuncMap{
-		"browse":     func(p string) string { return "/browse" + escapePathString(p) },
-		"download":   func(p string) string { return "/download" + escapePathString(p) },
-		"upload":     func(p string) string { return "/upload" + escapePathString(p) },
-		"mkdir":      func(p string) string { return "/mkdir" + escapePathString(p) },
-		"meta":       func(p string) string { return "/meta" + escapePathString(p) },
-		"bytes":      humanBytes,
-		"deref":      func(p *int64) int64 { return *p },
-		"when":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+		"browse":   func(p string) string { return "/browse" + escapePathString(p) },
+		"download": func(p string) string { return "/download" + escapePathString(p) },
+		"upload":   func(p string) string { return "/upload" + escapePathString(p) },
+		"mkdir":    func(p string) string { return "/mkdir" + escapePathString(p) },
+		"meta":     func(p string) string { return "/meta" + escapePathString(p) },
+		"bytes":    humanBytes,
+		"deref":    func(p *int64) int64 { return *p },
+		"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+		"whenp": func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02 15:04:05 UTC")
+		},
 		"statusText": http.StatusText,
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")

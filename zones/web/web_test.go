@@ -174,10 +174,12 @@ func TestWebPages(t *testing.T) {
 	if !strings.Contains(page, "report.csv") || !strings.Contains(page, "Uploaded.") {
 		t.Errorf("the upload is not listed:\n%s", page)
 	}
-	// The object page: replicas, metadata, the pending panels.
+	// The object page: replicas, metadata, retention, PIDs, provenance
+	// (the upload recorded by rods), the panels still pending.
 	resp, page = b.get("/browse/tempZone/home/rods/report.csv")
 	noError(t, "object page", resp, page)
-	for _, want := range []string{"demoResc", "status-good", "sha2:", `id="retention"`, `id="qos"`, `id="pids"`, `id="provenance"`, `id="certificates"`, "Not available yet"} {
+	for _, want := range []string{"demoResc", "status-good", "sha2:", `id="retention"`, "No retention lock or legal hold.",
+		`id="pids"`, "No persistent identifier and no RAiD.", `id="provenance"`, `<pre class="mono">`, `id="qos"`, `id="certificates"`, "Not available yet"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the object page lacks %q", want)
 		}
