@@ -1,10 +1,14 @@
 package rules
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	celast "github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/types/ref"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/checker"
@@ -343,7 +347,35 @@ func (c *compiler) expr(s *ruleSpec, n *yaml.Node, what string, want *cel.Type) 
 		c.errorf(s, n, "%s: %v", what, err)
 		return nil
 	}
+	if !hasComprehension(ast) {
+		return loopFree{prg}
+	}
 	return prg
+}
+
+// hasComprehension reports whether the expression has a loop (exists,
+// all, map, filter, ...): the only place where cel-go checks for an
+// interrupt.
+func hasComprehension(a *cel.Ast) bool {
+	found := false
+	celast.PostOrderVisit(a.NativeRep().Expr(), celast.NewExprVisitor(func(e celast.Expr) {
+		if e.Kind() == celast.ComprehensionKind {
+			found = true
+		}
+	}))
+	return found
+}
+
+// loopFree is a program without loops. cel-go checks a context only
+// between the steps of a loop, and its ContextEval sets up a cancellable
+// context for every evaluation (a third of the time of a simple
+// condition); without loops there is nothing to interrupt, so it is
+// evaluated directly, as ContextEval would have: to the end. Its catalog
+// reads (metadata, ancestors) use the facts' context either way.
+type loopFree struct{ cel.Program }
+
+func (p loopFree) ContextEval(_ context.Context, input any) (ref.Val, *cel.EvalDetails, error) {
+	return p.Program.Eval(input)
 }
 
 // exprPos maps a position inside an expression to the file.

@@ -563,3 +563,31 @@ func TestUnknownOperation(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopFree: only expressions without a loop skip ContextEval, so a
+// loop stays interruptible by the phase's deadline.
+func TestLoopFree(t *testing.T) {
+	env, _, err := newEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		expr  string
+		loops bool
+	}{
+		{`object.name == "x"`, false},
+		{`object.path.under("/z") && op.size > 3 ? true : false`, false},
+		{`"a,b".split(",").size() == 2`, false},
+		{`[1, 2].exists(x, x > 1)`, true},
+		{`object.ancestors.map(a, a.path).size() > 0`, true},
+		{`object.ancestors.filter(a, "p" in a.metadata).size() == 0 || object.name == ""`, true},
+	} {
+		ast, iss := env.Compile(tc.expr)
+		if iss != nil && iss.Err() != nil {
+			t.Fatalf("%s: %v", tc.expr, iss.Err())
+		}
+		if got := hasComprehension(ast); got != tc.loops {
+			t.Errorf("hasComprehension(%s) = %v, want %v", tc.expr, got, tc.loops)
+		}
+	}
+}
