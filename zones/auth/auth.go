@@ -44,6 +44,7 @@ type Authenticator struct {
 	log        *slog.Logger
 	sessionTTL time.Duration
 	sessions   sessionCache
+	passwords  *passwordCache // HTTP Basic: password to session (basic.go)
 	throttle   *loginThrottle
 	ldap       *LDAPLogin
 	// dummyHash is checked when a login names no user, so that a failed
@@ -69,6 +70,7 @@ func New(zone *zones.Zone, opts Options) *Authenticator {
 		cat:        zone.Catalog(),
 		log:        opts.Logger,
 		sessionTTL: opts.SessionTTL,
+		passwords:  newPasswordCache(),
 		throttle:   newLoginThrottle(),
 		ldap:       opts.LDAP,
 		dummyHash:  dummy,
@@ -98,8 +100,10 @@ func (a *Authenticator) Logout(ctx context.Context, who zones.Principal, token s
 	if err == nil {
 		if all {
 			a.sessions.forget("", who.UserID())
+			a.passwords.forgetUser(who.UserID())
 		} else {
 			a.sessions.forget(HashToken(token), who.UserID())
+			a.passwords.forgetToken(token)
 		}
 	}
 	return n, err
@@ -122,9 +126,10 @@ func (a *Authenticator) ChangePassword(ctx context.Context, who zones.Principal,
 	return a.zone.ChangePassword(ctx, who, check, hash)
 }
 
-// accountWatch forgets the cached sessions of an account that an operation
-// changed or removed, on this server at once; other servers of the zone
-// notice within sessionCacheTTL.
+// accountWatch forgets the cached sessions and passwords of an account that
+// an operation changed or removed, on this server at once; other servers of
+// the zone notice within sessionCacheTTL (the operation removed the
+// account's sessions from the catalog).
 type accountWatch struct{ a *Authenticator }
 
 func (accountWatch) Before(context.Context, *zones.Op) error { return nil }
@@ -136,6 +141,7 @@ func (w accountWatch) After(_ context.Context, op *zones.Op, err error) {
 	switch op.Name {
 	case "user.modify", "user.remove", "user.password":
 		w.a.sessions.forget("", op.Account)
+		w.a.passwords.forgetUser(op.Account)
 	}
 }
 

@@ -101,9 +101,6 @@ func (a *API) logout(w http.ResponseWriter, r *http.Request, who zones.Principal
 	if err != nil {
 		return err
 	}
-	if user, pw, ok := r.BasicAuth(); ok {
-		a.basic.forget(user, pw)
-	}
 	writeJSON(w, http.StatusOK, LogoutResponse{SessionsEnded: n})
 	return nil
 }

@@ -47,7 +47,6 @@ type API struct {
 	zone   *zones.Zone
 	auth   *auth.Authenticator
 	log    *slog.Logger
-	basic  *basicLogins
 	routes []route
 	// shapes holds every route's path without its method, to tell an
 	// unknown path (404) from a known path with another method (405).
@@ -67,7 +66,7 @@ func New(o Options) *API {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	a := &API{zone: o.Zone, auth: o.Auth, log: o.Logger, basic: newBasicLogins(o.Auth), shapes: http.NewServeMux()}
+	a := &API{zone: o.Zone, auth: o.Auth, log: o.Logger, shapes: http.NewServeMux()}
 	a.routes = []route{
 		{"GET", "/api/v1/openapi.json", a.openAPI},
 		{"POST", "/api/v1/login", a.login},
@@ -179,8 +178,8 @@ func (a *API) Principal(r *http.Request) (zones.Principal, error) {
 	if err != nil && zones.KindOf(err) == zones.KindUnauthenticated {
 		if user, pw, ok := r.BasicAuth(); ok {
 			// The cached session ended (a logout, an expiry): log in anew.
-			a.basic.forget(user, pw)
-			if token, err = a.basic.token(r.Context(), a.zone.Name(), user, pw, host); err == nil {
+			a.forgetBasic(user, pw)
+			if token, err = a.basicToken(r.Context(), user, pw, host); err == nil {
 				who, err = a.auth.Principal(r.Context(), token, ticket, host)
 			}
 		}
@@ -201,7 +200,7 @@ func (a *API) token(r *http.Request) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("%w: malformed Basic credentials", zones.ErrUnauthenticated)
 		}
-		return a.basic.token(r.Context(), a.zone.Name(), user, pw, ClientHost(r))
+		return a.basicToken(r.Context(), user, pw, ClientHost(r))
 	}
 	return "", fmt.Errorf("%w: the Authorization header is neither Bearer nor Basic", zones.ErrUnauthenticated)
 }

@@ -54,6 +54,24 @@ func (a *API) newDAV() http.Handler {
 			}
 			return
 		}
+		if r.Method == "MKCOL" {
+			// Sync clients send MKCOL for a file's collection before
+			// every PUT, several transfers at once: what is there is
+			// answered here, by a read, before x/net/webdav takes its
+			// lock on the path, which makes the concurrent MKCOLs of the
+			// same collection 423 Locked (which rclone retries, backing
+			// off).
+			if p, err := davPath(strings.TrimPrefix(r.URL.Path, "/dav")); err == nil {
+				if e, err := a.zone.Stat(r.Context(), who, p); err == nil {
+					what := "a data object"
+					if e.Collection != nil {
+						what = "a collection"
+					}
+					a.fail(w, r, mkcolExists(p, fmt.Errorf("%s %w", what, catalog.ErrExists)))
+					return
+				}
+			}
+		}
 		fsys := &davFS{zone: a.zone, who: who, req: r, cache: map[string]catalog.Entry{}}
 		h := &webdav.Handler{Prefix: "/dav", FileSystem: fsys, LockSystem: locks, Logger: func(r *http.Request, err error) {
 			if err != nil {
@@ -104,8 +122,9 @@ type davFS struct {
 	who  zones.Principal
 	req  *http.Request
 	mu   sync.Mutex
-	// cache holds the entries that listings of this request found, so that
-	// a PROPFIND of a collection stats no entry twice.
+	// cache holds the entries that stats and listings of this request
+	// found, so that a PROPFIND stats no entry twice; what the request
+	// changes is forgotten.
 	cache   map[string]catalog.Entry
 	lastErr error
 }
@@ -150,12 +169,25 @@ func (f *davFS) Mkdir(ctx context.Context, name string, _ os.FileMode) error {
 	// a collection that is there is answered by a read, which does not
 	// queue behind the catalog's writes as a refused create would.
 	if e, err := f.stat(ctx, p); err == nil && e.Collection != nil {
-		return f.fail("mkdir", name, fmt.Errorf("collection %s: %w", p, catalog.ErrExists))
+		return f.fail("mkdir", name, mkcolExists(p, fmt.Errorf("collection %s: %w", p, catalog.ErrExists)))
 	}
 	if _, err := f.zone.MakeCollection(ctx, f.who, p, false); err != nil {
+		if zones.KindOf(err) == zones.KindExists {
+			err = mkcolExists(p, err)
+		}
 		return f.fail("mkdir", name, err)
 	}
+	f.forget(p)
 	return nil
+}
+
+// mkcolExists is MKCOL's answer where something is: 405, as RFC 4918
+// (9.3.1) says ("MKCOL can only be executed on an unmapped URL"). 409
+// means a missing parent there, and a client that reads it so (rclone)
+// checks with a PROPFIND or makes the parents first: a request more for
+// every file it uploads.
+func mkcolExists(p catalog.Path, err error) error {
+	return reqError(http.StatusMethodNotAllowed, zones.KindExists.String(), fmt.Sprintf("MKCOL %s: %v", p, err))
 }
 
 // RemoveAll moves name to the caller's trash, as irm does.
@@ -184,6 +216,7 @@ func (f *davFS) Rename(ctx context.Context, oldName, newName string) error {
 		return f.fail("rename", oldName, err)
 	}
 	f.forget(from)
+	f.forget(to)
 	return nil
 }
 
@@ -197,6 +230,8 @@ func (f *davFS) forget(p catalog.Path) {
 	}
 }
 
+// stat is the entry at p, from the zone once per request: x/net/webdav
+// stats a PROPFIND's target and then opens it to stat it again.
 func (f *davFS) stat(ctx context.Context, p catalog.Path) (catalog.Entry, error) {
 	f.mu.Lock()
 	e, ok := f.cache[p.String()]
@@ -204,7 +239,14 @@ func (f *davFS) stat(ctx context.Context, p catalog.Path) (catalog.Entry, error)
 	if ok {
 		return e, nil
 	}
-	return f.zone.Stat(ctx, f.who, p)
+	e, err := f.zone.Stat(ctx, f.who, p)
+	if err != nil {
+		return e, err
+	}
+	f.mu.Lock()
+	f.cache[p.String()] = e
+	f.mu.Unlock()
+	return e, nil
 }
 
 func (f *davFS) Stat(ctx context.Context, name string) (os.FileInfo, error) {

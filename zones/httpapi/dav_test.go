@@ -53,11 +53,21 @@ func TestWebDAV(t *testing.T) {
 	wantStatus(t, "MKCOL", resp, body, 201)
 	resp, body = davDo(t, e, "MKCOL", home+"/tree/a/b", "", nil)
 	wantStatus(t, "MKCOL without the parent", resp, body, 409)
+	// Where something is, 405 (RFC 4918, 9.3.1), which tells a client
+	// (rclone) that the collection is there; 409 would say a parent is
+	// missing.
+	resp, body = davDo(t, e, "MKCOL", home+"/tree", "", nil)
+	wantStatus(t, "MKCOL of a collection that is there", resp, body, 405)
+	if !strings.Contains(body, "already_exists") {
+		t.Errorf("MKCOL of a collection that is there: %s", body)
+	}
 	resp, body = davDo(t, e, "PUT", home+"/tree/one.txt", "first file\n", nil)
 	wantStatus(t, "PUT", resp, body, 201)
 	if !strings.HasPrefix(resp.Header.Get("ETag"), `"sha2:`) {
 		t.Errorf("PUT ETag %q", resp.Header.Get("ETag"))
 	}
+	resp, body = davDo(t, e, "MKCOL", home+"/tree/one.txt", "", nil)
+	wantStatus(t, "MKCOL of a data object that is there", resp, body, 405)
 	resp, body = davDo(t, e, "PUT", home+"/tree/one.txt", "first file, again\n", nil)
 	wantStatus(t, "PUT over", resp, body, 201)
 	resp, body = davDo(t, e, "PUT", home+"/tree/empty", "", nil)

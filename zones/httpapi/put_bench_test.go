@@ -12,7 +12,7 @@ import (
 // BenchmarkAPIPutSmall puts 1,000 files of 1 KiB through the JSON API, 8 at
 // a time: what the HTTP layer costs on top of zone.Put, beside
 // BenchmarkRcloneUpload1000 (the same files through WebDAV with rclone,
-// which sends a MKCOL and two PROPFINDs with every PUT).
+// which sends a MKCOL and a PROPFIND with every PUT).
 func BenchmarkAPIPutSmall(b *testing.B) {
 	e := startEnv(b)
 	data := make([]byte, 1024)
