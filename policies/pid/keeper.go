@@ -198,7 +198,7 @@ func (k *Keeper) Mint(ctx context.Context, p catalog.Path, owner catalog.UserID)
 	if parent != "" {
 		k.addReplica(ctx, parent, h.String())
 	}
-	return zones.PID{Handle: h.String(), Path: p, Values: ZoneValues(values)}, nil
+	return zones.PID{Handle: h.String(), Path: p, Values: ZoneValues(values), Object: e.Object}, nil
 }
 
 // create stores the record of h, its index (ref, owner) and the AVUs that
