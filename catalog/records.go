@@ -3,6 +3,7 @@ package catalog
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -91,6 +92,40 @@ type Records interface {
 	// ListRecords returns up to limit records of kind with keys after
 	// after, by key.
 	ListRecords(ctx context.Context, kind, after string, limit int) ([]Record, error)
+	// CreateRecords stores each of recs as CreateRecord does and sets the
+	// AVUs of each item of set as SetMetadata does (each AVU replaces the
+	// AVUs of its target with its attribute), all in one transaction: a
+	// PID's handle record, its index and the AVUs that mirror it on its
+	// object. ErrExists when the kind and key of one of recs were ever
+	// taken (or one is given twice); then nothing of it is stored. It
+	// returns recs as stored.
+	CreateRecords(ctx context.Context, recs []Record, set []AVUBatch) ([]Record, error)
+}
+
+// MaxRecordsBatch bounds the records of one CreateRecords.
+const MaxRecordsBatch = 64
+
+// ValidateRecordsBatch checks the arguments of CreateRecords without a
+// catalog.
+func ValidateRecordsBatch(recs []Record, set []AVUBatch) error {
+	if len(recs) == 0 || len(recs) > MaxRecordsBatch {
+		return invalid("%d records (1 to %d)", len(recs), MaxRecordsBatch)
+	}
+	type kk struct{ kind, key string }
+	seen := make(map[kk]bool, len(recs))
+	for i, r := range recs {
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("record %d of %d: %w", i+1, len(recs), err)
+		}
+		if seen[kk{r.Kind, r.Key}] {
+			return fmt.Errorf("%w: %s record %s is given twice", ErrExists, r.Kind, r.Key)
+		}
+		seen[kk{r.Kind, r.Key}] = true
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	return ValidateBatch(set)
 }
 
 // SortRecordsByRef orders records as RecordsByRef returns them: by ref,

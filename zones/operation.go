@@ -74,8 +74,9 @@ type Op struct {
 	// Owner is the owner of the ticket a "ticket.*" operation acts on.
 	Owner catalog.UserID
 	// Object is, once a put or copy has stored it, the data object as it
-	// was committed: what hooks after the operation (provenance) would
-	// otherwise read back from the catalog.
+	// was committed (for pid.mint, as the mint read it): what hooks after
+	// the operation (provenance) would otherwise read back from the
+	// catalog.
 	Object *catalog.DataObject
 	// ViaTicket is set by authorize when the ticket the call presented,
 	// not the caller's own access, allowed the operation: what it creates

@@ -66,6 +66,10 @@ type PID struct {
 	// if it is still there.
 	Path   catalog.Path
 	Values []PIDValue
+	// Object is the data object a mint gave the PID, as the mint read it
+	// (nil for a collection, and when the PID is looked up): what the
+	// hooks after the mint would otherwise read back.
+	Object *catalog.DataObject
 }
 
 // PIDValue is one value of a handle record.
@@ -230,6 +234,9 @@ func (z *Zone) MintPIDs(ctx context.Context, caller Principal, p catalog.Path, r
 			return err
 		}
 		op.AVUs = []catalog.AVU{{Attribute: "PID", Value: pid.Handle}}
+		if pid.Object != nil && pid.Object.Path == op.Path {
+			op.Object = pid.Object // provenance records it without a lookup
+		}
 		return report(pid)
 	}
 	op := &Op{Name: OpPIDMint, Caller: caller, Path: p}

@@ -244,6 +244,57 @@ var recordTests = []test{
 			t.Errorf("records of another kind: %v", none)
 		}
 	}},
+	{"CreateRecordsWithAVUs", func(t *testing.T, f *fixture) {
+		o := f.put("obj", demoResc, "sha2:a")
+		ot := catalog.ObjectTarget(o.Path)
+		must(0, f.cat.AddMetadata(f.ctx, ot, avu("PID", "21.T1/old"), avu("PID", "21.T1/older"), avu("keep", "me")))(t)
+		recs := []catalog.Record{
+			{Kind: "handle", Key: "21.T1/new", Owner: alice, Doc: []byte(`{"v":1}`)},
+			{Kind: "pid", Key: "21.T1/new", Ref: fmt.Sprintf("object:%d", o.ID), Owner: alice},
+		}
+		set := []catalog.AVUBatch{{Target: ot, AVUs: []catalog.AVU{avu("PID", "21.T1/new"), avu("EUDAT/ROR", "21.T1/new")}}}
+		got := must(f.cat.CreateRecords(f.ctx, recs, set))(t)
+		if len(got) != 2 || got[0].Version != 1 || got[1].Version != 1 || got[0].CreateTime.IsZero() || string(got[0].Doc) != `{"v":1}` {
+			t.Fatalf("created %+v", got)
+		}
+		checkTime(t, "create time", got[0].CreateTime, f.start)
+		if r := must(f.cat.Record(f.ctx, "handle", "21.T1/new"))(t); string(r.Doc) != `{"v":1}` || r.Owner != alice || r.Version != 1 {
+			t.Errorf("handle record read back: %+v", r)
+		}
+		if by := must(f.cat.RecordsByRef(f.ctx, "pid", []string{recs[1].Ref}))(t); len(by) != 1 || by[0].Key != "21.T1/new" {
+			t.Errorf("index by ref: %+v", by)
+		}
+		// The AVUs replace those of their attributes, as SetMetadata does.
+		equalAVUs(t, "after CreateRecords", f.avus(ot), avu("PID", "21.T1/new"), avu("EUDAT/ROR", "21.T1/new"), avu("keep", "me"))
+
+		// One key taken: nothing of the call is stored.
+		_, err := f.cat.CreateRecords(f.ctx, []catalog.Record{
+			{Kind: "handle", Key: "21.T1/other", Owner: alice},
+			{Kind: "pid", Key: "21.T1/new", Ref: "object:1", Owner: alice},
+		}, []catalog.AVUBatch{{Target: ot, AVUs: []catalog.AVU{avu("PID", "21.T1/other")}}})
+		wantErr(t, err, catalog.ErrExists)
+		_, err = f.cat.Record(f.ctx, "handle", "21.T1/other")
+		wantErr(t, err, catalog.ErrNotFound)
+		equalAVUs(t, "after a refused CreateRecords", f.avus(ot), avu("PID", "21.T1/new"), avu("EUDAT/ROR", "21.T1/new"), avu("keep", "me"))
+
+		// A target that is not there: nothing stored either.
+		_, err = f.cat.CreateRecords(f.ctx, []catalog.Record{{Kind: "handle", Key: "21.T1/third", Owner: alice}},
+			[]catalog.AVUBatch{{Target: catalog.ObjectTarget(f.path("nothing")), AVUs: []catalog.AVU{avu("PID", "21.T1/third")}}})
+		wantErr(t, err, catalog.ErrNotFound)
+		_, err = f.cat.Record(f.ctx, "handle", "21.T1/third")
+		wantErr(t, err, catalog.ErrNotFound)
+
+		// Records without AVUs; a key given twice; no records; a bad one.
+		must(f.cat.CreateRecords(f.ctx, []catalog.Record{{Kind: "raid", Key: "r1", Owner: bob}}, nil))(t)
+		_, err = f.cat.CreateRecords(f.ctx, []catalog.Record{{Kind: "raid", Key: "r2", Owner: bob}, {Kind: "raid", Key: "r2", Owner: bob}}, nil)
+		wantErr(t, err, catalog.ErrExists)
+		_, err = f.cat.Record(f.ctx, "raid", "r2")
+		wantErr(t, err, catalog.ErrNotFound)
+		_, err = f.cat.CreateRecords(f.ctx, nil, set)
+		wantErr(t, err, catalog.ErrInvalidArgument)
+		_, err = f.cat.CreateRecords(f.ctx, []catalog.Record{{Kind: "raid", Key: "", Owner: bob}}, nil)
+		wantErr(t, err, catalog.ErrInvalidArgument)
+	}},
 	{"Refused", func(t *testing.T, f *fixture) {
 		for i, r := range []catalog.Record{
 			{Kind: "", Key: "k", Owner: alice},

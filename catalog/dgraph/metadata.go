@@ -195,6 +195,62 @@ func (c *Catalog) changeAVUs(ctx context.Context, target catalog.AVUTarget, bad 
 	})
 }
 
+// setAVUs sets the AVUs of every item of batch, in order, as SetMetadata
+// does: each replaces the AVUs of its target with its attribute. Items
+// naming one target are merged first, since the transaction's reads do
+// not see its own mutations.
+func (t *tx) setAVUs(batch []catalog.AVUBatch) error {
+	byUID := map[string][]catalog.AVU{}
+	var order []string
+	for _, b := range batch {
+		uid, err := t.resolveTarget(b.Target)
+		if err != nil {
+			return fmt.Errorf("set metadata on %s: %w", b.Target, err)
+		}
+		if _, ok := byUID[uid]; !ok {
+			order = append(order, uid)
+		}
+		attrs := map[string]bool{}
+		for _, a := range b.AVUs {
+			attrs[a.Attribute] = true
+		}
+		byUID[uid] = append(slices.DeleteFunc(byUID[uid], func(a catalog.AVU) bool { return attrs[a.Attribute] }), b.AVUs...)
+	}
+	for _, uid := range order {
+		avus := byUID[uid]
+		attrs := map[string]bool{}
+		for _, a := range avus {
+			attrs[a.Attribute] = true
+		}
+		have, err := t.avuNodes(uid)
+		if err != nil {
+			return err
+		}
+		var dels []map[string]any
+		for _, a := range have {
+			if attrs[a.Attr] {
+				dels = append(dels, map[string]any{"uid": a.UID})
+			}
+		}
+		if err := t.del(dels...); err != nil {
+			return err
+		}
+		if err := t.touch(uid); err != nil {
+			return err
+		}
+		ms := make([]map[string]any, 0, len(avus))
+		for _, a := range avus {
+			ms = append(ms, map[string]any{"uid": t.blank(), "dgraph.type": t.c.typ,
+				t.c.p("kind"): kindAVU, t.c.p("of"): map[string]string{"uid": uid},
+				t.c.p("attr"): a.Attribute, t.c.p("val"): a.Value, t.c.p("unit"): a.Unit})
+		}
+		if err := t.set(ms...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // SetMetadata replaces every AVU of t with avu's attribute by avu.
 func (c *Catalog) SetMetadata(ctx context.Context, target catalog.AVUTarget, avu catalog.AVU) error {
 	err := c.changeAVUs(ctx, target, avu.Validate(), func(t *tx, uid string, have []avuNode) error {

@@ -325,6 +325,42 @@ func (c *Catalog) CreateRecord(ctx context.Context, r catalog.Record) (catalog.R
 	return r, nil
 }
 
+// CreateRecords stores records and sets AVUs in one transaction.
+func (c *Catalog) CreateRecords(ctx context.Context, recs []catalog.Record, set []catalog.AVUBatch) ([]catalog.Record, error) {
+	if err := catalog.ValidateRecordsBatch(recs, set); err != nil {
+		return nil, fmt.Errorf("create records: %w", err)
+	}
+	out := make([]catalog.Record, len(recs))
+	err := c.write(ctx, func(t *tx) error {
+		now := fromNanos(nowNS())
+		for i, r := range recs {
+			if r.Doc == nil {
+				r.Doc = []byte{}
+			}
+			if _, found, err := t.recordAt(r.Kind, r.Key); err != nil {
+				return err
+			} else if found {
+				return fmt.Errorf("%s record %s: insert: %w", r.Kind, r.Key, catalog.ErrExists)
+			}
+			r.Version, r.CreateTime, r.ModifyTime = 1, now, now
+			m, err := c.recordPreds(r)
+			if err != nil {
+				return err
+			}
+			m[c.p("kind")], m[c.p("reckey")] = kindRecord, recordKey(r.Kind, r.Key)
+			if _, err := t.create(m); err != nil {
+				return err
+			}
+			out[i] = r
+		}
+		return t.setAVUs(set)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create records: %w", err)
+	}
+	return out, nil
+}
+
 // Record returns one record.
 func (c *Catalog) Record(ctx context.Context, kind, key string) (catalog.Record, error) {
 	var r catalog.Record

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/arca-data/arca/catalog"
 )
@@ -164,3 +165,80 @@ func (c *Catalog) ListRecords(ctx context.Context, kind, after string, limit int
 	}
 	return out, nil
 }
+
+// CreateRecords stores records and sets AVUs in one transaction.
+func (c *Catalog) CreateRecords(ctx context.Context, recs []catalog.Record, set []catalog.AVUBatch) ([]catalog.Record, error) {
+	if err := catalog.ValidateRecordsBatch(recs, set); err != nil {
+		return nil, fmt.Errorf("create records: %w", err)
+	}
+	out := make([]catalog.Record, len(recs))
+	err := c.write(ctx, func(w *wtx) error {
+		t, n := now()
+		for i, r := range recs {
+			if r.Doc == nil {
+				r.Doc = []byte{}
+			}
+			_, err := w.exec(`INSERT INTO records (`+recordCols+`) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+				r.Kind, r.Key, r.Ref, r.Owner.Name, r.Owner.Zone, r.Doc, n, n)
+			if err != nil {
+				return fmt.Errorf("%s record %s: %w", r.Kind, r.Key, mapErr("insert", err))
+			}
+			r.Version, r.CreateTime, r.ModifyTime = 1, t, t
+			out[i] = r
+		}
+		for _, b := range set {
+			if err := setAVUs(w, b); err != nil {
+				return fmt.Errorf("set metadata on %s: %w", b.Target, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create records: %w", err)
+	}
+	return out, nil
+}
+
+// setAVUs replaces the AVUs of b's target that have the attributes of
+// b's AVUs by them: one DELETE and one INSERT for a few AVUs (a PID's
+// mirror), an INSERT each beyond that.
+func setAVUs(w *wtx, b catalog.AVUBatch) error {
+	kind, id, err := resolveTarget(w, b.Target)
+	if err != nil {
+		return err
+	}
+	var attrs []any
+	seen := map[string]bool{}
+	for _, a := range b.AVUs {
+		if !seen[a.Attribute] {
+			seen[a.Attribute] = true
+			attrs = append(attrs, a.Attribute)
+		}
+	}
+	for len(attrs) > 0 {
+		n := min(len(attrs), maxSetAVUs)
+		if _, err := w.exec(`DELETE FROM avus WHERE kind = ? AND target_id = ? AND attribute IN (?`+strings.Repeat(", ?", n-1)+`)`,
+			append([]any{kind, id}, attrs[:n]...)...); err != nil {
+			return err
+		}
+		attrs = attrs[n:]
+	}
+	if len(b.AVUs) > maxSetAVUs {
+		for _, a := range b.AVUs {
+			if err := insertAVU(w, kind, id, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	args := make([]any, 0, 5*len(b.AVUs))
+	for _, a := range b.AVUs {
+		args = append(args, kind, id, a.Attribute, a.Value, a.Unit)
+	}
+	_, err = w.exec(`INSERT INTO avus (kind, target_id, attribute, value, unit) VALUES (?, ?, ?, ?, ?)`+
+		strings.Repeat(", (?, ?, ?, ?, ?)", len(b.AVUs)-1), args...)
+	return mapErr("add AVUs", err)
+}
+
+// maxSetAVUs bounds the AVUs setAVUs writes in one statement.
+const maxSetAVUs = 16

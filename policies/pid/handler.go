@@ -68,9 +68,11 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
+var contentTypeJSON = []string{"application/json;charset=UTF-8"}
+
 // answer writes a Handle REST API response.
 func answer(w http.ResponseWriter, status int, resp Response) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.Header()["Content-Type"] = contentTypeJSON
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(resp)
 }
@@ -133,6 +135,18 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) {
 		indexes = append(indexes, i)
 	}
 	types := q["type"]
+	if reg, ok := h.keeper.Provider().(*Registry); ok && len(types) == 0 && len(indexes) == 0 {
+		// The whole record, as cached by the registry.
+		body, err := reg.Answer(r.Context(), hd)
+		if err != nil {
+			failed(w, hd, err)
+			return
+		}
+		w.Header()["Content-Type"] = contentTypeJSON
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+		return
+	}
 	vs, err := h.keeper.Provider().Resolve(r.Context(), hd)
 	if err != nil {
 		failed(w, hd, err)

@@ -40,7 +40,6 @@ type Catalog interface {
 	ListObjects(ctx context.Context, coll catalog.Path, after string, limit int) ([]catalog.DataObject, error)
 	ListCollections(ctx context.Context, coll catalog.Path, after string, limit int) ([]catalog.Collection, error)
 	SetMetadata(ctx context.Context, t catalog.AVUTarget, avu catalog.AVU) error
-	AddMetadata(ctx context.Context, t catalog.AVUTarget, avus ...catalog.AVU) error
 	ListMetadata(ctx context.Context, t catalog.AVUTarget) ([]catalog.AVU, error)
 	LinksOf(ctx context.Context, p catalog.Path) ([]catalog.Link, error)
 }
@@ -187,7 +186,7 @@ func (k *Keeper) Mint(ctx context.Context, p catalog.Path, owner catalog.UserID)
 		values = setValue(values, StringValue(4, TypeROR, orSelf(ror, self), now))
 		values = setValue(values, StringValue(5, TypeFIO, orSelf(fio, self), now))
 		values = setValue(values, StringValue(6, TypeParent, parent, now))
-		err = k.provider.Create(ctx, h, values)
+		err = k.create(ctx, e, h, values, owner, ref)
 		if !errors.Is(err, catalog.ErrExists) || attempt >= 3 {
 			break
 		}
@@ -195,18 +194,57 @@ func (k *Keeper) Mint(ctx context.Context, p catalog.Path, owner catalog.UserID)
 	if err != nil {
 		return zones.PID{}, fmt.Errorf("mint a PID for %s: %w", p, err)
 	}
-	doc, _ := json.Marshal(indexDoc{Handle: h.String()})
-	if _, err := k.cat.CreateRecord(ctx, catalog.Record{Kind: IndexKind, Key: h.Key(), Ref: ref, Owner: owner, Doc: doc}); err != nil {
-		return zones.PID{}, fmt.Errorf("index the PID %s of %s: %w", h, p, err)
-	}
 	k.any.Store(true)
-	if err := k.mirror(ctx, e, h.String(), values); err != nil {
-		return zones.PID{}, err
-	}
 	if parent != "" {
 		k.addReplica(ctx, parent, h.String())
 	}
-	return zones.PID{Handle: h.String(), Path: p, Values: ZoneValues(values)}, nil
+	return zones.PID{Handle: h.String(), Path: p, Values: ZoneValues(values), Object: e.Object}, nil
+}
+
+// create stores the record of h, its index (ref, owner) and the AVUs that
+// mirror it on e. With the zone's own registry in the same catalog that
+// is one catalog transaction; with another provider the record goes to
+// it first, then the index and the AVUs in one transaction.
+func (k *Keeper) create(ctx context.Context, e catalog.Entry, h Handle, values []Value, owner catalog.UserID, ref string) error {
+	doc, err := json.Marshal(indexDoc{Handle: h.String()})
+	if err != nil {
+		return err
+	}
+	index := catalog.Record{Kind: IndexKind, Key: h.Key(), Ref: ref, Owner: owner, Doc: doc}
+	mirror := []catalog.AVUBatch{mirrorAVUs(e, h.String(), values)}
+	if reg, ok := k.provider.(*Registry); ok && sameCatalog(reg.cat, k.cat) {
+		rec, stamped, err := reg.record(h, values, reg.owner, "")
+		if err != nil {
+			return err
+		}
+		reg.forget(h.Key())
+		if _, err := k.cat.CreateRecords(ctx, []catalog.Record{rec, index}, mirror); err != nil {
+			if errors.Is(err, catalog.ErrExists) {
+				return fmt.Errorf("handle %s: %w", h, catalog.ErrExists)
+			}
+			return err
+		}
+		reg.remember(h.Key(), h.String(), stamped)
+		return nil
+	}
+	if err := k.provider.Create(ctx, h, values); err != nil {
+		return err
+	}
+	if _, err := k.cat.CreateRecords(ctx, []catalog.Record{index}, mirror); err != nil {
+		return fmt.Errorf("index the PID %s: %w", h, err)
+	}
+	return nil
+}
+
+// sameCatalog reports whether the registry keeps its records in the
+// keeper's catalog.
+func sameCatalog(a catalog.Records, b Catalog) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false // not comparable
+		}
+	}()
+	return any(a) == any(b)
 }
 
 func orSelf(s, self string) string {
@@ -359,10 +397,11 @@ func xmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;").Replace(s)
 }
 
-// mirror sets the AVUs that mirror the record of handle on its entry:
-// PID, EUDAT/ROR, EUDAT/FIO, EUDAT/PARENT, EUDAT/FIXED_CONTENT and
-// EUDAT/REPLICA, as B2SAFE does (the empty ones left out).
-func (k *Keeper) mirror(ctx context.Context, e catalog.Entry, handle string, vs []Value) error {
+// mirrorAVUs are the AVUs that mirror the record of handle on its entry
+// e: PID, EUDAT/ROR, EUDAT/FIO, EUDAT/PARENT, EUDAT/FIXED_CONTENT and
+// EUDAT/REPLICA, as B2SAFE sets them (the empty ones left out). Each
+// replaces what the entry had of its attribute (set by hand, say).
+func mirrorAVUs(e catalog.Entry, handle string, vs []Value) catalog.AVUBatch {
 	t := catalog.ObjectTarget(e.Path())
 	if e.Collection != nil {
 		t = catalog.CollectionTarget(e.Path())
@@ -373,18 +412,7 @@ func (k *Keeper) mirror(ctx context.Context, e catalog.Entry, handle string, vs 
 			avus = append(avus, catalog.AVU{Attribute: typ, Value: v.String()})
 		}
 	}
-	// One transaction for all; an entry that had some of them already
-	// (set by hand) gets each set in its place.
-	err := k.cat.AddMetadata(ctx, t, avus...)
-	if !errors.Is(err, catalog.ErrExists) {
-		return err
-	}
-	for _, a := range avus {
-		if err := k.cat.SetMetadata(ctx, t, a); err != nil {
-			return err
-		}
-	}
-	return nil
+	return catalog.AVUBatch{Target: t, AVUs: avus}
 }
 
 func (k *Keeper) setAVU(ctx context.Context, s catalog.ProvSubject, p catalog.Path, attr, val string) {

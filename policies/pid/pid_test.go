@@ -323,6 +323,48 @@ func TestMintFollowsTheData(t *testing.T) {
 	}
 }
 
+// TestMintSetsTheMirror: the record, its index and the AVUs that mirror
+// it are written together; AVUs of those attributes set by hand before
+// give way to the record's.
+func TestMintSetsTheMirror(t *testing.T) {
+	e := newEnv(t)
+	e.put("hand.dat", "bytes", false)
+	target := catalog.ObjectTarget(e.path("hand.dat"))
+	if err := e.cat.AddMetadata(e.ctx, target, catalog.AVU{Attribute: "PID", Value: "21.T12995/by-hand"},
+		catalog.AVU{Attribute: "PID", Value: "21.T12995/by-hand-too"}, catalog.AVU{Attribute: "title", Value: "kept"}); err != nil {
+		t.Fatal(err)
+	}
+	p := e.mint("hand.dat")
+	avus, err := e.cat.ListMetadata(e.ctx, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []string
+	for _, a := range avus {
+		if a.Attribute == "PID" {
+			pids = append(pids, a.Value)
+		}
+	}
+	if fmt.Sprint(pids) != "["+p.Handle+"]" || e.avus("hand.dat")["title"] != "kept" || e.avus("hand.dat")["EUDAT/ROR"] != p.Handle {
+		t.Errorf("AVUs after the mint: %v", avus)
+	}
+	h, err := pid.ParseHandle(p.Handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	index, err := e.cat.Record(e.ctx, pid.IndexKind, h.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	record, err := e.cat.Record(e.ctx, pid.RecordKind, h.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !index.CreateTime.Equal(record.CreateTime) || !strings.HasPrefix(index.Ref, "object:") || record.Owner != rods {
+		t.Errorf("index %+v, record %+v: want one transaction's", index, record)
+	}
+}
+
 func TestCopyIsAChildOfItsParent(t *testing.T) {
 	e := newEnv(t)
 	e.put("master.dat", "bytes", false)
@@ -422,6 +464,32 @@ func TestResolver(t *testing.T) {
 	if !strings.Contains(body, `"data":{"format":"string","value":"`+e.srv.URL+`/landing/tempZone/home/alice/public.dat"}`) ||
 		!strings.Contains(body, `"ttl":86400`) || !strings.Contains(body, `"timestamp":"`) {
 		t.Errorf("the record's shape: %s", body)
+	}
+	// The answer is cached, and follows the data at once: an overwrite
+	// gives the record a new checksum, which the next resolution shows.
+	checksumOf := func(body string) string {
+		var r pid.Response
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			t.Fatalf("resolve: %v: %s", err, body)
+		}
+		for _, v := range r.Values {
+			if v.Type == pid.TypeChecksum {
+				return v.String()
+			}
+		}
+		return ""
+	}
+	if _, again := get(t, c, api+pub.Handle); again != body {
+		t.Errorf("resolved again:\n%s\nfirst:\n%s", again, body)
+	}
+	e.put("public.dat", "open data, version two", true)
+	if _, now := get(t, c, api+pub.Handle); checksumOf(now) == checksumOf(body) || checksumOf(now) == "" {
+		t.Errorf("after an overwrite the resolver still answers checksum %q", checksumOf(now))
+	}
+	// A handle is case-insensitive; the answer names it as asked.
+	upper := strings.ToUpper(pub.Handle)
+	if _, b := get(t, c, api+upper); !strings.Contains(b, `"handle":"`+upper+`"`) {
+		t.Errorf("resolve %s: %s", upper, b)
 	}
 	for _, tc := range []struct {
 		query string

@@ -42,6 +42,7 @@ type Registry struct {
 
 	mu    sync.Mutex
 	cache map[string]cached
+	gen   uint64
 }
 
 // CacheTTL is how long a resolution is reused.
@@ -52,8 +53,13 @@ const maxCached = 100_000
 
 type cached struct {
 	handle string
-	values []Value
+	values []Value // shared: never changed, cloned for callers
 	until  time.Time
+	gen    uint64 // tells this entry from one remembered later
+	// answer is the Handle REST API's answer of a resolution of the handle
+	// written as answerFor, once one was asked for.
+	answer    []byte
+	answerFor string
 }
 
 func (r *Registry) cached(key string) (cached, bool) {
@@ -66,13 +72,27 @@ func (r *Registry) cached(key string) (cached, bool) {
 	return c, true
 }
 
-func (r *Registry) remember(key, handle string, values []Value) {
+func (r *Registry) remember(key, handle string, values []Value) cached {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.cache == nil || len(r.cache) >= maxCached {
 		r.cache = map[string]cached{}
 	}
-	r.cache[key] = cached{handle: handle, values: values, until: time.Now().Add(CacheTTL)}
+	r.gen++
+	c := cached{handle: handle, values: values, until: time.Now().Add(CacheTTL), gen: r.gen}
+	r.cache[key] = c
+	return c
+}
+
+// keepAnswer stores the answer made from c, unless c was replaced or
+// forgotten meanwhile.
+func (r *Registry) keepAnswer(key string, c cached, answer []byte, answerFor string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now, ok := r.cache[key]; ok && now.gen == c.gen {
+		now.answer, now.answerFor = answer, answerFor
+		r.cache[key] = now
+	}
 }
 
 func (r *Registry) forget(key string) {
@@ -112,20 +132,30 @@ func (r *Registry) Create(ctx context.Context, h Handle, values []Value) error {
 }
 
 func (r *Registry) create(ctx context.Context, h Handle, values []Value, owner catalog.UserID, ref string) error {
-	if err := r.check(h, values); err != nil {
-		return err
-	}
-	values = stamp(values)
-	doc, err := json.Marshal(recordDoc{Handle: h.String(), Values: values})
+	rec, _, err := r.record(h, values, owner, ref)
 	if err != nil {
 		return err
 	}
 	r.forget(h.Key())
-	_, err = r.cat.CreateRecord(ctx, catalog.Record{Kind: RecordKind, Key: h.Key(), Ref: ref, Owner: owner, Doc: doc})
+	_, err = r.cat.CreateRecord(ctx, rec)
 	if errors.Is(err, catalog.ErrExists) {
 		return fmt.Errorf("handle %s: %w", h, catalog.ErrExists)
 	}
 	return err
+}
+
+// record is the catalog record of a new handle h with values (checked,
+// and stamped: they come back as stored).
+func (r *Registry) record(h Handle, values []Value, owner catalog.UserID, ref string) (catalog.Record, []Value, error) {
+	if err := r.check(h, values); err != nil {
+		return catalog.Record{}, nil, err
+	}
+	values = stamp(values)
+	doc, err := json.Marshal(recordDoc{Handle: h.String(), Values: values})
+	if err != nil {
+		return catalog.Record{}, nil, fmt.Errorf("handle %s: %w", h, err)
+	}
+	return catalog.Record{Kind: RecordKind, Key: h.Key(), Ref: ref, Owner: owner, Doc: doc}, values, nil
 }
 
 // stamp gives values without a timestamp the current time.
@@ -183,23 +213,51 @@ func (r *Registry) Resolve(ctx context.Context, h Handle) ([]Value, error) {
 }
 
 func (r *Registry) lookup(ctx context.Context, h Handle) (string, []Value, error) {
-	if err := Responsible(h, r.prefix); err != nil {
-		return "", nil, err
-	}
-	if c, ok := r.cached(h.Key()); ok {
-		return c.handle, slices.Clone(c.values), nil
-	}
-	rec, err := r.cat.Record(ctx, RecordKind, h.Key())
-	if errors.Is(err, catalog.ErrNotFound) {
-		return "", nil, fmt.Errorf("handle %s: %w", h, catalog.ErrNotFound)
-	}
+	c, err := r.entry(ctx, h)
 	if err != nil {
 		return "", nil, err
 	}
+	return c.handle, slices.Clone(c.values), nil
+}
+
+// entry is the cache entry of h, read from the catalog if it has none.
+func (r *Registry) entry(ctx context.Context, h Handle) (cached, error) {
+	if err := Responsible(h, r.prefix); err != nil {
+		return cached{}, err
+	}
+	if c, ok := r.cached(h.Key()); ok {
+		return c, nil
+	}
+	rec, err := r.cat.Record(ctx, RecordKind, h.Key())
+	if errors.Is(err, catalog.ErrNotFound) {
+		return cached{}, fmt.Errorf("handle %s: %w", h, catalog.ErrNotFound)
+	}
+	if err != nil {
+		return cached{}, err
+	}
 	var doc recordDoc
 	if err := json.Unmarshal(rec.Doc, &doc); err != nil {
-		return "", nil, fmt.Errorf("handle %s: stored record: %w", h, err)
+		return cached{}, fmt.Errorf("handle %s: stored record: %w", h, err)
 	}
-	r.remember(h.Key(), doc.Handle, doc.Values)
-	return doc.Handle, slices.Clone(doc.Values), nil
+	return r.remember(h.Key(), doc.Handle, doc.Values), nil
+}
+
+// Answer is the Handle REST API's answer to a resolution of h, the whole
+// record (responseCode 1), as JSON: made once per cached resolution.
+func (r *Registry) Answer(ctx context.Context, h Handle) ([]byte, error) {
+	c, err := r.entry(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	asked := h.String()
+	if c.answer != nil && c.answerFor == asked {
+		return c.answer, nil
+	}
+	b, err := json.Marshal(Response{ResponseCode: CodeSuccess, Handle: asked, Values: c.values})
+	if err != nil {
+		return nil, fmt.Errorf("handle %s: %w", h, err)
+	}
+	b = append(b, '\n') // as json.Encoder writes it
+	r.keepAnswer(h.Key(), c, b, asked)
+	return b, nil
 }
