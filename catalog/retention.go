@@ -262,7 +262,9 @@ func (p Period) Validate() error {
 		return invalid("a retention period cannot be negative")
 	case p.IsZero():
 		return invalid("a retention period of zero retains nothing")
-	case p.Years > maxPeriodField || p.Months > maxPeriodField || p.Days > 7*maxPeriodField+maxPeriodField:
+	case p.Years > maxPeriodField || p.Months > maxPeriodField || p.Days > maxPeriodField:
+		// Days as the weeks and days written make them: a period writes
+		// itself in days (String), which must read back.
 		return invalid("retention period too long")
 	}
 	return nil
