@@ -76,22 +76,12 @@ func (z *Zone) SetExpiry(ctx context.Context, caller Principal, req ExpiryReques
 		}
 		if e.Collection != nil {
 			targets = append(targets, Expiry{Path: req.Path, Collection: true})
-			var walk func(q catalog.Path) error
-			walk = func(q catalog.Path) error {
-				subs, err := z.allCollections(ctx, q)
-				if err != nil {
-					return err
-				}
-				for _, s := range subs {
-					targets = append(targets, Expiry{Path: s.Path, Collection: true})
-					if err := walk(s.Path); err != nil {
-						return err
-					}
-				}
-				return nil
-			}
-			if err := walk(req.Path); err != nil {
+			below, err := z.collectionsBelow(ctx, req.Path)
+			if err != nil {
 				return err
+			}
+			for _, c := range below {
+				targets = append(targets, Expiry{Path: c.Path, Collection: true})
 			}
 		}
 		err = z.eachObjectAt(ctx, caller, req.Path, true, catalog.AccessOwn, func(o catalog.DataObject) error {

@@ -194,23 +194,11 @@ func (z *Zone) SetDefaultRetention(ctx context.Context, caller Principal, p cata
 		}
 		colls := []catalog.Collection{coll}
 		if recursive {
-			var walk func(q catalog.Path) error
-			walk = func(q catalog.Path) error {
-				subs, err := z.allCollections(ctx, q)
-				if err != nil {
-					return err
-				}
-				for _, s := range subs {
-					colls = append(colls, s)
-					if err := walk(s.Path); err != nil {
-						return err
-					}
-				}
-				return nil
-			}
-			if err := walk(p); err != nil {
+			below, err := z.collectionsBelow(ctx, p)
+			if err != nil {
 				return err
 			}
+			colls = append(colls, below...)
 		}
 		for _, c := range colls {
 			if err := z.cat.SetDefaultRetention(ctx, c.Path, d); err != nil {
@@ -289,4 +277,25 @@ func (z *Zone) retainBytes(ctx context.Context, obj catalog.DataObject, reps []c
 				"path", obj.Path, "resource", r.Resource, "replica", r.Number, "err", err)
 		}
 	}
+}
+
+// collectionsBelow returns every collection below the collection p, each
+// before the collections it holds.
+func (z *Zone) collectionsBelow(ctx context.Context, p catalog.Path) ([]catalog.Collection, error) {
+	var out []catalog.Collection
+	var walk func(q catalog.Path) error
+	walk = func(q catalog.Path) error {
+		subs, err := z.allCollections(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, s := range subs {
+			out = append(out, s)
+			if err := walk(s.Path); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return out, walk(p)
 }

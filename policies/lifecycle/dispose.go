@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/cel-go/cel"
 
-	"github.com/arca-data/arca/resources"
 	"github.com/arca-data/arca/rules"
 )
 
@@ -22,22 +21,11 @@ func disposeAction(z Zone, o Options) rules.Action {
 			{Name: "path", Type: cel.StringType, Doc: "what to dispose of; default: the operation's object"},
 		},
 		Run: func(ctx context.Context, c *rules.Call) error {
-			if z == nil {
-				return fmt.Errorf("%w: dispose: no zone", resources.ErrUnavailable)
-			}
-			p, err := c.TargetPath()
+			actor, p, e, err := target(ctx, z, c)
 			if err != nil {
 				return err
 			}
 			purge, _ := c.Args["purge"].(bool)
-			actor, err := z.RuleActor(ctx)
-			if err != nil {
-				return err
-			}
-			e, err := z.Stat(ctx, actor, p)
-			if err != nil {
-				return err
-			}
 			if e.Object != nil && e.Object.Lock.Locked(time.Now()) {
 				return e.Object.Lock.Refuse(p, time.Now(), "disposed of")
 			}

@@ -8,11 +8,13 @@ package lifecycle
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/resources"
 	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones"
 )
@@ -49,4 +51,22 @@ func Actions(z Zone, o Options) []rules.Action {
 		o.Client = &http.Client{Timeout: 10 * time.Second}
 	}
 	return []rules.Action{retentionSetAction(z), notifyAction(z, o), disposeAction(z, o)}
+}
+
+// target is what a lifecycle action acts on, as the rules' actor sees it:
+// the call's path and the entry there.
+func target(ctx context.Context, z Zone, c *rules.Call) (zones.Principal, catalog.Path, catalog.Entry, error) {
+	if z == nil {
+		return zones.Principal{}, catalog.Path{}, catalog.Entry{}, fmt.Errorf("%w: %s: no zone", resources.ErrUnavailable, c.Rule)
+	}
+	p, err := c.TargetPath()
+	if err != nil {
+		return zones.Principal{}, catalog.Path{}, catalog.Entry{}, err
+	}
+	actor, err := z.RuleActor(ctx)
+	if err != nil {
+		return zones.Principal{}, catalog.Path{}, catalog.Entry{}, err
+	}
+	e, err := z.Stat(ctx, actor, p)
+	return actor, p, e, err
 }

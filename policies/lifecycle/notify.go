@@ -41,18 +41,7 @@ func notifyAction(z Zone, o Options) rules.Action {
 			{Name: "path", Type: cel.StringType, Doc: "what it is about; default: the operation's object"},
 		},
 		Run: func(ctx context.Context, c *rules.Call) error {
-			if z == nil {
-				return fmt.Errorf("%w: notify: no zone", resources.ErrUnavailable)
-			}
-			p, err := c.TargetPath()
-			if err != nil {
-				return err
-			}
-			actor, err := z.RuleActor(ctx)
-			if err != nil {
-				return err
-			}
-			e, err := z.Stat(ctx, actor, p)
+			_, p, e, err := target(ctx, z, c)
 			if err != nil {
 				return err
 			}

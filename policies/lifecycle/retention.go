@@ -29,11 +29,8 @@ func retentionSetAction(z Zone) rules.Action {
 }
 
 func retentionSet(ctx context.Context, z Zone, c *rules.Call) error {
-	p, err := c.TargetPath()
-	if err != nil {
-		return err
-	}
-	req := zones.RetentionRequest{Path: p}
+	var req zones.RetentionRequest
+	var err error
 	if req.Mode, err = catalog.ParseLockMode(c.String("mode")); err != nil {
 		return err
 	}
@@ -50,14 +47,11 @@ func retentionSet(ctx context.Context, z Zone, c *rules.Call) error {
 			return fmt.Errorf("retention.set for: %w", err)
 		}
 	}
-	actor, err := z.RuleActor(ctx)
+	actor, p, e, err := target(ctx, z, c)
 	if err != nil {
 		return err
 	}
-	e, err := z.Stat(ctx, actor, p)
-	if err != nil {
-		return err
-	}
+	req.Path = p
 	if e.Collection != nil {
 		req.Recursive = true
 	} else if l := e.Object.Lock; l.Mode == req.Mode {
