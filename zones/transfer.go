@@ -206,6 +206,7 @@ func (z *Zone) put(ctx context.Context, caller Principal, req PutRequest, body i
 		// a store that locks (retention.go).
 		z.retainBytes(context.WithoutCancel(ctx), obj, obj.Replicas, false)
 	}
+	z.noteAccess(ctx, obj)
 	return obj, nil
 }
 
@@ -455,6 +456,10 @@ func (z *Zone) openWith(ctx context.Context, p catalog.Path, o OpenOptions) (cat
 		if err != nil {
 			tried = append(tried, fmt.Sprintf("replica %d on %s: %v", rep.Number, rep.Resource, err))
 			continue
+		}
+		z.noteAccess(ctx, obj)
+		if !o.chosen() {
+			z.restageAfterRead(ctx, obj, rep)
 		}
 		return obj, rep, rc, nil
 	}

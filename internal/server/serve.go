@@ -316,7 +316,9 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	}
 	jobsDone := make(chan struct{})
 	go func() { defer close(jobsDone); zone.RunJobs(maintCtx, cfg.Jobs) }()
-	defer func() { stopMaint(); <-jobsDone }()
+	atimesDone := make(chan struct{})
+	go func() { defer close(atimesDone); zone.RunAccessTimes(maintCtx, 0) }()
+	defer func() { stopMaint(); <-jobsDone; <-atimesDone }()
 
 	served := make(chan error, 3)
 	stopHTTP := func(context.Context) {}
