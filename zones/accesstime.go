@@ -2,11 +2,14 @@ package zones
 
 import (
 	"context"
+	"fmt"
 	"maps"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/arca-data/arca/catalog"
+	"github.com/arca-data/arca/catalog/query"
 )
 
 // AccessTimeFlush is how often the access times of data objects on tiered
@@ -134,4 +137,79 @@ func (z *Zone) pendingAccessTimes() map[catalog.Path]time.Time {
 	z.atimes.mu.Lock()
 	defer z.atimes.mu.Unlock()
 	return maps.Clone(z.atimes.pending)
+}
+
+// backfillAccessTimes gives every data object with a replica below the
+// resource name an access time, its replica's modify time, unless it has
+// a later one: objects put before the resource joined a tier group would
+// otherwise never be seen at rest. It pages through them by DATA_ID.
+func (z *Zone) backfillAccessTimes(ctx context.Context, name string) (int, error) {
+	t, err := z.tree(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, ok := t.Lookup(name)
+	if !ok {
+		return 0, fmt.Errorf("%w: resource %s", catalog.ErrNotFound, name)
+	}
+	admin := catalog.Caller{User: catalog.UserID{Name: DefaultAdmin, Zone: z.name}, Admin: true}
+	total := 0
+	for _, leaf := range n.Leaves() {
+		for after := int64(0); ; {
+			q, err := query.Parse(fmt.Sprintf("select DATA_ID, COLL_NAME, DATA_NAME, DATA_MODIFY_TIME where DATA_RESC_NAME = '%s' and DATA_ID > '%d' order by DATA_ID limit %d",
+				leaf.Name(), after, catalog.MaxAccessTimes))
+			if err != nil {
+				return total, err
+			}
+			times := map[catalog.Path]time.Time{}
+			rows := 0
+			err = z.cat.Query(ctx, q, admin, func(r []string) error {
+				rows++
+				id, err := strconv.ParseInt(r[0], 10, 64)
+				if err != nil {
+					return fmt.Errorf("DATA_ID %q: %w", r[0], err)
+				}
+				after = id
+				coll := r[1]
+				if coll != "/" {
+					coll += "/"
+				}
+				p, err := catalog.ParsePath(coll + r[2])
+				if err != nil {
+					return err
+				}
+				at, err := parseQueryTime(r[3])
+				if err != nil {
+					return err
+				}
+				if at.After(times[p]) {
+					times[p] = at
+				}
+				return nil
+			})
+			if err != nil {
+				return total, err
+			}
+			if err := z.cat.SetAccessTimes(ctx, times); err != nil {
+				return total, err
+			}
+			total += len(times)
+			if rows < catalog.MaxAccessTimes {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+// parseQueryTime reads a time column of a query's row.
+func parseQueryTime(s string) (time.Time, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("time %q: %w", s, err)
+	}
+	return t, nil
 }

@@ -287,7 +287,23 @@ func (z *Zone) SetTier(ctx context.Context, caller Principal, name, field, value
 			if err := z.checkTierChange(ctx, name, g, n); err != nil {
 				return err
 			}
-			return set(TierGroupAttr, g, strconv.Itoa(n))
+			if err := set(TierGroupAttr, g, strconv.Itoa(n)); err != nil {
+				return err
+			}
+			// What is there already gets an access time, its last write,
+			// so that tiering sees it; in the background, as it may be a
+			// million objects.
+			go func() {
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Hour)
+				defer cancel()
+				n, err := z.backfillAccessTimes(ctx, name)
+				if err != nil {
+					z.log.Warn("give the objects on a new tier their access times", "resource", name, "objects", n, "err", err)
+					return
+				}
+				z.log.Info("objects on a new tier got their access times", "resource", name, "objects", n)
+			}()
+			return nil
 		case "untier":
 			if group.Value == "" {
 				return bad("resource %s is in no tier group", name)

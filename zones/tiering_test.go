@@ -91,6 +91,9 @@ func TestAccessTimesBatched(t *testing.T) {
 	e := newFaultEnv(t)
 	e.mkresc("fast", "posix")
 	e.mkresc("plain", "posix")
+	if err := e.put("before", "fast", []byte("put before the tier was"), false); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.zone.ModifyResource(e.ctx, As(e.rods), "fast", "tier", "g 0"); err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +125,15 @@ func TestAccessTimesBatched(t *testing.T) {
 			}
 		}
 		return ""
+	}
+	// What was on the resource before it joined the group gets its last
+	// write as its access time, in the background.
+	deadline := time.Now().Add(10 * time.Second)
+	for at("before") == "" {
+		if time.Now().After(deadline) {
+			t.Fatal("the object put before the resource was tiered has no access time")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if at("a") == "" || at("b") == "" || at("c") != "" {
 		t.Fatalf("access times a=%q b=%q c=%q", at("a"), at("b"), at("c"))

@@ -42,10 +42,12 @@ type TierResult struct {
 
 // TierPass moves every data object at rest on a tier of a group (every
 // group when group is "") to the next tier: an object rests on a tier when
-// its replica there was last written before the tier's time and it has not
-// been read since (catalog.AccessTimeAttr). The selection is one query per
-// tier leaf and batch, in DATA_ID order, so a pass over a million objects
-// reads only those at rest; the moves run workers at a time.
+// nobody has read or written it for longer than the tier's time (its
+// catalog.AccessTimeAttr, as iRODS storage tiering reads
+// irods::access_time). The selection is one query per tier leaf and
+// batch, in DATA_ID order, answered by the index of AVU values, so a pass
+// over a million objects reads only those at rest; the moves run workers
+// at a time.
 func TierPass(ctx context.Context, z Tiering, actor zones.Principal, group string, batch, workers int, now time.Time) (TierResult, error) {
 	var res TierResult
 	if batch <= 0 {
@@ -137,12 +139,16 @@ func tierLeaf(ctx context.Context, z Tiering, actor zones.Principal, leaf string
 }
 
 // atRest selects, in DATA_ID order after after, up to batch objects with a
-// replica on leaf last written before cutoff, less those read since.
+// replica on leaf that nobody has read or written since cutoff (their
+// catalog.AccessTimeAttr is older; the zone keeps it for every object on
+// a tiered resource). It returns the ids selected and their paths.
 func atRest(ctx context.Context, z Tiering, actor zones.Principal, leaf string, cutoff time.Time, after int64, batch int) ([]int64, []catalog.Path, error) {
-	q := fmt.Sprintf("select DATA_ID, COLL_NAME, DATA_NAME where DATA_RESC_NAME = '%s' and DATA_MODIFY_TIME < '%d' and DATA_ID > '%d' order by DATA_ID limit %d",
-		leaf, cutoff.Unix(), after, batch)
-	var ids []int64
-	byID := map[int64]catalog.Path{}
+	q := fmt.Sprintf("select DATA_ID, COLL_NAME, DATA_NAME where DATA_RESC_NAME = '%s' and META_DATA_ATTR_NAME = '%s' and META_DATA_ATTR_VALUE < '%s' and DATA_ID > '%d' order by DATA_ID limit %d",
+		leaf, catalog.AccessTimeAttr, catalog.AccessTimeValue(cutoff), after, batch)
+	var (
+		ids   []int64
+		paths []catalog.Path
+	)
 	err := z.Query(ctx, actor, q, func(_ []string, rows [][]string) error {
 		for _, r := range rows {
 			id, err := strconv.ParseInt(r[0], 10, 64)
@@ -157,37 +163,15 @@ func atRest(ctx context.Context, z Tiering, actor zones.Principal, leaf string, 
 			if err != nil {
 				return err
 			}
-			if _, ok := byID[id]; !ok {
-				ids = append(ids, id)
+			if len(ids) > 0 && ids[len(ids)-1] == id {
+				continue
 			}
-			byID[id] = p
-		}
-		return nil
-	})
-	if err != nil || len(ids) == 0 {
-		return nil, nil, err
-	}
-	// Those read since the cutoff stay: one query over the batch's ids.
-	q = fmt.Sprintf("select DATA_ID where DATA_RESC_NAME = '%s' and META_DATA_ATTR_NAME = '%s' and META_DATA_ATTR_VALUE >= '%s' and DATA_ID between '%d' '%d'",
-		leaf, catalog.AccessTimeAttr, catalog.AccessTimeValue(cutoff), ids[0], ids[len(ids)-1])
-	err = z.Query(ctx, actor, q, func(_ []string, rows [][]string) error {
-		for _, r := range rows {
-			if id, err := strconv.ParseInt(r[0], 10, 64); err == nil {
-				delete(byID, id)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	paths := make([]catalog.Path, 0, len(byID))
-	for _, id := range ids {
-		if p, ok := byID[id]; ok {
+			ids = append(ids, id)
 			paths = append(paths, p)
 		}
-	}
-	return ids, paths, nil
+		return nil
+	})
+	return ids, paths, err
 }
 
 // TierMove moves the object at p from leaf, a storage resource of tier
