@@ -31,7 +31,7 @@ type Tiering interface {
 // with one query, and DefaultTierWorkers how many it moves at once.
 const (
 	DefaultTierBatch   = 500
-	DefaultTierWorkers = 8
+	DefaultTierWorkers = 16
 )
 
 // TierResult counts what a tiering pass did.
