@@ -22,6 +22,11 @@ import (
 // benchZone is a zone on SQLite with a POSIX default resource, for the
 // tiering benchmarks.
 func benchZone(b *testing.B) (*zones.Zone, zones.Principal, string) {
+	return testZone(b)
+}
+
+// testZone is a zone on SQLite with a POSIX default resource.
+func testZone(b testing.TB) (*zones.Zone, zones.Principal, string) {
 	b.Helper()
 	ctx := context.Background()
 	dir := b.TempDir()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ import (
 
 // Tiering is what the tiering actions ask of the zone beside Zone.
 type Tiering interface {
+	Stat(ctx context.Context, caller zones.Principal, p catalog.Path) (catalog.Entry, error)
 	TierGroups(ctx context.Context) ([]zones.TierGroup, error)
 	Query(ctx context.Context, caller zones.Principal, text string, fn func(columns []string, rows [][]string) error) error
 	PhysMove(ctx context.Context, caller zones.Principal, req zones.PhysMoveRequest, report func(zones.ReplicaChange) error) error
@@ -194,6 +196,20 @@ func TierMove(ctx context.Context, z Tiering, actor zones.Principal, p catalog.P
 			return fail(err)
 		}
 		return nil
+	}
+	if level.Preserve {
+		// Moved on before, its replica here kept: nothing to do.
+		e, err := z.Stat(ctx, actor, p)
+		if err != nil {
+			return fail(err)
+		}
+		if e.Object != nil {
+			for _, r := range e.Object.Good() {
+				if slices.Contains(next.Leaves, r.Resource) {
+					return nil
+				}
+			}
+		}
 	}
 	number := -1
 	err := z.Replicate(ctx, actor, zones.ReplicateRequest{Path: p, Dest: next.Resource, Source: leaf}, func(ch zones.ReplicaChange) error {
