@@ -72,6 +72,9 @@ func (z *Zone) Put(ctx context.Context, caller Principal, req PutRequest, body i
 	var obj catalog.DataObject
 	op := &Op{Name: "put", Caller: caller, Path: req.Path, Resource: req.Resource, Size: req.Size, AVUs: req.Metadata}
 	err := z.do(ctx, op, func(ctx context.Context) error {
+		if err := z.checkReserved(caller, req.Metadata...); err != nil {
+			return err
+		}
 		var err error
 		req.Resource = op.Resource // a rule may have chosen another
 		obj, err = z.put(ctx, As(z.ownerFor(ctx, op, req.Path)), req, body)
