@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
 	"github.com/arca-data/arca/resources/drivers"
+	"github.com/arca-data/arca/resources/s3"
 	"github.com/arca-data/arca/resources/s3/s3test"
 	"github.com/arca-data/arca/zones"
 )
@@ -152,6 +154,56 @@ func BenchmarkTierPass(b *testing.B) {
 	}
 	cfg := s3test.Config(b)
 	ctx := context.Background()
+	// The floor: the same number of 1 KiB objects written straight to the
+	// MinIO bucket by the S3 driver, as many at a time as a pass moves.
+	b.Run("s3-driver-alone", func(b *testing.B) {
+		c := cfg
+		c.Prefix += "-raw-" + s3test.Unique()
+		d, err := s3.Open(ctx, c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data := bytes.Repeat([]byte("x"), 1024)
+		var runs []time.Duration
+		for i := range b.N {
+			t0 := time.Now()
+			var (
+				wg   sync.WaitGroup
+				work = make(chan int)
+				errs = make(chan error, files)
+			)
+			for range DefaultTierWorkers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for f := range work {
+						w, err := d.Create(ctx, fmt.Sprintf("run%d/f%05d", i, f))
+						if err == nil {
+							if _, err = w.Write(data); err == nil {
+								_, err = w.Commit()
+							}
+						}
+						if err != nil {
+							errs <- err
+						}
+					}
+				}()
+			}
+			for f := range files {
+				work <- f
+			}
+			close(work)
+			wg.Wait()
+			close(errs)
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+			runs = append(runs, time.Since(t0))
+		}
+		m := median(runs)
+		b.ReportMetric(float64(files)/m.Seconds(), "objects/s")
+		b.Logf("%d objects written to S3 by the driver alone: median %v, %.0f objects/s (runs %v)", files, m, float64(files)/m.Seconds(), runs)
+	})
 	for _, dest := range []string{"s3", "posix"} {
 		b.Run("to-"+dest, func(b *testing.B) {
 			z, rods, dir := benchZone(b)
