@@ -96,6 +96,11 @@ const (
 	OpRetentionDefault OpName = "retention.default"
 	OpRetentionList    OpName = "retention.list"
 	OpRetentionExpire  OpName = "retention.expire"
+	// The registry of federated zones (remotezones.go).
+	OpZoneCreate OpName = "zone.create"
+	OpZoneModify OpName = "zone.modify"
+	OpZoneRemove OpName = "zone.remove"
+	OpZoneList   OpName = "zone.list"
 )
 
 // Facts an operation gives rules beyond the caller (see Op): which of its
@@ -301,6 +306,12 @@ var operations = map[OpName]operation{
 	OpRetentionList:    {needs: readPath, facts: []string{FactPath}, adminReads: true},
 	// An expiry is set by who owns all it reaches (a collection: the tree).
 	OpRetentionExpire: {needs: ownTree, facts: []string{FactPath}},
+	// Federation is the administrators'; which zones there are every
+	// user may see (iRODS's iadmin lz).
+	OpZoneCreate: {needs: adminOnly},
+	OpZoneModify: {needs: adminOnly},
+	OpZoneRemove: {needs: adminOnly},
+	OpZoneList:   {needs: anyone},
 }
 
 func raidLink(op *Op) ([]need, error) {
