@@ -224,6 +224,11 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	if err != nil {
 		return err
 	}
+	// The certificate this zone's servers present to federated zones,
+	// naming the zone; their administrators register DIR/tls/ca.pem.
+	if _, err := tlsca.LoadOrCreateZoneCert(filepath.Join(dir, "tls"), zoneName); err != nil {
+		cfg.Logger.Warn("no zone certificate: other zones cannot trust this one", "err", err)
+	}
 	ldapLogin, err := cfg.LDAP.Login()
 	if err != nil {
 		return err
