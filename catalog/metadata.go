@@ -183,6 +183,16 @@ func (t AVUTarget) Validate() error {
 // nor fake a notice; the zone and rules set them without imeta.
 const ReservedAttributePrefix = "arca."
 
+// IsReservedAttribute reports whether attribute is one the zone and its
+// policies keep: those that begin with ReservedAttributePrefix, and the
+// mirrors of PID records and RAiD links (PID, EUDAT/..., RAiD), which a
+// writer could otherwise forge on the object page or set to keep a rule
+// such as "mint when object.pid is empty" from ever minting.
+func IsReservedAttribute(attribute string) bool {
+	return strings.HasPrefix(attribute, ReservedAttributePrefix) || attribute == "PID" || attribute == "RAiD" ||
+		strings.HasPrefix(attribute, "EUDAT/")
+}
+
 // AVUBatch is AVUs to attach to one target, an item of AddMetadataBulk.
 type AVUBatch struct {
 	Target AVUTarget

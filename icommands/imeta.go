@@ -495,7 +495,7 @@ func imetaCopy(ctx context.Context, c *client, in imetaArgs, from *arcapb.Metada
 	for _, avu := range src {
 		// The zone's own attributes (an expiry, an access time) are not
 		// the source's to give: they are not copied.
-		if strings.HasPrefix(avu.GetAttribute(), catalog.ReservedAttributePrefix) {
+		if catalog.IsReservedAttribute(avu.GetAttribute()) {
 			continue
 		}
 		if !held[avuID(avu)] {

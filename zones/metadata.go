@@ -3,7 +3,6 @@ package zones
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/arca-data/arca/catalog"
 )
@@ -15,8 +14,8 @@ func (z *Zone) checkReserved(caller Principal, avus ...catalog.AVU) error {
 		return nil
 	}
 	for _, a := range avus {
-		if strings.HasPrefix(a.Attribute, catalog.ReservedAttributePrefix) {
-			return fmt.Errorf("%w: %s is an attribute the zone keeps (iretention, tiering, the lifecycle rules); only a rodsadmin in admin mode (-M) changes it with imeta",
+		if catalog.IsReservedAttribute(a.Attribute) {
+			return fmt.Errorf("%w: %s is an attribute the zone keeps (iretention, tiering, the lifecycle rules, PIDs, RAiD links); only a rodsadmin in admin mode (-M) changes it with imeta",
 				catalog.ErrPermission, a.Attribute)
 		}
 	}
