@@ -96,6 +96,11 @@ const (
 	OpRetentionDefault OpName = "retention.default"
 	OpRetentionList    OpName = "retention.list"
 	OpRetentionExpire  OpName = "retention.expire"
+	// Preservation certificates (policies/certificates; see
+	// certificates.go).
+	OpCertIssue OpName = "certificate.issue"
+	OpCertList  OpName = "certificate.list"
+	OpCertShow  OpName = "certificate.show"
 )
 
 // Facts an operation gives rules beyond the caller (see Op): which of its
@@ -301,6 +306,14 @@ var operations = map[OpName]operation{
 	OpRetentionList:    {needs: readPath, facts: []string{FactPath}, adminReads: true},
 	// An expiry is set by who owns all it reaches (a collection: the tree).
 	OpRetentionExpire: {needs: ownTree, facts: []string{FactPath}},
+	// A certificate is issued by rodsadmin or a member of the steward
+	// group (Op.Group), who must be able to read all it certifies; it is
+	// listed and shown to who may read its subject.
+	OpCertIssue: {needs: func(op *Op) ([]need, error) {
+		return []need{{steward: true, stewards: op.Group}, {path: op.Path, level: catalog.AccessRead, tree: true}}, nil
+	}, facts: []string{FactPath}},
+	OpCertList: {needs: readPath, facts: []string{FactPath}, adminReads: true},
+	OpCertShow: {needs: readPath, facts: []string{FactPath}},
 }
 
 func raidLink(op *Op) ([]need, error) {
