@@ -283,6 +283,7 @@ var apiFiles = []protoreflect.FileDescriptor{
 	arcapb.File_arca_v1_pid_proto,
 	arcapb.File_arca_v1_raid_proto,
 	arcapb.File_arca_v1_retention_proto,
+	arcapb.File_arca_v1_certificate_proto,
 }
 
 func walkCases() []walkCase {
@@ -913,7 +914,7 @@ func walkCases() []walkCase {
 				}},
 		)
 	}
-	return append(cases, provenanceWalkCases()...)
+	return append(append(cases, provenanceWalkCases()...), certificateWalkCases()...)
 }
 
 // walkEnv is a zone served over TLS gRPC on loopback.
@@ -966,6 +967,7 @@ func newWalkEnv(t *testing.T) *walkEnv {
 	}
 	svc := NewService(z, auth.New(z, auth.Options{Logger: slog.New(slog.DiscardHandler)}))
 	pidSrv := installKeepers(t, z, cat, svc.auth)
+	installCertificates(t, z, cat, walkTLSDir(dir))
 	g := grpc.NewServer(grpc.Creds(credentials.NewTLS(tlsConf)),
 		grpc.ChainUnaryInterceptor(svc.UnaryInterceptor),
 		grpc.ChainStreamInterceptor(svc.StreamInterceptor))

@@ -1,0 +1,80 @@
+package rpc
+
+import (
+	"context"
+
+	"google.golang.org/grpc"
+
+	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/zones"
+)
+
+// certificateService is the gRPC face of preservation certificates
+// (api/arca/v1/certificate.proto, zones/certificates.go).
+type certificateService struct {
+	arcapb.UnimplementedCertificatesServer
+	zone *zones.Zone
+}
+
+func certificatePB(c zones.Certificate) *arcapb.CertificateInfo {
+	out := &arcapb.CertificateInfo{Id: c.ID, Subject: c.Subject.String(), Issuer: c.Issuer.String(),
+		Objects: int64(c.Objects), Bytes: c.Bytes, SupersededBy: c.SupersededBy}
+	if !c.IssuedAt.IsZero() {
+		out.IssuedUnix = c.IssuedAt.Unix()
+	}
+	return out
+}
+
+// sendCertificate streams c's info and its file in pieces.
+func sendCertificate(c zones.Certificate, stream grpc.ServerStreamingServer[arcapb.CertificateChunk]) error {
+	file := c.File
+	msg := &arcapb.CertificateChunk{Info: certificatePB(c)}
+	for first := true; first || len(file) > 0; first = false {
+		n := min(len(file), exportChunk)
+		msg.Data = file[:n]
+		if err := stream.Send(msg); err != nil {
+			return err
+		}
+		file = file[n:]
+		msg = &arcapb.CertificateChunk{}
+	}
+	return nil
+}
+
+func (s *certificateService) Issue(req *arcapb.IssueCertificateRequest, stream grpc.ServerStreamingServer[arcapb.CertificateChunk]) error {
+	ctx := stream.Context()
+	p, err := parsePath(req.Path)
+	if err != nil {
+		return err
+	}
+	c, err := s.zone.IssueCertificate(ctx, caller(ctx), p)
+	if err != nil {
+		return err
+	}
+	return sendCertificate(c, stream)
+}
+
+func (s *certificateService) Show(req *arcapb.ShowCertificateRequest, stream grpc.ServerStreamingServer[arcapb.CertificateChunk]) error {
+	ctx := stream.Context()
+	c, err := s.zone.ShowCertificate(ctx, caller(ctx), req.Id)
+	if err != nil {
+		return err
+	}
+	return sendCertificate(c, stream)
+}
+
+func (s *certificateService) List(ctx context.Context, req *arcapb.ListCertificatesRequest) (*arcapb.ListCertificatesResponse, error) {
+	p, err := parsePath(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := s.zone.ListCertificates(ctx, caller(ctx), p)
+	if err != nil {
+		return nil, err
+	}
+	out := &arcapb.ListCertificatesResponse{}
+	for _, c := range cs {
+		out.Certificates = append(out.Certificates, certificatePB(c))
+	}
+	return out, nil
+}
