@@ -1,3 +1,9 @@
+// Package certificates issues and keeps a zone's preservation certificates
+// (the format and its verification are api/certificate, which icert verify
+// uses too): it gathers what a certificate says from the catalog (digests,
+// replicas, locks, PIDs, RAiD, provenance heads), computes an object's
+// SHA-512 once and keeps it, signs with the zone's certificate-signing
+// key, and stores certificates and their manifests as catalog records.
 package certificates
 
 import (
@@ -17,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arca-data/arca/api/certificate"
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/zones"
 )
@@ -62,14 +69,14 @@ type Config struct {
 // Keeper issues and keeps a zone's certificates: zones.CertificateKeeper.
 type Keeper struct {
 	cat    Catalog
-	signer *Signer
+	signer *certificate.Signer
 	cfg    Config
 }
 
 var _ zones.CertificateKeeper = (*Keeper)(nil)
 
 // NewKeeper issues with signer and keeps certificates in cat.
-func NewKeeper(cat Catalog, signer *Signer, cfg Config) *Keeper {
+func NewKeeper(cat Catalog, signer *certificate.Signer, cfg Config) *Keeper {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -136,16 +143,16 @@ func (k *Keeper) Issue(ctx context.Context, req zones.CertificateRequest) (zones
 	if err != nil {
 		return zones.Certificate{}, err
 	}
-	body := Body{
-		Version:  BodyVersion,
+	body := certificate.Body{
+		Version:  certificate.BodyVersion,
 		ID:       id,
-		IssuedAt: formatTime(now),
-		Issuer:   Issuer{Zone: k.cfg.Zone, Organisation: k.cfg.Organisation, IssuedBy: req.Issuer.String()},
-		Subject:  Subject{Path: subject.String(), Kind: kind, PIDs: []string{}},
-		Policy:   Policy{RuleSetVersion: req.RuleSetVersion, RuleSetDigest: req.RuleSetDigest},
-		QoS:      QoS{Required: map[string]string{}, Observed: map[string]string{}, Status: QoSNotEvaluated},
-		Objects:  []Object{},
-		Replicas: []ReplicaSummary{},
+		IssuedAt: certificate.FormatTime(now),
+		Issuer:   certificate.Issuer{Zone: k.cfg.Zone, Organisation: k.cfg.Organisation, IssuedBy: req.Issuer.String()},
+		Subject:  certificate.Subject{Path: subject.String(), Kind: kind, PIDs: []string{}},
+		Policy:   certificate.Policy{RuleSetVersion: req.RuleSetVersion, RuleSetDigest: req.RuleSetDigest},
+		QoS:      certificate.QoS{Required: map[string]string{}, Observed: map[string]string{}, Status: certificate.QoSNotEvaluated},
+		Objects:  []certificate.Object{},
+		Replicas: []certificate.ReplicaSummary{},
 	}
 	if err := k.describeSubject(ctx, req.Subject, &body); err != nil {
 		return zones.Certificate{}, err
@@ -158,7 +165,7 @@ func (k *Keeper) Issue(ctx context.Context, req zones.CertificateRequest) (zones
 	if err != nil {
 		return zones.Certificate{}, err
 	}
-	inline := len(req.Objects) <= MaxInlineObjects
+	inline := len(req.Objects) <= certificate.MaxInlineObjects
 	body.ObjectsOmitted = !inline
 	var pids map[catalog.ID][]string
 	if inline {
@@ -166,13 +173,13 @@ func (k *Keeper) Issue(ctx context.Context, req zones.CertificateRequest) (zones
 			return zones.Certificate{}, err
 		}
 	}
-	entries := make([]Entry, 0, len(req.Objects))
-	summary := map[string]*ReplicaSummary{}
+	entries := make([]certificate.Entry, 0, len(req.Objects))
+	summary := map[string]*certificate.ReplicaSummary{}
 	var modified time.Time
 	for _, o := range req.Objects {
 		d := digests[o.ID]
 		rel := bagPath(subject, o.Path, req.Subject.Collection != nil)
-		entries = append(entries, Entry{Path: rel, Size: d.Size, SHA256: d.SHA256, SHA512: d.SHA512})
+		entries = append(entries, certificate.Entry{Path: rel, Size: d.Size, SHA256: d.SHA256, SHA512: d.SHA512})
 		if o.ModifyTime.After(modified) {
 			modified = o.ModifyTime
 		}
@@ -180,7 +187,7 @@ func (k *Keeper) Issue(ctx context.Context, req zones.CertificateRequest) (zones
 		for _, r := range o.Replicas {
 			s := summary[r.Resource]
 			if s == nil {
-				s = &ReplicaSummary{Resource: r.Resource, Medium: media[r.Resource]}
+				s = &certificate.ReplicaSummary{Resource: r.Resource, Medium: media[r.Resource]}
 				summary[r.Resource] = s
 			}
 			if r.Status == catalog.ReplicaGood {
@@ -192,13 +199,13 @@ func (k *Keeper) Issue(ctx context.Context, req zones.CertificateRequest) (zones
 		if !inline {
 			continue
 		}
-		obj := Object{Path: rel, Size: d.Size, Fixity: []Digest{{AlgSHA256, d.SHA256}, {AlgSHA512, d.SHA512}},
-			PIDs: pids[o.ID], Retention: lockOf(o.Lock), Replicas: []Replica{}}
+		obj := certificate.Object{Path: rel, Size: d.Size, Fixity: []certificate.Digest{{Alg: certificate.AlgSHA256, Value: d.SHA256}, {Alg: certificate.AlgSHA512, Value: d.SHA512}},
+			PIDs: pids[o.ID], Retention: lockOf(o.Lock), Replicas: []certificate.Replica{}}
 		if obj.PIDs == nil {
 			obj.PIDs = []string{}
 		}
 		for _, r := range o.Replicas {
-			rep := Replica{Number: r.Number, Resource: r.Resource, Medium: media[r.Resource], Status: r.Status.String()}
+			rep := certificate.Replica{Number: r.Number, Resource: r.Resource, Medium: media[r.Resource], Status: r.Status.String()}
 			if d.Replica == r.Number && d.CheckedAt != "" {
 				rep.LastFixityCheck, rep.Outcome = d.CheckedAt, d.Outcome
 			}
@@ -211,7 +218,7 @@ func (k *Keeper) Issue(ctx context.Context, req zones.CertificateRequest) (zones
 		}
 		body.Objects = append(body.Objects, obj)
 	}
-	body.Subject.Modified = formatTime(modified)
+	body.Subject.Modified = certificate.FormatTime(modified)
 	for _, name := range slices.Sorted(mapKeys(summary)) {
 		body.Replicas = append(body.Replicas, *summary[name])
 	}
@@ -221,22 +228,22 @@ func (k *Keeper) Issue(ctx context.Context, req zones.CertificateRequest) (zones
 		return zones.Certificate{}, err
 	}
 	if prev != nil {
-		body.Previous = Previous{ID: prev.ID, Digest: prev.BodyDigest}
+		body.Previous = certificate.Previous{ID: prev.ID, Digest: prev.BodyDigest}
 	}
 	file, canonical, err := k.signer.Issue(body, entries)
 	if err != nil {
 		return zones.Certificate{}, fmt.Errorf("certify %s: %w", subject, err)
 	}
-	f, err := ParseFile(file)
+	f, err := certificate.ParseFile(file)
 	if err != nil {
 		return zones.Certificate{}, err
 	}
 	rec := certRecord{ID: id, Subject: subject.String(), Issuer: req.Issuer.String(), IssuedAt: body.IssuedAt,
-		Objects: len(entries), BodyDigest: BodyDigest(canonical)}
+		Objects: len(entries), BodyDigest: certificate.BodyDigest(canonical)}
 	for _, e := range entries {
 		rec.Bytes += e.Size
 	}
-	parts := map[string]string{"jws": f.JWS, ManifestSHA512: f.Manifests[ManifestSHA512], ManifestSHA256: f.Manifests[ManifestSHA256]}
+	parts := map[string]string{"jws": f.JWS, certificate.ManifestSHA512: f.Manifests[certificate.ManifestSHA512], certificate.ManifestSHA256: f.Manifests[certificate.ManifestSHA256]}
 	if err := k.store(ctx, rec, ref, req.Issuer, parts); err != nil {
 		return zones.Certificate{}, fmt.Errorf("certify %s: %w", subject, err)
 	}
@@ -281,16 +288,16 @@ func newID() (string, error) {
 	return "urn:uuid:" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
 }
 
-func lockOf(l catalog.Lock) Lock {
-	out := Lock{Mode: "none", Hold: l.Hold}
+func lockOf(l catalog.Lock) certificate.Lock {
+	out := certificate.Lock{Mode: "none", Hold: l.Hold}
 	if l.Mode != catalog.LockNone {
 		out.Mode = string(l.Mode)
-		out.Until = formatTime(l.Until)
+		out.Until = certificate.FormatTime(l.Until)
 	}
 	return out
 }
 
-func addLock(s *RetentionSummary, l catalog.Lock) {
+func addLock(s *certificate.RetentionSummary, l catalog.Lock) {
 	if l.Hold {
 		s.Held++
 	}
@@ -298,7 +305,7 @@ func addLock(s *RetentionSummary, l catalog.Lock) {
 		return
 	}
 	s.Locked++
-	u := formatTime(l.Until)
+	u := certificate.FormatTime(l.Until)
 	if s.EarliestUntil == "" || u < s.EarliestUntil {
 		s.EarliestUntil = u
 	}
@@ -308,7 +315,7 @@ func addLock(s *RetentionSummary, l catalog.Lock) {
 }
 
 // describeSubject adds the subject's PIDs, RAiD and provenance head.
-func (k *Keeper) describeSubject(ctx context.Context, e catalog.Entry, b *Body) error {
+func (k *Keeper) describeSubject(ctx context.Context, e catalog.Entry, b *certificate.Body) error {
 	target := catalog.ObjectTarget(e.Path())
 	if e.Collection != nil {
 		target = catalog.CollectionTarget(e.Path())
@@ -422,7 +429,7 @@ func (k *Keeper) digests(ctx context.Context, req zones.CertificateRequest, now 
 			return nil, err
 		}
 		if want != "" && d.SHA256 != want {
-			return nil, fmt.Errorf("certify %s: %w: replica %d reads SHA-256 %s, the catalog says %s (run ichksum -K / ifsck)", o.Path, catalog.ErrConflict, d.Replica, short(d.SHA256), short(want))
+			return nil, fmt.Errorf("certify %s: %w: replica %d reads SHA-256 %s, the catalog says %s (run ichksum -K / ifsck)", o.Path, catalog.ErrConflict, d.Replica, shortDigest(d.SHA256), shortDigest(want))
 		}
 		doc, _ := json.Marshal(d)
 		rec := catalog.Record{Kind: KindDigest, Key: ref, Ref: ref, Owner: o.Owner, Doc: doc}
@@ -457,7 +464,7 @@ func (k *Keeper) readDigests(ctx context.Context, req zones.CertificateRequest, 
 	}
 	k.cfg.Logger.Debug("SHA-512 computed", "path", o.Path.String(), "replica", rep.Number, "bytes", n)
 	return digestRecord{SHA256: hex.EncodeToString(h256.Sum(nil)), SHA512: hex.EncodeToString(h512.Sum(nil)),
-		Size: n, Replica: rep.Number, CheckedAt: formatTime(now), Outcome: "pass"}, nil
+		Size: n, Replica: rep.Number, CheckedAt: certificate.FormatTime(now), Outcome: "pass"}, nil
 }
 
 // hexSHA256 turns the catalog's "sha2:BASE64" into hex ("" for none).
@@ -477,7 +484,7 @@ func hexSHA256(checksum string) (string, error) {
 // presence means every part is there.
 func (k *Keeper) store(ctx context.Context, rec certRecord, ref string, owner catalog.UserID, parts map[string]string) error {
 	var recs []catalog.Record
-	for _, name := range []string{"jws", ManifestSHA512, ManifestSHA256} {
+	for _, name := range []string{"jws", certificate.ManifestSHA512, certificate.ManifestSHA256} {
 		content := parts[name]
 		n := 0
 		for {
@@ -604,11 +611,18 @@ func (k *Keeper) Get(ctx context.Context, id string) (zones.Certificate, error) 
 		}
 		parts[name] = b.String()
 	}
-	file, err := File{Format: FileFormat, JWS: parts["jws"], Manifests: map[string]string{ManifestSHA512: parts[ManifestSHA512], ManifestSHA256: parts[ManifestSHA256]}}.Marshal()
+	file, err := certificate.File{Format: certificate.FileFormat, JWS: parts["jws"], Manifests: map[string]string{certificate.ManifestSHA512: parts[certificate.ManifestSHA512], certificate.ManifestSHA256: parts[certificate.ManifestSHA256]}}.Marshal()
 	if err != nil {
 		return zones.Certificate{}, err
 	}
 	out := toCertificate(c)
 	out.File = file
 	return out, nil
+}
+
+func shortDigest(d string) string {
+	if len(d) > 16 {
+		return d[:16] + "…"
+	}
+	return d
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/arca-data/arca/api/certificate"
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
 	"github.com/arca-data/arca/internal/tlsca"
@@ -61,7 +62,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := certificates.NewSigner(key, chain[:1])
+	signer, err := certificate.NewSigner(key, chain[:1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,14 +139,14 @@ func TestIssueFromTheZone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bob (steward, read) issue: %v", err)
 	}
-	v, err := certificates.Verify(first.File, e.roots)
+	v, err := certificate.Verify(first.File, e.roots)
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
 	if v.Body.Subject.Path != pkg.String() || v.Body.Manifest.ObjectCount != 3 || len(v.Body.Objects) != 3 || v.Body.Issuer.IssuedBy != "bob#tempZone" {
 		t.Errorf("body: %+v", v.Body)
 	}
-	if v.Body.QoS.Status != certificates.QoSNotEvaluated || v.Body.Replicas[0].Resource != "demoResc" || v.Body.Replicas[0].Good != 3 {
+	if v.Body.QoS.Status != certificate.QoSNotEvaluated || v.Body.Replicas[0].Resource != "demoResc" || v.Body.Replicas[0].Good != 3 {
 		t.Errorf("qos %+v, replicas %+v", v.Body.QoS, v.Body.Replicas)
 	}
 	for _, o := range v.Body.Objects {
@@ -164,7 +165,7 @@ func TestIssueFromTheZone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if r, err := certificates.VerifyData(e.ctx, v.Manifests, local, true); err != nil || !r.OK() {
+	if r, err := certificate.VerifyData(e.ctx, v.Manifests, local, true); err != nil || !r.OK() {
 		t.Fatalf("copy: %+v %v", r, err)
 	}
 
@@ -178,14 +179,14 @@ func TestIssueFromTheZone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second issue: %v", err)
 	}
-	v2, err := certificates.Verify(second.File, e.roots)
+	v2, err := certificate.Verify(second.File, e.roots)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v2.Manifests.SHA512["data/a.txt"] != v.Manifests.SHA512["data/a.txt"] {
 		t.Errorf("the second certificate recomputed a kept SHA-512")
 	}
-	if v2.Body.Previous.ID != first.ID || v2.Body.Previous.Digest != certificates.BodyDigest(v.Canonical) {
+	if v2.Body.Previous.ID != first.ID || v2.Body.Previous.Digest != certificate.BodyDigest(v.Canonical) {
 		t.Errorf("previous: %+v, want %s", v2.Body.Previous, first.ID)
 	}
 	list, err := e.zone.ListCertificates(e.ctx, e.bob, pkg)
@@ -213,7 +214,7 @@ func TestIssueFromTheZone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v3, err := certificates.Verify(third.File, e.roots)
+	v3, err := certificate.Verify(third.File, e.roots)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/api/certificate"
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
 	"github.com/arca-data/arca/internal/tlsca"
@@ -26,7 +27,7 @@ func installCertificates(t *testing.T, z *zones.Zone, cat *sqlite.Catalog, tlsDi
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := certificates.NewSigner(key, chain[:1])
+	s, err := certificate.NewSigner(key, chain[:1])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package certificates
+package certificate
 
 import (
 	"context"
@@ -65,7 +65,7 @@ func testBody(zone string, entries []Entry) Body {
 	b := Body{
 		Version:  BodyVersion,
 		ID:       "urn:uuid:00000000-0000-4000-8000-000000000001",
-		IssuedAt: formatTime(time.Now()),
+		IssuedAt: FormatTime(time.Now()),
 		Issuer:   Issuer{Zone: zone, Organisation: "Example Data Centre", IssuedBy: "rods#" + zone},
 		Subject:  Subject{Path: "/" + zone + "/home/rods/pkg", Kind: "collection"},
 		QoS:      QoS{Status: QoSNotEvaluated},

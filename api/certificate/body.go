@@ -1,4 +1,6 @@
-// Package certificates issues and verifies preservation certificates: a
+// Package certificate is the format of preservation certificates, which
+// the zone issues (policies/certificates) and anyone verifies (icert
+// verify), so it lives with the protocol that client and server share: a
 // JSON body (reference policies.md §4.6) canonicalised with RFC 8785 (JCS)
 // and signed as a JWS (RFC 7515) by the zone's certificate-signing key,
 // whose X.509 certificate chain (issued by the zone's CA) rides in the
@@ -10,7 +12,7 @@
 //
 // Verification needs nothing but the file and the CA certificate: see
 // Verify and VerifyData.
-package certificates
+package certificate
 
 import (
 	"time"
@@ -195,8 +197,8 @@ const (
 	AlgSHA512 = "sha-512"
 )
 
-// formatTime writes t as the body does ("" for the zero time).
-func formatTime(t time.Time) string {
+// FormatTime writes t as the body does ("" for the zero time).
+func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
