@@ -23,7 +23,7 @@ import (
 
 func newIcert(a *app) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "icert issue|ls|show|verify ...",
+		Use:   "icert issue|ls|show|verify|fixity ...",
 		Short: "Issue, list, show and verify preservation certificates",
 		Long: `icert handles preservation certificates: signed statements of what a
 collection or data object holds (each object's size, SHA-256 and SHA-512),
@@ -39,11 +39,11 @@ certificate (ca.pem).`,
   icert show pkg42.cert
   icert verify pkg42.cert --ca ca.pem --data ./pkg42`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			return usagef("name a subcommand: issue, ls, show or verify")
+			return usagef("name a subcommand: issue, ls, show, verify or fixity")
 		},
 		RunE: func(*cobra.Command, []string) error { return nil },
 	}
-	subs := []*cobra.Command{newIcertIssue(a), newIcertLs(a), newIcertShow(a), newIcertVerify(a)}
+	subs := []*cobra.Command{newIcertIssue(a), newIcertLs(a), newIcertShow(a), newIcertVerify(a), newIcertFixity(a)}
 	setup(a, subs)
 	cmd.AddCommand(subs...)
 	return cmd
@@ -418,4 +418,78 @@ func readCAs(file string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("--ca %s: no PEM certificate", file)
 	}
 	return pool, nil
+}
+
+func newIcertFixity(a *app) *cobra.Command {
+	var (
+		maxAge string
+		repair bool
+	)
+	cmd := &cobra.Command{
+		Use:   "fixity [--max-age PERIOD] [--repair] PATH",
+		Short: "Check the fixity of replicas now (administrators)",
+		Long: `icert fixity reads the good replicas of the data object or of every
+object below the collection from storage (tape included, through a
+recall) and compares them with the catalog's SHA-256, as the shipped
+periodic rule (policies/certificates/rules) does. Each check is recorded as
+a PREMIS fixity check event (iprov show) and as the replica's last check,
+which certificates show. A replica that fails is marked stale, so that it
+is never served; --repair refreshes it from a good one. --max-age leaves
+replicas that passed a check within the period (1y, 6m, 30d). It prints
+one line per check and fails if a replica failed.`,
+		Example:     `  icert fixity -M --max-age 1y --repair /tempZone/projects`,
+		Annotations: map[string]string{jsonLines: "check"},
+		Args:        exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := a.connect(ctx)
+			if err != nil {
+				return err
+			}
+			p, err := c.resolve(args[0])
+			if err != nil {
+				return err
+			}
+			stream, err := arcapb.NewCertificatesClient(c.conn).CheckFixity(ctx, &arcapb.CheckFixityRequest{Path: p.String(), MaxAge: maxAge, Repair: repair})
+			if err != nil {
+				return err
+			}
+			failed := 0
+			for {
+				m, err := stream.Recv()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					return err
+				}
+				if m.Outcome == "fail" {
+					failed++
+				}
+				if a.json {
+					if err := a.printJSON(map[string]any{"path": m.Path, "replica": m.Replica, "resource": m.Resource,
+						"time": time.Unix(m.TimeUnix, 0).UTC().Format(time.RFC3339), "outcome": m.Outcome, "detail": m.Detail, "repair": m.Repair}); err != nil {
+						return err
+					}
+					continue
+				}
+				line := fmt.Sprintf("%-10s %s replica %d on %s", m.Outcome, m.Path, m.Replica, m.Resource)
+				if m.Detail != "" {
+					line += ": " + m.Detail
+				}
+				if m.Repair != "" {
+					line += "; " + m.Repair
+				}
+				fmt.Fprintln(a.Out, line)
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d replica(s) failed their fixity check", failed)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&maxAge, "max-age", "", "leave replicas that passed a check within this period (1y, 6m, 30d)")
+	cmd.Flags().BoolVar(&repair, "repair", false, "refresh a failed replica from a good one")
+	addAdminFlag(a, cmd)
+	return cmd
 }

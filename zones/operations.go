@@ -101,6 +101,8 @@ const (
 	OpCertIssue OpName = "certificate.issue"
 	OpCertList  OpName = "certificate.list"
 	OpCertShow  OpName = "certificate.show"
+	// Fixity checks of replicas (fixity.go).
+	OpFixityCheck OpName = "fixity.check"
 )
 
 // Facts an operation gives rules beyond the caller (see Op): which of its
@@ -314,6 +316,9 @@ var operations = map[OpName]operation{
 	}, facts: []string{FactPath}},
 	OpCertList: {needs: readPath, facts: []string{FactPath}, adminReads: true},
 	OpCertShow: {needs: readPath, facts: []string{FactPath}},
+	// Reading every replica from storage, tape included, is the
+	// administrators' (a shipped periodic rule, ifsck-like).
+	OpFixityCheck: {needs: adminOnly, facts: []string{FactPath}},
 }
 
 func raidLink(op *Op) ([]need, error) {

@@ -26,6 +26,158 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type CheckFixityRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	MaxAge        string                 `protobuf:"bytes,2,opt,name=max_age,json=maxAge,proto3" json:"max_age,omitempty"` // a period (1y, 6m, 30d): leave replicas that passed more recently
+	Repair        bool                   `protobuf:"varint,3,opt,name=repair,proto3" json:"repair,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckFixityRequest) Reset() {
+	*x = CheckFixityRequest{}
+	mi := &file_arca_v1_certificate_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckFixityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckFixityRequest) ProtoMessage() {}
+
+func (x *CheckFixityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_certificate_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckFixityRequest.ProtoReflect.Descriptor instead.
+func (*CheckFixityRequest) Descriptor() ([]byte, []int) {
+	return file_arca_v1_certificate_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *CheckFixityRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *CheckFixityRequest) GetMaxAge() string {
+	if x != nil {
+		return x.MaxAge
+	}
+	return ""
+}
+
+func (x *CheckFixityRequest) GetRepair() bool {
+	if x != nil {
+		return x.Repair
+	}
+	return false
+}
+
+type FixityCheck struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Replica       int64                  `protobuf:"varint,2,opt,name=replica,proto3" json:"replica,omitempty"`
+	Resource      string                 `protobuf:"bytes,3,opt,name=resource,proto3" json:"resource,omitempty"`
+	TimeUnix      int64                  `protobuf:"varint,4,opt,name=time_unix,json=timeUnix,proto3" json:"time_unix,omitempty"`
+	Outcome       string                 `protobuf:"bytes,5,opt,name=outcome,proto3" json:"outcome,omitempty"` // pass, fail, unreadable
+	Detail        string                 `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
+	Repair        string                 `protobuf:"bytes,7,opt,name=repair,proto3" json:"repair,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FixityCheck) Reset() {
+	*x = FixityCheck{}
+	mi := &file_arca_v1_certificate_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FixityCheck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FixityCheck) ProtoMessage() {}
+
+func (x *FixityCheck) ProtoReflect() protoreflect.Message {
+	mi := &file_arca_v1_certificate_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FixityCheck.ProtoReflect.Descriptor instead.
+func (*FixityCheck) Descriptor() ([]byte, []int) {
+	return file_arca_v1_certificate_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *FixityCheck) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *FixityCheck) GetReplica() int64 {
+	if x != nil {
+		return x.Replica
+	}
+	return 0
+}
+
+func (x *FixityCheck) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *FixityCheck) GetTimeUnix() int64 {
+	if x != nil {
+		return x.TimeUnix
+	}
+	return 0
+}
+
+func (x *FixityCheck) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *FixityCheck) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *FixityCheck) GetRepair() string {
+	if x != nil {
+		return x.Repair
+	}
+	return ""
+}
+
 type IssueCertificateRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
@@ -35,7 +187,7 @@ type IssueCertificateRequest struct {
 
 func (x *IssueCertificateRequest) Reset() {
 	*x = IssueCertificateRequest{}
-	mi := &file_arca_v1_certificate_proto_msgTypes[0]
+	mi := &file_arca_v1_certificate_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -47,7 +199,7 @@ func (x *IssueCertificateRequest) String() string {
 func (*IssueCertificateRequest) ProtoMessage() {}
 
 func (x *IssueCertificateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_certificate_proto_msgTypes[0]
+	mi := &file_arca_v1_certificate_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -60,7 +212,7 @@ func (x *IssueCertificateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueCertificateRequest.ProtoReflect.Descriptor instead.
 func (*IssueCertificateRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_certificate_proto_rawDescGZIP(), []int{0}
+	return file_arca_v1_certificate_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *IssueCertificateRequest) GetPath() string {
@@ -79,7 +231,7 @@ type ListCertificatesRequest struct {
 
 func (x *ListCertificatesRequest) Reset() {
 	*x = ListCertificatesRequest{}
-	mi := &file_arca_v1_certificate_proto_msgTypes[1]
+	mi := &file_arca_v1_certificate_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -91,7 +243,7 @@ func (x *ListCertificatesRequest) String() string {
 func (*ListCertificatesRequest) ProtoMessage() {}
 
 func (x *ListCertificatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_certificate_proto_msgTypes[1]
+	mi := &file_arca_v1_certificate_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -104,7 +256,7 @@ func (x *ListCertificatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCertificatesRequest.ProtoReflect.Descriptor instead.
 func (*ListCertificatesRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_certificate_proto_rawDescGZIP(), []int{1}
+	return file_arca_v1_certificate_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ListCertificatesRequest) GetPath() string {
@@ -123,7 +275,7 @@ type ShowCertificateRequest struct {
 
 func (x *ShowCertificateRequest) Reset() {
 	*x = ShowCertificateRequest{}
-	mi := &file_arca_v1_certificate_proto_msgTypes[2]
+	mi := &file_arca_v1_certificate_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -135,7 +287,7 @@ func (x *ShowCertificateRequest) String() string {
 func (*ShowCertificateRequest) ProtoMessage() {}
 
 func (x *ShowCertificateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_certificate_proto_msgTypes[2]
+	mi := &file_arca_v1_certificate_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -148,7 +300,7 @@ func (x *ShowCertificateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShowCertificateRequest.ProtoReflect.Descriptor instead.
 func (*ShowCertificateRequest) Descriptor() ([]byte, []int) {
-	return file_arca_v1_certificate_proto_rawDescGZIP(), []int{2}
+	return file_arca_v1_certificate_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ShowCertificateRequest) GetId() string {
@@ -173,7 +325,7 @@ type CertificateInfo struct {
 
 func (x *CertificateInfo) Reset() {
 	*x = CertificateInfo{}
-	mi := &file_arca_v1_certificate_proto_msgTypes[3]
+	mi := &file_arca_v1_certificate_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -185,7 +337,7 @@ func (x *CertificateInfo) String() string {
 func (*CertificateInfo) ProtoMessage() {}
 
 func (x *CertificateInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_certificate_proto_msgTypes[3]
+	mi := &file_arca_v1_certificate_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -198,7 +350,7 @@ func (x *CertificateInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertificateInfo.ProtoReflect.Descriptor instead.
 func (*CertificateInfo) Descriptor() ([]byte, []int) {
-	return file_arca_v1_certificate_proto_rawDescGZIP(), []int{3}
+	return file_arca_v1_certificate_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CertificateInfo) GetId() string {
@@ -260,7 +412,7 @@ type CertificateChunk struct {
 
 func (x *CertificateChunk) Reset() {
 	*x = CertificateChunk{}
-	mi := &file_arca_v1_certificate_proto_msgTypes[4]
+	mi := &file_arca_v1_certificate_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -272,7 +424,7 @@ func (x *CertificateChunk) String() string {
 func (*CertificateChunk) ProtoMessage() {}
 
 func (x *CertificateChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_certificate_proto_msgTypes[4]
+	mi := &file_arca_v1_certificate_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -285,7 +437,7 @@ func (x *CertificateChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertificateChunk.ProtoReflect.Descriptor instead.
 func (*CertificateChunk) Descriptor() ([]byte, []int) {
-	return file_arca_v1_certificate_proto_rawDescGZIP(), []int{4}
+	return file_arca_v1_certificate_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CertificateChunk) GetInfo() *CertificateInfo {
@@ -311,7 +463,7 @@ type ListCertificatesResponse struct {
 
 func (x *ListCertificatesResponse) Reset() {
 	*x = ListCertificatesResponse{}
-	mi := &file_arca_v1_certificate_proto_msgTypes[5]
+	mi := &file_arca_v1_certificate_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -323,7 +475,7 @@ func (x *ListCertificatesResponse) String() string {
 func (*ListCertificatesResponse) ProtoMessage() {}
 
 func (x *ListCertificatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arca_v1_certificate_proto_msgTypes[5]
+	mi := &file_arca_v1_certificate_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -336,7 +488,7 @@ func (x *ListCertificatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCertificatesResponse.ProtoReflect.Descriptor instead.
 func (*ListCertificatesResponse) Descriptor() ([]byte, []int) {
-	return file_arca_v1_certificate_proto_rawDescGZIP(), []int{5}
+	return file_arca_v1_certificate_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListCertificatesResponse) GetCertificates() []*CertificateInfo {
@@ -350,7 +502,19 @@ var File_arca_v1_certificate_proto protoreflect.FileDescriptor
 
 const file_arca_v1_certificate_proto_rawDesc = "" +
 	"\n" +
-	"\x19arca/v1/certificate.proto\x12\aarca.v1\"-\n" +
+	"\x19arca/v1/certificate.proto\x12\aarca.v1\"Y\n" +
+	"\x12CheckFixityRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x17\n" +
+	"\amax_age\x18\x02 \x01(\tR\x06maxAge\x12\x16\n" +
+	"\x06repair\x18\x03 \x01(\bR\x06repair\"\xbe\x01\n" +
+	"\vFixityCheck\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x18\n" +
+	"\areplica\x18\x02 \x01(\x03R\areplica\x12\x1a\n" +
+	"\bresource\x18\x03 \x01(\tR\bresource\x12\x1b\n" +
+	"\ttime_unix\x18\x04 \x01(\x03R\btimeUnix\x12\x18\n" +
+	"\aoutcome\x18\x05 \x01(\tR\aoutcome\x12\x16\n" +
+	"\x06detail\x18\x06 \x01(\tR\x06detail\x12\x16\n" +
+	"\x06repair\x18\a \x01(\tR\x06repair\"-\n" +
 	"\x17IssueCertificateRequest\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\"-\n" +
 	"\x17ListCertificatesRequest\x12\x12\n" +
@@ -370,11 +534,12 @@ const file_arca_v1_certificate_proto_rawDesc = "" +
 	"\x04info\x18\x01 \x01(\v2\x18.arca.v1.CertificateInfoR\x04info\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\"X\n" +
 	"\x18ListCertificatesResponse\x12<\n" +
-	"\fcertificates\x18\x01 \x03(\v2\x18.arca.v1.CertificateInfoR\fcertificates2\xe9\x01\n" +
+	"\fcertificates\x18\x01 \x03(\v2\x18.arca.v1.CertificateInfoR\fcertificates2\xad\x02\n" +
 	"\fCertificates\x12F\n" +
 	"\x05Issue\x12 .arca.v1.IssueCertificateRequest\x1a\x19.arca.v1.CertificateChunk0\x01\x12K\n" +
 	"\x04List\x12 .arca.v1.ListCertificatesRequest\x1a!.arca.v1.ListCertificatesResponse\x12D\n" +
-	"\x04Show\x12\x1f.arca.v1.ShowCertificateRequest\x1a\x19.arca.v1.CertificateChunk0\x01B&Z$github.com/arca-data/arca/api/arcapbb\x06proto3"
+	"\x04Show\x12\x1f.arca.v1.ShowCertificateRequest\x1a\x19.arca.v1.CertificateChunk0\x01\x12B\n" +
+	"\vCheckFixity\x12\x1b.arca.v1.CheckFixityRequest\x1a\x14.arca.v1.FixityCheck0\x01B&Z$github.com/arca-data/arca/api/arcapbb\x06proto3"
 
 var (
 	file_arca_v1_certificate_proto_rawDescOnce sync.Once
@@ -388,26 +553,30 @@ func file_arca_v1_certificate_proto_rawDescGZIP() []byte {
 	return file_arca_v1_certificate_proto_rawDescData
 }
 
-var file_arca_v1_certificate_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_arca_v1_certificate_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_arca_v1_certificate_proto_goTypes = []any{
-	(*IssueCertificateRequest)(nil),  // 0: arca.v1.IssueCertificateRequest
-	(*ListCertificatesRequest)(nil),  // 1: arca.v1.ListCertificatesRequest
-	(*ShowCertificateRequest)(nil),   // 2: arca.v1.ShowCertificateRequest
-	(*CertificateInfo)(nil),          // 3: arca.v1.CertificateInfo
-	(*CertificateChunk)(nil),         // 4: arca.v1.CertificateChunk
-	(*ListCertificatesResponse)(nil), // 5: arca.v1.ListCertificatesResponse
+	(*CheckFixityRequest)(nil),       // 0: arca.v1.CheckFixityRequest
+	(*FixityCheck)(nil),              // 1: arca.v1.FixityCheck
+	(*IssueCertificateRequest)(nil),  // 2: arca.v1.IssueCertificateRequest
+	(*ListCertificatesRequest)(nil),  // 3: arca.v1.ListCertificatesRequest
+	(*ShowCertificateRequest)(nil),   // 4: arca.v1.ShowCertificateRequest
+	(*CertificateInfo)(nil),          // 5: arca.v1.CertificateInfo
+	(*CertificateChunk)(nil),         // 6: arca.v1.CertificateChunk
+	(*ListCertificatesResponse)(nil), // 7: arca.v1.ListCertificatesResponse
 }
 var file_arca_v1_certificate_proto_depIdxs = []int32{
-	3, // 0: arca.v1.CertificateChunk.info:type_name -> arca.v1.CertificateInfo
-	3, // 1: arca.v1.ListCertificatesResponse.certificates:type_name -> arca.v1.CertificateInfo
-	0, // 2: arca.v1.Certificates.Issue:input_type -> arca.v1.IssueCertificateRequest
-	1, // 3: arca.v1.Certificates.List:input_type -> arca.v1.ListCertificatesRequest
-	2, // 4: arca.v1.Certificates.Show:input_type -> arca.v1.ShowCertificateRequest
-	4, // 5: arca.v1.Certificates.Issue:output_type -> arca.v1.CertificateChunk
-	5, // 6: arca.v1.Certificates.List:output_type -> arca.v1.ListCertificatesResponse
-	4, // 7: arca.v1.Certificates.Show:output_type -> arca.v1.CertificateChunk
-	5, // [5:8] is the sub-list for method output_type
-	2, // [2:5] is the sub-list for method input_type
+	5, // 0: arca.v1.CertificateChunk.info:type_name -> arca.v1.CertificateInfo
+	5, // 1: arca.v1.ListCertificatesResponse.certificates:type_name -> arca.v1.CertificateInfo
+	2, // 2: arca.v1.Certificates.Issue:input_type -> arca.v1.IssueCertificateRequest
+	3, // 3: arca.v1.Certificates.List:input_type -> arca.v1.ListCertificatesRequest
+	4, // 4: arca.v1.Certificates.Show:input_type -> arca.v1.ShowCertificateRequest
+	0, // 5: arca.v1.Certificates.CheckFixity:input_type -> arca.v1.CheckFixityRequest
+	6, // 6: arca.v1.Certificates.Issue:output_type -> arca.v1.CertificateChunk
+	7, // 7: arca.v1.Certificates.List:output_type -> arca.v1.ListCertificatesResponse
+	6, // 8: arca.v1.Certificates.Show:output_type -> arca.v1.CertificateChunk
+	1, // 9: arca.v1.Certificates.CheckFixity:output_type -> arca.v1.FixityCheck
+	6, // [6:10] is the sub-list for method output_type
+	2, // [2:6] is the sub-list for method input_type
 	2, // [2:2] is the sub-list for extension type_name
 	2, // [2:2] is the sub-list for extension extendee
 	0, // [0:2] is the sub-list for field type_name
@@ -424,7 +593,7 @@ func file_arca_v1_certificate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arca_v1_certificate_proto_rawDesc), len(file_arca_v1_certificate_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,9 +24,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Certificates_Issue_FullMethodName = "/arca.v1.Certificates/Issue"
-	Certificates_List_FullMethodName  = "/arca.v1.Certificates/List"
-	Certificates_Show_FullMethodName  = "/arca.v1.Certificates/Show"
+	Certificates_Issue_FullMethodName       = "/arca.v1.Certificates/Issue"
+	Certificates_List_FullMethodName        = "/arca.v1.Certificates/List"
+	Certificates_Show_FullMethodName        = "/arca.v1.Certificates/Show"
+	Certificates_CheckFixity_FullMethodName = "/arca.v1.Certificates/CheckFixity"
 )
 
 // CertificatesClient is the client API for Certificates service.
@@ -42,6 +43,11 @@ type CertificatesClient interface {
 	List(ctx context.Context, in *ListCertificatesRequest, opts ...grpc.CallOption) (*ListCertificatesResponse, error)
 	// Show returns a stored certificate as Issue does.
 	Show(ctx context.Context, in *ShowCertificateRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[CertificateChunk], error)
+	// CheckFixity reads the good replicas at or below path from storage and
+	// compares them with the catalog (administrators): each check is
+	// recorded as a PREMIS fixity check event and the replica's last check;
+	// a replica that fails is marked stale and, with repair, refreshed.
+	CheckFixity(ctx context.Context, in *CheckFixityRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FixityCheck], error)
 }
 
 type certificatesClient struct {
@@ -100,6 +106,25 @@ func (c *certificatesClient) Show(ctx context.Context, in *ShowCertificateReques
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Certificates_ShowClient = grpc.ServerStreamingClient[CertificateChunk]
 
+func (c *certificatesClient) CheckFixity(ctx context.Context, in *CheckFixityRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FixityCheck], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Certificates_ServiceDesc.Streams[2], Certificates_CheckFixity_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[CheckFixityRequest, FixityCheck]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Certificates_CheckFixityClient = grpc.ServerStreamingClient[FixityCheck]
+
 // CertificatesServer is the server API for Certificates service.
 // All implementations must embed UnimplementedCertificatesServer
 // for forward compatibility.
@@ -113,6 +138,11 @@ type CertificatesServer interface {
 	List(context.Context, *ListCertificatesRequest) (*ListCertificatesResponse, error)
 	// Show returns a stored certificate as Issue does.
 	Show(*ShowCertificateRequest, grpc.ServerStreamingServer[CertificateChunk]) error
+	// CheckFixity reads the good replicas at or below path from storage and
+	// compares them with the catalog (administrators): each check is
+	// recorded as a PREMIS fixity check event and the replica's last check;
+	// a replica that fails is marked stale and, with repair, refreshed.
+	CheckFixity(*CheckFixityRequest, grpc.ServerStreamingServer[FixityCheck]) error
 	mustEmbedUnimplementedCertificatesServer()
 }
 
@@ -131,6 +161,9 @@ func (UnimplementedCertificatesServer) List(context.Context, *ListCertificatesRe
 }
 func (UnimplementedCertificatesServer) Show(*ShowCertificateRequest, grpc.ServerStreamingServer[CertificateChunk]) error {
 	return status.Error(codes.Unimplemented, "method Show not implemented")
+}
+func (UnimplementedCertificatesServer) CheckFixity(*CheckFixityRequest, grpc.ServerStreamingServer[FixityCheck]) error {
+	return status.Error(codes.Unimplemented, "method CheckFixity not implemented")
 }
 func (UnimplementedCertificatesServer) mustEmbedUnimplementedCertificatesServer() {}
 func (UnimplementedCertificatesServer) testEmbeddedByValue()                      {}
@@ -193,6 +226,17 @@ func _Certificates_Show_Handler(srv interface{}, stream grpc.ServerStream) error
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Certificates_ShowServer = grpc.ServerStreamingServer[CertificateChunk]
 
+func _Certificates_CheckFixity_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(CheckFixityRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(CertificatesServer).CheckFixity(m, &grpc.GenericServerStream[CheckFixityRequest, FixityCheck]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Certificates_CheckFixityServer = grpc.ServerStreamingServer[FixityCheck]
+
 // Certificates_ServiceDesc is the grpc.ServiceDesc for Certificates service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -214,6 +258,11 @@ var Certificates_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Show",
 			Handler:       _Certificates_Show_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "CheckFixity",
+			Handler:       _Certificates_CheckFixity_Handler,
 			ServerStreams: true,
 		},
 	},

@@ -167,9 +167,15 @@ func (k *Keeper) Issue(ctx context.Context, req zones.CertificateRequest) (zones
 	}
 	inline := len(req.Objects) <= certificate.MaxInlineObjects
 	body.ObjectsOmitted = !inline
-	var pids map[catalog.ID][]string
+	var (
+		pids   map[catalog.ID][]string
+		checks map[string]zones.FixityCheck
+	)
 	if inline {
 		if pids, err = k.pidsOf(ctx, req.Objects); err != nil {
+			return zones.Certificate{}, err
+		}
+		if checks, err = k.fixityOf(ctx, req.Objects); err != nil {
 			return zones.Certificate{}, err
 		}
 	}
@@ -208,6 +214,9 @@ func (k *Keeper) Issue(ctx context.Context, req zones.CertificateRequest) (zones
 			rep := certificate.Replica{Number: r.Number, Resource: r.Resource, Medium: media[r.Resource], Status: r.Status.String()}
 			if d.Replica == r.Number && d.CheckedAt != "" {
 				rep.LastFixityCheck, rep.Outcome = d.CheckedAt, d.Outcome
+			}
+			if c, ok := checks[zones.FixityKey(o.ID, r.Number)]; ok && certificate.FormatTime(c.Time) >= rep.LastFixityCheck {
+				rep.LastFixityCheck, rep.Outcome = certificate.FormatTime(c.Time), c.Outcome
 			}
 			obj.Replicas = append(obj.Replicas, rep)
 		}
@@ -383,6 +392,29 @@ func (k *Keeper) pidsOf(ctx context.Context, objs []catalog.DataObject) (map[cat
 		}
 		for _, r := range recs {
 			out[byRef[r.Ref]] = append(out[byRef[r.Ref]], r.Key)
+		}
+	}
+	return out, nil
+}
+
+// fixityOf returns the last fixity checks of the replicas of objs
+// (zones/fixity.go), by zones.FixityKey.
+func (k *Keeper) fixityOf(ctx context.Context, objs []catalog.DataObject) (map[string]zones.FixityCheck, error) {
+	out := map[string]zones.FixityCheck{}
+	refs := make([]string, 0, len(objs))
+	for _, o := range objs {
+		refs = append(refs, objectRef(o.ID))
+	}
+	for chunk := range slices.Chunk(refs, catalog.MaxProvBatch) {
+		recs, err := k.cat.RecordsByRef(ctx, zones.FixityKind, chunk)
+		if err != nil {
+			return nil, fmt.Errorf("fixity checks: %w", err)
+		}
+		for _, r := range recs {
+			var c zones.FixityCheck
+			if err := json.Unmarshal(r.Doc, &c); err == nil {
+				out[r.Key] = c
+			}
 		}
 	}
 	return out, nil

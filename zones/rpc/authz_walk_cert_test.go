@@ -56,6 +56,12 @@ func certificateWalkCases() []walkCase {
 				}
 				return drain(c.certs().Show(ctx, &arcapb.ShowCertificateRequest{Id: cert.ID}, c.opts()...))
 			}},
+		// Reading every replica from storage is the administrators'; rods
+		// without -M checks what its ACLs let it read (here nothing).
+		{method: arcapb.Certificates_CheckFixity_FullMethodName, allow: adminOnly,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.certs().CheckFixity(ctx, &arcapb.CheckFixityRequest{Path: f.coll, MaxAge: "1y"}, c.opts()...))
+			}},
 	}
 }
 

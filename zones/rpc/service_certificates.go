@@ -3,9 +3,12 @@ package rpc
 import (
 	"context"
 
+	"time"
+
 	"google.golang.org/grpc"
 
 	"github.com/arca-data/arca/api/arcapb"
+	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/zones"
 )
 
@@ -77,4 +80,25 @@ func (s *certificateService) List(ctx context.Context, req *arcapb.ListCertifica
 		out.Certificates = append(out.Certificates, certificatePB(c))
 	}
 	return out, nil
+}
+
+func (s *certificateService) CheckFixity(req *arcapb.CheckFixityRequest, stream grpc.ServerStreamingServer[arcapb.FixityCheck]) error {
+	ctx := stream.Context()
+	p, err := parsePath(req.Path)
+	if err != nil {
+		return err
+	}
+	fr := zones.FixityRequest{Path: p, Repair: req.Repair}
+	if req.MaxAge != "" {
+		period, err := catalog.ParsePeriod(req.MaxAge)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		fr.MaxAge = period.From(now).Sub(now)
+	}
+	return s.zone.CheckFixity(ctx, caller(ctx), fr, func(c zones.FixityCheck) error {
+		return stream.Send(&arcapb.FixityCheck{Path: c.Path, Replica: int64(c.Replica), Resource: c.Resource, TimeUnix: c.Time.Unix(),
+			Outcome: c.Outcome, Detail: c.Detail, Repair: c.Repair})
+	})
 }
