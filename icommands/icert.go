@@ -12,10 +12,13 @@ import (
 	"html/template"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/arca-data/arca/api/arcapb"
 	"github.com/arca-data/arca/api/certificate"
@@ -325,7 +328,10 @@ icert verify CERTIFICATE --ca ca.pem --data DIR # and a copy of the data, byte f
 `))
 
 func newIcertVerify(a *app) *cobra.Command {
-	var caFile, dataDir string
+	var (
+		caFile, dataDir string
+		zone            bool
+	)
 	cmd := &cobra.Command{
 		Use:   "verify CERT --ca FILE [--data DIR]",
 		Short: "Verify a certificate offline",
@@ -336,14 +342,21 @@ and that the manifests are the ones the body signs. With --data DIR it
 reads every file of a local copy once, computing SHA-256 and SHA-512 in the
 same pass, and reports every file that is missing, extra or changed. DIR is
 the copy of the certified collection (as iget -r makes it), or for a data
-object the directory holding its copy. Any edit to the certificate fails,
-naming what failed.`,
+object the directory holding its copy. With --zone it asks the zone for
+the subject's current state instead (the catalog's SHA-256 of each object,
+no data read) and reports every object missing, added or changed since
+the certificate was issued, and a newer certificate that superseded it.
+Any edit to the certificate fails, naming what failed.`,
 		Example: `  icert verify pkg42.cert --ca ca.pem
-  icert verify pkg42.cert --ca ca.pem --data ./pkg42`,
+  icert verify pkg42.cert --ca ca.pem --data ./pkg42
+  icert verify pkg42.cert --ca ca.pem --zone`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if caFile == "" {
 				return usagef("--ca FILE is required: the zone's CA certificate")
+			}
+			if zone && dataDir != "" {
+				return usagef("--data and --zone do not go together")
 			}
 			roots, err := readCAs(caFile)
 			if err != nil {
@@ -374,6 +387,21 @@ naming what failed.`,
 					return fmt.Errorf("the data does not match the certificate: %w", err)
 				}
 			}
+			if zone {
+				r, superseded, err := zoneChanges(cmd.Context(), a, v)
+				if err != nil {
+					return err
+				}
+				out["superseded_by"] = superseded
+				if err := r.Err(); err != nil {
+					if a.json {
+						out["verified"] = false
+						out["missing"], out["extra"], out["changed"] = r.Missing, r.Extra, r.Changed
+						_ = a.printJSON(out)
+					}
+					return fmt.Errorf("the zone has changed since the certificate was issued: %w", err)
+				}
+			}
 			if a.json {
 				return a.printJSON(out)
 			}
@@ -383,11 +411,18 @@ naming what failed.`,
 			if dataDir != "" {
 				fmt.Fprintf(a.Out, "data:     %s matches (%v files, SHA-256 and SHA-512)\n", dataDir, out["checked"])
 			}
+			if zone {
+				fmt.Fprintf(a.Out, "zone:     unchanged since issue (the catalog's SHA-256 of each object)\n")
+				if s, _ := out["superseded_by"].(string); s != "" {
+					fmt.Fprintf(a.Out, "          superseded by %s\n", s)
+				}
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&caFile, "ca", "", "the CA certificate(s) to trust, PEM (the zone's ca.pem)")
 	cmd.Flags().StringVar(&dataDir, "data", "", "a local copy of the certified data to check byte for byte")
+	cmd.Flags().BoolVar(&zone, "zone", false, "compare with the zone's current state (asks the zone)")
 	return cmd
 }
 
@@ -492,4 +527,86 @@ one line per check and fails if a replica failed.`,
 	cmd.Flags().BoolVar(&repair, "repair", false, "refresh a failed replica from a good one")
 	addAdminFlag(a, cmd)
 	return cmd
+}
+
+// zoneChanges compares a verified certificate's SHA-256 manifest with the
+// catalog's checksums of its subject now, and says which certificate
+// superseded it ("" for none).
+func zoneChanges(ctx context.Context, a *app, v certificate.Verified) (certificate.DataReport, string, error) {
+	var r certificate.DataReport
+	c, err := a.connect(ctx)
+	if err != nil {
+		return r, "", err
+	}
+	subject := v.Body.Subject.Path
+	now := map[string]string{}
+	add := func(e *arcapb.Entry) {
+		if e.Kind != arcapb.EntryKind_ENTRY_KIND_DATA_OBJECT {
+			return
+		}
+		rel := "data/" + strings.TrimPrefix(e.Path, subject+"/")
+		if v.Body.Subject.Kind != "collection" {
+			rel = "data/" + e.Path[strings.LastIndex(e.Path, "/")+1:]
+		}
+		sum := ""
+		if raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(e.Checksum, "sha2:")); err == nil {
+			sum = fmt.Sprintf("%x", raw)
+		}
+		now[rel] = sum
+	}
+	if v.Body.Subject.Kind == "collection" {
+		stream, err := c.ns.List(ctx, &arcapb.ListRequest{Path: subject, Recursive: true})
+		if err != nil {
+			return r, "", err
+		}
+		for {
+			m, err := stream.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return r, "", err
+			}
+			for _, e := range m.Entries {
+				add(e)
+			}
+		}
+	} else {
+		e, err := c.ns.Stat(ctx, &arcapb.StatRequest{Path: subject})
+		if err != nil && status.Code(err) != codes.NotFound {
+			return r, "", err
+		}
+		if err == nil {
+			add(e)
+		}
+	}
+	for p, want := range v.Manifests.SHA256 {
+		got, ok := now[p]
+		switch {
+		case !ok:
+			r.Missing = append(r.Missing, p)
+		case got != want:
+			r.Changed = append(r.Changed, certificate.Change{Path: p, Algs: []string{certificate.AlgSHA256}})
+		default:
+			r.Checked++
+		}
+	}
+	for p := range now {
+		if _, ok := v.Manifests.SHA256[p]; !ok {
+			r.Extra = append(r.Extra, p)
+		}
+	}
+	slices.Sort(r.Missing)
+	slices.Sort(r.Extra)
+	slices.SortFunc(r.Changed, func(x, y certificate.Change) int { return strings.Compare(x.Path, y.Path) })
+	superseded := ""
+	list, err := arcapb.NewCertificatesClient(c.conn).List(ctx, &arcapb.ListCertificatesRequest{Path: subject})
+	if err == nil {
+		for _, ci := range list.Certificates {
+			if ci.Id == v.Body.ID {
+				superseded = ci.SupersededBy
+			}
+		}
+	}
+	return r, superseded, nil
 }
