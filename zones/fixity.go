@@ -21,9 +21,11 @@ import (
 // that fails is marked stale, so that it is never served, and with Repair
 // refreshed from a good one.
 
-// FixityKind is the kind of the catalog records of each replica's last
-// fixity check: key "object:ID/N" (replica N), ref "object:ID", document a
-// FixityCheck as JSON. policies/certificates reads them.
+// FixityKind is the kind of the catalog records of fixity checks, one per
+// check, never changed (written in batches, the history of each replica's
+// checks): key "object:ID/N/TIME" (replica N, TIME in base 36 Unix
+// nanoseconds), ref "object:ID", document a FixityCheck as JSON.
+// policies/certificates reads them (LastFixity).
 const FixityKind = "fixity"
 
 // Fixity outcomes, PREMIS eventOutcome.
@@ -60,9 +62,26 @@ type FixityRequest struct {
 // fixityBatch is how many objects' last checks are read at once.
 const fixityBatch = 500
 
-// FixityKey is the key of the record of replica n of object id.
+// FixityKey names replica n of object id in the map LastFixity returns.
 func FixityKey(id catalog.ID, n int) string {
 	return fixityRef(id) + "/" + strconv.Itoa(n)
+}
+
+// LastFixity returns the last check of each replica of the objects ids
+// that has one, by FixityKey, from the records in recs (of FixityKind).
+func LastFixity(recs []catalog.Record) map[string]FixityCheck {
+	out := map[string]FixityCheck{}
+	for _, r := range recs {
+		var c FixityCheck
+		if json.Unmarshal(r.Doc, &c) != nil {
+			continue
+		}
+		k := FixityKey(c.Object, c.Replica)
+		if prev, ok := out[k]; !ok || c.Time.After(prev.Time) {
+			out[k] = c
+		}
+	}
+	return out
 }
 
 func fixityRef(id catalog.ID) string {
@@ -115,11 +134,8 @@ func (z *Zone) fixityBatch(ctx context.Context, caller Principal, objs []catalog
 		}
 		failed := false
 		for _, rep := range o.Good() {
-			if prev, ok := last[FixityKey(o.ID, rep.Number)]; ok && req.MaxAge > 0 {
-				var c FixityCheck
-				if json.Unmarshal(prev.Doc, &c) == nil && c.Outcome == FixityPass && now.Sub(c.Time) < req.MaxAge {
-					continue
-				}
+			if c, ok := last[FixityKey(o.ID, rep.Number)]; ok && req.MaxAge > 0 && c.Outcome == FixityPass && now.Sub(c.Time) < req.MaxAge {
+				continue
 			}
 			c := z.checkReplica(ctx, o, rep)
 			c.Time, c.Agent = now, agent
@@ -138,7 +154,7 @@ func (z *Zone) fixityBatch(ctx context.Context, caller Principal, objs []catalog
 			}
 		}
 	}
-	if err := z.recordFixity(ctx, checks, last); err != nil {
+	if err := z.recordFixity(ctx, checks); err != nil {
 		return err
 	}
 	for _, c := range checks {
@@ -151,35 +167,29 @@ func (z *Zone) fixityBatch(ctx context.Context, caller Principal, objs []catalog
 
 // lastFixity returns the records of the last checks of the replicas of
 // the objects ids, by key.
-func (z *Zone) lastFixity(ctx context.Context, ids []catalog.ID) (map[string]catalog.Record, error) {
+func (z *Zone) lastFixity(ctx context.Context, ids []catalog.ID) (map[string]FixityCheck, error) {
 	refs := make([]string, len(ids))
 	for i, id := range ids {
 		refs[i] = fixityRef(id)
 	}
-	last := map[string]catalog.Record{}
+	var all []catalog.Record
 	for chunk := range slices.Chunk(refs, catalog.MaxProvBatch) {
 		recs, err := z.cat.RecordsByRef(ctx, FixityKind, chunk)
 		if err != nil {
 			return nil, fmt.Errorf("fixity: last checks: %w", err)
 		}
-		for _, r := range recs {
-			last[r.Key] = r
-		}
+		all = append(all, recs...)
 	}
-	return last, nil
+	return LastFixity(all), nil
 }
 
 // recordChecksums records the checks of ichksum -K as fixity checks.
 func (z *Zone) recordChecksums(ctx context.Context, caller Principal, obj catalog.DataObject, checks []FixityCheck) {
-	last, err := z.lastFixity(ctx, []catalog.ID{obj.ID})
-	if err == nil {
-		now := time.Now().UTC()
-		for i := range checks {
-			checks[i].Object, checks[i].Path, checks[i].Time, checks[i].Agent = obj.ID, obj.Path.String(), now, caller.UserID().String()
-		}
-		err = z.recordFixity(ctx, checks, last)
+	now := time.Now().UTC()
+	for i := range checks {
+		checks[i].Object, checks[i].Path, checks[i].Time, checks[i].Agent = obj.ID, obj.Path.String(), now, caller.UserID().String()
 	}
-	if err != nil {
+	if err := z.recordFixity(ctx, checks); err != nil {
 		z.log.Warn("record the fixity checks of a checksum verification", "path", obj.Path.String(), "err", err)
 	}
 }
@@ -238,29 +248,25 @@ func (z *Zone) repairObject(ctx context.Context, id catalog.ID) string {
 	return "refreshed from a good replica"
 }
 
-// recordFixity keeps each check as its replica's last and appends it to
-// the object's provenance chain as a PREMIS fixity check event.
-func (z *Zone) recordFixity(ctx context.Context, checks []FixityCheck, last map[string]catalog.Record) error {
+// recordFixity keeps each check (a record of FixityKind) and appends it to
+// the object's provenance chain as a PREMIS fixity check event, both in
+// batches.
+func (z *Zone) recordFixity(ctx context.Context, checks []FixityCheck) error {
 	if len(checks) == 0 {
 		return nil
 	}
 	ctx = context.WithoutCancel(ctx)
-	var events []catalog.ProvRecord
+	var (
+		events []catalog.ProvRecord
+		recs   []catalog.Record
+	)
 	for _, c := range checks {
 		doc, err := json.Marshal(c)
 		if err != nil {
 			return err
 		}
-		key := FixityKey(c.Object, c.Replica)
-		if prev, ok := last[key]; ok {
-			prev.Doc = doc
-			_, err = z.cat.UpdateRecord(ctx, prev)
-		} else {
-			_, err = z.cat.CreateRecord(ctx, catalog.Record{Kind: FixityKind, Key: key, Ref: fixityRef(c.Object), Owner: catalog.UserID{Name: DefaultAdmin, Zone: z.name}, Doc: doc})
-		}
-		if err != nil && !errors.Is(err, catalog.ErrConflict) && !errors.Is(err, catalog.ErrExists) {
-			return fmt.Errorf("fixity: keep the check of %s replica %d: %w", c.Path, c.Replica, err)
-		}
+		key := FixityKey(c.Object, c.Replica) + "/" + strconv.FormatInt(c.Time.UnixNano(), 36)
+		recs = append(recs, catalog.Record{Kind: FixityKind, Key: key, Ref: fixityRef(c.Object), Owner: catalog.UserID{Name: DefaultAdmin, Zone: z.name}, Doc: doc})
 		attrs := map[string]string{
 			"premis:eventType":              "fixity check",
 			"premis:eventOutcome":           c.Outcome,
@@ -280,6 +286,11 @@ func (z *Zone) recordFixity(ctx context.Context, checks []FixityCheck, last map[
 			Op:       string(OpFixityCheck), Path: c.Path, Agent: c.Agent,
 			Start: c.Time, End: c.Time, Attributes: attrs,
 		})
+	}
+	for chunk := range slices.Chunk(recs, catalog.MaxRecordsBatch) {
+		if _, err := z.cat.CreateRecords(ctx, chunk, nil); err != nil {
+			return fmt.Errorf("fixity: keep the checks: %w", err)
+		}
 	}
 	for chunk := range slices.Chunk(events, catalog.MaxProvBatch) {
 		if _, err := z.cat.AppendProvenance(ctx, chunk); err != nil {

@@ -400,24 +400,19 @@ func (k *Keeper) pidsOf(ctx context.Context, objs []catalog.DataObject) (map[cat
 // fixityOf returns the last fixity checks of the replicas of objs
 // (zones/fixity.go), by zones.FixityKey.
 func (k *Keeper) fixityOf(ctx context.Context, objs []catalog.DataObject) (map[string]zones.FixityCheck, error) {
-	out := map[string]zones.FixityCheck{}
 	refs := make([]string, 0, len(objs))
 	for _, o := range objs {
 		refs = append(refs, objectRef(o.ID))
 	}
+	var all []catalog.Record
 	for chunk := range slices.Chunk(refs, catalog.MaxProvBatch) {
 		recs, err := k.cat.RecordsByRef(ctx, zones.FixityKind, chunk)
 		if err != nil {
 			return nil, fmt.Errorf("fixity checks: %w", err)
 		}
-		for _, r := range recs {
-			var c zones.FixityCheck
-			if err := json.Unmarshal(r.Doc, &c); err == nil {
-				out[r.Key] = c
-			}
-		}
+		all = append(all, recs...)
 	}
-	return out, nil
+	return zones.LastFixity(all), nil
 }
 
 // digests returns both digests of every object: the SHA-256 from the
