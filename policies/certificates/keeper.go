@@ -64,6 +64,9 @@ type Config struct {
 	Logger   *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// PartSize is how many bytes of a certificate's part (its JWS, a
+	// manifest) one catalog record holds; 0 is as many as a record may.
+	PartSize int
 }
 
 // Keeper issues and keeps a zone's certificates: zones.CertificateKeeper.
@@ -82,6 +85,9 @@ func NewKeeper(cat Catalog, signer *certificate.Signer, cfg Config) *Keeper {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.PartSize <= 0 || cfg.PartSize > partChunk {
+		cfg.PartSize = partChunk
 	}
 	return &Keeper{cat: cat, signer: signer, cfg: cfg}
 }
@@ -515,7 +521,7 @@ func (k *Keeper) store(ctx context.Context, rec certRecord, ref string, owner ca
 		content := parts[name]
 		n := 0
 		for {
-			end := min(len(content), partChunk)
+			end := min(len(content), k.cfg.PartSize)
 			recs = append(recs, catalog.Record{Kind: KindPart, Key: rec.ID + "/" + name + "/" + strconv.Itoa(n), Owner: owner, Doc: []byte(content[:end])})
 			content = content[end:]
 			n++

@@ -69,7 +69,8 @@ func newEnv(t testing.TB) *env {
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(chain[1])
-	k := certificates.NewKeeper(cat, signer, certificates.Config{Zone: z.Name(), Organisation: "Example Data Centre", Stewards: "stewards", Logger: quiet})
+	k := certificates.NewKeeper(cat, signer, certificates.Config{Zone: z.Name(), Organisation: "Example Data Centre", Stewards: "stewards", Logger: quiet,
+		PartSize: 300}) // certificates span many records, as a large collection's do
 	z.UseCertificates(k)
 	rodsUser, err := cat.User(ctx, catalog.UserID{Name: "rods", Zone: z.Name()})
 	if err != nil {
