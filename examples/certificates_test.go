@@ -97,3 +97,79 @@ func TestKeeperCertificate(t *testing.T) {
 		t.Errorf("%d certificates after more metadata", len(list))
 	}
 }
+
+// TestShippedCertificateRules: the rule set of policies/certificates
+// loads, and certificate-reissue gives a changed object a new certificate
+// that supersedes the old one.
+func TestShippedCertificateRules(t *testing.T) {
+	files := map[string][]byte{}
+	for _, n := range []string{"fixity.yaml", "reissue.yaml"} {
+		b, err := os.ReadFile(filepath.Join("..", "policies", "certificates", "rules", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[n] = b
+	}
+	z := newZone(t, files)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tlsDir := filepath.Join(z.dir, "tls")
+	if err := os.MkdirAll(tlsDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := tlsca.CreateCertificates(tlsDir, nil); err != nil {
+		t.Fatal(err)
+	}
+	key, chain, err := tlsca.LoadOrCreateSigner(tlsDir, "tempZone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := certificate.NewSigner(key, chain[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	z.UseCertificates(certificates.NewKeeper(z.cat, signer, certificates.Config{Zone: "tempZone", Logger: slog.New(slog.DiscardHandler)}))
+	p := "/tempZone/home/alice/x.dat"
+	if err := z.put(t, z.alice, p); err != nil {
+		t.Fatal(err)
+	}
+	first, err := z.IssueCertificate(ctx, zones.As(z.rods), catalog.MustPath(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new replica: the rule re-issues.
+	if err := z.Replicate(ctx, zones.As(z.alice), zones.ReplicateRequest{Path: catalog.MustPath(p), Dest: "archiveResc"}, func(zones.ReplicaChange) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	go z.RunJobs(ctx, zones.JobOptions{Poll: 100 * time.Millisecond})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		list, err := z.ListCertificates(ctx, zones.As(z.alice), catalog.MustPath(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 2 {
+			if list[1].ID != first.ID || list[1].SupersededBy != list[0].ID {
+				t.Fatalf("list: %+v", list)
+			}
+			c, err := z.ShowCertificate(ctx, zones.As(z.alice), list[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			roots := x509.NewCertPool()
+			roots.AddCert(chain[1])
+			v, err := certificate.Verify(c.File, roots)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(v.Body.Objects[0].Replicas) != 2 || v.Body.Previous.ID != first.ID {
+				t.Errorf("the new certificate: %+v", v.Body.Objects[0].Replicas)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not re-issued: %+v\naudit:\n%s", list, z.audit.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

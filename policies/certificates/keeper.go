@@ -144,7 +144,10 @@ func (k *Keeper) Issue(ctx context.Context, req zones.CertificateRequest) (zones
 	if len(req.Objects) == 0 {
 		return zones.Certificate{}, fmt.Errorf("certify %s: %w: nothing to certify (no data object the caller may read)", subject, catalog.ErrInvalidArgument)
 	}
-	now := k.cfg.Now().UTC().Truncate(time.Second)
+	// The body says the second; the record keeps the exact time, which
+	// orders certificates issued within one second.
+	exact := k.cfg.Now().UTC()
+	now := exact.Truncate(time.Second)
 	id, err := newID()
 	if err != nil {
 		return zones.Certificate{}, err
@@ -253,7 +256,7 @@ func (k *Keeper) Issue(ctx context.Context, req zones.CertificateRequest) (zones
 	if err != nil {
 		return zones.Certificate{}, err
 	}
-	rec := certRecord{ID: id, Subject: subject.String(), Issuer: req.Issuer.String(), IssuedAt: body.IssuedAt,
+	rec := certRecord{ID: id, Subject: subject.String(), Issuer: req.Issuer.String(), IssuedAt: exact.Format(time.RFC3339Nano),
 		Objects: len(entries), BodyDigest: certificate.BodyDigest(canonical)}
 	for _, e := range entries {
 		rec.Bytes += e.Size
@@ -559,7 +562,7 @@ func (k *Keeper) newest(ctx context.Context, ref string) (*certRecord, error) {
 		if err := json.Unmarshal(r.Doc, &c); err != nil {
 			return nil, fmt.Errorf("certificate %s: %w", r.Key, err)
 		}
-		if c.SupersededBy == "" && (best == nil || c.IssuedAt > best.IssuedAt) {
+		if c.SupersededBy == "" && (best == nil || issuedAt(c).After(issuedAt(*best))) {
 			best = &c
 		}
 	}
@@ -588,8 +591,13 @@ func (k *Keeper) supersede(ctx context.Context, id, by string) error {
 	}
 }
 
+func issuedAt(c certRecord) time.Time {
+	at, _ := time.Parse(time.RFC3339Nano, c.IssuedAt)
+	return at
+}
+
 func toCertificate(c certRecord) zones.Certificate {
-	at, _ := time.Parse(time.RFC3339, c.IssuedAt)
+	at := issuedAt(c)
 	issuer, _ := catalog.ParseUserID(c.Issuer, "")
 	subject, _ := catalog.ParsePath(c.Subject)
 	return zones.Certificate{ID: c.ID, Subject: subject, Issuer: issuer, IssuedAt: at, Objects: c.Objects, Bytes: c.Bytes, SupersededBy: c.SupersededBy}
