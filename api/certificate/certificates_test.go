@@ -382,3 +382,24 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestHashLargeFile: the two-goroutine pass of a large file gives the
+// digests of one read of it, at every size around its buffers.
+func TestHashLargeFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, size := range []int{parallelHashSize, parallelHashSize + 1, 9<<20 + 123, 8 << 20} {
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i * 7 / 3)
+		}
+		p := filepath.Join(dir, "big")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		a, b := sha256.Sum256(data), sha512.Sum512(data)
+		h256, h512, err := hashFile(p, make([]byte, 1<<20))
+		if err != nil || h256 != hex.EncodeToString(a[:]) || h512 != hex.EncodeToString(b[:]) {
+			t.Errorf("size %d: wrong digests (%v)", size, err)
+		}
+	}
+}
