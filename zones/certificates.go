@@ -100,16 +100,38 @@ func (z *Zone) IssueCertificate(ctx context.Context, caller Principal, p catalog
 	return out, err
 }
 
-// ListCertificates lists the certificates of what is at or below p.
+// ListCertificates lists the certificates of what is at or below p whose
+// subject the caller may read (a rodsadmin sees them all, as ils shows it
+// the whole namespace); a subject that is gone shows only to rodsadmin.
 func (z *Zone) ListCertificates(ctx context.Context, caller Principal, p catalog.Path) ([]Certificate, error) {
 	var out []Certificate
 	err := z.do(ctx, &Op{Name: OpCertList, Caller: caller, Path: p}, func(ctx context.Context) error {
 		if z.keep.certs == nil {
 			return errNoCertificates
 		}
-		var err error
-		out, err = z.keep.certs.List(ctx, p)
-		return err
+		all, err := z.keep.certs.List(ctx, p)
+		if err != nil || isAdmin(caller.User, z.name) {
+			out = all
+			return err
+		}
+		groups, err := z.groupsOf(ctx, caller.User)
+		if err != nil {
+			return err
+		}
+		for _, c := range all {
+			e, err := z.cat.Stat(ctx, c.Subject)
+			if err != nil {
+				continue
+			}
+			acl := objectACL(e)
+			if e.Collection != nil {
+				acl = e.Collection.ACL
+			}
+			if accessOf(caller.User, groups, acl) >= catalog.AccessRead {
+				out = append(out, c)
+			}
+		}
+		return nil
 	})
 	return out, err
 }
@@ -129,4 +151,11 @@ func (z *Zone) ShowCertificate(ctx context.Context, caller Principal, id string)
 		return Certificate{}, err
 	}
 	return c, nil
+}
+
+func objectACL(e catalog.Entry) []catalog.ACE {
+	if e.Object != nil {
+		return e.Object.ACL
+	}
+	return nil
 }

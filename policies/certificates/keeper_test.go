@@ -223,6 +223,32 @@ func TestIssueFromTheZone(t *testing.T) {
 	if v3.Body.Subject.Kind != "object" || v3.Manifests.SHA512["data/a.txt"] == v.Manifests.SHA512["data/a.txt"] {
 		t.Errorf("object certificate: %+v", v3.Body.Subject)
 	}
+
+	// A certificate of what bob may not read is not listed to him.
+	secret := e.put(e.alice, "/tempZone/home/alice/pkg/secret.txt", "not for bob\n")
+	sc, err := e.zone.IssueCertificate(e.ctx, e.rods, secret.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(who zones.Principal) (n int) {
+		t.Helper()
+		list, err := e.zone.ListCertificates(e.ctx, who, pkg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range list {
+			if c.ID == sc.ID {
+				n++
+			}
+		}
+		return n
+	}
+	if count(e.bob) != 0 || count(e.alice) != 1 {
+		t.Errorf("the secret's certificate: bob sees %d, alice %d", count(e.bob), count(e.alice))
+	}
+	if _, err := e.zone.ShowCertificate(e.ctx, e.bob, sc.ID); !errors.Is(err, catalog.ErrPermission) {
+		t.Errorf("bob was shown the secret's certificate: %v", err)
+	}
 }
 
 // TestCorruptReplicaRefused: a replica whose bytes no longer match the
