@@ -175,6 +175,14 @@ func (t AVUTarget) Validate() error {
 	return nil
 }
 
+// ReservedAttributePrefix begins the attributes that the zone and its
+// policies keep: arca.expires (iretention expire), arca.access_time
+// (tiering), arca.tier.* (iadmin modresc), arca.expiry_notified (the
+// lifecycle rules). Through imeta only a rodsadmin in admin mode changes
+// them, so that a writer can neither keep data from expiring or tiering
+// nor fake a notice; the zone and rules set them without imeta.
+const ReservedAttributePrefix = "arca."
+
 // AVUBatch is AVUs to attach to one target, an item of AddMetadataBulk.
 type AVUBatch struct {
 	Target AVUTarget

@@ -12,6 +12,7 @@ import (
 )
 
 func newIadmin(a *app) *cobra.Command {
+	var caFile string
 	cmd := &cobra.Command{
 		Use:   "iadmin SUBCOMMAND ...",
 		Short: "Administer the zone (rodsadmin)",
@@ -49,8 +50,8 @@ Passwords: a PASSWORD on the command line is visible to every local user
 for it on the terminal without echo (twice, to catch a typo), or reads one
 line of standard input when that is not a terminal. mkuser without a
 password on a terminal asks too (an empty answer makes a user without a
-password, as when standard input is not a terminal: it is then not read).` + iadminRescHelp,
-		Annotations: map[string]string{jsonLines: "user, group, quota or resource listed by lu, lua, lg, lq or lr without a NAME (the other subcommands print one object)"},
+password, as when standard input is not a terminal: it is then not read).` + iadminRescHelp + iadminZoneHelp,
+		Annotations: map[string]string{jsonLines: "user, group, quota, resource or zone listed by lu, lua, lg, lq, lr without a NAME, or lz (the other subcommands print one object)"},
 		Example: `  iadmin mkuser alice rodsuser              # asks for a password on a terminal
   printf '%s\n' "$PW" | iadmin mkuser alice rodsuser -
   iadmin moduser alice password             # asks, without echo
@@ -62,7 +63,7 @@ password, as when standard input is not a terminal: it is then not read).` + iad
   iadmin suq alice total 10G
   iadmin sgq staff demoResc 1Ti 1000000
   iadmin scq /tempZone/home/staff/inbox 500G 10000
-  iadmin suq alice total 0      # removes the quota` + iadminRescExamples,
+  iadmin suq alice total 0      # removes the quota` + iadminRescExamples + iadminZoneExamples,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("name a subcommand: " + iadminSubs)
@@ -76,6 +77,9 @@ password, as when standard input is not a terminal: it is then not read).` + iad
 				"mkgroup": {1, 1}, "rmgroup": {1, 1}, "atg": {2, 2}, "rfg": {2, 2}, "lg": {0, 1}, "lgd": {1, 1},
 				"suq": {3, 4}, "sgq": {3, 4}, "scq": {2, 3}, "lq": {0, 0}}
 			for k, v := range iadminRescArgs {
+				want[k] = v
+			}
+			for k, v := range iadminZoneArgs {
 				want[k] = v
 			}
 			n, ok := want[sub]
@@ -118,6 +122,9 @@ password, as when standard input is not a terminal: it is then not read).` + iad
 			}
 			if _, ok := iadminRescArgs[sub]; ok {
 				return a.runIadminResc(ctx, c, sub, rest)
+			}
+			if _, ok := iadminZoneArgs[sub]; ok {
+				return a.runIadminZone(ctx, c, sub, rest, caFile)
 			}
 			switch sub {
 			case "mkuser":
@@ -294,10 +301,11 @@ password, as when standard input is not a terminal: it is then not read).` + iad
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&caFile, "ca", "", "mkzone: the CA certificate (PEM) that signs the other zone's servers")
 	return cmd
 }
 
-const iadminSubs = "mkuser, moduser, rmuser, lu, lua, mkgroup, rmgroup, atg, rfg, lg, lgd, suq, sgq, scq, lq, mkresc, modresc, rmresc, addchildtoresc, rmchildfromresc or lr"
+const iadminSubs = "mkuser, moduser, rmuser, lu, lua, mkgroup, rmgroup, atg, rfg, lg, lgd, suq, sgq, scq, lq, mkresc, modresc, rmresc, addchildtoresc, rmchildfromresc, lr, mkzone, modzone, rmzone or lz"
 
 // printUser describes a user or group as iRODS's iadmin lu NAME does.
 func printUser(a *app, u *arcapb.User) {

@@ -20,6 +20,10 @@ Resources (rodsadmin):
                        replication, compound, random, passthru (no location)
   modresc NAME status up|down | comment TEXT | context CONTEXT | rebalance
                        rebalance refreshes stale and fills missing replicas below NAME
+  modresc NAME tier GROUP INDEX | untier | tier_time SECONDS|12h|30d
+        | tier_verify catalog|size|checksum | tier_preserve true|false | tier_restage true|false
+                       storage tiering: INDEX 0 is the fastest tier, each index once,
+                       no gaps; objects unread for tier_time move to the next tier
   rmresc NAME          (refused while replicas or children remain)
   addchildtoresc PARENT CHILD [cache|archive]
   rmchildfromresc PARENT CHILD
@@ -33,11 +37,13 @@ const iadminRescExamples = `
   iadmin mkresc archive compound
   iadmin addchildtoresc archive fast cache
   iadmin addchildtoresc archive lib archive
-  iadmin modresc lib status down`
+  iadmin modresc lib status down
+  iadmin modresc fast tier archive 0; iadmin modresc fast tier_time 30d
+  iadmin modresc objects tier archive 1; iadmin modresc lib tier archive 2`
 
 // iadminRescArgs are the argument counts of the resource subcommands.
 var iadminRescArgs = map[string][2]int{
-	"mkresc": {2, 4}, "modresc": {2, 3}, "rmresc": {1, 1}, "addchildtoresc": {2, 3}, "rmchildfromresc": {2, 2},
+	"mkresc": {2, 4}, "modresc": {2, 4}, "rmresc": {1, 1}, "addchildtoresc": {2, 3}, "rmchildfromresc": {2, 2},
 	"lr": {0, 1},
 }
 
@@ -57,10 +63,21 @@ func (a *app) runIadminResc(ctx context.Context, c *client, sub string, rest []s
 	case "mkresc":
 		r, err = c.rescs.MakeResource(ctx, &arcapb.MakeResourceRequest{Name: rest[0], Type: rest[1], Location: arg(2), Context: arg(3)})
 	case "modresc":
-		if rest[1] != "rebalance" && len(rest) < 3 {
+		if rest[1] != "rebalance" && rest[1] != "untier" && len(rest) < 3 {
 			return usagef("iadmin modresc %s %s needs a value", rest[0], rest[1])
 		}
-		r, err = c.rescs.ModifyResource(ctx, &arcapb.ModifyResourceRequest{Name: rest[0], Field: rest[1], Value: arg(2)})
+		value := arg(2)
+		if rest[1] != "tier" && len(rest) > 3 {
+			return usagef("iadmin modresc %s %s takes one value (quote it if it has spaces)", rest[0], rest[1])
+		}
+		if rest[1] == "tier" {
+			// iadmin modresc NAME tier GROUP INDEX
+			if len(rest) != 4 {
+				return usagef("iadmin modresc %s tier GROUP INDEX: the tier group and the resource's index in it (0 is the fastest tier)", rest[0])
+			}
+			value = rest[2] + " " + rest[3]
+		}
+		r, err = c.rescs.ModifyResource(ctx, &arcapb.ModifyResourceRequest{Name: rest[0], Field: rest[1], Value: value})
 	case "rmresc":
 		if _, err := c.rescs.RemoveResource(ctx, &arcapb.RemoveResourceRequest{Name: rest[0]}); err != nil {
 			return err

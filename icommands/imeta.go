@@ -493,6 +493,11 @@ func imetaCopy(ctx context.Context, c *client, in imetaArgs, from *arcapb.Metada
 	}
 	var missing []*arcapb.AVU
 	for _, avu := range src {
+		// The zone's own attributes (an expiry, an access time) are not
+		// the source's to give: they are not copied.
+		if strings.HasPrefix(avu.GetAttribute(), catalog.ReservedAttributePrefix) {
+			continue
+		}
 		if !held[avuID(avu)] {
 			missing = append(missing, avu)
 		}

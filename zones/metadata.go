@@ -3,9 +3,25 @@ package zones
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/arca-data/arca/catalog"
 )
+
+// checkReserved refuses a change of reserved attributes by anyone but a
+// rodsadmin in admin mode.
+func (z *Zone) checkReserved(caller Principal, avus ...catalog.AVU) error {
+	if isAdmin(caller.User, z.name) && caller.AdminMode {
+		return nil
+	}
+	for _, a := range avus {
+		if strings.HasPrefix(a.Attribute, catalog.ReservedAttributePrefix) {
+			return fmt.Errorf("%w: %s is an attribute the zone keeps (iretention, tiering, the lifecycle rules); only a rodsadmin in admin mode (-M) changes it with imeta",
+				catalog.ErrPermission, a.Attribute)
+		}
+	}
+	return nil
+}
 
 // metadataOp is the operation name with its target and AVUs; Path,
 // Resource and Account are filled from the target, for the permission
@@ -32,6 +48,9 @@ func (z *Zone) AddMetadata(ctx context.Context, caller Principal, t catalog.AVUT
 		return fmt.Errorf("add metadata to %s: %w", t, err)
 	}
 	return z.do(ctx, metadataOp("metadata.add", caller, t, avus...), func(ctx context.Context) error {
+		if err := z.checkReserved(caller, avus...); err != nil {
+			return err
+		}
 		return z.cat.AddMetadata(ctx, t, avus...)
 	})
 }
@@ -45,6 +64,9 @@ func (z *Zone) SetMetadata(ctx context.Context, caller Principal, t catalog.AVUT
 		return fmt.Errorf("set metadata on %s: %w", t, err)
 	}
 	return z.do(ctx, metadataOp("metadata.set", caller, t, avu), func(ctx context.Context) error {
+		if err := z.checkReserved(caller, avu); err != nil {
+			return err
+		}
 		return z.cat.SetMetadata(ctx, t, avu)
 	})
 }
@@ -65,8 +87,23 @@ func (z *Zone) RemoveMetadata(ctx context.Context, caller Principal, t catalog.A
 	var removed []catalog.AVU
 	err := z.do(ctx, metadataOp("metadata.remove", caller, t, avu), func(ctx context.Context) error {
 		if wildcard {
-			var err error
+			// A pattern may match reserved attributes too: refused if it
+			// does, and the caller may not change them.
+			have, err := z.cat.ListMetadata(ctx, t)
+			if err != nil {
+				return err
+			}
+			for _, a := range have {
+				if catalog.MatchLike(avu.Attribute, a.Attribute) && catalog.MatchLike(avu.Value, a.Value) && catalog.MatchLike(avu.Unit, a.Unit) {
+					if err := z.checkReserved(caller, a); err != nil {
+						return fmt.Errorf("%w (the pattern matches it: name the attributes to remove)", err)
+					}
+				}
+			}
 			removed, err = z.cat.RemoveMetadataMatching(ctx, t, avu)
+			return err
+		}
+		if err := z.checkReserved(caller, avu); err != nil {
 			return err
 		}
 		removed = []catalog.AVU{avu}
@@ -90,6 +127,9 @@ func (z *Zone) ModifyMetadata(ctx context.Context, caller Principal, t catalog.A
 		return fmt.Errorf("modify metadata of %s: new: %w", t, err)
 	}
 	return z.do(ctx, metadataOp("metadata.modify", caller, t, old, new), func(ctx context.Context) error {
+		if err := z.checkReserved(caller, old, new); err != nil {
+			return err
+		}
 		return z.cat.ModifyMetadata(ctx, t, old, new)
 	})
 }

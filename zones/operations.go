@@ -103,6 +103,11 @@ const (
 	OpCertShow  OpName = "certificate.show"
 	// Fixity checks of replicas (fixity.go).
 	OpFixityCheck OpName = "fixity.check"
+	// The registry of federated zones (remotezones.go).
+	OpZoneCreate OpName = "zone.create"
+	OpZoneModify OpName = "zone.modify"
+	OpZoneRemove OpName = "zone.remove"
+	OpZoneList   OpName = "zone.list"
 )
 
 // Facts an operation gives rules beyond the caller (see Op): which of its
@@ -319,6 +324,12 @@ var operations = map[OpName]operation{
 	// Reading every replica from storage, tape included, is the
 	// administrators' (a shipped periodic rule, ifsck-like).
 	OpFixityCheck: {needs: adminOnly, facts: []string{FactPath}},
+	// Federation is the administrators'; which zones there are every
+	// user may see (iRODS's iadmin lz).
+	OpZoneCreate: {needs: adminOnly},
+	OpZoneModify: {needs: adminOnly},
+	OpZoneRemove: {needs: adminOnly},
+	OpZoneList:   {needs: anyone},
 }
 
 func raidLink(op *Op) ([]need, error) {

@@ -137,8 +137,15 @@ func (z *Zone) checkResourceRecord(rec *catalog.Resource) error {
 	return z.drivers.Check(rec)
 }
 
-// ModifyResource is iadmin modresc NAME status|comment|context VALUE.
+// ModifyResource is iadmin modresc NAME status|comment|context VALUE, and
+// the tier settings (SetTier).
 func (z *Zone) ModifyResource(ctx context.Context, caller Principal, name, field, value string) (catalog.Resource, error) {
+	if strings.HasPrefix(field, "tier") || field == "untier" {
+		if err := z.SetTier(ctx, caller, name, field, value); err != nil {
+			return catalog.Resource{}, err
+		}
+		return z.cat.Resource(ctx, name)
+	}
 	var out catalog.Resource
 	err := z.do(ctx, &Op{Name: "resource.modify", Caller: caller, Resource: name}, func(ctx context.Context) error {
 		rec, err := z.cat.Resource(ctx, name)
@@ -184,7 +191,7 @@ func (z *Zone) ModifyResource(ctx context.Context, caller Principal, name, field
 			out = rec
 			return z.rebalance(ctx, name)
 		default:
-			return fmt.Errorf("%w: cannot modify %q of a resource (want status, comment, context or rebalance)", catalog.ErrInvalidArgument, field)
+			return fmt.Errorf("%w: cannot modify %q of a resource (want status, comment, context, rebalance, or tier, untier, tier_time, tier_verify, tier_preserve, tier_restage)", catalog.ErrInvalidArgument, field)
 		}
 		if err := z.cat.UpdateResource(ctx, rec); err != nil {
 			return err

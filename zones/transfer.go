@@ -72,6 +72,9 @@ func (z *Zone) Put(ctx context.Context, caller Principal, req PutRequest, body i
 	var obj catalog.DataObject
 	op := &Op{Name: "put", Caller: caller, Path: req.Path, Resource: req.Resource, Size: req.Size, AVUs: req.Metadata}
 	err := z.do(ctx, op, func(ctx context.Context) error {
+		if err := z.checkReserved(caller, req.Metadata...); err != nil {
+			return err
+		}
 		var err error
 		req.Resource = op.Resource // a rule may have chosen another
 		obj, err = z.put(ctx, As(z.ownerFor(ctx, op, req.Path)), req, body)
@@ -206,6 +209,7 @@ func (z *Zone) put(ctx context.Context, caller Principal, req PutRequest, body i
 		// a store that locks (retention.go).
 		z.retainBytes(context.WithoutCancel(ctx), obj, obj.Replicas, false)
 	}
+	z.noteAccess(ctx, obj)
 	return obj, nil
 }
 
@@ -455,6 +459,10 @@ func (z *Zone) openWith(ctx context.Context, p catalog.Path, o OpenOptions) (cat
 		if err != nil {
 			tried = append(tried, fmt.Sprintf("replica %d on %s: %v", rep.Number, rep.Resource, err))
 			continue
+		}
+		z.noteAccess(ctx, obj)
+		if !o.chosen() {
+			z.restageAfterRead(ctx, obj, rep)
 		}
 		return obj, rep, rc, nil
 	}

@@ -94,6 +94,9 @@ type Zone struct {
 	directory  bool
 	dataDir    string
 	jobs       ruleJobs
+	tiers      tierState
+	atimes     accessTimes
+	restaging  restages
 
 	mu        sync.Mutex
 	rescs     map[string]openResource

@@ -88,6 +88,12 @@ func scriptParams(dir string, cfg server.ServerConfig, more func(*testscript.Env
 			e.Setenv("ARCA_CA", z.CAFile)
 			e.Setenv("ARCA_DATA", z.DataDir)
 			e.Setenv("ARCA_ADMIN_PASSWORD", testzone.AdminPassword)
+			// The shipped policies' rule sets, as a steward loads them.
+			policies, err := filepath.Abs(filepath.Join("..", "..", "policies"))
+			if err != nil {
+				return err
+			}
+			e.Setenv("POLICIES", policies)
 			if more != nil {
 				more(e)
 			}

@@ -226,6 +226,11 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	if err != nil {
 		return err
 	}
+	// The certificate this zone's servers present to federated zones,
+	// naming the zone; their administrators register DIR/tls/ca.pem.
+	if _, err := tlsca.LoadOrCreateZoneCert(filepath.Join(dir, "tls"), zoneName); err != nil {
+		cfg.Logger.Warn("no zone certificate: other zones cannot trust this one", "err", err)
+	}
 	ldapLogin, err := cfg.LDAP.Login()
 	if err != nil {
 		return err
@@ -321,7 +326,9 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	}
 	jobsDone := make(chan struct{})
 	go func() { defer close(jobsDone); zone.RunJobs(maintCtx, cfg.Jobs) }()
-	defer func() { stopMaint(); <-jobsDone }()
+	atimesDone := make(chan struct{})
+	go func() { defer close(atimesDone); zone.RunAccessTimes(maintCtx, 0) }()
+	defer func() { stopMaint(); <-jobsDone; <-atimesDone }()
 
 	served := make(chan error, 3)
 	stopHTTP := func(context.Context) {}

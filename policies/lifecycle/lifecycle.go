@@ -1,7 +1,8 @@
 // Package lifecycle is the lifecycle policy: retention locks set by rules
 // (retention.set), notice before data expires (notify: an audit record and
 // a JSON event POSTed to a webhook), and disposal when it has expired
-// (dispose: to the trash or for good, never past a lock or legal hold).
+// (dispose: to the trash or for good, never past a lock or legal hold),
+// and storage tiering by access time (tier.pass).
 // Its rule set, rules/ beside this file, runs expiry through the
 // query-driven periodic rules: irule load policies/lifecycle/rules.
 package lifecycle
@@ -50,7 +51,7 @@ func Actions(z Zone, o Options) []rules.Action {
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: 10 * time.Second}
 	}
-	return []rules.Action{retentionSetAction(z), notifyAction(z, o), disposeAction(z, o)}
+	return []rules.Action{retentionSetAction(z), notifyAction(z, o), disposeAction(z, o), tierPassAction(z, o)}
 }
 
 // target is what a lifecycle action acts on, as the rules' actor sees it:

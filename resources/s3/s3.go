@@ -75,6 +75,10 @@ type Resource struct {
 
 	// locking: the bucket has Object Lock, and Retain locks objects.
 	locking bool
+
+	// copyBufs are ReadFrom's buffers: a tier move or replication of
+	// thousands of small objects would otherwise allocate 1 MiB for each.
+	copyBufs sync.Pool
 }
 
 // Open connects to the bucket of cfg, creating the bucket if it is missing

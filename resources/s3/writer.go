@@ -89,7 +89,13 @@ func (w *writer) Write(p []byte) (int, error) {
 
 // ReadFrom lets io.Copy hand its reads straight to the pipe.
 func (w *writer) ReadFrom(src io.Reader) (int64, error) {
-	buf := make([]byte, 1<<20)
+	bp, _ := w.r.copyBufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 1<<20)
+		bp = &b
+	}
+	defer w.r.copyBufs.Put(bp)
+	buf := *bp
 	var total int64
 	for {
 		n, rerr := src.Read(buf)

@@ -73,6 +73,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterRAiDsServer(g, &raidService{zone: s.zone})
 	arcapb.RegisterRetentionServer(g, &retentionService{zone: s.zone})
 	arcapb.RegisterCertificatesServer(g, &certificateService{zone: s.zone})
+	arcapb.RegisterZonesServer(g, &zonesService{zone: s.zone})
 }
 
 type callerKey struct{}
