@@ -14,6 +14,7 @@
 //	replicate-projects.yaml  a second copy of project data on archiveResc, in the background
 //	nightly-replication.yaml a periodic rule: project data replicated every night, reported in the audit log
 //	tier-cold.yaml         a periodic rule with a selection: project objects unread for 30 days move to archiveResc
+//	keeper-certificate.yaml  a signed preservation certificate once a collection's archive metadata is complete (certificates_test.go)
 //
 // The README of the engine is the package documentation of rules.
 package examples

@@ -87,7 +87,7 @@ func Commands(s *Streams) []*cobra.Command {
 		newIrmtrash(a), newImv(a), newIcp(a), newIchksum(a), newIadmin(a), newIquest(a),
 		newImeta(a), newIchmod(a), newIuserinfo(a), newIpasswd(a), newIticket(a), newIquota(a), newIreg(a),
 		newIlsresc(a), newIrepl(a), newItrim(a), newIphymv(a), newIrsync(a),
-		newIprov(a), newIpid(a), newIraid(a),
+		newIprov(a), newIpid(a), newIraid(a), newIcert(a),
 		newIrule(a), newIqstat(a), newIqdel(a), newIretention(a),
 	}
 	setup(a, cmds)

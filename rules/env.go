@@ -152,7 +152,7 @@ func newEnv() (*cel.Env, map[string]*structDef, error) {
 	defs := map[string]*structDef{
 		opTypeName:        newStructDef(opTypeName, opFields),
 		userTypeName:      newStructDef(userTypeName, userFields),
-		objectTypeName:    newStructDef(objectTypeName, slices.Concat(objectFields, provenanceObjectFields, lifecycleObjectFields)),
+		objectTypeName:    newStructDef(objectTypeName, slices.Concat(objectFields, provenanceObjectFields, lifecycleObjectFields, certificateObjectFields)),
 		resourceTypeName:  newStructDef(resourceTypeName, resourceFields),
 		replicaTypeName:   newStructDef(replicaTypeName, replicaFields),
 		ancestorTypeName:  newStructDef(ancestorTypeName, ancestorFields),

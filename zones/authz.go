@@ -30,6 +30,11 @@ type need struct {
 	// ownerOf, when set, is instead the need to be this user: the owner of
 	// a ticket that is changed, shown or removed.
 	ownerOf catalog.UserID
+	// steward, when set, is instead the need to be rodsadmin or a member
+	// of the group stewards (rodsadmin only when that is zero): who may
+	// issue certificates.
+	steward  bool
+	stewards catalog.UserID
 }
 
 var errAdminOnly = errors.New("administrators only")
@@ -107,6 +112,15 @@ func (z *Zone) authorizeCaller(ctx context.Context, op *Op) error {
 				return fmt.Errorf("%s %s: %w: administrators only, or a groupadmin of the group", op.Name, n.groupAdminOf, catalog.ErrPermission)
 			}
 			continue
+		}
+		if n.steward {
+			if admin || (n.stewards != (catalog.UserID{}) && slices.Contains(groups, n.stewards)) {
+				continue
+			}
+			if n.stewards == (catalog.UserID{}) {
+				return fmt.Errorf("%s: %w: rodsadmin only (no steward group is configured)", op.Name, catalog.ErrPermission)
+			}
+			return fmt.Errorf("%s: %w: rodsadmin or a member of %s only", op.Name, catalog.ErrPermission, n.stewards.Name)
 		}
 		if n.ownerOf != (catalog.UserID{}) {
 			if op.Caller.UserID() != n.ownerOf {

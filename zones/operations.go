@@ -96,6 +96,13 @@ const (
 	OpRetentionDefault OpName = "retention.default"
 	OpRetentionList    OpName = "retention.list"
 	OpRetentionExpire  OpName = "retention.expire"
+	// Preservation certificates (policies/certificates; see
+	// certificates.go).
+	OpCertIssue OpName = "certificate.issue"
+	OpCertList  OpName = "certificate.list"
+	OpCertShow  OpName = "certificate.show"
+	// Fixity checks of replicas (fixity.go).
+	OpFixityCheck OpName = "fixity.check"
 	// The registry of federated zones (remotezones.go).
 	OpZoneCreate OpName = "zone.create"
 	OpZoneModify OpName = "zone.modify"
@@ -306,6 +313,17 @@ var operations = map[OpName]operation{
 	OpRetentionList:    {needs: readPath, facts: []string{FactPath}, adminReads: true},
 	// An expiry is set by who owns all it reaches (a collection: the tree).
 	OpRetentionExpire: {needs: ownTree, facts: []string{FactPath}},
+	// A certificate is issued by rodsadmin or a member of the steward
+	// group (Op.Group), who must be able to read all it certifies; it is
+	// listed and shown to who may read its subject.
+	OpCertIssue: {needs: func(op *Op) ([]need, error) {
+		return []need{{steward: true, stewards: op.Group}, {path: op.Path, level: catalog.AccessRead, tree: true}}, nil
+	}, facts: []string{FactPath}},
+	OpCertList: {needs: readPath, facts: []string{FactPath}, adminReads: true},
+	OpCertShow: {needs: readPath, facts: []string{FactPath}},
+	// Reading every replica from storage, tape included, is the
+	// administrators' (a shipped periodic rule, ifsck-like).
+	OpFixityCheck: {needs: adminOnly, facts: []string{FactPath}},
 	// Federation is the administrators'; which zones there are every
 	// user may see (iRODS's iadmin lz).
 	OpZoneCreate: {needs: adminOnly},

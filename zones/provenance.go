@@ -134,6 +134,7 @@ type keepers struct {
 	prov  ProvenanceKeeper
 	pids  PIDKeeper
 	raids RAiDKeeper
+	certs CertificateKeeper
 }
 
 // UseProvenance makes k answer the zone's provenance operations; k usually

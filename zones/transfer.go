@@ -607,20 +607,38 @@ func (z *Zone) Checksum(ctx context.Context, caller Principal, p catalog.Path, v
 		// Bytes that differ are told apart from bytes that could not be
 		// read: corruption is not an outage.
 		var bad, unread []string
+		// Each replica's check is a fixity check (zones/fixity.go), kept
+		// and recorded as a PREMIS event as the periodic ones are.
+		var checks []FixityCheck
+		defer func() { z.recordChecksums(ctx, caller, obj, checks) }()
 		for _, rep := range obj.Good() {
 			where := fmt.Sprintf("replica %d on %s", rep.Number, rep.Resource)
+			nb, nu := len(bad), len(unread)
+			check := func() {
+				c := FixityCheck{Replica: rep.Number, Resource: rep.Resource, Outcome: FixityPass}
+				switch {
+				case len(bad) > nb:
+					c.Outcome, c.Detail = FixityFail, bad[len(bad)-1]
+				case len(unread) > nu:
+					c.Outcome, c.Detail = FixityUnreadable, unread[len(unread)-1]
+				}
+				checks = append(checks, c)
+			}
 			resc, _, err := z.resource(ctx, rep.Resource)
 			if err != nil {
 				unread = append(unread, fmt.Sprintf("%s: %v", where, err))
+				check()
 				continue
 			}
 			st, err := resc.Stat(ctx, rep.PhysicalPath)
 			if err != nil {
 				unread = append(unread, fmt.Sprintf("%s: %v", where, err))
+				check()
 				continue
 			}
 			if st.Size != rep.Size {
 				bad = append(bad, fmt.Sprintf("%s: size %d in storage, %d in the catalog", where, st.Size, rep.Size)+z.markBad(ctx, rep))
+				check()
 				continue
 			}
 			sum, err := resc.Checksum(ctx, rep.PhysicalPath)
@@ -632,6 +650,7 @@ func (z *Zone) Checksum(ctx context.Context, caller Principal, p catalog.Path, v
 			case sum != rep.Checksum:
 				bad = append(bad, fmt.Sprintf("%s: checksum %s in storage, %s in the catalog", where, sum, rep.Checksum)+z.markBad(ctx, rep))
 			}
+			check()
 		}
 		if len(bad) > 0 {
 			if len(unread) > 0 {

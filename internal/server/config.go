@@ -61,6 +61,9 @@ const maxConfigSize = 1 << 20
 //	  owner: https://ror.org/038sjwq14    # the ROR of who owns the RAiDs
 //	  agency: https://ror.org/038sjwq14   # the registration agency's (default: owner)
 //	  service_point: 20000000
+//	certificates:                         # preservation certificates (icert)
+//	  organisation: Example Data Centre   # the issuer named in every certificate
+//	  stewards: stewards                  # a group that may issue them beside rodsadmin
 //	connections:                          # the defaults:
 //	  max: 4096                           # open at once, TLS handshakes included
 //	  per_host: 512                       # from one client IP address
@@ -86,6 +89,8 @@ type ConfigFile struct {
 	LDAP       *LDAPFile     `yaml:"ldap,omitempty"`
 	PID        *PIDFile      `yaml:"pid,omitempty"`
 	RAiD       *RAiDFile     `yaml:"raid,omitempty"`
+	// Certificates: who issues preservation certificates, in whose name.
+	Certificates *CertificatesFile `yaml:"certificates,omitempty"`
 	// Connections bound the connections clients keep open.
 	Connections ConnectionLimits `yaml:"connections,omitempty"`
 	Jobs        *JobsFile        `yaml:"jobs,omitempty"`
@@ -204,6 +209,9 @@ func (c ConfigFile) validate() error {
 	if c.Lease < 0 || c.SessionTTL < 0 {
 		return errors.New("lease and session_ttl cannot be negative")
 	}
+	if err := c.checkCertificates(); err != nil {
+		return err
+	}
 	if err := c.checkPolicies(); err != nil {
 		return err
 	}
@@ -247,6 +255,7 @@ func (c ConfigFile) ServerConfig() (ServerConfig, slog.Level) {
 		sc.LDAP = c.LDAP.config()
 	}
 	c.policies(&sc)
+	c.certificates(&sc)
 	if c.Jobs != nil {
 		sc.Jobs.MaxRun, sc.Jobs.SelectBatch, sc.JobsPerRule = c.Jobs.MaxRun, c.Jobs.SelectBatch, c.Jobs.PerRule
 	}

@@ -151,6 +151,8 @@ type ServerConfig struct {
 	// RAiDs (an empty prefix: none).
 	PID  PIDConfig
 	RAiD raid.Config
+	// Certificates is how the zone issues preservation certificates.
+	Certificates CertificatesConfig
 	// Connections bounds the connections clients may keep open.
 	Connections ConnectionLimits
 }
@@ -273,6 +275,9 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 		httpAddr = httpLis.Addr().String()
 	}
 	if err := startPIDs(ctx, cfg, zone, cat, httpAddr); err != nil {
+		return err
+	}
+	if err := startCertificates(cfg, dir, zone, cat); err != nil {
 		return err
 	}
 	engine, audit, err := startRules(ctx, dir, cfg, zone, cat)

@@ -164,3 +164,106 @@ func ClientTLS(caFile, serverName string) (*tls.Config, error) {
 	}
 	return &tls.Config{RootCAs: pool, ServerName: serverName, MinVersion: tls.VersionTLS12}, nil
 }
+
+// Files of the zone's certificate-signing key (policies/certificates),
+// under DIR/tls beside the CA that issues its certificate.
+const (
+	SigningCertFile = "cert-signing.pem"
+	signingKeyFile  = "cert-signing-key.pem"
+)
+
+// LoadOrCreateSigner returns the zone's certificate-signing key and its
+// certificate chain (the signing certificate, then the CA's), creating the
+// key and a certificate issued by the zone's CA in dir when they are
+// missing. The CA must exist (LoadOrCreate makes it); the key is 0600.
+func LoadOrCreateSigner(dir, zone string) (*ecdsa.PrivateKey, []*x509.Certificate, error) {
+	caCert, err := readCert(filepath.Join(dir, CACertFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	certPath, keyPath := filepath.Join(dir, SigningCertFile), filepath.Join(dir, signingKeyFile)
+	if _, err := os.Stat(certPath); errors.Is(err, fs.ErrNotExist) {
+		if err := createSigner(dir, zone, caCert); err != nil {
+			return nil, nil, err
+		}
+	}
+	fi, err := os.Stat(keyPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certificate-signing key: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, nil, fmt.Errorf("certificate-signing key %s has mode %v: it must not be readable by group or others (chmod 600)", keyPath, fi.Mode().Perm())
+	}
+	keyPEM, err := os.ReadFile(keyPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certificate-signing key: %w", err)
+	}
+	block, _ := pem.Decode(keyPEM)
+	if block == nil {
+		return nil, nil, fmt.Errorf("certificate-signing key %s: no PEM block", keyPath)
+	}
+	key, err := x509.ParseECPrivateKey(block.Bytes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certificate-signing key %s: %w", keyPath, err)
+	}
+	cert, err := readCert(certPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !key.PublicKey.Equal(cert.PublicKey) {
+		return nil, nil, fmt.Errorf("certificate-signing key %s does not match %s", keyPath, certPath)
+	}
+	return key, []*x509.Certificate{cert, caCert}, nil
+}
+
+func createSigner(dir, zone string, caCert *x509.Certificate) error {
+	caKeyPEM, err := os.ReadFile(filepath.Join(dir, caKeyFile))
+	if err != nil {
+		return fmt.Errorf("the zone CA's key: %w", err)
+	}
+	block, _ := pem.Decode(caKeyPEM)
+	if block == nil {
+		return errors.New("the zone CA's key: no PEM block")
+	}
+	caKey, err := x509.ParseECPrivateKey(block.Bytes)
+	if err != nil {
+		return fmt.Errorf("the zone CA's key: %w", err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: randomSerial(),
+		Subject:      pkix.Name{CommonName: "Arca zone " + zone + " certificate signing", Organization: []string{"Arca"}},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     caCert.NotAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		return fmt.Errorf("create certificate-signing certificate: %w", err)
+	}
+	if err := writePEM(filepath.Join(dir, signingKeyFile), "EC PRIVATE KEY", mustMarshalKey(key), 0o600); err != nil {
+		return err
+	}
+	// The certificate is written last: its presence means both are there.
+	return writePEM(filepath.Join(dir, SigningCertFile), "CERTIFICATE", der, 0o644)
+}
+
+func readCert(path string) (*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read certificate: %w", err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("%s: no PEM certificate", path)
+	}
+	c, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}

@@ -934,7 +934,7 @@ func walkCases() []walkCase {
 				}},
 		)
 	}
-	return append(cases, provenanceWalkCases()...)
+	return append(append(cases, provenanceWalkCases()...), certificateWalkCases()...)
 }
 
 // walkEnv is a zone served over TLS gRPC on loopback.
@@ -987,6 +987,7 @@ func newWalkEnv(t *testing.T) *walkEnv {
 	}
 	svc := NewService(z, auth.New(z, auth.Options{Logger: slog.New(slog.DiscardHandler)}))
 	pidSrv := installKeepers(t, z, cat, svc.auth)
+	installCertificates(t, z, cat, walkTLSDir(dir))
 	g := grpc.NewServer(grpc.Creds(credentials.NewTLS(tlsConf)),
 		grpc.ChainUnaryInterceptor(svc.UnaryInterceptor),
 		grpc.ChainStreamInterceptor(svc.StreamInterceptor))

@@ -72,6 +72,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterPIDsServer(g, &pidService{zone: s.zone})
 	arcapb.RegisterRAiDsServer(g, &raidService{zone: s.zone})
 	arcapb.RegisterRetentionServer(g, &retentionService{zone: s.zone})
+	arcapb.RegisterCertificatesServer(g, &certificateService{zone: s.zone})
 	arcapb.RegisterZonesServer(g, &zonesService{zone: s.zone})
 }
 
