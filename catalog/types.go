@@ -239,6 +239,9 @@ type Resource struct {
 	Status     string // up | down
 	Comment    string
 	Parent     string // coordinating resource this one is a child of
+	// QoS holds the resource's storage attributes in the canonical form of
+	// FormatQoSAttributes ("geo=DE,tier=cold,type=tape"), "" for none.
+	QoS        string
 	CreateTime time.Time
 	ModifyTime time.Time
 }
@@ -257,7 +260,7 @@ func (r Resource) Validate() error {
 	if r.Parent == r.Name {
 		return invalid("resource %s cannot be its own parent", r.Name)
 	}
-	return nil
+	return validateQoS(r.Name, r.QoS)
 }
 
 // AccessLevel orders permissions as iRODS does: null < read < write < own.

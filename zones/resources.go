@@ -137,7 +137,7 @@ func (z *Zone) checkResourceRecord(rec *catalog.Resource) error {
 	return z.drivers.Check(rec)
 }
 
-// ModifyResource is iadmin modresc NAME status|comment|context VALUE.
+// ModifyResource is iadmin modresc NAME status|comment|context|qos VALUE.
 func (z *Zone) ModifyResource(ctx context.Context, caller Principal, name, field, value string) (catalog.Resource, error) {
 	var out catalog.Resource
 	err := z.do(ctx, &Op{Name: "resource.modify", Caller: caller, Resource: name}, func(ctx context.Context) error {
@@ -153,6 +153,13 @@ func (z *Zone) ModifyResource(ctx context.Context, caller Principal, name, field
 			rec.Status = value
 		case "comment":
 			rec.Comment = value
+		case "qos":
+			// Storage attributes for QoS expressions: "type=tape,geo=DE".
+			canon, err := catalog.CanonicalQoSAttributes(value)
+			if err != nil {
+				return err
+			}
+			rec.QoS = canon
 		case "context":
 			if rec.Type == "compound" {
 				// The roles of the children stay unless named.
@@ -184,7 +191,7 @@ func (z *Zone) ModifyResource(ctx context.Context, caller Principal, name, field
 			out = rec
 			return z.rebalance(ctx, name)
 		default:
-			return fmt.Errorf("%w: cannot modify %q of a resource (want status, comment, context or rebalance)", catalog.ErrInvalidArgument, field)
+			return fmt.Errorf("%w: cannot modify %q of a resource (want status, comment, context, qos or rebalance)", catalog.ErrInvalidArgument, field)
 		}
 		if err := z.cat.UpdateResource(ctx, rec); err != nil {
 			return err

@@ -187,7 +187,7 @@ var predicates = []string{
 	"kind", "path", "name", "parent", "owner", "ctime", "mtime", "inherit", "acl", "who", "ver",
 	"obj", "num", "resc", "ppath", "rkey", "size", "sum", "status", "holder", "lease",
 	"ukey", "uname", "uzone", "utype", "pw", "info", "groups",
-	"rname", "rtype", "loc", "ctx", "rstatus", "comment", "rparent",
+	"rname", "rtype", "loc", "ctx", "rstatus", "comment", "rparent", "rqos",
 	"token", "suser", "sexp",
 	"of", "attr", "val", "unit",
 	"lfrom", "lto", "rel", "lkey", "lock", "auth", "doc", "jkey", "jdue", "thash", "towner", "qkey",
@@ -242,6 +242,7 @@ P.ctx: string .
 P.rstatus: string .
 P.comment: string .
 P.rparent: string @index(exact) .
+P.rqos: string .
 P.token: string @index(exact) @upsert .
 P.suser: string @index(exact) .
 P.sexp: int @index(int) .

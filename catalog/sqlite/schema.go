@@ -584,6 +584,11 @@ WHEN OLD.failed <> NEW.failed OR OLD.rule <> NEW.rule BEGIN
 	INSERT INTO job_live (rule, n) SELECT NEW.rule, 1 WHERE NEW.failed = 0 ON CONFLICT (rule) DO UPDATE SET n = n + 1;
 END;
 `,
+	// 18: the QoS attributes of a resource (catalog.Resource.QoS), in
+	// canonical form.
+	`
+ALTER TABLE resources ADD COLUMN qos TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // The triggers of migration 12. A replica counts when its status is not
