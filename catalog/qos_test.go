@@ -40,3 +40,24 @@ func TestParseQoSAttributes(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseQoSAttributes: what parses has a canonical form that reads back
+// to itself.
+func FuzzParseQoSAttributes(f *testing.F) {
+	for _, s := range []string{"type=tape,geo=DE,tier=cold", " a = b ", "geo", "a=b,a=c", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		canon, err := CanonicalQoSAttributes(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidArgument) {
+				t.Fatalf("CanonicalQoSAttributes(%q): %v is not an invalid argument", s, err)
+			}
+			return
+		}
+		again, err := CanonicalQoSAttributes(canon)
+		if err != nil || again != canon {
+			t.Fatalf("canonical form %q of %q reads back as %q, %v", canon, s, again, err)
+		}
+	})
+}
