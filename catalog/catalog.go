@@ -54,6 +54,7 @@ type Catalog interface {
 	RuleSets
 	Deletions
 	Retention
+	QoS
 	Close() error
 }
 

@@ -1,9 +1,13 @@
 package catalog
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 // Quality of service, after Onedata: a storage resource carries attributes
@@ -107,4 +111,88 @@ func validateQoS(name, s string) error {
 		return fmt.Errorf("resource %s: %w", name, err)
 	}
 	return nil
+}
+
+// MaxQoSReplicas bounds the replicas one requirement asks for, and
+// MaxQoSExpression the length of its expression.
+const (
+	MaxQoSReplicas   = 16
+	MaxQoSExpression = 1024
+)
+
+// QoSRequirement asks for Replicas good replicas of a data object on
+// resources that Expr matches. On a collection it applies to every data
+// object below it, now and later. It follows its collection or object when
+// that is renamed, and goes with it when it is removed; removing a
+// requirement removes no replica.
+type QoSRequirement struct {
+	ID ID
+	// Path is the collection or data object the requirement is on, as it
+	// is now; Collection says which.
+	Path       Path
+	Collection bool
+	// Expr is the expression in the canonical form of policies/qos.
+	Expr       string
+	Replicas   int
+	Creator    UserID
+	CreateTime time.Time
+}
+
+// Validate checks r for AddQoSRequirement without a catalog; that the
+// expression parses is the zone's to check (the catalog stores its text).
+func (r QoSRequirement) Validate() error {
+	if err := CheckPath(r.Path); err != nil {
+		return err
+	}
+	switch {
+	case strings.TrimSpace(r.Expr) == "":
+		return invalid("qos requirement on %s: empty expression", r.Path)
+	case len(r.Expr) > MaxQoSExpression:
+		return invalid("qos requirement on %s: expression longer than %d bytes", r.Path, MaxQoSExpression)
+	case !utf8.ValidString(r.Expr):
+		return invalid("qos requirement on %s: expression is not valid UTF-8", r.Path)
+	case r.Replicas < 1 || r.Replicas > MaxQoSReplicas:
+		return invalid("qos requirement on %s: replicas %d: want 1 to %d", r.Path, r.Replicas, MaxQoSReplicas)
+	}
+	return nil
+}
+
+// QoS keeps the QoS requirements of collections and data objects.
+type QoS interface {
+	// AddQoSRequirement stores r on the collection or data object at
+	// r.Path (ErrNotFound when there is none) and returns it with its ID,
+	// Collection and CreateTime set. The same expression twice on one
+	// target is refused with ErrExists.
+	AddQoSRequirement(ctx context.Context, r QoSRequirement) (QoSRequirement, error)
+	// QoSRequirement returns the requirement id (ErrNotFound).
+	QoSRequirement(ctx context.Context, id ID) (QoSRequirement, error)
+	// RemoveQoSRequirement deletes the requirement id and returns it.
+	RemoveQoSRequirement(ctx context.Context, id ID) (QoSRequirement, error)
+	// QoSRequirementsOn returns the requirements that apply to p: those on
+	// p and on every collection above it, ordered by path and then ID.
+	QoSRequirementsOn(ctx context.Context, p Path) ([]QoSRequirement, error)
+	// QoSRequirementsBelow returns the requirements on p and on everything
+	// below it, ordered by path and then ID.
+	QoSRequirementsBelow(ctx context.Context, p Path) ([]QoSRequirement, error)
+}
+
+// SortQoSRequirements orders rs by path and then ID, as QoS's methods
+// return them.
+func SortQoSRequirements(rs []QoSRequirement) {
+	slices.SortFunc(rs, func(a, b QoSRequirement) int {
+		if c := strings.Compare(a.Path.String(), b.Path.String()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+}
+
+// PathsAbove returns p and every collection above it, from p up to "/".
+func PathsAbove(p Path) []Path {
+	out := []Path{p}
+	for !p.IsRoot() && !p.IsZero() {
+		p = p.Parent()
+		out = append(out, p)
+	}
+	return out
 }

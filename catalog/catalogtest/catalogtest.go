@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"RuleSets", ruleSetTests},
 		{"Deletions", deletionTests},
 		{"Retention", retentionTests},
+		{"QoS", qosTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

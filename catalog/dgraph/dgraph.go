@@ -196,6 +196,7 @@ var predicates = []string{
 	"dkey",
 	"jrule", "jpath", "jpend",
 	"rmode", "runtil", "rhold", "rby", "rset", "expire", "rdmode", "rdper",
+	"qon", "qrkey", "qexpr", "qn", "qby",
 }
 
 // schema of a catalog; "P." is replaced by the prefix. Times are unix
@@ -284,6 +285,11 @@ P.rset: int .
 P.expire: int @index(int) .
 P.rdmode: string @index(exact) .
 P.rdper: string .
+P.qon: uid @reverse .
+P.qrkey: string @index(exact) @upsert .
+P.qexpr: string .
+P.qn: int .
+P.qby: string .
 
 `
 
