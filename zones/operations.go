@@ -96,6 +96,11 @@ const (
 	OpRetentionDefault OpName = "retention.default"
 	OpRetentionList    OpName = "retention.list"
 	OpRetentionExpire  OpName = "retention.expire"
+	// QoS requirements (qos.go).
+	OpQoSAdd      OpName = "qos.add"
+	OpQoSRemove   OpName = "qos.remove"
+	OpQoSList     OpName = "qos.list"
+	OpQoSConverge OpName = "qos.converge"
 )
 
 // Facts an operation gives rules beyond the caller (see Op): which of its
@@ -301,6 +306,13 @@ var operations = map[OpName]operation{
 	OpRetentionList:    {needs: readPath, facts: []string{FactPath}, adminReads: true},
 	// An expiry is set by who owns all it reaches (a collection: the tree).
 	OpRetentionExpire: {needs: ownTree, facts: []string{FactPath}},
+	// A QoS requirement makes replicas, as irepl does: adding, removing
+	// and converging one needs write, as irepl; it is read like its
+	// object or collection.
+	OpQoSAdd:      {needs: writePath, facts: []string{FactPath}},
+	OpQoSRemove:   {needs: writePath, facts: []string{FactPath}},
+	OpQoSList:     {needs: readPath, facts: []string{FactPath, FactRecurse}, adminReads: true},
+	OpQoSConverge: {needs: writePath, facts: []string{FactPath}},
 }
 
 func raidLink(op *Op) ([]need, error) {

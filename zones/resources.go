@@ -197,6 +197,11 @@ func (z *Zone) ModifyResource(ctx context.Context, caller Principal, name, field
 			return err
 		}
 		z.forgetResources(name)
+		if (field == "qos" || field == "status") && z.qos != nil {
+			// What the requirements match changed: converge them now
+			// rather than at the next periodic scan.
+			z.scheduleQoS(ctx, catalog.MustPath("/"), caller.UserID())
+		}
 		out, err = z.cat.Resource(ctx, name)
 		return err
 	})

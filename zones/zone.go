@@ -49,6 +49,9 @@ type Options struct {
 	// DataDir is the server's data directory (catalog, keys), if it has
 	// one: no resource's vault may hold it.
 	DataDir string
+	// QoS parses QoS expressions (policies/qos); without it the zone
+	// refuses QoS requirements.
+	QoS QoSParser
 	// JobsPerRule is how many live jobs one rule may have in the zone's
 	// queue; a rule that has them schedules no more until they drain.
 	// 0 means DefaultJobsPerRule; negative, no limit.
@@ -94,6 +97,7 @@ type Zone struct {
 	directory  bool
 	dataDir    string
 	jobs       ruleJobs
+	qos        QoSParser
 
 	mu        sync.Mutex
 	rescs     map[string]openResource
@@ -135,6 +139,7 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 		directory:  opts.Directory,
 		dataDir:    opts.DataDir,
 		jobs:       ruleJobs{perRule: opts.JobsPerRule},
+		qos:        opts.QoS,
 	}
 }
 

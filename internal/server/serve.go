@@ -24,6 +24,7 @@ import (
 	"github.com/arca-data/arca/internal/tlsca"
 	"github.com/arca-data/arca/policies"
 	"github.com/arca-data/arca/policies/raid"
+	"github.com/arca-data/arca/policies/qos"
 	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones"
@@ -236,7 +237,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	defer cat.Close()
 
 	zone := zones.New(cat, zones.Options{Drivers: drivers.Default(), Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, ServerID: serverID(dir),
-		Directory: ldapLogin != nil, DataDir: dir, JobsPerRule: cfg.JobsPerRule})
+		Directory: ldapLogin != nil, DataDir: dir, JobsPerRule: cfg.JobsPerRule, QoS: parseQoS})
 	authn := auth.New(zone, auth.Options{SessionTTL: cfg.SessionTTL, LDAP: ldapLogin, Logger: cfg.Logger})
 	boot := zones.BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}
 	if rods, err := cat.User(ctx, catalog.UserID{Name: zones.DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {
@@ -605,4 +606,13 @@ func checkNewZone(ctx context.Context, cat catalog.Catalog, zoneName, vault stri
 		return fmt.Errorf("%s holds files, but the catalog has no zone: restore the catalog, or point --catalog at it; a new zone would take those files for orphans", vault)
 	}
 	return nil
+}
+
+// parseQoS gives the zone the QoS expression language of policies/qos.
+func parseQoS(expr string) (zones.QoSExpr, error) {
+	e, err := qos.Parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
