@@ -322,4 +322,3 @@ func TestQoSJobsExactlyOnce(t *testing.T) {
 		t.Errorf("a qos job failed:\n%s", e.log.String())
 	}
 }
-
