@@ -72,6 +72,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterPIDsServer(g, &pidService{zone: s.zone})
 	arcapb.RegisterRAiDsServer(g, &raidService{zone: s.zone})
 	arcapb.RegisterRetentionServer(g, &retentionService{zone: s.zone})
+	arcapb.RegisterQoSServer(g, &qosService{zone: s.zone})
 }
 
 type callerKey struct{}
