@@ -40,6 +40,7 @@ type client struct {
 	rules    arcapb.RulesClient
 	registry arcapb.RegistryClient
 	retain   arcapb.RetentionClient
+	qos      arcapb.QoSClient
 
 	// For the data channel (datachannel.go).
 	data          *datachan.Pool
@@ -121,6 +122,7 @@ func dialWith(dir string, env Environment, creds tokenCreds) (*client, error) {
 		rescs: arcapb.NewResourcesClient(conn), repls: arcapb.NewReplicasClient(conn),
 		rules: arcapb.NewRulesClient(conn), registry: arcapb.NewRegistryClient(conn),
 		retain: arcapb.NewRetentionClient(conn),
+		qos:    arcapb.NewQoSClient(conn),
 	}, nil
 }
 

@@ -103,13 +103,13 @@ func describeResource(r *arcapb.Resource) string {
 		r.Name, r.Type, r.Location, r.Context, r.Status, r.Comment, r.Parent, r.Children, r.Hierarchy, r.Qos)
 }
 
-// qosAttrsJSON gives a resource's canonical "k=v,k=v" attributes as an
-// object (the server has checked them).
-func qosAttrsJSON(s string) map[string]string {
-	out := map[string]string{}
+// qosAttrsJSON gives a resource's canonical "k=v,k=v" attributes as a
+// list of {attribute, value}, as AVUs are (a value is text, digits or not).
+func qosAttrsJSON(s string) []map[string]string {
+	out := []map[string]string{}
 	for _, kv := range strings.Split(s, ",") {
 		if k, v, ok := strings.Cut(kv, "="); ok {
-			out[k] = v
+			out = append(out, map[string]string{"attribute": k, "value": v})
 		}
 	}
 	return out
