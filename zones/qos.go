@@ -11,6 +11,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/resources/compose"
+	"github.com/arca-data/arca/rules"
 )
 
 // Quality of service (issue 17), after Onedata: storage resources carry
@@ -565,4 +566,28 @@ func (z *Zone) qosKeeps(ctx context.Context, t *compose.Tree, obj catalog.DataOb
 		}
 	}
 	return nil
+}
+
+// QoSFacts gives rules object.qos: the requirements that apply to p, each
+// judged on what lies at p (rules.QoSReporter; the server hands it to the
+// rule engine with the catalog).
+func (z *Zone) QoSFacts(ctx context.Context, p catalog.Path) ([]rules.QoSFact, error) {
+	rs, err := z.cat.QoSRequirementsOn(ctx, p)
+	if err != nil || len(rs) == 0 {
+		return nil, err
+	}
+	t, err := z.loadTree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]rules.QoSFact, 0, len(rs))
+	for _, r := range rs {
+		st, err := z.qosStatusAt(ctx, t, r, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rules.QoSFact{ID: int64(r.ID), Path: r.Path.String(), Expression: r.Expr, Replicas: r.Replicas,
+			Status: st.Status, Reason: st.Reason})
+	}
+	return out, nil
 }

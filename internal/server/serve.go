@@ -432,7 +432,7 @@ func startRules(ctx context.Context, dir string, cfg ServerConfig, zone *zones.Z
 	if err := policies.RegisterWith(reg, zone, policies.Options{Audit: audit, NotifyURL: cfg.NotifyURL}); err != nil {
 		return fail(err)
 	}
-	engine, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: cfg.Logger, Audit: audit})
+	engine, err := rules.New(rules.Options{Registry: reg, Catalog: ruleCatalog{Catalog: cat, zone: zone}, Logger: cfg.Logger, Audit: audit})
 	if err != nil {
 		return fail(err)
 	}
@@ -615,4 +615,15 @@ func parseQoS(expr string) (zones.QoSExpr, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// ruleCatalog is the catalog the rule engine reads, with the zone's
+// judgement of QoS requirements for object.qos (rules.QoSReporter).
+type ruleCatalog struct {
+	catalog.Catalog
+	zone *zones.Zone
+}
+
+func (c ruleCatalog) QoSFacts(ctx context.Context, p catalog.Path) ([]rules.QoSFact, error) {
+	return c.zone.QoSFacts(ctx, p)
 }
