@@ -122,9 +122,6 @@ type JobOptions struct {
 	// SelectBatch is how many objects of a periodic rule's selection a
 	// run claims at a time (rules.DefaultSelectBatch if 0).
 	SelectBatch int
-	// QoSEvery is the cron schedule of the periodic scan that converges
-	// every QoS requirement (DefaultQoSEvery if "").
-	QoSEvery string
 }
 
 func (o *JobOptions) defaults() {
@@ -157,9 +154,6 @@ func (z *Zone) RunJobs(ctx context.Context, opts JobOptions) {
 	}
 	opts.defaults()
 	holder := z.holderBase + "jobs"
-	if z.qos != nil {
-		z.scheduleQoSScan(ctx, opts.QoSEvery)
-	}
 	t := time.NewTicker(opts.Poll)
 	defer t.Stop()
 	for {

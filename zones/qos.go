@@ -109,6 +109,7 @@ func (z *Zone) AddQoS(ctx context.Context, caller Principal, p catalog.Path, exp
 			return err
 		}
 		z.scheduleQoS(ctx, p, caller.UserID())
+		z.scheduleQoSScan(ctx)
 		return nil
 	})
 	return out, err
@@ -370,14 +371,23 @@ func (z *Zone) scheduleQoS(ctx context.Context, p catalog.Path, owner catalog.Us
 	work, _ := json.Marshal(qosJobWork{Path: p.String()})
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	if p.IsRoot() {
+		// A resource changed: only worth a job when requirements exist.
+		if rs, err := z.cat.QoSRequirementsBelow(ctx, p); err == nil && len(rs) == 0 {
+			return
+		}
+	}
 	if _, err := z.cat.AddJob(ctx, catalog.Job{Rule: QoSJobRule, Path: p.String(), Owner: owner, Due: time.Now(), Work: work}); err != nil {
 		z.log.Warn("schedule qos convergence; the periodic scan does it", "path", p.String(), "err", err)
 	}
 }
 
 // scheduleQoSScan keeps the periodic scan of every requirement in the job
-// queue (once per zone, whichever server adds it first).
-func (z *Zone) scheduleQoSScan(ctx context.Context, every string) {
+// queue, once per zone (its key makes a second one ErrExists). A zone
+// without requirements has none; the first requirement adds it, and it
+// stays (a periodic job in the catalog) across restarts.
+func (z *Zone) scheduleQoSScan(ctx context.Context) {
+	every := z.qosEvery
 	if every == "" {
 		every = DefaultQoSEvery
 	}

@@ -288,7 +288,8 @@ func TestQoSJobsExactlyOnce(t *testing.T) {
 			z.RunJobs(ctx, JobOptions{Poll: 20 * time.Millisecond, Lease: 5 * time.Second})
 		}()
 	}
-	defer func() { cancel(); wg.Wait() }()
+	stop := sync.OnceFunc(func() { cancel(); wg.Wait() })
+	defer stop()
 	if _, err := e.zone.AddQoS(e.ctx, As(e.rods), e.path("proj"), "geo=DE & type=disk", 2); err != nil {
 		t.Fatal(err)
 	}
@@ -312,13 +313,16 @@ func TestQoSJobsExactlyOnce(t *testing.T) {
 			t.Errorf("%s has %d replicas, want 3 (fr1, de1, de2): %+v", n, len(o.Replicas), o.Replicas)
 		}
 	}
+	stop() // the last log lines are written
 	// Jobs overlap (the one the requirement scheduled, the periodic scan,
 	// those resource changes scheduled), each run by one server; what one
 	// makes the other sees or defers to, and none fails.
 	if made := strings.Count(e.log.String(), "qos replica made"); made < 8 {
 		t.Errorf("%d replicas made, want 8 (4 objects x 2):\n%s", made, e.log.String())
 	}
-	if strings.Contains(e.log.String(), "job failed") {
-		t.Errorf("a qos job failed:\n%s", e.log.String())
+	for _, line := range strings.Split(e.log.String(), "\n") {
+		if strings.Contains(line, "job failed") && !strings.Contains(line, "context canceled") { // stop cancels what runs
+			t.Errorf("a qos job failed:\n%s", e.log.String())
+		}
 	}
 }

@@ -52,6 +52,9 @@ type Options struct {
 	// QoS parses QoS expressions (policies/qos); without it the zone
 	// refuses QoS requirements.
 	QoS QoSParser
+	// QoSEvery is the cron schedule of the periodic scan that converges
+	// every QoS requirement (DefaultQoSEvery if "").
+	QoSEvery string
 	// JobsPerRule is how many live jobs one rule may have in the zone's
 	// queue; a rule that has them schedules no more until they drain.
 	// 0 means DefaultJobsPerRule; negative, no limit.
@@ -98,6 +101,7 @@ type Zone struct {
 	dataDir    string
 	jobs       ruleJobs
 	qos        QoSParser
+	qosEvery   string
 
 	mu        sync.Mutex
 	rescs     map[string]openResource
@@ -140,6 +144,7 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 		dataDir:    opts.DataDir,
 		jobs:       ruleJobs{perRule: opts.JobsPerRule},
 		qos:        opts.QoS,
+		qosEvery:   opts.QoSEvery,
 	}
 }
 
