@@ -121,13 +121,13 @@ type License struct {
 
 // Host is where a distribution is kept: the QoS it promises.
 type Host struct {
-	Title, URL                    string
-	BackupType, BackupFrequency   string
-	StorageType, GeoLocation      string
-	SupportVersioning             string // either spelling (support_/supports_versioning)
-	Availability                  float64
-	AvailabilityText              string // as written ("99,5")
-	CertifiedWith, PIDSystem      []string
+	Title, URL                  string
+	BackupType, BackupFrequency string
+	StorageType, GeoLocation    string
+	SupportVersioning           string // either spelling (support_/supports_versioning)
+	Availability                float64
+	AvailabilityText            string // as written ("99,5")
+	CertifiedWith, PIDSystem    []string
 }
 
 // raw mirrors the parts of the schema Arca reads.
