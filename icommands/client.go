@@ -41,6 +41,7 @@ type client struct {
 	registry arcapb.RegistryClient
 	retain   arcapb.RetentionClient
 	qos      arcapb.QoSClient
+	dmps     arcapb.DMPsClient
 
 	// For the data channel (datachannel.go).
 	data          *datachan.Pool
@@ -123,6 +124,7 @@ func dialWith(dir string, env Environment, creds tokenCreds) (*client, error) {
 		rules: arcapb.NewRulesClient(conn), registry: arcapb.NewRegistryClient(conn),
 		retain: arcapb.NewRetentionClient(conn),
 		qos:    arcapb.NewQoSClient(conn),
+		dmps:   arcapb.NewDMPsClient(conn),
 	}, nil
 }
 

@@ -101,6 +101,10 @@ const (
 	OpQoSRemove   OpName = "qos.remove"
 	OpQoSList     OpName = "qos.list"
 	OpQoSConverge OpName = "qos.converge"
+	// Data management plans (dmp.go).
+	OpDMPImport OpName = "dmp.import"
+	OpDMPList   OpName = "dmp.list"
+	OpDMPShow   OpName = "dmp.show"
 )
 
 // Facts an operation gives rules beyond the caller (see Op): which of its
@@ -313,6 +317,11 @@ var operations = map[OpName]operation{
 	OpQoSRemove:   {needs: writePath, facts: []string{FactPath}},
 	OpQoSList:     {needs: readPath, facts: []string{FactPath, FactRecurse}, adminReads: true},
 	OpQoSConverge: {needs: writePath, facts: []string{FactPath}},
+	// Importing a DMP acts through the caller's own operations (mkdir,
+	// qos.add), each authorized; a DMP is as public as a rule set.
+	OpDMPImport: {needs: anyone},
+	OpDMPList:   {needs: anyone},
+	OpDMPShow:   {needs: anyone},
 }
 
 func raidLink(op *Op) ([]need, error) {

@@ -134,6 +134,7 @@ type keepers struct {
 	prov  ProvenanceKeeper
 	pids  PIDKeeper
 	raids RAiDKeeper
+	dmps  DMPKeeper
 }
 
 // UseProvenance makes k answer the zone's provenance operations; k usually

@@ -23,6 +23,7 @@ import (
 	"github.com/arca-data/arca/internal/passwordhash"
 	"github.com/arca-data/arca/internal/tlsca"
 	"github.com/arca-data/arca/policies"
+	"github.com/arca-data/arca/policies/dmp"
 	"github.com/arca-data/arca/policies/qos"
 	"github.com/arca-data/arca/policies/raid"
 	"github.com/arca-data/arca/resources/drivers"
@@ -423,6 +424,9 @@ func startRules(ctx context.Context, dir string, cfg ServerConfig, zone *zones.Z
 	audit := slog.New(slog.NewJSONHandler(f, nil))
 	zone.SetAuditLog(f.path)
 	zone.SetAuditLogger(audit) // changes of retention locks
+	if err := useDMPs(zone, cat, dir); err != nil {
+		return fail(err)
+	}
 	reg := rules.NewRegistry()
 	if cfg.NotifyURL != "" {
 		if err := validateNotifyURL(cfg.NotifyURL); err != nil {
@@ -626,4 +630,27 @@ type ruleCatalog struct {
 
 func (c ruleCatalog) QoSFacts(ctx context.Context, p catalog.Path) ([]rules.QoSFact, error) {
 	return c.zone.QoSFacts(ctx, p)
+}
+
+// useDMPs gives the zone its DMP importer, with the site vocabulary in
+// DIR/dmp-vocabulary.yaml that a steward edits (policies/dmp's shipped
+// vocabulary until there is one).
+func useDMPs(zone *zones.Zone, cat catalog.Catalog, dir string) error {
+	text, err := os.ReadFile(filepath.Join(dir, "dmp-vocabulary.yaml"))
+	if errors.Is(err, os.ErrNotExist) {
+		text, err = dmp.DefaultVocabulary, nil
+	}
+	if err != nil {
+		return fmt.Errorf("dmp vocabulary: %w", err)
+	}
+	voc, err := dmp.ParseVocabulary(text)
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(dir, "dmp-vocabulary.yaml"), err)
+	}
+	v, err := dmp.NewValidator()
+	if err != nil {
+		return err
+	}
+	zone.UseDMPs(dmp.Keeper{Importer: &dmp.Importer{Zone: zone, Records: cat, Vocabulary: voc, Validator: v}})
+	return nil
 }

@@ -176,6 +176,7 @@ func metaTarget(k arcapb.MetadataTargetKind, name string) *arcapb.MetadataTarget
 
 func (c *walkClient) retention() arcapb.RetentionClient { return arcapb.NewRetentionClient(c.conn) }
 func (c *walkClient) qos() arcapb.QoSClient             { return arcapb.NewQoSClient(c.conn) }
+func (c *walkClient) dmps() arcapb.DMPsClient           { return arcapb.NewDMPsClient(c.conn) }
 
 type walkBearer string
 
@@ -286,6 +287,7 @@ var apiFiles = []protoreflect.FileDescriptor{
 	arcapb.File_arca_v1_raid_proto,
 	arcapb.File_arca_v1_retention_proto,
 	arcapb.File_arca_v1_qos_proto,
+	arcapb.File_arca_v1_dmp_proto,
 }
 
 func walkCases() []walkCase {
@@ -891,6 +893,23 @@ func walkCases() []walkCase {
 		walkCase{method: arcapb.QoS_ListRequirements_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessRead), adminReads: true,
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				return drain(c.qos().ListRequirements(ctx, &arcapb.ListQoSRequest{Path: f.coll, Recursive: true}, c.opts()...))
+			}},
+		// DMPs: importing acts through the caller's own operations; this
+		// zone has no DMP keeper, so an allowed call is unavailable.
+		walkCase{method: arcapb.DMPs_Import_FullMethodName, allow: anyone, tolerate: []codes.Code{codes.Unavailable},
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.dmps().Import(ctx, &arcapb.ImportDMPRequest{Document: []byte(`{}`), DryRun: true}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.DMPs_List_FullMethodName, allow: anyone, tolerate: []codes.Code{codes.Unavailable},
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.dmps().List(ctx, &arcapb.ListDMPsRequest{}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.DMPs_Show_FullMethodName, allow: anyone, tolerate: []codes.Code{codes.Unavailable},
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.dmps().Show(ctx, &arcapb.ShowDMPRequest{Id: "x"}, c.opts()...)
+				return err
 			}},
 		walkCase{method: arcapb.QoS_Converge_FullMethodName, allow: collAtLeast(catalog.AccessWrite),
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {

@@ -73,6 +73,7 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterRAiDsServer(g, &raidService{zone: s.zone})
 	arcapb.RegisterRetentionServer(g, &retentionService{zone: s.zone})
 	arcapb.RegisterQoSServer(g, &qosService{zone: s.zone})
+	arcapb.RegisterDMPsServer(g, &dmpService{zone: s.zone})
 }
 
 type callerKey struct{}
