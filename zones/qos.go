@@ -474,11 +474,31 @@ func (z *Zone) ConvergeQoS(ctx context.Context, p catalog.Path) ([]QoSChange, er
 	return changes, firstErr
 }
 
-// convergeObject makes the replicas of o that r lacks on matching.
+// convergeObject makes the replicas of o that r lacks on matching. While
+// another writer holds o (a put, another server's job) it waits a little
+// and looks again; after that the next scan does it.
 func (z *Zone) convergeObject(ctx context.Context, t *compose.Tree, r catalog.QoSRequirement, o catalog.DataObject, matching []*compose.Node) []QoSChange {
+	var out []QoSChange
+	for try := 0; ; try++ {
+		chs, locked := z.convergeObjectOnce(ctx, t, r, o, matching)
+		out = append(out, chs...)
+		if !locked || try == 20 || ctx.Err() != nil {
+			if locked {
+				z.log.Info("qos replica deferred: the object is being written", "path", o.Path.String())
+			}
+			return out
+		}
+		select {
+		case <-ctx.Done():
+			return out
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (z *Zone) convergeObjectOnce(ctx context.Context, t *compose.Tree, r catalog.QoSRequirement, o catalog.DataObject, matching []*compose.Node) (out []QoSChange, locked bool) {
 	set := nodeSet(matching)
 	have := goodOn(o, set)
-	var out []QoSChange
 	for _, leaf := range matching {
 		if have >= r.Replicas {
 			break
@@ -514,9 +534,8 @@ func (z *Zone) convergeObject(ctx context.Context, t *compose.Tree, r catalog.Qo
 		}
 		if errors.Is(err, catalog.ErrLocked) {
 			// A writer (a put, or another server converging) holds the
-			// object: the next scan looks again.
-			z.log.Info("qos replica deferred: the object is being written", "path", o.Path.String(), "resource", leaf.Name())
-			break
+			// object.
+			return out, true
 		}
 		if err != nil {
 			ch.Err = fmt.Errorf("qos requirement %d (%s x%d) on %s: %w", r.ID, r.Expr, r.Replicas, o.Path, err)
@@ -526,7 +545,7 @@ func (z *Zone) convergeObject(ctx context.Context, t *compose.Tree, r catalog.Qo
 		}
 		out = append(out, ch)
 	}
-	return out
+	return out, false
 }
 
 // ConvergeQoSNow is iqos converge: it converges the requirements on and
