@@ -55,6 +55,7 @@ type Catalog interface {
 	Deletions
 	Retention
 	AccessTimes
+	QoS
 	Close() error
 }
 

@@ -231,14 +231,17 @@ func (u User) Validate() error {
 
 // Resource is a storage resource registered in the catalog.
 type Resource struct {
-	ID         ID
-	Name       string
-	Type       string // posix, s3, tape, replication, ...
-	Location   string // host or vault path, as the type needs
-	Context    string // "key=value;key=value" settings of the type
-	Status     string // up | down
-	Comment    string
-	Parent     string // coordinating resource this one is a child of
+	ID       ID
+	Name     string
+	Type     string // posix, s3, tape, replication, ...
+	Location string // host or vault path, as the type needs
+	Context  string // "key=value;key=value" settings of the type
+	Status   string // up | down
+	Comment  string
+	Parent   string // coordinating resource this one is a child of
+	// QoS holds the resource's storage attributes in the canonical form of
+	// FormatQoSAttributes ("geo=DE,tier=cold,type=tape"), "" for none.
+	QoS        string
 	CreateTime time.Time
 	ModifyTime time.Time
 }
@@ -257,7 +260,7 @@ func (r Resource) Validate() error {
 	if r.Parent == r.Name {
 		return invalid("resource %s cannot be its own parent", r.Name)
 	}
-	return nil
+	return validateQoS(r.Name, r.QoS)
 }
 
 // AccessLevel orders permissions as iRODS does: null < read < write < own.

@@ -88,7 +88,7 @@ func Commands(s *Streams) []*cobra.Command {
 		newImeta(a), newIchmod(a), newIuserinfo(a), newIpasswd(a), newIticket(a), newIquota(a), newIreg(a),
 		newIlsresc(a), newIrepl(a), newItrim(a), newIphymv(a), newIrsync(a),
 		newIprov(a), newIpid(a), newIraid(a), newIcert(a),
-		newIrule(a), newIqstat(a), newIqdel(a), newIretention(a),
+		newIrule(a), newIqstat(a), newIqdel(a), newIretention(a), newIqos(a), newIdmp(a),
 	}
 	setup(a, cmds)
 	return cmds

@@ -41,6 +41,8 @@ type client struct {
 	registry arcapb.RegistryClient
 	retain   arcapb.RetentionClient
 	zones    arcapb.ZonesClient
+	qos      arcapb.QoSClient
+	dmps     arcapb.DMPsClient
 
 	// For the data channel (datachannel.go).
 	data          *datachan.Pool
@@ -123,6 +125,8 @@ func dialWith(dir string, env Environment, creds tokenCreds) (*client, error) {
 		rules: arcapb.NewRulesClient(conn), registry: arcapb.NewRegistryClient(conn),
 		retain: arcapb.NewRetentionClient(conn),
 		zones:  arcapb.NewZonesClient(conn),
+		qos:    arcapb.NewQoSClient(conn),
+		dmps:   arcapb.NewDMPsClient(conn),
 	}, nil
 }
 

@@ -3,6 +3,7 @@ package icommands
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/arca-data/arca/api/arcapb"
 )
@@ -18,8 +19,10 @@ Resources (rodsadmin):
                        tape LOCATION a library directory CONTEXT
                          "drives=2;cartridge_size=1GiB;mount_latency=200ms;seek_rate=400MiB";
                        replication, compound, random, passthru (no location)
-  modresc NAME status up|down | comment TEXT | context CONTEXT | rebalance
-                       rebalance refreshes stale and fills missing replicas below NAME
+  modresc NAME status up|down | comment TEXT | context CONTEXT | qos ATTRS | rebalance
+                       rebalance refreshes stale and fills missing replicas below NAME;
+                       qos sets the storage attributes that QoS expressions match,
+                       "type=tape,geo=DE,tier=cold" (free keys; "" for none)
   modresc NAME tier GROUP INDEX | untier | tier_time SECONDS|12h|30d
         | tier_verify catalog|size|checksum | tier_preserve true|false | tier_restage true|false
                        storage tiering: INDEX 0 is the fastest tier, each index once,
@@ -38,6 +41,7 @@ const iadminRescExamples = `
   iadmin addchildtoresc archive fast cache
   iadmin addchildtoresc archive lib archive
   iadmin modresc lib status down
+  iadmin modresc lib qos 'type=tape,geo=DE,tier=cold'
   iadmin modresc fast tier archive 0; iadmin modresc fast tier_time 30d
   iadmin modresc objects tier archive 1; iadmin modresc lib tier archive 2`
 
@@ -107,11 +111,23 @@ func (a *app) runIadminResc(ctx context.Context, c *client, sub string, rest []s
 func resourceJSON(r *arcapb.Resource) map[string]any {
 	return map[string]any{"name": r.Name, "type": r.Type, "location": r.Location, "context": r.Context,
 		"status": r.Status, "comment": r.Comment, "parent": r.Parent, "role": r.Role,
-		"children": nonNil(r.Children), "hierarchy": r.Hierarchy,
+		"children": nonNil(r.Children), "hierarchy": r.Hierarchy, "qos": qosAttrsJSON(r.Qos),
 		"create_time": unixTime(r.CreateUnix), "modify_time": unixTime(r.ModifyUnix)}
 }
 
 func describeResource(r *arcapb.Resource) string {
-	return fmt.Sprintf("resc_name: %s\nresc_type_name: %s\nresc_location: %s\nresc_context: %s\nresc_status: %s\nresc_comment: %s\nresc_parent: %s\nresc_children: %v\nresc_hierarchy: %s\n",
-		r.Name, r.Type, r.Location, r.Context, r.Status, r.Comment, r.Parent, r.Children, r.Hierarchy)
+	return fmt.Sprintf("resc_name: %s\nresc_type_name: %s\nresc_location: %s\nresc_context: %s\nresc_status: %s\nresc_comment: %s\nresc_parent: %s\nresc_children: %v\nresc_hierarchy: %s\nresc_qos: %s\n",
+		r.Name, r.Type, r.Location, r.Context, r.Status, r.Comment, r.Parent, r.Children, r.Hierarchy, r.Qos)
+}
+
+// qosAttrsJSON gives a resource's canonical "k=v,k=v" attributes as a
+// list of {attribute, value}, as AVUs are (a value is text, digits or not).
+func qosAttrsJSON(s string) []map[string]string {
+	out := []map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			out = append(out, map[string]string{"attribute": k, "value": v})
+		}
+	}
+	return out
 }

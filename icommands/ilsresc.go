@@ -93,6 +93,9 @@ func rescLabel(r *arcapb.Resource) string {
 	if r.Status == "down" {
 		s += " [down]"
 	}
+	if r.Qos != "" {
+		s += " {" + r.Qos + "}"
+	}
 	return s
 }
 

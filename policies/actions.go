@@ -188,6 +188,7 @@ func Actions(z Zone, o Options) []rules.Action {
 	}
 	actions = append(actions, lifecycle.Actions(lz, lifecycle.Options{Audit: audit, Webhook: o.NotifyURL, Zone: zone})...)
 	actions = append(actions, provenanceActions(z)...)
+	actions = append(actions, qosActions(z)...)
 	actions = append(actions, certificateActions(z)...)
 	return actions
 }

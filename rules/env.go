@@ -152,11 +152,12 @@ func newEnv() (*cel.Env, map[string]*structDef, error) {
 	defs := map[string]*structDef{
 		opTypeName:        newStructDef(opTypeName, opFields),
 		userTypeName:      newStructDef(userTypeName, userFields),
-		objectTypeName:    newStructDef(objectTypeName, slices.Concat(objectFields, provenanceObjectFields, lifecycleObjectFields, certificateObjectFields)),
+		objectTypeName:    newStructDef(objectTypeName, slices.Concat(objectFields, provenanceObjectFields, lifecycleObjectFields, qosObjectFields, certificateObjectFields)),
 		resourceTypeName:  newStructDef(resourceTypeName, resourceFields),
 		replicaTypeName:   newStructDef(replicaTypeName, replicaFields),
 		ancestorTypeName:  newStructDef(ancestorTypeName, ancestorFields),
 		retentionTypeName: newStructDef(retentionTypeName, retentionFields),
+		qosTypeName:       newStructDef(qosTypeName, qosFields),
 	}
 	// m.?key.orValue("") reads an AVU that may be missing. The string,
 	// list and math extensions are pinned to the versions that come with

@@ -149,7 +149,7 @@ func (o *JobOptions) defaults() {
 // with a lease first, so of several servers on one catalog exactly one
 // runs it; a job that fails is retried with exponential backoff.
 func (z *Zone) RunJobs(ctx context.Context, opts JobOptions) {
-	if z.rules == nil {
+	if z.rules == nil && z.qos == nil {
 		return
 	}
 	opts.defaults()
@@ -199,8 +199,19 @@ func (z *Zone) runJob(ctx context.Context, holder string, j catalog.Job, opts Jo
 		return
 	}
 	var work rules.JobWork
-	err := json.Unmarshal(j.Work, &work)
-	if err == nil {
+	var err error
+	if j.Rule == QoSJobRule {
+		// The zone's own convergence of QoS requirements (qos.go).
+		work.Path = j.Path
+		runCtx, cancel := context.WithTimeoutCause(ctx, opts.MaxRun,
+			fmt.Errorf("job %d ran longer than %s", j.ID, opts.MaxRun))
+		stopRenewing := z.renewJobLease(runCtx, cancel, holder, j, opts.Lease)
+		err = z.runQoSJob(runCtx, j)
+		stopRenewing()
+		cancel()
+	} else if z.rules == nil {
+		err = fmt.Errorf("job %d of rule %s: this zone runs no rules", j.ID, j.Rule)
+	} else if err = json.Unmarshal(j.Work, &work); err == nil {
 		runCtx, cancel := context.WithTimeoutCause(ctx, opts.MaxRun,
 			fmt.Errorf("job %d ran longer than %s", j.ID, opts.MaxRun))
 		lost := make(chan struct{})
@@ -256,8 +267,10 @@ func (z *Zone) runJob(ctx context.Context, holder string, j catalog.Job, opts Jo
 			if ferr := z.cat.FinishJob(done, j.ID, holder, next); ferr != nil {
 				z.log.Warn("finish job", "job", j.ID, "err", ferr)
 			}
-			z.rules.AuditJob(done, int64(j.ID), j.Rule, work.Path, "abandoned",
-				fmt.Sprintf("the run failed %d times and is abandoned; the next runs at %s: %v", j.Attempts+1, next.Format(time.RFC3339), err))
+			if z.rules != nil {
+				z.rules.AuditJob(done, int64(j.ID), j.Rule, work.Path, "abandoned",
+					fmt.Sprintf("the run failed %d times and is abandoned; the next runs at %s: %v", j.Attempts+1, next.Format(time.RFC3339), err))
+			}
 			z.log.Warn("periodic job run abandoned", "job", j.ID, "rule", j.Rule, "attempts", j.Attempts+1, "next", next, "err", err)
 			return
 		}

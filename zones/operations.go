@@ -108,6 +108,15 @@ const (
 	OpZoneModify OpName = "zone.modify"
 	OpZoneRemove OpName = "zone.remove"
 	OpZoneList   OpName = "zone.list"
+	// QoS requirements (qos.go).
+	OpQoSAdd      OpName = "qos.add"
+	OpQoSRemove   OpName = "qos.remove"
+	OpQoSList     OpName = "qos.list"
+	OpQoSConverge OpName = "qos.converge"
+	// Data management plans (dmp.go).
+	OpDMPImport OpName = "dmp.import"
+	OpDMPList   OpName = "dmp.list"
+	OpDMPShow   OpName = "dmp.show"
 )
 
 // Facts an operation gives rules beyond the caller (see Op): which of its
@@ -330,6 +339,18 @@ var operations = map[OpName]operation{
 	OpZoneModify: {needs: adminOnly},
 	OpZoneRemove: {needs: adminOnly},
 	OpZoneList:   {needs: anyone},
+	// A QoS requirement makes replicas, as irepl does: adding, removing
+	// and converging one needs write, as irepl; it is read like its
+	// object or collection.
+	OpQoSAdd:      {needs: writePath, facts: []string{FactPath}},
+	OpQoSRemove:   {needs: writePath, facts: []string{FactPath}},
+	OpQoSList:     {needs: readPath, facts: []string{FactPath, FactRecurse}, adminReads: true},
+	OpQoSConverge: {needs: writePath, facts: []string{FactPath}},
+	// Importing a DMP acts through the caller's own operations (mkdir,
+	// qos.add), each authorized; a DMP is as public as a rule set.
+	OpDMPImport: {needs: anyone},
+	OpDMPList:   {needs: anyone},
+	OpDMPShow:   {needs: anyone},
 }
 
 func raidLink(op *Op) ([]need, error) {

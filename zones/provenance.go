@@ -135,6 +135,7 @@ type keepers struct {
 	pids  PIDKeeper
 	raids RAiDKeeper
 	certs CertificateKeeper
+	dmps  DMPKeeper
 }
 
 // UseProvenance makes k answer the zone's provenance operations; k usually

@@ -427,6 +427,11 @@ func (z *Zone) trimOne(ctx context.Context, t *compose.Tree, obj catalog.DataObj
 			out = append(out, ch)
 			continue
 		}
+		if err := z.qosKeeps(ctx, t, obj, r); err != nil {
+			ch.Action, ch.Err = "failed", err
+			out = append(out, ch)
+			continue
+		}
 		if !req.DryRun {
 			removed, err := z.cat.TrimReplica(ctx, obj.ID, r.Number)
 			if err != nil {
@@ -440,6 +445,8 @@ func (z *Zone) trimOne(ctx context.Context, t *compose.Tree, obj catalog.DataObj
 		if r.Status == catalog.ReplicaGood {
 			good--
 		}
+		// What is trimmed no longer counts for the requirements.
+		obj.Replicas = slices.DeleteFunc(slices.Clone(obj.Replicas), func(x catalog.Replica) bool { return x.Number == r.Number })
 		out = append(out, ch)
 	}
 	if len(out) == 0 {

@@ -137,8 +137,8 @@ func (z *Zone) checkResourceRecord(rec *catalog.Resource) error {
 	return z.drivers.Check(rec)
 }
 
-// ModifyResource is iadmin modresc NAME status|comment|context VALUE, and
-// the tier settings (SetTier).
+// ModifyResource is iadmin modresc NAME status|comment|context|qos VALUE,
+// and the tier settings (SetTier).
 func (z *Zone) ModifyResource(ctx context.Context, caller Principal, name, field, value string) (catalog.Resource, error) {
 	if strings.HasPrefix(field, "tier") || field == "untier" {
 		if err := z.SetTier(ctx, caller, name, field, value); err != nil {
@@ -160,6 +160,13 @@ func (z *Zone) ModifyResource(ctx context.Context, caller Principal, name, field
 			rec.Status = value
 		case "comment":
 			rec.Comment = value
+		case "qos":
+			// Storage attributes for QoS expressions: "type=tape,geo=DE".
+			canon, err := catalog.CanonicalQoSAttributes(value)
+			if err != nil {
+				return err
+			}
+			rec.QoS = canon
 		case "context":
 			if rec.Type == "compound" {
 				// The roles of the children stay unless named.
@@ -191,12 +198,17 @@ func (z *Zone) ModifyResource(ctx context.Context, caller Principal, name, field
 			out = rec
 			return z.rebalance(ctx, name)
 		default:
-			return fmt.Errorf("%w: cannot modify %q of a resource (want status, comment, context, rebalance, or tier, untier, tier_time, tier_verify, tier_preserve, tier_restage)", catalog.ErrInvalidArgument, field)
+			return fmt.Errorf("%w: cannot modify %q of a resource (want status, comment, context, qos, rebalance, or tier, untier, tier_time, tier_verify, tier_preserve, tier_restage)", catalog.ErrInvalidArgument, field)
 		}
 		if err := z.cat.UpdateResource(ctx, rec); err != nil {
 			return err
 		}
 		z.forgetResources(name)
+		if (field == "qos" || field == "status") && z.qos != nil {
+			// What the requirements match changed: converge them now
+			// rather than at the next periodic scan.
+			z.scheduleQoS(ctx, catalog.MustPath("/"), caller.UserID())
+		}
 		out, err = z.cat.Resource(ctx, name)
 		return err
 	})

@@ -49,6 +49,12 @@ type Options struct {
 	// DataDir is the server's data directory (catalog, keys), if it has
 	// one: no resource's vault may hold it.
 	DataDir string
+	// QoS parses QoS expressions (policies/qos); without it the zone
+	// refuses QoS requirements.
+	QoS QoSParser
+	// QoSEvery is the cron schedule of the periodic scan that converges
+	// every QoS requirement (DefaultQoSEvery if "").
+	QoSEvery string
 	// JobsPerRule is how many live jobs one rule may have in the zone's
 	// queue; a rule that has them schedules no more until they drain.
 	// 0 means DefaultJobsPerRule; negative, no limit.
@@ -97,6 +103,8 @@ type Zone struct {
 	tiers      tierState
 	atimes     accessTimes
 	restaging  restages
+	qos        QoSParser
+	qosEvery   string
 
 	mu        sync.Mutex
 	rescs     map[string]openResource
@@ -138,6 +146,8 @@ func New(cat catalog.Catalog, opts Options) *Zone {
 		directory:  opts.Directory,
 		dataDir:    opts.DataDir,
 		jobs:       ruleJobs{perRule: opts.JobsPerRule},
+		qos:        opts.QoS,
+		qosEvery:   opts.QoSEvery,
 	}
 }
 

@@ -143,7 +143,10 @@ type Resource struct {
 	CreateUnix int64    `protobuf:"varint,10,opt,name=create_unix,json=createUnix,proto3" json:"create_unix,omitempty"`
 	ModifyUnix int64    `protobuf:"varint,11,opt,name=modify_unix,json=modifyUnix,proto3" json:"modify_unix,omitempty"`
 	// hierarchy is root;...;name.
-	Hierarchy     string `protobuf:"bytes,12,opt,name=hierarchy,proto3" json:"hierarchy,omitempty"`
+	Hierarchy string `protobuf:"bytes,12,opt,name=hierarchy,proto3" json:"hierarchy,omitempty"`
+	// qos holds the storage attributes for QoS expressions, canonical
+	// "key=value,key=value" sorted by key ("" for none).
+	Qos           string `protobuf:"bytes,13,opt,name=qos,proto3" json:"qos,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -258,6 +261,13 @@ func (x *Resource) GetModifyUnix() int64 {
 func (x *Resource) GetHierarchy() string {
 	if x != nil {
 		return x.Hierarchy
+	}
+	return ""
+}
+
+func (x *Resource) GetQos() string {
+	if x != nil {
+		return x.Qos
 	}
 	return ""
 }
@@ -1119,7 +1129,7 @@ const file_arca_v1_resources_proto_rawDesc = "" +
 	"\trecursive\x18\x02 \x01(\bR\trecursive\"?\n" +
 	"\rStageResponse\x12\x16\n" +
 	"\x06queued\x18\x01 \x01(\x03R\x06queued\x12\x16\n" +
-	"\x06online\x18\x02 \x01(\x03R\x06online\"\xc2\x02\n" +
+	"\x06online\x18\x02 \x01(\x03R\x06online\"\xd4\x02\n" +
 	"\bResource\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
@@ -1135,7 +1145,8 @@ const file_arca_v1_resources_proto_rawDesc = "" +
 	"createUnix\x12\x1f\n" +
 	"\vmodify_unix\x18\v \x01(\x03R\n" +
 	"modifyUnix\x12\x1c\n" +
-	"\thierarchy\x18\f \x01(\tR\thierarchy\"s\n" +
+	"\thierarchy\x18\f \x01(\tR\thierarchy\x12\x10\n" +
+	"\x03qos\x18\r \x01(\tR\x03qos\"s\n" +
 	"\x13MakeResourceRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +

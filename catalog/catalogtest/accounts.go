@@ -124,9 +124,9 @@ var userTests = []test{
 var resourceTests = []test{
 	{"CRUD", func(t *testing.T, f *fixture) {
 		r := must(f.cat.CreateResource(f.ctx, catalog.Resource{Name: "s3Resc", Type: "s3", Location: "bucket",
-			Context: "region=x;k=v", Status: "down", Comment: "c"}))(t)
+			Context: "region=x;k=v", Status: "down", Comment: "c", QoS: "geo=DE,type=tape"}))(t)
 		if r.ID == 0 || r.Name != "s3Resc" || r.Type != "s3" || r.Location != "bucket" || r.Context != "region=x;k=v" ||
-			r.Status != "down" || r.Comment != "c" || r.Parent != "" {
+			r.Status != "down" || r.Comment != "c" || r.Parent != "" || r.QoS != "geo=DE,type=tape" {
 			t.Fatalf("CreateResource = %+v", r)
 		}
 		checkTime(t, "create time", r.CreateTime, f.start)
@@ -151,10 +151,11 @@ var resourceTests = []test{
 		}
 
 		before := time.Now()
-		upd := catalog.Resource{Name: "s3Resc", Type: "s3", Location: "bucket2", Context: "", Status: "up", Comment: "new", Parent: demoResc}
+		upd := catalog.Resource{Name: "s3Resc", Type: "s3", Location: "bucket2", Context: "", Status: "up", Comment: "new", Parent: demoResc,
+			QoS: "geo=FR,latency=20"}
 		ok(t, f.cat.UpdateResource(f.ctx, upd))
 		got = must(f.cat.Resource(f.ctx, "s3Resc"))(t)
-		if got.Location != "bucket2" || got.Context != "" || got.Status != "up" || got.Comment != "new" ||
+		if got.Location != "bucket2" || got.Context != "" || got.Status != "up" || got.Comment != "new" || got.QoS != "geo=FR,latency=20" ||
 			got.Parent != demoResc || got.ID != r.ID || !got.CreateTime.Equal(r.CreateTime) {
 			t.Errorf("after update: %+v", got)
 		}
@@ -172,6 +173,8 @@ var resourceTests = []test{
 			{"no name", catalog.Resource{Type: "posix"}, catalog.ErrInvalidArgument},
 			{"bad name", catalog.Resource{Name: "a/b", Type: "posix"}, catalog.ErrInvalidArgument},
 			{"no type", catalog.Resource{Name: "x"}, catalog.ErrInvalidArgument},
+			{"bad qos", catalog.Resource{Name: "x", Type: "posix", QoS: "geo"}, catalog.ErrInvalidArgument},
+			{"bad qos value", catalog.Resource{Name: "x", Type: "posix", QoS: "geo=D E"}, catalog.ErrInvalidArgument},
 			{"missing parent", catalog.Resource{Name: "x", Type: "posix", Parent: "nope"}, catalog.ErrNotFound},
 			{"own parent", catalog.Resource{Name: "x", Type: "posix", Parent: "x"}, catalog.ErrInvalidArgument},
 		}

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Deletions", deletionTests},
 		{"Retention", retentionTests},
 		{"AccessTimes", accessTimeTests},
+		{"QoS", qosTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -187,7 +187,7 @@ var predicates = []string{
 	"kind", "path", "name", "parent", "owner", "ctime", "mtime", "inherit", "acl", "who", "ver",
 	"obj", "num", "resc", "ppath", "rkey", "size", "sum", "status", "holder", "lease",
 	"ukey", "uname", "uzone", "utype", "pw", "info", "groups",
-	"rname", "rtype", "loc", "ctx", "rstatus", "comment", "rparent",
+	"rname", "rtype", "loc", "ctx", "rstatus", "comment", "rparent", "rqos",
 	"token", "suser", "sexp",
 	"of", "attr", "val", "unit",
 	"lfrom", "lto", "rel", "lkey", "lock", "auth", "doc", "jkey", "jdue", "thash", "towner", "qkey",
@@ -196,6 +196,7 @@ var predicates = []string{
 	"dkey",
 	"jrule", "jpath", "jpend",
 	"rmode", "runtil", "rhold", "rby", "rset", "expire", "rdmode", "rdper",
+	"qon", "qrkey", "qexpr", "qn", "qby",
 }
 
 // schema of a catalog; "P." is replaced by the prefix. Times are unix
@@ -242,6 +243,7 @@ P.ctx: string .
 P.rstatus: string .
 P.comment: string .
 P.rparent: string @index(exact) .
+P.rqos: string .
 P.token: string @index(exact) @upsert .
 P.suser: string @index(exact) .
 P.sexp: int @index(int) .
@@ -283,6 +285,11 @@ P.rset: int .
 P.expire: int @index(int) .
 P.rdmode: string @index(exact) .
 P.rdper: string .
+P.qon: uid @reverse .
+P.qrkey: string @index(exact) @upsert .
+P.qexpr: string .
+P.qn: int .
+P.qby: string .
 
 `
 

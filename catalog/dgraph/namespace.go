@@ -319,6 +319,7 @@ type treeNode struct {
 	node
 	Parent uidOnly   `json:"parent"`
 	AVUs   []uidOnly `json:"avus"`
+	QoS    []uidOnly `json:"qos"` // QoS requirements on it
 }
 
 // below reads every collection and data object strictly below p, with
@@ -333,7 +334,7 @@ func (t *tx) below(p catalog.Path) ([]treeNode, error) {
 	}
 	err := t.query(`query q($lo: string, $hi: string) {
 		n(func: gt(P.path, $lo)) @filter(lt(P.path, $hi)) {
-			`+objFields+` parent: P.parent { uid } avus: ~P.of { uid }
+			`+objFields+` parent: P.parent { uid } avus: ~P.of { uid } qos: ~P.qon { uid }
 		}
 	}`, map[string]string{"$lo": lo, "$hi": hi}, &out)
 	if err != nil {
@@ -443,21 +444,23 @@ func (t *tx) deleteObjectNodes(o *node, avus []uidOnly) error {
 	return t.del(dels...)
 }
 
-// avusOf reads the AVU nodes of the node uid.
+// avusOf reads the AVU nodes of the node uid, and the QoS requirements on
+// it: what goes with it when it is removed.
 func (t *tx) avusOf(uid string) ([]uidOnly, error) {
 	var out struct {
 		N []struct {
 			AVUs []uidOnly `json:"avus"`
+			QoS  []uidOnly `json:"qos"`
 		} `json:"n"`
 	}
-	if err := t.query(`query q($u: string) { n(func: uid($u)) { avus: ~P.of { uid } } }`,
+	if err := t.query(`query q($u: string) { n(func: uid($u)) { avus: ~P.of { uid } qos: ~P.qon { uid } } }`,
 		map[string]string{"$u": uid}, &out); err != nil {
 		return nil, err
 	}
 	if len(out.N) == 0 {
 		return nil, nil
 	}
-	return out.N[0].AVUs, nil
+	return append(out.N[0].AVUs, out.N[0].QoS...), nil
 }
 
 // RemoveDataObject deletes the object at p and returns its replicas.
@@ -548,7 +551,7 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 				}
 			}
 			dels = append(dels, map[string]any{"uid": s.UID})
-			for _, a := range s.AVUs {
+			for _, a := range append(s.AVUs, s.QoS...) {
 				dels = append(dels, map[string]any{"uid": a.UID})
 			}
 		}

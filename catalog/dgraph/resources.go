@@ -10,7 +10,7 @@ import (
 )
 
 const resFields = `uid name: P.rname type: P.rtype loc: P.loc ctx: P.ctx status: P.rstatus comment: P.comment
-	parent: P.rparent ctime: P.ctime mtime: P.mtime`
+	parent: P.rparent qos: P.rqos ctime: P.ctime mtime: P.mtime`
 
 type resNode struct {
 	UID     string `json:"uid"`
@@ -21,6 +21,7 @@ type resNode struct {
 	Status  string `json:"status"`
 	Comment string `json:"comment"`
 	Parent  string `json:"parent"`
+	QoS     string `json:"qos"`
 	CTime   int64  `json:"ctime"`
 	MTime   int64  `json:"mtime"`
 }
@@ -28,7 +29,7 @@ type resNode struct {
 func (r resNode) resource() catalog.Resource {
 	return catalog.Resource{
 		ID: idOf(r.UID), Name: r.Name, Type: r.Type, Location: r.Loc, Context: r.Ctx, Status: r.Status,
-		Comment: r.Comment, Parent: r.Parent, CreateTime: fromNanos(r.CTime), ModifyTime: fromNanos(r.MTime),
+		Comment: r.Comment, Parent: r.Parent, QoS: r.QoS, CreateTime: fromNanos(r.CTime), ModifyTime: fromNanos(r.MTime),
 	}
 }
 
@@ -104,7 +105,7 @@ func (c *Catalog) CreateResource(ctx context.Context, r catalog.Resource) (catal
 		uid, err := t.create(map[string]any{
 			c.p("kind"): kindResource, c.p("rname"): r.Name, c.p("rtype"): r.Type, c.p("loc"): r.Location,
 			c.p("ctx"): r.Context, c.p("rstatus"): r.Status, c.p("comment"): r.Comment, c.p("rparent"): r.Parent,
-			c.p("ctime"): n, c.p("mtime"): n,
+			c.p("rqos"): r.QoS, c.p("ctime"): n, c.p("mtime"): n,
 		})
 		out.CreateTime, out.ModifyTime = fromNanos(n), fromNanos(n)
 		t.afterCommit(func(resolve func(string) string) { out.ID = idOf(resolve(uid)) })
@@ -178,7 +179,7 @@ func (c *Catalog) UpdateResource(ctx context.Context, r catalog.Resource) error 
 		}
 		return t.set(map[string]any{"uid": old.UID, c.p("rtype"): r.Type, c.p("loc"): r.Location,
 			c.p("ctx"): r.Context, c.p("rstatus"): r.Status, c.p("comment"): r.Comment, c.p("rparent"): r.Parent,
-			c.p("mtime"): nowNS(), c.p("ver"): randVer()})
+			c.p("rqos"): r.QoS, c.p("mtime"): nowNS(), c.p("ver"): randVer()})
 	})
 	if err != nil {
 		return fail(err)

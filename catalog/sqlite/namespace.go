@@ -639,6 +639,9 @@ func deleteObject(w *wtx, id catalog.ID) error {
 	if _, err := w.exec(`DELETE FROM avus WHERE kind = 'object' AND target_id = ?`, int64(id)); err != nil {
 		return err
 	}
+	if _, err := w.exec(`DELETE FROM qos_requirements WHERE kind = 'object' AND target_id = ?`, int64(id)); err != nil {
+		return err
+	}
 	if err := deleteTicketsOf(w, kindObject, `= ?`, int64(id)); err != nil {
 		return err
 	}
@@ -691,11 +694,13 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 				`DELETE FROM replicas WHERE object_id IN (` + objects + `)`,
 				`DELETE FROM access WHERE kind = 'object' AND target_id IN (` + objects + `)`,
 				`DELETE FROM avus WHERE kind = 'object' AND target_id IN (` + objects + `)`,
+				`DELETE FROM qos_requirements WHERE kind = 'object' AND target_id IN (` + objects + `)`,
 				`DELETE FROM ticket_allowed WHERE ticket_id IN (SELECT id FROM tickets WHERE kind = 'object' AND target_id IN (` + objects + `))`,
 				`DELETE FROM tickets WHERE kind = 'object' AND target_id IN (` + objects + `)`,
 				`DELETE FROM data_objects WHERE coll_id IN (` + colls + `)`,
 				`DELETE FROM access WHERE kind = 'collection' AND target_id IN (` + colls + `)`,
 				`DELETE FROM avus WHERE kind = 'collection' AND target_id IN (` + colls + `)`,
+				`DELETE FROM qos_requirements WHERE kind = 'collection' AND target_id IN (` + colls + `)`,
 				`DELETE FROM ticket_allowed WHERE ticket_id IN (SELECT id FROM tickets WHERE kind = 'collection' AND target_id IN (` + colls + `))`,
 				`DELETE FROM tickets WHERE kind = 'collection' AND target_id IN (` + colls + `)`,
 				`DELETE FROM quotas WHERE kind = 'collection' AND coll_id IN (` + colls + `)`,
@@ -714,6 +719,9 @@ func (c *Catalog) RemoveCollection(ctx context.Context, p catalog.Path, recursiv
 			return err
 		}
 		if _, err := w.exec(`DELETE FROM avus WHERE kind = 'collection' AND target_id = ?`, int64(coll.ID)); err != nil {
+			return err
+		}
+		if _, err := w.exec(`DELETE FROM qos_requirements WHERE kind = 'collection' AND target_id = ?`, int64(coll.ID)); err != nil {
 			return err
 		}
 		if err := deleteTicketsOf(w, kindCollection, `= ?`, int64(coll.ID)); err != nil {

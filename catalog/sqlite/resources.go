@@ -9,7 +9,7 @@ import (
 	"github.com/arca-data/arca/catalog"
 )
 
-const resCols = `id, name, type, location, context, status, comment, COALESCE(parent, ''), create_ns, modify_ns`
+const resCols = `id, name, type, location, context, status, comment, COALESCE(parent, ''), qos, create_ns, modify_ns`
 
 func scanResource(s interface{ Scan(...any) error }) (catalog.Resource, error) {
 	var (
@@ -17,7 +17,7 @@ func scanResource(s interface{ Scan(...any) error }) (catalog.Resource, error) {
 		id     int64
 		cr, mo int64
 	)
-	err := s.Scan(&id, &r.Name, &r.Type, &r.Location, &r.Context, &r.Status, &r.Comment, &r.Parent, &cr, &mo)
+	err := s.Scan(&id, &r.Name, &r.Type, &r.Location, &r.Context, &r.Status, &r.Comment, &r.Parent, &r.QoS, &cr, &mo)
 	r.ID, r.CreateTime, r.ModifyTime = catalog.ID(id), fromNanos(cr), fromNanos(mo)
 	return r, err
 }
@@ -81,9 +81,9 @@ func (c *Catalog) CreateResource(ctx context.Context, r catalog.Resource) (catal
 			return err
 		}
 		t, n := now()
-		res, err := w.exec(`INSERT INTO resources (name, type, location, context, status, comment, parent, create_ns, modify_ns)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.Name, r.Type, r.Location, r.Context, r.Status, r.Comment, nullable(r.Parent), n, n)
+		res, err := w.exec(`INSERT INTO resources (name, type, location, context, status, comment, parent, qos, create_ns, modify_ns)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.Name, r.Type, r.Location, r.Context, r.Status, r.Comment, nullable(r.Parent), r.QoS, n, n)
 		if err != nil {
 			return mapErr("insert", err)
 		}
@@ -149,8 +149,8 @@ func (c *Catalog) UpdateResource(ctx context.Context, r catalog.Resource) error 
 		}
 		_, n := now()
 		return affected(w.exec(`UPDATE resources SET type = ?, location = ?, context = ?, status = ?, comment = ?,
-			parent = ?, modify_ns = ? WHERE name = ?`,
-			r.Type, r.Location, r.Context, r.Status, r.Comment, nullable(r.Parent), n, r.Name))
+			parent = ?, qos = ?, modify_ns = ? WHERE name = ?`,
+			r.Type, r.Location, r.Context, r.Status, r.Comment, nullable(r.Parent), r.QoS, n, r.Name))
 	})
 	if err != nil {
 		return fail(err)

@@ -584,6 +584,26 @@ WHEN OLD.failed <> NEW.failed OR OLD.rule <> NEW.rule BEGIN
 	INSERT INTO job_live (rule, n) SELECT NEW.rule, 1 WHERE NEW.failed = 0 ON CONFLICT (rule) DO UPDATE SET n = n + 1;
 END;
 `,
+	// 18: the QoS attributes of a resource (catalog.Resource.QoS), in
+	// canonical form.
+	`
+ALTER TABLE resources ADD COLUMN qos TEXT NOT NULL DEFAULT '';
+`,
+	// 19: QoS requirements (catalog.QoS) on a collection or a data object,
+	// named by kind and id so that they follow it through renames.
+	`
+CREATE TABLE qos_requirements (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind         TEXT NOT NULL CHECK (kind IN ('collection', 'object')),
+	target_id    INTEGER NOT NULL,
+	expr         TEXT NOT NULL,
+	replicas     INTEGER NOT NULL CHECK (replicas > 0),
+	creator_name TEXT NOT NULL,
+	creator_zone TEXT NOT NULL,
+	create_ns    INTEGER NOT NULL,
+	UNIQUE (kind, target_id, expr)
+);
+`,
 }
 
 // The triggers of migration 12. A replica counts when its status is not

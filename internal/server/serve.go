@@ -23,6 +23,8 @@ import (
 	"github.com/arca-data/arca/internal/passwordhash"
 	"github.com/arca-data/arca/internal/tlsca"
 	"github.com/arca-data/arca/policies"
+	"github.com/arca-data/arca/policies/dmp"
+	"github.com/arca-data/arca/policies/qos"
 	"github.com/arca-data/arca/policies/raid"
 	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/rules"
@@ -243,7 +245,7 @@ func Run(ctx context.Context, cfg ServerConfig) error {
 	defer cat.Close()
 
 	zone := zones.New(cat, zones.Options{Drivers: drivers.Default(), Name: zoneName, Logger: cfg.Logger, Lease: cfg.Lease, ServerID: serverID(dir),
-		Directory: ldapLogin != nil, DataDir: dir, JobsPerRule: cfg.JobsPerRule})
+		Directory: ldapLogin != nil, DataDir: dir, JobsPerRule: cfg.JobsPerRule, QoS: parseQoS})
 	authn := auth.New(zone, auth.Options{SessionTTL: cfg.SessionTTL, LDAP: ldapLogin, Logger: cfg.Logger})
 	boot := zones.BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}
 	if rods, err := cat.User(ctx, catalog.UserID{Name: zones.DefaultAdmin, Zone: zoneName}); errors.Is(err, catalog.ErrNotFound) {
@@ -434,6 +436,9 @@ func startRules(ctx context.Context, dir string, cfg ServerConfig, zone *zones.Z
 	audit := slog.New(slog.NewJSONHandler(f, nil))
 	zone.SetAuditLog(f.path)
 	zone.SetAuditLogger(audit) // changes of retention locks
+	if err := useDMPs(zone, cat, dir); err != nil {
+		return fail(err)
+	}
 	reg := rules.NewRegistry()
 	if cfg.NotifyURL != "" {
 		if err := validateNotifyURL(cfg.NotifyURL); err != nil {
@@ -443,7 +448,7 @@ func startRules(ctx context.Context, dir string, cfg ServerConfig, zone *zones.Z
 	if err := policies.RegisterWith(reg, zone, policies.Options{Audit: audit, NotifyURL: cfg.NotifyURL}); err != nil {
 		return fail(err)
 	}
-	engine, err := rules.New(rules.Options{Registry: reg, Catalog: cat, Logger: cfg.Logger, Audit: audit})
+	engine, err := rules.New(rules.Options{Registry: reg, Catalog: ruleCatalog{Catalog: cat, zone: zone}, Logger: cfg.Logger, Audit: audit})
 	if err != nil {
 		return fail(err)
 	}
@@ -616,5 +621,48 @@ func checkNewZone(ctx context.Context, cat catalog.Catalog, zoneName, vault stri
 	if len(entries) > 0 {
 		return fmt.Errorf("%s holds files, but the catalog has no zone: restore the catalog, or point --catalog at it; a new zone would take those files for orphans", vault)
 	}
+	return nil
+}
+
+// parseQoS gives the zone the QoS expression language of policies/qos.
+func parseQoS(expr string) (zones.QoSExpr, error) {
+	e, err := qos.Parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// ruleCatalog is the catalog the rule engine reads, with the zone's
+// judgement of QoS requirements for object.qos (rules.QoSReporter).
+type ruleCatalog struct {
+	catalog.Catalog
+	zone *zones.Zone
+}
+
+func (c ruleCatalog) QoSFacts(ctx context.Context, p catalog.Path) ([]rules.QoSFact, error) {
+	return c.zone.QoSFacts(ctx, p)
+}
+
+// useDMPs gives the zone its DMP importer, with the site vocabulary in
+// DIR/dmp-vocabulary.yaml that a steward edits (policies/dmp's shipped
+// vocabulary until there is one).
+func useDMPs(zone *zones.Zone, cat catalog.Catalog, dir string) error {
+	text, err := os.ReadFile(filepath.Join(dir, "dmp-vocabulary.yaml"))
+	if errors.Is(err, os.ErrNotExist) {
+		text, err = dmp.DefaultVocabulary, nil
+	}
+	if err != nil {
+		return fmt.Errorf("dmp vocabulary: %w", err)
+	}
+	voc, err := dmp.ParseVocabulary(text)
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(dir, "dmp-vocabulary.yaml"), err)
+	}
+	v, err := dmp.NewValidator()
+	if err != nil {
+		return err
+	}
+	zone.UseDMPs(dmp.Keeper{Importer: &dmp.Importer{Zone: zone, Records: cat, Vocabulary: voc, Validator: v}})
 	return nil
 }

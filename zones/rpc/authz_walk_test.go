@@ -32,6 +32,7 @@ import (
 	"github.com/arca-data/arca/internal/passwordhash"
 	"github.com/arca-data/arca/internal/tlsca"
 	"github.com/arca-data/arca/policies"
+	"github.com/arca-data/arca/policies/qos"
 	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/rules"
 	"github.com/arca-data/arca/zones"
@@ -177,6 +178,8 @@ func metaTarget(k arcapb.MetadataTargetKind, name string) *arcapb.MetadataTarget
 
 func (c *walkClient) retention() arcapb.RetentionClient { return arcapb.NewRetentionClient(c.conn) }
 func (c *walkClient) zones() arcapb.ZonesClient         { return arcapb.NewZonesClient(c.conn) }
+func (c *walkClient) qos() arcapb.QoSClient             { return arcapb.NewQoSClient(c.conn) }
+func (c *walkClient) dmps() arcapb.DMPsClient           { return arcapb.NewDMPsClient(c.conn) }
 
 type walkBearer string
 
@@ -882,6 +885,55 @@ func walkCases() []walkCase {
 			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
 				return drain(c.retention().ListRetention(ctx, &arcapb.ListRetentionRequest{Path: f.coll, Recursive: true}, c.opts()...))
 			}},
+		// QoS requirements make replicas, as irepl: write to add, remove
+		// and converge them; read to list them.
+		walkCase{method: arcapb.QoS_AddRequirement_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessWrite),
+			tolerate: []codes.Code{codes.AlreadyExists},
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.qos().AddRequirement(ctx, &arcapb.AddQoSRequest{Path: f.obj, Expression: "anyStorage", Replicas: 1}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.QoS_AddRequirement_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessWrite),
+			tolerate: []codes.Code{codes.AlreadyExists},
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.qos().AddRequirement(ctx, &arcapb.AddQoSRequest{Path: f.coll, Expression: "anyStorage", Replicas: 1}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.QoS_RemoveRequirement_FullMethodName, allow: objAtLeast(catalog.AccessWrite),
+			tolerate: []codes.Code{codes.NotFound},
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.qos().RemoveRequirement(ctx, &arcapb.RemoveQoSRequest{Path: f.obj, Expression: "anyStorage"}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.QoS_ListRequirements_FullMethodName, variant: "object", allow: objAtLeast(catalog.AccessRead), adminReads: true,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.qos().ListRequirements(ctx, &arcapb.ListQoSRequest{Path: f.obj}, c.opts()...))
+			}},
+		walkCase{method: arcapb.QoS_ListRequirements_FullMethodName, variant: "collection", allow: collAtLeast(catalog.AccessRead), adminReads: true,
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.qos().ListRequirements(ctx, &arcapb.ListQoSRequest{Path: f.coll, Recursive: true}, c.opts()...))
+			}},
+		// DMPs: importing acts through the caller's own operations; this
+		// zone has no DMP keeper, so an allowed call is unavailable.
+		walkCase{method: arcapb.DMPs_Import_FullMethodName, allow: anyone, tolerate: []codes.Code{codes.Unavailable},
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.dmps().Import(ctx, &arcapb.ImportDMPRequest{Document: []byte(`{}`), DryRun: true}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.DMPs_List_FullMethodName, allow: anyone, tolerate: []codes.Code{codes.Unavailable},
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.dmps().List(ctx, &arcapb.ListDMPsRequest{}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.DMPs_Show_FullMethodName, allow: anyone, tolerate: []codes.Code{codes.Unavailable},
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				_, err := c.dmps().Show(ctx, &arcapb.ShowDMPRequest{Id: "x"}, c.opts()...)
+				return err
+			}},
+		walkCase{method: arcapb.QoS_Converge_FullMethodName, allow: collAtLeast(catalog.AccessWrite),
+			call: func(ctx context.Context, c *walkClient, f *walkFixture) error {
+				return drain(c.qos().Converge(ctx, &arcapb.ConvergeQoSRequest{Path: f.coll}, c.opts()...))
+			}},
 	)
 
 	// Metadata, on each kind of target.
@@ -961,7 +1013,14 @@ func newWalkEnv(t *testing.T) *walkEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cat.Close() })
-	z := zones.New(cat, zones.Options{Drivers: drivers.Default(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	z := zones.New(cat, zones.Options{Drivers: drivers.Default(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		QoS: func(expr string) (zones.QoSExpr, error) {
+			e, err := qos.Parse(expr)
+			if err != nil {
+				return nil, err
+			}
+			return e, nil
+		}})
 	reg := rules.NewRegistry()
 	if err := policies.Register(reg, z, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)

@@ -74,6 +74,8 @@ func (s *Service) Register(g *grpc.Server) {
 	arcapb.RegisterRetentionServer(g, &retentionService{zone: s.zone})
 	arcapb.RegisterCertificatesServer(g, &certificateService{zone: s.zone})
 	arcapb.RegisterZonesServer(g, &zonesService{zone: s.zone})
+	arcapb.RegisterQoSServer(g, &qosService{zone: s.zone})
+	arcapb.RegisterDMPsServer(g, &dmpService{zone: s.zone})
 }
 
 type callerKey struct{}

@@ -25,7 +25,7 @@ type replicasService struct {
 
 func resourcePB(r zones.ResourceInfo) *arcapb.Resource {
 	return &arcapb.Resource{Name: r.Name, Type: r.Type, Location: r.Location, Context: r.Context, Status: r.Status,
-		Comment: r.Comment, Parent: r.Parent, Role: r.Role, Children: r.Children, Hierarchy: r.Hierarchy,
+		Comment: r.Comment, Parent: r.Parent, Role: r.Role, Children: r.Children, Hierarchy: r.Hierarchy, Qos: r.QoS,
 		CreateUnix: r.CreateTime.Unix(), ModifyUnix: r.ModifyTime.Unix()}
 }
 
