@@ -226,6 +226,21 @@ func TestQoSConvergeAndRepair(t *testing.T) {
 	}
 	wantLines(t, "after itrim", e.good("proj/a.csv"), "de1", "de2", "de3", "detape")
 
+	// iphymv off a needed replica to a resource the requirement does not
+	// match: the copy is made, the source stays.
+	var moved []ReplicaChange
+	err = e.zone.PhysMove(e.ctx, As(e.rods), PhysMoveRequest{Path: e.path("proj/a.csv"), Source: "de1", Dest: "fr1"}, func(ch ReplicaChange) error {
+		moved = append(moved, ch)
+		return nil
+	})
+	if err != nil || len(moved) != 1 || !errors.Is(moved[0].Err, ErrQoSRequired) {
+		t.Fatalf("iphymv of a needed replica: %v %+v", err, moved)
+	}
+	wantLines(t, "after the refused iphymv", e.good("proj/a.csv"), "de1", "de2", "de3", "detape", "fr1")
+	if err := e.zone.Trim(e.ctx, As(e.rods), TrimRequest{Path: e.path("proj/a.csv"), Keep: 1, Resource: "fr1"}, func(ch ReplicaChange) error { return ch.Err }); err != nil {
+		t.Fatal(err)
+	}
+
 	// An attribute change: de1 is no longer in Germany.
 	e.modresc("de2", "status", "up")
 	e.modresc("de1", "qos", "geo=FR,type=disk")

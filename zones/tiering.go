@@ -525,3 +525,35 @@ func (z *Zone) VerifyReplica(ctx context.Context, p catalog.Path, number int, ho
 	}
 	return fmt.Errorf("%w: verification %q (want %s)", catalog.ErrInvalidArgument, how, strings.Join(tierVerifications, ", "))
 }
+
+// TierKeeps reports, with ErrQoSRequired, that the replica of the object
+// at p on leaf must stay where it is: a QoS requirement needs it there
+// even once a copy is on dest (whose replica counts when dest matches).
+// The tiering pass leaves such an object alone: moving it would only
+// have QoS bring it back.
+func (z *Zone) TierKeeps(ctx context.Context, p catalog.Path, leaf, dest string) error {
+	obj, err := z.cat.DataObject(ctx, p)
+	if err != nil {
+		return err
+	}
+	t, err := z.tree(ctx)
+	if err != nil {
+		return err
+	}
+	var src catalog.Replica
+	found := false
+	for _, r := range obj.Replicas {
+		if r.Resource == leaf && r.Status == catalog.ReplicaGood {
+			src, found = r, true
+		}
+	}
+	if !found {
+		return nil
+	}
+	if n, ok := t.Lookup(dest); ok {
+		if w, _, err := n.WriteTargets(); err == nil {
+			obj.Replicas = append(obj.Replicas, catalog.Replica{Number: -1, Resource: w.Name(), Status: catalog.ReplicaGood})
+		}
+	}
+	return z.qosKeeps(ctx, t, obj, src)
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/catalog/sqlite"
+	"github.com/arca-data/arca/policies/qos"
 	"github.com/arca-data/arca/resources/drivers"
 	"github.com/arca-data/arca/resources/s3"
 	"github.com/arca-data/arca/resources/s3/s3test"
@@ -44,7 +45,8 @@ func testZone(b testing.TB) (*zones.Zone, zones.Principal, string) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { cat.Close() })
-	z := zones.New(cat, zones.Options{Drivers: drivers.Default(), Logger: slog.New(slog.DiscardHandler)})
+	z := zones.New(cat, zones.Options{Drivers: drivers.Default(), Logger: slog.New(slog.DiscardHandler),
+		QoS: func(expr string) (zones.QoSExpr, error) { return qos.Parse(expr) }})
 	if err := z.Bootstrap(ctx, zones.BootstrapOptions{VaultDir: filepath.Join(dir, "vault")}); err != nil {
 		b.Fatal(err)
 	}

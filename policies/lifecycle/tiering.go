@@ -27,6 +27,7 @@ type Tiering interface {
 	Replicate(ctx context.Context, caller zones.Principal, req zones.ReplicateRequest, report func(zones.ReplicaChange) error) error
 	Trim(ctx context.Context, caller zones.Principal, req zones.TrimRequest, report func(zones.ReplicaChange) error) error
 	VerifyReplica(ctx context.Context, p catalog.Path, number int, how string) error
+	TierKeeps(ctx context.Context, p catalog.Path, leaf, dest string) error
 }
 
 // DefaultTierBatch is how many objects at rest a tiering pass selects
@@ -39,7 +40,10 @@ const (
 // TierResult counts what a tiering pass did.
 type TierResult struct {
 	Selected, Moved, Failed int
-	FirstErr                error
+	// Kept are the objects at rest that a QoS requirement holds where
+	// they are.
+	Kept     int
+	FirstErr error
 }
 
 // TierPass moves every data object at rest on a tier of a group (every
@@ -109,6 +113,12 @@ func tierLeaf(ctx context.Context, z Tiering, actor zones.Principal, leaf string
 			go func() {
 				defer wg.Done()
 				for p := range work {
+					if kerr := z.TierKeeps(ctx, p, leaf, next.Resource); errors.Is(kerr, zones.ErrQoSRequired) {
+						mu.Lock()
+						res.Kept++
+						mu.Unlock()
+						continue
+					}
 					err := TierMove(ctx, z, actor, p, leaf, level, next)
 					mu.Lock()
 					if err != nil {
@@ -255,7 +265,7 @@ func tierPassAction(z Zone, o Options) rules.Action {
 			group, _ := c.Args["group"].(string)
 			batch, _ := c.Args["batch"].(int64)
 			res, err := TierPass(ctx, tz, actor, group, int(batch), 0, time.Now())
-			msg := fmt.Sprintf("%d objects at rest selected, %d moved to the next tier, %d failed", res.Selected, res.Moved, res.Failed)
+			msg := fmt.Sprintf("%d objects at rest selected, %d moved to the next tier, %d kept by QoS requirements, %d failed", res.Selected, res.Moved, res.Kept, res.Failed)
 			if res.FirstErr != nil {
 				msg += "; first failure: " + res.FirstErr.Error()
 			}

@@ -17,12 +17,17 @@ func TestTierPass(t *testing.T) {
 	cases := []struct {
 		name     string
 		settings [][3]string
+		qos      string // a requirement on the home collection, one replica
 		want     string // the replicas of each object after the pass
 	}{
-		{"move", nil, "slow"},
-		{"preserve", [][3]string{{"fast", "tier_preserve", "true"}}, "fast,slow"},
-		{"verify size", [][3]string{{"slow", "tier_verify", "size"}}, "slow"},
-		{"verify checksum", [][3]string{{"slow", "tier_verify", "checksum"}}, "slow"},
+		{"move", nil, "", "slow"},
+		{"preserve", [][3]string{{"fast", "tier_preserve", "true"}}, "", "fast,slow"},
+		{"verify size", [][3]string{{"slow", "tier_verify", "size"}}, "", "slow"},
+		{"verify checksum", [][3]string{{"slow", "tier_verify", "checksum"}}, "", "slow"},
+		// QoS wants a disk copy: the object stays on the fast tier.
+		{"kept by qos", [][3]string{{"fast", "qos", "type=disk"}, {"slow", "qos", "type=tape"}}, "type=disk", "fast"},
+		// Both tiers are disk: the move keeps the requirement true.
+		{"qos met on the next tier", [][3]string{{"fast", "qos", "type=disk"}, {"slow", "qos", "type=disk"}}, "type=disk", "slow"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -36,6 +41,11 @@ func TestTierPass(t *testing.T) {
 			settings := append([][3]string{{"fast", "tier", "g 0"}, {"fast", "tier_time", "1"}, {"slow", "tier", "g 1"}}, c.settings...)
 			for _, s := range settings {
 				if _, err := z.ModifyResource(ctx, rods, s[0], s[1], s[2]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.qos != "" {
+				if _, err := z.AddQoS(ctx, rods, catalog.MustPath("/tempZone/home/rods"), c.qos, 1); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -54,7 +64,11 @@ func TestTierPass(t *testing.T) {
 				t.Fatalf("first pass: %+v, %v", res, err)
 			}
 			res, err = TierPass(ctx, z, rods, "g", 2, 3, time.Now().Add(2*time.Second))
-			if err != nil || res.Selected != 5 || res.Moved != 5 || res.Failed != 0 {
+			moved, kept := 5, 0
+			if c.want == "fast" {
+				moved, kept = 0, 5
+			}
+			if err != nil || res.Selected != 5 || res.Moved != moved || res.Kept != kept || res.Failed != 0 {
 				t.Fatalf("pass: %+v, %v", res, err)
 			}
 			for i := range 5 {
