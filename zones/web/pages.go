@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/arca-data/arca/catalog"
 	"github.com/arca-data/arca/zones"
@@ -134,13 +135,17 @@ type collectionData struct {
 	After, Next string
 }
 
-type pendingPanel struct{ ID, Title, What string }
+// qosRow is one QoS requirement that applies to an object, as its page
+// shows it.
+type qosRow struct {
+	Expr, On, Status, Reason string
+	Replicas                 int
+}
 
-// pendingPanels are the parts of the object page whose features have not
-// landed yet; each is filled when its feature arrives.
-var pendingPanels = []pendingPanel{
-	{"qos", "QoS", "quality-of-service requirements and their status are not shown yet."},
-	{"certificates", "Certificates", "preservation certificates and their verification are not shown yet."},
+// certRow is one certificate of an object.
+type certRow struct {
+	ID, Issuer, IssuedAt, SupersededBy string
+	Objects                            int
 }
 
 type objectData struct {
@@ -156,7 +161,13 @@ type objectData struct {
 	PIDValues []httpapi.AVU
 	// Provenance is its provenance as text (iprov), or why it is not shown.
 	Provenance, ProvenanceNote string
-	Pending                    []pendingPanel
+	// QoS are the requirements that apply to it, with their status;
+	// Certificates its certificates, newest first; the notes say why a
+	// panel has nothing to show.
+	QoS              []qosRow
+	QoSNote          string
+	Certificates     []certRow
+	CertificatesNote string
 }
 
 // objectData fills the object page of e: the panels of retention, PIDs
@@ -164,7 +175,7 @@ type objectData struct {
 func (s *Web) objectData(r *http.Request, c caller, e catalog.Entry, avus []catalog.AVU) objectData {
 	p := e.Object.Path
 	d := objectData{Entry: httpapi.EntryOf(e, true), Parent: p.Parent().String(), Crumbs: crumbsOf(p),
-		AVUs: httpapi.AVUsOf(avus), Pending: pendingPanels}
+		AVUs: httpapi.AVUsOf(avus)}
 	for _, a := range avus {
 		switch {
 		case a.Attribute == zones.ExpiryAttribute:
@@ -175,6 +186,29 @@ func (s *Web) objectData(r *http.Request, c caller, e catalog.Entry, avus []cata
 			d.RAiD = a.Value
 		case strings.HasPrefix(a.Attribute, "EUDAT/"):
 			d.PIDValues = append(d.PIDValues, httpapi.AVU{Attribute: a.Attribute, Value: a.Value})
+		}
+	}
+	if qs, err := s.zone.ListQoS(r.Context(), c.Principal, p, false); err != nil {
+		d.QoSNote = "QoS is not available: " + err.Error()
+	} else {
+		for _, q := range qs {
+			on := q.Path.String()
+			if q.Path == p {
+				on = "this object"
+			}
+			d.QoS = append(d.QoS, qosRow{Expr: q.Expr, Replicas: q.Replicas, On: on, Status: q.Status, Reason: q.Reason})
+		}
+	}
+	if cs, err := s.zone.ListCertificates(r.Context(), c.Principal, p); err != nil {
+		d.CertificatesNote = "Certificates are not available: " + err.Error()
+	} else {
+		for i := len(cs) - 1; i >= 0; i-- {
+			ct := cs[i]
+			if ct.Subject != p {
+				continue
+			}
+			d.Certificates = append(d.Certificates, certRow{ID: ct.ID, Issuer: ct.Issuer.String(),
+				IssuedAt: ct.IssuedAt.UTC().Format(time.RFC3339), SupersededBy: ct.SupersededBy, Objects: ct.Objects})
 		}
 	}
 	text, err := s.zone.ExportProvenance(r.Context(), c.Principal, zones.ProvExport{Path: p, Format: "text"})

@@ -175,11 +175,11 @@ func TestWebPages(t *testing.T) {
 		t.Errorf("the upload is not listed:\n%s", page)
 	}
 	// The object page: replicas, metadata, retention, PIDs, provenance
-	// (the upload recorded by rods), the panels still pending.
+	// (the upload recorded by rods), QoS and certificates (none yet).
 	resp, page = b.get("/browse/tempZone/home/rods/report.csv")
 	noError(t, "object page", resp, page)
 	for _, want := range []string{"demoResc", "status-good", "sha2:", `id="retention"`, "No retention lock or legal hold.",
-		`id="pids"`, "No persistent identifier and no RAiD.", `id="provenance"`, `<pre class="mono">`, `id="qos"`, `id="certificates"`, "Not available yet"} {
+		`id="pids"`, "No persistent identifier and no RAiD.", `id="provenance"`, `<pre class="mono">`, `id="qos"`, "No QoS requirement applies", `id="certificates"`, "No certificate of this object"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the object page lacks %q", want)
 		}
