@@ -527,11 +527,13 @@ func (z *Zone) moveOne(ctx context.Context, t *compose.Tree, obj catalog.DataObj
 	ch.Resource, ch.Replica = leaf.Name(), rep.Number
 	// The copy counts now: the source goes unless a QoS requirement
 	// still needs it there (a move off the only matching resource).
-	if moved, err := z.cat.DataObject(ctx, obj.Path); err == nil {
-		if err := z.qosKeeps(ctx, t, moved, src); err != nil {
-			ch.Action, ch.Err = "failed", fmt.Errorf("copied to %s as replica %d, but the source stays: %w", leaf.Name(), rep.Number, err)
-			return ch
-		}
+	moved := obj
+	copied := rep
+	copied.Status = catalog.ReplicaGood
+	moved.Replicas = append(slices.Clone(obj.Replicas), copied)
+	if err := z.qosKeeps(ctx, t, moved, src); err != nil {
+		ch.Action, ch.Err = "failed", fmt.Errorf("copied to %s as replica %d, but the source stays: %w", leaf.Name(), rep.Number, err)
+		return ch
 	}
 	removed, err := z.cat.TrimReplica(ctx, obj.ID, src.Number)
 	if err != nil && !errors.Is(err, catalog.ErrNotFound) {
