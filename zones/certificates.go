@@ -39,6 +39,9 @@ type CertificateRequest struct {
 	Objects        []catalog.DataObject
 	RuleSetVersion int64
 	RuleSetDigest  string
+	// QoS are the requirements that apply to the subject, each with its
+	// status on it.
+	QoS []QoSStatus
 	// Read opens the bytes of obj's best good replica, for a digest the
 	// catalog does not have yet.
 	Read func(ctx context.Context, obj catalog.DataObject) (catalog.Replica, io.ReadCloser, error)
@@ -93,6 +96,23 @@ func (z *Zone) IssueCertificate(ctx context.Context, caller Principal, p catalog
 		})
 		if err != nil {
 			return err
+		}
+		if z.qos != nil {
+			rs, err := z.cat.QoSRequirementsOn(ctx, p)
+			if err != nil {
+				return err
+			}
+			t, err := z.loadTree(ctx)
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				st, err := z.qosStatusAt(ctx, t, r, p)
+				if err != nil {
+					return err
+				}
+				req.QoS = append(req.QoS, st)
+			}
 		}
 		out, err = k.Issue(ctx, req)
 		return err

@@ -36,8 +36,8 @@ type Body struct {
 	// Retention sums up the locks of the objects (each object has its
 	// own in Objects).
 	Retention RetentionSummary `json:"retention"`
-	// QoS is a placeholder that policies/qos fills when it lands: the
-	// required and observed quality of service. Empty until then.
+	// QoS is what the QoS requirements that apply ask of the subject,
+	// and what was observed when it was certified.
 	QoS QoS `json:"qos"`
 	// Manifest names the BagIt manifests and their digests: the list of
 	// every object with both digests, in the certificate file.
@@ -94,15 +94,17 @@ type Policy struct {
 	RuleSetDigest  string `json:"ruleset_sha256"`
 }
 
-// QoS is the placeholder for policies/qos: the required and observed
-// quality of service and whether it is met. Not evaluated yet.
+// QoS is the quality of service the subject's requirements ask for and
+// what was observed at issue: Required maps each requirement ("EXPR xN")
+// to where it is set, Observed to its status and why; Status is the worst
+// of them (none, fulfilled, pending, impossible).
 type QoS struct {
 	Required map[string]string `json:"required"`
 	Observed map[string]string `json:"observed"`
-	Status   string            `json:"status"` // "not-evaluated" until policies/qos fills it
+	Status   string            `json:"status"`
 }
 
-// QoSNotEvaluated is QoS.Status before policies/qos exists.
+// QoSNotEvaluated is QoS.Status of a zone that has no QoS.
 const QoSNotEvaluated = "not-evaluated"
 
 // RetentionSummary: how many objects are locked or held, and the earliest
@@ -154,8 +156,8 @@ type Replica struct {
 	Number   int    `json:"number"`
 	Resource string `json:"resource"`
 	Medium   string `json:"medium"` // DISK, OBJECT, TAPE, ...
-	// Geo is a placeholder: the country of the resource, when resources
-	// say it.
+	// Geo is the country of the resource, its QoS attribute geo ("" if
+	// it has none).
 	Geo    string `json:"geo"`
 	Status string `json:"status"` // good, stale
 	// LastFixityCheck and Outcome are the last recorded fixity check.

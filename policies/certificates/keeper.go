@@ -159,14 +159,14 @@ func (k *Keeper) Issue(ctx context.Context, req zones.CertificateRequest) (zones
 		Issuer:   certificate.Issuer{Zone: k.cfg.Zone, Organisation: k.cfg.Organisation, IssuedBy: req.Issuer.String()},
 		Subject:  certificate.Subject{Path: subject.String(), Kind: kind, PIDs: []string{}},
 		Policy:   certificate.Policy{RuleSetVersion: req.RuleSetVersion, RuleSetDigest: req.RuleSetDigest},
-		QoS:      certificate.QoS{Required: map[string]string{}, Observed: map[string]string{}, Status: certificate.QoSNotEvaluated},
+		QoS:      qosOf(req.QoS),
 		Objects:  []certificate.Object{},
 		Replicas: []certificate.ReplicaSummary{},
 	}
 	if err := k.describeSubject(ctx, req.Subject, &body); err != nil {
 		return zones.Certificate{}, err
 	}
-	media, err := k.media(ctx)
+	media, geo, err := k.media(ctx)
 	if err != nil {
 		return zones.Certificate{}, err
 	}
@@ -202,7 +202,7 @@ func (k *Keeper) Issue(ctx context.Context, req zones.CertificateRequest) (zones
 		for _, r := range o.Replicas {
 			s := summary[r.Resource]
 			if s == nil {
-				s = &certificate.ReplicaSummary{Resource: r.Resource, Medium: media[r.Resource]}
+				s = &certificate.ReplicaSummary{Resource: r.Resource, Medium: media[r.Resource], Geo: geo[r.Resource]}
 				summary[r.Resource] = s
 			}
 			if r.Status == catalog.ReplicaGood {
@@ -220,7 +220,7 @@ func (k *Keeper) Issue(ctx context.Context, req zones.CertificateRequest) (zones
 			obj.PIDs = []string{}
 		}
 		for _, r := range o.Replicas {
-			rep := certificate.Replica{Number: r.Number, Resource: r.Resource, Medium: media[r.Resource], Status: r.Status.String()}
+			rep := certificate.Replica{Number: r.Number, Resource: r.Resource, Medium: media[r.Resource], Geo: geo[r.Resource], Status: r.Status.String()}
 			if d.Replica == r.Number && d.CheckedAt != "" {
 				rep.LastFixityCheck, rep.Outcome = d.CheckedAt, d.Outcome
 			}
@@ -363,13 +363,17 @@ func (k *Keeper) describeSubject(ctx context.Context, e catalog.Entry, b *certif
 }
 
 // media names each resource's storage medium.
-func (k *Keeper) media(ctx context.Context) (map[string]string, error) {
+func (k *Keeper) media(ctx context.Context) (map[string]string, map[string]string, error) {
 	rs, err := k.cat.ListResources(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("resources: %w", err)
+		return nil, nil, fmt.Errorf("resources: %w", err)
 	}
 	out := make(map[string]string, len(rs))
+	geo := make(map[string]string, len(rs))
 	for _, r := range rs {
+		if attrs, err := catalog.ParseQoSAttributes(r.QoS); err == nil {
+			geo[r.Name] = attrs["geo"]
+		}
 		switch r.Type {
 		case "posix", "unixfilesystem":
 			out[r.Name] = "DISK"
@@ -381,7 +385,28 @@ func (k *Keeper) media(ctx context.Context) (map[string]string, error) {
 			out[r.Name] = strings.ToUpper(r.Type)
 		}
 	}
-	return out, nil
+	return out, geo, nil
+}
+
+// qosOf is the certificate's QoS: each requirement that applies (its
+// expression, the replicas it asks, where it is set) and what was
+// observed, and the worst status of them all ("none" without any).
+func qosOf(rs []zones.QoSStatus) certificate.QoS {
+	q := certificate.QoS{Required: map[string]string{}, Observed: map[string]string{}, Status: "none"}
+	rank := map[string]int{"none": 0, zones.QoSFulfilled: 1, zones.QoSPending: 2, zones.QoSImpossible: 3}
+	for _, r := range rs {
+		key := fmt.Sprintf("%s x%d", r.Expr, r.Replicas)
+		q.Required[key] = "set on " + r.Path.String()
+		obs := r.Status
+		if r.Reason != "" {
+			obs += ": " + r.Reason
+		}
+		q.Observed[key] = obs
+		if rank[r.Status] > rank[q.Status] {
+			q.Status = r.Status
+		}
+	}
+	return q
 }
 
 // pidsOf returns the PIDs of objects (policies/pid's index records).

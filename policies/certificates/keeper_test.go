@@ -148,7 +148,7 @@ func TestIssueFromTheZone(t *testing.T) {
 	if v.Body.Subject.Path != pkg.String() || v.Body.Manifest.ObjectCount != 3 || len(v.Body.Objects) != 3 || v.Body.Issuer.IssuedBy != "bob#tempZone" {
 		t.Errorf("body: %+v", v.Body)
 	}
-	if v.Body.QoS.Status != certificate.QoSNotEvaluated || v.Body.Replicas[0].Resource != "demoResc" || v.Body.Replicas[0].Good != 3 {
+	if v.Body.QoS.Status != "none" || v.Body.Replicas[0].Resource != "demoResc" || v.Body.Replicas[0].Good != 3 {
 		t.Errorf("qos %+v, replicas %+v", v.Body.QoS, v.Body.Replicas)
 	}
 	for _, o := range v.Body.Objects {

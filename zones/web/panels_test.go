@@ -54,7 +54,15 @@ func TestObjectPageQoSAndCertificates(t *testing.T) {
 	icommand(t, cfg, "iqos", "add", "/tempZone/home/rods", "type=disk", "--replicas", "1")
 	icommand(t, cfg, "iqos", "add", "/tempZone/home/rods/data.csv", "type=tape", "--replicas", "1")
 	icommand(t, cfg, "icert", "issue", "-o", filepath.Join(t.TempDir(), "c1.json"), "/tempZone/home/rods/data.csv")
-	icommand(t, cfg, "icert", "issue", "-o", filepath.Join(t.TempDir(), "c2.json"), "/tempZone/home/rods/data.csv")
+	c2 := filepath.Join(t.TempDir(), "c2.json")
+	icommand(t, cfg, "icert", "issue", "-o", c2, "/tempZone/home/rods/data.csv")
+	// The certificate says what QoS asks and what was seen, and where.
+	shown := icommand(t, cfg, "icert", "show", "--json", c2)
+	for _, want := range []string{"type=disk x1", "type=tape x1", "impossible", `"geo":"DE"`} {
+		if !strings.Contains(strings.ReplaceAll(shown, " ", ""), strings.ReplaceAll(want, " ", "")) {
+			t.Errorf("icert show lacks %q:\n%s", want, shown)
+		}
+	}
 
 	b := newBrowser(t, z, base)
 	_, page := b.get("/login")
