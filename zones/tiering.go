@@ -532,6 +532,9 @@ func (z *Zone) VerifyReplica(ctx context.Context, p catalog.Path, number int, ho
 // The tiering pass leaves such an object alone: moving it would only
 // have QoS bring it back.
 func (z *Zone) TierKeeps(ctx context.Context, p catalog.Path, leaf, dest string) error {
+	if rs, err := z.cat.QoSRequirementsOn(ctx, p); err != nil || len(rs) == 0 {
+		return err
+	}
 	obj, err := z.cat.DataObject(ctx, p)
 	if err != nil {
 		return err
