@@ -75,14 +75,15 @@ type Subject struct {
 	PIDs []string `json:"pids"`
 	// RAiD is the RAiD it belongs to (the AVU "RAiD", policies/raid).
 	RAiD string `json:"raid"`
-	// DMP is a placeholder that policies/dmp fills when it lands.
+	// DMP is the data management plan of the subject's dataset, when one
+	// was imported (idmp import) for it or a collection above it.
 	DMP DMP `json:"dmp"`
 	// Modified is the newest modification time below the subject.
 	Modified string `json:"modified"`
 }
 
 // DMP names a data management plan and its version (maDMP dmp_id and
-// modified). Placeholder: empty until policies/dmp lands.
+// modified); empty without one.
 type DMP struct {
 	ID       string `json:"dmp_id"`
 	Modified string `json:"modified"`

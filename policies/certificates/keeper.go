@@ -351,6 +351,31 @@ func (k *Keeper) describeSubject(ctx context.Context, e catalog.Entry, b *certif
 		}
 	}
 	slices.Sort(b.Subject.PIDs)
+	// The DMP is named on the dataset's collection (policies/dmp), the
+	// subject or one above it: the nearest.
+	for c := e.Path(); ; c = c.Parent() {
+		t := catalog.CollectionTarget(c)
+		if c == e.Path() {
+			t = target
+		}
+		as := avus
+		if c != e.Path() {
+			if as, err = k.cat.ListMetadata(ctx, t); err != nil {
+				return fmt.Errorf("certify %s: metadata of %s: %w", e.Path(), c, err)
+			}
+		}
+		for _, a := range as {
+			switch a.Attribute {
+			case "arca.dmp": // policies/dmp.AttrDMP
+				b.Subject.DMP.ID = a.Value
+			case "arca.dmp_modified": // policies/dmp.AttrDMPModified
+				b.Subject.DMP.Modified = a.Value
+			}
+		}
+		if b.Subject.DMP.ID != "" || c.IsRoot() {
+			break
+		}
+	}
 	_, s := subjectRef(e)
 	h, err := k.cat.ProvenanceHead(ctx, s)
 	switch {

@@ -25,7 +25,17 @@ type Zone interface {
 	Name() string
 	MakeCollection(ctx context.Context, caller zones.Principal, p catalog.Path, parents bool) (catalog.Collection, error)
 	AddQoS(ctx context.Context, caller zones.Principal, p catalog.Path, expr string, replicas int) (zones.QoSStatus, error)
+	// SetMetadataByRule sets an AVU as the zone does: the collections of
+	// a DMP's datasets name it in the zone's own attributes.
+	SetMetadataByRule(ctx context.Context, p catalog.Path, avu catalog.AVU) error
 }
+
+// The zone's attributes on a dataset's collection that name its DMP and
+// the version imported (certificates state them).
+const (
+	AttrDMP         = "arca.dmp"
+	AttrDMPModified = "arca.dmp_modified"
+)
 
 // Importer imports DMPs into a zone.
 type Importer struct {
@@ -114,6 +124,14 @@ func (im *Importer) Import(ctx context.Context, caller zones.Principal, r io.Rea
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("store dmp %s: %w", d.ID, err)
+	}
+	for _, p := range plans {
+		coll := catalog.MustPath(p.Collection)
+		for _, a := range []catalog.AVU{{Attribute: AttrDMP, Value: d.ID}, {Attribute: AttrDMPModified, Value: d.Modified.UTC().Format(time.RFC3339)}} {
+			if err := im.Zone.SetMetadataByRule(ctx, coll, a); err != nil {
+				return Result{}, fmt.Errorf("dataset %s: name its DMP on %s: %w", p.Dataset, coll, err)
+			}
+		}
 	}
 	return res, nil
 }
