@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +172,84 @@ func TestShippedCertificateRules(t *testing.T) {
 			t.Fatalf("not re-issued: %+v\naudit:\n%s", list, z.audit.String())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestSHA512AtIngest: a put into the archive gets its SHA-512 kept by a
+// job of the rule, and certifying it then reads no data: its replica's
+// file can be gone and the certificate is still issued, with both digests.
+func TestSHA512AtIngest(t *testing.T) {
+	z := newZone(t, example(t, "sha512-at-ingest.yaml"))
+	ctx := context.Background()
+	jobs, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	tlsDir := filepath.Join(z.dir, "tls")
+	if err := os.MkdirAll(tlsDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := tlsca.CreateCertificates(tlsDir, nil); err != nil {
+		t.Fatal(err)
+	}
+	key, chain, err := tlsca.LoadOrCreateSigner(tlsDir, "tempZone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := certificate.NewSigner(key, chain[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	z.UseCertificates(certificates.NewKeeper(z.cat, signer, certificates.Config{Zone: "tempZone", Logger: slog.New(slog.DiscardHandler)}))
+	rods := zones.As(z.rods)
+	if _, err := z.MakeCollection(ctx, rods, catalog.MustPath("/tempZone/archive"), false); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/tempZone/archive/a.csv", "/tempZone/home/rods/b.csv"} {
+		if err := z.put(t, z.rods, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go z.RunJobs(jobs, zones.JobOptions{Poll: 50 * time.Millisecond})
+	kept := func(p string) bool {
+		t.Helper()
+		o, err := z.cat.DataObject(ctx, catalog.MustPath(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := z.cat.RecordsByRef(ctx, certificates.KindDigest, []string{"object:" + strconv.FormatInt(int64(o.ID), 10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(recs) == 1
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !kept("/tempZone/archive/a.csv") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no SHA-512 kept for the archive's object\naudit:\n%s", z.audit.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stopJobs()
+	if kept("/tempZone/home/rods/b.csv") {
+		t.Error("an object outside the archive got its SHA-512 at ingest")
+	}
+	// The bytes go; the certificate needs none of them.
+	o, err := z.cat.DataObject(ctx, catalog.MustPath("/tempZone/archive/a.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := filepath.Walk(z.dir, func(path string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && strings.HasPrefix(filepath.Base(path), "a.csv") {
+			return os.Remove(path)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := z.IssueCertificate(ctx, rods, o.Path)
+	if err != nil {
+		t.Fatalf("certify after the bytes went: %v", err)
+	}
+	if c.Objects != 1 {
+		t.Errorf("certificate of %d objects", c.Objects)
 	}
 }

@@ -19,9 +19,11 @@ import (
 type CertificateZone interface {
 	IssueCertificate(ctx context.Context, caller zones.Principal, p catalog.Path) (zones.Certificate, error)
 	CheckFixity(ctx context.Context, caller zones.Principal, req zones.FixityRequest, report func(zones.FixityCheck) error) error
+	KeepDigestsByRule(ctx context.Context, p catalog.Path) error
 }
 
-// certificateActions are certificate.issue and fixity.check
+// certificateActions are certificate.issue, certificate.digest and
+// fixity.check
 // (policies/certificates, zones/fixity.go).
 func certificateActions(z Zone) []rules.Action {
 	pathArg := rules.Arg{Name: "path", Type: cel.StringType, Doc: "what to certify; default: the operation's object or collection"}
@@ -45,6 +47,22 @@ func certificateActions(z Zone) []rules.Action {
 			}
 			_, err = cz.IssueCertificate(ctx, actor, p)
 			return err
+		},
+	}, {
+		Name:  "certificate.digest",
+		Async: true,
+		Doc:   "compute and keep the SHA-512 of the data object (or of every one below a collection) beside its SHA-256, so that certifying it later reads no data: SHA-512 at ingest, for the collections whose policy asks for it. In a post rule it runs as a job unless the rule says async: false",
+		Args:  []rules.Arg{pathArg},
+		Run: func(ctx context.Context, c *rules.Call) error {
+			p, err := actionPath(c)
+			if err != nil {
+				return err
+			}
+			cz, ok := z.(CertificateZone)
+			if !ok || z == nil {
+				return fmt.Errorf("%w: this zone keeps no second digests", resources.ErrUnavailable)
+			}
+			return cz.KeepDigestsByRule(ctx, p)
 		},
 	}, {
 		Name:  "fixity.check",

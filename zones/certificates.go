@@ -28,6 +28,10 @@ type CertificateKeeper interface {
 	List(ctx context.Context, p catalog.Path) ([]Certificate, error)
 	// Get returns a certificate with its file.
 	Get(ctx context.Context, id string) (Certificate, error)
+	// KeepDigests computes the second digest (SHA-512) of every object of
+	// req that has none kept for its content, and keeps it, so that a
+	// later certificate reads no data.
+	KeepDigests(ctx context.Context, req CertificateRequest) error
 }
 
 // CertificateRequest is what the zone gives the keeper to certify.
@@ -118,6 +122,35 @@ func (z *Zone) IssueCertificate(ctx context.Context, caller Principal, p catalog
 		return err
 	})
 	return out, err
+}
+
+// KeepDigestsByRule computes and keeps the SHA-512 of the data object at
+// p, or of every one below the collection p, where none is kept for its
+// content: a rule's certificate.digest (at ingest, when a collection's
+// policy asks for it), acting as the zone.
+func (z *Zone) KeepDigestsByRule(ctx context.Context, p catalog.Path) error {
+	k := z.keep.certs
+	if k == nil {
+		return errNoCertificates
+	}
+	e, err := z.cat.Stat(ctx, p)
+	if err != nil {
+		return err
+	}
+	req := CertificateRequest{Subject: e,
+		Read: func(ctx context.Context, obj catalog.DataObject) (catalog.Replica, io.ReadCloser, error) {
+			_, rep, rc, err := z.openWith(ctx, obj.Path, OpenOptions{})
+			return rep, rc, err
+		}}
+	if e.Object != nil {
+		req.Objects = []catalog.DataObject{*e.Object}
+	} else if err := z.objectsBelow(ctx, p, func(o catalog.DataObject) error {
+		req.Objects = append(req.Objects, o)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return k.KeepDigests(ctx, req)
 }
 
 // ListCertificates lists the certificates of what is at or below p whose

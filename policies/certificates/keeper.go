@@ -474,6 +474,19 @@ func (k *Keeper) fixityOf(ctx context.Context, objs []catalog.DataObject) (map[s
 	return zones.LastFixity(all), nil
 }
 
+// KeepDigests computes and keeps the SHA-512 of every object of req that
+// has none kept for its content (certificate.digest, at ingest).
+func (k *Keeper) KeepDigests(ctx context.Context, req zones.CertificateRequest) error {
+	for chunk := range slices.Chunk(req.Objects, catalog.MaxProvBatch) {
+		part := req
+		part.Objects = chunk
+		if _, err := k.digests(ctx, part, k.cfg.Now().UTC()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // digests returns both digests of every object: the SHA-256 from the
 // catalog, the SHA-512 kept beside it, computed (in the same read as a
 // SHA-256 that checks the replica) where none is kept for this content.
