@@ -550,22 +550,50 @@ func (r *Resource) wait(ctx context.Context, key string) error {
 	}
 }
 
-// Checksum recalls key if needed and hashes it.
+// Checksum reads key back from its cartridge and hashes it.
 func (r *Resource) Checksum(ctx context.Context, key string) (string, error) {
-	if _, err := r.lookup("checksum", key); err != nil {
+	e, err := r.lookup("checksum", key)
+	if err != nil {
 		return "", err
 	}
 	if err := ctx.Err(); err != nil {
 		return "", r.errorf("checksum", key, err)
 	}
-	rc, err := r.Open(ctx, key, 0)
-	if err != nil {
-		return "", err
+	// The medium is what is checked, not a copy online: the bytes are
+	// read back from the cartridge through a drive, as a recall reads
+	// them, and staged nowhere.
+	var sum string
+	j := &job{ctx: ctx, cart: e.Cart, pos: e.Off, done: make(chan error, 1)}
+	j.run = func(path string) (int64, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return 0, fmt.Errorf("read %q back from cartridge %d: %w", e.Key, e.Cart, err)
+		}
+		defer f.Close()
+		h := resources.NewHash()
+		n, err := io.Copy(h, io.NewSectionReader(f, e.Off, e.Size))
+		if err != nil {
+			return e.Off + n, err
+		}
+		if n != e.Size {
+			return e.Off + n, fmt.Errorf("%w: cartridge %d ends %d bytes into %q of %d bytes", resources.ErrCorrupt, e.Cart, n, e.Key, e.Size)
+		}
+		sum = resources.FormatChecksum(h.Sum(nil))
+		r.lib.count(func(s *Stats) { s.Recalls++ })
+		if e.Checksum != "" && sum != e.Checksum {
+			return e.Off + n, fmt.Errorf("%w: %q on cartridge %d at %d: checksum %s, the index says %s",
+				resources.ErrCorrupt, e.Key, e.Cart, e.Off, sum, e.Checksum)
+		}
+		return e.Off + n, nil
 	}
-	defer rc.Close()
-	sum, _, err := resources.ChecksumOf(rc)
-	if err != nil {
-		return "", r.errorf("checksum", key, err)
+	r.lib.submit(j)
+	select {
+	case err := <-j.done:
+		if err != nil {
+			return "", r.errorf("checksum", key, err)
+		}
+	case <-ctx.Done():
+		return "", r.errorf("checksum", key, ctx.Err())
 	}
 	return sum, nil
 }
