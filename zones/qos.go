@@ -1,12 +1,14 @@
 package zones
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/arca-data/arca/catalog"
@@ -458,21 +460,53 @@ func (z *Zone) ConvergeQoS(ctx context.Context, p catalog.Path) ([]QoSChange, er
 			continue
 		}
 		matching, _ := qosMatching(t, e)
-		err = z.eachCovered(ctx, z.scopeAt(ctx, r, p), func(o catalog.DataObject) error {
-			for _, ch := range z.convergeObject(ctx, t, r, o, matching) {
-				changes = append(changes, ch)
-				if ch.Err != nil && firstErr == nil {
-					firstErr = ch.Err
+		// The copies of many small objects wait on storage and on the
+		// catalog's commits, not on CPU: several objects at a time.
+		var (
+			mu   sync.Mutex
+			wg   sync.WaitGroup
+			work = make(chan catalog.DataObject)
+		)
+		for range qosWorkers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for o := range work {
+					chs := z.convergeObject(ctx, t, r, o, matching)
+					mu.Lock()
+					for _, ch := range chs {
+						changes = append(changes, ch)
+						if ch.Err != nil && firstErr == nil {
+							firstErr = ch.Err
+						}
+					}
+					mu.Unlock()
 				}
+			}()
+		}
+		err = z.eachCovered(ctx, z.scopeAt(ctx, r, p), func(o catalog.DataObject) error {
+			select {
+			case work <- o:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-			return ctx.Err()
 		})
+		close(work)
+		wg.Wait()
 		if err != nil {
 			return changes, err
 		}
 	}
+	// In path order, whatever order the workers finished in.
+	slices.SortStableFunc(changes, func(a, b QoSChange) int {
+		return cmp.Or(strings.Compare(a.Path.String(), b.Path.String()), strings.Compare(a.Resource, b.Resource))
+	})
 	return changes, firstErr
 }
+
+// qosWorkers is how many objects a convergence copies at a time.
+const qosWorkers = 16
 
 // convergeObject makes the replicas of o that r lacks on matching. While
 // another writer holds o (a put, another server's job) it waits a little

@@ -18,7 +18,7 @@ import (
 	"github.com/arca-data/arca/zones"
 )
 
-func newValidator(t *testing.T) (*Validator, *Vocabulary) {
+func newValidator(t testing.TB) (*Validator, *Vocabulary) {
 	t.Helper()
 	v, err := NewValidator()
 	if err != nil {
@@ -31,7 +31,7 @@ func newValidator(t *testing.T) (*Validator, *Vocabulary) {
 	return v, voc
 }
 
-func example(t *testing.T, name string) []byte {
+func example(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
