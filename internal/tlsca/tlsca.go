@@ -217,39 +217,36 @@ func LoadOrCreateSigner(dir, zone string) (*ecdsa.PrivateKey, []*x509.Certificat
 }
 
 func createSigner(dir, zone string, caCert *x509.Certificate) error {
-	caKeyPEM, err := os.ReadFile(filepath.Join(dir, caKeyFile))
-	if err != nil {
-		return fmt.Errorf("the zone CA's key: %w", err)
+	tmpl := &x509.Certificate{
+		Subject:  pkix.Name{CommonName: "Arca zone " + zone + " certificate signing", Organization: []string{"Arca"}},
+		NotAfter: caCert.NotAfter,
+		KeyUsage: x509.KeyUsageDigitalSignature,
 	}
-	block, _ := pem.Decode(caKeyPEM)
-	if block == nil {
-		return errors.New("the zone CA's key: no PEM block")
-	}
-	caKey, err := x509.ParseECPrivateKey(block.Bytes)
+	return issueLeaf(dir, tmpl, SigningCertFile, signingKeyFile)
+}
+
+// issueLeaf signs tmpl (its serial and start filled in here) with the
+// zone's CA in dir for a new key, and writes the key (0600), then the
+// certificate: the certificate's presence means both are there.
+func issueLeaf(dir string, tmpl *x509.Certificate, certFile, keyFile string) error {
+	caCert, caKey, err := loadCA(dir)
 	if err != nil {
-		return fmt.Errorf("the zone CA's key: %w", err)
+		return err
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: randomSerial(),
-		Subject:      pkix.Name{CommonName: "Arca zone " + zone + " certificate signing", Organization: []string{"Arca"}},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     caCert.NotAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
+	tmpl.SerialNumber = randomSerial()
+	tmpl.NotBefore = time.Now().Add(-time.Hour)
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
 	if err != nil {
-		return fmt.Errorf("create certificate-signing certificate: %w", err)
+		return fmt.Errorf("create %s: %w", certFile, err)
 	}
-	if err := writePEM(filepath.Join(dir, signingKeyFile), "EC PRIVATE KEY", mustMarshalKey(key), 0o600); err != nil {
+	if err := writePEM(filepath.Join(dir, keyFile), "EC PRIVATE KEY", mustMarshalKey(key), 0o600); err != nil {
 		return err
 	}
-	// The certificate is written last: its presence means both are there.
-	return writePEM(filepath.Join(dir, SigningCertFile), "CERTIFICATE", der, 0o644)
+	return writePEM(filepath.Join(dir, certFile), "CERTIFICATE", der, 0o644)
 }
 
 func readCert(path string) (*x509.Certificate, error) {

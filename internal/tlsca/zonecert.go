@@ -2,8 +2,6 @@ package tlsca
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -71,52 +69,28 @@ func LoadOrCreateZoneCert(dir, zone string) (tls.Certificate, error) {
 }
 
 func createZoneCert(dir, zone string) error {
-	caCert, caKey, err := loadCA(dir)
-	if err != nil {
-		return err
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: randomSerial(),
-		Subject:      pkix.Name{CommonName: "Arca zone " + zone, Organization: []string{"Arca"}},
-		URIs:         []*url.URL{ZoneURI(zone)},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.AddDate(2, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		return fmt.Errorf("create zone certificate: %w", err)
-	}
-	if err := writePEM(filepath.Join(dir, zoneKeyFile), "EC PRIVATE KEY", mustMarshalKey(key), 0o600); err != nil {
-		return err
-	}
-	return writePEM(filepath.Join(dir, zoneCertFile), "CERTIFICATE", der, 0o644)
+	return issueLeaf(dir, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "Arca zone " + zone, Organization: []string{"Arca"}},
+		URIs:        []*url.URL{ZoneURI(zone)},
+		NotAfter:    time.Now().AddDate(2, 0, 0),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth},
+	}, zoneCertFile, zoneKeyFile)
 }
 
 // loadCA reads the zone's CA certificate and key from dir.
 func loadCA(dir string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	certPEM, err := os.ReadFile(filepath.Join(dir, CACertFile))
+	cert, err := readCert(filepath.Join(dir, CACertFile))
 	if err != nil {
 		return nil, nil, fmt.Errorf("zone CA: %w", err)
 	}
 	keyPEM, err := os.ReadFile(filepath.Join(dir, caKeyFile))
 	if err != nil {
-		return nil, nil, fmt.Errorf("zone CA key (a zone certificate is signed with it): %w", err)
+		return nil, nil, fmt.Errorf("the zone CA's key (certificates of the zone are signed with it): %w", err)
 	}
-	cb, _ := pem.Decode(certPEM)
 	kb, _ := pem.Decode(keyPEM)
-	if cb == nil || kb == nil {
-		return nil, nil, fmt.Errorf("zone CA in %s: no PEM", dir)
-	}
-	cert, err := x509.ParseCertificate(cb.Bytes)
-	if err != nil {
-		return nil, nil, fmt.Errorf("zone CA: %w", err)
+	if kb == nil {
+		return nil, nil, fmt.Errorf("the zone CA's key in %s: no PEM block", dir)
 	}
 	key, err := x509.ParseECPrivateKey(kb.Bytes)
 	if err != nil {
