@@ -25,22 +25,8 @@ func TestKeeperCertificate(t *testing.T) {
 	z := newZone(t, example(t, "keeper-certificate.yaml"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	tlsDir := filepath.Join(z.dir, "tls")
-	if err := os.MkdirAll(tlsDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := tlsca.CreateCertificates(tlsDir, nil); err != nil {
-		t.Fatal(err)
-	}
-	key, chain, err := tlsca.LoadOrCreateSigner(tlsDir, "tempZone")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := certificate.NewSigner(key, chain[:1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	z.UseCertificates(certificates.NewKeeper(z.cat, signer, certificates.Config{Zone: "tempZone", Organisation: "MPDL", Logger: slog.New(slog.DiscardHandler)}))
+	ca := useCertificates(t, z, "MPDL")
+	var err error
 
 	proj := "/tempZone/home/alice/proj"
 	if _, err := z.MakeCollection(ctx, zones.As(z.alice), catalog.MustPath(proj), false); err != nil {
@@ -81,7 +67,7 @@ func TestKeeperCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	roots := x509.NewCertPool()
-	roots.AddCert(chain[1])
+	roots.AddCert(ca)
 	v, err := certificate.Verify(c.File, roots)
 	if err != nil {
 		t.Fatal(err)
@@ -114,22 +100,8 @@ func TestShippedCertificateRules(t *testing.T) {
 	z := newZone(t, files)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	tlsDir := filepath.Join(z.dir, "tls")
-	if err := os.MkdirAll(tlsDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := tlsca.CreateCertificates(tlsDir, nil); err != nil {
-		t.Fatal(err)
-	}
-	key, chain, err := tlsca.LoadOrCreateSigner(tlsDir, "tempZone")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := certificate.NewSigner(key, chain[:1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	z.UseCertificates(certificates.NewKeeper(z.cat, signer, certificates.Config{Zone: "tempZone", Logger: slog.New(slog.DiscardHandler)}))
+	ca := useCertificates(t, z, "")
+	var err error
 	p := "/tempZone/home/alice/x.dat"
 	if err := z.put(t, z.alice, p); err != nil {
 		t.Fatal(err)
@@ -158,7 +130,7 @@ func TestShippedCertificateRules(t *testing.T) {
 				t.Fatal(err)
 			}
 			roots := x509.NewCertPool()
-			roots.AddCert(chain[1])
+			roots.AddCert(ca)
 			v, err := certificate.Verify(c.File, roots)
 			if err != nil {
 				t.Fatal(err)
@@ -183,22 +155,8 @@ func TestSHA512AtIngest(t *testing.T) {
 	ctx := context.Background()
 	jobs, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
-	tlsDir := filepath.Join(z.dir, "tls")
-	if err := os.MkdirAll(tlsDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := tlsca.CreateCertificates(tlsDir, nil); err != nil {
-		t.Fatal(err)
-	}
-	key, chain, err := tlsca.LoadOrCreateSigner(tlsDir, "tempZone")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := certificate.NewSigner(key, chain[:1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	z.UseCertificates(certificates.NewKeeper(z.cat, signer, certificates.Config{Zone: "tempZone", Logger: slog.New(slog.DiscardHandler)}))
+	useCertificates(t, z, "")
+	var err error
 	rods := zones.As(z.rods)
 	if _, err := z.MakeCollection(ctx, rods, catalog.MustPath("/tempZone/archive"), false); err != nil {
 		t.Fatal(err)
@@ -252,4 +210,28 @@ func TestSHA512AtIngest(t *testing.T) {
 	if c.Objects != 1 {
 		t.Errorf("certificate of %d objects", c.Objects)
 	}
+}
+
+// useCertificates gives z a TLS CA in its directory and a certificate
+// keeper signing with a key that CA issued, as arca server does; it
+// returns the CA's certificate, which verifies what the keeper signs.
+func useCertificates(t *testing.T, z *zone, organisation string) *x509.Certificate {
+	t.Helper()
+	tlsDir := filepath.Join(z.dir, "tls")
+	if err := os.MkdirAll(tlsDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := tlsca.CreateCertificates(tlsDir, nil); err != nil {
+		t.Fatal(err)
+	}
+	key, chain, err := tlsca.LoadOrCreateSigner(tlsDir, "tempZone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := certificate.NewSigner(key, chain[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	z.UseCertificates(certificates.NewKeeper(z.cat, signer, certificates.Config{Zone: "tempZone", Organisation: organisation, Logger: slog.New(slog.DiscardHandler)}))
+	return chain[1]
 }
