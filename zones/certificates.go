@@ -102,20 +102,8 @@ func (z *Zone) IssueCertificate(ctx context.Context, caller Principal, p catalog
 			return err
 		}
 		if z.qos != nil {
-			rs, err := z.cat.QoSRequirementsOn(ctx, p)
-			if err != nil {
+			if req.QoS, err = z.qosStatuses(ctx, p, false); err != nil {
 				return err
-			}
-			t, err := z.loadTree(ctx)
-			if err != nil {
-				return err
-			}
-			for _, r := range rs {
-				st, err := z.qosStatusAt(ctx, t, r, p)
-				if err != nil {
-					return err
-				}
-				req.QoS = append(req.QoS, st)
 			}
 		}
 		out, err = k.Issue(ctx, req)

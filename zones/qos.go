@@ -159,33 +159,41 @@ func (z *Zone) ListQoS(ctx context.Context, caller Principal, p catalog.Path, re
 		if _, err := z.cat.Stat(ctx, p); err != nil {
 			return err
 		}
-		var (
-			rs  []catalog.QoSRequirement
-			err error
-		)
-		if recursive {
-			rs, err = z.cat.QoSRequirementsBelow(ctx, p)
-		} else {
-			rs, err = z.cat.QoSRequirementsOn(ctx, p)
-		}
-		if err != nil {
-			return err
-		}
-		t, err := z.loadTree(ctx)
-		if err != nil {
-			return err
-		}
-		for _, r := range rs {
-			// A requirement from above is judged on what lies at p.
-			st, err := z.qosStatusAt(ctx, t, r, p)
-			if err != nil {
-				return err
-			}
-			out = append(out, st)
-		}
-		return nil
+		var err error
+		out, err = z.qosStatuses(ctx, p, recursive)
+		return err
 	})
 	return out, err
+}
+
+// qosStatuses are the requirements that apply to p (recursive: those on
+// p and below it), each with its status, judged on what lies at p.
+func (z *Zone) qosStatuses(ctx context.Context, p catalog.Path, recursive bool) ([]QoSStatus, error) {
+	var (
+		rs  []catalog.QoSRequirement
+		err error
+	)
+	if recursive {
+		rs, err = z.cat.QoSRequirementsBelow(ctx, p)
+	} else {
+		rs, err = z.cat.QoSRequirementsOn(ctx, p)
+	}
+	if err != nil || len(rs) == 0 {
+		return nil, err
+	}
+	t, err := z.loadTree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]QoSStatus, 0, len(rs))
+	for _, r := range rs {
+		st, err := z.qosStatusAt(ctx, t, r, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
 }
 
 // qosMatching returns the storage resources that are up and whose
